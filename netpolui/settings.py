@@ -121,9 +121,12 @@ TEMPLATES = [
     },
 ]
 
+_database_url = env("DATABASE_URL")
+if not _database_url:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'netpolui.sqlite3'}",
+        _database_url or f"sqlite:///{DATA_DIR / 'netpolui.sqlite3'}",
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60 if PRODUCTION else 0),
     )
 }
@@ -177,17 +180,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Every cluster's sync is (re)started by beat; a sync that already runs keeps its lock.
 SYNC_BEAT_SECONDS = envint("NETPOLUI_SYNC_BEAT_SECONDS", 60)
-DRIFT_BEAT_SECONDS = envint("NETPOLUI_DRIFT_BEAT_SECONDS", 900)
 CELERY_BEAT_SCHEDULE = {
     "ensure-cluster-syncs": {
         "task": "policies.tasks.ensure_syncs",
         "schedule": float(SYNC_BEAT_SECONDS),
         "options": {"expires": float(SYNC_BEAT_SECONDS)},
-    },
-    "compute-drift": {
-        "task": "policies.tasks.compute_all_drift",
-        "schedule": float(DRIFT_BEAT_SECONDS),
-        "options": {"expires": float(DRIFT_BEAT_SECONDS)},
     },
 }
 

@@ -1,0 +1,327 @@
+"""The live mirror in the database: idempotent writes of what a sync sees.
+
+`DatabaseMirror` is the MirrorStore a ClusterSync writes into. Every write is keyed by
+(cluster, uid), so replaying a list or an event changes nothing; a full list is diffed
+against the stored rows so deletions missed while a watch was down are applied. Every
+change bumps the cluster's state_version, which caches key on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Model
+from django.utils import timezone
+
+from .k8s.client import RESOURCES_BY_KIND, Resource, SyncFailure
+from .k8s.objects import controller_of, pod_ips, pod_template_labels, slim_object
+from .models import Cluster, Namespace, NetworkPolicy, Pod, SyncState, Workload
+
+BATCH = 1000
+WORKLOAD_KINDS = {k.value for k in Workload.Kind}
+
+
+def model_for(kind: str) -> type[Namespace | Workload | Pod | NetworkPolicy]:
+    if kind == "Namespace":
+        return Namespace
+    if kind == "Pod":
+        return Pod
+    if kind == "NetworkPolicy":
+        return NetworkPolicy
+    return Workload
+
+
+def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """Model column values for a slim object."""
+    meta = obj.get("metadata") or {}
+    fields: dict[str, Any] = {
+        "name": meta.get("name", ""),
+        "resource_version": str(meta.get("resourceVersion") or ""),
+        "labels": meta.get("labels") or {},
+        "obj": obj,
+    }
+    if kind == "Namespace":
+        return fields
+    fields["namespace"] = meta.get("namespace") or "default"
+    if kind == "NetworkPolicy":
+        spec = obj.get("spec") or {}
+        fields["generation"] = int(meta.get("generation") or 0)
+        fields["policy_types"] = spec.get("policyTypes") or []
+        return fields
+    owner_kind, owner_name = controller_of(obj)
+    fields["owner_kind"] = owner_kind
+    fields["owner_name"] = owner_name
+    if kind == "Pod":
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        fields["ips"] = pod_ips(obj)
+        fields["ports"] = [p for c in spec.get("containers") or [] for p in c.get("ports") or []]
+        fields["host_network"] = bool(spec.get("hostNetwork"))
+        fields["node_name"] = spec.get("nodeName") or ""
+        fields["phase"] = status.get("phase") or ""
+        return fields
+    fields["kind"] = kind
+    fields["template_labels"] = pod_template_labels(kind, obj)
+    return fields
+
+
+def _scope(cluster_id: int, kind: str) -> Any:
+    model = model_for(kind)
+    qs = model.objects.filter(cluster_id=cluster_id)
+    if model is Workload:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def _update_fields(kind: str) -> list[str]:
+    return list(row_fields(kind, {"metadata": {}}))
+
+
+class DatabaseMirror:
+    """MirrorStore over the Django models for one cluster (one per thread)."""
+
+    def __init__(self, cluster_id: int) -> None:
+        self.cluster_id = cluster_id
+
+    # --- versions ------------------------------------------------------------------------
+
+    def resource_version(self, resource: Resource) -> str:
+        state = SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).first()
+        return state.resource_version if state else ""
+
+    def _save_version(self, resource: Resource, resource_version: str, *, listed: bool, count: int | None = None) -> None:
+        now = timezone.now()
+        defaults: dict[str, Any] = {"resource_version": resource_version}
+        if listed:
+            defaults["last_list_at"] = now
+        else:
+            defaults["last_event_at"] = now
+        if count is not None:
+            defaults["object_count"] = count
+        SyncState.objects.update_or_create(
+            cluster_id=self.cluster_id, resource=resource.plural, defaults=defaults
+        )
+
+    # --- writes --------------------------------------------------------------------------
+
+    def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None:
+        changed = replace_objects(self.cluster_id, resource.kind, items)
+        with transaction.atomic():
+            self._save_version(resource, resource_version, listed=True, count=len(items))
+            Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
+            if changed:
+                _bump(self.cluster_id)
+
+    def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
+        kind = resource.kind
+        uid = (obj.get("metadata") or {}).get("uid")
+        with transaction.atomic():
+            changed = False
+            if uid:
+                if event_type == "DELETED":
+                    changed = _scope(self.cluster_id, kind).filter(uid=uid).delete()[0] > 0
+                else:
+                    changed = _upsert(self.cluster_id, kind, [obj]) > 0
+            if changed and kind in WORKLOAD_KINDS | {"Pod"}:
+                namespace = (obj.get("metadata") or {}).get("namespace") or "default"
+                resolve_owners(self.cluster_id, namespace=namespace)
+            self._save_version(resource, resource_version, listed=False)
+            now = timezone.now()
+            Cluster.objects.filter(pk=self.cluster_id).update(last_event_at=now)
+            if changed:
+                _bump(self.cluster_id)
+
+    def bookmark(self, resource: Resource, resource_version: str) -> None:
+        SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).update(
+            resource_version=resource_version
+        )
+
+    # --- status --------------------------------------------------------------------------
+
+    def heartbeat(self, *, live: bool) -> None:
+        update: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        if live:
+            update["status"] = Cluster.Status.LIVE
+        Cluster.objects.filter(pk=self.cluster_id).update(**update)
+
+    def record_failure(self, resource: Resource | None, failure: SyncFailure) -> None:
+        Cluster.objects.filter(pk=self.cluster_id).update(
+            status=Cluster.Status.FAILING,
+            last_error=failure.message,
+            last_error_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
+
+    def clear_failure(self) -> None:
+        Cluster.objects.filter(pk=self.cluster_id).exclude(last_error="").update(last_error="")
+        Cluster.objects.filter(pk=self.cluster_id, status=Cluster.Status.FAILING).update(
+            status=Cluster.Status.SYNCING
+        )
+
+    def close(self) -> None:
+        # Each sync thread has its own connection; give it back.
+        if not connection.in_atomic_block:
+            connection.close()
+        close_old_connections()
+
+
+def _bump(cluster_id: int) -> None:
+    Cluster.objects.filter(pk=cluster_id).update(state_version=F("state_version") + 1)
+
+
+def _upsert(cluster_id: int, kind: str, objects: list[dict[str, Any]]) -> int:
+    """Insert or update rows keyed by uid, skipping ones already at their version."""
+    model = model_for(kind)
+    uids = [(o.get("metadata") or {}).get("uid") for o in objects]
+    current = dict(
+        model.objects.filter(cluster_id=cluster_id, uid__in=uids).values_list("uid", "resource_version")
+    )
+    rows: list[Model] = []
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        uid = meta.get("uid")
+        if not uid:
+            continue
+        version = str(meta.get("resourceVersion") or "")
+        if uid in current and version and current[uid] == version:
+            continue
+        rows.append(model(cluster_id=cluster_id, uid=uid, **row_fields(kind, obj)))
+    for start in range(0, len(rows), BATCH):
+        model.objects.bulk_create(
+            rows[start : start + BATCH],
+            update_conflicts=True,
+            unique_fields=["cluster", "uid"],
+            update_fields=_update_fields(kind) + ["updated_at"],
+        )
+    return len(rows)
+
+
+def replace_objects(cluster_id: int, kind: str, objects: list[dict[str, Any]]) -> bool:
+    """Make the stored objects of `kind` exactly `objects`; True when anything changed."""
+    incoming = {(o.get("metadata") or {}).get("uid") for o in objects}
+    with transaction.atomic():
+        stale = list(_scope(cluster_id, kind).exclude(uid__in=incoming).values_list("pk", flat=True))
+        model = model_for(kind)
+        for start in range(0, len(stale), BATCH):
+            model.objects.filter(pk__in=stale[start : start + BATCH]).delete()
+        written = _upsert(cluster_id, kind, objects)
+        if kind in WORKLOAD_KINDS | {"Pod"} and (written or stale):
+            resolve_owners(cluster_id)
+    return bool(written or stale)
+
+
+def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
+    """Set top_kind/top_name on workloads and pods: ReplicaSet -> Deployment, Job -> CronJob.
+
+    An owner missing from the mirror stops the walk: the pod is shown under the last
+    owner found, as the engine names it."""
+    workloads = Workload.objects.filter(cluster_id=cluster_id)
+    pods = Pod.objects.filter(cluster_id=cluster_id)
+    if namespace is not None:
+        workloads = workloads.filter(namespace=namespace)
+        pods = pods.filter(namespace=namespace)
+    owner_of: dict[tuple[str, str, str], tuple[str, str]] = {}
+    rows = list(workloads.only("id", "namespace", "kind", "name", "owner_kind", "owner_name", "top_kind", "top_name"))
+    for w in rows:
+        owner_of[(w.namespace, w.kind, w.name)] = (w.owner_kind, w.owner_name)
+
+    def top(ns: str, kind: str, name: str) -> tuple[str, str]:
+        seen = set()
+        while (ns, kind, name) in owner_of and (kind, name) not in seen:
+            seen.add((kind, name))
+            parent = owner_of[(ns, kind, name)]
+            if not parent[0] or (ns, parent[0], parent[1]) not in owner_of:
+                break
+            kind, name = parent
+        return kind, name
+
+    changed_workloads = []
+    for w in rows:
+        resolved = top(w.namespace, w.kind, w.name)
+        if (w.top_kind, w.top_name) != resolved:
+            w.top_kind, w.top_name = resolved
+            changed_workloads.append(w)
+    Workload.objects.bulk_update(changed_workloads, ["top_kind", "top_name"], batch_size=BATCH)
+
+    changed_pods = []
+    for p in pods.only("id", "namespace", "name", "owner_kind", "owner_name", "top_kind", "top_name"):
+        if p.owner_kind and p.owner_kind != "Node":
+            # An owner outside the mirror is still named, as the engine names it.
+            resolved = top(p.namespace, p.owner_kind, p.owner_name)
+        else:
+            resolved = ("Pod", p.name)
+        if (p.top_kind, p.top_name) != resolved:
+            p.top_kind, p.top_name = resolved
+            changed_pods.append(p)
+    Pod.objects.bulk_update(changed_pods, ["top_kind", "top_name"], batch_size=BATCH)
+
+
+# --- manifests clusters -----------------------------------------------------------------------
+
+
+def manifest_uid(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    key = f"{obj.get('kind')}/{meta.get('namespace') or ''}/{meta.get('name')}"
+    return "manifest-" + hashlib.sha1(key.encode()).hexdigest()[:24]
+
+
+def load_snapshot(cluster: Cluster, objects: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Replace a manifests cluster's mirror with `objects` (plain Kubernetes dicts).
+
+    Objects without uid get a stable one from kind/namespace/name, so reloading the same
+    files is a no-op and an edited file updates its row in place."""
+    by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in RESOURCES_BY_KIND}
+    for obj in objects:
+        kind = obj.get("kind", "")
+        if kind not in by_kind:
+            continue
+        slim = slim_object(kind, obj)
+        meta = slim.setdefault("metadata", {})
+        if kind != "Namespace":
+            meta.setdefault("namespace", "default")
+        meta.setdefault("uid", manifest_uid(slim))
+        if not meta.get("resourceVersion"):
+            meta["resourceVersion"] = hashlib.sha1(repr(sorted(_flatten(slim))).encode()).hexdigest()[:16]
+        by_kind[kind].append(slim)
+    counts = {}
+    changed = False
+    with transaction.atomic():
+        for kind, items in by_kind.items():
+            changed |= replace_objects(cluster.pk, kind, items)
+            counts[kind] = len(items)
+        now = timezone.now()
+        Cluster.objects.filter(pk=cluster.pk).update(
+            status=Cluster.Status.SNAPSHOT, last_list_at=now, heartbeat_at=now, last_error=""
+        )
+        if changed:
+            _bump(cluster.pk)
+    return counts
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flatten(item, f"{prefix}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _flatten(item, f"{prefix}[{index}]")
+    else:
+        yield prefix, repr(value)
+
+
+def display_status(cluster: Cluster, *, now: Any = None, lag_after: timedelta = timedelta(minutes=2)) -> str:
+    """live / lagging / failing / pending / snapshot, from the stored state and heartbeat age."""
+    now = now or timezone.now()
+    if cluster.source == Cluster.Source.MANIFESTS:
+        return "failing" if cluster.last_error else "snapshot"
+    if cluster.status == Cluster.Status.FAILING:
+        return "failing"
+    if cluster.heartbeat_at is None:
+        return "pending"
+    if now - cluster.heartbeat_at > lag_after:
+        return "lagging"
+    return str(cluster.status)

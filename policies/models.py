@@ -1,0 +1,229 @@
+"""The live mirror of each cluster, plus what people author and review in netpolui.
+
+Mirrored objects (Namespace, Workload, Pod, NetworkPolicy) are keyed by (cluster, uid), as
+the Kubernetes API keys them, so every sync write is an idempotent upsert. Each keeps a
+slim copy of the object in the Kubernetes JSON shape (`obj`): that is what the engine
+reads; the other columns exist for the queries and filters of the pages and the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F
+
+
+class Cluster(models.Model):
+    class Source(models.TextChoices):
+        KUBECONFIG = "kubeconfig", "kubeconfig context"
+        IN_CLUSTER = "in_cluster", "in-cluster service account"
+        TOKEN = "token", "server URL and bearer token"
+        MANIFESTS = "manifests", "manifests directory"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "not synced yet"
+        SYNCING = "syncing", "listing"
+        LIVE = "live", "live"
+        LAGGING = "lagging", "lagging"
+        FAILING = "failing", "failing"
+        SNAPSHOT = "snapshot", "static snapshot"
+
+    name = models.SlugField(max_length=63, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    # How to reach it. Paths only: the contents (tokens, keys) stay in their files.
+    kubeconfig_path = models.CharField(max_length=500, blank=True)
+    context = models.CharField(max_length=200, blank=True)
+    server_url = models.CharField(max_length=500, blank=True)
+    token_file = models.CharField(max_length=500, blank=True)
+    ca_file = models.CharField(max_length=500, blank=True)
+    insecure_skip_tls_verify = models.BooleanField(default=False)
+    manifests_dir = models.CharField(max_length=500, blank=True)
+
+    # Sync state shown on the clusters page.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    last_list_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change to the mirrored objects; caches key on it.
+    state_version = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def bump_state_version(self) -> None:
+        Cluster.objects.filter(pk=self.pk).update(state_version=F("state_version") + 1)
+        self.refresh_from_db(fields=["state_version"])
+
+
+class SyncState(models.Model):
+    """Where the watch of one resource of one cluster stands."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="sync_states")
+    resource = models.CharField(max_length=32)
+    resource_version = models.CharField(max_length=64, blank=True)
+    last_list_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    object_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "resource"], name="syncstate_unique")
+        ]
+        ordering = ["cluster", "resource"]
+
+    def __str__(self) -> str:
+        return f"{self.cluster.name}/{self.resource}@{self.resource_version}"
+
+
+class MirroredObject(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    uid = models.CharField(max_length=64)
+    name = models.CharField(max_length=253)
+    resource_version = models.CharField(max_length=64, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    obj = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def label_items(self) -> list[tuple[str, str]]:
+        return sorted(self.labels.items())
+
+
+class Namespace(MirroredObject):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="namespaces")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "uid"], name="namespace_unique_uid")
+        ]
+        indexes = [models.Index(fields=["cluster", "name"], name="namespace_name_idx")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Workload(MirroredObject):
+    class Kind(models.TextChoices):
+        DEPLOYMENT = "Deployment"
+        STATEFULSET = "StatefulSet"
+        DAEMONSET = "DaemonSet"
+        REPLICASET = "ReplicaSet"
+        REPLICATIONCONTROLLER = "ReplicationController"
+        JOB = "Job"
+        CRONJOB = "CronJob"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="workloads")
+    namespace = models.CharField(max_length=63)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # The pod template's labels: the pods this workload makes carry them.
+    template_labels = models.JSONField(default=dict, blank=True)
+    # The direct controller (a ReplicaSet's Deployment, a Job's CronJob) ...
+    owner_kind = models.CharField(max_length=32, blank=True)
+    owner_name = models.CharField(max_length=253, blank=True)
+    # ... and the top-most one found in the mirror (itself when it has no owner).
+    top_kind = models.CharField(max_length=32, blank=True)
+    top_name = models.CharField(max_length=253, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "uid"], name="workload_unique_uid")
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "namespace", "name"], name="workload_ns_name_idx"),
+            models.Index(fields=["cluster", "kind"], name="workload_kind_idx"),
+        ]
+        ordering = ["namespace", "name", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}[{self.kind}]"
+
+    @property
+    def is_top(self) -> bool:
+        return not self.owner_kind or (self.top_kind, self.top_name) == (self.kind, self.name)
+
+
+class Pod(MirroredObject):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="pods")
+    namespace = models.CharField(max_length=63)
+    ips = models.JSONField(default=list, blank=True)
+    # [{"name": "http", "containerPort": 8080, "protocol": "TCP"}, ...]
+    ports = models.JSONField(default=list, blank=True)
+    host_network = models.BooleanField(default=False)
+    node_name = models.CharField(max_length=253, blank=True)
+    phase = models.CharField(max_length=32, blank=True)
+    owner_kind = models.CharField(max_length=32, blank=True)
+    owner_name = models.CharField(max_length=253, blank=True)
+    # The top-most owner found in the mirror, as the engine names it (Pod when bare).
+    top_kind = models.CharField(max_length=32, blank=True)
+    top_name = models.CharField(max_length=253, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="pod_unique_uid")]
+        indexes = [
+            models.Index(fields=["cluster", "namespace", "name"], name="pod_ns_name_idx"),
+            models.Index(
+                fields=["cluster", "namespace", "top_kind", "top_name"], name="pod_top_owner_idx"
+            ),
+        ]
+        ordering = ["namespace", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class NetworkPolicy(MirroredObject):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="policies")
+    namespace = models.CharField(max_length=63)
+    generation = models.PositiveBigIntegerField(default=0)
+    policy_types = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "uid"], name="networkpolicy_unique_uid")
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "namespace", "name"], name="policy_ns_name_idx")
+        ]
+        ordering = ["namespace", "name"]
+        verbose_name_plural = "network policies"
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.obj.get("spec") or {}
+        return spec if isinstance(spec, dict) else {}
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, and when. Written by services, never edited."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.summary}"

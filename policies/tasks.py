@@ -1,0 +1,44 @@
+"""Celery tasks: ids in, services called, nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from .models import Cluster
+from .services import sync as sync_service
+
+log = logging.getLogger(__name__)
+
+# A sync task watches for this long, then hands over to its own next run (which resumes
+# from the stored resourceVersions), so a worker restart never loses more than one run.
+SYNC_RUN_SECONDS = 300
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sync_cluster(cluster_id: int, duration: float | None = None) -> str:
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    if cluster is None:
+        return "gone"
+    if cluster.source == Cluster.Source.MANIFESTS:
+        sync_service.load_manifests(cluster)
+        return "loaded"
+    try:
+        sync_service.sync_cluster(cluster, duration=duration or SYNC_RUN_SECONDS)
+    except sync_service.ClusterBusy:
+        return "busy"
+    if not settings.CELERY_TASK_ALWAYS_EAGER and duration is None:
+        sync_cluster.apply_async((cluster_id,), expires=SYNC_RUN_SECONDS)
+    return "synced"
+
+
+@shared_task(ignore_result=True)
+def ensure_syncs() -> int:
+    """Beat entry: make sure every live cluster has a sync running (the lock dedupes)."""
+    ids = sync_service.clusters_to_sync()
+    for cluster_id in ids:
+        sync_cluster.apply_async((cluster_id,), expires=settings.SYNC_BEAT_SECONDS)
+    return len(ids)
+
