@@ -1,0 +1,72 @@
+"""Production settings are safe by default and refuse to start half-configured."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETPOLUI_", "DATABASE_URL", "CELERY_", "REDIS_", "SECRET_KEY", "DEBUG"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+PRODUCTION = {
+    "NETPOLUI_ENV": "production",
+    "SECRET_KEY": "k" * 20 + "-a-long-random-production-secret-0123456789",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9",
+    "ALLOWED_HOSTS": "netpolui.example.com",
+}
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("f" * 60 + "\n")
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", SECRET_KEY_FILE=str(secret), **env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_run_tasks_in_process_without_a_broker():
+    env = {k: v for k, v in PRODUCTION.items() if k != "CELERY_BROKER_URL"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL" in result.stderr
+
+
+def test_bad_boolean_is_reported_by_name():
+    result = manage("check", NETPOLUI_ENV="development", DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_compose_file_describes_the_production_shape():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["NETPOLUI_ENV"] == "production"
+        assert env["CELERY_BROKER_URL"].startswith("redis://")
