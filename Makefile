@@ -35,7 +35,7 @@ run: venv assets
 	NETPOLUI_ENV=development $(BIN)/python manage.py migrate --noinput
 	NETPOLUI_ENV=development $(BIN)/python manage.py load_demo
 	NETPOLUI_ENV=development $(BIN)/python manage.py ensure_admin
-	NETPOLUI_ENV=development $(BIN)/python manage.py runserver 127.0.0.1:8000
+	NETPOLUI_ENV=development $(BIN)/python manage.py serve 127.0.0.1:8000
 
 lint: venv
 	$(BIN)/ruff check .

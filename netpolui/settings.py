@@ -151,6 +151,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+# Outside production, WhiteNoise serves straight from frontend/static (no collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "clusters"
