@@ -1,0 +1,95 @@
+"""netpolui's reachability engine: pure Python, no Django, DRF, Celery or kubernetes.
+
+It reads Kubernetes objects (plain dicts or manifest files), applies the exact
+NetworkPolicy (networking.k8s.io/v1) semantics and answers who can reach whom, why,
+and what changed. The CLI (``netpolui``), the REST API, the editor and drift review all
+call these names; they are the stable public API:
+
+Reading input
+    load_paths(paths) -> Inventory; load_documents(docs, source) -> Inventory;
+    load_yaml_text(text, source) -> list[dict]; Inventory; ManifestError; InputError
+Model
+    build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
+    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
+Reachability
+    analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental,
+    replace_policy/remove_policy); Reachability; Endpoint; Connection; ConnSet;
+    group_reachability(reach, group_of)
+Explaining, comparing, reviewing
+    explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
+    diff_reachability(old, new) -> ReachabilityDiff; findings(cluster) -> list[Finding]
+Policies as YAML
+    normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
+Output
+    render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot
+"""
+
+from .cluster import Cluster, Isolation, build_cluster
+from .diff import ChangedConnection, ReachabilityDiff, diff_reachability
+from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
+from .formats import FORMATS, render
+from .generate import generate_cluster
+from .lint import Finding, findings
+from .manifests import (
+    InputError,
+    Inventory,
+    Location,
+    ManifestError,
+    load_documents,
+    load_paths,
+    load_yaml_text,
+)
+from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
+from .normalize import clean_policy, dump_yaml, normalize_policy
+from .ports import PROTOCOLS, ConnSet
+from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
+from .selectors import LabelSelector, Requirement
+from .validation import FieldError, validate_network_policy
+
+__all__ = [
+    "FORMATS",
+    "PROTOCOLS",
+    "Analyzer",
+    "ChangedConnection",
+    "Cluster",
+    "ConnSet",
+    "Connection",
+    "DirectionVerdict",
+    "Endpoint",
+    "Explanation",
+    "FieldError",
+    "Finding",
+    "IPBlock",
+    "InputError",
+    "Inventory",
+    "Isolation",
+    "LabelSelector",
+    "Location",
+    "ManifestError",
+    "NetworkPolicy",
+    "Peer",
+    "Pod",
+    "PolicyPort",
+    "Reachability",
+    "ReachabilityDiff",
+    "Requirement",
+    "Rule",
+    "RuleMatch",
+    "UnknownEndpoint",
+    "Workload",
+    "analyze",
+    "build_cluster",
+    "clean_policy",
+    "diff_reachability",
+    "dump_yaml",
+    "explain",
+    "findings",
+    "generate_cluster",
+    "group_reachability",
+    "load_documents",
+    "load_paths",
+    "load_yaml_text",
+    "normalize_policy",
+    "render",
+    "validate_network_policy",
+]

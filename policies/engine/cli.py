@@ -1,0 +1,169 @@
+"""The `netpolui` command: the engine on manifest files, no database needed.
+
+    netpolui analyze PATH... [-o txt|json|csv|md|dot] [--level workload|pod]
+                     [--direction combined|ingress|egress] [--focus WORKLOAD] [--explain]
+    netpolui explain PATH... --src X --dst Y [--port P] [--protocol TCP] [-o txt|json]
+    netpolui diff OLD NEW [-o txt|json] [--level workload|pod] [--fail-on-change]
+    netpolui lint PATH... [-o txt|json]
+
+Exit status: 0 success; 1 `diff --fail-on-change` found differences; 2 bad input or
+usage, with `file:line: what is wrong` on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from .cluster import Cluster, build_cluster
+from .diff import diff_reachability
+from .explain import UnknownEndpoint, explain
+from .formats import FORMATS, render
+from .lint import findings
+from .manifests import ManifestError, load_paths
+from .reachability import analyze
+
+EXIT_OK = 0
+EXIT_CHANGED = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"netpolui: error: {message}\n")
+
+
+def _load(paths: Sequence[str]) -> Cluster:
+    inventory = load_paths(paths)
+    cluster = build_cluster(inventory)
+    for note in cluster.notes:
+        print(f"netpolui: note: {note}", file=sys.stderr)
+    return cluster
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    cluster = _load(args.paths)
+    reach = analyze(cluster, level=args.level, direction=args.direction)
+    if args.focus:
+        if not any(args.focus in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
+            print(
+                f"netpolui: error: --focus {args.focus!r} names no workload in the input",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+        reach = reach.focus(args.focus)
+    if not reach.connections:
+        print(
+            "netpolui: note: no allowed connections between the workloads and address ranges of the input",
+            file=sys.stderr,
+        )
+    sys.stdout.write(render(reach, args.output, explain=cluster if args.explain else None))
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    cluster = _load(args.paths)
+    port: int | str | None = args.port
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    result = explain(cluster, args.src, args.dst, port=port, protocol=args.protocol)
+    if args.output == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.render_text())
+    return EXIT_OK
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    old = analyze(_load([args.old]), level=args.level)
+    new = analyze(_load([args.new]), level=args.level)
+    result = diff_reachability(old, new)
+    if args.output == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.render_text())
+    return EXIT_CHANGED if args.fail_on_change and not result.is_empty else EXIT_OK
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    found = findings(_load(args.paths))
+    if args.output == "json":
+        sys.stdout.write(json.dumps([f.to_dict() for f in found], indent=2) + "\n")
+    else:
+        sys.stdout.write("".join(f"{f}\n" for f in found) or "no findings\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="netpolui", description="Who can reach whom under Kubernetes NetworkPolicies."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("analyze", help="list allowed connections (np-guard compatible txt)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="YAML/JSON files or directories")
+    p.add_argument("-o", "--output", choices=FORMATS, default="txt")
+    p.add_argument("--level", choices=("workload", "pod"), default="workload")
+    p.add_argument("--direction", choices=("combined", "ingress", "egress"), default="combined")
+    p.add_argument(
+        "--focus",
+        metavar="WORKLOAD",
+        help="keep pairs involving this workload (name, ns/name or key)",
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="annotate each pair with the rules allowing it"
+    )
+    p.set_defaults(func=_cmd_analyze)
+
+    p = sub.add_parser("explain", help="why one connection is allowed or denied")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--src", required=True, help="ns/name, ns/name[Kind] or an IP address")
+    p.add_argument("--dst", required=True, help="ns/name, ns/name[Kind] or an IP address")
+    p.add_argument("--port", help="port number or name (default: every connection)")
+    p.add_argument("--protocol", type=str.upper, choices=("TCP", "UDP", "SCTP"), default="TCP")
+    p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
+    p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser(
+        "diff", help="connections added, removed and changed between two manifest sets"
+    )
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
+    p.add_argument("--level", choices=("workload", "pod"), default="workload")
+    p.add_argument(
+        "--fail-on-change", action="store_true", help="exit 1 when there are differences"
+    )
+    p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser(
+        "lint", help="findings: unprotected workloads, dead selectors, missing DNS..."
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
+    p.set_defaults(func=_cmd_lint)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ManifestError as exc:
+        for err in exc.errors:
+            print(str(err), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (UnknownEndpoint, ValueError) as exc:
+        print(f"netpolui: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""The cluster model: namespaces, pods, workloads and NetworkPolicies from plain dicts.
+
+``build_cluster(objects, *, strict=True) -> Cluster`` takes Kubernetes-shaped dicts
+(or an ``Inventory`` from ``load_paths``, which adds file:line to errors).
+
+- Every namespace carries ``kubernetes.io/metadata.name=<name>``, also one that has no
+  Namespace object; an object without namespace lives in ``default``.
+- A pod names its top-most owner found in the input (Pod -> ReplicaSet -> Deployment,
+  Pod -> Job -> CronJob, following controller ownerReferences). When its direct owner is
+  not in the input the pod shows that owner (``ns/rs-name[ReplicaSet]``); a bare pod, or
+  a static pod owned by a Node, is ``ns/pod[Pod]``.
+- A workload given without pods stands for one pod with its template's labels and ports.
+- NetworkPolicies are validated as the API server would. ``strict=True`` raises
+  ``ManifestError`` listing every error; ``strict=False`` keeps the invalid ones out of
+  the analysis and lists them in ``cluster.invalid_policies``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .manifests import InputError, Inventory, Location, ManifestError
+from .model import (
+    NAMESPACE_NAME_LABEL,
+    NamedPort,
+    NetworkPolicy,
+    Pod,
+    Workload,
+    frozen_labels,
+    parse_network_policy,
+)
+from .selectors import dns1123_label_error
+from .validation import FieldError, validate_network_policy
+
+WORKLOAD_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Whether a pod is isolated per direction, and by which policies."""
+
+    ingress: bool
+    egress: bool
+    ingress_policies: tuple[str, ...] = ()
+    egress_policies: tuple[str, ...] = ()
+
+
+@dataclass
+class Cluster:
+    """Namespaces (name -> labels), pods, workloads and valid policies."""
+
+    namespaces: dict[str, Mapping[str, str]]
+    pods: list[Pod]
+    workloads: list[Workload]
+    policies: list[NetworkPolicy]
+    invalid_policies: list[tuple[str, list[FieldError]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._policy_index = {p.key: p for p in self.policies}
+        self._pod_index = {p.key: p for p in self.pods}
+
+    def policy(self, key: str) -> NetworkPolicy | None:
+        return self._policy_index.get(key)
+
+    def pod(self, namespace: str, name: str) -> Pod | None:
+        return self._pod_index.get(f"{namespace}/{name}")
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        return self.namespaces.get(namespace) or {NAMESPACE_NAME_LABEL: namespace}
+
+    def policies_selecting(self, namespace: str, pod_name: str) -> list[str]:
+        """Keys ("ns/name") of the policies whose podSelector selects that pod."""
+        pod = self.pod(namespace, pod_name)
+        if pod is None:
+            return []
+        return [
+            p.key
+            for p in self.policies
+            if p.namespace == pod.namespace and p.pod_selector.matches(pod.labels)
+        ]
+
+    def pods_selected_by(self, policy_key: str) -> list[Pod]:
+        policy = self.policy(policy_key)
+        if policy is None:
+            return []
+        return [
+            p
+            for p in self.pods
+            if p.namespace == policy.namespace and policy.pod_selector.matches(p.labels)
+        ]
+
+    def isolation(self, pod: Pod) -> Isolation:
+        ing: list[str] = []
+        eg: list[str] = []
+        for p in self.policies:
+            if p.namespace != pod.namespace or not p.pod_selector.matches(pod.labels):
+                continue
+            if p.affects_ingress:
+                ing.append(p.key)
+            if p.affects_egress:
+                eg.append(p.key)
+        return Isolation(bool(ing), bool(eg), tuple(ing), tuple(eg))
+
+    def with_policies(self, policies: Sequence[NetworkPolicy]) -> Cluster:
+        """The same pods and namespaces under another set of policies."""
+        namespaces = dict(self.namespaces)
+        for p in policies:
+            namespaces.setdefault(p.namespace, frozen_labels({NAMESPACE_NAME_LABEL: p.namespace}))
+        return Cluster(
+            namespaces,
+            self.pods,
+            self.workloads,
+            list(policies),
+            list(self.invalid_policies),
+            list(self.notes),
+        )
+
+
+# -- building -----------------------------------------------------------------------------
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _ns(obj: Mapping[str, Any]) -> str:
+    ns = _meta(obj).get("namespace")
+    return ns if isinstance(ns, str) and ns else "default"
+
+
+def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    refs = _meta(obj).get("ownerReferences")
+    if not isinstance(refs, list):
+        return None
+    refs = [r for r in refs if isinstance(r, Mapping) and r.get("kind") and r.get("name")]
+    chosen = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    if chosen is None:
+        return None
+    return (str(chosen["kind"]), str(chosen["name"]))
+
+
+def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+    assert isinstance(spec, Mapping)
+    if obj.get("kind") == "CronJob":
+        jt = spec.get("jobTemplate")
+        spec = (
+            jt.get("spec")
+            if isinstance(jt, Mapping) and isinstance(jt.get("spec"), Mapping)
+            else {}
+        )
+        assert isinstance(spec, Mapping)
+    tpl = spec.get("template")
+    return tpl if isinstance(tpl, Mapping) else {}
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.errors: list[InputError] = []
+
+    def add(self, loc: Location, obj: Mapping[str, Any], path: str, message: str) -> None:
+        name = f"{obj.get('kind')} {_ns(obj)}/{_meta(obj).get('name')}"
+        self.errors.append(
+            InputError(loc.file, loc.line_of(path), name, path, f"{name}: {path} {message}")
+        )
+
+
+def _labels(
+    obj: Mapping[str, Any], path: str, loc: Location, problems: _Problems
+) -> Mapping[str, str]:
+    raw = obj.get("labels") if isinstance(obj, Mapping) else None
+    if raw is None:
+        return frozen_labels(None)
+    if not isinstance(raw, Mapping):
+        problems.add(loc, obj, path, "must be a map of label keys to values")
+        return frozen_labels(None)
+    return frozen_labels(raw)
+
+
+def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
+    out: list[NamedPort] = []
+    containers = pod_spec.get("containers")
+    for c in containers if isinstance(containers, list) else []:
+        ports = c.get("ports") if isinstance(c, Mapping) else None
+        for p in ports if isinstance(ports, list) else []:
+            if not isinstance(p, Mapping):
+                continue
+            name, number = p.get("name"), p.get("containerPort")
+            if (
+                isinstance(name, str)
+                and name
+                and isinstance(number, int)
+                and not isinstance(number, bool)
+            ):
+                out.append((name, str(p.get("protocol") or "TCP"), number))
+    return tuple(sorted(set(out)))
+
+
+def _pod_ips(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
+    assert isinstance(status, Mapping)
+    ips: list[str] = []
+    for entry in status.get("podIPs") or []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("ip"), str):
+            ips.append(entry["ip"])
+    if isinstance(status.get("podIP"), str) and status["podIP"] not in ips:
+        ips.insert(0, status["podIP"])
+    return tuple(ips)
+
+
+def build_cluster(
+    objects: Iterable[Mapping[str, Any]] | Inventory,
+    *,
+    strict: bool = True,
+    locations: Sequence[Location] | None = None,
+) -> Cluster:
+    """Build the cluster model from Kubernetes-shaped dicts (or an Inventory)."""
+    notes: list[str] = []
+    if isinstance(objects, Inventory):
+        locations = objects.locations
+        notes = list(objects.notes)
+        objs: list[Mapping[str, Any]] = list(objects.objects)
+    else:
+        objs = [o for o in objects if isinstance(o, Mapping)]
+    locs = list(locations) if locations is not None else [Location("<input>") for _ in objs]
+    problems = _Problems()
+
+    namespaces: dict[str, Mapping[str, str]] = {}
+    workload_objs: dict[tuple[str, str, str], tuple[Mapping[str, Any], Location]] = {}
+    pod_objs: list[tuple[Mapping[str, Any], Location]] = []
+    policies: dict[str, NetworkPolicy] = {}
+    policy_locs: dict[str, Location] = {}
+    invalid: list[tuple[str, list[FieldError]]] = []
+
+    for obj, loc in zip(objs, locs, strict=True):
+        kind = obj.get("kind")
+        meta = _meta(obj)
+        if kind == "Namespace":
+            name = str(meta.get("name"))
+            err = dns1123_label_error(name)
+            if err:
+                problems.add(loc, obj, "metadata.name", f'"{name}" {err}')
+            ns_labels = dict(_labels(meta, "metadata.labels", loc, problems))
+            ns_labels[NAMESPACE_NAME_LABEL] = name
+            namespaces[name] = frozen_labels(ns_labels)
+        elif kind == "Pod":
+            pod_objs.append((obj, loc))
+        elif kind in WORKLOAD_KINDS:
+            workload_objs[(_ns(obj), str(kind), str(meta.get("name")))] = (obj, loc)
+        elif kind == "NetworkPolicy":
+            errors = validate_network_policy(obj)
+            key = f"{_ns(obj)}/{meta.get('name')}"
+            if errors:
+                invalid.append((key, errors))
+                for e in errors:
+                    problems.errors.append(
+                        InputError(loc.file, loc.line_of(e.path), e.obj, e.path, str(e))
+                    )
+                continue
+            if key in policies:
+                prev = policy_locs[key]
+                notes.append(
+                    f"NetworkPolicy {key} is defined twice ({prev.file}:{prev.line} and {loc.file}:{loc.line}); "
+                    "the later one is used"
+                )
+            policies[key] = parse_network_policy(obj)
+            policy_locs[key] = loc
+
+    # A pod shows its top-most owner found in the input; when its direct owner is
+    # missing it shows that owner, as np-guard does.
+    def display_owner(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+        ref = _controller_ref(obj)
+        if ref is None or ref[0] == "Node":
+            return None
+        ns = _ns(obj)
+        shown = ref
+        seen = set()
+        while (ns, *shown) in workload_objs and shown not in seen:
+            seen.add(shown)
+            parent = _controller_ref(workload_objs[(ns, *shown)][0])
+            if parent is None or (ns, *parent) not in workload_objs:
+                break
+            shown = parent
+        return shown
+
+    pods: list[Pod] = []
+    by_owner: dict[tuple[str, str, str], list[Pod]] = {}
+    for obj, loc in pod_objs:
+        meta = _meta(obj)
+        spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+        assert isinstance(spec, Mapping)
+        owner = display_owner(obj)
+        ns = _ns(obj)
+        name = str(meta.get("name"))
+        pod = Pod(
+            namespace=ns,
+            name=name,
+            labels=_labels(meta, "metadata.labels", loc, problems),
+            named_ports=_named_ports(spec),
+            host_network=bool(spec.get("hostNetwork")),
+            ips=_pod_ips(obj),
+            owner_kind=owner[0] if owner else "Pod",
+            owner_name=owner[1] if owner else name,
+            uid=str(meta.get("uid") or ""),
+        )
+        pods.append(pod)
+        by_owner.setdefault((ns, pod.owner_kind, pod.owner_name), []).append(pod)
+
+    # Workloads without pods stand for one pod with their template's labels and ports,
+    # unless another workload in the input owns them (that one stands for them).
+    for (ns, kind, name), (obj, loc) in sorted(workload_objs.items()):
+        if (ns, kind, name) in by_owner:
+            continue
+        parent = _controller_ref(obj)
+        if parent is not None and (ns, *parent) in workload_objs:
+            continue
+        tpl = _pod_template(obj)
+        tpl_meta = _meta(tpl)
+        tpl_spec = tpl.get("spec") if isinstance(tpl.get("spec"), Mapping) else {}
+        assert isinstance(tpl_spec, Mapping)
+        path = (
+            "spec.jobTemplate.spec.template.metadata.labels"
+            if kind == "CronJob"
+            else "spec.template.metadata.labels"
+        )
+        stand_in = Pod(
+            namespace=ns,
+            name=name,
+            labels=_labels(tpl_meta, path, loc, problems),
+            named_ports=_named_ports(tpl_spec),
+            host_network=bool(tpl_spec.get("hostNetwork")),
+            owner_kind=kind,
+            owner_name=name,
+            stand_in=True,
+            uid=str(_meta(obj).get("uid") or ""),
+        )
+        pods.append(stand_in)
+        by_owner[(ns, kind, name)] = [stand_in]
+
+    workloads: list[Workload] = []
+    for (ns, kind, name), members in sorted(by_owner.items()):
+        members.sort(key=lambda p: p.name)
+        wobj = workload_objs.get((ns, kind, name))
+        if wobj is not None:
+            labels = (
+                frozen_labels(_meta(_pod_template(wobj[0])).get("labels") or {})
+                if kind != "Pod"
+                else members[0].labels
+            )
+            uid = str(_meta(wobj[0]).get("uid") or "")
+        else:
+            labels, uid = members[0].labels, members[0].uid if kind == "Pod" else ""
+        if not labels:
+            labels = members[0].labels
+        workloads.append(Workload(ns, name, kind, labels, tuple(members), uid))
+
+    if problems.errors and strict:
+        raise ManifestError(problems.errors)
+
+    for ns_name in (
+        {p.namespace for p in pods} | {p.namespace for p in policies.values()} | {"default"}
+    ):
+        namespaces.setdefault(ns_name, frozen_labels({NAMESPACE_NAME_LABEL: ns_name}))
+
+    pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))
+    policy_list = sorted(policies.values(), key=lambda p: p.key)
+    return Cluster(dict(sorted(namespaces.items())), pods, workloads, policy_list, invalid, notes)

@@ -1,0 +1,359 @@
+"""Why a connection is allowed or denied, naming the policies and rules that decided it.
+
+Public API (stable):
+
+- ``explain(cluster, src, dst, *, port=None, protocol="TCP") -> Explanation``.
+  ``src``/``dst``: ``ns/name`` (workload or pod), ``ns/name[Kind]``, a bare name when
+  unique, an IP address (a pod's IP resolves to that pod, any other address is outside
+  the cluster), or an External range key. ``port``: number, named port (resolved on the
+  destination pod) or None for every connection (then ``protocol`` is ignored).
+- ``Explanation``: ``allowed``, ``conns`` (what the pair may open within the query),
+  ``egress`` and ``ingress`` (``DirectionVerdict``), ``to_dict()``, ``render_text()``.
+- ``DirectionVerdict``: ``allowed``, ``isolated``, ``policies`` (the ones isolating the
+  pod in that direction), ``matches`` (``RuleMatch`` per allowing rule), ``conns``.
+- ``RuleMatch``: ``policy`` ("ns/name"), ``direction``, ``rule_index``, ``peer_index``
+  (None when the rule has no peers: every peer), ``ports`` (text).
+- ``UnknownEndpoint`` (a ValueError) names close matches when src/dst is unknown.
+
+This evaluates the one pair directly from the parsed policies, independently of the
+signature-class fast path in reachability.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cluster import Cluster
+from .ipranges import IPRange, parse_address
+from .model import NamedPort, NetworkPolicy, Peer, Pod
+from .ports import ConnSet
+
+
+class UnknownEndpoint(ValueError):
+    """A src/dst name that matches no workload, pod or address."""
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    policy: str
+    direction: str
+    rule_index: int
+    peer_index: int | None
+    ports: str
+    conns: ConnSet = field(default_factory=ConnSet.none)
+
+    def __str__(self) -> str:
+        peer = "any peer" if self.peer_index is None else f"peer #{self.peer_index}"
+        return f"{self.policy} {self.direction} rule #{self.rule_index} ({peer}; {self.ports})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "direction": self.direction,
+            "rule_index": self.rule_index,
+            "peer_index": self.peer_index,
+            "ports": self.ports,
+            "conns": self.conns.to_json(),
+            "text": str(self),
+        }
+
+
+@dataclass(frozen=True)
+class DirectionVerdict:
+    direction: str
+    allowed: bool
+    isolated: bool
+    policies: tuple[str, ...] = ()
+    matches: tuple[RuleMatch, ...] = ()
+    conns: ConnSet = field(default_factory=ConnSet.all)
+    note: str = ""
+
+    def summary(self) -> str:
+        if self.note:
+            return self.note
+        if not self.isolated:
+            return f"not isolated for {self.direction}: no policy selects it with {self.direction.capitalize()} in policyTypes, so everything is allowed"
+        if self.allowed:
+            return "allowed by " + "; ".join(str(m) for m in self.matches)
+        return (
+            f"denied: isolated for {self.direction} by {', '.join(self.policies)} and none of their "
+            f"{self.direction} rules match"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "allowed": self.allowed,
+            "isolated": self.isolated,
+            "policies": list(self.policies),
+            "matches": [m.to_dict() for m in self.matches],
+            "conns": self.conns.to_json(),
+            "summary": self.summary(),
+        }
+
+
+@dataclass(frozen=True)
+class Explanation:
+    src: str
+    dst: str
+    port: int | str | None
+    protocol: str | None
+    allowed: bool
+    conns: ConnSet
+    egress: DirectionVerdict
+    ingress: DirectionVerdict
+    notes: tuple[str, ...] = ()
+
+    @property
+    def query(self) -> str:
+        if self.port is None:
+            return f"{self.protocol} (any port)" if self.protocol else "any connection"
+        return f"{self.protocol or 'TCP'} {self.port}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "src": self.src,
+            "dst": self.dst,
+            "port": self.port,
+            "protocol": self.protocol,
+            "allowed": self.allowed,
+            "conns": self.conns.to_json(),
+            "conns_text": str(self.conns),
+            "egress": self.egress.to_dict(),
+            "ingress": self.ingress.to_dict(),
+            "notes": list(self.notes),
+        }
+
+    def render_text(self) -> str:
+        verdict = "ALLOWED" if self.allowed else "DENIED"
+        lines = [f"{self.src} => {self.dst} ({self.query}): {verdict}"]
+        if self.allowed:
+            lines.append(f"  allowed connections: {self.conns}")
+        lines.append(f"  egress from {self.src}: {'allowed' if self.egress.allowed else 'denied'}")
+        lines.append(f"    {self.egress.summary()}")
+        lines.append(f"  ingress to {self.dst}: {'allowed' if self.ingress.allowed else 'denied'}")
+        lines.append(f"    {self.ingress.summary()}")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines) + "\n"
+
+
+# -- resolving names ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Side:
+    key: str
+    pod: Pod | None = None
+    address: tuple[int, int] | None = None
+    ip_range: IPRange | None = None
+
+    def named_ports(self) -> tuple[NamedPort, ...] | None:
+        return self.pod.named_ports if self.pod is not None else None
+
+    def in_block(self, peer: Peer) -> bool:
+        if peer.ip_block is None:
+            return False
+        if self.ip_range is not None:
+            return peer.ip_block.contains_range(self.ip_range)
+        assert self.address is not None
+        fam, value = self.address
+        return any(r.contains_address(fam, value) for r in peer.ip_block.ranges)
+
+
+def _parse_range_key(text: str) -> IPRange | None:
+    body = text.removesuffix("[External]")
+    if "-" not in body:
+        return None
+    a, _, b = body.rpartition("-") if body.count("-") == 1 else body.partition("-")
+    try:
+        fa, va = parse_address(a)
+        fb, vb = parse_address(b)
+    except ValueError:
+        return None
+    return IPRange(fa, va, vb) if fa == fb and va <= vb else None
+
+
+def resolve_endpoint(cluster: Cluster, text: str) -> _Side:
+    text = text.strip()
+    try:
+        fam, value = parse_address(text)
+    except ValueError:
+        pass
+    else:
+        for pod in cluster.pods:
+            if any(ipaddress.ip_address(ip) == ipaddress.ip_address(text) for ip in pod.ips):
+                return _Side(f"{pod.namespace}/{pod.name}[Pod]", pod=pod)
+        return _Side(f"{text}-{text}[External]", address=(fam, value))
+    rng = _parse_range_key(text)
+    if rng is not None:
+        return _Side(f"{rng}[External]", ip_range=rng)
+    for w in cluster.workloads:
+        if text == w.key:
+            return _Side(w.key, pod=w.representative)
+    for pod in cluster.pods:
+        if text == f"{pod.namespace}/{pod.name}[Pod]":
+            return _Side(text, pod=pod)
+    ns_name = [w for w in cluster.workloads if text == f"{w.namespace}/{w.name}"]
+    if len(ns_name) == 1:
+        return _Side(ns_name[0].key, pod=ns_name[0].representative)
+    pods = [p for p in cluster.pods if text == p.key and not p.stand_in]
+    if len(pods) == 1:
+        return _Side(f"{pods[0].namespace}/{pods[0].name}[Pod]", pod=pods[0])
+    bare = [w for w in cluster.workloads if text == w.name]
+    if len(bare) == 1:
+        return _Side(bare[0].key, pod=bare[0].representative)
+    candidates = sorted(
+        {w.key for w in cluster.workloads} | {f"{w.namespace}/{w.name}" for w in cluster.workloads}
+    )
+    if len(ns_name) > 1 or len(bare) > 1:
+        options = [w.key for w in (ns_name or bare)]
+        raise UnknownEndpoint(f"{text!r} is ambiguous: use one of {', '.join(options)}")
+    close = difflib.get_close_matches(text, candidates, n=5, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise UnknownEndpoint(f"no workload, pod or IP address {text!r} in the input{hint}")
+
+
+# -- evaluating ----------------------------------------------------------------------------
+
+
+def _query_conns(
+    protocol: str | None, port: int | str | None, dst: _Side
+) -> tuple[ConnSet, str | None]:
+    """The ConnSet the query asks about, and a note when a named port does not resolve."""
+    proto = protocol.upper() if protocol else None
+    if port is None:
+        return (ConnSet.all().restrict(proto) if proto else ConnSet.all(), None)
+    if isinstance(port, str) and not port.isdigit():
+        p = proto or "TCP"
+        named = dst.named_ports()
+        numbers = [n for name, pr, n in named or () if name == port and pr == p]
+        if not numbers:
+            where = "an address outside the cluster" if named is None else dst.key
+            return (
+                ConnSet.none(),
+                f"{where} has no {p} port named {port!r}, so nothing can match it",
+            )
+        return (ConnSet({p: [(n, n) for n in numbers]}), None)
+    return (ConnSet.of(proto or "TCP", int(port)), None)
+
+
+def _peer_matches(cluster: Cluster, policy: NetworkPolicy, peer: Peer, other: _Side) -> bool:
+    if other.pod is None:
+        return other.in_block(peer)
+    pod = other.pod
+    return peer.matches_pod(
+        policy.namespace, pod.namespace, pod.labels, cluster.namespace_labels(pod.namespace)
+    )
+
+
+def _direction(
+    cluster: Cluster, direction: str, subject: _Side, other: _Side, dst: _Side, query: ConnSet
+) -> DirectionVerdict:
+    if subject.pod is None:
+        what = "source" if direction == "egress" else "destination"
+        return DirectionVerdict(
+            direction,
+            True,
+            False,
+            conns=query,
+            note=f"the {what} is outside the cluster: NetworkPolicies do not restrict its {direction}",
+        )
+    pod = subject.pod
+    isolating = [
+        p
+        for p in cluster.policies
+        if p.namespace == pod.namespace
+        and p.pod_selector.matches(pod.labels)
+        and (p.affects_egress if direction == "egress" else p.affects_ingress)
+    ]
+    if not isolating:
+        return DirectionVerdict(direction, not query.is_empty, False, conns=query)
+    matches: list[RuleMatch] = []
+    allowed = ConnSet.none()
+    for policy in isolating:
+        for i, rule in enumerate(policy.rules(direction)):
+            if rule.peers:
+                peer_index = next(
+                    (
+                        j
+                        for j, peer in enumerate(rule.peers)
+                        if _peer_matches(cluster, policy, peer, other)
+                    ),
+                    None,
+                )
+                if peer_index is None:
+                    continue
+            else:
+                peer_index = None
+            conns = rule.conns_on(dst.named_ports()) & query
+            if conns.is_empty:
+                continue
+            allowed = allowed | conns
+            matches.append(RuleMatch(policy.key, direction, i, peer_index, rule.ports_text, conns))
+    return DirectionVerdict(
+        direction, bool(matches), True, tuple(p.key for p in isolating), tuple(matches), allowed
+    )
+
+
+def explain_sides(
+    cluster: Cluster,
+    src: _Side,
+    dst: _Side,
+    *,
+    port: int | str | None = None,
+    protocol: str | None = None,
+) -> Explanation:
+    query, note = _query_conns(protocol, port, dst)
+    egress = _direction(cluster, "egress", src, dst, dst, query)
+    ingress = _direction(cluster, "ingress", dst, src, dst, query)
+    conns = egress.conns & ingress.conns
+    notes = [note] if note else []
+    for side in (src, dst):
+        if side.pod is not None and side.pod.host_network:
+            notes.append(
+                f"{side.key} uses hostNetwork: whether NetworkPolicies apply to it depends on the CNI plugin, "
+                "so do not count on them to protect it"
+            )
+    if src.pod is None and dst.pod is None:
+        notes.append(
+            "both ends are outside the cluster: NetworkPolicies do not govern this traffic"
+        )
+    return Explanation(
+        src.key, dst.key, port, protocol, not conns.is_empty, conns, egress, ingress, tuple(notes)
+    )
+
+
+def explain(
+    cluster: Cluster,
+    src: str,
+    dst: str,
+    *,
+    port: int | str | None = None,
+    protocol: str | None = "TCP",
+) -> Explanation:
+    """Verdict per direction for src -> dst, naming the policies and rules that decide it."""
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if isinstance(port, int) and not 1 <= port <= 65535:
+        raise ValueError(f"port {port} must be between 1 and 65535")
+    if protocol is not None and protocol.upper() not in ("TCP", "UDP", "SCTP"):
+        raise ValueError(f"protocol {protocol!r} is not supported: use TCP, UDP or SCTP")
+    if port is None:
+        protocol = None  # no port: the question is "what may flow at all", every protocol
+    return explain_sides(
+        cluster,
+        resolve_endpoint(cluster, src),
+        resolve_endpoint(cluster, dst),
+        port=port,
+        protocol=protocol,
+    )
+
+
+def explain_connection(cluster: Cluster, src_key: str, dst_key: str) -> Explanation:
+    """The explanation of one listed pair (every connection), for `analyze --explain`."""
+    return explain_sides(
+        cluster, resolve_endpoint(cluster, src_key), resolve_endpoint(cluster, dst_key)
+    )

@@ -1,0 +1,306 @@
+"""A synthetic cluster for benchmarks and load tests.
+
+``generate_cluster(pods=10000, workloads=1000, namespaces=200, policies=2000, seed=0)``
+returns Kubernetes-shaped dicts (Namespaces, Deployments with their ReplicaSets and
+pods, StatefulSets with pods, a few hostNetwork DaemonSets, NetworkPolicies) that look
+like a real multi-team cluster: most namespaces default-deny with DNS egress to
+kube-system, tiers allowed to talk by pod selectors, namespaces by team labels, set-based
+matchExpressions, named ports, port ranges, SCTP, and ipBlocks with excepts drawn from a
+small pool (real clusters reuse a handful of CIDRs). Same seed, same cluster.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+TIERS = ("frontend", "backend", "database", "cache", "worker")
+ENVS = ("prod", "staging", "dev")
+CIDR_POOL: tuple[tuple[str, list[str]], ...] = (
+    ("0.0.0.0/0", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]),
+    ("10.0.0.0/8", ["10.96.0.0/12"]),
+    ("52.0.0.0/8", ["52.10.0.0/16"]),
+    ("34.120.0.0/14", []),
+    ("192.168.10.0/24", ["192.168.10.128/25"]),
+    ("203.0.113.0/24", []),
+    ("2001:db8::/32", ["2001:db8:ffff::/48"]),
+    ("100.64.0.0/10", ["100.64.1.0/24"]),
+)
+
+
+def _policy(ns: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": spec,
+    }
+
+
+def generate_cluster(
+    pods: int = 10000,
+    workloads: int = 1000,
+    namespaces: int = 200,
+    policies: int = 2000,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Kubernetes objects of a synthetic cluster with the given sizes."""
+    rng = random.Random(seed)
+    objs: list[dict[str, Any]] = []
+    ns_names = ["kube-system"] + [f"team-{i:03d}" for i in range(1, namespaces)]
+    ns_env: dict[str, str] = {}
+    for i, ns in enumerate(ns_names):
+        env = ENVS[i % len(ENVS)]
+        ns_env[ns] = env
+        objs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": ns, "labels": {"team": f"group-{i % 20}", "env": env}},
+            }
+        )
+
+    # Workloads spread round-robin over namespaces; pods spread over workloads.
+    per_workload = [
+        pods // workloads + (1 if i < pods % workloads else 0) for i in range(workloads)
+    ]
+    ns_workloads: dict[str, list[tuple[str, str]]] = {ns: [] for ns in ns_names}
+    for w in range(workloads):
+        ns = ns_names[w % len(ns_names)]
+        tier = TIERS[(w // len(ns_names)) % len(TIERS)]
+        if ns == "kube-system" and not ns_workloads[ns]:
+            name, tier, labels = "coredns", "dns", {"k8s-app": "kube-dns"}
+        else:
+            name = f"{tier}-{w:04d}"
+            labels = {"app": name, "tier": tier, "version": rng.choice(("v1", "v2"))}
+            if rng.random() < 0.3:
+                labels["release"] = rng.choice(("stable", "canary"))
+        ns_workloads[ns].append((name, tier))
+        ports = [
+            {"name": "http", "containerPort": 8080, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": 9090, "protocol": "TCP"},
+        ]
+        if tier == "database":
+            ports.append({"name": "pg", "containerPort": 5432, "protocol": "TCP"})
+        if tier == "dns":
+            ports = [
+                {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+            ]
+        host_network = rng.random() < 0.01
+        kind = (
+            "StatefulSet" if tier == "database" else ("DaemonSet" if host_network else "Deployment")
+        )
+        template = {
+            "metadata": {"labels": labels},
+            "spec": {
+                "hostNetwork": host_network,
+                "containers": [{"name": "main", "image": "app", "ports": ports}],
+            },
+        }
+        objs.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": kind,
+                "metadata": {"name": name, "namespace": ns, "uid": f"uid-{kind}-{ns}-{name}"},
+                "spec": {"selector": {"matchLabels": labels}, "template": template},
+            }
+        )
+        owner_kind, owner_name = kind, name
+        if kind == "Deployment":
+            rs = f"{name}-{rng.randrange(16**8):08x}"
+            objs.append(
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {
+                        "name": rs,
+                        "namespace": ns,
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "apps/v1",
+                                "kind": "Deployment",
+                                "name": name,
+                                "controller": True,
+                            }
+                        ],
+                    },
+                    "spec": {"template": template},
+                }
+            )
+            owner_kind, owner_name = "ReplicaSet", rs
+        for p in range(per_workload[w]):
+            objs.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {
+                        "name": f"{owner_name}-{p:03d}",
+                        "namespace": ns,
+                        "labels": dict(labels),
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "apps/v1",
+                                "kind": owner_kind,
+                                "name": owner_name,
+                                "controller": True,
+                            }
+                        ],
+                    },
+                    "spec": template["spec"],
+                    "status": {"podIP": f"10.{(w >> 8) & 255}.{w & 255}.{p % 250 + 1}"},
+                }
+            )
+
+    # Policies: a realistic mix per namespace until the budget is spent.
+    makers: list[Callable[[str], dict[str, Any]]] = [
+        lambda ns: {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        lambda ns: {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                            },
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [
+                        {"protocol": "UDP", "port": 53},
+                        {"protocol": "TCP", "port": "dns-tcp"},
+                    ],
+                }
+            ],
+        },
+        lambda ns: {
+            "podSelector": {"matchLabels": {"tier": "backend"}},
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": {"tier": "frontend"}}}],
+                    "ports": [{"port": "http"}],
+                }
+            ],
+        },
+        lambda ns: {
+            "podSelector": {"matchLabels": {"tier": "database"}},
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "podSelector": {
+                                "matchExpressions": [
+                                    {
+                                        "key": "tier",
+                                        "operator": "In",
+                                        "values": ["backend", "worker"],
+                                    }
+                                ]
+                            }
+                        }
+                    ],
+                    "ports": [{"port": 5432, "protocol": "TCP"}],
+                }
+            ],
+        },
+        lambda ns: {
+            "podSelector": {"matchLabels": {"tier": "frontend"}},
+            "ingress": [
+                {
+                    "from": [{"ipBlock": {"cidr": CIDR_POOL[0][0], "except": CIDR_POOL[0][1]}}],
+                    "ports": [{"port": 443}, {"port": 8080, "endPort": 8090}],
+                }
+            ],
+        },
+        lambda ns: {
+            "podSelector": {},
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"team": f"group-{rng.randrange(20)}"}
+                            },
+                            "podSelector": {
+                                "matchExpressions": [{"key": "release", "operator": "Exists"}]
+                            },
+                        }
+                    ],
+                    "ports": [{"port": "metrics"}],
+                }
+            ],
+        },
+        lambda ns: {
+            "podSelector": {
+                "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["database"]}]
+            },
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {"ipBlock": {"cidr": c, "except": e}}
+                        for c, e in rng.sample(CIDR_POOL[1:], 2)
+                    ],
+                    "ports": [{"port": 443}, {"protocol": "UDP", "port": 4500, "endPort": 4510}],
+                }
+            ],
+        },
+        lambda ns: {
+            "podSelector": {"matchLabels": {"tier": rng.choice(TIERS)}},
+            "egress": [
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {"env": ns_env[ns]}}}],
+                    "ports": [{"port": 8000, "endPort": 8100}, {"protocol": "SCTP", "port": 9000}],
+                }
+            ],
+        },
+        lambda ns: {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]},
+        lambda ns: {
+            "podSelector": {"matchExpressions": [{"key": "release", "operator": "DoesNotExist"}]},
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchExpressions": [
+                                    {"key": "env", "operator": "In", "values": ["prod", "staging"]}
+                                ]
+                            }
+                        }
+                    ],
+                    "ports": [{"port": "http"}, {"port": "grpc"}],
+                }
+            ],
+            "egress": [],
+        },
+    ]
+    names = [
+        "default-deny",
+        "allow-dns",
+        "backend-from-frontend",
+        "database-from-backend",
+        "frontend-from-internet",
+        "metrics-from-monitoring",
+        "egress-to-services",
+        "egress-same-env",
+        "allow-same-namespace",
+        "from-prod-and-staging",
+    ]
+    made = 0
+    round_ = 0
+    while made < policies:
+        for i, ns in enumerate(ns_names):
+            if made >= policies:
+                break
+            k = (round_ + (i * 3 if round_ == 0 and i % 10 >= 7 else 0)) % len(makers)
+            # Namespaces ending in 7-9 skip the default deny: not every team has one.
+            if k == 0 and i % 10 >= 7:
+                k = 8
+            name = names[k] if round_ == 0 else f"{names[k]}-r{round_}"
+            objs.append(_policy(ns, name, makers[k](ns)))
+            made += 1
+        round_ += 1
+    return objs
