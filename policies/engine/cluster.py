@@ -369,9 +369,7 @@ def build_cluster(
     if problems.errors and strict:
         raise ManifestError(problems.errors)
 
-    for ns_name in (
-        {p.namespace for p in pods} | {p.namespace for p in policies.values()} | {"default"}
-    ):
+    for ns_name in {p.namespace for p in pods} | {p.namespace for p in policies.values()}:
         namespaces.setdefault(ns_name, frozen_labels({NAMESPACE_NAME_LABEL: ns_name}))
 
     pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))

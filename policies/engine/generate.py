@@ -44,8 +44,13 @@ def generate_cluster(
     namespaces: int = 200,
     policies: int = 2000,
     seed: int = 0,
+    *,
+    locked_down: float = 0.7,
 ) -> list[dict[str, Any]]:
-    """Kubernetes objects of a synthetic cluster with the given sizes."""
+    """Kubernetes objects of a synthetic cluster with the given sizes.
+
+    `locked_down` is the share of namespaces with default deny and egress rules.
+    """
     rng = random.Random(seed)
     objs: list[dict[str, Any]] = []
     ns_names = ["kube-system"] + [f"team-{i:03d}" for i in range(1, namespaces)]
@@ -235,7 +240,13 @@ def generate_cluster(
         },
         lambda ns: {
             "podSelector": {
-                "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["database"]}]
+                "matchExpressions": [
+                    {
+                        "key": "tier",
+                        "operator": "NotIn",
+                        "values": ["database", "frontend", "backend"],
+                    }
+                ]
             },
             "policyTypes": ["Egress"],
             "egress": [
@@ -295,10 +306,11 @@ def generate_cluster(
         for i, ns in enumerate(ns_names):
             if made >= policies:
                 break
-            k = (round_ + (i * 3 if round_ == 0 and i % 10 >= 7 else 0)) % len(makers)
-            # Namespaces ending in 7-9 skip the default deny: not every team has one.
-            if k == 0 and i % 10 >= 7:
-                k = 8
+            k = round_ % len(makers)
+            # Not every team locks down: in "open" namespaces egress stays unrestricted
+            # and ingress policies take the place of the deny and egress ones.
+            if (i % 10) >= round(locked_down * 10) and k in (0, 1, 6, 7):
+                k = (8, 2, 3, 9)[(0, 1, 6, 7).index(k)]
             name = names[k] if round_ == 0 else f"{names[k]}-r{round_}"
             objs.append(_policy(ns, name, makers[k](ns)))
             made += 1

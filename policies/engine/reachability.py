@@ -117,8 +117,7 @@ class Reachability:
         *,
         level: str = "workload",
         direction: str = "combined",
-        _triples: Callable[[], list[tuple[int, int, ConnSet]]] | None = None,
-        _ranked: Sequence[Endpoint] | None = None,
+        _materialize: Callable[[], list[Connection]] | None = None,
     ) -> None:
         self.nodes: list[Endpoint] = list(nodes)
         self.level = level
@@ -126,18 +125,13 @@ class Reachability:
         self._connections: list[Connection] | None = (
             list(connections) if connections is not None else None
         )
-        self._triples = _triples
-        self._ranked = _ranked
+        self._materialize = _materialize
 
     @property
     def connections(self) -> list[Connection]:
         if self._connections is None:
-            assert self._triples is not None
-            assert self._ranked is not None
-            ranked = self._ranked
-            triples = self._triples()
-            triples.sort(key=lambda t: (t[0], t[1]))
-            self._connections = [Connection(ranked[s], ranked[d], c) for s, d, c in triples]
+            assert self._materialize is not None
+            self._connections = self._materialize()
         return self._connections
 
     def node(self, key: str) -> Endpoint | None:
@@ -166,6 +160,16 @@ class Reachability:
 
 
 # -- compiled form -------------------------------------------------------------------------
+
+
+_Layer = tuple[list["Endpoint"], dict[str, int], list[list[int]], list[int], list[int], list[int]]
+
+
+def _same_or(old: Endpoint | None, new: Endpoint) -> Endpoint:
+    """The old endpoint object when nothing about it changed, so pairs can be reused."""
+    if old is not None and old.to_dict() == new.to_dict():
+        return old
+    return new
 
 
 def _bits(x: int) -> Iterator[int]:
@@ -376,9 +380,10 @@ class Analyzer:
         self._eg_cells: dict[int, Cells] = {}
         self._combined: dict[tuple[str, int], Cells] = {}
         self._expanded: dict[tuple[str, str, int], list[tuple[int, int, ConnSet]]] = {}
-        self._endpoints: dict[
-            str, tuple[list[Endpoint], dict[str, int], list[list[int]], list[int], list[int]]
-        ] = {}
+        self._endpoints: dict[str, _Layer] = {}
+        self._reusable_endpoints: dict[str, dict[str, Endpoint]] = {}
+        self._sorted: dict[tuple[str, str], list[tuple[int, Connection]]] = {}
+        self._inherited: dict[tuple[str, str], tuple[list[tuple[int, Connection]], int, bool]] = {}
 
     # -- indexes --------------------------------------------------------------------------
     def _index(self) -> None:
@@ -478,10 +483,9 @@ class Analyzer:
         return ConnSet.none()
 
     # -- endpoints ----------------------------------------------------------------------------
-    def _endpoint_layer(
-        self, level: str
-    ) -> tuple[list[Endpoint], dict[str, int], list[list[int]], list[int], list[int]]:
-        """(ranked endpoints, rank by key, endpoint ranks per class, src-ext ranks, dst-ext ranks)."""
+    def _endpoint_layer(self, level: str) -> _Layer:
+        """(ranked endpoints, rank by key, endpoint ranks per class, src-ext ranks,
+        dst-ext ranks, destination index per rank)."""
         found = self._endpoints.get(level)
         if found is not None:
             return found
@@ -527,14 +531,25 @@ class Analyzer:
                 externals[key] = Endpoint(
                     key, "", str(r), "External", is_external=True, ip_range=r.text
                 )
-        ranked = sorted([e for e, _ in members] + list(externals.values()), key=lambda e: e.key)
+        reuse = self._reusable_endpoints.get(level, {})
+        ranked = sorted(
+            [_same_or(reuse.get(e.key), e) for e, _ in members]
+            + [_same_or(reuse.get(k), e) for k, e in externals.items()],
+            key=lambda e: e.key,
+        )
         rank = {e.key: i for i, e in enumerate(ranked)}
         per_class: list[list[int]] = [[] for _ in range(u.n)]
         for ep, c in members:
             per_class[c].append(rank[ep.key])
         src_ext = [rank[f"{r}[External]"] for r in u.src_ext]
         dst_ext = [rank[f"{r}[External]"] for r in u.dst_ext]
-        layer = (ranked, rank, per_class, src_ext, dst_ext)
+        dst_index = [0] * len(ranked)
+        for c, ranks in enumerate(per_class):
+            for r in ranks:
+                dst_index[r] = c
+        for j, r in enumerate(dst_ext):
+            dst_index[r] = u.n + j
+        layer = (ranked, rank, per_class, src_ext, dst_ext, dst_index)
         self._endpoints[level] = layer
         return layer
 
@@ -544,7 +559,7 @@ class Analyzer:
         if found is not None:
             return found
         u = self._u
-        _, _, per_class, src_ext, dst_ext = self._endpoint_layer(level)
+        _, _, per_class, src_ext, dst_ext, _ = self._endpoint_layer(level)
         dst_ranks = per_class[d] if d < u.n else [dst_ext[d - u.n]]
         out: list[tuple[int, int, ConnSet]] = []
         if dst_ranks:
@@ -573,20 +588,60 @@ class Analyzer:
                 f"direction must be 'combined', 'ingress' or 'egress', not {direction!r}"
             )
         ranked = self._endpoint_layer(level)[0]
-        u = self._u
         if not self.cluster.pods:
             # np-guard lists nothing when the input has no workloads at all.
             return Reachability(ranked, [], level=level, direction=direction)
 
-        def triples() -> list[tuple[int, int, ConnSet]]:
-            out: list[tuple[int, int, ConnSet]] = []
-            for d in range(u.n + len(u.dst_ext)):
-                out.extend(self._expand(level, direction, d))
-            return out
+        def materialize() -> list[Connection]:
+            return [c for _, c in self._sorted_items(level, direction)]
 
         return Reachability(
-            ranked, None, level=level, direction=direction, _triples=triples, _ranked=ranked
+            ranked, None, level=level, direction=direction, _materialize=materialize
         )
+
+    def _sorted_items(self, level: str, direction: str) -> list[tuple[int, Connection]]:
+        """Connections keyed by src_rank * M + dst_rank, sorted: the txt order.
+
+        A derived analyzer starts from its parent's list, drops the items whose
+        destination class the change made dirty and merges in their recomputed ones.
+        """
+        key = (level, direction)
+        found = self._sorted.get(key)
+        if found is not None:
+            return found
+        u = self._u
+        ranked, _, _, _, _, dst_index = self._endpoint_layer(level)
+        m = len(ranked)
+        inherited = self._inherited.get(key)
+        items: list[tuple[int, Connection]]
+        if inherited is None:
+            items = [
+                (sr * m + dr, Connection(ranked[sr], ranked[dr], c))
+                for d in range(u.n + len(u.dst_ext))
+                for sr, dr, c in self._expand(level, direction, d)
+            ]
+            items.sort()
+        else:
+            old, dirty, endpoints_changed = inherited
+            items = [it for it in old if not dirty >> dst_index[it[0] % m] & 1]
+            if endpoints_changed:
+                # Isolation flags of some endpoints changed: refresh their pairs.
+                items = [
+                    it
+                    if it[1].src is ranked[it[0] // m] and it[1].dst is ranked[it[0] % m]
+                    else (it[0], Connection(ranked[it[0] // m], ranked[it[0] % m], it[1].conns))
+                    for it in items
+                ]
+            fresh = [
+                (sr * m + dr, Connection(ranked[sr], ranked[dr], c))
+                for d in _bits(dirty)
+                for sr, dr, c in self._expand(level, direction, d)
+            ]
+            fresh.sort()
+            items.extend(fresh)
+            items.sort()  # two sorted runs: a linear merge
+        self._sorted[key] = items
+        return items
 
     # -- what-if ----------------------------------------------------------------------------
     def replace_policy(self, obj: Mapping[str, Any]) -> Analyzer:
@@ -662,15 +717,22 @@ class Analyzer:
                 & 1
             )
         }
-        # Endpoint isolation flags may change; rank and classes do not.
-        if (derived._ingress_isolated, derived._egress_isolated) == (
+        # Endpoint isolation flags may change; ranks and classes do not, so expanded
+        # (rank, rank, conns) triples stay valid and unchanged endpoints are reused.
+        same_isolation = (derived._ingress_isolated, derived._egress_isolated) == (
             self._ingress_isolated,
             self._egress_isolated,
-        ):
-            derived._endpoints = dict(self._endpoints)
-        else:
-            derived._endpoints = {}
-            derived._expanded = {}
+        )
+        derived._endpoints = dict(self._endpoints) if same_isolation else {}
+        derived._reusable_endpoints = {
+            level: {e.key: e for e in layer[0]} for level, layer in self._endpoints.items()
+        }
+        derived._sorted = {}
+        dirty_of = {"ingress": dirty_in, "egress": dirty_eg, "combined": dirty}
+        derived._inherited = {
+            key: (items, dirty_of[key[1]], not same_isolation)
+            for key, items in self._sorted.items()
+        }
         return derived
 
 
