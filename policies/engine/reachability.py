@@ -545,10 +545,10 @@ class Analyzer:
         dst_ext = [rank[f"{r}[External]"] for r in u.dst_ext]
         dst_index = [0] * len(ranked)
         for c, ranks in enumerate(per_class):
-            for r in ranks:
-                dst_index[r] = c
-        for j, r in enumerate(dst_ext):
-            dst_index[r] = u.n + j
+            for rk in ranks:
+                dst_index[rk] = c
+        for j, rk in enumerate(dst_ext):
+            dst_index[rk] = u.n + j
         layer = (ranked, rank, per_class, src_ext, dst_ext, dst_index)
         self._endpoints[level] = layer
         return layer
