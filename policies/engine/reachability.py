@@ -73,6 +73,9 @@ class Endpoint:
     egress_isolated: bool = False
     is_external: bool = False
     ip_range: tuple[str, str] | None = None
+    external_role: str = ""
+    """For External ranges: "source" (cut by ingress ipBlocks), "destination" (cut by
+    egress ipBlocks) or "both"; sources are only listed as src, destinations as dst."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Endpoint) and other.key == self.key
@@ -96,6 +99,7 @@ class Endpoint:
             "egress_isolated": self.egress_isolated,
             "is_external": self.is_external,
             "ip_range": list(self.ip_range) if self.ip_range else None,
+            "external_role": self.external_role,
         }
 
 
@@ -525,11 +529,14 @@ class Analyzer:
                 )
                 members.append((ep, c))
         externals: dict[str, Endpoint] = {}
+        src_keys = {f"{r}[External]" for r in u.src_ext}
+        dst_keys = {f"{r}[External]" for r in u.dst_ext}
         for r in [*u.src_ext, *u.dst_ext]:
             key = f"{r}[External]"
             if key not in externals:
+                role = "both" if key in src_keys and key in dst_keys else "source" if key in src_keys else "destination"
                 externals[key] = Endpoint(
-                    key, "", str(r), "External", is_external=True, ip_range=r.text
+                    key, "", str(r), "External", is_external=True, ip_range=r.text, external_role=role
                 )
         reuse = self._reusable_endpoints.get(level, {})
         ranked = sorted(
