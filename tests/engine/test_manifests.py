@@ -1,0 +1,121 @@
+"""Reading manifests: files, directories, multi-document YAML, Lists, owners, notes, lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from policies.engine import ManifestError, build_cluster, load_documents, load_paths, load_yaml_text
+
+from .builders import deployment, namespace, netpol, pod
+
+
+def write(path: Path, docs: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return path
+
+
+def test_directories_are_read_recursively_with_yaml_yml_and_json(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", [namespace("shop")])
+    write(tmp_path / "sub" / "b.yml", [pod("shop", "x", {"a": "b"})])
+    (tmp_path / "sub" / "deep").mkdir()
+    (tmp_path / "sub" / "deep" / "c.json").write_text(json.dumps(netpol("shop", "p")))
+    (tmp_path / "notes.txt").write_text("not a manifest: {")
+    inv = load_paths([tmp_path])
+    assert sorted(o["kind"] for o in inv.objects) == ["Namespace", "NetworkPolicy", "Pod"]
+
+
+def test_kind_list_is_flattened(tmp_path: Path) -> None:
+    f = write(tmp_path / "list.yaml", [{"apiVersion": "v1", "kind": "List", "items": [pod("a", "x"), pod("a", "y")]}])
+    assert [o["metadata"]["name"] for o in load_paths([f]).objects] == ["x", "y"]
+
+
+def test_typed_lists_like_pod_list_are_flattened() -> None:
+    inv = load_documents([{"kind": "PodList", "items": [pod("a", "x")]}])
+    assert len(inv.objects) == 1
+
+
+def test_other_kinds_are_skipped_with_one_note_per_kind(tmp_path: Path) -> None:
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}
+    f = write(tmp_path / "x.yaml", [svc, svc, {"kind": "Ingress", "metadata": {"name": "i"}}])
+    notes = load_paths([f]).notes
+    assert len(notes) == 2
+    assert notes[0].startswith("skipped 1 Ingress object")
+    assert notes[1].startswith("skipped 2 Service objects")
+
+
+def test_broken_yaml_reports_file_and_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  labels: {a: b\n")
+    with pytest.raises(ManifestError) as info:
+        load_paths([f])
+    (err,) = info.value.errors
+    assert err.file == str(f)
+    assert err.line >= 5
+    assert str(err).startswith(f"{f}:{err.line}: invalid YAML")
+
+
+def test_semantic_error_points_at_the_field_line(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n  namespace: team-a\n"
+        "spec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - port: 80\n      endPort: 70\n"
+    )
+    with pytest.raises(ManifestError) as info:
+        build_cluster(load_paths([f]))
+    (err,) = info.value.errors
+    assert str(err) == f"{f}:15: NetworkPolicy team-a/web: spec.ingress[0].ports[0].endPort 70 is below port 80"
+
+
+def test_load_yaml_text_parses_pasted_multi_document_yaml() -> None:
+    docs = load_yaml_text("kind: A\n---\nkind: B\n", "pasted")
+    assert [d["kind"] for d in docs] == ["A", "B"]
+    with pytest.raises(ManifestError) as info:
+        load_yaml_text("a: [", "pasted")
+    assert str(info.value.errors[0]).startswith("pasted:")
+
+
+def test_missing_path_is_an_error() -> None:
+    with pytest.raises(ManifestError, match="no such file"):
+        load_paths(["/nonexistent/x.yaml"])
+
+
+def test_pod_names_its_top_most_owner_found_in_the_input() -> None:
+    objs = [
+        deployment("a", "web", {"app": "web"}),
+        {"kind": "ReplicaSet", "metadata": {"name": "web-123", "namespace": "a", "ownerReferences": [
+            {"kind": "Deployment", "name": "web", "controller": True}]}},
+        pod("a", "web-123-x", {"app": "web"}, owner=("ReplicaSet", "web-123")),
+        {"kind": "CronJob", "metadata": {"name": "nightly", "namespace": "a"}, "spec": {}},
+        {"kind": "Job", "metadata": {"name": "nightly-1", "namespace": "a", "ownerReferences": [
+            {"kind": "CronJob", "name": "nightly", "controller": True}]}},
+        pod("a", "nightly-1-x", {"job": "n"}, owner=("Job", "nightly-1")),
+    ]
+    assert sorted(w.key for w in build_cluster(objs).workloads) == ["a/nightly[CronJob]", "a/web[Deployment]"]
+
+
+def test_owner_missing_from_input_shows_the_direct_owner() -> None:
+    objs = [pod("a", "web-123-x", {"app": "web"}, owner=("ReplicaSet", "web-123"))]
+    assert [w.key for w in build_cluster(objs).workloads] == ["a/web-123[ReplicaSet]"]
+
+
+def test_bare_pod_and_node_owned_static_pod_are_pods() -> None:
+    objs = [pod("a", "bare", {}), pod("kube-system", "etcd-node1", {}, owner=("Node", "node1"))]
+    assert sorted(w.key for w in build_cluster(objs).workloads) == ["a/bare[Pod]", "kube-system/etcd-node1[Pod]"]
+
+
+def test_pods_of_one_workload_are_one_endpoint() -> None:
+    objs = [pod("a", f"web-{i}", {"app": "web"}, owner=("DaemonSet", "web")) for i in range(3)]
+    (w,) = build_cluster(objs).workloads
+    assert [p.name for p in w.pods] == ["web-0", "web-1", "web-2"]
+
+
+def test_duplicate_policy_keeps_the_later_and_notes_it() -> None:
+    cluster = build_cluster([netpol("a", "p", policy_types=["Egress"]), netpol("a", "p")])
+    assert cluster.policies[0].policy_types == ("Ingress",)
+    assert any("defined twice" in n for n in cluster.notes)
