@@ -60,10 +60,6 @@ class RequestRecord:
     watch: bool = False
     body: bytes = b""
 
-    @property
-    def is_watch(self) -> bool:
-        return self.watch
-
 
 @dataclass
 class _Fault:
@@ -126,6 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # a sync opens many watches at once
 
     def __init__(self, address: tuple[str, int], fake: FakeKubeApiServer,
                  ssl_context: ssl.SSLContext | None) -> None:
@@ -190,6 +187,10 @@ class FakeKubeApiServer:
         self._watches: dict[int, _Watch] = {}
         self._watches_started = 0
         self.errors: list[str] = []  # unexpected exceptions inside the fake (should stay empty)
+
+    def __repr__(self) -> str:
+        state = "paused" if self._paused else "running" if self._httpd else "stopped"
+        return f"<FakeKubeApiServer {self.url} {state} rv={self.store.rv}>"
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -260,11 +260,15 @@ def test_expire_watches_sends_410_mid_stream(fake_k8s, kube_api_client):
 
     threading.Thread(target=expire_soon).start()
     seen = []
-    with pytest.raises(ApiException) as caught:
+
+    def consume() -> None:
         for event in watch.Watch().stream(client.CoreV1Api(kube_api_client).list_namespace,
                                           resource_version=fake_k8s.resource_version,
                                           timeout_seconds=5):
             seen.append(event["raw_object"]["metadata"]["name"])
+
+    with pytest.raises(ApiException) as caught:
+        consume()
     assert seen == ["seen"]
     assert caught.value.status == 410
 
