@@ -14,13 +14,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.engine import Analyzer, build_cluster
+from policies.engine import Analyzer, ConnSet, build_cluster, explain
 
 from .builders import namespace, netpol, pod
 from .reference import RefAddress, RefPod, allowed
 
 settings.register_profile(
-    "engine", max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "engine", max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 NAMESPACES = ("alpha", "beta", "gamma")
@@ -204,6 +204,9 @@ def test_fast_path_agrees_with_reference_evaluator(objs: list[dict[str, Any]]) -
                             want = allowed(src, dst, proto, port, policies, ns_labels)
                             have = got is not None and got.allows(proto, port)
                             assert have == want, f"{s} => {d} {proto} {port}: fast={have} reference={want}"
+            # explain() evaluates the pair on its own path (selectors matched directly).
+            if s in raw_pods and d in raw_pods:
+                assert explain(cluster, s, d, port=None).conns == (got or ConnSet.none()), f"explain {s} => {d}"
 
 
 @settings(settings.get_profile("engine"))
