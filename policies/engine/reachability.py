@@ -59,7 +59,11 @@ class Endpoint:
     """One node of the reachability graph.
 
     ``key`` is the connection-list name (``shop/backend[Deployment]``,
-    ``0.0.0.0-9.255.255.255[External]``); equality and hashing use it alone.
+    ``0.0.0.0-9.255.255.255[External]``); equality and hashing use it alone. At workload
+    level ``labels`` and the flags come from the workload's representative pod (its first
+    pod, or the stand-in built from its template). For a ``host_network`` endpoint the
+    isolation flags only say that a policy selects it: whether the CNI plugin enforces
+    policies on host-network pods varies, so never present it as protected.
     """
 
     key: str
@@ -130,6 +134,8 @@ class Reachability:
             list(connections) if connections is not None else None
         )
         self._materialize = _materialize
+        self._node_index: dict[str, Endpoint] | None = None
+        self._pair_index: dict[tuple[str, str], ConnSet] | None = None
 
     @property
     def connections(self) -> list[Connection]:
@@ -139,13 +145,15 @@ class Reachability:
         return self._connections
 
     def node(self, key: str) -> Endpoint | None:
-        return next((n for n in self.nodes if n.key == key), None)
+        if self._node_index is None:
+            self._node_index = {n.key: n for n in self.nodes}
+        return self._node_index.get(key)
 
     def conns_between(self, src: str, dst: str) -> ConnSet:
-        for c in self.connections:
-            if c.src.key == src and c.dst.key == dst:
-                return c.conns
-        return ConnSet.none()
+        """What src (an endpoint key) may open to dst; empty when the pair is not listed."""
+        if self._pair_index is None:
+            self._pair_index = {(c.src.key, c.dst.key): c.conns for c in self.connections}
+        return self._pair_index.get((src, dst), ConnSet.none())
 
     def focus(self, workload: str) -> Reachability:
         """Only pairs involving `workload` (a key, `ns/name` or a bare name)."""
@@ -534,9 +542,21 @@ class Analyzer:
         for r in [*u.src_ext, *u.dst_ext]:
             key = f"{r}[External]"
             if key not in externals:
-                role = "both" if key in src_keys and key in dst_keys else "source" if key in src_keys else "destination"
+                role = (
+                    "both"
+                    if key in src_keys and key in dst_keys
+                    else "source"
+                    if key in src_keys
+                    else "destination"
+                )
                 externals[key] = Endpoint(
-                    key, "", str(r), "External", is_external=True, ip_range=r.text, external_role=role
+                    key,
+                    "",
+                    str(r),
+                    "External",
+                    is_external=True,
+                    ip_range=r.text,
+                    external_role=role,
                 )
         reuse = self._reusable_endpoints.get(level, {})
         ranked = sorted(

@@ -25,12 +25,17 @@ def pod(
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": ns, "labels": labels or {}}
     if owner:
-        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1], "controller": True}]
+        meta["ownerReferences"] = [
+            {"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1], "controller": True}
+        ]
     obj: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": meta,
-        "spec": {"hostNetwork": host_network, "containers": [{"name": "c", "ports": container_ports(ports)}]},
+        "spec": {
+            "hostNetwork": host_network,
+            "containers": [{"name": "c", "ports": container_ports(ports)}],
+        },
     }
     if ip:
         obj["status"] = {"podIP": ip}
@@ -48,12 +53,20 @@ def deployment(
 ) -> dict[str, Any]:
     template = {
         "metadata": {"labels": labels},
-        "spec": {"hostNetwork": host_network, "containers": [{"name": "c", "ports": container_ports(ports)}]},
+        "spec": {
+            "hostNetwork": host_network,
+            "containers": [{"name": "c", "ports": container_ports(ports)}],
+        },
     }
     spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": template}
     if kind == "CronJob":
         spec = {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}
-    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": ns}, "spec": spec}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": ns},
+        "spec": spec,
+    }
 
 
 def netpol(ns: str, name: str, **spec: Any) -> dict[str, Any]:

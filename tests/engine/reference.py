@@ -57,7 +57,12 @@ def _ns_labels(namespaces: dict[str, dict[str, str]], ns: str) -> dict[str, str]
     return labels
 
 
-def _peer_matches(peer: dict[str, Any], policy_ns: str, other: RefPod | RefAddress, namespaces: dict[str, dict[str, str]]) -> bool:
+def _peer_matches(
+    peer: dict[str, Any],
+    policy_ns: str,
+    other: RefPod | RefAddress,
+    namespaces: dict[str, dict[str, str]],
+) -> bool:
     if "ipBlock" in peer and peer["ipBlock"] is not None:
         if not isinstance(other, RefAddress):
             return False  # pod IPs are never matched by ipBlocks
@@ -82,7 +87,9 @@ def _peer_matches(peer: dict[str, Any], policy_ns: str, other: RefPod | RefAddre
     return pod_sel is None or _selector_matches(pod_sel, other.labels)
 
 
-def _port_matches(entry: dict[str, Any], protocol: str, port: int, dst: RefPod | RefAddress) -> bool:
+def _port_matches(
+    entry: dict[str, Any], protocol: str, port: int, dst: RefPod | RefAddress
+) -> bool:
     if (entry.get("protocol") or "TCP") != protocol:
         return False
     p = entry.get("port")
@@ -92,7 +99,9 @@ def _port_matches(entry: dict[str, Any], protocol: str, port: int, dst: RefPod |
         if isinstance(dst, RefAddress):
             return False  # a named port to an address outside the cluster matches nothing
         return any(
-            cp.get("name") == p and (cp.get("protocol") or "TCP") == protocol and cp["containerPort"] == port
+            cp.get("name") == p
+            and (cp.get("protocol") or "TCP") == protocol
+            and cp["containerPort"] == port
             for cp in dst.ports
         )
     end = entry.get("endPort") or p
@@ -115,7 +124,9 @@ def _direction_allows(
     for pol in policies:
         ns = pol["metadata"].get("namespace") or "default"
         spec = pol["spec"]
-        if ns != subject.namespace or not _selector_matches(spec.get("podSelector") or {}, subject.labels):
+        if ns != subject.namespace or not _selector_matches(
+            spec.get("podSelector") or {}, subject.labels
+        ):
             continue
         if direction not in _policy_types(spec):
             continue
@@ -141,6 +152,10 @@ def allowed(
     namespaces: dict[str, dict[str, str]],
 ) -> bool:
     """May src open dst on protocol/port? Egress of src AND ingress of dst."""
-    egress_ok = isinstance(src, RefAddress) or _direction_allows("Egress", src, dst, dst, protocol, port, policies, namespaces)
-    ingress_ok = isinstance(dst, RefAddress) or _direction_allows("Ingress", dst, src, dst, protocol, port, policies, namespaces)
+    egress_ok = isinstance(src, RefAddress) or _direction_allows(
+        "Egress", src, dst, dst, protocol, port, policies, namespaces
+    )
+    ingress_ok = isinstance(dst, RefAddress) or _direction_allows(
+        "Ingress", dst, src, dst, protocol, port, policies, namespaces
+    )
     return egress_ok and ingress_ok

@@ -18,7 +18,10 @@ THREE_TIER = GOLDEN / "three_tier" / "input"
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "policies.engine.cli", *map(str, args)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -32,8 +35,10 @@ def test_analyze_json_and_focus() -> None:
     res = run("analyze", THREE_TIER, "-o", "json", "--focus", "shop/database")
     assert res.returncode == 0
     pairs = {(c["src"], c["dst"]) for c in json.loads(res.stdout)["connections"]}
-    assert pairs == {("shop/backend[Deployment]", "shop/database[StatefulSet]"),
-                     ("shop/database[StatefulSet]", "kube-system/coredns[Deployment]")}
+    assert pairs == {
+        ("shop/backend[Deployment]", "shop/database[StatefulSet]"),
+        ("shop/database[StatefulSet]", "kube-system/coredns[Deployment]"),
+    }
 
 
 def test_analyze_explain_annotates_each_pair() -> None:
@@ -66,21 +71,33 @@ def test_broken_yaml_exits_2_with_file_and_line(tmp_path: Path) -> None:
 
 def test_invalid_cidr_exits_2_naming_file_line_object_and_field(tmp_path: Path) -> None:
     f = tmp_path / "p.yaml"
-    f.write_text(yaml.safe_dump(netpol("team-a", "web", egress=[{"to": [{"ipBlock": {"cidr": "300.0.0.0/8"}}]}]), sort_keys=False))
+    f.write_text(
+        yaml.safe_dump(
+            netpol("team-a", "web", egress=[{"to": [{"ipBlock": {"cidr": "300.0.0.0/8"}}]}]),
+            sort_keys=False,
+        )
+    )
     res = run("analyze", f)
     assert res.returncode == 2
     line = res.stderr.strip().splitlines()[0]
     assert line.startswith(f"{f}:")
-    assert 'NetworkPolicy team-a/web: spec.egress[0].to[0].ipBlock.cidr "300.0.0.0/8" is not a valid CIDR' in line
+    assert (
+        'NetworkPolicy team-a/web: spec.egress[0].to[0].ipBlock.cidr "300.0.0.0/8" is not a valid CIDR'
+        in line
+    )
     assert "Traceback" not in res.stderr
 
 
 def test_every_invalid_policy_is_reported_none_silently_dropped(tmp_path: Path) -> None:
     f = tmp_path / "p.yaml"
-    f.write_text(yaml.safe_dump_all([
-        netpol("a", "p1", ingress=[{"ports": [{"port": 80, "endPort": 70}]}]),
-        netpol("a", "p2", ingress=[{"ports": [{"protocol": "ICMP"}]}]),
-    ]))
+    f.write_text(
+        yaml.safe_dump_all(
+            [
+                netpol("a", "p1", ingress=[{"ports": [{"port": 80, "endPort": 70}]}]),
+                netpol("a", "p2", ingress=[{"ports": [{"protocol": "ICMP"}]}]),
+            ]
+        )
+    )
     res = run("analyze", f)
     assert res.returncode == 2
     assert "a/p1" in res.stderr
@@ -96,7 +113,9 @@ def test_skipped_kinds_are_noted_on_stderr(tmp_path: Path) -> None:
 
 
 def test_explain_names_the_rules() -> None:
-    res = run("explain", THREE_TIER, "--src", "shop/frontend", "--dst", "shop/backend", "--port", "8080")
+    res = run(
+        "explain", THREE_TIER, "--src", "shop/frontend", "--dst", "shop/backend", "--port", "8080"
+    )
     assert res.returncode == 0
     assert "ALLOWED" in res.stdout
     assert "shop/frontend-to-backend egress rule #0" in res.stdout
@@ -104,7 +123,18 @@ def test_explain_names_the_rules() -> None:
 
 
 def test_explain_denial_names_the_isolating_policies() -> None:
-    res = run("explain", THREE_TIER, "--src", "shop/frontend", "--dst", "shop/database", "--port", "5432", "-o", "json")
+    res = run(
+        "explain",
+        THREE_TIER,
+        "--src",
+        "shop/frontend",
+        "--dst",
+        "shop/database",
+        "--port",
+        "5432",
+        "-o",
+        "json",
+    )
     assert res.returncode == 0
     doc = json.loads(res.stdout)
     assert doc["allowed"] is False
@@ -124,7 +154,10 @@ def test_diff_lists_changes_and_can_fail_on_change(tmp_path: Path) -> None:
         (new / f.name).write_text(f.read_text().replace("port: 5432}", "port: 5433}"))
     res = run("diff", THREE_TIER, new)
     assert res.returncode == 0
-    assert "~ shop/backend[Deployment] => shop/database[StatefulSet] : TCP 5432 -> TCP 5433" in res.stdout
+    assert (
+        "~ shop/backend[Deployment] => shop/database[StatefulSet] : TCP 5432 -> TCP 5433"
+        in res.stdout
+    )
     assert "0 added, 0 removed, 1 changed" in res.stdout
     assert run("diff", THREE_TIER, new, "--fail-on-change").returncode == 1
     assert run("diff", THREE_TIER, THREE_TIER, "--fail-on-change").returncode == 0

@@ -39,8 +39,12 @@ def three_tier():  # type: ignore[no-untyped-def]
 def test_explain_allowed_names_every_allowing_rule_per_direction() -> None:
     ex = explain(three_tier(), "shop/backend", "shop/database", port=5432)
     assert ex.allowed
-    assert [str(m) for m in ex.egress.matches] == ["shop/backend-policy egress rule #0 (peer #0; TCP 5432)"]
-    assert [str(m) for m in ex.ingress.matches] == ["shop/database-policy ingress rule #0 (peer #0; TCP 5432)"]
+    assert [str(m) for m in ex.egress.matches] == [
+        "shop/backend-policy egress rule #0 (peer #0; TCP 5432)"
+    ]
+    assert [str(m) for m in ex.ingress.matches] == [
+        "shop/database-policy ingress rule #0 (peer #0; TCP 5432)"
+    ]
     assert ex.egress.isolated
     assert ex.to_dict()["ingress"]["matches"][0]["rule_index"] == 0
 
@@ -87,18 +91,32 @@ def test_explain_every_connection_when_no_port_given() -> None:
 
 
 def test_diff_added_removed_changed() -> None:
-    old_objs = [pod("a", "x", {"app": "x"}), pod("a", "y", {"app": "y"}), pod("a", "z", {"app": "z"}),
-                netpol("a", "p", podSelector=labels_sel(app="y"), ingress=[{"ports": [{"port": 80}]}])]
+    old_objs = [
+        pod("a", "x", {"app": "x"}),
+        pod("a", "y", {"app": "y"}),
+        pod("a", "z", {"app": "z"}),
+        netpol("a", "p", podSelector=labels_sel(app="y"), ingress=[{"ports": [{"port": 80}]}]),
+    ]
     new_objs = copy.deepcopy(old_objs)
     new_objs[-1]["spec"]["ingress"][0]["ports"][0]["port"] = 81
-    new_objs.append(netpol("a", "q", podSelector=labels_sel(app="z"), ingress=[{"from": [{"podSelector": labels_sel(app="x")}]}]))
+    new_objs.append(
+        netpol(
+            "a",
+            "q",
+            podSelector=labels_sel(app="z"),
+            ingress=[{"from": [{"podSelector": labels_sel(app="x")}]}],
+        )
+    )
     d = diff_reachability(analyze(build_cluster(old_objs)), analyze(build_cluster(new_objs)))
     assert [(c.src, c.dst, str(c.old_conns), str(c.new_conns)) for c in d.changed] == [
         ("0.0.0.0-255.255.255.255[External]", "a/y[Pod]", "TCP 80", "TCP 81"),
         ("a/x[Pod]", "a/y[Pod]", "TCP 80", "TCP 81"),
         ("a/z[Pod]", "a/y[Pod]", "TCP 80", "TCP 81"),
     ]
-    assert {(c.src.key, c.dst.key) for c in d.removed} == {("0.0.0.0-255.255.255.255[External]", "a/z[Pod]"), ("a/y[Pod]", "a/z[Pod]")}
+    assert {(c.src.key, c.dst.key) for c in d.removed} == {
+        ("0.0.0.0-255.255.255.255[External]", "a/z[Pod]"),
+        ("a/y[Pod]", "a/z[Pod]"),
+    }
     assert d.added == []
     assert not d.is_empty
     assert d.to_dict()["changed"][0]["new_conn"] == "TCP 81"
@@ -118,8 +136,15 @@ def test_findings_cover_the_review_checklist() -> None:
         pod("open", "x", {"app": "x"}),
         pod("shop", "web", {"app": "web"}),
         pod("shop", "agent", {"app": "agent"}, host_network=True),
-        netpol("shop", "egress-only", podSelector=labels_sel(app="web"), policy_types=["Egress"],
-               egress=[{"to": [{"podSelector": labels_sel(app="ghost")}], "ports": [{"port": "nope"}]}]),
+        netpol(
+            "shop",
+            "egress-only",
+            podSelector=labels_sel(app="web"),
+            policy_types=["Egress"],
+            egress=[
+                {"to": [{"podSelector": labels_sel(app="ghost")}], "ports": [{"port": "nope"}]}
+            ],
+        ),
         netpol("shop", "nothing", podSelector=labels_sel(app="ghost")),
         netpol("shop", "agent", podSelector=labels_sel(app="agent")),
     ]
@@ -144,40 +169,95 @@ def test_three_tier_has_dns_so_no_dns_finding() -> None:
 
 
 def test_normalize_applies_defaults_and_ignores_order() -> None:
-    a = netpol("a", "p", podSelector={"matchLabels": {}}, ingress=[{"from": [
-        {"podSelector": labels_sel(x="1")}, {"namespaceSelector": {}, "podSelector": {}}], "ports": [{"port": 80}, {"port": 443}]}])
-    b = netpol("a", "p", policy_types=["Ingress"], egress=[], ingress=[{"ports": [{"port": 443, "protocol": "TCP"}, {"port": 80}],
-        "from": [{"namespaceSelector": {}}, {"podSelector": labels_sel(x="1")}]}])
+    a = netpol(
+        "a",
+        "p",
+        podSelector={"matchLabels": {}},
+        ingress=[
+            {
+                "from": [
+                    {"podSelector": labels_sel(x="1")},
+                    {"namespaceSelector": {}, "podSelector": {}},
+                ],
+                "ports": [{"port": 80}, {"port": 443}],
+            }
+        ],
+    )
+    b = netpol(
+        "a",
+        "p",
+        policy_types=["Ingress"],
+        egress=[],
+        ingress=[
+            {
+                "ports": [{"port": 443, "protocol": "TCP"}, {"port": 80}],
+                "from": [{"namespaceSelector": {}}, {"podSelector": labels_sel(x="1")}],
+            }
+        ],
+    )
     b["metadata"].update(uid="123", resourceVersion="9")
     assert normalize_policy(a) == normalize_policy(b)
 
 
 def test_normalize_distinguishes_semantic_differences() -> None:
     base = netpol("a", "p", ingress=[{"ports": [{"port": 80}]}])
-    assert normalize_policy(base) != normalize_policy(netpol("a", "p", ingress=[{"ports": [{"port": 81}]}]))
-    assert normalize_policy(base) != normalize_policy(netpol("a", "p", ingress=[{"ports": [{"port": 80}]}], egress=[{}]))
+    assert normalize_policy(base) != normalize_policy(
+        netpol("a", "p", ingress=[{"ports": [{"port": 81}]}])
+    )
+    assert normalize_policy(base) != normalize_policy(
+        netpol("a", "p", ingress=[{"ports": [{"port": 80}]}], egress=[{}])
+    )
     # egress: [] does not enable Egress; an explicit Egress type does.
-    assert normalize_policy(netpol("a", "p", egress=[])) != normalize_policy(netpol("a", "p", policy_types=["Ingress", "Egress"]))
+    assert normalize_policy(netpol("a", "p", egress=[])) != normalize_policy(
+        netpol("a", "p", policy_types=["Ingress", "Egress"])
+    )
 
 
 def test_clean_policy_strips_server_fields() -> None:
     obj = netpol("a", "p")
-    obj["metadata"].update(uid="u", resourceVersion="1", generation=2, creationTimestamp="t", managedFields=[{}],
-                           labels={"team": "x"}, annotations={"kubectl.kubernetes.io/last-applied-configuration": "{}", "owner": "me"})
+    obj["metadata"].update(
+        uid="u",
+        resourceVersion="1",
+        generation=2,
+        creationTimestamp="t",
+        managedFields=[{}],
+        labels={"team": "x"},
+        annotations={"kubectl.kubernetes.io/last-applied-configuration": "{}", "owner": "me"},
+    )
     obj["status"] = {}
     assert clean_policy(obj) == {
-        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-        "metadata": {"name": "p", "namespace": "a", "labels": {"team": "x"}, "annotations": {"owner": "me"}},
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": "p",
+            "namespace": "a",
+            "labels": {"team": "x"},
+            "annotations": {"owner": "me"},
+        },
         "spec": {"podSelector": {}},
     }
 
 
 def test_dump_yaml_uses_canonical_field_order_and_round_trips() -> None:
-    obj = {"spec": {"ingress": [{"ports": [{"port": 80, "protocol": "TCP"}], "from": [{"ipBlock": {"except": ["10.1.0.0/16"], "cidr": "10.0.0.0/8"}}]}],
-                    "policyTypes": ["Ingress"], "podSelector": {}},
-           "metadata": {"namespace": "a", "name": "p"}, "kind": "NetworkPolicy", "apiVersion": "networking.k8s.io/v1"}
+    obj = {
+        "spec": {
+            "ingress": [
+                {
+                    "ports": [{"port": 80, "protocol": "TCP"}],
+                    "from": [{"ipBlock": {"except": ["10.1.0.0/16"], "cidr": "10.0.0.0/8"}}],
+                }
+            ],
+            "policyTypes": ["Ingress"],
+            "podSelector": {},
+        },
+        "metadata": {"namespace": "a", "name": "p"},
+        "kind": "NetworkPolicy",
+        "apiVersion": "networking.k8s.io/v1",
+    }
     text = dump_yaml([obj, obj])
-    assert text.startswith("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: a\nspec:\n  podSelector: {}\n  policyTypes:")
+    assert text.startswith(
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: a\nspec:\n  podSelector: {}\n  policyTypes:"
+    )
     assert text.index("from:") < text.index("ports:")
     assert text.index("cidr:") < text.index("except:")
     assert text.index("protocol: TCP") < text.index("port: 80")
@@ -201,20 +281,40 @@ def test_group_reachability_unions_members_and_keeps_group_self_pairs() -> None:
 def test_analyzer_replace_and_remove_policy_match_fresh_analysis() -> None:
     analyzer = Analyzer(three_tier())
     analyzer.analyze().connections  # noqa: B018
-    widened = netpol("shop", "database-policy", podSelector=labels_sel(tier="database"), policy_types=["Ingress"],
-                     ingress=[{"from": [{"podSelector": {}}], "ports": [{"port": 5432}]}])
+    widened = netpol(
+        "shop",
+        "database-policy",
+        podSelector=labels_sel(tier="database"),
+        policy_types=["Ingress"],
+        ingress=[{"from": [{"podSelector": {}}], "ports": [{"port": 5432}]}],
+    )
     derived = analyzer.replace_policy(widened)
-    assert str(derived.analyze().conns_between("shop/frontend[Deployment]", "shop/database[StatefulSet]")) == "No Connections"
+    assert (
+        str(
+            derived.analyze().conns_between(
+                "shop/frontend[Deployment]", "shop/database[StatefulSet]"
+            )
+        )
+        == "No Connections"
+    )
     removed = derived.remove_policy("shop", "default-deny")
     fresh = analyze(removed.cluster)
     assert [(c.src.key, c.dst.key, c.conns) for c in removed.analyze().connections] == [
-        (c.src.key, c.dst.key, c.conns) for c in fresh.connections]
+        (c.src.key, c.dst.key, c.conns) for c in fresh.connections
+    ]
     with pytest.raises(ValueError, match="endPort"):
-        analyzer.replace_policy(netpol("shop", "bad", ingress=[{"ports": [{"port": 9, "endPort": 1}]}]))
+        analyzer.replace_policy(
+            netpol("shop", "bad", ingress=[{"ports": [{"port": 9, "endPort": 1}]}])
+        )
 
 
 def test_cluster_queries() -> None:
-    cluster = build_cluster([deployment("a", "web", {"app": "web"}), netpol("a", "p", podSelector=labels_sel(app="web"))])
+    cluster = build_cluster(
+        [
+            deployment("a", "web", {"app": "web"}),
+            netpol("a", "p", podSelector=labels_sel(app="web")),
+        ]
+    )
     assert cluster.policies_selecting("a", "web") == ["a/p"]
     assert [p.name for p in cluster.pods_selected_by("a/p")] == ["web"]
     iso = cluster.isolation(cluster.pods[0])

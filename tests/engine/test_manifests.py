@@ -30,7 +30,10 @@ def test_directories_are_read_recursively_with_yaml_yml_and_json(tmp_path: Path)
 
 
 def test_kind_list_is_flattened(tmp_path: Path) -> None:
-    f = write(tmp_path / "list.yaml", [{"apiVersion": "v1", "kind": "List", "items": [pod("a", "x"), pod("a", "y")]}])
+    f = write(
+        tmp_path / "list.yaml",
+        [{"apiVersion": "v1", "kind": "List", "items": [pod("a", "x"), pod("a", "y")]}],
+    )
     assert [o["metadata"]["name"] for o in load_paths([f]).objects] == ["x", "y"]
 
 
@@ -69,7 +72,10 @@ def test_semantic_error_points_at_the_field_line(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as info:
         build_cluster(load_paths([f]))
     (err,) = info.value.errors
-    assert str(err) == f"{f}:15: NetworkPolicy team-a/web: spec.ingress[0].ports[0].endPort 70 is below port 80"
+    assert (
+        str(err)
+        == f"{f}:15: NetworkPolicy team-a/web: spec.ingress[0].ports[0].endPort 70 is below port 80"
+    )
 
 
 def test_load_yaml_text_parses_pasted_multi_document_yaml() -> None:
@@ -88,15 +94,30 @@ def test_missing_path_is_an_error() -> None:
 def test_pod_names_its_top_most_owner_found_in_the_input() -> None:
     objs = [
         deployment("a", "web", {"app": "web"}),
-        {"kind": "ReplicaSet", "metadata": {"name": "web-123", "namespace": "a", "ownerReferences": [
-            {"kind": "Deployment", "name": "web", "controller": True}]}},
+        {
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": "web-123",
+                "namespace": "a",
+                "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": True}],
+            },
+        },
         pod("a", "web-123-x", {"app": "web"}, owner=("ReplicaSet", "web-123")),
         {"kind": "CronJob", "metadata": {"name": "nightly", "namespace": "a"}, "spec": {}},
-        {"kind": "Job", "metadata": {"name": "nightly-1", "namespace": "a", "ownerReferences": [
-            {"kind": "CronJob", "name": "nightly", "controller": True}]}},
+        {
+            "kind": "Job",
+            "metadata": {
+                "name": "nightly-1",
+                "namespace": "a",
+                "ownerReferences": [{"kind": "CronJob", "name": "nightly", "controller": True}],
+            },
+        },
         pod("a", "nightly-1-x", {"job": "n"}, owner=("Job", "nightly-1")),
     ]
-    assert sorted(w.key for w in build_cluster(objs).workloads) == ["a/nightly[CronJob]", "a/web[Deployment]"]
+    assert sorted(w.key for w in build_cluster(objs).workloads) == [
+        "a/nightly[CronJob]",
+        "a/web[Deployment]",
+    ]
 
 
 def test_owner_missing_from_input_shows_the_direct_owner() -> None:
@@ -106,7 +127,10 @@ def test_owner_missing_from_input_shows_the_direct_owner() -> None:
 
 def test_bare_pod_and_node_owned_static_pod_are_pods() -> None:
     objs = [pod("a", "bare", {}), pod("kube-system", "etcd-node1", {}, owner=("Node", "node1"))]
-    assert sorted(w.key for w in build_cluster(objs).workloads) == ["a/bare[Pod]", "kube-system/etcd-node1[Pod]"]
+    assert sorted(w.key for w in build_cluster(objs).workloads) == [
+        "a/bare[Pod]",
+        "kube-system/etcd-node1[Pod]",
+    ]
 
 
 def test_pods_of_one_workload_are_one_endpoint() -> None:

@@ -20,13 +20,23 @@ from .builders import namespace, netpol, pod
 from .reference import RefAddress, RefPod, allowed
 
 settings.register_profile(
-    "engine", max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "engine",
+    max_examples=300,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 NAMESPACES = ("alpha", "beta", "gamma")
 LABEL_KEYS = ("app", "tier")
 LABEL_VALUES = ("web", "db", "api")
-NAMED_PORTS = (("http", "TCP", 80), ("http", "UDP", 8080), ("dns", "UDP", 53), ("metrics", "TCP", 9090), ("sig", "SCTP", 3868))
+NAMED_PORTS = (
+    ("http", "TCP", 80),
+    ("http", "UDP", 8080),
+    ("dns", "UDP", 53),
+    ("metrics", "TCP", 9090),
+    ("sig", "SCTP", 3868),
+)
 NUMBERS = (53, 80, 443, 3868, 8080, 9090)
 CIDRS = (
     ("0.0.0.0/0", ["10.0.0.0/8"]),
@@ -51,7 +61,9 @@ def selector_st(draw: Any) -> dict[str, Any]:
             op = draw(st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist")))
             e: dict[str, Any] = {"key": draw(st.sampled_from(LABEL_KEYS)), "operator": op}
             if op in ("In", "NotIn"):
-                e["values"] = draw(st.lists(st.sampled_from(LABEL_VALUES), min_size=1, max_size=2, unique=True))
+                e["values"] = draw(
+                    st.lists(st.sampled_from(LABEL_VALUES), min_size=1, max_size=2, unique=True)
+                )
             exprs.append(e)
         sel["matchExpressions"] = exprs
     return sel
@@ -122,7 +134,12 @@ def policy_st(draw: Any, index: int) -> dict[str, Any]:
     spec: dict[str, Any] = {"podSelector": draw(selector_st())}
     types = draw(st.sampled_from(("absent", "empty", "I", "E", "IE")))
     if types != "absent":
-        spec["policyTypes"] = {"empty": [], "I": ["Ingress"], "E": ["Egress"], "IE": ["Ingress", "Egress"]}[types]
+        spec["policyTypes"] = {
+            "empty": [],
+            "I": ["Ingress"],
+            "E": ["Egress"],
+            "IE": ["Ingress", "Egress"],
+        }[types]
     for direction, key in (("ingress", "from"), ("egress", "to")):
         form = draw(st.sampled_from(("absent", "empty", "rules")))
         if form == "empty":
@@ -142,8 +159,11 @@ def cluster_st(draw: Any) -> list[dict[str, Any]]:
         ports = draw(st.lists(st.sampled_from(NAMED_PORTS), max_size=3, unique=True))
         objs.append(
             pod(
-                draw(st.sampled_from(NAMESPACES)), f"pod{i}", draw(labels_st),
-                ports=list(ports), host_network=draw(st.booleans()),
+                draw(st.sampled_from(NAMESPACES)),
+                f"pod{i}",
+                draw(labels_st),
+                ports=list(ports),
+                host_network=draw(st.booleans()),
             )
         )
     for i in range(draw(st.integers(0, 4))):
@@ -173,14 +193,26 @@ def test_fast_path_agrees_with_reference_evaluator(objs: list[dict[str, Any]]) -
     cluster = build_cluster(objs)
     reach = Analyzer(cluster).analyze(level="workload")
     conns = {(c.src.key, c.dst.key): c.conns for c in reach.connections}
-    ns_labels = {o["metadata"]["name"]: o["metadata"]["labels"] for o in objs if o["kind"] == "Namespace"}
+    ns_labels = {
+        o["metadata"]["name"]: o["metadata"]["labels"] for o in objs if o["kind"] == "Namespace"
+    }
     policies = [o for o in objs if o["kind"] == "NetworkPolicy"]
-    raw_pods = {f"{o['metadata']['namespace']}/{o['metadata']['name']}[Pod]": o for o in objs if o["kind"] == "Pod"}
+    raw_pods = {
+        f"{o['metadata']['namespace']}/{o['metadata']['name']}[Pod]": o
+        for o in objs
+        if o["kind"] == "Pod"
+    }
 
     def side(key: str) -> list[RefPod | RefAddress]:
         if key in raw_pods:
             o = raw_pods[key]
-            return [RefPod(o["metadata"]["namespace"], o["metadata"]["labels"], o["spec"]["containers"][0]["ports"])]
+            return [
+                RefPod(
+                    o["metadata"]["namespace"],
+                    o["metadata"]["labels"],
+                    o["spec"]["containers"][0]["ports"],
+                )
+            ]
         first, last = reach.node(key).ip_range  # type: ignore[union-attr]
         return [RefAddress(first), RefAddress(last)]
 
@@ -203,22 +235,31 @@ def test_fast_path_agrees_with_reference_evaluator(objs: list[dict[str, Any]]) -
                         for port in probes:
                             want = allowed(src, dst, proto, port, policies, ns_labels)
                             have = got is not None and got.allows(proto, port)
-                            assert have == want, f"{s} => {d} {proto} {port}: fast={have} reference={want}"
+                            assert have == want, (
+                                f"{s} => {d} {proto} {port}: fast={have} reference={want}"
+                            )
             # explain() evaluates the pair on its own path (selectors matched directly).
             if s in raw_pods and d in raw_pods:
-                assert explain(cluster, s, d, port=None).conns == (got or ConnSet.none()), f"explain {s} => {d}"
+                assert explain(cluster, s, d, port=None).conns == (got or ConnSet.none()), (
+                    f"explain {s} => {d}"
+                )
 
 
 @settings(settings.get_profile("engine"))
 @given(cluster_st(), st.data())
-def test_replacing_a_policy_incrementally_equals_a_fresh_analysis(objs: list[dict[str, Any]], data: Any) -> None:
+def test_replacing_a_policy_incrementally_equals_a_fresh_analysis(
+    objs: list[dict[str, Any]], data: Any
+) -> None:
     analyzer = Analyzer(build_cluster(objs))
     for direction in ("combined", "ingress", "egress"):
         analyzer.analyze(direction=direction).connections  # noqa: B018 - fill the caches
     new_policy = data.draw(policy_st(0))
     derived = analyzer.replace_policy(new_policy)
     for direction in ("combined", "ingress", "egress"):
-        inc = [(c.src.key, c.dst.key, str(c.conns), c.dst.ingress_isolated) for c in derived.analyze(direction=direction).connections]
+        inc = [
+            (c.src.key, c.dst.key, str(c.conns), c.dst.ingress_isolated)
+            for c in derived.analyze(direction=direction).connections
+        ]
         fresh = [
             (c.src.key, c.dst.key, str(c.conns), c.dst.ingress_isolated)
             for c in Analyzer(derived.cluster).analyze(direction=direction).connections
