@@ -69,6 +69,26 @@ def run(sizes: dict[str, int] | None = None) -> list[Figure]:
         f"{n2:,} connections"
     )
 
+    # Worst case: a new egress deny in a namespace that had none changes which pods are
+    # egress-isolated, so every destination's egress cells are recomputed.
+    open_ns = next(
+        ns
+        for ns in cluster.namespaces
+        if not analyzer.analyze().node(f"{ns}/x")
+        and all(not (p.namespace == ns and p.affects_egress) for p in cluster.policies)
+        and any(w.namespace == ns for w in cluster.workloads)
+    )
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "deny-egress", "namespace": open_ns},
+        "spec": {"podSelector": {}, "policyTypes": ["Egress"]},
+    }
+    t0 = time.perf_counter()
+    n3 = len(analyzer.replace_policy(deny).analyze(level="workload").connections)
+    t_worst = time.perf_counter() - t0
+    print(f"recompute after adding an egress deny to {open_ns}: {n3:,} connections")
+
     del analyzer, reach, derived, reach2
     gc.collect()
     tracemalloc.start()
@@ -82,6 +102,7 @@ def run(sizes: dict[str, int] | None = None) -> list[Figure]:
         Figure("engine", "peak memory of the analysis (tracemalloc)", peak / 2**20, "MiB", 1024),
         Figure("engine", "process max RSS (generator, model, analyses)", rss_mib, "MiB", 1024),
         Figure("engine", "recompute after one policy change (sorted list)", t_recompute, "s", 0.2),
+        Figure("engine", "  worst case: new egress deny (egress isolation changes)", t_worst, "s"),
         Figure("engine", "connections listed", float(n), ""),
         *_dense(sizes),
     ]

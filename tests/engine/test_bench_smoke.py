@@ -1,0 +1,24 @@
+"""The benchmark runs end to end on a tiny cluster (figures are not asserted: a bench,
+not a timed test), and the generator is deterministic and valid."""
+
+from __future__ import annotations
+
+from bench import engine as bench_engine
+from policies.engine import build_cluster, generate_cluster
+
+
+def test_bench_engine_runs_on_a_small_cluster() -> None:
+    figures = bench_engine.run({"pods": 200, "workloads": 40, "namespaces": 12, "policies": 60})
+    names = [f.name for f in figures]
+    assert any("full workload-level reachability" in n for n in names)
+    assert any("recompute" in n for n in names)
+
+
+def test_generated_cluster_has_the_requested_sizes_and_is_deterministic() -> None:
+    objs = generate_cluster(pods=300, workloads=30, namespaces=10, policies=50, seed=3)
+    assert objs == generate_cluster(pods=300, workloads=30, namespaces=10, policies=50, seed=3)
+    cluster = build_cluster(objs)  # strict: every generated policy is valid
+    assert len([p for p in cluster.pods if not p.stand_in]) == 300
+    assert len(cluster.workloads) == 30
+    assert len(cluster.policies) == 50
+    assert len(cluster.namespaces) == 10
