@@ -8,8 +8,10 @@ change bumps the cluster's state_version, which caches key on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +25,18 @@ from .models import Cluster, Namespace, NetworkPolicy, Pod, SyncState, Workload
 
 BATCH = 1000
 WORKLOAD_KINDS = {k.value for k in Workload.Kind}
+_sqlite_writer = threading.RLock()
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """SQLite has one writer at a time: the sync's threads take turns (in one process,
+    which is all the embedded default runs). Other databases need no such lock."""
+    if connection.vendor == "sqlite":
+        with _sqlite_writer:
+            yield
+    else:
+        yield
 
 
 def model_for(kind: str) -> type[Namespace | Workload | Pod | NetworkPolicy]:
@@ -109,8 +123,8 @@ class DatabaseMirror:
     # --- writes --------------------------------------------------------------------------
 
     def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None:
-        changed = replace_objects(self.cluster_id, resource.kind, items)
-        with transaction.atomic():
+        with _writing(), transaction.atomic():
+            changed = replace_objects(self.cluster_id, resource.kind, items)
             self._save_version(resource, resource_version, listed=True, count=len(items))
             Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
             if changed:
@@ -119,7 +133,7 @@ class DatabaseMirror:
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
         kind = resource.kind
         uid = (obj.get("metadata") or {}).get("uid")
-        with transaction.atomic():
+        with _writing(), transaction.atomic():
             changed = False
             if uid:
                 if event_type == "DELETED":
@@ -136,6 +150,10 @@ class DatabaseMirror:
                 _bump(self.cluster_id)
 
     def bookmark(self, resource: Resource, resource_version: str) -> None:
+        with _writing():
+            self._bookmark(resource, resource_version)
+
+    def _bookmark(self, resource: Resource, resource_version: str) -> None:
         SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).update(
             resource_version=resource_version
         )
@@ -146,9 +164,14 @@ class DatabaseMirror:
         update: dict[str, Any] = {"heartbeat_at": timezone.now()}
         if live:
             update["status"] = Cluster.Status.LIVE
-        Cluster.objects.filter(pk=self.cluster_id).update(**update)
+        with _writing():
+            Cluster.objects.filter(pk=self.cluster_id).update(**update)
 
     def record_failure(self, resource: Resource | None, failure: SyncFailure) -> None:
+        with _writing():
+            self._record_failure(failure)
+
+    def _record_failure(self, failure: SyncFailure) -> None:
         Cluster.objects.filter(pk=self.cluster_id).update(
             status=Cluster.Status.FAILING,
             last_error=failure.message,
@@ -157,6 +180,10 @@ class DatabaseMirror:
         )
 
     def clear_failure(self) -> None:
+        with _writing():
+            self._clear_failure()
+
+    def _clear_failure(self) -> None:
         Cluster.objects.filter(pk=self.cluster_id).exclude(last_error="").update(last_error="")
         Cluster.objects.filter(pk=self.cluster_id, status=Cluster.Status.FAILING).update(
             status=Cluster.Status.SYNCING

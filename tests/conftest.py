@@ -3,10 +3,12 @@ API server in tests/fake_k8s/."""
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.fake_k8s.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "policies" / "demo"
@@ -25,7 +27,7 @@ def demo_cluster(db):
 
     from policies.models import Cluster
 
-    call_command("load_demo", stdout=open(os.devnull, "w"))
+    call_command("load_demo", stdout=io.StringIO())
     return Cluster.objects.get(name="demo")
 
 

@@ -47,7 +47,8 @@ def test_slim_pod_keeps_ports_and_drops_images_and_env():
     obj = pod("p", "u1")
     container = obj["spec"]["containers"][0]
     assert container["ports"] == [{"containerPort": 8080, "protocol": "TCP", "name": "http"}]
-    assert "image" not in container and "env" not in container
+    assert "image" not in container
+    assert "env" not in container
     assert obj["status"]["podIP"] == "10.0.0.1"
 
 
@@ -63,7 +64,8 @@ def test_replace_applies_deletions_and_updates(cluster):
     replace_objects(cluster.pk, "Pod", [pod("a", "u1", rv="5", ip="10.0.0.9"), pod("c", "u3")])
     rows = {p.name: p for p in Pod.objects.filter(cluster=cluster)}
     assert set(rows) == {"a", "c"}
-    assert rows["a"].ips == ["10.0.0.9"] and rows["a"].resource_version == "5"
+    assert rows["a"].ips == ["10.0.0.9"]
+    assert rows["a"].resource_version == "5"
 
 
 def test_replace_of_one_workload_kind_leaves_other_kinds(cluster):

@@ -12,7 +12,13 @@ from django.conf import settings
 from django.core.management.commands.runserver import Command as RunserverCommand
 
 from policies.models import Cluster
-from policies.services.sync import ClusterBusy, ClusterSetupError, ClusterSpec, register_cluster, sync_cluster
+from policies.services.sync import (
+    ClusterBusy,
+    ClusterSetupError,
+    ClusterSpec,
+    register_cluster,
+    sync_cluster,
+)
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,150 @@
+"""One filterset per resource, shared by the HTML lists and the API lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q, QuerySet
+
+from .models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+
+
+def parse_label_filter(value: str) -> list[tuple[str, str | None]]:
+    """`key=value,other` -> [(key, value), (other, None)]: every pair must match,
+    a bare key only needs to exist."""
+    terms: list[tuple[str, str | None]] = []
+    for raw in value.split(","):
+        term = raw.strip()
+        if not term:
+            continue
+        if "=" in term:
+            key, _, label_value = term.partition("=")
+            key, label_value = key.strip(), label_value.strip()
+            if not key:
+                raise ValidationError(f"label filter {term!r} has no key")
+            terms.append((key, label_value))
+        else:
+            terms.append((term, None))
+    return terms
+
+
+class LabelFilter(filters.CharFilter):
+    """Filter on the `labels` JSON column with `key=value,key2` (all must hold)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "labels to match, as key=value or key, comma-separated")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
+        if not value:
+            return qs
+        try:
+            terms = parse_label_filter(value)
+        except ValidationError as exc:
+            raise filters.utils.translate_validation(exc) from exc  # type: ignore[attr-defined]
+        for key, label_value in terms:
+            if label_value is None:
+                qs = qs.filter(**{f"{self.field_name}__has_key": key})
+            else:
+                qs = qs.filter(**{f"{self.field_name}__{key}": label_value}) if _simple_key(key) else qs.filter(
+                    pk__in=[row.pk for row in qs if (getattr(row, self.field_name) or {}).get(key) == label_value]
+                )
+        return qs
+
+
+def _simple_key(key: str) -> bool:
+    # The ORM splits lookups on "__"; label keys with dots and slashes are fine.
+    return "__" not in key
+
+
+class MultiValueCharFilter(filters.BaseInFilter, filters.CharFilter):
+    """`?namespace=a,b` or `?namespace=a&namespace=b`."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        values = [v for v in (value or []) if v]
+        if not values:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": values})
+
+
+class ClusterFilterSet(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+    source = filters.ChoiceFilter(choices=Cluster.Source.choices)
+    status = filters.ChoiceFilter(choices=Cluster.Status.choices)
+
+    class Meta:
+        model = Cluster
+        fields = ["name", "source", "status"]
+
+
+class NamespaceFilterSet(filters.FilterSet):
+    cluster = filters.ModelChoiceFilter(queryset=Cluster.objects.all())
+    name = filters.CharFilter(lookup_expr="icontains")
+    label = LabelFilter(field_name="labels")
+
+    class Meta:
+        model = Namespace
+        fields = ["cluster", "name", "label"]
+
+
+class WorkloadFilterSet(filters.FilterSet):
+    cluster = filters.ModelChoiceFilter(queryset=Cluster.objects.all())
+    namespace = MultiValueCharFilter(field_name="namespace")
+    kind = filters.ChoiceFilter(choices=Workload.Kind.choices)
+    name = filters.CharFilter(lookup_expr="icontains")
+    label = LabelFilter(field_name="template_labels")
+    top = filters.BooleanFilter(method="filter_top", help_text="only top-most owners (true)")
+
+    class Meta:
+        model = Workload
+        fields = ["cluster", "namespace", "kind", "name", "label", "top"]
+
+    def filter_top(self, qs: QuerySet[Workload], name: str, value: bool | None) -> QuerySet[Workload]:
+        if value is None:
+            return qs
+        top = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
+        return qs.filter(top) if value else qs.exclude(top)
+
+
+class PodFilterSet(filters.FilterSet):
+    cluster = filters.ModelChoiceFilter(queryset=Cluster.objects.all())
+    namespace = MultiValueCharFilter(field_name="namespace")
+    name = filters.CharFilter(lookup_expr="icontains")
+    workload = filters.CharFilter(field_name="top_name", help_text="the top-most owner's name")
+    host_network = filters.BooleanFilter()
+    label = LabelFilter(field_name="labels")
+    ip = filters.CharFilter(method="filter_ip", help_text="a pod IP")
+
+    class Meta:
+        model = Pod
+        fields = ["cluster", "namespace", "name", "workload", "host_network", "label", "ip"]
+
+    def filter_ip(self, qs: QuerySet[Pod], name: str, value: str) -> QuerySet[Pod]:
+        if not value:
+            return qs
+        return qs.filter(pk__in=[p.pk for p in qs.only("pk", "ips") if value in (p.ips or [])])
+
+
+class NetworkPolicyFilterSet(filters.FilterSet):
+    cluster = filters.ModelChoiceFilter(queryset=Cluster.objects.all())
+    namespace = MultiValueCharFilter(field_name="namespace")
+    name = filters.CharFilter(lookup_expr="icontains")
+    type = filters.ChoiceFilter(
+        choices=[("ingress", "Ingress"), ("egress", "Egress")],
+        method="filter_type",
+        help_text="policies that isolate this direction (policyTypes after defaulting)",
+    )
+    label = LabelFilter(field_name="labels")
+
+    class Meta:
+        model = NetworkPolicy
+        fields = ["cluster", "namespace", "name", "type", "label"]
+
+    def filter_type(self, qs: QuerySet[NetworkPolicy], name: str, value: str) -> QuerySet[NetworkPolicy]:
+        if value == "ingress":
+            return qs.filter(affects_ingress=True)
+        if value == "egress":
+            return qs.filter(affects_egress=True)
+        return qs
