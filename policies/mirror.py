@@ -19,6 +19,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from .engine.model import effective_policy_types
 from .k8s.client import RESOURCES_BY_KIND, Resource, SyncFailure
 from .k8s.objects import controller_of, pod_ips, pod_template_labels, slim_object
 from .models import Cluster, Namespace, NetworkPolicy, Pod, SyncState, Workload
@@ -63,8 +64,11 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     fields["namespace"] = meta.get("namespace") or "default"
     if kind == "NetworkPolicy":
         spec = obj.get("spec") or {}
+        effective = effective_policy_types(spec if isinstance(spec, dict) else {})
         fields["generation"] = int(meta.get("generation") or 0)
         fields["policy_types"] = spec.get("policyTypes") or []
+        fields["affects_ingress"] = "Ingress" in effective
+        fields["affects_egress"] = "Egress" in effective
         return fields
     owner_kind, owner_name = controller_of(obj)
     fields["owner_kind"] = owner_kind

@@ -188,6 +188,9 @@ class NetworkPolicy(MirroredObject):
     namespace = models.CharField(max_length=63)
     generation = models.PositiveBigIntegerField(default=0)
     policy_types = models.JSONField(default=list, blank=True)
+    # policyTypes after the API server's defaulting: which directions it isolates.
+    affects_ingress = models.BooleanField(default=True)
+    affects_egress = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

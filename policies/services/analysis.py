@@ -1,0 +1,444 @@
+"""Reachability, explanations, findings, selections and exports for a mirrored cluster.
+
+The one place where database rows become engine objects. Engine models are cached per
+(cluster, state_version) in this process, and API payloads in Django's cache under the
+same version, so a repeated question costs no engine work and any sync write (which
+bumps state_version) makes every cached answer stale at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from .. import engine
+from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+
+Level = Literal["workload", "pod", "tier", "namespace"]
+Direction = Literal["combined", "ingress", "egress"]
+LEVELS: tuple[str, ...] = ("workload", "pod", "tier", "namespace")
+DIRECTIONS: tuple[str, ...] = ("combined", "ingress", "egress")
+FORMATS: tuple[str, ...] = ("edges", "matrix")
+# Pods that finished hold no address and take no traffic.
+FINISHED_PHASES = ("Succeeded", "Failed")
+
+
+# --- engine models, cached per state version -------------------------------------------------
+
+
+class _VersionCache:
+    """A small LRU of engine objects keyed by (cluster id, state_version, what)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_models = _VersionCache()
+
+
+def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
+    """The cluster's mirrored objects in the Kubernetes JSON shape, as the engine reads."""
+    objects: list[dict[str, Any]] = []
+    objects += Namespace.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += Workload.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += (
+        Pod.objects.filter(cluster=cluster)
+        .exclude(phase__in=FINISHED_PHASES)
+        .values_list("obj", flat=True)
+    )
+    objects += NetworkPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    return objects
+
+
+def engine_cluster(cluster: Cluster) -> engine.Cluster:
+    """The engine's model of the cluster as mirrored now (invalid policies set aside)."""
+    return _models.get(
+        (cluster.pk, cluster.state_version, "cluster"),
+        lambda: engine.build_cluster(engine_objects(cluster), strict=False),
+    )
+
+
+def analyzer(cluster: Cluster) -> engine.Analyzer:
+    return _models.get(
+        (cluster.pk, cluster.state_version, "analyzer"),
+        lambda: engine.Analyzer(engine_cluster(cluster)),
+    )
+
+
+def base_reachability(cluster: Cluster, level: str, direction: str) -> engine.Reachability:
+    base_level = "pod" if level == "pod" else "workload"
+    return _models.get(
+        (cluster.pk, cluster.state_version, "reach", base_level, direction),
+        lambda: analyzer(cluster).analyze(level=base_level, direction=direction),  # type: ignore[arg-type]
+    )
+
+
+# --- reachability queries ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReachabilityQuery:
+    level: str = "workload"
+    group_by: str = ""
+    namespaces: tuple[str, ...] = ()
+    protocol: str = ""
+    port: int | None = None
+    direction: str = "combined"
+    format: str = "edges"
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        if self.protocol and self.protocol not in engine.PROTOCOLS:
+            raise ValueError(f"protocol must be one of {', '.join(engine.PROTOCOLS)}")
+        if self.port is not None and not 1 <= self.port <= 65535:
+            raise ValueError("port must be between 1 and 65535")
+
+    def cache_key(self, cluster: Cluster) -> str:
+        digest = hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        return f"reach:{cluster.pk}:{cluster.state_version}:{digest}"
+
+
+def tier_keys(group_by: str = "") -> list[str]:
+    return [group_by] if group_by else list(settings.NETPOLUI_TIER_KEYS)
+
+
+def tier_of(endpoint: engine.Endpoint, keys: Sequence[str]) -> tuple[str, str] | None:
+    """(label key, value) that puts the endpoint in a tier, or None."""
+    for key in keys:
+        value = endpoint.labels.get(key)
+        if value:
+            return key, value
+    return None
+
+
+def group_function(level: str, group_by: str = "") -> Callable[[engine.Endpoint], str]:
+    keys = tier_keys(group_by)
+
+    def group_of(endpoint: engine.Endpoint) -> str:
+        if endpoint.is_external:
+            return endpoint.key
+        if level == "namespace":
+            return endpoint.namespace
+        tier = tier_of(endpoint, keys)
+        if tier is None:
+            return endpoint.key  # ungrouped: the workload stands alone
+        return f"{endpoint.namespace}/{tier[0]}={tier[1]}"
+
+    return group_of
+
+
+def reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+    """The payload of GET /api/clusters/{id}/reachability/ (cached per state version)."""
+    key = query.cache_key(cluster)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    payload = _compute_reachability(cluster, query)
+    cache.set(key, payload, timeout=3600)
+    return payload
+
+
+def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+    reach = base_reachability(cluster, query.level, query.direction)
+    members: dict[str, list[str]] = {}
+    if query.level in ("tier", "namespace"):
+        group_of = group_function(query.level, query.group_by)
+        for node in reach.nodes:
+            members.setdefault(group_of(node), []).append(node.key)
+        reach = engine.group_reachability(reach, group_of)
+
+    edges: list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]] = []
+    for conn in reach.connections:
+        conns = conn.conns
+        if query.protocol or query.port is not None:
+            conns = conns.restrict(query.protocol or None, query.port)
+            if conns.is_empty:
+                continue
+        edges.append((conn.src, conn.dst, conns))
+
+    wanted = set(query.namespaces)
+    if wanted:
+        edges = [e for e in edges if e[0].namespace in wanted or e[1].namespace in wanted]
+        keep = {n.key for n in reach.nodes if n.namespace in wanted}
+        keep |= {e[0].key for e in edges} | {e[1].key for e in edges}
+        nodes = [n for n in reach.nodes if n.key in keep]
+    else:
+        nodes = list(reach.nodes)
+
+    node_dicts = [_node_dict(n, query, members.get(n.key)) for n in nodes]
+    payload: dict[str, Any] = {
+        "cluster": cluster.pk,
+        "state_version": cluster.state_version,
+        "level": query.level,
+        "direction": query.direction,
+        "group_by": query.group_by or None,
+        "tier_keys": tier_keys(query.group_by) if query.level == "tier" else [],
+        "nodes": node_dicts,
+        "counts": {"nodes": len(node_dicts), "edges": len(edges)},
+    }
+    if query.format == "matrix":
+        index = {n.key: i for i, n in enumerate(nodes)}
+        matrix: list[list[Any]] = [[None] * len(nodes) for _ in nodes]
+        for src, dst, conns in edges:
+            matrix[index[src.key]][index[dst.key]] = conns.to_json()
+        payload["matrix"] = matrix
+    else:
+        payload["edges"] = [
+            {"source": src.key, "target": dst.key, "conns": conns.to_json(), "label": str(conns)}
+            for src, dst, conns in edges
+        ]
+    return payload
+
+
+def _node_dict(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
+    label = node.name
+    if node.kind == "Group" and not node.is_external and query.level == "tier" and "=" in node.key:
+        label = node.key.split("=", 1)[1]
+    out: dict[str, Any] = {
+        "id": node.key,
+        "label": label,
+        "kind": node.kind,
+        "namespace": node.namespace,
+        "labels": dict(node.labels),
+        "pods": len(node.pods),
+        "host_network": node.host_network,
+        "ingress_isolated": node.ingress_isolated,
+        "egress_isolated": node.egress_isolated,
+        "external": node.is_external,
+        "ip_range": list(node.ip_range) if node.ip_range else None,
+    }
+    if node.is_external:
+        out["external_role"] = node.external_role
+    if members is not None:
+        out["members"] = sorted(members)
+    return out
+
+
+# --- explanations --------------------------------------------------------------------------------
+
+
+class UnknownEndpoint(ValueError):
+    """src or dst names nothing in the cluster."""
+
+
+def explain(
+    cluster: Cluster, src: str, dst: str, *, port: int | str | None = None, protocol: str | None = "TCP"
+) -> dict[str, Any]:
+    """The verdict per direction with the policies and rules that decided it."""
+    try:
+        result = engine.explain(engine_cluster(cluster), src, dst, port=port, protocol=protocol)
+    except engine.UnknownEndpoint as exc:
+        raise UnknownEndpoint(str(exc)) from exc
+    out = result.to_dict()
+    out["text"] = result.render_text()
+    return out
+
+
+def explain_edge(cluster: Cluster, src: str, dst: str, *, level: str = "workload", group_by: str = "", direction: str = "combined", limit: int = 25) -> dict[str, Any]:
+    """Why an edge of the graph exists: for a tier or namespace edge, each member pair."""
+    if level not in ("tier", "namespace"):
+        return {"pairs": [explain(cluster, src, dst, port=None, protocol=None)], "truncated": False}
+    group_of = group_function(level, group_by)
+    reach = base_reachability(cluster, "workload", direction)
+    pairs = [c for c in reach.connections if group_of(c.src) == src and group_of(c.dst) == dst]
+    explained = [explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
+    return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+@dataclass
+class FindingView:
+    code: str
+    severity: str
+    namespace: str
+    object_kind: str
+    object_name: str
+    message: str
+    object_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def findings(cluster: Cluster) -> list[FindingView]:
+    """The engine's findings, each tied to the mirrored row it is about."""
+    key = f"findings:{cluster.pk}:{cluster.state_version}"
+    cached = cache.get(key)
+    if cached is not None:
+        return [FindingView(**item) for item in cached]
+    raw = engine.findings(engine_cluster(cluster))
+    ids = _object_ids(cluster, raw)
+    views = [
+        FindingView(
+            code=f.code,
+            severity=f.severity,
+            namespace=f.namespace,
+            object_kind=f.object_kind,
+            object_name=f.object_name,
+            message=f.message,
+            object_id=ids.get((f.object_kind, f.namespace, f.object_name)),
+        )
+        for f in raw
+    ]
+    cache.set(key, [v.to_dict() for v in views], timeout=3600)
+    return views
+
+
+def _object_ids(cluster: Cluster, items: Iterable[engine.Finding]) -> dict[tuple[str, str, str], int]:
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for f in items:
+        wanted.setdefault(f.object_kind, set()).add((f.namespace, f.object_name))
+    ids: dict[tuple[str, str, str], int] = {}
+    if "Namespace" in wanted:
+        names = {name or ns for ns, name in wanted["Namespace"]}
+        for pk, name in Namespace.objects.filter(cluster=cluster, name__in=names).values_list("pk", "name"):
+            for ns, obj_name in wanted["Namespace"]:
+                if (obj_name or ns) == name:
+                    ids[("Namespace", ns, obj_name)] = pk
+    if "NetworkPolicy" in wanted:
+        names = {name for _, name in wanted["NetworkPolicy"]}
+        for pk, ns, name in NetworkPolicy.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
+            ids[("NetworkPolicy", ns, name)] = pk
+    if "Pod" in wanted:
+        names = {name for _, name in wanted["Pod"]}
+        for pk, ns, name in Pod.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
+            ids[("Pod", ns, name)] = pk
+    workload_kinds = set(wanted) & {k.value for k in Workload.Kind}
+    if workload_kinds:
+        names = {name for kind in workload_kinds for _, name in wanted[kind]}
+        for pk, ns, kind, name in Workload.objects.filter(
+            cluster=cluster, kind__in=workload_kinds, name__in=names
+        ).values_list("pk", "namespace", "kind", "name"):
+            ids[(kind, ns, name)] = pk
+    return ids
+
+
+# --- selections -----------------------------------------------------------------------------------
+
+
+def policies_selecting_pod(pod: Pod) -> dict[str, Any]:
+    """Which policies select the pod, and whether it is isolated per direction."""
+    model = engine_cluster(pod.cluster)
+    engine_pod = model.pod(pod.namespace, pod.name)
+    if engine_pod is None:
+        return {"policies": NetworkPolicy.objects.none(), "ingress_isolated": False, "egress_isolated": False}
+    isolation = model.isolation(engine_pod)
+    keys = model.policies_selecting(pod.namespace, pod.name)
+    return {
+        "policies": _policies_by_keys(pod.cluster, keys),
+        "ingress_isolated": isolation.ingress,
+        "egress_isolated": isolation.egress,
+        "host_network": engine_pod.host_network,
+    }
+
+
+def policies_selecting_workload(workload: Workload) -> QuerySet[NetworkPolicy]:
+    """Policies whose podSelector selects the workload's pods (or its template's labels)."""
+    model = engine_cluster(workload.cluster)
+    keys: set[str] = set()
+    key = workload_key(workload)
+    for engine_pod in model.pods:
+        if engine_pod.workload_key == key:
+            keys.update(model.policies_selecting(engine_pod.namespace, engine_pod.name))
+    return _policies_by_keys(workload.cluster, sorted(keys))
+
+
+def pods_selected_by_policy(policy: NetworkPolicy) -> QuerySet[Pod]:
+    model = engine_cluster(policy.cluster)
+    names = [p.name for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}") if not p.stand_in]
+    return Pod.objects.filter(cluster=policy.cluster, namespace=policy.namespace, name__in=names)
+
+
+def workloads_selected_by_policy(policy: NetworkPolicy) -> list[str]:
+    """Endpoint keys (`ns/name[Kind]`) of everything the policy selects, stand-ins included."""
+    model = engine_cluster(policy.cluster)
+    return sorted({p.workload_key for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}")})
+
+
+def _policies_by_keys(cluster: Cluster, keys: Iterable[str]) -> QuerySet[NetworkPolicy]:
+    q = NetworkPolicy.objects.none()
+    pairs = [tuple(k.split("/", 1)) for k in keys]
+    if not pairs:
+        return q
+    namespaces = {ns for ns, _ in pairs}
+    names = {name for _, name in pairs}
+    candidates = NetworkPolicy.objects.filter(cluster=cluster, namespace__in=namespaces, name__in=names)
+    wanted = set(pairs)
+    return candidates.filter(pk__in=[p.pk for p in candidates if (p.namespace, p.name) in wanted])
+
+
+def workload_key(workload: Workload) -> str:
+    """The endpoint key of the workload's top-most owner, as the engine names it."""
+    kind = workload.top_kind or workload.kind
+    name = workload.top_name or workload.name
+    return f"{workload.namespace}/{name}[{kind}]"
+
+
+def pod_key(pod: Pod) -> str:
+    return f"{pod.namespace}/{pod.top_name or pod.name}[{pod.top_kind or 'Pod'}]"
+
+
+def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str, Any]]]:
+    """Inbound and outbound connections of one workload endpoint."""
+    reach = base_reachability(cluster, "workload", "combined")
+    inbound = [
+        {"peer": c.src.key, "conns": c.conns.to_json(), "label": str(c.conns)}
+        for c in reach.connections
+        if c.dst.key == key
+    ]
+    outbound = [
+        {"peer": c.dst.key, "conns": c.conns.to_json(), "label": str(c.conns)}
+        for c in reach.connections
+        if c.src.key == key
+    ]
+    return {"inbound": inbound, "outbound": outbound}
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
+    """The live policies as multi-document YAML, clean of server-managed fields."""
+    rows = NetworkPolicy.objects.filter(cluster=cluster).order_by("namespace", "name")
+    if namespace:
+        rows = rows.filter(namespace=namespace)
+    return engine.dump_yaml([engine.clean_policy(row.obj) for row in rows])
+
+
+def policy_yaml(policy: NetworkPolicy) -> str:
+    return engine.dump_yaml([engine.clean_policy(policy.obj)])
