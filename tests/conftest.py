@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fake_k8s.fixtures"]
+pytest_plugins = ["tests.fake_k8s.fixtures", "tests.browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "policies" / "demo"

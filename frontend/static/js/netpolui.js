@@ -1,0 +1,24 @@
+// Layout behaviour shared by every page. Page scripts live beside this file.
+(function () {
+  "use strict";
+  function switchCluster(event) {
+    var id = event.target.value;
+    var path = window.location.pathname;
+    if (/\/clusters\/\d+\//.test(path)) {
+      window.location.pathname = path.replace(/\/clusters\/\d+\//, "/clusters/" + id + "/");
+    } else {
+      window.location.pathname = "/clusters/" + id + "/";
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var select = document.querySelector("[data-cluster-switch]");
+    if (select) select.addEventListener("change", switchCluster);
+  });
+  // HTMX sends the CSRF token with every request it makes.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    var cookie = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    var value = cookie ? decodeURIComponent(cookie[1]) : token ? token.value : "";
+    if (value) event.detail.headers["X-CSRFToken"] = value;
+  });
+})();
