@@ -230,3 +230,65 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.summary}"
+
+
+class PolicyDraft(models.Model):
+    """A NetworkPolicy someone is authoring for a cluster: the wanted version of one policy.
+
+    `obj` is the policy in the Kubernetes JSON shape, always valid (the editor refuses
+    to store what the API server would reject). `revision` counts saved changes, so a
+    save based on an older revision can be refused instead of silently overwriting.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        APPROVED = "approved", "approved"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="drafts")
+    namespace = models.CharField(max_length=63)
+    name = models.CharField(max_length=253)
+    obj = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    revision = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "name"], name="policydraft_unique_name"
+            )
+        ]
+        ordering = ["namespace", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name} ({self.status})"
+
+
+class DraftRevision(models.Model):
+    """One saved state of a draft: who changed what, and when."""
+
+    draft = models.ForeignKey(PolicyDraft, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    obj = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, default=PolicyDraft.Status.DRAFT)
+    summary = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "number"], name="draftrevision_unique_number")
+        ]
+        ordering = ["draft", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.draft} r{self.number}"
