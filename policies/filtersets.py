@@ -137,10 +137,30 @@ class NetworkPolicyFilterSet(filters.FilterSet):
         help_text="policies that isolate this direction (policyTypes after defaulting)",
     )
     label = LabelFilter(field_name="labels")
+    pod = filters.CharFilter(
+        method="filter_pod",
+        label="Selects pod",
+        help_text="policies whose podSelector selects this pod (name or namespace/name)",
+    )
 
     class Meta:
         model = NetworkPolicy
-        fields = ["cluster", "namespace", "name", "type", "label"]
+        fields = ["cluster", "namespace", "name", "type", "label", "pod"]
+
+    def filter_pod(self, qs: QuerySet[NetworkPolicy], name: str, value: str) -> QuerySet[NetworkPolicy]:
+        from .services.analysis import policies_selecting_pod
+
+        value = value.strip()
+        if not value:
+            return qs
+        namespace, _, pod_name = value.rpartition("/")
+        pods = Pod.objects.filter(cluster_id__in=qs.values("cluster_id"), name=pod_name)
+        if namespace:
+            pods = pods.filter(namespace=namespace)
+        selecting: set[int] = set()
+        for pod in pods.select_related("cluster"):
+            selecting.update(policies_selecting_pod(pod)["policies"].values_list("pk", flat=True))
+        return qs.filter(pk__in=selecting)
 
     def filter_type(self, qs: QuerySet[NetworkPolicy], name: str, value: str) -> QuerySet[NetworkPolicy]:
         if value == "ingress":
