@@ -221,10 +221,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["policies.api.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "policies.api.pagination.StandardPagination",
     "PAGE_SIZE": envint("NETPOLUI_API_PAGE_SIZE", 100),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # Per-user rate for API clients and pages alike, read on every request.
+    "DEFAULT_THROTTLE_CLASSES": ["policies.api.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env("NETPOLUI_API_THROTTLE", "6000/min")},
 }
 SPECTACULAR_SETTINGS = {
@@ -247,6 +248,11 @@ NETPOLUI_ALLOW_APPLY = envbool("NETPOLUI_ALLOW_APPLY", False)
 NETPOLUI_KUBECONFIG = env("KUBECONFIG")
 NETPOLUI_KUBE_CONTEXT = env("NETPOLUI_KUBE_CONTEXT")
 NETPOLUI_GIT_DIR = DATA_DIR / "git"
+# Watch tuning: the server ends each watch after NETPOLUI_WATCH_TIMEOUT seconds; a stream
+# silent for NETPOLUI_READ_TIMEOUT seconds (bookmarks included) is reconnected.
+NETPOLUI_WATCH_TIMEOUT = envint("NETPOLUI_WATCH_TIMEOUT", 300)
+NETPOLUI_READ_TIMEOUT = envint("NETPOLUI_READ_TIMEOUT", 60)
+NETPOLUI_SYNC_RUN_SECONDS = envint("NETPOLUI_SYNC_RUN_SECONDS", 300)
 
 # --- Security ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

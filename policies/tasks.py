@@ -12,10 +12,6 @@ from .services import sync as sync_service
 
 log = logging.getLogger(__name__)
 
-# A sync task watches for this long, then hands over to its own next run (which resumes
-# from the stored resourceVersions), so a worker restart never loses more than one run.
-SYNC_RUN_SECONDS = 300
-
 
 @shared_task(acks_late=True, ignore_result=True)
 def sync_cluster(cluster_id: int, duration: float | None = None) -> str:
@@ -26,11 +22,14 @@ def sync_cluster(cluster_id: int, duration: float | None = None) -> str:
         sync_service.load_manifests(cluster)
         return "loaded"
     try:
-        sync_service.sync_cluster(cluster, duration=duration or SYNC_RUN_SECONDS)
+        sync_service.sync_cluster(cluster, duration=duration or settings.NETPOLUI_SYNC_RUN_SECONDS)
     except sync_service.ClusterBusy:
         return "busy"
+    # A run watches for a bounded time, then hands over to its next run (which resumes
+    # from the stored resourceVersions), so a worker restart loses at most one run; beat's
+    # ensure_syncs restarts a chain that broke.
     if not settings.CELERY_TASK_ALWAYS_EAGER and duration is None:
-        sync_cluster.apply_async((cluster_id,), expires=SYNC_RUN_SECONDS)
+        sync_cluster.apply_async((cluster_id,), expires=settings.NETPOLUI_SYNC_RUN_SECONDS)
     return "synced"
 
 

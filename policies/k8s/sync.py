@@ -145,12 +145,19 @@ class ClusterSync:
         for thread in threads:
             thread.start()
         store = self.store_factory()
+        last_beat = 0.0
+        last_health: bool | None = None
         try:
-            while not self.stop_event.wait(self._wait_time(deadline, self.options.heartbeat_seconds)):
+            # Beat every heartbeat_seconds, and at once when health changes (all watches
+            # up, or one failing), so the status shown follows the sync within a second.
+            while not self.stop_event.wait(self._wait_time(deadline, 0.5)):
                 if deadline is not None and time.monotonic() >= deadline:
                     break
-                self._beat(store)
-            self._beat(store)
+                health = self._healthy()
+                if health != last_health or time.monotonic() - last_beat >= self.options.heartbeat_seconds:
+                    self._beat(store, health)
+                    last_beat, last_health = time.monotonic(), health
+            self._beat(store, self._healthy())
         finally:
             self.stop_event.set()
             for thread in threads:
@@ -160,9 +167,11 @@ class ClusterSync:
     def stop(self) -> None:
         self.stop_event.set()
 
-    def _beat(self, store: MirrorStore) -> None:
+    def _healthy(self) -> bool:
         with self._failed_lock:
-            healthy = not self._failed and len(self._watching) == len(self.resources)
+            return not self._failed and len(self._watching) == len(self.resources)
+
+    def _beat(self, store: MirrorStore, healthy: bool) -> None:
         store.heartbeat(live=healthy)
         if self._heartbeat_hook:
             self._heartbeat_hook()

@@ -222,8 +222,8 @@ def load_manifests(cluster: Cluster) -> dict[str, int]:
 
 def sync_options() -> SyncOptions:
     return SyncOptions(
-        watch_timeout_seconds=int(getattr(settings, "NETPOLUI_WATCH_TIMEOUT", 300)),
-        read_timeout_seconds=float(getattr(settings, "NETPOLUI_READ_TIMEOUT", 60)),
+        watch_timeout_seconds=settings.NETPOLUI_WATCH_TIMEOUT,
+        read_timeout_seconds=float(settings.NETPOLUI_READ_TIMEOUT),
     )
 
 

@@ -1,0 +1,166 @@
+"""A real `celery worker` process, PostgreSQL and Redis, syncing from the fake API server.
+
+These are the production shape's moving parts over real connections: the test enqueues
+through the Redis broker, the worker (a separate process) writes into the test's
+PostgreSQL database, and two workers never sync one cluster at the same time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from netpolui.celery import app as celery_app
+from policies.models import Cluster, NetworkPolicy
+from policies.services.sync import ClusterSpec, register_cluster
+from tests.fake_k8s import objects
+from tests.fake_k8s.server import FakeKubeApiServer
+from tests.k8s.test_sync import assert_mirror_converges, seed, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER = os.environ.get("NETPOLUI_TEST_BROKER", "redis://127.0.0.1:6379/14")
+REDIS = os.environ.get("NETPOLUI_TEST_REDIS", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture(autouse=True)
+def _services() -> None:
+    problems = []
+    if connection.vendor != "postgresql":
+        problems.append("the worker tests need PostgreSQL: set DATABASE_URL (make test does)")
+    try:
+        redis.Redis.from_url(BROKER, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        problems.append(f"Redis at {BROKER} is not answering: {exc}")
+    if problems:
+        if os.environ.get("NETPOLUI_REQUIRE_SERVICES"):
+            pytest.fail("; ".join(problems))
+        pytest.skip("; ".join(problems))
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class Worker:
+    def __init__(self, name: str, queue: str, log: Path) -> None:
+        env = {
+            **os.environ,
+            "NETPOLUI_ENV": "test",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": BROKER,
+            "REDIS_URL": REDIS,
+            "CELERY_QUEUE": queue,
+            "NETPOLUI_WATCH_TIMEOUT": "20",
+            "NETPOLUI_READ_TIMEOUT": "5",
+            "DJANGO_SETTINGS_MODULE": "netpolui.settings",
+        }
+        self.log = log
+        self.handle = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "netpolui", "worker", "--loglevel=INFO",
+             "--concurrency=1", "--pool=solo", f"--hostname={name}@%h", "-Q", queue,
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        wait_until(lambda: "ready." in self.log.read_text() or self.process.poll() is not None, timeout, "worker start")
+        assert self.process.poll() is None, self.log.read_text()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.handle.close()
+
+
+@pytest.fixture
+def queue() -> str:
+    return f"netpolui-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path, queue: str) -> Iterator[Callable[[str], Worker]]:
+    workers: list[Worker] = []
+
+    def start(name: str) -> Worker:
+        worker = Worker(name, queue, tmp_path / f"{name}.log")
+        workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def enqueue_sync(cluster: Cluster, queue: str, duration: float) -> None:
+    with celery_app.connection_for_write(BROKER) as conn:
+        celery_app.send_task(
+            "policies.tasks.sync_cluster", args=[cluster.pk, duration], queue=queue, connection=conn
+        )
+
+
+@pytest.fixture
+def cluster(fake_k8s: FakeKubeApiServer, tmp_path: Path) -> Cluster:
+    seed(fake_k8s)
+    kubeconfig = fake_k8s.write_kubeconfig(tmp_path / "kubeconfig")
+    return register_cluster(
+        ClusterSpec(name="fake", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake")
+    )
+
+
+def test_worker_process_syncs_and_follows_the_watch(cluster, fake_k8s, start_worker, queue):
+    worker = start_worker("w1")
+    enqueue_sync(cluster, queue, duration=12)
+    assert_mirror_converges(cluster, fake_k8s, timeout=20)
+    # A change on the server shows up through the worker's watch, not a new list.
+    lists = len(fake_k8s.find_requests("GET", "/apis/networking.k8s.io/v1/networkpolicies", watch=False))
+    fake_k8s.put(objects.default_deny("kube-system"))
+    wait_until(lambda: NetworkPolicy.objects.filter(cluster=cluster, namespace="kube-system").exists(), 5, "the watch event")
+    assert len(fake_k8s.find_requests("GET", "/apis/networking.k8s.io/v1/networkpolicies", watch=False)) == lists
+    wait_until(lambda: Cluster.objects.get(pk=cluster.pk).status == Cluster.Status.LIVE, 5, "live status")
+    wait_until(lambda: "succeeded" in worker.log.read_text(), 30, "the run to finish")
+    assert "'synced'" in worker.log.read_text()
+    # The run released its lock when it finished.
+    assert redis.Redis.from_url(REDIS).get(f"netpolui:sync-lock:{cluster.pk}") is None
+
+
+def test_two_workers_never_sync_one_cluster_at_once(cluster, fake_k8s, start_worker, queue):
+    first, second = start_worker("w1"), start_worker("w2")
+    watch_peak = [0]
+    done = threading.Event()
+
+    def watch_counter() -> None:
+        while not done.is_set():
+            watch_peak[0] = max(watch_peak[0], fake_k8s.watch_count("/apis/networking.k8s.io/v1/networkpolicies"))
+            time.sleep(0.01)
+
+    counter = threading.Thread(target=watch_counter, daemon=True)
+    counter.start()
+    enqueue_sync(cluster, queue, duration=8)
+    enqueue_sync(cluster, queue, duration=8)
+    logs = lambda: first.log.read_text() + second.log.read_text()  # noqa: E731
+    wait_until(lambda: logs().count("succeeded") == 2, 40, "both tasks to finish")
+    done.set()
+    counter.join()
+    assert logs().count("'busy'") == 1, logs()
+    assert logs().count("'synced'") == 1, logs()
+    assert watch_peak[0] == 1, "two syncs watched the same resource at once"
+    assert_mirror_converges(cluster, fake_k8s)
