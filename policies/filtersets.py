@@ -35,16 +35,14 @@ class LabelFilter(filters.CharFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", "labels to match, as key=value or key, comma-separated")
+        # A malformed value is a form error (400 in the API), found before filtering.
+        kwargs.setdefault("validators", [parse_label_filter])
         super().__init__(*args, **kwargs)
 
     def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
         if not value:
             return qs
-        try:
-            terms = parse_label_filter(value)
-        except ValidationError as exc:
-            raise filters.utils.translate_validation(exc) from exc  # type: ignore[attr-defined]
-        for key, label_value in terms:
+        for key, label_value in parse_label_filter(value):
             if label_value is None:
                 qs = qs.filter(**{f"{self.field_name}__has_key": key})
             else:
@@ -59,8 +57,22 @@ def _simple_key(key: str) -> bool:
     return "__" not in key
 
 
+class RepeatableCSVWidget(filters.widgets.CSVWidget):
+    """Reads `?x=a,b` and `?x=a&x=b` alike."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        values = data.getlist(name) if hasattr(data, "getlist") else []
+        if len(values) > 1:
+            return [v for raw in values for v in raw.split(",")]
+        return super().value_from_datadict(data, files, name)
+
+
 class MultiValueCharFilter(filters.BaseInFilter, filters.CharFilter):
     """`?namespace=a,b` or `?namespace=a&namespace=b`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", RepeatableCSVWidget)
+        super().__init__(*args, **kwargs)
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         values = [v for v in (value or []) if v]

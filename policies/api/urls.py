@@ -1,10 +1,34 @@
-"""The REST API under /api/. Each resource module registers its viewsets on the router."""
+"""The REST API under /api/: one resource per router line; schema and docs beside it.
+
+Other modules register their viewsets here with one line each (drafts: the editor)."""
 
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from .permissions import RolePermission
+from .views import (
+    ClusterViewSet,
+    NamespaceViewSet,
+    NetworkPolicyViewSet,
+    PodViewSet,
+    WorkloadViewSet,
+)
+
 router = DefaultRouter()
+router.register("clusters", ClusterViewSet, basename="cluster")
+router.register("namespaces", NamespaceViewSet, basename="namespace")
+router.register("workloads", WorkloadViewSet, basename="workload")
+router.register("pods", PodViewSet, basename="pod")
+router.register("policies", NetworkPolicyViewSet, basename="policy")
 
 urlpatterns = [
+    # Nothing is anonymous, the schema and its docs included.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[RolePermission]), name="api-schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[RolePermission]),
+        name="api-docs",
+    ),
     path("", include(router.urls)),
 ]

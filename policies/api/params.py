@@ -1,0 +1,163 @@
+"""Query parameters of the per-cluster questions, validated into the services' terms.
+
+A bad value is a 400 naming the parameter: `{"level": ["\"x\" is not a valid choice."]}`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import QueryDict
+from rest_framework import serializers
+
+from .. import engine
+from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from ..services import analysis
+
+# The engine's findings (policies/engine/lint.py), most severe first.
+FINDING_CODES = (
+    "named-port-unresolved", "egress-without-dns", "namespace-without-policy", "ingress-not-isolated",
+    "policy-selects-nothing", "host-network-selected", "egress-not-isolated", "peer-matches-nothing",
+)
+SEVERITIES = ("high", "medium", "low")
+
+# A label key: an optional DNS-subdomain prefix and a name of at most 63 characters.
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Query parameters as serializer input: the last value of each, all values of `lists`
+    (each also split on commas, so `?namespace=a,b` equals `?namespace=a&namespace=b`)."""
+    data: dict[str, Any] = {}
+    for key in params:
+        if key in lists:
+            data[key] = [v.strip() for raw in params.getlist(key) for v in raw.split(",") if v.strip()]
+        else:
+            data[key] = params.get(key)
+    return data
+
+
+class ProtocolField(serializers.ChoiceField):
+    """TCP, UDP or SCTP, in any letter case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=list(engine.PROTOCOLS), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+
+
+class ClusterScoped(serializers.Serializer[Any]):
+    """Checks namespace names against the cluster passed in the context."""
+
+    def known_namespaces(self, names: list[str]) -> None:
+        cluster: Cluster = self.context["cluster"]
+        found = set(Namespace.objects.filter(cluster=cluster, name__in=names).values_list("name", flat=True))
+        missing = [n for n in names if n not in found]
+        for model in (Workload, Pod, NetworkPolicy):  # namespaces without a Namespace object
+            if not missing:
+                break
+            found |= set(model.objects.filter(cluster=cluster, namespace__in=missing).values_list("namespace", flat=True).distinct())
+            missing = [n for n in names if n not in found]
+        if missing:
+            raise serializers.ValidationError(
+                f"no namespace {', '.join(repr(n) for n in missing)} in cluster {cluster.name}"
+            )
+
+
+class ReachabilityParams(ClusterScoped):
+    level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
+    group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
+    namespace = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
+    protocol = ProtocolField(required=False, allow_blank=True, default="")
+    port = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=65535)
+    direction = serializers.ChoiceField(choices=list(analysis.DIRECTIONS), default="combined")
+    format = serializers.ChoiceField(choices=list(analysis.FORMATS), default="edges")
+
+    def validate_group_by(self, value: str) -> str:
+        if value and not LABEL_KEY.match(value):
+            raise serializers.ValidationError(f"{value!r} is not a label key (such as tier or app.kubernetes.io/component)")
+        return value
+
+    def validate_namespace(self, value: list[str]) -> list[str]:
+        if value:
+            self.known_namespaces(value)
+        return sorted(set(value))
+
+    def to_query(self) -> analysis.ReachabilityQuery:
+        data = self.validated_data
+        return analysis.ReachabilityQuery(
+            level=data["level"],
+            # group_by only groups the tier level; elsewhere it would only split the cache.
+            group_by=data["group_by"] if data["level"] == "tier" else "",
+            namespaces=tuple(data["namespace"]),
+            protocol=data["protocol"],
+            port=data["port"],
+            direction=data["direction"],
+            format=data["format"],
+        )
+
+
+class PortParamField(serializers.CharField):
+    """A port number (1-65535) or a named port (an IANA_SVC_NAME such as http)."""
+
+    NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+    def to_internal_value(self, data: Any) -> int | str:
+        text = str(super().to_internal_value(data)).strip()
+        if text.isdigit():
+            number = int(text)
+            if not 1 <= number <= 65535:
+                raise serializers.ValidationError("a port number must be between 1 and 65535")
+            return number
+        if not self.NAME.match(text) or not re.search(r"[a-z]", text):
+            raise serializers.ValidationError(
+                f"{text!r} is neither a port number (1-65535) nor a port name (lowercase letters, digits and '-', at most 15)"
+            )
+        return text
+
+
+class ExplainParams(serializers.Serializer[Any]):
+    src = serializers.CharField(max_length=600, help_text="source: ns/name[Kind], ns/name, a pod, or an IP address")
+    dst = serializers.CharField(max_length=600, help_text="destination, named as src")
+    port = PortParamField(required=False, allow_blank=False, max_length=15)
+    protocol = ProtocolField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A port without protocol means TCP, as in a NetworkPolicy; neither means any connection.
+        if attrs.get("port") is not None and not attrs.get("protocol"):
+            attrs["protocol"] = "TCP"
+        attrs.setdefault("port", None)
+        attrs.setdefault("protocol", None)
+        return attrs
+
+
+class ExplainEdgeParams(serializers.Serializer[Any]):
+    src = serializers.CharField(max_length=600, help_text="the edge's source node id, as reachability returned it")
+    dst = serializers.CharField(max_length=600, help_text="the edge's target node id")
+    level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
+    group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
+    direction = serializers.ChoiceField(choices=list(analysis.DIRECTIONS), default="combined")
+
+    validate_group_by = ReachabilityParams.validate_group_by
+
+
+class ExportParams(ClusterScoped):
+    namespace = serializers.CharField(required=False, allow_blank=True, default="", max_length=63)
+
+    def validate_namespace(self, value: str) -> str:
+        if value:
+            self.known_namespaces([value])
+        return value
+
+
+class FindingParams(ClusterScoped):
+    severity = serializers.ChoiceField(choices=list(SEVERITIES), required=False)
+    code = serializers.ChoiceField(choices=list(FINDING_CODES), required=False)
+    namespace = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
+
+    def validate_namespace(self, value: list[str]) -> list[str]:
+        if value:
+            self.known_namespaces(value)
+        return value

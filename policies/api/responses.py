@@ -1,0 +1,171 @@
+"""The shapes of the per-cluster answers, for the OpenAPI schema. The payloads themselves
+are built by policies.services.analysis; these serializers only describe them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .serializers import NetworkPolicySummarySerializer, PodSerializer
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["all"]},
+            {
+                "type": "object",
+                "description": "per protocol (TCP, UDP, SCTP), merged port ranges [first, last]",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                },
+            },
+        ]
+    }
+)
+class ConnsField(serializers.JSONField):
+    """"all", or the allowed port ranges per protocol: {"TCP": [[80, 80], [8080, 8090]]}."""
+
+
+class Schema(serializers.Serializer[Any]):
+    """Describes a payload; never used to read or write one."""
+
+
+class NodeSchema(Schema):
+    id = serializers.CharField(help_text="endpoint key: ns/name[Kind], a tier ns/key=value, a namespace, or an address range")
+    label = serializers.CharField()
+    kind = serializers.CharField(help_text="the workload kind, Pod, Group (tier/namespace) or External")
+    namespace = serializers.CharField()
+    labels = serializers.DictField(child=serializers.CharField())
+    pods = serializers.IntegerField()
+    host_network = serializers.BooleanField()
+    ingress_isolated = serializers.BooleanField()
+    egress_isolated = serializers.BooleanField()
+    external = serializers.BooleanField()
+    ip_range = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    external_role = serializers.CharField(required=False)
+    members = serializers.ListField(child=serializers.CharField(), required=False, help_text="tier and namespace levels: the workloads grouped")
+
+
+class EdgeSchema(Schema):
+    source = serializers.CharField()
+    target = serializers.CharField()
+    conns = ConnsField()
+    label = serializers.CharField(help_text="the port set as the CLI prints it: TCP 80,UDP 53 or All Connections")
+
+
+class ReachabilitySchema(Schema):
+    cluster = serializers.IntegerField()
+    state_version = serializers.IntegerField()
+    level = serializers.CharField()
+    direction = serializers.CharField()
+    group_by = serializers.CharField(allow_null=True)
+    tier_keys = serializers.ListField(child=serializers.CharField())
+    nodes = NodeSchema(many=True)
+    edges = EdgeSchema(many=True, required=False, help_text="format=edges: the allowed pairs")
+    matrix = serializers.ListField(
+        child=serializers.ListField(child=ConnsField(allow_null=True)),
+        required=False,
+        help_text="format=matrix: row = source node, column = target node, in node order; null = nothing allowed",
+    )
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class RuleMatchSchema(Schema):
+    policy = serializers.CharField()
+    direction = serializers.CharField()
+    rule_index = serializers.IntegerField()
+    peer_index = serializers.IntegerField(allow_null=True)
+    ports = serializers.CharField()
+    conns = ConnsField()
+    text = serializers.CharField()
+
+
+class VerdictSchema(Schema):
+    direction = serializers.CharField()
+    allowed = serializers.BooleanField()
+    isolated = serializers.BooleanField()
+    policies = serializers.ListField(child=serializers.CharField())
+    matches = RuleMatchSchema(many=True)
+    conns = ConnsField()
+    summary = serializers.CharField()
+
+
+class ExplanationSchema(Schema):
+    src = serializers.CharField()
+    dst = serializers.CharField()
+    port = serializers.JSONField(allow_null=True)
+    protocol = serializers.CharField(allow_null=True)
+    allowed = serializers.BooleanField()
+    conns = ConnsField()
+    conns_text = serializers.CharField()
+    egress = VerdictSchema()
+    ingress = VerdictSchema()
+    notes = serializers.ListField(child=serializers.CharField())
+    text = serializers.CharField(help_text="the explanation as the CLI prints it")
+
+
+class EdgeExplanationSchema(Schema):
+    pairs = ExplanationSchema(many=True)
+    truncated = serializers.BooleanField()
+    total = serializers.IntegerField(required=False)
+
+
+class FindingSchema(Schema):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    namespace = serializers.CharField()
+    object_kind = serializers.CharField()
+    object_name = serializers.CharField()
+    message = serializers.CharField()
+    object_id = serializers.IntegerField(allow_null=True, help_text="id of the mirrored row it is about, when there is one")
+
+
+class FindingsSchema(Schema):
+    cluster = serializers.IntegerField()
+    state_version = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="findings per code")
+    findings = FindingSchema(many=True)
+
+
+class PodPoliciesSchema(Schema):
+    pod = PodSerializer()
+    ingress_isolated = serializers.BooleanField()
+    egress_isolated = serializers.BooleanField()
+    host_network = serializers.BooleanField()
+    policies = NetworkPolicySummarySerializer(many=True)
+
+
+class PolicySelectionSchema(Schema):
+    policy = NetworkPolicySummarySerializer()
+    pods = PodSerializer(many=True)
+    workloads = serializers.ListField(child=serializers.CharField(), help_text="endpoint keys of everything selected")
+    stand_ins = serializers.ListField(child=serializers.CharField(), help_text="keys of workloads selected through their pod template (no pod mirrored)")
+
+
+class WorkloadPoliciesSchema(Schema):
+    workload = serializers.CharField(help_text="the workload's endpoint key")
+    policies = NetworkPolicySummarySerializer(many=True)
+
+
+class PeerConnsSchema(Schema):
+    peer = serializers.CharField()
+    conns = ConnsField()
+    label = serializers.CharField()
+
+
+class WorkloadConnectionsSchema(Schema):
+    workload = serializers.CharField()
+    inbound = PeerConnsSchema(many=True)
+    outbound = PeerConnsSchema(many=True)
+
+
+ERRORS = {
+    400: OpenApiTypes.OBJECT,
+    403: OpenApiTypes.OBJECT,
+    404: OpenApiTypes.OBJECT,
+}

@@ -1,0 +1,413 @@
+"""Viewsets of the REST API: the mirrored resources (read-only; clusters writable by
+admins) and the questions asked of a cluster (reachability, explain, export, findings).
+
+Every answer comes from policies.services.analysis; nothing here talks to the engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import filtersets
+from ..models import AuditEvent, Cluster, Namespace, NetworkPolicy, Pod, Workload
+from ..roles import ADMIN, EDITOR, VIEWER
+from ..services import analysis
+from ..services.sync import ClusterSetupError, load_manifests
+from . import params as p
+from . import responses as r
+from .serializers import (
+    ClusterCreateSerializer,
+    ClusterSerializer,
+    NamespaceSerializer,
+    NetworkPolicySerializer,
+    NetworkPolicySummarySerializer,
+    PodSerializer,
+    WorkloadSerializer,
+)
+
+
+class _NoFormatParam:
+    URL_FORMAT_OVERRIDE = None
+
+
+class QueryFormatNegotiation(DefaultContentNegotiation):
+    """`?format=` is a parameter of reachability (edges or matrix), not DRF's renderer
+    override: renderers are chosen by the Accept header only."""
+
+    settings = _NoFormatParam  # type: ignore[assignment]
+
+
+class YAMLRenderer(BaseRenderer):
+    """For clients that accept only YAML: errors come back as YAML too."""
+
+    media_type = "application/yaml"
+    format = "yaml"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        import yaml
+
+        return yaml.safe_dump(data, sort_keys=False).encode() if data is not None else b""
+
+
+def _count(model: type[Any], **match: Any) -> Coalesce:
+    """A correlated COUNT(*) subquery: one SQL statement for a whole page of rows."""
+    rows = model.objects.filter(**match).order_by().values(*match).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def _cluster_role(request: Request) -> str:
+    return VIEWER if request.method in SAFE_METHODS else ADMIN
+
+
+def _params(serializer_class: type[Any], request: Request, *, lists: tuple[str, ...] = (), **context: Any) -> Any:
+    """The query parameters validated by `serializer_class` (400 with field errors if not)."""
+    serializer = serializer_class(data=p.query_data(request.query_params, lists=lists), context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+CLUSTER_ID = OpenApiParameter("cluster", OpenApiTypes.INT, description="only rows of this cluster (id); scopes namespace and name filters")
+NAMESPACES = OpenApiParameter(
+    "namespace", OpenApiTypes.STR, many=True, explode=True,
+    description="namespace names: repeat the parameter or separate with commas",
+)
+
+
+class BaseViewSet(viewsets.GenericViewSet[Any]):
+    # Per-view role (see permissions.RolePermission); actions may set their own.
+    required_role: Any = None
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Clusters and their sync status", parameters=[]),
+    retrieve=extend_schema(summary="One cluster and its sync status"),
+    create=extend_schema(summary="Register a cluster (admin)", request=ClusterCreateSerializer, responses={201: ClusterSerializer, **r.ERRORS}),
+    destroy=extend_schema(summary="Remove a cluster and its mirror (admin)"),
+)
+class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Mirrored clusters. Connection settings (paths, never file contents) only for admins."""
+
+    required_role = staticmethod(_cluster_role)
+    serializer_class = ClusterSerializer
+    filterset_class = filtersets.ClusterFilterSet
+    content_negotiation_class = QueryFormatNegotiation
+
+    def get_queryset(self) -> QuerySet[Cluster]:
+        qs = Cluster.objects.all().order_by("name", "pk")
+        if self.action in ("list", "retrieve"):
+            qs = qs.annotate(
+                namespace_count=_count(Namespace, cluster=OuterRef("pk")),
+                workload_count=_count(Workload, cluster=OuterRef("pk")),
+                pod_count=_count(Pod, cluster=OuterRef("pk")),
+                policy_count=_count(NetworkPolicy, cluster=OuterRef("pk")),
+            )
+        return qs
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return ClusterCreateSerializer if self.action == "create" else ClusterSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = ClusterCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        cluster = serializer.save()
+        if cluster.source == Cluster.Source.MANIFESTS:
+            # A directory that cannot be read leaves the cluster registered and failing,
+            # with the reason in last_error.
+            with contextlib.suppress(ClusterSetupError):
+                load_manifests(cluster)
+        elif not settings.CELERY_TASK_ALWAYS_EAGER:
+            from ..tasks import sync_cluster
+
+            transaction.on_commit(lambda: sync_cluster.delay(cluster.pk))
+        self.action = "retrieve"
+        created = self.get_queryset().get(pk=cluster.pk)
+        return Response(ClusterSerializer(created, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Cluster) -> None:
+        with transaction.atomic():
+            AuditEvent.objects.create(
+                actor=self.request.user,
+                action="cluster.deleted",
+                object_type="cluster",
+                object_id=str(instance.pk),
+                summary=f"{instance.name} ({instance.get_source_display()})",
+            )
+            instance.delete()
+
+    # --- the questions asked of a cluster --------------------------------------------------
+
+    @extend_schema(
+        summary="Who can reach whom",
+        description=(
+            "Nodes (workloads, pods, tiers or namespaces, plus external address ranges) with their "
+            "isolation per direction, and the allowed connections as sparse edges or a row-major "
+            "matrix. Cached per cluster state version: a repeated request does no engine work. "
+            "The response carries an ETag; send it back in If-None-Match to get 304."
+        ),
+        parameters=[
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload", description="what a node is"),
+            OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers (default: the NETPOLUI_TIER_KEYS setting, tier, app.kubernetes.io/component, app)"),
+            NAMESPACES,
+            OpenApiParameter("protocol", OpenApiTypes.STR, enum=["TCP", "UDP", "SCTP"], description="only connections on this protocol"),
+            OpenApiParameter("port", OpenApiTypes.INT, description="only connections on this port (1-65535)"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=list(analysis.FORMATS), default="edges", description="edges (sparse list) or matrix"),
+        ],
+        responses={200: r.ReachabilitySchema, 304: OpenApiResponse(description="not modified (If-None-Match)"), **r.ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def reachability(self, request: Request, pk: str | None = None) -> HttpResponse:
+        cluster = self.get_object()
+        query = _params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster).to_query()
+        key, body = analysis.reachability_json(cluster, query)
+        etag = f'"{key}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    @extend_schema(
+        summary="Why a connection is allowed or denied",
+        description="The verdict per direction (egress from src, ingress to dst) with the policies and rule indexes that decided it, as `netpolui explain` prints it.",
+        parameters=[
+            OpenApiParameter("src", OpenApiTypes.STR, required=True, description="source: ns/name[Kind], ns/name, a pod or an IP address"),
+            OpenApiParameter("dst", OpenApiTypes.STR, required=True, description="destination, named like src"),
+            OpenApiParameter("port", OpenApiTypes.STR, description="a port number or a named port; omitted = any port"),
+            OpenApiParameter("protocol", OpenApiTypes.STR, enum=["TCP", "UDP", "SCTP"], description="default TCP when port is given; omitted with port = any protocol"),
+        ],
+        responses={200: r.ExplanationSchema, **r.ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def explain(self, request: Request, pk: str | None = None) -> Response:
+        cluster = self.get_object()
+        data = _params(p.ExplainParams, request).validated_data
+        try:
+            result = analysis.explain(cluster, data["src"], data["dst"], port=data["port"], protocol=data["protocol"])
+        except analysis.UnknownEndpoint as exc:
+            raise serializers.ValidationError({_endpoint_field(str(exc), data): [str(exc)]}) from exc
+        return Response(result)
+
+    @extend_schema(
+        summary="Why an edge of the graph exists",
+        description="For a workload or pod edge, its explanation; for a tier or namespace edge, the explanation of each member pair (at most 25).",
+        parameters=[
+            OpenApiParameter("src", OpenApiTypes.STR, required=True, description="the edge's source node id"),
+            OpenApiParameter("dst", OpenApiTypes.STR, required=True, description="the edge's target node id"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload"),
+            OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined"),
+        ],
+        responses={200: r.EdgeExplanationSchema, **r.ERRORS},
+    )
+    @action(detail=True, methods=["get"], url_path="explain-edge", url_name="explain-edge")
+    def explain_edge(self, request: Request, pk: str | None = None) -> Response:
+        cluster = self.get_object()
+        data = _params(p.ExplainEdgeParams, request).validated_data
+        try:
+            result = analysis.explain_edge(
+                cluster, data["src"], data["dst"], level=data["level"],
+                group_by=data["group_by"] if data["level"] == "tier" else "", direction=data["direction"],
+            )
+        except analysis.UnknownEndpoint as exc:
+            raise serializers.ValidationError({_endpoint_field(str(exc), data): [str(exc)]}) from exc
+        return Response(result)
+
+    @extend_schema(
+        summary="The live policies as YAML (editor)",
+        description="A multi-document YAML file of the cluster's NetworkPolicies (or one namespace's), clean of server-managed fields, ready for `kubectl apply -f`.",
+        parameters=[OpenApiParameter("namespace", OpenApiTypes.STR, description="only this namespace")],
+        responses={(200, "application/yaml"): OpenApiTypes.STR, **r.ERRORS},
+    )
+    @action(detail=True, methods=["get"], required_role=EDITOR, renderer_classes=[JSONRenderer, YAMLRenderer])
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        cluster = self.get_object()
+        namespace = _params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
+        body = analysis.export_yaml(cluster, namespace or None)
+        name = f"{cluster.name}-{namespace}" if namespace else cluster.name
+        response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}-networkpolicies.yaml"'
+        return response
+
+    @extend_schema(
+        summary="What deserves a look",
+        description=(
+            "The engine's findings, most severe first: namespaces with no policy, workloads not "
+            "isolated for ingress or egress, policies that select nothing, peers that match "
+            "nothing, named ports that resolve nowhere, egress isolation without DNS, "
+            "hostNetwork pods selected by a policy."
+        ),
+        parameters=[
+            OpenApiParameter("severity", OpenApiTypes.STR, enum=list(p.SEVERITIES)),
+            OpenApiParameter("code", OpenApiTypes.STR, enum=list(p.FINDING_CODES)),
+            NAMESPACES,
+        ],
+        responses={200: r.FindingsSchema, **r.ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def findings(self, request: Request, pk: str | None = None) -> Response:
+        cluster = self.get_object()
+        data = _params(p.FindingParams, request, lists=("namespace",), cluster=cluster).validated_data
+        items = analysis.findings(cluster)
+        if data.get("severity"):
+            items = [f for f in items if f.severity == data["severity"]]
+        if data.get("code"):
+            items = [f for f in items if f.code == data["code"]]
+        if data["namespace"]:
+            items = [f for f in items if f.namespace in data["namespace"]]
+        return Response(
+            {
+                "cluster": cluster.pk,
+                "state_version": cluster.state_version,
+                "counts": dict(Counter(f.code for f in items)),
+                "findings": [f.to_dict() for f in items],
+            }
+        )
+
+
+def _endpoint_field(message: str, data: dict[str, Any]) -> str:
+    """Which parameter the engine's "no workload, pod or IP address 'x'" is about (it
+    resolves src first, and quotes the name it could not resolve)."""
+    return "src" if repr(data["src"]) in message else "dst"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Namespaces", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One namespace"),
+)
+class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = NamespaceSerializer
+    filterset_class = filtersets.NamespaceFilterSet
+
+    def get_queryset(self) -> QuerySet[Namespace]:
+        scope = {"cluster": OuterRef("cluster"), "namespace": OuterRef("name")}
+        return (
+            Namespace.objects.defer("obj")
+            .annotate(
+                workload_count=_count(Workload, **scope),
+                pod_count=_count(Pod, **scope),
+                policy_count=_count(NetworkPolicy, **scope),
+            )
+            .order_by("cluster_id", "name", "pk")
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Workloads (Deployments, StatefulSets, ... and their ReplicaSets)", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One workload"),
+)
+class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = WorkloadSerializer
+    filterset_class = filtersets.WorkloadFilterSet
+
+    def get_queryset(self) -> QuerySet[Workload]:
+        return (
+            Workload.objects.defer("obj")
+            .annotate(
+                pod_count=_count(
+                    Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
+                    top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
+                )
+            )
+            .order_by("cluster_id", "namespace", "name", "kind", "pk")
+        )
+
+    @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSchema, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def policies(self, request: Request, pk: str | None = None) -> Response:
+        workload = self.get_object()
+        policies = analysis.policies_selecting_workload(workload)
+        return Response(
+            {
+                "workload": analysis.workload_key(workload),
+                "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
+            }
+        )
+
+    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSchema, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def connections(self, request: Request, pk: str | None = None) -> Response:
+        workload = self.get_object()
+        key = analysis.workload_key(workload)
+        return Response({"workload": key, **analysis.endpoint_reachability(workload.cluster, key)})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Pods", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One pod"),
+)
+class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = PodSerializer
+    filterset_class = filtersets.PodFilterSet
+
+    def get_queryset(self) -> QuerySet[Pod]:
+        return Pod.objects.defer("obj").order_by("cluster_id", "namespace", "name", "pk")
+
+    @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSchema, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def policies(self, request: Request, pk: str | None = None) -> Response:
+        pod = self.get_object()
+        selection = analysis.policies_selecting_pod(pod)
+        return Response(
+            {
+                "pod": PodSerializer(pod).data,
+                "ingress_isolated": selection["ingress_isolated"],
+                "egress_isolated": selection["egress_isolated"],
+                "host_network": selection.get("host_network", pod.host_network),
+                "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
+            }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Live NetworkPolicies with their YAML", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One live NetworkPolicy with its YAML"),
+)
+class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = NetworkPolicySerializer
+    filterset_class = filtersets.NetworkPolicyFilterSet
+
+    def get_queryset(self) -> QuerySet[NetworkPolicy]:
+        return NetworkPolicy.objects.order_by("cluster_id", "namespace", "name", "pk")
+
+    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSchema, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def selected(self, request: Request, pk: str | None = None) -> Response:
+        policy = self.get_object()
+        pods = list(analysis.pods_selected_by_policy(policy).defer("obj").order_by("namespace", "name"))
+        keys = analysis.workloads_selected_by_policy(policy)
+        with_pods = {analysis.pod_key(pod) for pod in pods}
+        return Response(
+            {
+                "policy": NetworkPolicySummarySerializer(policy).data,
+                "pods": PodSerializer(pods, many=True).data,
+                "workloads": keys,
+                "stand_ins": [k for k in keys if k not in with_pods],
+            }
+        )
+
