@@ -292,3 +292,160 @@ class DraftRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draft} r{self.number}"
+
+
+# --- drift review: the policies a team intends, compared with what the cluster runs ---------
+
+
+class DesiredSource(models.Model):
+    """Where the intended policies of a cluster come from.
+
+    A cluster may have several sources; together they form its desired state. A source
+    with `namespaces` speaks only for those namespaces (its policies elsewhere are left
+    out); one without speaks for the whole cluster, so every live policy it does not
+    define is "extra".
+    """
+
+    class Kind(models.TextChoices):
+        DRAFTS = "drafts", "approved drafts"
+        DIRECTORY = "directory", "directory of manifests"
+        GIT = "git", "Git repository"
+        UPLOAD = "upload", "uploaded YAML"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="desired_sources")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=100, blank=True)
+    enabled = models.BooleanField(default=True)
+    # directory: a path on the server; git: a URL or a local repository path.
+    location = models.CharField(max_length=500, blank=True)
+    branch = models.CharField(max_length=200, blank=True)
+    subdirectory = models.CharField(max_length=500, blank=True)
+    # upload: the multi-document YAML as uploaded, and the file's name.
+    yaml_text = models.TextField(blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    # Comma-separated namespaces this source speaks for; blank = every namespace.
+    namespaces = models.CharField(max_length=1000, blank=True)
+    # What the last read found: when, which commit (git), and what went wrong (in words).
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    revision = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cluster", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.cluster.name}: {self.label}"
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.kind == self.Kind.DRAFTS:
+            return "approved drafts"
+        if self.kind == self.Kind.UPLOAD:
+            return f"upload {self.file_name}" if self.file_name else "uploaded YAML"
+        where = self.location
+        if self.kind == self.Kind.GIT and self.branch:
+            where += f"@{self.branch}"
+        if self.subdirectory:
+            where += f" ({self.subdirectory.strip('/')}/)"
+        return where
+
+    @property
+    def namespace_list(self) -> list[str]:
+        return sorted({ns.strip() for ns in self.namespaces.split(",") if ns.strip()})
+
+
+class DriftReport(models.Model):
+    """One comparison of a cluster's desired state with its live policies.
+
+    A run that finds exactly what the latest report holds updates that report's
+    `checked_at` (and `runs`) instead of storing a copy, so the history lists changes.
+    """
+
+    class Status(models.TextChoices):
+        OK = "ok", "compared"
+        PARTIAL = "partial", "compared, with source errors"
+        ERROR = "error", "not compared: a source could not be read"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="drift_reports")
+    computed_at = models.DateTimeField(db_index=True)
+    checked_at = models.DateTimeField()
+    runs = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    missing_count = models.PositiveIntegerField(default=0)
+    extra_count = models.PositiveIntegerField(default=0)
+    changed_count = models.PositiveIntegerField(default=0)
+    in_sync_count = models.PositiveIntegerField(default=0)
+    desired_count = models.PositiveIntegerField(default=0)
+    live_count = models.PositiveIntegerField(default=0)
+    # [{"source": id, "source_label": str, "file": str, "line": int, "message": str}]
+    errors = models.JSONField(default=list, blank=True)
+    # [{"id", "kind", "label", "revision", "namespaces"}] as read for this report
+    sources = models.JSONField(default=list, blank=True)
+    # {"live_only": [...], "desired_only": [...], "counts": {...}, "truncated": bool}
+    reachability = models.JSONField(default=dict, blank=True)
+    # Coverage of the desired state: {"desired": [finding + "in_live"], "resolved": [...]}
+    findings = models.JSONField(default=dict, blank=True)
+    state_version = models.PositiveBigIntegerField(default=0)
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["cluster", "-computed_at", "-pk"]
+        indexes = [models.Index(fields=["cluster", "-computed_at"], name="driftreport_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster.name} drift {self.computed_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def compared(self) -> bool:
+        return self.status != self.Status.ERROR
+
+    @property
+    def drift_count(self) -> int:
+        return self.missing_count + self.extra_count + self.changed_count
+
+    @property
+    def has_drift(self) -> bool:
+        return self.drift_count > 0
+
+
+class DriftItem(models.Model):
+    """One policy (namespace/name) where the desired state and the cluster differ."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", "missing in the cluster"
+        EXTRA = "extra", "extra in the cluster"
+        CHANGED = "changed", "changed"
+
+    report = models.ForeignKey(DriftReport, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    namespace = models.CharField(max_length=63)
+    name = models.CharField(max_length=253)
+    # Both sides cleaned of server-managed fields; {} where a side has no such policy.
+    desired = models.JSONField(default=dict, blank=True)
+    live = models.JSONField(default=dict, blank=True)
+    # Where the desired object came from ("git …: shop/policies.yaml:12").
+    origin = models.CharField(max_length=500, blank=True)
+    # When this difference first appeared; carried over while it persists.
+    first_seen_at = models.DateTimeField()
+    # {"opens": [...], "closes": [...], "counts": {...}, "truncated": bool} or {"error": str}
+    effect = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["report", "kind", "namespace", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "namespace", "name"], name="driftitem_unique_policy")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
