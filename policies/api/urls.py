@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from .drafts import DraftViewSet
 from .permissions import RolePermission
 from .views import (
     ClusterViewSet,
@@ -21,6 +22,7 @@ router.register("namespaces", NamespaceViewSet, basename="namespace")
 router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("pods", PodViewSet, basename="pod")
 router.register("policies", NetworkPolicyViewSet, basename="policy")
+router.register("drafts", DraftViewSet, basename="policydraft")
 
 urlpatterns = [
     # Nothing is anonymous, the schema and its docs included.
