@@ -186,11 +186,19 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Every cluster's sync is (re)started by beat; a sync that already runs keeps its lock.
 SYNC_BEAT_SECONDS = envint("NETPOLUI_SYNC_BEAT_SECONDS", 60)
+# How often beat recomputes drift (fetching Git sources) for every cluster with a source.
+NETPOLUI_DRIFT_BEAT_SECONDS = envint("NETPOLUI_DRIFT_BEAT_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "ensure-cluster-syncs": {
         "task": "policies.tasks.ensure_syncs",
         "schedule": float(SYNC_BEAT_SECONDS),
         "options": {"expires": float(SYNC_BEAT_SECONDS)},
+    },
+    # Drift review: fetch each cluster's desired-state sources and store a drift report.
+    "compute-drift": {
+        "task": "policies.tasks.compute_all_drift",
+        "schedule": float(NETPOLUI_DRIFT_BEAT_SECONDS),
+        "options": {"expires": float(NETPOLUI_DRIFT_BEAT_SECONDS)},
     },
 }
 

@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import AuditEvent, Cluster, Namespace, NetworkPolicy, Pod, SyncState, Workload
+from .models import (
+    AuditEvent,
+    Cluster,
+    DesiredSource,
+    DriftItem,
+    DriftReport,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    SyncState,
+    Workload,
+)
 
 
 @admin.register(Cluster)
@@ -62,4 +73,31 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(DesiredSource)
+class DesiredSourceAdmin(admin.ModelAdmin):
+    list_display = ("cluster", "kind", "location", "branch", "enabled", "last_fetched_at", "revision")
+    list_filter = ("cluster", "kind", "enabled")
+    search_fields = ("name", "location")
+    readonly_fields = ("last_fetched_at", "revision", "last_error", "created_by", "created_at", "updated_at")
+
+
+class DriftItemInline(admin.TabularInline):
+    model = DriftItem
+    extra = 0
+    fields = ("kind", "namespace", "name", "origin", "first_seen_at")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(DriftReport)
+class DriftReportAdmin(admin.ModelAdmin):
+    list_display = ("cluster", "computed_at", "checked_at", "status", "missing_count", "changed_count", "extra_count")
+    list_filter = ("cluster", "status")
+    inlines = [DriftItemInline]
+    readonly_fields = [f.name for f in DriftReport._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -41,3 +41,26 @@ def ensure_syncs() -> int:
         sync_cluster.apply_async((cluster_id,), expires=settings.SYNC_BEAT_SECONDS)
     return len(ids)
 
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def compute_drift(cluster_id: int) -> str:
+    """Compare one cluster's desired state with its mirror and store a drift report."""
+    from .services import drift
+
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    if cluster is None:
+        return "gone"
+    report = drift.compute_drift(cluster)
+    return report.status if report is not None else "no source"
+
+
+@shared_task(ignore_result=True)
+def compute_all_drift() -> int:
+    """Beat entry: a drift report for every cluster that has a desired-state source."""
+    from .services import drift
+
+    ids = drift.clusters_with_sources()
+    for cluster_id in ids:
+        compute_drift.apply_async((cluster_id,), expires=settings.NETPOLUI_DRIFT_BEAT_SECONDS)
+    return len(ids)
