@@ -223,9 +223,11 @@ else:
 
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: a script without valid credentials gets 401 with a WWW-Authenticate
+    # challenge (the first class decides); pages still sign in with their session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["policies.api.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -106,6 +106,8 @@ class PortParamField(serializers.CharField):
 
     def to_internal_value(self, data: Any) -> int | str:
         text = str(super().to_internal_value(data)).strip()
+        if len(text) > 15:
+            raise serializers.ValidationError("a port is a number (1-65535) or a name of at most 15 characters")
         if text.isdigit():
             number = int(text)
             if not 1 <= number <= 65535:
@@ -121,7 +123,7 @@ class PortParamField(serializers.CharField):
 class ExplainParams(serializers.Serializer[Any]):
     src = serializers.CharField(max_length=600, help_text="source: ns/name[Kind], ns/name, a pod, or an IP address")
     dst = serializers.CharField(max_length=600, help_text="destination, named as src")
-    port = PortParamField(required=False, allow_blank=False, max_length=15)
+    port = PortParamField(required=False, allow_blank=False)
     protocol = ProtocolField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class Schema(serializers.Serializer[Any]):
     """Describes a payload; never used to read or write one."""
 
 
-class NodeSchema(Schema):
+class ReachabilityNodeSerializer(Schema):
     id = serializers.CharField(help_text="endpoint key: ns/name[Kind], a tier ns/key=value, a namespace, or an address range")
     label = serializers.CharField()
     kind = serializers.CharField(help_text="the workload kind, Pod, Group (tier/namespace) or External")
@@ -51,22 +51,22 @@ class NodeSchema(Schema):
     members = serializers.ListField(child=serializers.CharField(), required=False, help_text="tier and namespace levels: the workloads grouped")
 
 
-class EdgeSchema(Schema):
+class ReachabilityEdgeSerializer(Schema):
     source = serializers.CharField()
     target = serializers.CharField()
     conns = ConnsField()
     label = serializers.CharField(help_text="the port set as the CLI prints it: TCP 80,UDP 53 or All Connections")
 
 
-class ReachabilitySchema(Schema):
+class ReachabilitySerializer(Schema):
     cluster = serializers.IntegerField()
     state_version = serializers.IntegerField()
     level = serializers.CharField()
     direction = serializers.CharField()
     group_by = serializers.CharField(allow_null=True)
     tier_keys = serializers.ListField(child=serializers.CharField())
-    nodes = NodeSchema(many=True)
-    edges = EdgeSchema(many=True, required=False, help_text="format=edges: the allowed pairs")
+    nodes = ReachabilityNodeSerializer(many=True)
+    edges = ReachabilityEdgeSerializer(many=True, required=False, help_text="format=edges: the allowed pairs")
     matrix = serializers.ListField(
         child=serializers.ListField(child=ConnsField(allow_null=True)),
         required=False,
@@ -75,7 +75,7 @@ class ReachabilitySchema(Schema):
     counts = serializers.DictField(child=serializers.IntegerField())
 
 
-class RuleMatchSchema(Schema):
+class RuleMatchSerializer(Schema):
     policy = serializers.CharField()
     direction = serializers.CharField()
     rule_index = serializers.IntegerField()
@@ -85,17 +85,17 @@ class RuleMatchSchema(Schema):
     text = serializers.CharField()
 
 
-class VerdictSchema(Schema):
+class VerdictSerializer(Schema):
     direction = serializers.CharField()
     allowed = serializers.BooleanField()
     isolated = serializers.BooleanField()
     policies = serializers.ListField(child=serializers.CharField())
-    matches = RuleMatchSchema(many=True)
+    matches = RuleMatchSerializer(many=True)
     conns = ConnsField()
     summary = serializers.CharField()
 
 
-class ExplanationSchema(Schema):
+class ExplanationSerializer(Schema):
     src = serializers.CharField()
     dst = serializers.CharField()
     port = serializers.JSONField(allow_null=True)
@@ -103,19 +103,19 @@ class ExplanationSchema(Schema):
     allowed = serializers.BooleanField()
     conns = ConnsField()
     conns_text = serializers.CharField()
-    egress = VerdictSchema()
-    ingress = VerdictSchema()
+    egress = VerdictSerializer()
+    ingress = VerdictSerializer()
     notes = serializers.ListField(child=serializers.CharField())
     text = serializers.CharField(help_text="the explanation as the CLI prints it")
 
 
-class EdgeExplanationSchema(Schema):
-    pairs = ExplanationSchema(many=True)
+class EdgeExplanationSerializer(Schema):
+    pairs = ExplanationSerializer(many=True)
     truncated = serializers.BooleanField()
     total = serializers.IntegerField(required=False)
 
 
-class FindingSchema(Schema):
+class FindingSerializer(Schema):
     code = serializers.CharField()
     severity = serializers.CharField()
     namespace = serializers.CharField()
@@ -125,14 +125,14 @@ class FindingSchema(Schema):
     object_id = serializers.IntegerField(allow_null=True, help_text="id of the mirrored row it is about, when there is one")
 
 
-class FindingsSchema(Schema):
+class FindingsSerializer(Schema):
     cluster = serializers.IntegerField()
     state_version = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="findings per code")
-    findings = FindingSchema(many=True)
+    findings = FindingSerializer(many=True)
 
 
-class PodPoliciesSchema(Schema):
+class PodPoliciesSerializer(Schema):
     pod = PodSerializer()
     ingress_isolated = serializers.BooleanField()
     egress_isolated = serializers.BooleanField()
@@ -140,28 +140,28 @@ class PodPoliciesSchema(Schema):
     policies = NetworkPolicySummarySerializer(many=True)
 
 
-class PolicySelectionSchema(Schema):
+class PolicySelectionSerializer(Schema):
     policy = NetworkPolicySummarySerializer()
     pods = PodSerializer(many=True)
     workloads = serializers.ListField(child=serializers.CharField(), help_text="endpoint keys of everything selected")
     stand_ins = serializers.ListField(child=serializers.CharField(), help_text="keys of workloads selected through their pod template (no pod mirrored)")
 
 
-class WorkloadPoliciesSchema(Schema):
+class WorkloadPoliciesSerializer(Schema):
     workload = serializers.CharField(help_text="the workload's endpoint key")
     policies = NetworkPolicySummarySerializer(many=True)
 
 
-class PeerConnsSchema(Schema):
+class PeerConnsSerializer(Schema):
     peer = serializers.CharField()
     conns = ConnsField()
     label = serializers.CharField()
 
 
-class WorkloadConnectionsSchema(Schema):
+class WorkloadConnectionsSerializer(Schema):
     workload = serializers.CharField()
-    inbound = PeerConnsSchema(many=True)
-    outbound = PeerConnsSchema(many=True)
+    inbound = PeerConnsSerializer(many=True)
+    outbound = PeerConnsSerializer(many=True)
 
 
 ERRORS = {

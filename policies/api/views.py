@@ -67,9 +67,16 @@ class YAMLRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        import yaml
+        import json
 
-        return yaml.safe_dump(data, sort_keys=False).encode() if data is not None else b""
+        import yaml
+        from rest_framework.utils.encoders import JSONEncoder
+
+        if data is None:
+            return b""
+        # Through JSON first: error details are str subclasses that safe_dump refuses.
+        plain = json.loads(json.dumps(data, cls=JSONEncoder))
+        return yaml.safe_dump(plain, sort_keys=False).encode()
 
 
 def _count(model: type[Any], **match: Any) -> Coalesce:
@@ -176,7 +183,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=list(analysis.FORMATS), default="edges", description="edges (sparse list) or matrix"),
         ],
-        responses={200: r.ReachabilitySchema, 304: OpenApiResponse(description="not modified (If-None-Match)"), **r.ERRORS},
+        responses={200: r.ReachabilitySerializer, 304: OpenApiResponse(description="not modified (If-None-Match)"), **r.ERRORS},
     )
     @action(detail=True, methods=["get"])
     def reachability(self, request: Request, pk: str | None = None) -> HttpResponse:
@@ -201,7 +208,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             OpenApiParameter("port", OpenApiTypes.STR, description="a port number or a named port; omitted = any port"),
             OpenApiParameter("protocol", OpenApiTypes.STR, enum=["TCP", "UDP", "SCTP"], description="default TCP when port is given; omitted with port = any protocol"),
         ],
-        responses={200: r.ExplanationSchema, **r.ERRORS},
+        responses={200: r.ExplanationSerializer, **r.ERRORS},
     )
     @action(detail=True, methods=["get"])
     def explain(self, request: Request, pk: str | None = None) -> Response:
@@ -223,7 +230,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers"),
             OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined"),
         ],
-        responses={200: r.EdgeExplanationSchema, **r.ERRORS},
+        responses={200: r.EdgeExplanationSerializer, **r.ERRORS},
     )
     @action(detail=True, methods=["get"], url_path="explain-edge", url_name="explain-edge")
     def explain_edge(self, request: Request, pk: str | None = None) -> Response:
@@ -267,7 +274,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             OpenApiParameter("code", OpenApiTypes.STR, enum=list(p.FINDING_CODES)),
             NAMESPACES,
         ],
-        responses={200: r.FindingsSchema, **r.ERRORS},
+        responses={200: r.FindingsSerializer, **r.ERRORS},
     )
     @action(detail=True, methods=["get"])
     def findings(self, request: Request, pk: str | None = None) -> Response:
@@ -337,7 +344,7 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             .order_by("cluster_id", "namespace", "name", "kind", "pk")
         )
 
-    @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSchema, **r.ERRORS})
+    @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def policies(self, request: Request, pk: str | None = None) -> Response:
         workload = self.get_object()
@@ -349,7 +356,7 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             }
         )
 
-    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSchema, **r.ERRORS})
+    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def connections(self, request: Request, pk: str | None = None) -> Response:
         workload = self.get_object()
@@ -368,7 +375,7 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     def get_queryset(self) -> QuerySet[Pod]:
         return Pod.objects.defer("obj").order_by("cluster_id", "namespace", "name", "pk")
 
-    @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSchema, **r.ERRORS})
+    @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def policies(self, request: Request, pk: str | None = None) -> Response:
         pod = self.get_object()
@@ -395,7 +402,7 @@ class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Bas
     def get_queryset(self) -> QuerySet[NetworkPolicy]:
         return NetworkPolicy.objects.order_by("cluster_id", "namespace", "name", "pk")
 
-    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSchema, **r.ERRORS})
+    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def selected(self, request: Request, pk: str | None = None) -> Response:
         policy = self.get_object()
