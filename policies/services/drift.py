@@ -327,6 +327,8 @@ def read_source(source: DesiredSource) -> SourceRead:
         result.skipped += len(result.policies) - len(kept)
         result.policies = kept
         result.invalid_keys = {k for k in result.invalid_keys if k.split("/", 1)[0] in wanted}
+    if source.pk is None:  # given on the command line, not stored
+        return result
     DesiredSource.objects.filter(pk=source.pk).update(
         last_fetched_at=timezone.now(),
         revision=result.revision or (source.revision if source.kind == DesiredSource.Kind.GIT else ""),
@@ -426,7 +428,10 @@ def _git_env() -> dict[str, str]:
 
 
 class GitFailed(SourceUnreadable):
-    pass
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what} failed: {reason}")
 
 
 def _run_git(args: Sequence[str], cwd: Path, what: str) -> str:
@@ -442,11 +447,11 @@ def _run_git(args: Sequence[str], cwd: Path, what: str) -> str:
             check=False,
         )
     except FileNotFoundError:
-        raise GitFailed("the git command is not installed on the netpolui server") from None
+        raise GitFailed(what, "the git command is not installed on the netpolui server") from None
     except subprocess.TimeoutExpired:
-        raise GitFailed(f"{what} timed out after {git_timeout()} s") from None
+        raise GitFailed(what, f"timed out after {git_timeout()} s") from None
     if done.returncode != 0:
-        raise GitFailed(f"{what} failed: {_git_reason(done.stderr)}")
+        raise GitFailed(what, _git_reason(done.stderr))
     return done.stdout
 
 
@@ -458,30 +463,15 @@ def _git_reason(stderr: str) -> str:
 
 
 def _explain_git_failure(source: DesiredSource, exc: GitFailed) -> str:
-    text = str(exc)
     url = redact(source.location)
-    branch = source.branch
-    lowered = text.lower()
-    if branch and (
-        "remote branch" in lowered and "not found" in lowered or "couldn't find remote ref" in lowered
+    lowered = exc.reason.lower()
+    if source.branch and (
+        ("remote branch" in lowered and "not found" in lowered) or "couldn't find remote ref" in lowered
     ):
-        return f"branch {branch!r} does not exist in {url}"
-    unreachable = (
-        "could not resolve host",
-        "does not appear to be a git repository",
-        "does not exist",
-        "connection refused",
-        "could not read from remote repository",
-        "repository not found",
-        "authentication failed",
-        "could not read username",
-        "timed out",
-        "unable to access",
-        "not found",
-    )
-    if any(marker in lowered for marker in unreachable):
-        return f"cannot reach the Git repository {url}: {text}"
-    return f"Git repository {url}: {text}"
+        return f"branch {source.branch!r} does not exist in {url}"
+    if exc.what.startswith(("git clone", "git fetch")):
+        return f"cannot reach the Git repository {url}: {exc.reason}"
+    return f"Git repository {url}: {exc.what} failed: {exc.reason}"
 
 
 @contextlib.contextmanager
@@ -496,19 +486,28 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def checkout_name(source: DesiredSource) -> str:
+    """The checkout's directory under NETPOLUI_GIT_DIR: per stored source, or per
+    location for a source given on the command line."""
+    if source.pk:
+        return f"source-{source.pk}"
+    return "adhoc-" + hashlib.sha256(source.location.strip().encode()).hexdigest()[:16]
+
+
 def git_checkout(source: DesiredSource) -> tuple[Path, str]:
     """Clone (first time) or fetch and reset the source's checkout; (path, commit)."""
     error = git_location_error(source.location)
     if error:
         raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
     root = Path(settings.NETPOLUI_GIT_DIR)
-    target = root / f"source-{source.pk}"
+    name = checkout_name(source)
+    target = root / name
     location = os.path.expanduser(source.location.strip())
-    with _locked(root / f"source-{source.pk}.lock"):
+    with _locked(root / f"{name}.lock"):
         try:
             if not (target / ".git").is_dir():
                 shutil.rmtree(target, ignore_errors=True)
-                partial = root / f"source-{source.pk}.partial"
+                partial = root / f"{name}.partial"
                 shutil.rmtree(partial, ignore_errors=True)
                 branch = ["--branch", source.branch] if source.branch else []
                 _run_git(
@@ -774,12 +773,52 @@ def run_drift(cluster: Cluster, sources: Iterable[DesiredSource] | None = None) 
     )
 
 
+def build_report(
+    result: DriftResult, *, now: datetime, seen: Mapping[tuple[str, str, str], datetime] | None = None
+) -> tuple[DriftReport, list[DriftItem]]:
+    """The (unsaved) report and items of a result; `seen` gives earlier first-seen times."""
+    seen = seen or {}
+    counts = result.counts()
+    report = DriftReport(
+        cluster=result.cluster,
+        computed_at=now,
+        checked_at=now,
+        status=result.status,
+        missing_count=counts[DriftItem.Kind.MISSING],
+        extra_count=counts[DriftItem.Kind.EXTRA],
+        changed_count=counts[DriftItem.Kind.CHANGED],
+        in_sync_count=result.in_sync,
+        desired_count=result.desired_count,
+        live_count=result.live_count,
+        errors=[p.to_dict() for p in result.problems],
+        sources=result.sources,
+        reachability=result.reachability,
+        findings=result.findings,
+        state_version=result.state_version,
+        fingerprint=result.fingerprint(),
+    )
+    items = [
+        DriftItem(
+            report=report,
+            kind=d.kind,
+            namespace=d.namespace,
+            name=d.name,
+            desired=d.desired,
+            live=d.live,
+            origin=d.origin[:500],
+            first_seen_at=seen.get((d.kind, d.namespace, d.name), now),
+            effect=d.effect,
+        )
+        for d in result.differences
+    ]
+    return report, items
+
+
 def store_report(result: DriftResult, *, now: datetime | None = None) -> DriftReport:
     """Store the result: a new report, or the latest one re-confirmed when identical.
     A difference keeps `first_seen_at` from the latest compared report while it persists."""
     now = now or timezone.now()
     fingerprint = result.fingerprint()
-    counts = result.counts()
     with transaction.atomic():
         # One writer per cluster at a time, so two runs cannot both start a history.
         Cluster.objects.select_for_update().filter(pk=result.cluster.pk).first()
@@ -803,40 +842,9 @@ def store_report(result: DriftResult, *, now: datetime | None = None) -> DriftRe
                 (kind, ns, name): at
                 for kind, ns, name, at in previous.items.values_list("kind", "namespace", "name", "first_seen_at")
             }
-        report = DriftReport.objects.create(
-            cluster=result.cluster,
-            computed_at=now,
-            checked_at=now,
-            status=result.status,
-            missing_count=counts[DriftItem.Kind.MISSING],
-            extra_count=counts[DriftItem.Kind.EXTRA],
-            changed_count=counts[DriftItem.Kind.CHANGED],
-            in_sync_count=result.in_sync,
-            desired_count=result.desired_count,
-            live_count=result.live_count,
-            errors=[p.to_dict() for p in result.problems],
-            sources=result.sources,
-            reachability=result.reachability,
-            findings=result.findings,
-            state_version=result.state_version,
-            fingerprint=fingerprint,
-        )
-        DriftItem.objects.bulk_create(
-            [
-                DriftItem(
-                    report=report,
-                    kind=d.kind,
-                    namespace=d.namespace,
-                    name=d.name,
-                    desired=d.desired,
-                    live=d.live,
-                    origin=d.origin[:500],
-                    first_seen_at=seen.get((d.kind, d.namespace, d.name), now),
-                    effect=d.effect,
-                )
-                for d in result.differences
-            ]
-        )
+        report, items = build_report(result, now=now, seen=seen)
+        report.save()
+        DriftItem.objects.bulk_create(items)
         _prune(result.cluster)
     return report
 
@@ -1035,11 +1043,15 @@ def export_filename(report: DriftReport, which: str) -> str:
 # --- text report (the command) --------------------------------------------------------------------
 
 
-def render_text(report: DriftReport, *, effects: bool = True) -> str:
+def render_text(report: DriftReport, items: Sequence[DriftItem] | None = None, *, effects: bool = True) -> str:
+    """The report as the `drift` command prints it (items: for an unsaved report)."""
+    if items is None:
+        items = list(report.items.all())
     lines = [
         f"drift of cluster {report.cluster.name}: {report.get_status_display()}",
-        f"computed {report.computed_at:%Y-%m-%d %H:%M:%S} UTC; "
-        f"{report.desired_count} desired, {report.live_count} live, {report.in_sync_count} in sync",
+        f"computed {report.computed_at:%Y-%m-%d %H:%M:%S} UTC"
+        + (f", last checked {report.checked_at:%Y-%m-%d %H:%M:%S} UTC" if report.checked_at != report.computed_at else "")
+        + f"; {report.desired_count} desired, {report.live_count} live, {report.in_sync_count} in sync",
     ]
     for source in report.sources:
         revision = f" at {source['revision'][:12]}" if source.get("revision") else ""
@@ -1051,11 +1063,11 @@ def render_text(report: DriftReport, *, effects: bool = True) -> str:
         return "\n".join(lines) + "\n"
     lines.append(f"{report.missing_count} missing, {report.changed_count} changed, {report.extra_count} extra")
     symbols = {"missing": "+", "changed": "~", "extra": "-"}
-    for item in sorted(report.items.all(), key=lambda i: (KIND_ORDER[i.kind], i.namespace, i.name)):
+    for item in sorted(items, key=lambda i: (KIND_ORDER[i.kind], i.namespace, i.name)):
         origin = f"  ({item.origin})" if item.origin else ""
         lines.append(f"{symbols[item.kind]} {item.kind:<8} {item.key}{origin}")
         if item.kind == DriftItem.Kind.CHANGED:
-            lines += ["    " + line.rstrip("\n") for line in unified_diff(item, normalized=True).splitlines()[2:]]
+            lines += ["    " + line for line in unified_diff(item, normalized=True).splitlines()]
     if effects and report.reachability:
         counts = report.reachability.get("counts", {})
         lines.append(
@@ -1066,4 +1078,6 @@ def render_text(report: DriftReport, *, effects: bool = True) -> str:
             lines.append(f"  live only:    {row['src']} => {row['dst']} : {row['label']}")
         for row in report.reachability.get("desired_only", []):
             lines.append(f"  desired only: {row['src']} => {row['dst']} : {row['label']}")
+        if report.reachability.get("truncated"):
+            lines.append(f"  (the first {CONNECTION_LIMIT} of each are listed)")
     return "\n".join(lines) + "\n"
