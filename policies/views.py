@@ -1,21 +1,37 @@
-"""HTML pages. Views read through policies.services; HTMX only for fragments."""
+"""HTML pages. Views read through policies.services; HTMX only for fragments: a view
+returns its partial template for an HX-Request (and says so with Vary: HX-Request),
+never a site-wide navigation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.text import slugify
 
 from . import mirror
-from .models import Cluster
-from .roles import VIEWER, has_role
+from .filtersets import NetworkPolicyFilterSet
+from .forms import ExplainForm, ReachabilityForm
+from .models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from .roles import EDITOR, VIEWER, has_role
+from .services import analysis
 
 View = Callable[..., HttpResponse]
+PAGE_SIZE = 100
+# Above these sizes the graph page draws without edge labels and with a faster layout;
+# the side panel still gives every label and explanation.
+GRAPH_LABEL_LIMIT = 150
+GRAPH_FAST_LAYOUT_NODES = 120
 
 
 def role_required(role: str = VIEWER) -> Callable[[View], View]:
@@ -35,7 +51,410 @@ def role_required(role: str = VIEWER) -> Callable[[View], View]:
     return decorate
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render_fragment(
+    request: HttpRequest, page: str, partial: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """The whole page, or only its fragment when HTMX asks (Vary tells caches apart)."""
+    response = render(request, partial if is_htmx(request) else page, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _cluster(request: HttpRequest, cluster_id: int) -> Cluster:
+    cluster = get_object_or_404(Cluster, pk=cluster_id)
+    request.netpolui_cluster = cluster  # type: ignore[attr-defined]  # for the nav bar
+    return cluster
+
+
+TOP_WORKLOAD = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
+
+
+def _count(model: Any, *conditions: Q) -> Coalesce:
+    rows = (
+        model.objects.filter(*conditions, cluster=OuterRef("pk"))
+        .order_by()
+        .values("cluster")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def _top_workloads(cluster: Cluster) -> QuerySet[Workload]:
+    return Workload.objects.filter(cluster=cluster).filter(TOP_WORKLOAD)
+
+
+# --- clusters and overview ----------------------------------------------------------------------
+
+
 @role_required(VIEWER)
 def clusters(request: HttpRequest) -> HttpResponse:
-    rows = [{"cluster": c, "state": mirror.display_status(c)} for c in Cluster.objects.order_by("name")]
-    return render(request, "policies/clusters.html", {"rows": rows})
+    rows = Cluster.objects.annotate(
+        namespace_count=_count(Namespace),
+        workload_count=_count(Workload, TOP_WORKLOAD),
+        pod_count=_count(Pod),
+        policy_count=_count(NetworkPolicy),
+    ).order_by("name")
+    return render(
+        request,
+        "policies/clusters.html",
+        {"rows": [{"cluster": c, "state": mirror.display_status(c)} for c in rows]},
+    )
+
+
+def _overview_counts(cluster: Cluster) -> dict[str, int]:
+    return {
+        "namespaces": Namespace.objects.filter(cluster=cluster).count(),
+        "workloads": _top_workloads(cluster).count(),
+        "pods": Pod.objects.filter(cluster=cluster).count(),
+        "policies": NetworkPolicy.objects.filter(cluster=cluster).count(),
+    }
+
+
+@role_required(VIEWER)
+def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    cluster = _cluster(request, cluster_id)
+    found = analysis.findings_by_risk(cluster)
+    tiers = analysis.reachability(cluster, analysis.ReachabilityQuery(level="tier"))
+    workloads = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
+    severities: dict[str, int] = {}
+    for f in found:
+        severities[f.severity] = severities.get(f.severity, 0) + 1
+    return render(
+        request,
+        "policies/overview.html",
+        {
+            "cluster": cluster,
+            "state": mirror.display_status(cluster),
+            "counts": _overview_counts(cluster),
+            "findings": found,
+            "severities": severities,
+            "tier_nodes": [n for n in tiers["nodes"] if not n["external"]],
+            "endpoint_names": [n["id"] for n in workloads["nodes"]],
+            "explain_form": ExplainForm(),
+        },
+    )
+
+
+# --- graph, matrix and their side panels ------------------------------------------------------
+
+
+def _namespaces(cluster: Cluster) -> list[str]:
+    names = set(Namespace.objects.filter(cluster=cluster).values_list("name", flat=True))
+    names |= set(Workload.objects.filter(cluster=cluster).values_list("namespace", flat=True).distinct())
+    return sorted(names)
+
+
+def _label_keys(cluster: Cluster) -> list[str]:
+    """Label keys on the cluster's pod templates and pods: the choices for grouping."""
+    keys: set[str] = set()
+    for labels in Workload.objects.filter(cluster=cluster).values_list("template_labels", flat=True):
+        keys.update(labels or {})
+    for labels in Pod.objects.filter(cluster=cluster, owner_kind="").values_list("labels", flat=True):
+        keys.update(labels or {})
+    keys.discard("pod-template-hash")
+    keys.discard("controller-revision-hash")
+    return sorted(keys)
+
+
+def _reachability_page(
+    request: HttpRequest, cluster_id: int, *, template: str, fmt: str, default_level: str
+) -> HttpResponse:
+    cluster = _cluster(request, cluster_id)
+    namespaces = _namespaces(cluster)
+    form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
+    query = form.query(fmt)
+    payload = analysis.reachability(cluster, query)
+    return render(
+        request,
+        template,
+        {
+            "cluster": cluster,
+            "form": form,
+            "query": query,
+            "payload": payload,
+            "label_keys": _label_keys(cluster),
+            "tier_keys": analysis.tier_keys(),
+            "page_config": {
+                "cluster": cluster.pk,
+                "level": query.level,
+                "group_by": query.group_by,
+                "direction": query.direction,
+                "port": query.port,
+                "protocol": query.protocol,
+                "label_limit": GRAPH_LABEL_LIMIT,
+                "fast_layout_nodes": GRAPH_FAST_LAYOUT_NODES,
+                "explain_url": reverse("explain", args=[cluster.pk]),
+                "node_url": reverse("node", args=[cluster.pk]),
+            },
+        },
+    )
+
+
+@role_required(VIEWER)
+def graph(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    return _reachability_page(
+        request, cluster_id, template="policies/graph.html", fmt="edges", default_level="tier"
+    )
+
+
+@role_required(VIEWER)
+def matrix(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    return _reachability_page(
+        request, cluster_id, template="policies/matrix.html", fmt="matrix", default_level="workload"
+    )
+
+
+@role_required(VIEWER)
+def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    """Why src may (or may not) reach dst: a page of its own, or the side-panel fragment
+    of a graph edge or a matrix cell."""
+    cluster = _cluster(request, cluster_id)
+    form = ExplainForm(request.GET or None)
+    context: dict[str, Any] = {"cluster": cluster, "form": form, "explanations": None}
+    status = 200
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        level = data.get("level") or "workload"
+        try:
+            if level in ("tier", "namespace"):
+                result = analysis.explain_edge(
+                    cluster,
+                    data["src"],
+                    data["dst"],
+                    level=level,
+                    group_by=data.get("group_by") or "",
+                    direction=data.get("direction") or "combined",
+                )
+            else:
+                result = {
+                    "pairs": [
+                        analysis.explain(
+                            cluster,
+                            data["src"],
+                            data["dst"],
+                            port=data["port"],
+                            protocol=data.get("protocol") or "TCP",
+                        )
+                    ],
+                    "truncated": False,
+                }
+        except (analysis.UnknownEndpoint, ValueError) as exc:
+            context["error"] = str(exc)
+            status = 400 if not is_htmx(request) else 200
+        else:
+            pairs = analysis.annotate_explanations(cluster, result["pairs"])
+            rows = analysis.endpoint_rows(cluster, [k for p in pairs for k in (p["src"], p["dst"])])
+            context.update(
+                explanations=pairs,
+                truncated=result.get("truncated", False),
+                total=result.get("total", len(pairs)),
+                rows=rows,
+                src=data["src"],
+                dst=data["dst"],
+                level=level,
+            )
+    elif form.is_bound:
+        status = 400 if not is_htmx(request) else 200
+    if not form.is_bound:
+        workloads = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
+        context["endpoint_names"] = [n["id"] for n in workloads["nodes"]]
+    return render_fragment(request, "policies/explain.html", "partials/explain.html", context, status)
+
+
+@role_required(VIEWER)
+def node(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    """A node of the graph: its members, the policies selecting them, who may reach it."""
+    cluster = _cluster(request, cluster_id)
+    node_id = request.GET.get("id", "")
+    level = request.GET.get("level") or "workload"
+    direction = request.GET.get("direction") or "combined"
+    if level not in analysis.LEVELS or direction not in analysis.DIRECTIONS:
+        raise Http404("unknown level or direction")
+    try:
+        details = analysis.node_details(
+            cluster, node_id, level=level, group_by=request.GET.get("group_by", ""), direction=direction
+        )
+    except analysis.UnknownEndpoint as exc:
+        raise Http404(str(exc)) from exc
+    context = {"cluster": cluster, "details": details, "rows": _detail_rows(cluster, details)}
+    return render_fragment(request, "policies/node.html", "partials/node.html", context)
+
+
+def _detail_rows(cluster: Cluster, details: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    keys: list[str] = [m["key"] for m in details["members"]]
+    for side in ("inbound", "outbound"):
+        for row in details[side]:
+            keys.append(row["peer"])
+            for ex in row["explanations"]:
+                keys += [ex["src"], ex["dst"]]
+    return analysis.endpoint_rows(cluster, keys)
+
+
+# --- policies -----------------------------------------------------------------------------------
+
+
+@role_required(VIEWER)
+def policy_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    cluster = _cluster(request, cluster_id)
+    base = NetworkPolicy.objects.filter(cluster=cluster).order_by("namespace", "name")
+    filterset = NetworkPolicyFilterSet(request.GET, queryset=base)
+    policies = filterset.qs if filterset.is_valid() else base.none()
+    page = Paginator(
+        policies.only("pk", "cluster_id", "name", "namespace", "obj", "affects_ingress", "affects_egress"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    keys = [f"{p.namespace}/{p.name}" for p in page.object_list]
+    counts = analysis.policy_selection_counts(cluster, keys)
+    rows = [{"policy": p, "selects": counts.get(k)} for p, k in zip(page.object_list, keys, strict=True)]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "cluster": cluster,
+        "filterset": filterset,
+        "page": page,
+        "rows": rows,
+        "namespaces": _namespaces(cluster),
+        "pod_names": Pod.objects.filter(cluster=cluster).values_list("namespace", "name")[:2000],
+        "query": query.urlencode(),
+    }
+    return render_fragment(request, "policies/policy_list.html", "partials/policy_table.html", context)
+
+
+def _selected_reachability(cluster: Cluster, keys: Iterable[str], limit: int = 20) -> list[dict[str, Any]]:
+    out = []
+    for key in list(keys)[:limit]:
+        try:
+            out.append(analysis.node_details(cluster, key, level="workload"))
+        except analysis.UnknownEndpoint:
+            continue
+    return out
+
+
+@role_required(VIEWER)
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_object_or_404(NetworkPolicy.objects.select_related("cluster"), pk=pk)
+    cluster = policy.cluster
+    request.netpolui_cluster = cluster  # type: ignore[attr-defined]
+    selected_keys = analysis.workloads_selected_by_policy(policy)
+    selected = _selected_reachability(cluster, selected_keys)
+    row_keys = list(selected_keys)
+    for details in selected:
+        row_keys += [r["peer"] for r in details["inbound"]]
+    return render(
+        request,
+        "policies/policy_detail.html",
+        {
+            "cluster": cluster,
+            "policy": policy,
+            "key": f"{policy.namespace}/{policy.name}",
+            "yaml": analysis.policy_yaml(policy),
+            "rules": analysis.policy_rules(policy),
+            "pods": analysis.pods_selected_by_policy(policy),
+            "selected_keys": selected_keys,
+            "selected": selected,
+            "more_selected": max(0, len(selected_keys) - len(selected)),
+            "rows": analysis.endpoint_rows(cluster, row_keys),
+        },
+    )
+
+
+@role_required(VIEWER)
+def policy_yaml(request: HttpRequest, pk: int) -> HttpResponse:
+    """The policy as a YAML file, clean of server-managed fields (the text the page shows)."""
+    policy = get_object_or_404(NetworkPolicy, pk=pk)
+    response = HttpResponse(analysis.policy_yaml(policy), content_type="application/yaml; charset=utf-8")
+    filename = f"{slugify(policy.namespace)}-{slugify(policy.name)}.yaml"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(EDITOR)
+def cluster_export(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    """Every live policy of the cluster (or one namespace) as multi-document YAML."""
+    cluster = _cluster(request, cluster_id)
+    namespace = request.GET.get("namespace") or None
+    response = HttpResponse(
+        analysis.export_yaml(cluster, namespace=namespace), content_type="application/yaml; charset=utf-8"
+    )
+    suffix = f"-{slugify(namespace)}" if namespace else ""
+    response["Content-Disposition"] = f'attachment; filename="{cluster.name}{suffix}-networkpolicies.yaml"'
+    return response
+
+
+# --- workloads, pods, namespaces --------------------------------------------------------------
+
+
+def _endpoint_context(cluster: Cluster, key: str) -> dict[str, Any]:
+    try:
+        details = analysis.node_details(cluster, key, level="workload")
+    except analysis.UnknownEndpoint:
+        return {"details": None, "rows": {}}
+    return {"details": details, "rows": _detail_rows(cluster, details)}
+
+
+@role_required(VIEWER)
+def workload_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    workload = get_object_or_404(Workload.objects.select_related("cluster"), pk=pk)
+    cluster = workload.cluster
+    request.netpolui_cluster = cluster  # type: ignore[attr-defined]
+    key = analysis.workload_key(workload)
+    top = None
+    if not workload.is_top:
+        top = Workload.objects.filter(
+            cluster=cluster, namespace=workload.namespace, kind=workload.top_kind, name=workload.top_name
+        ).first()
+    pods = Pod.objects.filter(
+        cluster=cluster,
+        namespace=workload.namespace,
+        top_kind=workload.top_kind or workload.kind,
+        top_name=workload.top_name or workload.name,
+    )
+    context = {"cluster": cluster, "workload": workload, "key": key, "top": top, "pods": pods}
+    context.update(_endpoint_context(cluster, key))
+    return render(request, "policies/workload_detail.html", context)
+
+
+@role_required(VIEWER)
+def pod_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pod = get_object_or_404(Pod.objects.select_related("cluster"), pk=pk)
+    cluster = pod.cluster
+    request.netpolui_cluster = cluster  # type: ignore[attr-defined]
+    key = analysis.pod_key(pod)
+    owner = None
+    if pod.top_kind and pod.top_kind != "Pod":
+        owner = Workload.objects.filter(
+            cluster=cluster, namespace=pod.namespace, kind=pod.top_kind, name=pod.top_name
+        ).first()
+    context = {
+        "cluster": cluster,
+        "pod": pod,
+        "key": key,
+        "owner": owner,
+        "selection": analysis.policies_selecting_pod(pod),
+    }
+    context.update(_endpoint_context(cluster, key))
+    return render(request, "policies/pod_detail.html", context)
+
+
+@role_required(VIEWER)
+def namespace_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    namespace = get_object_or_404(Namespace.objects.select_related("cluster"), pk=pk)
+    cluster = namespace.cluster
+    request.netpolui_cluster = cluster  # type: ignore[attr-defined]
+    return render(
+        request,
+        "policies/namespace_detail.html",
+        {
+            "cluster": cluster,
+            "namespace": namespace,
+            "workloads": _top_workloads(cluster).filter(namespace=namespace.name),
+            "bare_pods": Pod.objects.filter(cluster=cluster, namespace=namespace.name, top_kind="Pod"),
+            "policies": NetworkPolicy.objects.filter(cluster=cluster, namespace=namespace.name),
+            "findings": [f for f in analysis.findings_by_risk(cluster) if f.namespace == namespace.name],
+        },
+    )

@@ -720,6 +720,7 @@ def node_details(
         "policies": [
             {"key": k, "id": ids.get(k), **flags} for k, flags in sorted(selecting.items())
         ],
+        "policy_ids": ids,
         "inbound": result["inbound"],
         "outbound": result["outbound"],
         "truncated": truncated,

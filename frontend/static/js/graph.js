@@ -1,0 +1,407 @@
+// The tier graph: Cytoscape.js with an ELK layout; namespaces are compound nodes.
+// Data comes server-rendered (the reachability payload of services.analysis, the same
+// payload GET /api/clusters/{id}/reachability/ serves); explanations are HTML fragments.
+(function () {
+  "use strict";
+
+  var PROTOCOLS = ["TCP", "UDP", "SCTP"];
+  var ANY_ADDRESS = "0.0.0.0-255.255.255.255";
+
+  function css(name, fallback) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  function rangesText(ranges) {
+    return ranges
+      .map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; })
+      .join(",");
+  }
+
+  // "shop/backend[Deployment]" -> {namespace, name, kind}
+  function parseKey(key) {
+    var m = /^([^/]+)\/(.+)\[([A-Za-z]+)\]$/.exec(key);
+    return m ? { namespace: m[1], name: m[2], kind: m[3] } : null;
+  }
+
+  function externalText(node) {
+    var body = node.id.replace(/\[External\]$/, "");
+    if (body === ANY_ADDRESS || /^::-f/.test(body)) return "any address";
+    if (node.ip_range) return node.ip_range[0] + " –\n" + node.ip_range[1];
+    return body;
+  }
+
+  function nodeLabel(node, level) {
+    var lines = [];
+    if (node.external) {
+      lines.push(externalText(node));
+    } else if (level === "namespace") {
+      lines.push(node.label);
+    } else {
+      var parsed = parseKey(node.id);
+      if (parsed && node.kind === "Group") {
+        lines.push(parsed.name + " · " + parsed.kind); // a workload with no tier label
+      } else if (parsed) {
+        lines.push(parsed.name);
+        lines.push(parsed.kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
+      } else {
+        lines.push(node.label);
+        if (node.members) {
+          lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
+        }
+      }
+      var open = [];
+      if (!node.ingress_isolated) open.push("ingress");
+      if (!node.egress_isolated) open.push("egress");
+      if (open.length) lines.push("⚠ open: " + open.join(", "));
+      if (node.host_network) lines.push("H hostNetwork");
+    }
+    return lines.join("\n");
+  }
+
+  function buildElements(data, level) {
+    var elements = [];
+    var boxes = {};
+    var boxed = level !== "namespace";
+    data.nodes.forEach(function (node) {
+      var parent = null;
+      if (boxed) {
+        parent = node.external ? "box:outside" : node.namespace ? "box:ns:" + node.namespace : null;
+        if (parent && !boxes[parent]) {
+          boxes[parent] = true;
+          elements.push({
+            group: "nodes",
+            data: { id: parent, label: node.external ? "outside the cluster" : node.namespace, box: true },
+            classes: node.external ? "box outside" : "box namespace",
+          });
+        }
+      }
+      var classes = ["endpoint"];
+      if (node.external) classes.push("external");
+      else {
+        if (!node.ingress_isolated || !node.egress_isolated) classes.push("open");
+        if (node.host_network) classes.push("host");
+      }
+      var label = nodeLabel(node, level);
+      var lines = label.split("\n");
+      var longest = Math.max.apply(null, lines.map(function (l) { return l.length; }));
+      elements.push({
+        group: "nodes",
+        // Sized from the label (11px text): Cytoscape's width "label" is deprecated.
+        data: { id: node.id, label: label, parent: parent || undefined, w: longest * 6.4 + 20, h: lines.length * 14 + 14 },
+        classes: classes.join(" "),
+      });
+    });
+    data.edges.forEach(function (edge, index) {
+      var base = { source: edge.source, target: edge.target, pair: index };
+      if (edge.conns === "all") {
+        elements.push({
+          group: "edges",
+          data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
+          classes: "all",
+        });
+        return;
+      }
+      PROTOCOLS.forEach(function (proto) {
+        var ranges = edge.conns[proto];
+        if (!ranges) return;
+        elements.push({
+          group: "edges",
+          data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
+          classes: "proto-" + proto,
+        });
+      });
+    });
+    return elements;
+  }
+
+  function style(showLabels) {
+    var ink = css("--ink", "#1d2330");
+    return [
+      {
+        selector: "node.endpoint",
+        style: {
+          shape: "round-rectangle",
+          "background-color": "#ffffff",
+          "border-width": 1.5,
+          "border-color": "#5b6475",
+          label: "data(label)",
+          "text-wrap": "wrap",
+          "text-valign": "center",
+          "text-halign": "center",
+          "font-size": 11,
+          color: ink,
+          width: "data(w)",
+          height: "data(h)",
+        },
+      },
+      {
+        selector: "node.open",
+        style: { "border-style": "dashed", "border-color": css("--danger", "#b3261e"), "border-width": 2.5 },
+      },
+      {
+        selector: "node.external",
+        style: { shape: "cut-rectangle", "background-color": "#f6e6f0", "border-color": css("--external", "#cc79a7"), "border-width": 2 },
+      },
+      {
+        selector: "node.box",
+        style: {
+          shape: "round-rectangle",
+          "background-color": "#eef1f5",
+          "background-opacity": 0.55,
+          "border-color": "#8a94a6",
+          "border-width": 1,
+          label: "data(label)",
+          "text-valign": "top",
+          "text-halign": "center",
+          "font-size": 13,
+          "font-weight": "bold",
+          color: ink,
+          padding: "10px",
+        },
+      },
+      {
+        selector: "node.box.outside",
+        style: { "background-color": "#fbf1f7", "border-color": css("--external", "#cc79a7"), "border-style": "dashed" },
+      },
+      {
+        selector: "edge",
+        style: {
+          width: 1.6,
+          "curve-style": "bezier",
+          "target-arrow-shape": "triangle",
+          "arrow-scale": 0.9,
+          "line-color": css("--all", ink),
+          "target-arrow-color": css("--all", ink),
+          label: showLabels ? "data(label)" : "",
+          "font-size": 9,
+          "text-rotation": "autorotate",
+          "text-background-color": "#ffffff",
+          "text-background-opacity": 0.85,
+          "text-background-padding": "1px",
+          color: ink,
+          "loop-direction": "-45deg",
+          "loop-sweep": "-60deg",
+        },
+      },
+      // The dash says "all ports" without colour; the word "all" shows on hover and selection.
+      { selector: "edge.all", style: { "line-style": "dashed", "line-dash-pattern": [6, 3], label: "", width: 1.1, opacity: 0.55 } },
+      { selector: "edge.all.chosen, edge.all.show-label", style: { opacity: 1 } },
+      { selector: "edge.proto-TCP", style: { "line-color": css("--tcp", "#0072b2"), "target-arrow-color": css("--tcp", "#0072b2") } },
+      { selector: "edge.proto-UDP", style: { "line-color": css("--udp", "#e69f00"), "target-arrow-color": css("--udp", "#e69f00") } },
+      { selector: "edge.proto-SCTP", style: { "line-color": css("--sctp", "#009e73"), "target-arrow-color": css("--sctp", "#009e73") } },
+      { selector: "edge.show-label", style: { label: "data(label)", "z-index": 20 } },
+      { selector: ".faded", style: { opacity: 0.15 } },
+      { selector: "edge.chosen", style: { width: 4, "z-index": 30, label: "data(label)", "font-size": 11 } },
+      { selector: "node.chosen", style: { "border-width": 4, "border-color": css("--accent", "#0b63b6") } },
+    ];
+  }
+
+  function layoutOptions(nodeCount, fastAbove) {
+    if (nodeCount > fastAbove) {
+      // Big graphs: a quick layered pass without the costly crossing minimisation.
+      return {
+        name: "elk",
+        nodeDimensionsIncludeLabels: true,
+        animate: false,
+        elk: {
+          algorithm: "layered",
+          "elk.direction": "RIGHT",
+          "elk.hierarchyHandling": "INCLUDE_CHILDREN",
+          "elk.layered.crossingMinimization.strategy": "NONE",
+          "elk.layered.nodePlacement.strategy": "SIMPLE",
+          "elk.layered.thoroughness": 1,
+          "elk.spacing.nodeNode": 16,
+          "elk.layered.spacing.nodeNodeBetweenLayers": 40,
+          "elk.padding": "[top=34,left=14,bottom=14,right=14]",
+        },
+      };
+    }
+    return {
+      name: "elk",
+      nodeDimensionsIncludeLabels: true,
+      animate: false,
+      elk: {
+        algorithm: "layered",
+        "elk.direction": "RIGHT",
+        "elk.hierarchyHandling": "INCLUDE_CHILDREN",
+        "elk.spacing.nodeNode": 26,
+        "elk.layered.spacing.nodeNodeBetweenLayers": 70,
+        "elk.padding": "[top=36,left=16,bottom=16,right=16]",
+      },
+    };
+  }
+
+  function init() {
+    var container = document.getElementById("graph");
+    var dataNode = document.getElementById("graph-data");
+    if (!container || !dataNode || typeof cytoscape === "undefined") return;
+    var data = JSON.parse(dataNode.textContent);
+    var config = JSON.parse(document.getElementById("graph-config").textContent);
+    var status = document.querySelector("[data-graph-status]");
+    var big = data.edges.length > config.label_limit;
+    var started = performance.now();
+
+    var hiddenNote = document.querySelector("[data-labels-hidden]");
+    if (big && hiddenNote) hiddenNote.hidden = false;
+
+    var cy = cytoscape({
+      container: container,
+      elements: buildElements(data, config.level),
+      style: style(!big),
+      minZoom: 0.05,
+      maxZoom: 3,
+      textureOnViewport: big,
+      hideEdgesOnViewport: big,
+      pixelRatio: big ? 1 : "auto",
+      boxSelectionEnabled: false,
+    });
+    var byPair = data.edges;
+
+    function clearChosen() {
+      cy.elements().removeClass("chosen faded");
+    }
+
+    function chooseEdge(index, options) {
+      var edge = byPair[index];
+      if (!edge) return;
+      clearChosen();
+      var edges = cy.edges().filter(function (e) { return e.data("pair") === index; });
+      cy.elements().addClass("faded");
+      edges.removeClass("faded").addClass("chosen");
+      edges.connectedNodes().removeClass("faded");
+      edges.connectedNodes().ancestors().removeClass("faded");
+      window.NetpolPanel.setSelection("edge:" + edge.source + ">" + edge.target);
+      var params = {
+        src: edge.source,
+        dst: edge.target,
+        level: config.level,
+        group_by: config.group_by,
+        direction: config.direction,
+      };
+      if ((config.level === "workload" || config.level === "pod") && config.port) {
+        params.port = config.port;
+        params.protocol = config.protocol || "TCP";
+      }
+      return window.NetpolPanel.load(config.explain_url, params, options);
+    }
+
+    function chooseNode(id, options) {
+      var node = cy.getElementById(id);
+      if (!node || node.empty()) return;
+      clearChosen();
+      cy.elements().addClass("faded");
+      var hood = node.closedNeighborhood();
+      hood.removeClass("faded");
+      hood.nodes().ancestors().removeClass("faded");
+      node.addClass("chosen");
+      window.NetpolPanel.setSelection("node:" + id);
+      return window.NetpolPanel.load(
+        config.node_url,
+        { id: id, level: config.level, group_by: config.group_by, direction: config.direction },
+        options
+      );
+    }
+
+    cy.on("tap", "edge", function (event) { chooseEdge(event.target.data("pair")); });
+    cy.on("tap", "node.endpoint", function (event) { chooseNode(event.target.id()); });
+    cy.on("tap", function (event) {
+      if (event.target === cy) {
+        clearChosen();
+        window.NetpolPanel.setSelection("");
+      }
+    });
+    cy.on("mouseover", "edge", function (event) {
+      var pair = event.target.data("pair");
+      cy.edges().filter(function (e) { return e.data("pair") === pair; }).addClass("show-label");
+      container.title = byPair[pair].source + " → " + byPair[pair].target + ": " + byPair[pair].label;
+    });
+    cy.on("mouseout", "edge", function () {
+      cy.edges(".show-label").removeClass("show-label");
+      container.title = "";
+    });
+
+    var labelsOn = !big;
+    var labelButton = document.querySelector("[data-graph-labels]");
+    if (labelButton) {
+      labelButton.setAttribute("aria-pressed", String(labelsOn));
+      labelButton.textContent = labelsOn ? "Hide edge labels" : "Show edge labels";
+      labelButton.addEventListener("click", function () {
+        labelsOn = !labelsOn;
+        cy.style().selector("edge").style("label", labelsOn ? "data(label)" : "").update();
+        labelButton.setAttribute("aria-pressed", String(labelsOn));
+        labelButton.textContent = labelsOn ? "Hide edge labels" : "Show edge labels";
+      });
+    }
+    var fitButton = document.querySelector("[data-graph-fit]");
+    if (fitButton) fitButton.addEventListener("click", function () { cy.fit(undefined, 20); });
+
+    // The same nodes and edges as lists of buttons, for the keyboard (filled on first open).
+    var lists = document.querySelector("[data-graph-lists]");
+    if (lists) {
+      lists.addEventListener("toggle", function fill() {
+        if (!lists.open || lists.dataset.filled) return;
+        lists.dataset.filled = "1";
+        var nodeHtml = [];
+        data.nodes.forEach(function (node) {
+          nodeHtml.push('<li><button type="button" class="link" data-node-id="' + escapeHtml(node.id) + '">' +
+            escapeHtml(nodeLabel(node, config.level).replace(/\n/g, " · ")) + "</button></li>");
+        });
+        document.querySelector("[data-node-list]").innerHTML = nodeHtml.join("");
+        var edgeHtml = [];
+        data.edges.forEach(function (edge, index) {
+          edgeHtml.push('<li><button type="button" class="link" data-edge-index="' + index + '">' +
+            escapeHtml(edge.source + " → " + edge.target + ": " + edge.label) + "</button></li>");
+        });
+        document.querySelector("[data-edge-list]").innerHTML = edgeHtml.join("");
+      });
+      lists.addEventListener("click", function (event) {
+        var button = event.target.closest("button");
+        if (!button) return;
+        if (button.dataset.nodeId !== undefined) chooseNode(button.dataset.nodeId, { focus: true });
+        if (button.dataset.edgeIndex !== undefined) chooseEdge(Number(button.dataset.edgeIndex), { focus: true });
+      });
+    }
+
+    function restoreSelection() {
+      var sel = window.NetpolPanel.selection();
+      if (sel.indexOf("edge:") === 0) {
+        var parts = sel.slice(5).split(">");
+        for (var i = 0; i < byPair.length; i++) {
+          if (byPair[i].source === parts[0] && byPair[i].target === parts[1]) { chooseEdge(i); return; }
+        }
+      } else if (sel.indexOf("node:") === 0) {
+        chooseNode(sel.slice(5));
+      }
+    }
+
+    var options = layoutOptions(data.nodes.length, config.fast_layout_nodes);
+    // ELK sees the nodes and the port-specific edges only: "all connections" edges come
+    // from nodes no policy isolates and would tie everything into one tangle of layers,
+    // while the port-specific ones are the flows policies shape (frontend -> backend -> db).
+    var layoutEles = cy.nodes().union(cy.edges().not(".all"));
+    var layout = layoutEles.layout(options);
+    layout.one("layoutstop", function () {
+      cy.fit(undefined, 20);
+      container.setAttribute("aria-busy", "false");
+      container.dataset.ready = "1";
+      var ms = Math.round(performance.now() - started);
+      container.dataset.layoutMs = String(ms);
+      if (status) {
+        status.textContent = data.nodes.length ? "" : "Nothing to draw: no node matches these filters.";
+      }
+      restoreSelection();
+    });
+    layout.run();
+
+    window.netpoluiGraph = { cy: cy, data: data, config: config, chooseEdge: chooseEdge, chooseNode: chooseNode };
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();

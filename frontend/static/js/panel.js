@@ -1,0 +1,64 @@
+// The side panel of the graph and matrix pages, and the selection kept in the URL.
+// Panels are server-rendered HTML fragments (the view returns a partial for HX-Request).
+(function () {
+  "use strict";
+  var panelToken = 0;
+
+  function query(params) {
+    var search = new URLSearchParams();
+    Object.keys(params).forEach(function (key) {
+      var value = params[key];
+      if (value !== undefined && value !== null && value !== "") search.set(key, value);
+    });
+    return search.toString();
+  }
+
+  function load(url, params, options) {
+    var panel = document.getElementById("side-panel");
+    if (!panel) return Promise.resolve();
+    var token = ++panelToken;
+    panel.setAttribute("aria-busy", "true");
+    panel.innerHTML = '<p class="muted">Loading…</p>';
+    return fetch(url + "?" + query(params), {
+      headers: { "HX-Request": "true", "Accept": "text/html" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          return { ok: response.ok, status: response.status, text: text };
+        });
+      })
+      .then(function (result) {
+        if (token !== panelToken) return; // a later click won
+        if (!result.ok) {
+          panel.innerHTML = '<p class="error" role="alert">Could not load the details (HTTP ' + result.status + ").</p>";
+        } else {
+          panel.innerHTML = result.text;
+        }
+        panel.removeAttribute("aria-busy");
+        panel.dataset.loaded = params.id || (params.src + ">" + params.dst);
+        if (options && options.focus) panel.focus();
+      })
+      .catch(function (error) {
+        if (token !== panelToken) return;
+        panel.removeAttribute("aria-busy");
+        panel.innerHTML = '<p class="error" role="alert">Could not load the details: ' + String(error.message || error) + "</p>";
+      });
+  }
+
+  // Selection lives in the URL (?sel=...), so a link shows what was selected.
+  function setSelection(value) {
+    var url = new URL(window.location.href);
+    if (value) url.searchParams.set("sel", value);
+    else url.searchParams.delete("sel");
+    window.history.replaceState(null, "", url.toString());
+    var hidden = document.querySelector("form.controls input[name=sel]");
+    if (hidden) hidden.value = value || "";
+  }
+
+  function selection() {
+    return new URL(window.location.href).searchParams.get("sel") || "";
+  }
+
+  window.NetpolPanel = { load: load, setSelection: setSelection, selection: selection, query: query };
+})();
