@@ -349,7 +349,10 @@ class DesiredSource(models.Model):
             return "approved drafts"
         if self.kind == self.Kind.UPLOAD:
             return f"upload {self.file_name}" if self.file_name else "uploaded YAML"
-        where = self.location
+        import re
+
+        # A token in a clone URL (https://user:token@host/...) must never reach a page.
+        where = re.sub(r"(?i)([a-z][a-z0-9+.-]*://)[^/@\s]+@", r"\1***@", self.location)
         if self.kind == self.Kind.GIT and self.branch:
             where += f"@{self.branch}"
         if self.subdirectory:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.clusters, name="clusters"),
     path("", include("policies.editor_urls")),
+    path("", include("policies.drift_urls")),
     path("clusters/<int:cluster_id>/", views.cluster_overview, name="cluster-overview"),
     path("clusters/<int:cluster_id>/graph/", views.graph, name="graph"),
     path("clusters/<int:cluster_id>/matrix/", views.matrix, name="matrix"),

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .drafts import DraftViewSet
+from .drift import register_drift
 from .permissions import RolePermission
 from .views import (
     ClusterViewSet,
@@ -23,6 +24,7 @@ router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("pods", PodViewSet, basename="pod")
 router.register("policies", NetworkPolicyViewSet, basename="policy")
 router.register("drafts", DraftViewSet, basename="policydraft")
+register_drift(router)
 
 urlpatterns = [
     # Nothing is anonymous, the schema and its docs included.

@@ -1081,3 +1081,113 @@ def render_text(report: DriftReport, items: Sequence[DriftItem] | None = None, *
         if report.reachability.get("truncated"):
             lines.append(f"  (the first {CONNECTION_LIMIT} of each are listed)")
     return "\n".join(lines) + "\n"
+
+
+# --- sources: what the form and the API call --------------------------------------------------------
+
+
+class SourceInvalid(ValueError):
+    """A source's settings cannot be used; `errors` maps field names to sentences."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+def needs_admin(kind: str, location: str) -> bool:
+    """Sources that read the server's own file system are for admins only."""
+    return kind == DesiredSource.Kind.DIRECTORY or (
+        kind == DesiredSource.Kind.GIT and is_local_git_location(location.strip())
+    )
+
+
+def check_source(
+    *, cluster: Cluster, kind: str, location: str = "", branch: str = "", subdirectory: str = "",
+    yaml_text: str = "", namespaces: str = "", is_admin: bool = False, exclude_pk: int | None = None,
+) -> dict[str, str]:
+    """Field -> why the settings cannot be used (empty when they can)."""
+    errors: dict[str, str] = {}
+    location = location.strip()
+    if kind not in DesiredSource.Kind.values:
+        return {"kind": f"must be one of {', '.join(DesiredSource.Kind.values)}"}
+    if kind in (DesiredSource.Kind.GIT, DesiredSource.Kind.DIRECTORY) and not location:
+        errors["location"] = "give the repository URL or path" if kind == DesiredSource.Kind.GIT else "give the directory"
+    elif kind == DesiredSource.Kind.GIT and (problem := git_location_error(location)):
+        errors["location"] = problem
+    elif kind == DesiredSource.Kind.DIRECTORY and not Path(location).expanduser().is_absolute():
+        errors["location"] = "must be an absolute path on the netpolui server"
+    if needs_admin(kind, location) and not is_admin and "location" not in errors:
+        errors["location"] = "only an admin may read directories or repositories on the netpolui server"
+    if branch and (branch.startswith("-") or any(c in branch for c in " ~^:?*[\\") or ".." in branch):
+        errors["branch"] = "is not a valid branch name"
+    if subdirectory and (Path(subdirectory).is_absolute() or ".." in Path(subdirectory).parts):
+        errors["subdirectory"] = "must be a relative path inside the repository or directory"
+    if kind == DesiredSource.Kind.UPLOAD:
+        if not yaml_text.strip():
+            errors["yaml_text"] = "upload a YAML file or paste its content"
+        else:
+            try:
+                engine.load_yaml_text(yaml_text, source="the upload")
+            except engine.ManifestError as exc:
+                errors["yaml_text"] = "; ".join(f"line {e.line}: {e.message}" if e.line else e.message for e in exc.errors)
+    for ns in (n.strip() for n in namespaces.split(",")):
+        if ns and (problem := _dns_label_error(ns)):
+            errors["namespaces"] = f"{ns!r} {problem}"
+            break
+    if kind == DesiredSource.Kind.DRAFTS:
+        others = DesiredSource.objects.filter(cluster=cluster, kind=kind)
+        if exclude_pk:
+            others = others.exclude(pk=exclude_pk)
+        if others.exists():
+            errors["kind"] = "this cluster already has an approved-drafts source"
+    return errors
+
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _dns_label_error(name: str) -> str | None:
+    if len(name) > 63 or not _DNS_LABEL.match(name):
+        return "is not a namespace name (lower-case letters, digits and '-', at most 63)"
+    return None
+
+
+def _audit(actor: Any, source: DesiredSource, action: str, summary: str) -> None:
+    from ..models import AuditEvent
+
+    AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        cluster=source.cluster,
+        action=action,
+        object_type="desired_source",
+        object_id=str(source.pk),
+        summary=summary[:500],
+        details={"kind": source.kind, "location": redact(source.location), "branch": source.branch},
+    )
+
+
+def save_source(source: DesiredSource, *, actor: Any = None) -> DesiredSource:
+    """Create or update a source (already checked) and record who did it."""
+    creating = source.pk is None
+    if creating and getattr(actor, "pk", None):
+        source.created_by = actor
+    source.location = source.location.strip()
+    source.subdirectory = source.subdirectory.strip().strip("/")
+    source.namespaces = ",".join(sorted({n.strip() for n in source.namespaces.split(",") if n.strip()}))
+    with transaction.atomic():
+        source.save()
+        _audit(
+            actor,
+            source,
+            "drift_source.created" if creating else "drift_source.updated",
+            f"{source.cluster.name}: desired state from {source.get_kind_display()} {redact(source.label)}",
+        )
+    return source
+
+
+def delete_source(source: DesiredSource, *, actor: Any = None) -> None:
+    pk = source.pk
+    with transaction.atomic():
+        _audit(actor, source, "drift_source.deleted", f"{source.cluster.name}: removed {redact(source.label)}")
+        source.delete()
+    forget_checkout(pk)
