@@ -7,9 +7,10 @@ temporary directory. Then:
 
 - the first and the repeated workload-level reachability request, through Django's test
   client with a token (the first computes; the repeated ones come from the cache);
-- a load run: gunicorn on 127.0.0.1 against that database with the Redis cache (REDIS_URL,
+- load runs: gunicorn on 127.0.0.1 against that database with the Redis cache (REDIS_URL,
   default redis://127.0.0.1:6379/13, under a key prefix of this run only), and many
-  concurrent clients (threads with http.client) for about 20 s; p50, p95 and errors.
+  concurrent clients (threads with http.client) for about 20 s each, asking for plain
+  JSON, then for gzip as browsers do; p50, p95 and errors.
 
 The Django part runs in a child process (`python -m bench.api --child`) so its settings
 come from the environment set here and never from whoever imported this module.
@@ -179,18 +180,20 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
 
     path = f"/api/clusters/{cluster.pk}/reachability/?{QUERIES['workload level, edges']}"
     with gunicorn() as port:
-        result = load_run(port, path, token, duration=duration, clients=clients)
-    print(
-        f"load run: {clients} concurrent clients for {result['seconds']:.0f} s against gunicorn "
-        f"({result['workers']} workers): {result['requests']:,} requests, {result['errors']} errors, "
-        f"{result['requests'] / result['seconds']:.1f} requests/s"
-    )
-    figures += [
-        Figure("api", f"load run, {clients} clients: p50 (workload level)", result["p50"], "s"),
-        Figure("api", f"load run, {clients} clients: p95 (workload level)", result["p95"], "s", TARGET_P95),
-        Figure("api", "load run: errors", float(result["errors"]), "", 0.0),
-        Figure("api", "load run: requests served", float(result["requests"]), ""),
-    ]
+        for encoding, label in (("identity", "plain JSON"), ("gzip", "gzip, as browsers ask")):
+            result = load_run(port, path, token, duration=duration, clients=clients, encoding=encoding)
+            print(
+                f"load run ({label}): {clients} concurrent clients for {result['seconds']:.0f} s against "
+                f"gunicorn ({result['workers']} workers): {result['requests']:,} requests, "
+                f"{result['errors']} errors, {result['requests'] / result['seconds']:.1f} requests/s, "
+                f"{result['size'] / 2**20:.1f} MiB per response"
+            )
+            figures += [
+                Figure("api", f"load run, {clients} clients, {label}: p50", result["p50"], "s"),
+                Figure("api", f"load run, {clients} clients, {label}: p95", result["p95"], "s", TARGET_P95),
+                Figure("api", f"load run, {label}: errors", float(result["errors"]), "", 0.0),
+                Figure("api", f"load run, {label}: requests served", float(result["requests"]), ""),
+            ]
     return figures
 
 
@@ -245,13 +248,14 @@ def gunicorn() -> Iterator[int]:
             proc.wait()
 
 
-def load_run(port: int, path: str, token: str, *, duration: float, clients: int) -> dict[str, Any]:
-    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+def load_run(port: int, path: str, token: str, *, duration: float, clients: int, encoding: str = "identity") -> dict[str, Any]:
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json", "Accept-Encoding": encoding}
+    sizes: list[int] = []
 
     def fetch(conn: http.client.HTTPConnection) -> int:
         conn.request("GET", path, headers=headers)
         response = conn.getresponse()
-        response.read()
+        sizes.append(len(response.read()))
         return response.status
 
     # Warm every worker's connection to the cache (the answer is computed by now).
@@ -301,6 +305,7 @@ def load_run(port: int, path: str, token: str, *, duration: float, clients: int)
         "requests": len(latencies) + len(errors),
         "seconds": seconds,
         "workers": WORKERS,
+        "size": sizes[-1] if sizes else 0,
     }
 
 

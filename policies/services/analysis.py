@@ -8,6 +8,7 @@ bumps state_version) makes every cached answer stale at once.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
@@ -170,25 +171,30 @@ def reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
     return payload
 
 
-_rendered = _VersionCache(size=4)
+_rendered = _VersionCache(size=8)
 
 
-def reachability_json(cluster: Cluster, query: ReachabilityQuery) -> tuple[str, bytes]:
-    """(cache key, the payload rendered as compact JSON) for the API. The workload level of
-    a 1,000-workload cluster is some 20 MB of JSON: rendering it again, or unpickling it
-    from Redis, would cost more than the 300 ms a repeated request may take, so the bytes
-    are kept in Django's cache and in this process under the same state version."""
+def reachability_json(cluster: Cluster, query: ReachabilityQuery, *, gzipped: bool = False) -> tuple[str, bytes]:
+    """(cache key, the payload rendered as compact JSON, gzip-compressed if asked) for the
+    API. The workload level of a 1,000-workload cluster is over 20 MB of JSON: rendering
+    it again, or unpickling it from Redis, would cost more than the 300 ms a repeated
+    request may take, so the bytes are kept under the same state version in this process
+    and, compressed (a tenth of the size), in Django's cache for the other processes."""
     key = query.cache_key(cluster) + ":json"
 
-    def render() -> bytes:
-        data = cache.get(key)
+    def shared() -> bytes:
+        data = cache.get(key + ":gz")
         if data is None:
             payload = cache.get(query.cache_key(cluster)) or _compute_reachability(cluster, query)
-            data = json.dumps(payload, separators=(",", ":")).encode()
-            cache.set(key, data, timeout=3600)
+            plain = json.dumps(payload, separators=(",", ":")).encode()
+            data = gzip.compress(plain, compresslevel=3, mtime=0)
+            cache.set(key + ":gz", data, timeout=3600)
         return data  # type: ignore[no-any-return]
 
-    return key, _rendered.get((key,), render)
+    packed: bytes = _rendered.get((key, "gzip"), shared)
+    if gzipped:
+        return key, packed
+    return key, _rendered.get((key, "plain"), lambda: gzip.decompress(packed))
 
 
 def clear_process_caches() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -202,6 +203,18 @@ def test_a_change_to_the_mirror_is_a_new_answer(api, demo_cluster, engine_spy):
     assert engine_spy["analyze"] == calls + 1
     assert after["state_version"] == demo_cluster.state_version > before["state_version"]
     assert edges_by_pair(after)[pair]["label"] == "All Connections"
+
+
+def test_compressed_when_the_client_accepts_gzip(api, demo_cluster, engine_spy):
+    client = api("viewer")
+    plain = client.get(url(demo_cluster, "level=namespace"))
+    packed = client.get(url(demo_cluster, "level=namespace"), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert "Content-Encoding" not in plain
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content)
+    assert engine_spy["analyze"] == 1
 
 
 def test_etag_answers_304_when_nothing_changed(api, demo_cluster):
