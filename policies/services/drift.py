@@ -34,6 +34,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,6 +127,8 @@ class SourceRead:
     problems: list[SourceProblem] = field(default_factory=list)
     revision: str = ""
     skipped: int = 0
+    # key -> where it was defined, across every file of the source
+    seen: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -170,7 +173,7 @@ def _policies_from_inventory(
     relative: Callable[[str], str],
     out: SourceRead,
 ) -> None:
-    seen: dict[str, str] = {}
+    seen = out.seen
     for obj, loc in zip(inventory.objects, inventory.locations, strict=True):
         if obj.get("kind") != "NetworkPolicy":
             out.skipped += 1
@@ -437,22 +440,29 @@ class GitFailed(SourceUnreadable):
 def _run_git(args: Sequence[str], cwd: Path, what: str) -> str:
     command = ["git", "-c", "protocol.ext.allow=never", "-c", "core.hooksPath=/dev/null", *args]
     try:
-        done = subprocess.run(
+        # A session of its own, so a timeout ends git's helpers (ssh, remote-https) too.
+        process = subprocess.Popen(
             command,
             cwd=cwd,
             env=_git_env(),
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=git_timeout(),
-            check=False,
+            start_new_session=True,
         )
     except FileNotFoundError:
         raise GitFailed(what, "the git command is not installed on the netpolui server") from None
+    try:
+        stdout, stderr = process.communicate(timeout=git_timeout())
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         raise GitFailed(what, f"timed out after {git_timeout()} s") from None
-    if done.returncode != 0:
-        raise GitFailed(what, _git_reason(done.stderr))
-    return done.stdout
+    if process.returncode != 0:
+        raise GitFailed(what, _git_reason(stderr))
+    return stdout
 
 
 def _git_reason(stderr: str) -> str:

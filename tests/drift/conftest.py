@@ -1,0 +1,144 @@
+"""Fixtures of the drift tests: Git repositories made by the test, the demo policies as
+documents, a cluster mirrored from the fake API server, Celery in-process."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.core.cache import cache
+
+from policies.models import Cluster, DesiredSource
+from policies.services import analysis
+from policies.services.sync import ClusterSpec, register_cluster, sync_cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_DIR = ROOT / "policies" / "demo"
+DEMO_POLICIES = DEMO_DIR / "policies.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches_and_checkouts(settings, tmp_path):
+    # Engine models are cached per (cluster id, state version): rolled-back tests reuse both.
+    cache.clear()
+    analysis.clear_process_caches()
+    settings.NETPOLUI_GIT_DIR = tmp_path / "checkouts"
+    yield
+    cache.clear()
+    analysis.clear_process_caches()
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run in the calling process, as under `make run`, whatever broker is set."""
+    from netpolui.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+def demo_policies() -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(DEMO_POLICIES.read_text()) if d]
+
+
+def policy(namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def by_name(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(d for d in docs if d["metadata"]["name"] == name)
+
+
+class GitRepo:
+    """A repository made by the test: write files, commit, branch."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True)
+        self.git("init", "--quiet", "--initial-branch=main")
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
+            cwd=self.path, check=True, capture_output=True, text=True,
+        ).stdout
+
+    def write(self, relative: str, text: str) -> None:
+        target = self.path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+    def write_docs(self, relative: str, docs: list[dict[str, Any]]) -> None:
+        self.write(relative, yaml.safe_dump_all(copy.deepcopy(docs), sort_keys=False))
+
+    def remove(self, relative: str) -> None:
+        (self.path / relative).unlink()
+
+    def commit(self, message: str = "change") -> str:
+        self.git("add", "-A")
+        self.git("commit", "--quiet", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+    def branch(self, name: str) -> None:
+        self.git("checkout", "--quiet", "-b", name)
+
+    def checkout(self, name: str) -> None:
+        self.git("checkout", "--quiet", name)
+
+
+@pytest.fixture
+def git_repo(tmp_path) -> Callable[..., GitRepo]:
+    made = iter(range(100))
+
+    def make(name: str | None = None) -> GitRepo:
+        return GitRepo(tmp_path / (name or f"repo-{next(made)}"))
+
+    return make
+
+
+@pytest.fixture
+def demo_repo(git_repo) -> GitRepo:
+    """A Git repository holding exactly the demo's policies under policies/."""
+    repo = git_repo("demo-policies")
+    repo.write_docs("policies/demo.yaml", demo_policies())
+    repo.write("README.md", "intended NetworkPolicies of the demo cluster\n")
+    repo.commit("the demo's policies")
+    return repo
+
+
+def git_source(cluster: Cluster, repo: GitRepo, **fields: Any) -> DesiredSource:
+    fields.setdefault("branch", "main")
+    fields.setdefault("subdirectory", "policies")
+    return DesiredSource.objects.create(cluster=cluster, kind=DesiredSource.Kind.GIT, location=str(repo.path), **fields)
+
+
+@pytest.fixture
+def fake_demo(fake_k8s, tmp_path, db):
+    """The demo cluster served by the fake API server and mirrored by one list pass.
+    Returns (cluster, fake API server, resync)."""
+    fake_k8s.load_manifests(DEMO_DIR)
+    kubeconfig = fake_k8s.write_kubeconfig(tmp_path / "kubeconfig")
+    cluster = register_cluster(
+        ClusterSpec(name="fake-demo", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake")
+    )
+
+    def resync() -> Cluster:
+        assert sync_cluster(cluster, once=True) is True
+        cluster.refresh_from_db()
+        return cluster
+
+    resync()
+    return cluster, fake_k8s, resync
