@@ -1,0 +1,305 @@
+"""What each page shows, read from the demo cluster: the answers come from the same
+services as the API, and every policy and workload named links to its page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from policies.models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from policies.services import analysis
+
+pytestmark = pytest.mark.django_db
+
+
+def json_script(html: str, element_id: str) -> dict:
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, f"no #{element_id} in the page"
+    return json.loads(match.group(1))
+
+
+@pytest.fixture
+def viewer(client_for):
+    return client_for("viewer")
+
+
+def policy(cluster: Cluster, key: str) -> NetworkPolicy:
+    ns, name = key.split("/")
+    return NetworkPolicy.objects.get(cluster=cluster, namespace=ns, name=name)
+
+
+# --- clusters and overview ------------------------------------------------------------------
+
+
+def test_clusters_page_says_a_failing_sync_in_words(viewer, demo_cluster):
+    broken = Cluster.objects.create(
+        name="prod", source=Cluster.Source.TOKEN, server_url="https://k8s.example:6443",
+        status=Cluster.Status.FAILING, last_error="the API server refused the token (401 Unauthorized)",
+    )
+    html = viewer.get(reverse("clusters")).content.decode()
+    row = html[html.index(f'data-cluster="{broken.name}"'):]
+    assert "✖ failing" in row[:2000]
+    assert "the API server refused the token (401 Unauthorized)" in row[:2000]
+    demo_row = html[html.index('data-cluster="demo"'):]
+    assert "static snapshot" in demo_row[:2000]
+    # counts of the demo: 6 namespaces, 10 top-level workloads, 17 pods, 10 policies
+    assert re.findall(r'<td class="num">(\d+)</td>', demo_row[:3000])[:4] == ["6", "10", "17", "10"]
+
+
+def test_overview_lists_findings_highest_risk_first_each_linked(viewer, demo_cluster):
+    response = viewer.get(reverse("cluster-overview", args=[demo_cluster.pk]))
+    found = response.context["findings"]
+    severities = [f.severity for f in found]
+    assert severities == sorted(severities, key=lambda s: analysis.SEVERITY_RANK[s])
+    assert severities[0] == "high"
+    html = response.content.decode()
+    assert response.context["counts"] == {"namespaces": 6, "workloads": 10, "pods": 17, "policies": 10}
+    payments_api = Workload.objects.get(cluster=demo_cluster, namespace="payments", name="payments-api")
+    assert f'href="{reverse("workload-detail", args=[payments_api.pk])}"' in html
+    batch = policy(demo_cluster, "payments/legacy-allow-batch")
+    assert f'href="{reverse("policy-detail", args=[batch.pk])}"' in html
+    default_ns = Namespace.objects.get(cluster=demo_cluster, name="default")
+    assert f'href="{reverse("namespace-detail", args=[default_ns.pk])}"' in html
+    assert html.index("egress-without-dns") < html.index("namespace-without-policy")
+
+
+def test_overview_question_box_offers_the_tiers(viewer, demo_cluster):
+    html = viewer.get(reverse("cluster-overview", args=[demo_cluster.pk])).content.decode()
+    assert '<option value="shop/tier=database">shop: tier=database</option>' in html
+
+
+# --- graph and matrix -------------------------------------------------------------------------
+
+
+def test_graph_page_embeds_the_tier_payload_of_the_services(viewer, demo_cluster):
+    html = viewer.get(reverse("graph", args=[demo_cluster.pk])).content.decode()
+    payload = json_script(html, "graph-data")
+    assert payload == analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
+    edges = {(e["source"], e["target"]): e["label"] for e in payload["edges"]}
+    assert edges[("shop/tier=backend", "shop/tier=database")] == "TCP 5432"
+    config = json_script(html, "graph-config")
+    assert config["level"] == "tier"
+    assert config["explain_url"] == reverse("explain", args=[demo_cluster.pk])
+
+
+def test_graph_filters_come_from_the_url(viewer, demo_cluster):
+    url = reverse("graph", args=[demo_cluster.pk]) + "?level=workload&namespace=shop&protocol=TCP&port=5432"
+    html = viewer.get(url).content.decode()
+    payload = json_script(html, "graph-data")
+    assert [(e["source"], e["target"], e["label"]) for e in payload["edges"]] == [
+        ("shop/backend[Deployment]", "shop/database[StatefulSet]", "TCP 5432")
+    ]
+    # the controls show what is applied, so the link is the state
+    assert '<input type="checkbox" name="namespace" value="shop" checked>' in html
+    assert 'name="port" min="1" max="65535" value="5432"' in html
+
+
+def test_graph_groups_by_the_label_key_chosen_on_the_page(viewer, demo_cluster):
+    url = reverse("graph", args=[demo_cluster.pk]) + "?level=tier&group_by=app"
+    payload = json_script(viewer.get(url).content.decode(), "graph-data")
+    ids = {n["id"] for n in payload["nodes"]}
+    assert "shop/app=shop" in ids  # the 3-tier app shares app=shop: one group
+    assert "shop/tier=database" not in ids
+
+
+def test_graph_shows_defaults_and_says_so_when_a_filter_is_invalid(viewer, demo_cluster):
+    url = reverse("graph", args=[demo_cluster.pk]) + "?level=galaxy&port=70000"
+    response = viewer.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "showing the defaults instead" in html
+    assert json_script(html, "graph-data")["level"] == "tier"
+
+
+def test_matrix_page_embeds_the_matrix_payload(viewer, demo_cluster):
+    url = reverse("matrix", args=[demo_cluster.pk]) + "?direction=ingress&namespace=shop"
+    html = viewer.get(url).content.decode()
+    payload = json_script(html, "matrix-data")
+    expected = analysis.reachability(
+        demo_cluster, analysis.ReachabilityQuery(level="workload", direction="ingress", namespaces=("shop",), format="matrix")
+    )
+    assert payload == expected
+    index = {n["id"]: i for i, n in enumerate(payload["nodes"])}
+    cell = payload["matrix"][index["shop/backend[Deployment]"]][index["shop/database[StatefulSet]"]]
+    assert cell == {"TCP": [[5432, 5432]]}
+
+
+# --- explanations and node panels --------------------------------------------------------------
+
+
+def test_edge_explanation_names_the_policies_and_rules_that_allow_it(viewer, demo_cluster):
+    url = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/tier%3Dbackend&dst=shop/tier%3Ddatabase&level=tier"
+    response = viewer.get(url, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html  # a fragment
+    assert response["Vary"]
+    assert "HX-Request" in response["Vary"]
+    database_policy = policy(demo_cluster, "shop/database-policy")
+    backend_egress = policy(demo_cluster, "shop/backend-egress")
+    assert f'<a class="policy-name" href="{reverse("policy-detail", args=[database_policy.pk])}">shop/database-policy</a>' in html
+    assert "ingress rule #0</span>: from pods [tier=backend]; TCP 5432" in html
+    assert f'href="{reverse("policy-detail", args=[backend_egress.pk])}"' in html
+    assert "egress rule #0</span>: to pods [tier=database]; TCP 5432" in html
+
+
+def test_explain_page_without_htmx_is_a_whole_page(viewer, demo_cluster):
+    url = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/frontend&dst=shop/database&port=5432"
+    html = viewer.get(url).content.decode()
+    assert "<html" in html
+    assert "✖ denied" in html
+    assert "None of the ingress rules of the policies isolating it match." in html
+
+
+def test_explain_unknown_endpoint_answers_with_the_engines_hint(viewer, demo_cluster):
+    url = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/backnd&dst=shop/database"
+    response = viewer.get(url)
+    assert response.status_code == 400
+    assert "did you mean" in response.content.decode()
+
+
+def test_node_panel_answers_who_reaches_the_database_tier_on_which_port_by_which_policy(viewer, demo_cluster):
+    url = reverse("node", args=[demo_cluster.pk]) + "?id=shop/tier%3Ddatabase&level=tier"
+    response = viewer.get(url, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    inbound = html[html.index("Who can reach it"):html.index("What it can reach")]
+    assert 'data-peer="shop/tier=backend"' in inbound
+    assert "TCP 5432" in inbound
+    assert "shop/database-policy</a> <span class=\"muted\">ingress rule #0</span>" in inbound
+    assert inbound.count('class="conn"') == 1
+    database = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="database")
+    assert f'href="{reverse("workload-detail", args=[database.pk])}"' in html
+
+
+def test_node_panel_of_an_unknown_node_is_not_found(viewer, demo_cluster):
+    url = reverse("node", args=[demo_cluster.pk]) + "?id=shop/tier%3Dnothing&level=tier"
+    assert viewer.get(url).status_code == 404
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+
+def listed(response) -> list[str]:
+    return re.findall(r'<tr data-policy="([^"]+)"', response.content.decode())
+
+
+def test_policy_list_filters_by_namespace_type_and_selected_pod(viewer, demo_cluster):
+    url = reverse("policy-list", args=[demo_cluster.pk])
+    assert len(listed(viewer.get(url))) == 10
+    assert listed(viewer.get(url + "?namespace=payments")) == ["payments/legacy-allow-batch", "payments/payments-egress"]
+    assert listed(viewer.get(url + "?namespace=shop&type=egress")) == [
+        "shop/allow-dns", "shop/backend-egress", "shop/default-deny-all", "shop/frontend-policy",
+    ]
+    database_pod = Pod.objects.get(cluster=demo_cluster, namespace="shop", name="database-0")
+    assert listed(viewer.get(url + f"?pod=shop/{database_pod.name}")) == [
+        "shop/allow-dns", "shop/database-policy", "shop/default-deny-all",
+    ]
+
+
+def test_policy_list_marks_a_policy_that_selects_nothing(viewer, demo_cluster):
+    html = viewer.get(reverse("policy-list", args=[demo_cluster.pk]) + "?namespace=payments").content.decode()
+    row = html[html.index('data-policy="payments/legacy-allow-batch"'):]
+    assert "0 ⚠" in row[:1500]
+
+
+def test_policy_list_filter_returns_the_table_fragment_to_htmx(viewer, demo_cluster):
+    response = viewer.get(reverse("policy-list", args=[demo_cluster.pk]) + "?type=ingress", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<form" not in html
+    assert "HX-Request" in response["Vary"]
+    assert len(listed(response)) == NetworkPolicy.objects.filter(cluster=demo_cluster, affects_ingress=True).count()
+
+
+def test_policy_detail_shows_yaml_rules_selection_and_who_may_reach(viewer, demo_cluster):
+    database_policy = policy(demo_cluster, "shop/database-policy")
+    response = viewer.get(reverse("policy-detail", args=[database_policy.pk]))
+    html = response.content.decode()
+    assert response.context["yaml"] == analysis.policy_yaml(database_policy)
+    assert '<code class="language-yaml" data-highlight>' in html
+    assert "from pods [tier=backend] on TCP 5432" in html
+    assert [p.name for p in response.context["pods"]] == ["database-0"]
+    reach = html[html.index("Who may reach them"):]
+    assert "from <a" in reach
+    assert "shop/backend (Deployment)" in reach
+    assert 'class="rule highlight"' in reach  # this policy's own rule is marked
+    assert f'href="{reverse("policy-yaml", args=[database_policy.pk])}" download' in html
+
+
+def test_policy_yaml_download_is_the_clean_yaml(viewer, demo_cluster):
+    database_policy = policy(demo_cluster, "shop/database-policy")
+    response = viewer.get(reverse("policy-yaml", args=[database_policy.pk]))
+    assert response["Content-Type"].startswith("application/yaml")
+    assert response["Content-Disposition"] == 'attachment; filename="shop-database-policy.yaml"'
+    body = response.content.decode()
+    assert body == analysis.policy_yaml(database_policy)
+    assert "managedFields" not in body
+    assert "resourceVersion" not in body
+
+
+def test_policy_that_selects_nothing_says_so(viewer, demo_cluster):
+    html = viewer.get(reverse("policy-detail", args=[policy(demo_cluster, "payments/legacy-allow-batch").pk])).content.decode()
+    assert "It selects nothing" in html
+
+
+# --- workloads, pods, namespaces --------------------------------------------------------------
+
+
+def test_workload_page_shows_selecting_policies_and_connections_both_ways(viewer, demo_cluster):
+    backend = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment")
+    response = viewer.get(reverse("workload-detail", args=[backend.pk]))
+    html = response.content.decode()
+    keys = [p["key"] for p in response.context["details"]["policies"]]
+    assert keys == ["shop/allow-dns", "shop/allow-prometheus-scrape", "shop/backend-egress", "shop/backend-policy", "shop/default-deny-all"]
+    inbound = html[html.index("Who can reach it"):html.index("What it can reach")]
+    outbound = html[html.index("What it can reach"):]
+    assert 'data-peer="shop/frontend[Deployment]"' in inbound
+    assert "TCP 8080" in inbound
+    assert 'data-peer="shop/database[StatefulSet]"' in outbound
+    assert "TCP 5432" in outbound
+    assert "ipBlock 203.0.113.0/24 except 203.0.113.128/25" in outbound
+
+
+def test_replicaset_page_points_to_its_deployment(viewer, demo_cluster):
+    rs = Workload.objects.get(cluster=demo_cluster, namespace="shop", kind="ReplicaSet", top_name="backend")
+    backend = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment")
+    html = viewer.get(reverse("workload-detail", args=[rs.pk])).content.decode()
+    assert f'Managed by Deployment <a href="{reverse("workload-detail", args=[backend.pk])}">backend</a>' in html
+
+
+def test_pod_page_shows_isolation_policies_and_reachability(viewer, demo_cluster):
+    pod = Pod.objects.get(cluster=demo_cluster, namespace="shop", name="database-0")
+    response = viewer.get(reverse("pod-detail", args=[pod.pk]))
+    html = response.content.decode()
+    assert set(response.context["selection"]["policies"].values_list("name", flat=True)) == {
+        "allow-dns", "database-policy", "default-deny-all",
+    }
+    assert "Ingress: <strong>isolated</strong>" in html
+    inbound = html[html.index("Who can reach it"):html.index("What it can reach")]
+    assert 'data-peer="shop/backend[Deployment]"' in inbound
+
+
+def test_pod_without_policies_is_marked_not_isolated(viewer, demo_cluster):
+    toolbox = Pod.objects.get(cluster=demo_cluster, namespace="default", name="toolbox")
+    html = viewer.get(reverse("pod-detail", args=[toolbox.pk])).content.decode()
+    assert "⚠ not isolated</strong>: no policy selects it for Ingress" in html
+
+
+def test_namespace_page_lists_workloads_policies_and_findings(viewer, demo_cluster):
+    ns = Namespace.objects.get(cluster=demo_cluster, name="monitoring")
+    html = viewer.get(reverse("namespace-detail", args=[ns.pk])).content.decode()
+    assert "prometheus" in html
+    assert "No NetworkPolicy: every pod accepts and opens any connection." in html
+    assert "namespace-without-policy" not in html  # codes stay internal; the message shows
+    assert "no NetworkPolicy in this namespace" in html
+
+
+def test_nav_points_at_the_cluster_of_the_object_shown(viewer, demo_cluster, make_cluster):
+    other = make_cluster("aaa-first", rows=1)  # sorts before "demo"
+    pod = Pod.objects.get(cluster=demo_cluster, namespace="shop", name="database-0")
+    html = viewer.get(reverse("pod-detail", args=[pod.pk])).content.decode()
+    assert f'<option value="{demo_cluster.pk}" selected>demo</option>' in html
+    assert f'<option value="{other.pk}" >aaa-first</option>' in html
+    assert f'href="{reverse("graph", args=[demo_cluster.pk])}"' in html
