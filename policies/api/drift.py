@@ -64,6 +64,8 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
         write_only=True, required=False, help_text="multipart: a YAML file (kind upload); replaces yaml_text"
     )
     label = serializers.CharField(read_only=True, help_text="how pages name the source (credentials hidden)")
+    # A multipart upload without the field means enabled, not an unticked checkbox.
+    enabled = serializers.BooleanField(default=True, help_text="disabled sources are left out of the desired state")
     location = serializers.CharField(
         required=False,
         allow_blank=True,
