@@ -53,7 +53,10 @@ def draft_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
     cluster = _cluster(request, cluster_id)
     base = PolicyDraft.objects.filter(cluster=cluster).select_related("updated_by")
     filterset = DraftFilterSet(request.GET or None, queryset=base)
-    rows = list(filterset.qs.order_by("namespace", "name")) if filterset.is_bound else list(base)
+    if filterset.is_bound and filterset.is_valid():
+        rows = list(filterset.qs.order_by("namespace", "name"))
+    else:
+        rows = list(base.order_by("namespace", "name"))
     namespaces = sorted(set(base.values_list("namespace", flat=True)))
     approved = sorted(
         set(base.filter(status=PolicyDraft.Status.APPROVED).values_list("namespace", flat=True))
@@ -65,6 +68,7 @@ def draft_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
             "cluster": cluster,
             "rows": rows,
             "filterset": filterset,
+            "current": {k: request.GET.get(k, "") for k in ("namespace", "status", "name")},
             "namespaces": namespaces,
             "approved_namespaces": approved,
             "can_edit": has_role(request.user, EDITOR),

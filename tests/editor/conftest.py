@@ -1,0 +1,70 @@
+"""Fixtures of the editor tests: clean caches, clients per role, small policy builders."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from policies.services import analysis
+
+# Playwright's sync API runs an event loop in the test thread; Django's database calls from
+# that thread (fixtures, live server setup) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    # Rolled-back tests can hand the next test the same cluster id and state version.
+    cache.clear()
+    analysis.clear_process_caches()
+    yield
+    cache.clear()
+    analysis.clear_process_caches()
+
+
+@pytest.fixture
+def api(users) -> Callable[[str | None], APIClient]:
+    """api("editor") -> an API client signed in (session) as that role; api(None) -> anonymous."""
+
+    def client_for(role: str | None) -> APIClient:
+        client = APIClient()
+        if role is not None:
+            client.force_login(users[role])
+        return client
+
+    return client_for
+
+
+def netpol(name: str = "web", namespace: str = "shop", **spec: Any) -> dict[str, Any]:
+    """A NetworkPolicy dict; spec defaults to podSelector {}."""
+    body = {"podSelector": {}}
+    body.update(copy.deepcopy(spec))
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": body,
+    }
+
+
+BACKEND_POLICY = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "backend-policy", "namespace": "shop"},
+    "spec": {
+        "podSelector": {"matchLabels": {"tier": "backend"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [{"podSelector": {"matchLabels": {"tier": "frontend"}}}],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            }
+        ],
+    },
+}
