@@ -1,0 +1,258 @@
+"""The dashboard in a real browser against the demo cluster: sign in, find who reaches the
+database tier, the graph drawn from the same data as the API, edge and node explanations
+that survive a reload, the matrix filtered and explained, a policy's YAML downloaded; a
+generated cluster of 200 nodes and 1,000 edges and a 300 x 300 matrix still render. The
+`page` fixture fails a test on any JavaScript error."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from policies import mirror
+from policies.engine import generate_cluster
+from policies.models import Cluster, NetworkPolicy
+from policies.services import analysis
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+DRAWN = """() => {
+  const cy = window.netpoluiGraph.cy;
+  const nodes = cy.nodes('.endpoint').map((n) => n.id()).sort();
+  const pairs = {};
+  cy.edges().forEach((e) => {
+    const key = e.data('source') + ' -> ' + e.data('target');
+    (pairs[key] = pairs[key] || []).push(e.data('proto'));
+  });
+  return {nodes, pairs};
+}"""
+
+
+def api_json(page: Any, path: str) -> dict:
+    response = page.context.request.get(page.base_url + path)
+    assert response.ok, response.text()
+    return response.json()
+
+
+def wait_for_graph(page: Any) -> None:
+    page.wait_for_selector("#graph[data-ready='1']", state="attached")
+
+
+def click_edge(page: Any, source: str, target: str) -> None:
+    """A real mouse click on the middle of the drawn edge."""
+    point = page.evaluate(
+        """([s, t]) => {
+          const cy = window.netpoluiGraph.cy;
+          const edge = cy.edges().filter((e) => e.data('source') === s && e.data('target') === t)[0];
+          cy.fit(edge.union(edge.connectedNodes()), 80);
+          const mid = edge.renderedMidpoint();
+          const box = cy.container().getBoundingClientRect();
+          return {x: box.left + mid.x, y: box.top + mid.y};
+        }""",
+        [source, target],
+    )
+    page.mouse.click(point["x"], point["y"])
+
+
+def click_node(page: Any, node_id: str) -> None:
+    point = page.evaluate(
+        """(id) => {
+          const cy = window.netpoluiGraph.cy;
+          const node = cy.getElementById(id);
+          cy.fit(node, 120);
+          const pos = node.renderedPosition();
+          const box = cy.container().getBoundingClientRect();
+          return {x: box.left + pos.x, y: box.top + pos.y};
+        }""",
+        node_id,
+    )
+    page.mouse.click(point["x"], point["y"])
+
+
+def test_new_user_finds_who_reaches_the_database_tier_from_the_overview(demo_page):
+    page = demo_page
+    assert page.url == page.base_url + "/"
+    row = page.locator('tr[data-cluster="demo"]')
+    assert "static snapshot" in row.inner_text()
+    row.get_by_role("link", name="demo").click()
+    assert page.get_by_role("heading", name="Findings, highest risk first").is_visible()
+    first = page.locator(".finding").first
+    assert "high" in first.inner_text()
+    page.get_by_label("Who can reach this tier, on which port, because of which policy?").select_option("shop/tier=database")
+    page.get_by_role("button", name="Show").click()
+    answer = page.locator("#answer .conn")
+    answer.first.wait_for()
+    assert answer.count() >= 1
+    inbound = page.locator("#answer .conn-list.inbound").inner_text()
+    assert "from shop: tier=backend" in inbound
+    assert "TCP 5432" in inbound
+    assert "shop/database-policy ingress rule #0: from pods [tier=backend]; TCP 5432" in inbound
+    assert page.url.endswith(f"/clusters/{page.demo.pk}/")  # a fragment, not a navigation
+
+
+def test_graph_draws_the_apis_nodes_and_edges_at_tier_and_workload_level(demo_page):
+    page = demo_page
+    cluster = page.demo.pk
+    page.goto(f"{page.base_url}/clusters/{cluster}/graph/")
+    wait_for_graph(page)
+    api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=tier")
+    drawn = page.evaluate(DRAWN)
+    assert drawn["nodes"] == sorted(n["id"] for n in api["nodes"])
+    assert set(drawn["pairs"]) == {f"{e['source']} -> {e['target']}" for e in api["edges"]}
+    for edge in api["edges"]:
+        protocols = drawn["pairs"][f"{edge['source']} -> {edge['target']}"]
+        assert sorted(protocols) == (["all"] if edge["conns"] == "all" else sorted(edge["conns"]))
+    # colour never alone: a TCP edge is blue and labelled, an "all ports" edge dashed
+    styles = page.evaluate(
+        """() => {
+          const cy = window.netpoluiGraph.cy;
+          const tcp = cy.edges('.proto-TCP')[0], all = cy.edges('.all')[0];
+          return {tcpColor: tcp.style('line-color'), tcpLabel: tcp.data('label'), allStyle: all.style('line-style'),
+                  tcpVar: getComputedStyle(document.documentElement).getPropertyValue('--tcp').trim()};
+        }"""
+    )
+    assert styles["allStyle"] == "dashed"
+    assert re.fullmatch(r"TCP [\d,-]+", styles["tcpLabel"])
+    assert styles["tcpColor"] == "rgb(0,114,178)"
+    assert styles["tcpVar"] == "#0072b2"
+    # switch to workload level with the controls: the URL carries it
+    page.get_by_label("Show", exact=True).select_option("workload")
+    page.get_by_role("button", name="Apply").click()
+    wait_for_graph(page)
+    assert "level=workload" in page.url
+    api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=workload")
+    drawn = page.evaluate(DRAWN)
+    assert drawn["nodes"] == sorted(n["id"] for n in api["nodes"])
+    assert set(drawn["pairs"]) == {f"{e['source']} -> {e['target']}" for e in api["edges"]}
+
+
+def test_clicking_an_edge_explains_it_and_the_link_keeps_the_selection(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/graph/?level=tier&namespace=shop")
+    wait_for_graph(page)
+    click_edge(page, "shop/tier=backend", "shop/tier=database")
+    panel = page.locator("#side-panel")
+    panel.locator(".explanation.allowed").wait_for()
+    text = panel.inner_text()
+    assert "shop/backend (Deployment) → shop/database (StatefulSet)" in text
+    assert "shop/database-policy ingress rule #0: from pods [tier=backend]; TCP 5432" in text
+    assert "shop/backend-egress egress rule #0: to pods [tier=database]; TCP 5432" in text
+    assert "sel=edge" in page.url
+    # the URL is the state: reload it and the same edge is explained again
+    page.goto(page.url)
+    wait_for_graph(page)
+    panel.locator(".explanation.allowed").wait_for()
+    assert "shop/database-policy" in panel.inner_text()
+    assert page.evaluate("window.netpoluiGraph.cy.edges('.chosen').length") >= 1
+    # a node lists its workloads and the policies that select them
+    click_node(page, "shop/tier=database")
+    panel.locator(".node-panel").wait_for()
+    node_text = panel.inner_text()
+    assert "shop/database (StatefulSet)" in node_text
+    assert "shop/database-policy" in node_text
+    assert "shop/default-deny-all" in node_text
+    assert "sel=node%3Ashop%2Ftier%3Ddatabase" in page.url or "sel=node:shop/tier=database" in page.url
+    # the policy link goes to the policy page
+    panel.get_by_role("link", name="shop/database-policy").first.click()
+    assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
+
+
+def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
+    page = demo_page
+    cluster = page.demo.pk
+    page.goto(f"{page.base_url}/clusters/{cluster}/matrix/")
+    page.wait_for_selector("#matrix[data-ready='1']", state="attached")
+    all_rows = page.locator("#matrix tbody tr").count()
+    page.locator(".ns-filter summary").click()
+    page.get_by_label("shop", exact=True).check()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_selector("#matrix[data-ready='1']", state="attached")
+    assert "namespace=shop" in page.url
+    api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=workload&namespace=shop&format=matrix")
+    rows = page.locator("#matrix tbody th").all_inner_texts()
+    expected_rows = [n for n in api["nodes"] if not (n["external"] and n.get("external_role") == "destination")]
+    assert len(rows) == len(expected_rows) < all_rows
+    assert "shop/database" in rows
+    # backend -> database: some ports (TCP 5432), hover names the ports, click explains
+    labels = [n["id"] for n in expected_rows]
+    columns = [n["id"] for n in api["nodes"] if not (n["external"] and n.get("external_role") == "source")]
+    r, c = labels.index("shop/backend[Deployment]"), columns.index("shop/database[StatefulSet]")
+    cell = page.locator("#matrix tbody tr").nth(r).locator("td").nth(c)
+    assert "c-some" in cell.get_attribute("class")
+    assert cell.inner_text() == "◐"
+    cell.hover()
+    assert cell.get_attribute("title") == "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
+    cell.click()
+    panel = page.locator("#side-panel")
+    panel.locator(".explanation.allowed").wait_for()
+    assert "shop/database-policy ingress rule #0" in panel.inner_text()
+    assert "sel=cell" in page.url
+    # the keyboard reaches the cells too: focus the grid, move, explain
+    page.locator("[data-matrix-wrap]").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#side-panel').dataset.loaded !== 'shop/backend[Deployment]>shop/database[StatefulSet]'")
+
+
+def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/policies/")
+    assert page.locator("tr[data-policy]").count() == 10
+    page.get_by_label("Namespace").select_option("shop")  # HTMX swaps the table
+    page.wait_for_function("document.querySelectorAll('tr[data-policy]').length === 7")
+    assert "namespace=shop" in page.url
+    page.get_by_label("Selects pod").fill("shop/database-0")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_function("document.querySelectorAll('tr[data-policy]').length === 3")
+    page.get_by_role("link", name="shop/database-policy").click()
+    assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
+    page.wait_for_selector("code.language-yaml.hljs")  # highlighted by highlight.js
+    assert "from pods [tier=backend] on TCP 5432" in page.locator("#rules-title + p + h3 + ol").inner_text()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download YAML").click()
+    download = info.value
+    assert download.suggested_filename == "shop-database-policy.yaml"
+    policy = NetworkPolicy.objects.get(cluster=page.demo, namespace="shop", name="database-policy")
+    with open(download.path(), encoding="utf-8") as handle:
+        assert handle.read() == analysis.policy_yaml(policy)
+
+
+def load_generated(name: str, **sizes: Any) -> Cluster:
+    cluster = Cluster.objects.create(name=name, source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
+    mirror.load_snapshot(cluster, generate_cluster(**sizes))
+    cluster.refresh_from_db()
+    return cluster
+
+
+def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, sign_in):
+    # locked-down namespaces keep the edges near 1,000 for about 200 workloads
+    graph_cluster = load_generated("g200", pods=570, workloads=190, namespaces=40, policies=380, seed=3, locked_down=1.0)
+    matrix_cluster = load_generated("m300", pods=900, workloads=300, namespaces=30, policies=400, seed=2)
+    sign_in("viewer", "pw-viewer")
+    payload = analysis.reachability(graph_cluster, analysis.ReachabilityQuery(level="workload"))
+    assert len(payload["nodes"]) >= 200
+    assert len(payload["edges"]) >= 1000
+    page.goto(f"{page.base_url}/clusters/{graph_cluster.pk}/graph/?level=workload")
+    page.wait_for_selector("#graph[data-ready='1']", state="attached", timeout=60_000)
+    drawn = page.evaluate(DRAWN)
+    assert len(drawn["nodes"]) == len(payload["nodes"])
+    assert len(drawn["pairs"]) == len(payload["edges"])
+    assert page.locator("[data-labels-hidden]").is_visible()  # too many edges to label them all
+    # still responsive: an edge click is explained
+    edge = payload["edges"][0]
+    page.goto(page.url + "&sel=" + quote(f"edge:{edge['source']}>{edge['target']}"))
+    page.wait_for_selector("#graph[data-ready='1']", state="attached", timeout=60_000)
+    page.locator("#side-panel .explain-panel").wait_for()
+
+    matrix = analysis.reachability(matrix_cluster, analysis.ReachabilityQuery(level="workload", format="matrix"))
+    workloads = [n for n in matrix["nodes"] if not n["external"]]
+    assert len(workloads) >= 300
+    page.goto(f"{page.base_url}/clusters/{matrix_cluster.pk}/matrix/")
+    page.wait_for_selector("#matrix[data-ready='1']", state="attached", timeout=60_000)
+    cells = page.evaluate("document.querySelectorAll('#matrix tbody td').length")
+    assert cells >= 300 * 300
+    page.locator("#matrix tbody tr").nth(150).locator("td").nth(150).click()
+    page.locator("#side-panel .explain-panel").wait_for()
