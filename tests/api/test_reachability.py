@@ -227,3 +227,12 @@ def test_etag_answers_304_when_nothing_changed(api, demo_cluster):
     assert second.content == b""
     other_query = client.get(url(demo_cluster, "format=matrix"), HTTP_IF_NONE_MATCH=etag)
     assert other_query.status_code == 200
+
+
+def test_an_empty_cluster_has_an_empty_answer(api, make_cluster):
+    cluster = make_cluster("empty", rows=0)
+    body = api("viewer").get(url(cluster, "format=matrix")).json()
+    assert body["counts"]["edges"] == 0
+    assert all(n["external"] for n in body["nodes"])
+    findings = api("viewer").get(f"/api/clusters/{cluster.pk}/findings/").json()
+    assert findings["findings"] == []
