@@ -221,3 +221,22 @@ def test_source_can_be_edited_and_removed(client_as, demo_cluster, demo_repo, ea
     response = client_as("editor").post(url, {"delete": "1"})
     assert response.status_code == 302
     assert not DesiredSource.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "role_needed"),
+    [
+        ("drift-summary", [], "viewer"),
+        ("drift-history", [], "viewer"),
+        ("drift-sources", [], "editor"),
+        ("drift-export", ["adopt"], "editor"),
+    ],
+)
+def test_pages_need_a_sign_in_and_a_role(client, client_as, demo_cluster, name, args, role_needed):
+    url = reverse(name, args=[demo_cluster.pk, *args])
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("login") + "?next=")
+    assert client_as("nobody").get(url).status_code == 403
+    if role_needed == "editor":
+        assert client_as("viewer").get(url).status_code == 403
