@@ -7,9 +7,11 @@ Every answer comes from policies.services.analysis; nothing here talks to the en
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import Counter
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -30,6 +32,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from .. import filtersets
 from ..models import AuditEvent, Cluster, Namespace, NetworkPolicy, Pod, Workload
@@ -68,11 +71,6 @@ class YAMLRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        import json
-
-        import yaml
-        from rest_framework.utils.encoders import JSONEncoder
-
         if data is None:
             return b""
         # Through JSON first: error details are str subclasses that safe_dump refuses.
