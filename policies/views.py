@@ -115,6 +115,16 @@ def _overview_counts(cluster: Cluster) -> dict[str, int]:
     }
 
 
+def _tier_choices(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tiers first, then the workloads no tier label groups, for the "who can reach" box."""
+    choices = [
+        {"id": n["id"], "members_kind": "workload" if analysis.parse_endpoint_key(n["id"]) else "tier"}
+        for n in nodes
+        if not n["external"]
+    ]
+    return sorted(choices, key=lambda c: (c["members_kind"] != "tier", c["id"]))
+
+
 @role_required(VIEWER)
 def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
     cluster = _cluster(request, cluster_id)
@@ -133,7 +143,7 @@ def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
             "counts": _overview_counts(cluster),
             "findings": found,
             "severities": severities,
-            "tier_nodes": [n for n in tiers["nodes"] if not n["external"]],
+            "tier_nodes": _tier_choices(tiers["nodes"]),
             "endpoint_names": [n["id"] for n in workloads["nodes"]],
             "explain_form": ExplainForm(),
         },

@@ -41,6 +41,8 @@
       var parsed = parseKey(node.id);
       if (parsed && node.kind === "Group") {
         lines.push(parsed.name + " · " + parsed.kind); // a workload with no tier label
+      } else if (parsed && level === "pod") {
+        lines.push(parsed.name);
       } else if (parsed) {
         lines.push(parsed.name);
         lines.push(parsed.kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
@@ -318,6 +320,17 @@
       cy.edges(".show-label").removeClass("show-label");
       container.title = "";
     });
+
+    // Tier and namespace names in the side panel select that node here instead of leaving.
+    var sidePanel = document.getElementById("side-panel");
+    if (sidePanel) {
+      sidePanel.addEventListener("click", function (event) {
+        var link = event.target.closest("a[data-node-id]");
+        if (!link || cy.getElementById(link.dataset.nodeId).empty()) return;
+        event.preventDefault();
+        chooseNode(link.dataset.nodeId, { focus: true });
+      });
+    }
 
     var labelsOn = !big;
     var labelButton = document.querySelector("[data-graph-labels]");
