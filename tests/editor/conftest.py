@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,3 +70,24 @@ BACKEND_POLICY = {
         ],
     },
 }
+
+
+THREE_TIER_WORKLOADS = (
+    Path(__file__).resolve().parents[1] / "engine" / "golden" / "three_tier" / "input" / "workloads.yaml"
+)
+
+
+@pytest.fixture
+def three_tier(tmp_path, users):
+    """A cluster with the 3-tier example's workloads (shop: frontend, backend, database;
+    kube-system: coredns) and no NetworkPolicy at all."""
+    from policies.services.sync import ClusterSpec, load_manifests, register_cluster
+
+    directory = tmp_path / "three-tier"
+    directory.mkdir()
+    shutil.copy(THREE_TIER_WORKLOADS, directory / "workloads.yaml")
+    cluster = register_cluster(
+        ClusterSpec(name="three-tier", source="manifests", manifests_dir=str(directory))
+    )
+    load_manifests(cluster)
+    return cluster

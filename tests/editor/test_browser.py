@@ -4,7 +4,6 @@ download that `netpolui analyze` reads."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +11,9 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+from .conftest import THREE_TIER_WORKLOADS
 
-ROOT = Path(__file__).resolve().parents[2]
-THREE_TIER_WORKLOADS = ROOT / "tests" / "engine" / "golden" / "three_tier" / "input" / "workloads.yaml"
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 BACKEND_YAML = """\
 ---
@@ -107,21 +105,6 @@ spec:
     - protocol: TCP
       port: 8080
 """
-
-
-@pytest.fixture
-def three_tier(tmp_path, users):
-    """A cluster with the 3-tier example's workloads and no NetworkPolicy at all."""
-    from policies.services.sync import ClusterSpec, load_manifests, register_cluster
-
-    directory = tmp_path / "three-tier"
-    directory.mkdir()
-    shutil.copy(THREE_TIER_WORKLOADS, directory / "workloads.yaml")
-    cluster = register_cluster(
-        ClusterSpec(name="three-tier", source="manifests", manifests_dir=str(directory))
-    )
-    load_manifests(cluster)
-    return cluster
 
 
 # --- driving the form -----------------------------------------------------------------------
