@@ -81,17 +81,17 @@ def apply_network_policy(
     body = {**obj, "metadata": {**meta, "namespace": namespace}}
     api = k8s.NetworkingV1Api(api_client)
     try:
-        before = api_client.sanitize_for_serialization(
-            api.read_namespaced_network_policy(name, namespace)
-        )
-    except ApiException as exc:
-        if exc.status != 404:
-            raise _error(exc, api_client) from exc
-        before = None
-    kwargs: dict[str, Any] = {"field_manager": field_manager, "force": force}
-    if dry_run:
-        kwargs["dry_run"] = "All"
-    try:
+        try:
+            before = api_client.sanitize_for_serialization(
+                api.read_namespaced_network_policy(name, namespace)
+            )
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            before = None
+        kwargs: dict[str, Any] = {"field_manager": field_manager, "force": force}
+        if dry_run:
+            kwargs["dry_run"] = "All"
         data, status, _ = api.patch_namespaced_network_policy_with_http_info(
             name, namespace, body, _content_type=APPLY_CONTENT_TYPE, **kwargs
         )
