@@ -32,6 +32,8 @@ PAGE_SIZE = 100
 # the side panel still gives every label and explanation.
 GRAPH_LABEL_LIMIT = 150
 GRAPH_FAST_LAYOUT_NODES = 120
+# Above this many edges the graph asks for filters before drawing (one click draws anyway).
+GRAPH_DRAW_LIMIT = 4000
 
 
 def role_required(role: str = VIEWER) -> Callable[[View], View]:
@@ -197,6 +199,7 @@ def _reachability_page(
                 "port": query.port,
                 "protocol": query.protocol,
                 "label_limit": GRAPH_LABEL_LIMIT,
+                "draw_limit": GRAPH_DRAW_LIMIT,
                 "fast_layout_nodes": GRAPH_FAST_LAYOUT_NODES,
                 "explain_url": reverse("explain", args=[cluster.pk]),
                 "node_url": reverse("node", args=[cluster.pk]),

@@ -49,6 +49,26 @@ def test_clusters_page_says_a_failing_sync_in_words(viewer, demo_cluster):
     assert re.findall(r'<td class="num">(\d+)</td>', demo_row[:3000])[:4] == ["6", "10", "17", "10"]
 
 
+def test_clusters_page_tells_live_from_lagging_by_the_heartbeat(viewer, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    Cluster.objects.create(name="fresh", source=Cluster.Source.KUBECONFIG, status=Cluster.Status.LIVE,
+                           heartbeat_at=now - timedelta(seconds=20), last_event_at=now - timedelta(minutes=3))
+    Cluster.objects.create(name="stale", source=Cluster.Source.KUBECONFIG, status=Cluster.Status.LIVE,
+                           heartbeat_at=now - timedelta(minutes=10))
+    html = viewer.get(reverse("clusters")).content.decode()
+    fresh = html[html.index('data-cluster="fresh"'):html.index('data-cluster="stale"')]
+    stale = html[html.index('data-cluster="stale"'):]
+    assert "● live" in fresh
+    assert "3\xa0minutes ago" in fresh  # the last event, in words
+    assert "◐ lagging" in stale
+    assert "no heartbeat for 10\xa0minutes" in stale
+    assert "never" in stale  # no event seen yet
+
+
 def test_overview_lists_findings_highest_risk_first_each_linked(viewer, demo_cluster):
     response = viewer.get(reverse("cluster-overview", args=[demo_cluster.pk]))
     found = response.context["findings"]

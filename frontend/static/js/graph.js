@@ -239,6 +239,30 @@
     var data = JSON.parse(dataNode.textContent);
     var config = JSON.parse(document.getElementById("graph-config").textContent);
     var status = document.querySelector("[data-graph-status]");
+    // Thousands of edges are unreadable and slow to lay out: offer the filters first.
+    if (data.edges.length > config.draw_limit && new URL(window.location.href).searchParams.get("draw") !== "all") {
+      container.setAttribute("aria-busy", "false");
+      if (status) {
+        status.innerHTML = "";
+        var text = document.createElement("span");
+        text.textContent = data.edges.length + " connections are too many to read in one drawing. " +
+          "Pick namespaces, a port or the tier or namespace level above, or use the matrix. ";
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = "Draw all " + data.edges.length + " anyway";
+        button.addEventListener("click", function () {
+          var url = new URL(window.location.href);
+          url.searchParams.set("draw", "all");
+          window.location.href = url.toString();
+        });
+        status.appendChild(text);
+        status.appendChild(button);
+      }
+      var tools = document.querySelector(".graph-tools");
+      if (tools) tools.hidden = true;
+      container.dataset.ready = "skipped";
+      return;
+    }
     var big = data.edges.length > config.label_limit;
     var started = performance.now();
 
