@@ -365,3 +365,58 @@ def test_viewer_reads_a_draft_but_cannot_change_it(page, sign_in, three_tier, us
     assert page.get_by_role("button", name="Save new revision").count() == 0
     assert page.get_by_role("button", name="Add ingress rule").is_hidden()
     page.locator("#what-if").get_by_text("is a new policy").wait_for()
+
+
+def test_copy_puts_the_canonical_yaml_on_the_clipboard(page, sign_in, three_tier):
+    sign_in("editor", "pw-editor")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=page.base_url)
+    build_policy(
+        page, page.base_url, three_tier.pk, name="backend-policy", pods={"tier": "backend"},
+        rules={"ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]},
+    )
+    wait_for_yaml(page, BACKEND_YAML)
+    page.get_by_role("button", name="Copy").click()
+    page.get_by_text("YAML copied to the clipboard.").wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == BACKEND_YAML
+
+
+def test_the_three_zone_picture_places_each_peer_in_its_zone(page, sign_in, three_tier):
+    sign_in("editor", "pw-editor")
+    build_policy(
+        page, page.base_url, three_tier.pk, name="backend-policy", pods={"tier": "backend"}, egress=True,
+        rules={
+            "ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}],
+            "egress": [
+                {"peers": [("namespaces", {"kubernetes.io/metadata.name": "kube-system"})], "ports": [("UDP", "53")]},
+            ],
+        },
+    )
+    add_rule(page, "egress", peers=[], ports=[])
+    rule = page.locator('[data-rules="egress"] > [data-rule]').last
+    rule.get_by_role("button", name="Add peer").click()
+    peer = rule.locator("[data-peer]").last
+    peer.get_by_label("Kind of peer").select_option("ip_block")
+    peer.get_by_label("CIDR").fill("203.0.113.0/24")
+    zones = page.locator("#zones")
+    page.wait_for_function("() => document.getElementById('zones').textContent.includes('203.0.113.0/24')")
+    cells = zones.locator(".ed-zone-cell")
+    # Rows: this namespace, the cluster, outside; columns: ingress, egress.
+    assert "pods [tier=frontend] in shop · TCP 8080" in cells.nth(0).inner_text()
+    assert "now: shop/frontend[Deployment]" in cells.nth(0).inner_text()
+    assert "kube-system" in cells.nth(3).inner_text()
+    assert "now: kube-system/coredns[Deployment]" in cells.nth(3).inner_text()
+    assert "203.0.113.0/24 · all ports" in cells.nth(5).inner_text()
+    assert "shop/backend[Deployment]" in zones.locator(".ed-zone-selected").inner_text()
+
+
+def test_editing_the_yaml_fills_in_the_form(page, sign_in, three_tier):
+    sign_in("editor", "pw-editor")
+    page.goto(f"{page.base_url}/clusters/{three_tier.pk}/drafts/new/?start=blank&namespace=shop")
+    page.get_by_role("button", name="Edit as YAML").click()
+    page.get_by_label("Policy YAML").fill(BACKEND_YAML)
+    page.wait_for_function("() => document.getElementById('f-name').value === 'backend-policy'")
+    rule = page.locator('[data-rules="ingress"] > [data-rule]')
+    assert rule.count() == 1
+    assert rule.locator("[data-row=port]").get_by_label("Port number or name").input_value() == "8080"
+    page.get_by_role("button", name="Edit as YAML").click()
+    wait_for_yaml(page, BACKEND_YAML)
