@@ -248,6 +248,15 @@ class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["kind"].choices = DesiredSource.Kind.choices  # no blank choice
         self.cluster = cluster
         self.user = user
+        # Credentials in a clone URL are never shown again; sent back unchanged, they stay.
+        if self.instance.pk and not self.is_bound:
+            self.initial["location"] = drift.redact(self.instance.location)
+
+    def clean_location(self) -> str:
+        location = str(self.cleaned_data.get("location") or "").strip()
+        if self.instance.pk and location == drift.redact(self.instance.location):
+            return self.instance.location
+        return location
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

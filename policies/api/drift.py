@@ -99,6 +99,10 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
                 raise serializers.ValidationError({"upload": "is not UTF-8 text"}) from None
             attrs.setdefault("file_name", upload.name[:255])
 
+        # A location read back with its credentials hidden and sent again means "unchanged".
+        if self.instance is not None and attrs.get("location") == drift.redact(self.instance.location):
+            attrs["location"] = self.instance.location
+
         def value(name: str) -> Any:
             if name in attrs:
                 return attrs[name]
@@ -377,10 +381,10 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     def export(self, request: Request, cluster_id: str) -> HttpResponse:
         which = request.query_params.get("which") or "reconcile"
         if which not in drift.EXPORTS:
-            return Response({"which": ["must be reconcile or adopt"]}, status=status.HTTP_400_BAD_REQUEST)  # type: ignore[return-value]
+            return Response({"which": ["must be reconcile or adopt"]}, status=status.HTTP_400_BAD_REQUEST)
         report = self._report()
         if not report.compared:
-            return Response(  # type: ignore[return-value]
+            return Response(
                 {"detail": "this report did not compare anything: a source could not be read"},
                 status=status.HTTP_409_CONFLICT,
             )

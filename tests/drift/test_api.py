@@ -215,3 +215,18 @@ def test_tokens_in_urls_are_not_read_back(api, demo_cluster):
     assert "ghp_secret" not in str(created)
     assert DesiredSource.objects.get(pk=created["id"]).location == "https://bot:ghp_secret@git.example/p.git"
     assert "ghp_secret" not in str(api("viewer").get(f"/api/drift-sources/{created['id']}/").json())
+
+
+def test_a_hidden_token_sent_back_unchanged_is_kept(api, demo_cluster):
+    created = api("editor").post(
+        "/api/drift-sources/",
+        {"cluster": demo_cluster.pk, "kind": "git", "location": "https://bot:ghp_secret@git.example/p.git"},
+        format="json",
+    ).json()
+    read_back = api("editor").get(f"/api/drift-sources/{created['id']}/").json()
+    read_back.pop("upload", None)
+    response = api("editor").put(f"/api/drift-sources/{created['id']}/", {**read_back, "branch": "main"}, format="json")
+    assert response.status_code == 200, response.content
+    source = DesiredSource.objects.get(pk=created["id"])
+    assert source.location == "https://bot:ghp_secret@git.example/p.git"
+    assert source.branch == "main"

@@ -240,3 +240,15 @@ def test_pages_need_a_sign_in_and_a_role(client, client_as, demo_cluster, name, 
     assert client_as("nobody").get(url).status_code == 403
     if role_needed == "editor":
         assert client_as("viewer").get(url).status_code == 403
+
+
+def test_the_source_form_hides_a_token_and_keeps_it(client_as, demo_cluster):
+    source = DesiredSource.objects.create(cluster=demo_cluster, kind="git", location="https://bot:ghp_secret@git.example/p.git")
+    url = reverse("drift-source-edit", args=[demo_cluster.pk, source.pk])
+    html = client_as("editor").get(url).content.decode()
+    assert "ghp_secret" not in html
+    assert "https://***@git.example/p.git" in html
+    client_as("editor").post(url, {"kind": "git", "location": "https://***@git.example/p.git", "branch": "dev",
+                                   "subdirectory": "", "namespaces": "", "enabled": "on"})
+    source.refresh_from_db()
+    assert (source.location, source.branch) == ("https://bot:ghp_secret@git.example/p.git", "dev")
