@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import mirror
 from .models import Cluster, DesiredSource, DriftReport
 from .roles import ADMIN, EDITOR, VIEWER, has_role
 from .services import analysis, drift
@@ -105,6 +106,7 @@ def _summary(request: HttpRequest, cluster: Cluster, report: DriftReport | None)
         "sources": sources,
         "can_edit": has_role(request.user, EDITOR),
         "trend": _trend(drift.history(cluster, TREND_REPORTS)),
+        "mirror_state": mirror.display_status(cluster),
     }
     if report is not None:
         groups = drift.grouped_items(report)

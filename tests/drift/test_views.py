@@ -252,3 +252,11 @@ def test_the_source_form_hides_a_token_and_keeps_it(client_as, demo_cluster):
                                    "subdirectory": "", "namespaces": "", "enabled": "on"})
     source.refresh_from_db()
     assert (source.location, source.branch) == ("https://bot:ghp_secret@git.example/p.git", "dev")
+
+
+def test_a_stale_mirror_is_pointed_out(client_as, drifted):
+    cluster, _ = drifted
+    cluster.last_error = "cannot read the manifests"
+    cluster.save()
+    html = client_as("viewer").get(reverse("drift-summary", args=[cluster.pk])).content.decode()
+    assert "which is <strong>failing</strong>" in html
