@@ -60,5 +60,18 @@
     return new URL(window.location.href).searchParams.get("sel") || "";
   }
 
+  // Empty controls stay out of the URL, so shared links say only what was chosen.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form.controls")) return;
+    Array.prototype.forEach.call(form.elements, function (element) {
+      if (element.name && element.type !== "checkbox" && element.value === "") element.disabled = true;
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    // the back button may restore the form as it was submitted
+    document.querySelectorAll("form.controls [disabled]").forEach(function (element) { element.disabled = false; });
+  });
+
   window.NetpolPanel = { load: load, setSelection: setSelection, selection: selection, query: query };
 })();
