@@ -15,9 +15,20 @@ from rest_framework.test import APIClient
 
 from policies.services import analysis
 
-# Playwright's sync API runs an event loop in the test thread; Django's database calls from
-# that thread (fixtures, live server setup) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(scope="session", autouse=True)
+def _sync_database_calls_beside_playwright():
+    # Playwright's sync API leaves an event loop running in the test thread for as long as
+    # the session's browser lives; Django's database calls from that thread (fixtures, the
+    # live server, later tests) are still synchronous and safe. Set from the first editor
+    # test of the session to its end, then restored (as tests/e2e does).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(autouse=True)
