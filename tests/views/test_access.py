@@ -52,6 +52,14 @@ def test_signed_in_user_without_a_role_is_refused(client_for, page_urls, name):
     assert client_for("nobody").get(page_urls[name]).status_code == 403
 
 
+def test_refusal_page_says_the_user_has_no_role(client_for, page_urls):
+    response = client_for("nobody").get(page_urls["graph"])
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "This page needs the viewer role." in html
+    assert "with <strong>no role</strong>" in html
+
+
 @pytest.mark.parametrize("name", READ_PAGES)
 def test_viewer_reads_every_page(client_for, page_urls, name):
     assert client_for("viewer").get(page_urls[name]).status_code == 200
