@@ -342,7 +342,7 @@ def _selected_reachability(cluster: Cluster, keys: Iterable[str], limit: int = 2
     out = []
     for key in list(keys)[:limit]:
         try:
-            out.append(analysis.node_details(cluster, key, level="workload"))
+            out.append(analysis.node_details(cluster, key, level="workload", limit=60))
         except analysis.UnknownEndpoint:
             continue
     return out
