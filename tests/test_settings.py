@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETPOLUI_", "DATABASE_URL", "CELERY_", "REDIS_", "SECRET_KEY", "DEBUG"))}
+    # Only what a deployment would set: nothing from the test run (browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly warns about).
+    prefixes = ("NETPOLUI_", "DATABASE_URL", "CELERY_", "REDIS_", "SECRET_KEY", "DEBUG", "DJANGO_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
