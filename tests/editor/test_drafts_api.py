@@ -93,7 +93,7 @@ def test_approving_is_a_revision_and_changing_the_policy_withdraws_it(api, demo_
     summaries = list(DraftRevision.objects.filter(draft_id=draft_id).order_by("number").values_list("summary", flat=True))
     assert summaries[1] == "status draft → approved"
     assert summaries[2].endswith("approval withdrawn: the policy changed")
-    assert list(AuditEvent.objects.filter(object_id=str(draft_id)).order_by("id").values_list("action", flat=True)) == [
+    assert list(AuditEvent.objects.filter(object_type="draft", object_id=str(draft_id)).order_by("id").values_list("action", flat=True)) == [
         "draft.created", "draft.approved", "draft.updated"
     ]
 
