@@ -1,4 +1,4 @@
-"""Forms of the editor pages, and the drafts filterset shared by the HTML list and the API.
+"""Forms of the editor pages (the drafts filterset lives in policies.filtersets).
 
 The policy itself is not a Django form: the page's script keeps the editor's form data
 (see services.drafts.policy_to_form) in one hidden JSON field, and the server turns it
@@ -10,27 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import django_filters
 from django import forms
 
 from .models import PolicyDraft
 from .services import templates
 
 MAX_UPLOAD_BYTES = 1024 * 1024
-
-
-class DraftFilterSet(django_filters.FilterSet):
-    """Drafts by cluster, namespace, status and name; for the list page and GET /api/drafts/."""
-
-    namespace = django_filters.CharFilter(field_name="namespace")
-    status = django_filters.ChoiceFilter(choices=PolicyDraft.Status.choices)
-    name = django_filters.CharFilter(
-        field_name="name", lookup_expr="icontains", label="Name contains"
-    )
-
-    class Meta:
-        model = PolicyDraft
-        fields = ["cluster", "namespace", "status", "name"]
 
 
 class PolicyFormField(forms.CharField):

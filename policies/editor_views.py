@@ -17,12 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import engine
 from .editor_forms import (
     ApplyForm,
-    DraftFilterSet,
     ImportForm,
     SaveDraftForm,
     StatusForm,
     TemplateForm,
 )
+from .filtersets import DraftFilterSet
 from .models import AuditEvent, Cluster, NetworkPolicy, PolicyDraft
 from .roles import ADMIN, EDITOR, VIEWER, has_role
 from .services import drafts, templates

@@ -8,7 +8,7 @@ import django_filters as filters
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 
-from .models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from .models import Cluster, Namespace, NetworkPolicy, Pod, PolicyDraft, Workload
 
 
 def parse_label_filter(value: str) -> list[tuple[str, str | None]]:
@@ -180,3 +180,17 @@ class NetworkPolicyFilterSet(filters.FilterSet):
         if value == "egress":
             return qs.filter(affects_egress=True)
         return qs
+
+
+class DraftFilterSet(filters.FilterSet):
+    """Drafts by cluster, namespace, status and name; for the list page and GET /api/drafts/."""
+
+    namespace = filters.CharFilter(field_name="namespace")
+    status = filters.ChoiceFilter(choices=PolicyDraft.Status.choices)
+    name = filters.CharFilter(
+        field_name="name", lookup_expr="icontains", label="Name contains"
+    )
+
+    class Meta:
+        model = PolicyDraft
+        fields = ["cluster", "namespace", "status", "name"]

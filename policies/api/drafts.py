@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import engine
-from ..editor_forms import DraftFilterSet
+from ..filtersets import DraftFilterSet
 from ..models import Cluster, DraftRevision, PolicyDraft
 from ..roles import ADMIN, EDITOR, VIEWER
 from ..services import drafts, templates
