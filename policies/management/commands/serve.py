@@ -1,11 +1,13 @@
-"""`make run`: the development server, plus the sync of every live cluster in background
-threads when there is no Celery broker (the embedded default)."""
+"""`make run`: the development server, plus what Celery workers and beat do in production
+(every live cluster's sync, the periodic drift check) in background threads when there is
+no Celery broker (the embedded default)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +36,24 @@ class Command(RunserverCommand):
                     target=self._sync_forever, args=(cluster.pk,), name=f"sync-{cluster.name}", daemon=True
                 ).start()
                 self.stdout.write(f"syncing cluster {cluster.name} in the background")
+            threading.Thread(target=self._drift_beat, name="drift-beat", daemon=True).start()
         super().inner_run(*args, **options)
+
+    @staticmethod
+    def _drift_beat() -> None:
+        """Beat's compute-drift entry, in-process: every cluster with a desired source."""
+        from django.db import close_old_connections
+
+        from policies.services import drift
+
+        while True:
+            time.sleep(settings.NETPOLUI_DRIFT_BEAT_SECONDS)
+            for cluster in Cluster.objects.filter(pk__in=drift.clusters_with_sources()):
+                try:
+                    drift.compute_drift(cluster)
+                except Exception:  # one cluster's failure must not stop the others
+                    log.exception("drift check of cluster %s failed", cluster.name)
+            close_old_connections()
 
     def _register_kubeconfig_cluster(self) -> None:
         """KUBECONFIG / NETPOLUI_KUBE_CONTEXT set: mirror that cluster beside the demo."""
