@@ -26,10 +26,21 @@ def browser() -> Iterator[Any]:
         pytest.skip(f"{CHROMIUM} is missing: run `make browser`")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        yield instance
-        instance.close()
+    # Playwright's sync API keeps an event loop running in the test thread while the
+    # browser lives; Django's database calls from that thread (fixtures, the live server)
+    # stay synchronous and safe, so its async guard is lifted for exactly that long.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 class PageErrors(list[str]):

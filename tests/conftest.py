@@ -21,6 +21,57 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    # Engine models and answers are cached per (cluster id, state version); rolled-back and
+    # flushed tests hand the next test the same ids and versions, so nothing may leak.
+    from django.core.cache import cache
+
+    from policies.services import analysis
+
+    cache.clear()
+    analysis.clear_process_caches()
+    yield
+    cache.clear()
+    analysis.clear_process_caches()
+
+
+@pytest.fixture
+def client_for(users):
+    """client_for("viewer") -> a page client signed in as that user; None -> anonymous."""
+    from django.test import Client
+
+    def make(username: str | None) -> Client:
+        client = Client()
+        if username is not None:
+            client.force_login(users[username])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(users):
+    """api("viewer") -> an API client signed in (session) as that role; None -> anonymous."""
+    from rest_framework.test import APIClient
+
+    def make(role: str | None) -> APIClient:
+        client = APIClient()
+        if role is not None:
+            client.force_login(users[role])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_cluster(db):
+    """make_cluster(name, rows=N): a cluster of N namespaces with a workload, pod and policy each."""
+    from tests.builders import make_cluster as build
+
+    return build
+
+
 @pytest.fixture
 def demo_cluster(db):
     from django.core.management import call_command

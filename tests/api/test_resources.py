@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from policies.models import Namespace, NetworkPolicy, Pod, Workload
 from policies.services import analysis
-
-from .conftest import add_rows
+from tests.builders import add_rows
 
 pytestmark = pytest.mark.django_db
 

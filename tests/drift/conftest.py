@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from django.core.cache import cache
 
 from policies.models import Cluster, DesiredSource
-from policies.services import analysis
 from policies.services.sync import ClusterSpec, register_cluster, sync_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,14 +21,8 @@ DEMO_POLICIES = DEMO_DIR / "policies.yaml"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches_and_checkouts(settings, tmp_path):
-    # Engine models are cached per (cluster id, state version): rolled-back tests reuse both.
-    cache.clear()
-    analysis.clear_process_caches()
+def _own_git_checkouts(settings, tmp_path):
     settings.NETPOLUI_GIT_DIR = tmp_path / "checkouts"
-    yield
-    cache.clear()
-    analysis.clear_process_caches()
 
 
 @pytest.fixture

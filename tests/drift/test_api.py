@@ -7,7 +7,6 @@ import io
 
 import pytest
 import yaml
-from rest_framework.test import APIClient
 
 from policies.models import AuditEvent, DesiredSource, DriftReport, NetworkPolicy
 from policies.services import drift
@@ -16,16 +15,6 @@ from .conftest import git_source, policy
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def api(users):
-    def client_for(role: str | None) -> APIClient:
-        client = APIClient()
-        if role:
-            client.force_login(users[role])
-        return client
-
-    return client_for
 
 
 @pytest.fixture

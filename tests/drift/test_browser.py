@@ -4,7 +4,6 @@ opens one, and downloads the YAML that reconciles them."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -15,20 +14,6 @@ from .conftest import by_name, demo_policies, policy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _sync_database_calls_beside_playwright():
-    # Playwright's sync API leaves an event loop running in the test thread for as long as
-    # the session's browser lives; Django's database calls from that thread (fixtures, the
-    # live server, later tests) are still synchronous and safe. Set from the first drift
-    # browser test to the end of the session, then restored (as tests/e2e does).
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
