@@ -28,16 +28,15 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from bench import Figure
+from bench.django_env import print_figures, run_child, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"pods": 10_000, "workloads": 1_000, "namespaces": 200, "policies": 2_000}
@@ -66,45 +65,14 @@ def run(sizes: dict[str, int] | None = None, *, duration: float = 20.0, clients:
         env.pop("REDIS_URL", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
-        args = [sys.executable, "-m", "bench.api", "--child", "--sizes", json.dumps(sizes),
-                "--duration", str(duration), "--clients", str(clients)]
-        proc = subprocess.run(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=False)
-        lines = proc.stdout.splitlines()
-        for line in lines:
-            if not line.startswith("FIGURES "):
-                print(line)
-        if proc.returncode != 0:
-            raise RuntimeError(f"the API benchmark failed (exit {proc.returncode})")
+        args = ["--sizes", json.dumps(sizes), "--duration", str(duration), "--clients", str(clients)]
+        figures = run_child("bench.api", args, env)
         if redis_url:
             _forget_keys(redis_url, env["NETPOLUI_CACHE_PREFIX"])
-    raw = json.loads(next(line for line in lines if line.startswith("FIGURES "))[len("FIGURES "):])
-    return [Figure(**item) for item in raw]
+    return figures
 
 
 # --- throwaway database and cache ----------------------------------------------------------
-
-
-@contextlib.contextmanager
-def throwaway_database() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        name = f"netpolui_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        parts = urlsplit(url)
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        print(f"throwaway PostgreSQL database {name} on {parts.hostname}")
-        try:
-            yield urlunsplit(parts._replace(path=f"/{name}"))
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        with tempfile.TemporaryDirectory(prefix="netpolui-bench-") as tmp:
-            print("throwaway SQLite database (set DATABASE_URL=postgres://... for PostgreSQL)")
-            yield f"sqlite:///{tmp}/bench.sqlite3"
 
 
 def _redis_url() -> str | None:
@@ -319,7 +287,7 @@ def main() -> int:
     sizes = json.loads(args.sizes)
     if args.child:
         figures = child(sizes, args.duration, args.clients)
-        print("FIGURES " + json.dumps([f.__dict__ for f in figures]))
+        print_figures(figures)
         return 0
     from bench.__main__ import print_table
 

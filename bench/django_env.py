@@ -1,40 +1,75 @@
-"""Django for the benchmarks: settings, and a throwaway database created and dropped
-around a run (PostgreSQL when DATABASE_URL is set, else an SQLite file)."""
+"""What the Django-backed benchmarks share: a throwaway database created and dropped
+around a run (a new PostgreSQL database on the server of DATABASE_URL when it is set,
+else an SQLite file), and the child-process protocol that keeps each part's settings
+its own (the child prints one `FIGURES <json>` line)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from bench import Figure
 
-def setup() -> None:
-    os.environ.setdefault("NETPOLUI_ENV", "test")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netpolui.test_settings")
-    import django
-
-    django.setup()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
 def throwaway_database() -> Iterator[str]:
-    """Create a fresh database for the run and drop it after; yields its name."""
-    setup()
-    from django.db import connection
+    """Yields the DATABASE_URL of a fresh, empty database; drops it afterwards."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
 
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        yield name
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
+        name = f"netpolui_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        parts = urlsplit(url)
+        admin_url = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        print(f"throwaway PostgreSQL database {name} on {parts.hostname}")
+        try:
+            yield urlunsplit(parts._replace(path=f"/{name}"))
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with tempfile.TemporaryDirectory(prefix="netpolui-bench-") as tmp:
+            print("throwaway SQLite database (set DATABASE_URL=postgres://... for PostgreSQL)")
+            yield f"sqlite:///{tmp}/bench.sqlite3"
 
 
-def database_url(name: str) -> str:
-    """A DATABASE_URL another process can use to reach the throwaway database."""
-    from django.db import connection
+def run_child(module: str, args: list[str], env: Mapping[str, str]) -> list[Figure]:
+    """Run `python -m module --child ARGS` and return the figures it printed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module, "--child", *args],
+        cwd=ROOT, env=dict(env), stdout=subprocess.PIPE, text=True, check=False,
+    )
+    lines = proc.stdout.splitlines()
+    for line in lines:
+        if not line.startswith("FIGURES "):
+            print(line)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} failed (exit {proc.returncode})")
+    raw = json.loads(next(line for line in lines if line.startswith("FIGURES "))[len("FIGURES "):])
+    return [Figure(**item) for item in raw]
 
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
+
+def print_figures(figures: list[Figure]) -> None:
+    print("FIGURES " + json.dumps([f.__dict__ for f in figures]))
+
+
+def django_setup() -> None:
+    """In a child: Django on the throwaway database, migrated."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
