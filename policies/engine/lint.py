@@ -24,6 +24,7 @@ from typing import Any
 
 from .cluster import Cluster
 from .model import NetworkPolicy, Peer, Pod
+from .ports import ConnSet
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -171,6 +172,7 @@ def findings(cluster: Cluster) -> list[Finding]:
                                 f"{'selected pod' if direction == 'ingress' else 'destination pod'}, so it opens nothing",
                             )
                         )
+    out.extend(_too_broad(cluster))
     # Egress isolation without any DNS allowance breaks name resolution.
     for w in cluster.workloads:
         iso = cluster.isolation(w.representative)
@@ -204,4 +206,63 @@ def findings(cluster: Cluster) -> list[Finding]:
     out.sort(
         key=lambda f: (SEVERITY_ORDER[f.severity], f.namespace, f.object_name, f.code, f.message)
     )
+    return out
+
+
+def _all_addresses(peer: Peer) -> bool:
+    """An ipBlock of a whole address family (0.0.0.0/0 or ::/0) with nothing excepted."""
+    block = peer.ip_block
+    return block is not None and block.cidr.endswith("/0") and not block.excepts
+
+
+def _too_broad(cluster: Cluster) -> list[Finding]:
+    """Isolated workloads that still accept any address outside the cluster, and rules
+    that admit every pod of every namespace: isolation in name, not in effect."""
+    out: list[Finding] = []
+    for w in cluster.workloads:
+        rep = w.representative
+        iso = cluster.isolation(rep)
+        if not iso.ingress:
+            continue  # reported as not isolated
+        internet = ConnSet.none()
+        by: set[str] = set()
+        for key in iso.ingress_policies:
+            policy = cluster.policy(key)
+            if policy is None:
+                continue
+            for rule in policy.rules("ingress"):
+                # No peers means every source, outside addresses included.
+                if not rule.peers or any(_all_addresses(peer) for peer in rule.peers):
+                    internet = internet | rule.conns_on(rep.named_ports)
+                    by.add(key)
+        if not internet.is_empty:
+            out.append(
+                Finding(
+                    "open-to-internet",
+                    "high" if internet.is_all else "medium",
+                    w.namespace,
+                    w.kind,
+                    w.name,
+                    f"accepts {internet} from any address outside the cluster "
+                    f"(allowed by {', '.join(sorted(by))})",
+                )
+            )
+    for policy in cluster.policies:
+        for direction in ("ingress", "egress"):
+            for i, rule in enumerate(policy.rules(direction)):
+                for j, peer in enumerate(rule.peers):
+                    every_pod = peer.pod_selector is None or peer.pod_selector.selects_all
+                    if peer.namespace_selector is not None and peer.namespace_selector.selects_all and every_pod:
+                        side = "from" if direction == "ingress" else "to"
+                        out.append(
+                            Finding(
+                                "peer-allows-all-namespaces",
+                                "medium",
+                                policy.namespace,
+                                "NetworkPolicy",
+                                policy.name,
+                                f"{direction} rule #{i} peer #{j} (namespaceSelector {{}}) allows {side} every "
+                                "pod in every namespace: was a podSelector meant in the same peer?",
+                            )
+                        )
     return out
