@@ -150,12 +150,28 @@ def allowed(
     port: int,
     policies: list[dict[str, Any]],
     namespaces: dict[str, dict[str, str]],
+    direction: str = "combined",
 ) -> bool:
-    """May src open dst on protocol/port? Egress of src AND ingress of dst."""
-    egress_ok = isinstance(src, RefAddress) or _direction_allows(
-        "Egress", src, dst, dst, protocol, port, policies, namespaces
+    """May src open dst on protocol/port? Egress of src AND ingress of dst; with
+    direction "ingress" or "egress", what that direction's policies alone allow."""
+    egress_ok = (
+        direction == "ingress"
+        or isinstance(src, RefAddress)
+        or _direction_allows("Egress", src, dst, dst, protocol, port, policies, namespaces)
     )
-    ingress_ok = isinstance(dst, RefAddress) or _direction_allows(
-        "Ingress", dst, src, dst, protocol, port, policies, namespaces
+    ingress_ok = (
+        direction == "egress"
+        or isinstance(dst, RefAddress)
+        or _direction_allows("Ingress", dst, src, dst, protocol, port, policies, namespaces)
     )
     return egress_ok and ingress_ok
+
+
+def isolated(direction: str, subject: RefPod, policies: list[dict[str, Any]]) -> bool:
+    """Does any policy of the pod's namespace select it with `direction` in its types?"""
+    return any(
+        (pol["metadata"].get("namespace") or "default") == subject.namespace
+        and _selector_matches(pol["spec"].get("podSelector") or {}, subject.labels)
+        and direction in _policy_types(pol["spec"])
+        for pol in policies
+    )

@@ -1,190 +1,20 @@
 """Property tests: the signature-class fast path against the naive reference evaluator.
 
-Random small clusters (namespaces with labels, pods with labels, named ports and
-sometimes hostNetwork) and random policies (both selector kinds, set-based expressions,
-policyTypes variants including `egress: []`, named ports, endPort ranges, SCTP, ipBlocks
-with excepts in IPv4 and IPv6). For every listed endpoint pair and a set of probe ports
-around every boundary, the fast path's ConnSet must agree with the reference.
+Random small clusters and policies (tests/engine/strategies.py). For every listed
+endpoint pair and a set of probe ports around every boundary, the fast path's ConnSet
+must agree with the reference. Derived analyzers are checked in test_incremental.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings
 
 from policies.engine import Analyzer, ConnSet, build_cluster, explain
 
-from .builders import namespace, netpol, pod
 from .reference import RefAddress, RefPod, allowed
-
-settings.register_profile(
-    "engine",
-    max_examples=300,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-NAMESPACES = ("alpha", "beta", "gamma")
-LABEL_KEYS = ("app", "tier")
-LABEL_VALUES = ("web", "db", "api")
-NAMED_PORTS = (
-    ("http", "TCP", 80),
-    ("http", "UDP", 8080),
-    ("dns", "UDP", 53),
-    ("metrics", "TCP", 9090),
-    ("sig", "SCTP", 3868),
-)
-NUMBERS = (53, 80, 443, 3868, 8080, 9090)
-CIDRS = (
-    ("0.0.0.0/0", ["10.0.0.0/8"]),
-    ("10.0.0.0/8", ["10.1.0.0/16", "10.2.3.0/24"]),
-    ("10.1.0.0/16", []),
-    ("192.168.0.0/16", ["192.168.1.0/24"]),
-    ("2001:db8::/32", ["2001:db8:1::/48"]),
-    ("::/0", []),
-)
-
-labels_st = st.dictionaries(st.sampled_from(LABEL_KEYS), st.sampled_from(LABEL_VALUES), max_size=2)
-
-
-@st.composite
-def selector_st(draw: Any) -> dict[str, Any]:
-    sel: dict[str, Any] = {}
-    if draw(st.booleans()):
-        sel["matchLabels"] = draw(labels_st)
-    if draw(st.booleans()):
-        exprs = []
-        for _ in range(draw(st.integers(0, 2))):
-            op = draw(st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist")))
-            e: dict[str, Any] = {"key": draw(st.sampled_from(LABEL_KEYS)), "operator": op}
-            if op in ("In", "NotIn"):
-                e["values"] = draw(
-                    st.lists(st.sampled_from(LABEL_VALUES), min_size=1, max_size=2, unique=True)
-                )
-            exprs.append(e)
-        sel["matchExpressions"] = exprs
-    return sel
-
-
-@st.composite
-def ns_selector_st(draw: Any) -> dict[str, Any]:
-    choice = draw(st.integers(0, 2))
-    if choice == 0:
-        return {}
-    if choice == 1:
-        return {"matchLabels": {"kubernetes.io/metadata.name": draw(st.sampled_from(NAMESPACES))}}
-    return {"matchLabels": {"env": draw(st.sampled_from(("prod", "dev")))}}
-
-
-@st.composite
-def peer_st(draw: Any) -> dict[str, Any]:
-    kind = draw(st.integers(0, 3))
-    if kind == 0:
-        return {"podSelector": draw(selector_st())}
-    if kind == 1:
-        return {"namespaceSelector": draw(ns_selector_st())}
-    if kind == 2:
-        return {"podSelector": draw(selector_st()), "namespaceSelector": draw(ns_selector_st())}
-    cidr, excepts = draw(st.sampled_from(CIDRS))
-    block: dict[str, Any] = {"cidr": cidr}
-    if excepts and draw(st.booleans()):
-        block["except"] = excepts
-    return {"ipBlock": block}
-
-
-@st.composite
-def port_st(draw: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {}
-    proto = draw(st.sampled_from((None, "TCP", "UDP", "SCTP")))
-    if proto:
-        entry["protocol"] = proto
-    kind = draw(st.integers(0, 3))
-    if kind == 1:
-        entry["port"] = draw(st.sampled_from(NUMBERS))
-    elif kind == 2:
-        entry["port"] = draw(st.sampled_from(("http", "dns", "metrics", "sig", "nope")))
-    elif kind == 3:
-        start = draw(st.sampled_from(NUMBERS))
-        entry["port"] = start
-        entry["endPort"] = start + draw(st.sampled_from((0, 1, 100, 9000)))
-    return entry
-
-
-@st.composite
-def rule_st(draw: Any, peers_key: str) -> dict[str, Any]:
-    rule: dict[str, Any] = {}
-    peers = draw(st.sampled_from(("missing", "empty", "some")))
-    if peers == "empty":
-        rule[peers_key] = []
-    elif peers == "some":
-        rule[peers_key] = draw(st.lists(peer_st(), min_size=1, max_size=2))
-    ports = draw(st.sampled_from(("missing", "empty", "some")))
-    if ports == "empty":
-        rule["ports"] = []
-    elif ports == "some":
-        rule["ports"] = draw(st.lists(port_st(), min_size=1, max_size=3))
-    return rule
-
-
-@st.composite
-def policy_st(draw: Any, index: int) -> dict[str, Any]:
-    spec: dict[str, Any] = {"podSelector": draw(selector_st())}
-    types = draw(st.sampled_from(("absent", "empty", "I", "E", "IE")))
-    if types != "absent":
-        spec["policyTypes"] = {
-            "empty": [],
-            "I": ["Ingress"],
-            "E": ["Egress"],
-            "IE": ["Ingress", "Egress"],
-        }[types]
-    for direction, key in (("ingress", "from"), ("egress", "to")):
-        form = draw(st.sampled_from(("absent", "empty", "rules")))
-        if form == "empty":
-            spec[direction] = []
-        elif form == "rules":
-            spec[direction] = draw(st.lists(rule_st(key), min_size=1, max_size=2))
-    return netpol(draw(st.sampled_from(NAMESPACES)), f"p{index}", **spec)
-
-
-@st.composite
-def cluster_st(draw: Any) -> list[dict[str, Any]]:
-    objs: list[dict[str, Any]] = []
-    for ns in NAMESPACES:
-        if draw(st.booleans()):
-            objs.append(namespace(ns, env=draw(st.sampled_from(("prod", "dev")))))
-    for i in range(draw(st.integers(1, 5))):
-        ports = draw(st.lists(st.sampled_from(NAMED_PORTS), max_size=3, unique=True))
-        objs.append(
-            pod(
-                draw(st.sampled_from(NAMESPACES)),
-                f"pod{i}",
-                draw(labels_st),
-                ports=list(ports),
-                host_network=draw(st.booleans()),
-            )
-        )
-    for i in range(draw(st.integers(0, 4))):
-        objs.append(draw(policy_st(i)))
-    return objs
-
-
-def _probe_ports(objs: list[dict[str, Any]]) -> list[int]:
-    points = {1, 65535}
-    for n in (*NUMBERS, *(n for _, _, n in NAMED_PORTS)):
-        points.update({n - 1, n, n + 1})
-    for o in objs:
-        if o["kind"] != "NetworkPolicy":
-            continue
-        for d in ("ingress", "egress"):
-            for r in o["spec"].get(d) or []:
-                for p in (r or {}).get("ports") or []:
-                    for v in (p.get("port"), p.get("endPort")):
-                        if isinstance(v, int):
-                            points.update({v - 1, v, v + 1})
-    return sorted(p for p in points if 1 <= p <= 65535)
+from .strategies import cluster_st, probe_ports
 
 
 @settings(settings.get_profile("engine"))
@@ -216,7 +46,7 @@ def test_fast_path_agrees_with_reference_evaluator(objs: list[dict[str, Any]]) -
         first, last = reach.node(key).ip_range  # type: ignore[union-attr]
         return [RefAddress(first), RefAddress(last)]
 
-    probes = _probe_ports(objs)
+    probes = probe_ports(objs)
     nodes = [n.key for n in reach.nodes]
     for s in nodes:
         for d in nodes:
@@ -243,25 +73,3 @@ def test_fast_path_agrees_with_reference_evaluator(objs: list[dict[str, Any]]) -
                 assert explain(cluster, s, d, port=None).conns == (got or ConnSet.none()), (
                     f"explain {s} => {d}"
                 )
-
-
-@settings(settings.get_profile("engine"))
-@given(cluster_st(), st.data())
-def test_replacing_a_policy_incrementally_equals_a_fresh_analysis(
-    objs: list[dict[str, Any]], data: Any
-) -> None:
-    analyzer = Analyzer(build_cluster(objs))
-    for direction in ("combined", "ingress", "egress"):
-        analyzer.analyze(direction=direction).connections  # noqa: B018 - fill the caches
-    new_policy = data.draw(policy_st(0))
-    derived = analyzer.replace_policy(new_policy)
-    for direction in ("combined", "ingress", "egress"):
-        inc = [
-            (c.src.key, c.dst.key, str(c.conns), c.dst.ingress_isolated)
-            for c in derived.analyze(direction=direction).connections
-        ]
-        fresh = [
-            (c.src.key, c.dst.key, str(c.conns), c.dst.ingress_isolated)
-            for c in Analyzer(derived.cluster).analyze(direction=direction).connections
-        ]
-        assert inc == fresh
