@@ -58,3 +58,32 @@ def make_cluster(name: str = "bulk", rows: int = 0) -> Cluster:
     add_rows(cluster, rows)
     cluster.bump_state_version()
     return cluster
+
+
+def demo_counts() -> dict[str, int]:
+    """What the bundled demo holds, read from its manifests (tests never hard-code it)."""
+    from pathlib import Path
+
+    import yaml
+
+    docs = [
+        d
+        for path in sorted((Path(__file__).resolve().parents[1] / "policies" / "demo").glob("*.yaml"))
+        for d in yaml.safe_load_all(path.read_text())
+        if d
+    ]
+    kinds = [d["kind"] for d in docs]
+    top_workloads = [
+        d for d in docs
+        if d["kind"] in {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "ReplicaSet"}
+        and not d["metadata"].get("ownerReferences")
+    ]
+    return {
+        "namespaces": kinds.count("Namespace"),
+        "workloads": len(top_workloads),
+        "pods": kinds.count("Pod"),
+        "policies": kinds.count("NetworkPolicy"),
+        "policies_outside_shop": sum(
+            1 for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["namespace"] != "shop"
+        ),
+    }

@@ -17,7 +17,6 @@ from policies.services.sync import ClusterSpec, register_cluster, sync_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "policies" / "demo"
-DEMO_POLICIES = DEMO_DIR / "policies.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +37,13 @@ def eager_celery() -> Iterator[None]:
 
 
 def demo_policies() -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(DEMO_POLICIES.read_text()) if d]
+    """Every NetworkPolicy of the bundled demo, as documents."""
+    return [
+        d
+        for path in sorted(DEMO_DIR.glob("*.yaml"))
+        for d in yaml.safe_load_all(path.read_text())
+        if d and d.get("kind") == "NetworkPolicy"
+    ]
 
 
 def policy(namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:

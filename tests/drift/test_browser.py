@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.builders import demo_counts
+
 from .conftest import by_name, demo_policies, policy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -55,7 +57,8 @@ def test_a_new_user_reviews_drift_from_a_git_directory(page, sign_in, users, dem
 
     page.wait_for_url(re.compile(rf"/clusters/{demo_cluster.pk}/drift/$"))
     counts = " ".join(page.get_by_role("list", name="Differences by kind").inner_text().split())
-    assert counts == "1 missing in the cluster 1 changed 1 extra in the cluster 8 in sync"
+    in_sync = demo_counts()["policies"] - 2  # one changed, one extra
+    assert counts == f"1 missing in the cluster 1 changed 1 extra in the cluster {in_sync} in sync"
     assert page.locator('tr[data-kind="missing"]').inner_text().startswith("payments/allow-dns")
     assert page.locator('tr[data-kind="changed"]').inner_text().startswith("shop/database-policy")
     assert page.locator('tr[data-kind="extra"]').inner_text().startswith("payments/legacy-allow-batch")
@@ -114,7 +117,8 @@ def test_viewers_see_the_report_without_editing(page, sign_in, users, demo_clust
     sign_in("viewer", "pw-viewer")
     page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/drift/")
     counts = " ".join(page.get_by_role("list", name="Differences by kind").inner_text().split())
-    assert counts == "1 missing in the cluster 1 changed 1 extra in the cluster 8 in sync"
+    in_sync = demo_counts()["policies"] - 2  # one changed, one extra
+    assert counts == f"1 missing in the cluster 1 changed 1 extra in the cluster {in_sync} in sync"
     assert page.get_by_role("button", name="Check now").count() == 0
     assert page.get_by_role("link", name="Download YAML to make the cluster match").count() == 0
     page.get_by_role("link", name="History").click()

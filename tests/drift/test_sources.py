@@ -11,6 +11,7 @@ import pytest
 
 from policies.models import Cluster, DesiredSource, PolicyDraft
 from policies.services import drift
+from tests.builders import demo_counts
 
 from .conftest import by_name, demo_policies, git_source, policy
 
@@ -307,7 +308,7 @@ def test_a_source_with_namespaces_speaks_only_for_them(cluster, demo_repo):
     assert state.scope == frozenset({"shop"})
     assert state.covers("shop")
     assert not state.covers("payments")
-    assert state.sources[0]["skipped"] == 3  # payments x2, team-a
+    assert state.sources[0]["skipped"] == demo_counts()["policies_outside_shop"]
 
 
 def test_disabled_sources_are_left_out(cluster, demo_repo):

@@ -16,6 +16,7 @@ from policies import mirror
 from policies.engine import generate_cluster
 from policies.models import Cluster, NetworkPolicy
 from policies.services import analysis
+from tests.builders import demo_counts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -200,7 +201,7 @@ def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
 def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
     page = demo_page
     page.goto(f"{page.base_url}/clusters/{page.demo.pk}/policies/")
-    assert page.locator("tr[data-policy]").count() == 10
+    assert page.locator("tr[data-policy]").count() == demo_counts()["policies"]
     page.get_by_label("Namespace").select_option("shop")  # HTMX swaps the table
     page.wait_for_function("document.querySelectorAll('tr[data-policy]').length === 7")
     assert "namespace=shop" in page.url

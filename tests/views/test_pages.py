@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from policies.models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from policies.services import analysis
+from tests.builders import demo_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,9 @@ def test_clusters_page_says_a_failing_sync_in_words(viewer, demo_cluster):
     assert "the API server refused the token (401 Unauthorized)" in row[:2000]
     demo_row = html[html.index('data-cluster="demo"'):]
     assert "static snapshot" in demo_row[:2000]
-    # counts of the demo: 6 namespaces, 10 top-level workloads, 17 pods, 10 policies
-    assert re.findall(r'<td class="num">(\d+)</td>', demo_row[:3000])[:4] == ["6", "10", "17", "10"]
+    demo = demo_counts()
+    expected = [str(demo[k]) for k in ("namespaces", "workloads", "pods", "policies")]
+    assert re.findall(r'<td class="num">(\d+)</td>', demo_row[:3000])[:4] == expected
 
 
 def test_clusters_page_tells_live_from_lagging_by_the_heartbeat(viewer, db):
@@ -76,7 +78,8 @@ def test_overview_lists_findings_highest_risk_first_each_linked(viewer, demo_clu
     assert severities == sorted(severities, key=lambda s: analysis.SEVERITY_RANK[s])
     assert severities[0] == "high"
     html = response.content.decode()
-    assert response.context["counts"] == {"namespaces": 6, "workloads": 10, "pods": 17, "policies": 10}
+    demo = demo_counts()
+    assert response.context["counts"] == {k: demo[k] for k in ("namespaces", "workloads", "pods", "policies")}
     payments_api = Workload.objects.get(cluster=demo_cluster, namespace="payments", name="payments-api")
     assert f'href="{reverse("workload-detail", args=[payments_api.pk])}"' in html
     batch = policy(demo_cluster, "payments/legacy-allow-batch")
@@ -207,7 +210,7 @@ def listed(response) -> list[str]:
 
 def test_policy_list_filters_by_namespace_type_and_selected_pod(viewer, demo_cluster):
     url = reverse("policy-list", args=[demo_cluster.pk])
-    assert len(listed(viewer.get(url))) == 10
+    assert len(listed(viewer.get(url))) == demo_counts()["policies"]
     assert listed(viewer.get(url + "?namespace=payments")) == ["payments/legacy-allow-batch", "payments/payments-egress"]
     assert listed(viewer.get(url + "?namespace=shop&type=egress")) == [
         "shop/allow-dns", "shop/backend-egress", "shop/default-deny-all", "shop/frontend-policy",
