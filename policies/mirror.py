@@ -132,7 +132,7 @@ class DatabaseMirror:
             self._save_version(resource, resource_version, listed=True, count=len(items))
             Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
             if changed:
-                _bump(self.cluster_id)
+                _bump(self.cluster_id, topology=resource.kind != "NetworkPolicy")
 
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
         kind = resource.kind
@@ -151,7 +151,7 @@ class DatabaseMirror:
             now = timezone.now()
             Cluster.objects.filter(pk=self.cluster_id).update(last_event_at=now)
             if changed:
-                _bump(self.cluster_id)
+                _bump(self.cluster_id, topology=kind != "NetworkPolicy")
 
     def bookmark(self, resource: Resource, resource_version: str) -> None:
         with _writing():
@@ -200,8 +200,11 @@ class DatabaseMirror:
         close_old_connections()
 
 
-def _bump(cluster_id: int) -> None:
-    Cluster.objects.filter(pk=cluster_id).update(state_version=F("state_version") + 1)
+def _bump(cluster_id: int, *, topology: bool) -> None:
+    update = {"state_version": F("state_version") + 1}
+    if topology:
+        update["topology_version"] = F("topology_version") + 1
+    Cluster.objects.filter(pk=cluster_id).update(**update)
 
 
 def _upsert(cluster_id: int, kind: str, objects: list[dict[str, Any]]) -> int:
@@ -319,17 +322,19 @@ def load_snapshot(cluster: Cluster, objects: Iterable[dict[str, Any]]) -> dict[s
             meta["resourceVersion"] = hashlib.sha1(repr(sorted(_flatten(slim))).encode()).hexdigest()[:16]
         by_kind[kind].append(slim)
     counts = {}
-    changed = False
+    changed = topology_changed = False
     with transaction.atomic():
         for kind, items in by_kind.items():
-            changed |= replace_objects(cluster.pk, kind, items)
+            kind_changed = replace_objects(cluster.pk, kind, items)
+            changed |= kind_changed
+            topology_changed |= kind_changed and kind != "NetworkPolicy"
             counts[kind] = len(items)
         now = timezone.now()
         Cluster.objects.filter(pk=cluster.pk).update(
             status=Cluster.Status.SNAPSHOT, last_list_at=now, heartbeat_at=now, last_error=""
         )
         if changed:
-            _bump(cluster.pk)
+            _bump(cluster.pk, topology=topology_changed)
     return counts
 
 

@@ -51,6 +51,9 @@ class Cluster(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every change to the mirrored objects; caches key on it.
     state_version = models.PositiveBigIntegerField(default=0)
+    # Bumped only when something other than a NetworkPolicy changes (pods, workloads,
+    # namespaces): while it stands still, reachability can be derived incrementally.
+    topology_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -59,9 +62,12 @@ class Cluster(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def bump_state_version(self) -> None:
-        Cluster.objects.filter(pk=self.pk).update(state_version=F("state_version") + 1)
-        self.refresh_from_db(fields=["state_version"])
+    def bump_state_version(self, *, topology: bool = True) -> None:
+        update = {"state_version": F("state_version") + 1}
+        if topology:
+            update["topology_version"] = F("topology_version") + 1
+        Cluster.objects.filter(pk=self.pk).update(**update)
+        self.refresh_from_db(fields=["state_version", "topology_version"])
 
 
 class SyncState(models.Model):

@@ -118,3 +118,21 @@ def test_events_upsert_delete_and_bump_state_version(cluster):
     assert cluster.state_version == first + 1
     assert not NetworkPolicy.objects.exists()
     assert SyncState.objects.get(cluster=cluster, resource="networkpolicies").resource_version == "8"
+
+
+def test_policy_changes_leave_the_topology_version_alone(cluster):
+    store = DatabaseMirror(cluster.pk)
+    policy = slim_object(
+        "NetworkPolicy",
+        {"metadata": {"name": "deny", "namespace": "shop", "uid": "n1", "resourceVersion": "3"},
+         "spec": {"podSelector": {}}},
+    )
+    store.apply_event(RESOURCES_BY_KIND["Pod"], "ADDED", pod("a", "u1", rv="2"), "2")
+    cluster.refresh_from_db()
+    state, topology = cluster.state_version, cluster.topology_version
+    store.apply_event(RESOURCES_BY_KIND["NetworkPolicy"], "ADDED", policy, "3")
+    cluster.refresh_from_db()
+    assert (cluster.state_version, cluster.topology_version) == (state + 1, topology)
+    store.apply_event(RESOURCES_BY_KIND["Pod"], "MODIFIED", pod("a", "u1", rv="4", ip="10.0.0.7"), "4")
+    cluster.refresh_from_db()
+    assert (cluster.state_version, cluster.topology_version) == (state + 2, topology + 1)
