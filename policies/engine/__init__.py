@@ -12,9 +12,10 @@ Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
     NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
 Reachability
-    analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental,
-    replace_policy/remove_policy); Reachability; Endpoint; Connection; ConnSet;
-    group_reachability(reach, group_of)
+    analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
+    replace_policy(obj), remove_policy(namespace, name), and
+    with_policies_changed(upserts, removals) for several changes at once);
+    Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of)
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
     diff_reachability(old, new) -> ReachabilityDiff; findings(cluster) -> list[Finding]

@@ -4,10 +4,12 @@ Public API (stable):
 
 - ``analyze(cluster, *, level="workload"|"pod", direction="combined"|"ingress"|"egress")
   -> Reachability``
-- ``Analyzer(cluster)``: the same with caches; ``.analyze(level=..., direction=...)``,
-  ``.replace_policy(obj)`` and ``.remove_policy(namespace, name)`` return a new Analyzer
-  that shares every cached result the change does not touch, so the next analyze is fast
-  (the editor's what-if, the bench's recompute figure).
+- ``Analyzer(cluster)``: the same with caches; ``.analyze(level=..., direction=...)``.
+  ``.replace_policy(obj)``, ``.remove_policy(namespace, name)`` and
+  ``.with_policies_changed(upserts, removals)`` (several changes at once) return a new
+  Analyzer that shares or patches every cached result the changes leave valid, so the
+  next analyze is fast (the editor's what-if, drift, sync; the bench's recompute
+  figures).
 - ``Reachability``: ``nodes`` (every endpoint, also those without connections, and the
   external ranges), ``connections`` (``Connection(src, dst, conns)`` sorted by
   (src.key, dst.key) as the txt format prints them), ``level``, ``direction``.
@@ -23,15 +25,20 @@ int bitset over classes and ranges, computed from label indexes rather than by t
 each class. For each destination class the sources are partitioned into cells sharing
 one allowed ConnSet, per direction; a pair's connections are the intersection of the
 egress cell and ingress cell it falls in. Cost follows the number of distinct classes
-and rules, not pods squared. Cells are cached per destination class, so replacing one
-policy recomputes only the classes that policy selects or names as a peer.
+and rules, not pods squared. Cells are cached per destination class and the connection
+list is kept row by row (one row per source endpoint), so after a policy change only
+the destinations whose ingress it changes (columns) and the sources whose egress it
+changes (rows) are recomputed; every other cached cell and row is patched or shared (see
+Analyzer).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import chain
 from typing import Any, Literal, NamedTuple
 
 from .cluster import Cluster
@@ -174,14 +181,40 @@ class Reachability:
 # -- compiled form -------------------------------------------------------------------------
 
 
-_Layer = tuple[list["Endpoint"], dict[str, int], list[list[int]], list[int], list[int], list[int]]
+class _Layer(NamedTuple):
+    """The endpoints of one level, ranked by key (the connection-list order)."""
+
+    ranked: list[Endpoint]
+    per_class: list[list[int]]  # ranks of the endpoints each pod class stands for
+    src_ext: list[int]  # rank of each source-side external range
+    dst_ext: list[int]  # rank of each destination-side external range
+
+    def src_ranks(self, n: int, s: int) -> Sequence[int]:
+        """Ranks of source bit s (a pod class below n, an external range from n on)."""
+        return self.per_class[s] if s < n else (self.src_ext[s - n],)
+
+    def dst_ranks(self, n: int, d: int) -> Sequence[int]:
+        return self.per_class[d] if d < n else (self.dst_ext[d - n],)
 
 
-def _same_or(old: Endpoint | None, new: Endpoint) -> Endpoint:
-    """The old endpoint object when nothing about it changed, so pairs can be reused."""
-    if old is not None and old.to_dict() == new.to_dict():
-        return old
-    return new
+class _Rows(NamedTuple):
+    """A connection list by source rank: each row's destination ranks, ascending, and
+    its Connections in the same order. Row after row is the txt order. Rows are shared
+    between an analyzer and those derived from it, so they are never changed in place."""
+
+    dsts: list[tuple[int, ...]]
+    conns: list[tuple[Connection, ...]]
+
+
+class _Inherited(NamedTuple):
+    """A parent's rows and what has changed since: destination columns and source rows
+    (bits) whose pairs must be recomputed, and pod classes whose endpoints' isolation
+    flags changed (their pairs elsewhere keep their conns but need the new endpoints)."""
+
+    rows: _Rows
+    dirty_cols: int
+    dirty_rows: int
+    flags: int
 
 
 def _bits(x: int) -> Iterator[int]:
@@ -190,6 +223,11 @@ def _bits(x: int) -> Iterator[int]:
         low = x & -x
         yield low.bit_length() - 1
         x ^= low
+
+
+# Rows patched by bisecting for each touched destination rank, up to this many ranks;
+# past it a row is filtered in one pass.
+_BISECT_LIMIT = 24
 
 
 @dataclass
@@ -220,6 +258,8 @@ class _CompiledPolicy:
     selected: int
     ingress_rules: list[_CompiledRule]
     egress_rules: list[_CompiledRule]
+    ingress: bool  # Ingress in policyTypes: isolates the selected pods for ingress
+    egress: bool
 
 
 class _Universe:
@@ -253,6 +293,7 @@ class _Universe:
         self._dst_firsts = [(r.family, r.first) for r in self.dst_ext]
         self.all_src = (1 << (self.n + len(self.src_ext))) - 1
         self.all_dst = (1 << (self.n + len(self.dst_ext))) - 1
+        self.dst_ext_bits = self.all_dst & ~self.all_pods
 
         # Label indexes: a selector becomes a few ANDs/ORs of these bitsets.
         self.ns_bits: dict[str, int] = {}
@@ -267,6 +308,14 @@ class _Universe:
         self.namespaces = cluster.namespaces
         self._pod_sel_cache: dict[LabelSelector, int] = {}
         self._ns_sel_cache: dict[LabelSelector, int] = {}
+
+    @cached_property
+    def named_port_groups(self) -> list[tuple[tuple[NamedPort, ...], int]]:
+        """Pod classes grouped by their named ports (what a named port resolves on)."""
+        groups: dict[tuple[NamedPort, ...], int] = {}
+        for i, c in enumerate(self.classes):
+            groups[c.named_ports] = groups.get(c.named_ports, 0) | 1 << i
+        return list(groups.items())
 
     # selectors ------------------------------------------------------------------------
     def pod_selector_bits(self, sel: LabelSelector) -> int:
@@ -354,7 +403,14 @@ class _Universe:
                 out.append(_CompiledRule(rule, i, peers, static))
             return out
 
-        return _CompiledPolicy(policy, selected, rules("ingress"), rules("egress"))
+        return _CompiledPolicy(
+            policy,
+            selected,
+            rules("ingress"),
+            rules("egress"),
+            policy.affects_ingress,
+            policy.affects_egress,
+        )
 
 
 Cells = dict[ConnSet, int]
@@ -381,7 +437,25 @@ def _refine(cells: Cells, contributions: Sequence[tuple[int, ConnSet]]) -> Cells
 
 
 class Analyzer:
-    """Reachability with per-destination-class caches; cheap to derive after a change."""
+    """Reachability with per-destination-class caches; cheap to derive after a change.
+
+    ``analyze(level=..., direction=...)`` answers from the caches. ``replace_policy(obj)``,
+    ``remove_policy(namespace, name)`` and ``with_policies_changed(upserts, removals)``
+    (several changes at once: a sync bringing several policy events, drift or what-if
+    with several drafts) return a new Analyzer that shares or patches every cached
+    result the changes leave valid; the parent is never changed.
+
+    What a change invalidates. Ingress rules of a policy only concern the destinations
+    it selects: those columns are recomputed. Egress rules concern the sources the
+    policy selects, at the destinations its rules name; switching egress isolation on
+    or off for a pod changes its whole row. Egress changes are therefore handled as
+    rows -- the cached per-destination cells are patched for those source bits and the
+    connection list's rows for those sources rebuilt -- unless naming the columns is
+    cheaper (a policy selecting many classes whose rules name few). Only a change that
+    cuts the address space outside the cluster differently (an ipBlock boundary
+    appears or disappears) starts from scratch: every bit position of an external range
+    moves.
+    """
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -390,12 +464,10 @@ class Analyzer:
         self._index()
         self._in_cells: dict[int, Cells] = {}
         self._eg_cells: dict[int, Cells] = {}
-        self._combined: dict[tuple[str, int], Cells] = {}
-        self._expanded: dict[tuple[str, str, int], list[tuple[int, int, ConnSet]]] = {}
+        self._combined: dict[int, Cells] = {}
         self._endpoints: dict[str, _Layer] = {}
-        self._reusable_endpoints: dict[str, dict[str, Endpoint]] = {}
-        self._sorted: dict[tuple[str, str], list[tuple[int, Connection]]] = {}
-        self._inherited: dict[tuple[str, str], tuple[list[tuple[int, Connection]], int, bool]] = {}
+        self._rows: dict[tuple[str, str], _Rows] = {}
+        self._inherited: dict[tuple[str, str], _Inherited] = {}
 
     # -- indexes --------------------------------------------------------------------------
     def _index(self) -> None:
@@ -405,24 +477,59 @@ class Analyzer:
         self._ingress_by_dst: dict[int, list[_CompiledPolicy]] = {}
         groups: dict[int, list[tuple[_CompiledPolicy, _CompiledRule]]] = {}
         for cp in self._compiled.values():
-            self._add_policy_to_index(cp, groups)
-        self._egress_groups = groups
+            if cp.ingress:
+                self._ingress_isolated |= cp.selected
+                for d in _bits(cp.selected):
+                    self._ingress_by_dst.setdefault(d, []).append(cp)
+            if cp.egress:
+                self._egress_isolated |= cp.selected
+                for r in cp.egress_rules:
+                    groups.setdefault(r.peers, []).append((cp, r))
         self._egress_by_dst: dict[int, list[tuple[_CompiledPolicy, _CompiledRule]]] = {}
         for peers, entries in groups.items():
             for d in _bits(peers & u.all_dst):
                 self._egress_by_dst.setdefault(d, []).extend(entries)
 
-    def _add_policy_to_index(
-        self, cp: _CompiledPolicy, groups: dict[int, list[tuple[_CompiledPolicy, _CompiledRule]]]
+    def _reindex(
+        self, parent: Analyzer, old: Sequence[_CompiledPolicy], new: Sequence[_CompiledPolicy]
     ) -> None:
-        if cp.policy.affects_ingress:
-            self._ingress_isolated |= cp.selected
-            for d in _bits(cp.selected):
-                self._ingress_by_dst.setdefault(d, []).append(cp)
-        if cp.policy.affects_egress:
-            self._egress_isolated |= cp.selected
-            for r in cp.egress_rules:
-                groups.setdefault(r.peers, []).append((cp, r))
+        """The parent's indexes with the `old` compiled policies swapped for `new`."""
+        self._ingress_isolated = 0
+        self._egress_isolated = 0
+        for cp in self._compiled.values():
+            if cp.ingress:
+                self._ingress_isolated |= cp.selected
+            if cp.egress:
+                self._egress_isolated |= cp.selected
+        gone = {id(cp) for cp in old}
+        in_cols = 0
+        eg_cols = 0
+        for cp in (*old, *new):
+            if cp.ingress:
+                in_cols |= cp.selected
+            if cp.egress:
+                for r in cp.egress_rules:
+                    eg_cols |= r.peers
+        by_dst = dict(parent._ingress_by_dst)
+        for d in _bits(in_cols):
+            entries = [cp for cp in by_dst.get(d, ()) if id(cp) not in gone]
+            entries += [cp for cp in new if cp.ingress and cp.selected >> d & 1]
+            if entries:
+                by_dst[d] = entries
+            else:
+                by_dst.pop(d, None)
+        self._ingress_by_dst = by_dst
+        eg_by_dst = dict(parent._egress_by_dst)
+        for d in _bits(eg_cols & self._u.all_dst):
+            pairs = [e for e in eg_by_dst.get(d, ()) if id(e[0]) not in gone]
+            pairs += [
+                (cp, r) for cp in new if cp.egress for r in cp.egress_rules if r.peers >> d & 1
+            ]
+            if pairs:
+                eg_by_dst[d] = pairs
+            else:
+                eg_by_dst.pop(d, None)
+        self._egress_by_dst = eg_by_dst
 
     # -- per destination ----------------------------------------------------------------------
     def _named_ports_at(self, d: int) -> tuple[NamedPort, ...] | None:
@@ -467,8 +574,7 @@ class Analyzer:
             return self._ingress(d)
         if direction == "egress":
             return self._egress(d)
-        key = (direction, d)
-        found = self._combined.get(key)
+        found = self._combined.get(d)
         if found is not None:
             return found
         out: Cells = {}
@@ -482,7 +588,7 @@ class Analyzer:
                     c = cin & cout
                     if not c.is_empty:
                         out[c] = out.get(c, 0) | b
-        self._combined[key] = out
+        self._combined[d] = out
         return out
 
     def allowed(self, src_pod: Pod, dst_pod: Pod, direction: Direction = "combined") -> ConnSet:
@@ -494,10 +600,62 @@ class Analyzer:
                 return conn
         return ConnSet.none()
 
+    # -- per source ---------------------------------------------------------------------------
+    def _egress_rows(self, rows: int) -> dict[int, Cells]:
+        """Egress of the source classes in `rows` to every destination: for each
+        destination, those sources partitioned by ConnSet (the rows' part of its cells)."""
+        u = self._u
+        rules_of: dict[int, list[_CompiledRule]] = {}
+        for cp in self._compiled.values():
+            if cp.egress and cp.selected & rows:
+                for s in _bits(cp.selected & rows):
+                    rules_of.setdefault(s, []).extend(cp.egress_rules)
+        # Sources under the same rules have the same row: compute it once.
+        groups: dict[tuple[int, ...], int] = {}
+        group_rules: dict[tuple[int, ...], list[_CompiledRule]] = {}
+        for s in _bits(rows):
+            rules = rules_of.get(s, [])
+            isolated = self._egress_isolated >> s & 1
+            sig = (isolated, *(id(r) for r in rules))
+            groups[sig] = groups.get(sig, 0) | 1 << s
+            group_rules[sig] = rules
+        by_dst: dict[int, Cells] = {}
+        for sig, sources in groups.items():
+            if not sig[0]:
+                row: Cells = {ConnSet.all(): u.all_dst}
+            else:
+                contributions: list[tuple[int, ConnSet]] = []
+                for r in group_rules[sig]:
+                    if r.static_conns is not None:
+                        contributions.append((r.peers, r.static_conns))
+                        continue
+                    # A named port resolves on each destination class's own ports.
+                    for named, bits in u.named_port_groups:
+                        contributions.append((r.peers & bits, r.conns_on(named)))
+                    contributions.append((r.peers & u.dst_ext_bits, r.conns_on(None)))
+                row = _refine({ConnSet.none(): u.all_dst}, contributions)
+            for conn, dsts in row.items():
+                for d in _bits(dsts):
+                    cells = by_dst.get(d)
+                    if cells is None:
+                        by_dst[d] = {conn: sources}
+                    else:
+                        cells[conn] = cells.get(conn, 0) | sources
+        return by_dst
+
+    def _row_conns(self, direction: str, s: int) -> list[tuple[int, ConnSet]]:
+        """(destination, conns) of source bit s, for every destination it may reach."""
+        out = []
+        for d in range(self._u.n + len(self._u.dst_ext)):
+            for conn, bits in self._cells(direction, d).items():
+                if bits >> s & 1:
+                    if not conn.is_empty:
+                        out.append((d, conn))
+                    break
+        return out
+
     # -- endpoints ----------------------------------------------------------------------------
     def _endpoint_layer(self, level: str) -> _Layer:
-        """(ranked endpoints, rank by key, endpoint ranks per class, src-ext ranks,
-        dst-ext ranks, destination index per rank)."""
         found = self._endpoints.get(level)
         if found is not None:
             return found
@@ -558,39 +716,29 @@ class Analyzer:
                     ip_range=r.text,
                     external_role=role,
                 )
-        reuse = self._reusable_endpoints.get(level, {})
-        ranked = sorted(
-            [_same_or(reuse.get(e.key), e) for e, _ in members]
-            + [_same_or(reuse.get(k), e) for k, e in externals.items()],
-            key=lambda e: e.key,
-        )
+        ranked = sorted([e for e, _ in members] + list(externals.values()), key=lambda e: e.key)
         rank = {e.key: i for i, e in enumerate(ranked)}
         per_class: list[list[int]] = [[] for _ in range(u.n)]
         for ep, c in members:
             per_class[c].append(rank[ep.key])
-        src_ext = [rank[f"{r}[External]"] for r in u.src_ext]
-        dst_ext = [rank[f"{r}[External]"] for r in u.dst_ext]
-        dst_index = [0] * len(ranked)
-        for c, ranks in enumerate(per_class):
-            for rk in ranks:
-                dst_index[rk] = c
-        for j, rk in enumerate(dst_ext):
-            dst_index[rk] = u.n + j
-        layer = (ranked, rank, per_class, src_ext, dst_ext, dst_index)
+        layer = _Layer(
+            ranked,
+            per_class,
+            [rank[f"{r}[External]"] for r in u.src_ext],
+            [rank[f"{r}[External]"] for r in u.dst_ext],
+        )
         self._endpoints[level] = layer
         return layer
 
     def _expand(self, level: str, direction: str, d: int) -> list[tuple[int, int, ConnSet]]:
-        key = (level, direction, d)
-        found = self._expanded.get(key)
-        if found is not None:
-            return found
+        """(source rank, destination rank, conns) of every pair listed for destination d."""
         u = self._u
-        _, _, per_class, src_ext, dst_ext, _ = self._endpoint_layer(level)
-        dst_ranks = per_class[d] if d < u.n else [dst_ext[d - u.n]]
+        layer = self._endpoint_layer(level)
+        dst_ranks = layer.dst_ranks(u.n, d)
         out: list[tuple[int, int, ConnSet]] = []
         if dst_ranks:
             n = u.n
+            per_class, src_ext = layer.per_class, layer.src_ext
             for conn, bits in self._cells(direction, d).items():
                 if conn.is_empty:
                     continue
@@ -602,7 +750,6 @@ class Analyzer:
                         for dr in dst_ranks:
                             if sr != dr:
                                 out.append((sr, dr, conn))
-        self._expanded[key] = out
         return out
 
     def analyze(
@@ -614,61 +761,131 @@ class Analyzer:
             raise ValueError(
                 f"direction must be 'combined', 'ingress' or 'egress', not {direction!r}"
             )
-        ranked = self._endpoint_layer(level)[0]
+        ranked = self._endpoint_layer(level).ranked
         if not self.cluster.pods:
             # np-guard lists nothing when the input has no workloads at all.
             return Reachability(ranked, [], level=level, direction=direction)
 
         def materialize() -> list[Connection]:
-            return [c for _, c in self._sorted_items(level, direction)]
+            return list(chain.from_iterable(self._connection_rows(level, direction).conns))
 
         return Reachability(
             ranked, None, level=level, direction=direction, _materialize=materialize
         )
 
-    def _sorted_items(self, level: str, direction: str) -> list[tuple[int, Connection]]:
-        """Connections keyed by src_rank * M + dst_rank, sorted: the txt order.
+    # -- the connection list, row by row ------------------------------------------------------
+    def _connection_rows(self, level: str, direction: str) -> _Rows:
+        """The sorted connection list by source rank.
 
-        A derived analyzer starts from its parent's list, drops the items whose
-        destination class the change made dirty and merges in their recomputed ones.
+        A derived analyzer starts from its parent's rows: rebuilds the rows of dirty
+        sources, drops and re-adds the pairs of dirty destinations in the others, and
+        swaps in the endpoints whose isolation flags changed.
         """
         key = (level, direction)
-        found = self._sorted.get(key)
+        found = self._rows.get(key)
         if found is not None:
             return found
-        u = self._u
-        ranked, _, _, _, _, dst_index = self._endpoint_layer(level)
-        m = len(ranked)
         inherited = self._inherited.get(key)
-        items: list[tuple[int, Connection]]
         if inherited is None:
-            items = [
-                (sr * m + dr, Connection(ranked[sr], ranked[dr], c))
-                for d in range(u.n + len(u.dst_ext))
-                for sr, dr, c in self._expand(level, direction, d)
-            ]
-            items.sort()
+            rows = self._build_rows(level, direction)
         else:
-            old, dirty, endpoints_changed = inherited
-            items = [it for it in old if not dirty >> dst_index[it[0] % m] & 1]
-            if endpoints_changed:
-                # Isolation flags of some endpoints changed: refresh their pairs.
-                items = [
-                    it
-                    if it[1].src is ranked[it[0] // m] and it[1].dst is ranked[it[0] % m]
-                    else (it[0], Connection(ranked[it[0] // m], ranked[it[0] % m], it[1].conns))
-                    for it in items
+            rows = self._patch_rows(level, direction, inherited)
+        self._rows[key] = rows
+        self._inherited.pop(key, None)  # the parent's rows are no longer needed
+        return rows
+
+    def _build_rows(self, level: str, direction: str) -> _Rows:
+        u = self._u
+        ranked = self._endpoint_layer(level).ranked
+        buckets: list[list[tuple[int, Connection]]] = [[] for _ in ranked]
+        for d in range(u.n + len(u.dst_ext)):
+            for sr, dr, c in self._expand(level, direction, d):
+                buckets[sr].append((dr, Connection(ranked[sr], ranked[dr], c)))
+        return _rows_of(buckets)
+
+    def _patch_rows(self, level: str, direction: str, inherited: _Inherited) -> _Rows:
+        u = self._u
+        n = u.n
+        layer = self._endpoint_layer(level)
+        ranked = layer.ranked
+        old, cols, rows, flags = inherited
+        dsts, conns = list(old.dsts), list(old.conns)
+
+        rebuilt: set[int] = set()
+        for s in _bits(rows):  # pod classes: external sources are never egress-isolated
+            src_ranks = layer.src_ranks(n, s)
+            if not src_ranks:
+                continue
+            row = self._row_conns(direction, s)
+            for sr in src_ranks:
+                src = ranked[sr]
+                entries = [
+                    (dr, Connection(src, ranked[dr], c))
+                    for d, c in row
+                    for dr in layer.dst_ranks(n, d)
+                    if dr != sr
                 ]
-            fresh = [
-                (sr * m + dr, Connection(ranked[sr], ranked[dr], c))
-                for d in _bits(dirty)
-                for sr, dr, c in self._expand(level, direction, d)
-            ]
-            fresh.sort()
-            items.extend(fresh)
-            items.sort()  # two sorted runs: a linear merge
-        self._sorted[key] = items
-        return items
+                entries.sort()
+                dsts[sr], conns[sr] = _split(entries)
+                rebuilt.add(sr)
+
+        fresh: dict[int, list[tuple[int, Connection]]] = {}
+        for d in _bits(cols):
+            for sr, dr, conn in self._expand(level, direction, d):
+                if sr not in rebuilt:
+                    fresh.setdefault(sr, []).append((dr, Connection(ranked[sr], ranked[dr], conn)))
+        drop = {dr for d in _bits(cols) for dr in layer.dst_ranks(n, d)}
+        changed_src: set[int] = set()
+        changed_dst: set[int] = set()
+        for k in _bits(flags):
+            changed_src.update(layer.per_class[k])
+            changed_dst.update(layer.per_class[k])
+        touched = sorted(drop | changed_dst)
+        whole_rows = len(touched) > _BISECT_LIMIT
+        visit: Iterable[int] = range(len(ranked)) if touched else sorted(set(fresh) | changed_src)
+        for sr in visit:
+            if sr in rebuilt:
+                continue
+            ds, cs = dsts[sr], conns[sr]
+            add = fresh.get(sr)
+            if whole_rows or sr in changed_src or (add is not None and len(add) > _BISECT_LIMIT):
+                if not ds and add is None:
+                    continue
+                src = ranked[sr]
+                entries = [
+                    (
+                        dr,
+                        c
+                        if c.src is src and c.dst is ranked[dr]
+                        else Connection(src, ranked[dr], c.conns),
+                    )
+                    for dr, c in zip(ds, cs, strict=True)
+                    if dr not in drop
+                ]
+                if add is not None:
+                    entries += add
+                    entries.sort()
+                dsts[sr], conns[sr] = _split(entries)
+                continue
+            hits = []
+            for dr in touched:
+                i = bisect.bisect_left(ds, dr)
+                if i < len(ds) and ds[i] == dr:
+                    hits.append(i)
+            if not hits and add is None:
+                continue
+            dl, cl = list(ds), list(cs)
+            for i in reversed(hits):
+                if dl[i] in drop:
+                    del dl[i], cl[i]
+                else:
+                    cl[i] = Connection(cl[i].src, ranked[dl[i]], cl[i].conns)
+            for dr, pair in sorted(add or ()):
+                j = bisect.bisect_left(dl, dr)
+                dl.insert(j, dr)
+                cl.insert(j, pair)
+            dsts[sr], conns[sr] = tuple(dl), tuple(cl)
+        return _Rows(dsts, conns)
 
     # -- what-if ----------------------------------------------------------------------------
     def replace_policy(self, obj: Mapping[str, Any]) -> Analyzer:
@@ -676,91 +893,203 @@ class Analyzer:
 
         Raises ValueError listing the validation errors of an invalid policy.
         """
-        errors = validate_network_policy(obj)
-        if errors:
-            raise ValueError("; ".join(str(e) for e in errors))
-        policy = parse_network_policy(obj)
-        policies = [p for p in self.cluster.policies if p.key != policy.key] + [policy]
-        return self._derive(policies, old_key=policy.key, new=policy)
+        return self.with_policies_changed([obj])
 
     def remove_policy(self, namespace: str, name: str) -> Analyzer:
-        key = f"{namespace}/{name}"
-        if self.cluster.policy(key) is None:
-            raise KeyError(f"no NetworkPolicy {key}")
-        policies = [p for p in self.cluster.policies if p.key != key]
-        return self._derive(policies, old_key=key, new=None)
+        """A new Analyzer without the policy `namespace/name` (KeyError when absent)."""
+        return self.with_policies_changed(removals=[f"{namespace}/{name}"])
 
-    def _derive(
-        self, policies: list[NetworkPolicy], *, old_key: str, new: NetworkPolicy | None
+    def with_policies_changed(
+        self, upserts: Iterable[Mapping[str, Any]] = (), removals: Iterable[str] = ()
     ) -> Analyzer:
-        cluster = self.cluster.with_policies(sorted(policies, key=lambda p: p.key))
+        """A new Analyzer after several policy changes at once.
+
+        Each of `removals` ("namespace/name") is removed, then each of `upserts` added or
+        replacing the policy of the same namespace/name, in order (so a later upsert of
+        one name wins, and a name both removed and upserted ends up upserted): the same
+        as the single calls one after the other, at the cost of one derivation. Raises
+        ValueError listing the validation errors of every invalid upsert, and KeyError
+        for a removal of a policy that is not there; nothing is changed then.
+        """
+        upserts = list(upserts)
+        errors = [str(e) for obj in upserts for e in validate_network_policy(obj)]
+        if errors:
+            raise ValueError("; ".join(errors))
+        policies = {p.key: p for p in self.cluster.policies}
+        touched: dict[str, None] = {}
+        for key in removals:
+            if policies.pop(key, None) is None:
+                raise KeyError(f"no NetworkPolicy {key}")
+            touched[key] = None
+        for obj in upserts:
+            policy = parse_network_policy(obj)
+            policies[policy.key] = policy
+            touched[policy.key] = None
+        return self._derive(policies, list(touched))
+
+    def _derive(self, policies: dict[str, NetworkPolicy], touched: list[str]) -> Analyzer:
+        cluster = self.cluster.with_policies(sorted(policies.values(), key=lambda p: p.key))
         u = self._u
-        if set(cluster.namespaces) != set(self.cluster.namespaces):
-            return Analyzer(cluster)
-        old_cp = self._compiled.get(old_key)
-        new_cp = u.compile(new) if new is not None else None
-        blocks_changed = any(
-            (cp.policy.ip_blocks("ingress"), cp.policy.ip_blocks("egress")) != ([], [])
-            for cp in (old_cp, new_cp)
-            if cp is not None
-        )
-        if blocks_changed:
+        # A policy in a namespace without pods (a namespace new to the cluster) selects
+        # nothing and changes no label of a namespace that has pods: the universe holds.
+        # A policy submitted unchanged (equal but for its raw dict) keeps its compiled form.
+        changed: list[tuple[_CompiledPolicy | None, NetworkPolicy | None]] = []
+        for k in touched:
+            old, new = self._compiled.get(k), policies.get(k)
+            if old is None or new is None or old.policy != new:
+                changed.append((old, new))
+        changed_policies = [old.policy for old, _ in changed if old is not None]
+        changed_policies += [new for _, new in changed if new is not None]
+        if any(p.ip_blocks("ingress") or p.ip_blocks("egress") for p in changed_policies):
             src = [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
             dst = [r for p in cluster.policies for b in p.ip_blocks("egress") for r in b.ranges]
-            probe_sig = (tuple(cut_space(src)), tuple(cut_space(dst)))
-            if probe_sig != u.cut_signature:
+            if (tuple(cut_space(src)), tuple(cut_space(dst))) != u.cut_signature:
+                # Every bit position of an external range moves: start from scratch.
                 return Analyzer(cluster)
+        old_cps = [old for old, _ in changed if old is not None]
+        new_cps = [u.compile(new) for _, new in changed if new is not None]
         derived = Analyzer.__new__(Analyzer)
         derived.cluster = cluster
         derived._u = u
         compiled = dict(self._compiled)
-        compiled.pop(old_key, None)
-        if new_cp is not None:
-            compiled[new_cp.policy.key] = new_cp
+        for cp in old_cps:
+            del compiled[cp.policy.key]
+        for cp in new_cps:
+            compiled[cp.policy.key] = cp
         derived._compiled = compiled
-        derived._index()
+        derived._reindex(self, old_cps, new_cps)
 
-        dirty_in = 0
-        dirty_eg = 0
-        for cp in (old_cp, new_cp):
-            if cp is None:
-                continue
-            if cp.policy.affects_ingress:
-                dirty_in |= cp.selected
-            if cp.policy.affects_egress:
+        # Ingress rules concern the destinations a policy selects (columns); egress rules
+        # the sources it selects (rows) at the destinations its rules name (columns).
+        in_cols = 0
+        eg_rows = 0
+        eg_cols = 0
+        for cp in (*old_cps, *new_cps):
+            if cp.ingress:
+                in_cols |= cp.selected
+            if cp.egress:
+                eg_rows |= cp.selected
                 for r in cp.egress_rules:
-                    dirty_eg |= r.peers
-        if derived._egress_isolated != self._egress_isolated:
-            dirty_eg = u.all_dst
-        dirty = dirty_in | dirty_eg
-        derived._in_cells = {d: c for d, c in self._in_cells.items() if not dirty_in >> d & 1}
-        derived._eg_cells = {d: c for d, c in self._eg_cells.items() if not dirty_eg >> d & 1}
-        derived._combined = {k: c for k, c in self._combined.items() if not dirty >> k[1] & 1}
-        derived._expanded = {
-            k: v
-            for k, v in self._expanded.items()
-            if not (
-                (dirty_in if k[1] == "ingress" else dirty_eg if k[1] == "egress" else dirty) >> k[2]
-                & 1
-            )
+                    eg_cols |= r.peers
+        flipped_eg = self._egress_isolated ^ derived._egress_isolated
+        flipped_in = self._ingress_isolated ^ derived._ingress_isolated
+        if _egress_as_rows(eg_rows, flipped_eg, eg_cols):
+            eg_cols = 0
+        else:
+            eg_rows = flipped_eg
+        cols = in_cols | eg_cols
+
+        derived._in_cells = {d: c for d, c in list(self._in_cells.items()) if not in_cols >> d & 1}
+        eg_cells = {d: c for d, c in list(self._eg_cells.items()) if not eg_cols >> d & 1}
+        combined = {d: c for d, c in list(self._combined.items()) if not cols >> d & 1}
+        if eg_rows:
+            rows_at = derived._egress_rows(eg_rows)
+            eg_cells = {d: _patched(c, eg_rows, rows_at[d]) for d, c in eg_cells.items()}
+            combined = {
+                d: _patched_combined(c, eg_rows, derived._ingress(d), rows_at[d])
+                for d, c in combined.items()
+            }
+        derived._eg_cells = eg_cells
+        derived._combined = combined
+        dirty_cols = {"ingress": in_cols, "egress": eg_cols, "combined": cols}
+        dirty_rows = {"ingress": 0, "egress": eg_rows, "combined": eg_rows}
+        flags = flipped_in | flipped_eg
+        derived._endpoints = {
+            level: _with_flags(layer, flags, derived._ingress_isolated, derived._egress_isolated)
+            for level, layer in list(self._endpoints.items())
         }
-        # Endpoint isolation flags may change; ranks and classes do not, so expanded
-        # (rank, rank, conns) triples stay valid and unchanged endpoints are reused.
-        same_isolation = (derived._ingress_isolated, derived._egress_isolated) == (
-            self._ingress_isolated,
-            self._egress_isolated,
-        )
-        derived._endpoints = dict(self._endpoints) if same_isolation else {}
-        derived._reusable_endpoints = {
-            level: {e.key: e for e in layer[0]} for level, layer in self._endpoints.items()
-        }
-        derived._sorted = {}
-        dirty_of = {"ingress": dirty_in, "egress": dirty_eg, "combined": dirty}
+        derived._rows = {}
         derived._inherited = {
-            key: (items, dirty_of[key[1]], not same_isolation)
-            for key, items in self._sorted.items()
+            key: _Inherited(rows, dirty_cols[key[1]], dirty_rows[key[1]], flags)
+            for key, rows in list(self._rows.items())
         }
+        # Rows the parent inherited but never built: inherit them from further up.
+        for key, up in list(self._inherited.items()):
+            if key not in derived._inherited:
+                derived._inherited[key] = _Inherited(
+                    up.rows,
+                    up.dirty_cols | dirty_cols[key[1]],
+                    up.dirty_rows | dirty_rows[key[1]],
+                    up.flags | flags,
+                )
         return derived
+
+
+def _egress_as_rows(selected: int, flipped: int, named: int) -> bool:
+    """Whether to recompute an egress change as the rows of the sources the changed
+    policies select, rather than as the rows of the sources whose egress isolation
+    flipped (those change at every destination) plus the destination columns the
+    changed rules name. A row and a column cost about the same (both span every class),
+    so whichever is fewer."""
+    return selected.bit_count() <= flipped.bit_count() + named.bit_count()
+
+
+def _rows_of(buckets: list[list[tuple[int, Connection]]]) -> _Rows:
+    dsts: list[tuple[int, ...]] = []
+    conns: list[tuple[Connection, ...]] = []
+    for b in buckets:
+        b.sort()  # destination ranks are unique in a row: Connections are never compared
+        ds, cs = _split(b)
+        dsts.append(ds)
+        conns.append(cs)
+    return _Rows(dsts, conns)
+
+
+def _split(entries: list[tuple[int, Connection]]) -> tuple[tuple[int, ...], tuple[Connection, ...]]:
+    if not entries:
+        return (), ()
+    ds, cs = zip(*entries, strict=True)
+    return ds, cs
+
+
+def _patched(cells: Cells, rows: int, new: Cells) -> Cells:
+    """`cells` with the sources in `rows` taken out and put back as `new` has them."""
+    keep = ~rows
+    out: Cells = {}
+    for c, b in cells.items():
+        b &= keep
+        if b:
+            out[c] = b
+    for c, b in new.items():
+        out[c] = out.get(c, 0) | b
+    return out
+
+
+def _patched_combined(cells: Cells, rows: int, ingress: Cells, egress_rows: Cells) -> Cells:
+    """Combined cells with the sources in `rows` recomputed from their new egress."""
+    keep = ~rows
+    out: Cells = {}
+    for c, b in cells.items():
+        b &= keep
+        if b:
+            out[c] = b
+    for cin, bin_ in ingress.items():
+        rb = bin_ & rows
+        if not rb or cin.is_empty:
+            continue
+        for cout, bout in egress_rows.items():
+            b = rb & bout
+            if b and not cout.is_empty:
+                c = cin & cout
+                if not c.is_empty:
+                    out[c] = out.get(c, 0) | b
+    return out
+
+
+def _with_flags(layer: _Layer, classes: int, ingress: int, egress: int) -> _Layer:
+    """The layer with new endpoints for the pod classes whose isolation flags changed;
+    ranks stay (the endpoints and their keys do not change)."""
+    if not classes:
+        return layer
+    ranked = list(layer.ranked)
+    for c in _bits(classes):
+        for rk in layer.per_class[c]:
+            ranked[rk] = replace(
+                ranked[rk],
+                ingress_isolated=bool(ingress >> c & 1),
+                egress_isolated=bool(egress >> c & 1),
+            )
+    return layer._replace(ranked=ranked)
 
 
 def analyze(
