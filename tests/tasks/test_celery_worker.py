@@ -26,7 +26,12 @@ from tests.fake_k8s import objects
 from tests.fake_k8s.server import FakeKubeApiServer
 from tests.k8s.test_sync import assert_mirror_converges, seed, wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    # send_task always goes to the broker, which is what these tests want.
+    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("NETPOLUI_TEST_BROKER", "redis://127.0.0.1:6379/14")
