@@ -188,6 +188,7 @@ class _Layer(NamedTuple):
     per_class: list[list[int]]  # ranks of the endpoints each pod class stands for
     src_ext: list[int]  # rank of each source-side external range
     dst_ext: list[int]  # rank of each destination-side external range
+    columns: list[int]  # destination column of each rank; -1 for source-only ranges
 
     def src_ranks(self, n: int, s: int) -> Sequence[int]:
         """Ranks of source bit s (a pod class below n, an external range from n on)."""
@@ -721,36 +722,47 @@ class Analyzer:
         per_class: list[list[int]] = [[] for _ in range(u.n)]
         for ep, c in members:
             per_class[c].append(rank[ep.key])
+        dst_ext = [rank[f"{r}[External]"] for r in u.dst_ext]
+        columns = [-1] * len(ranked)
+        for c, ranks in enumerate(per_class):
+            for rk in ranks:
+                columns[rk] = c
+        for j, rk in enumerate(dst_ext):
+            columns[rk] = u.n + j
         layer = _Layer(
-            ranked,
-            per_class,
-            [rank[f"{r}[External]"] for r in u.src_ext],
-            [rank[f"{r}[External]"] for r in u.dst_ext],
+            ranked, per_class, [rank[f"{r}[External]"] for r in u.src_ext], dst_ext, columns
         )
         self._endpoints[level] = layer
         return layer
 
-    def _expand(self, level: str, direction: str, d: int) -> list[tuple[int, int, ConnSet]]:
-        """(source rank, destination rank, conns) of every pair listed for destination d."""
+    def _fill(
+        self,
+        layer: _Layer,
+        direction: str,
+        dst_ranks: Iterable[int],
+        dsts: list[list[int]],
+        conns: list[list[Connection]],
+    ) -> None:
+        """Append every pair into each of `dst_ranks` (ascending) to its source's row, so
+        rows come out sorted with no tuple per pair on the way."""
         u = self._u
-        layer = self._endpoint_layer(level)
-        dst_ranks = layer.dst_ranks(u.n, d)
-        out: list[tuple[int, int, ConnSet]] = []
-        if dst_ranks:
-            n = u.n
-            per_class, src_ext = layer.per_class, layer.src_ext
+        n = u.n
+        ranked, per_class, src_ext = layer.ranked, layer.per_class, layer.src_ext
+        for dr in dst_ranks:
+            d = layer.columns[dr]
+            if d < 0:
+                continue
+            dst = ranked[dr]
             for conn, bits in self._cells(direction, d).items():
                 if conn.is_empty:
                     continue
                 if d >= n:
                     bits &= u.all_pods  # pairs between two address ranges are never listed
                 for s in _bits(bits):
-                    src_ranks = per_class[s] if s < n else (src_ext[s - n],)
-                    for sr in src_ranks:
-                        for dr in dst_ranks:
-                            if sr != dr:
-                                out.append((sr, dr, conn))
-        return out
+                    for sr in per_class[s] if s < n else (src_ext[s - n],):
+                        if sr != dr:
+                            dsts[sr].append(dr)
+                            conns[sr].append(Connection(ranked[sr], dst, conn))
 
     def analyze(
         self, *, level: Level = "workload", direction: Direction = "combined"
@@ -795,13 +807,12 @@ class Analyzer:
         return rows
 
     def _build_rows(self, level: str, direction: str) -> _Rows:
-        u = self._u
-        ranked = self._endpoint_layer(level).ranked
-        buckets: list[list[tuple[int, Connection]]] = [[] for _ in ranked]
-        for d in range(u.n + len(u.dst_ext)):
-            for sr, dr, c in self._expand(level, direction, d):
-                buckets[sr].append((dr, Connection(ranked[sr], ranked[dr], c)))
-        return _rows_of(buckets)
+        layer = self._endpoint_layer(level)
+        m = len(layer.ranked)
+        dsts: list[list[int]] = [[] for _ in range(m)]
+        conns: list[list[Connection]] = [[] for _ in range(m)]
+        self._fill(layer, direction, range(m), dsts, conns)
+        return _Rows([tuple(r) for r in dsts], [tuple(r) for r in conns])
 
     def _patch_rows(self, level: str, direction: str, inherited: _Inherited) -> _Rows:
         u = self._u
@@ -829,26 +840,20 @@ class Analyzer:
                 dsts[sr], conns[sr] = _split(entries)
                 rebuilt.add(sr)
 
-        fresh: dict[int, list[tuple[int, Connection]]] = {}
-        for d in _bits(cols):
-            for sr, dr, conn in self._expand(level, direction, d):
-                if sr not in rebuilt:
-                    fresh.setdefault(sr, []).append((dr, Connection(ranked[sr], ranked[dr], conn)))
         drop = {dr for d in _bits(cols) for dr in layer.dst_ranks(n, d)}
-        changed_src: set[int] = set()
-        changed_dst: set[int] = set()
-        for k in _bits(flags):
-            changed_src.update(layer.per_class[k])
-            changed_dst.update(layer.per_class[k])
-        touched = sorted(drop | changed_dst)
+        fresh_dsts: list[list[int]] = [[] for _ in ranked]
+        fresh_conns: list[list[Connection]] = [[] for _ in ranked]
+        self._fill(layer, direction, sorted(drop), fresh_dsts, fresh_conns)
+        # Endpoints with new isolation flags, wherever they appear as source or destination.
+        changed = {rk for k in _bits(flags) for rk in layer.per_class[k]}
+        touched = sorted(drop | changed)
         whole_rows = len(touched) > _BISECT_LIMIT
-        visit: Iterable[int] = range(len(ranked)) if touched else sorted(set(fresh) | changed_src)
-        for sr in visit:
+        for sr in range(len(ranked)) if touched else ():
             if sr in rebuilt:
                 continue
             ds, cs = dsts[sr], conns[sr]
-            add = fresh.get(sr)
-            if whole_rows or sr in changed_src or (add is not None and len(add) > _BISECT_LIMIT):
+            add = list(zip(fresh_dsts[sr], fresh_conns[sr], strict=True)) or None
+            if whole_rows or sr in changed or (add is not None and len(add) > _BISECT_LIMIT):
                 if not ds and add is None:
                     continue
                 src = ranked[sr]
@@ -880,7 +885,7 @@ class Analyzer:
                     del dl[i], cl[i]
                 else:
                     cl[i] = Connection(cl[i].src, ranked[dl[i]], cl[i].conns)
-            for dr, pair in sorted(add or ()):
+            for dr, pair in add or ():
                 j = bisect.bisect_left(dl, dr)
                 dl.insert(j, dr)
                 cl.insert(j, pair)
@@ -1022,17 +1027,6 @@ def _egress_as_rows(selected: int, flipped: int, named: int) -> bool:
     changed rules name. A row and a column cost about the same (both span every class),
     so whichever is fewer."""
     return selected.bit_count() <= flipped.bit_count() + named.bit_count()
-
-
-def _rows_of(buckets: list[list[tuple[int, Connection]]]) -> _Rows:
-    dsts: list[tuple[int, ...]] = []
-    conns: list[tuple[Connection, ...]] = []
-    for b in buckets:
-        b.sort()  # destination ranks are unique in a row: Connections are never compared
-        ds, cs = _split(b)
-        dsts.append(ds)
-        conns.append(cs)
-    return _Rows(dsts, conns)
 
 
 def _split(entries: list[tuple[int, Connection]]) -> tuple[tuple[int, ...], tuple[Connection, ...]]:

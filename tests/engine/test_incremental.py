@@ -99,6 +99,7 @@ def assert_matches_reference(
             assert n.egress_isolated == isolated("Egress", p, policies), f"{n.key} egress flag"
 
     conns = {(c.src.key, c.dst.key): c.conns for c in reach.connections}
+    assert not [c for c in reach.connections if c.src.is_external and c.dst.is_external]
     probes = probe_ports(objs)
     for s in reach.nodes:
         for d in reach.nodes:
