@@ -10,7 +10,7 @@
   ``validate`` (the API server's rules, through engine.validate_network_policy),
   ``preview`` (canonical YAML, errors, warnings and the three-zone picture).
 - What-if: ``what_if(cluster, objs)`` -- the reachability change if the policies were
-  applied, from the engine's Analyzer.replace_policy and diff_reachability.
+  applied, from the engine's Analyzer.with_policies_changed and diff_reachability.
 - Drafts: ``create_draft``, ``update_draft``, ``set_status``, ``delete_draft``; each
   change writes a DraftRevision (who, when, what changed) and an AuditEvent.
 - Export and apply: ``export_yaml``, ``apply_draft`` (server-side apply, dry run first).
@@ -915,9 +915,8 @@ def what_if(
     if errors:
         raise DraftInvalid(errors)
     base = analysis.analyzer(cluster)
-    changed = base
-    for obj in prepared:
-        changed = changed.replace_policy(obj)
+    # One derivation for all of them (a later draft of the same name wins, as in order).
+    changed = base.with_policies_changed(prepared)
     old = analysis.base_reachability(cluster, "workload", "combined")
     new = changed.analyze(level="workload", direction="combined")
     diff = engine.diff_reachability(old, new)
