@@ -296,18 +296,7 @@
       edges.connectedNodes().removeClass("faded");
       edges.connectedNodes().ancestors().removeClass("faded");
       window.NetpolPanel.setSelection("edge:" + edge.source + ">" + edge.target);
-      var params = {
-        src: edge.source,
-        dst: edge.target,
-        level: config.level,
-        group_by: config.group_by,
-        direction: config.direction,
-      };
-      if ((config.level === "workload" || config.level === "pod") && config.port) {
-        params.port = config.port;
-        params.protocol = config.protocol || "TCP";
-      }
-      return window.NetpolPanel.load(config.explain_url, params, options);
+      return window.NetpolPanel.explainPair(config, edge.source, edge.target, options);
     }
 
     function chooseNode(id, options) {

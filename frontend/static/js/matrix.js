@@ -131,18 +131,7 @@
       var i = rowIdx[r];
       var j = colIdx[c];
       window.NetpolPanel.setSelection("cell:" + nodes[i].id + ">" + nodes[j].id);
-      var params = {
-        src: nodes[i].id,
-        dst: nodes[j].id,
-        level: config.level,
-        group_by: config.group_by,
-        direction: config.direction,
-      };
-      if ((config.level === "workload" || config.level === "pod") && config.port) {
-        params.port = config.port;
-        params.protocol = config.protocol || "TCP";
-      }
-      return window.NetpolPanel.load(config.explain_url, params, options);
+      return window.NetpolPanel.explainPair(config, nodes[i].id, nodes[j].id, options);
     }
 
     // One listener per event type on the table body: no per-cell handlers.

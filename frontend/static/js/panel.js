@@ -73,5 +73,24 @@
     document.querySelectorAll("form.controls [disabled]").forEach(function (element) { element.disabled = false; });
   });
 
-  window.NetpolPanel = { load: load, setSelection: setSelection, selection: selection, query: query };
+  // Explain one pair of the page's view (graph edge or matrix cell) in the panel: the
+  // page's level, tier key and direction; a port filter narrows workload and pod pairs.
+  function explainPair(config, src, dst, options) {
+    var params = {
+      src: src,
+      dst: dst,
+      level: config.level,
+      group_by: config.group_by,
+      direction: config.direction,
+    };
+    if ((config.level === "workload" || config.level === "pod") && config.port) {
+      params.port = config.port;
+      params.protocol = config.protocol || "TCP";
+    }
+    return load(config.explain_url, params, options);
+  }
+
+  window.NetpolPanel = {
+    load: load, explainPair: explainPair, setSelection: setSelection, selection: selection, query: query,
+  };
 })();
