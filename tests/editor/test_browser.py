@@ -38,27 +38,7 @@ spec:
       port: 8080
 """
 
-THREE_POLICIES_YAML = """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: backend-policy
-  namespace: shop
-spec:
-  podSelector:
-    matchLabels:
-      tier: backend
-  policyTypes:
-  - Ingress
-  ingress:
-  - from:
-    - podSelector:
-        matchLabels:
-          tier: frontend
-    ports:
-    - protocol: TCP
-      port: 8080
+THREE_POLICIES_YAML = BACKEND_YAML + """\
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
