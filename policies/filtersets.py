@@ -6,9 +6,17 @@ from typing import Any
 
 import django_filters as filters
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 
-from .models import Cluster, Namespace, NetworkPolicy, Pod, PolicyDraft, Workload
+from .models import (
+    TOP_LEVEL_WORKLOAD,
+    Cluster,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    PolicyDraft,
+    Workload,
+)
 
 
 def parse_label_filter(value: str) -> list[tuple[str, str | None]]:
@@ -116,8 +124,7 @@ class WorkloadFilterSet(filters.FilterSet):
     def filter_top(self, qs: QuerySet[Workload], name: str, value: bool | None) -> QuerySet[Workload]:
         if value is None:
             return qs
-        top = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
-        return qs.filter(top) if value else qs.exclude(top)
+        return qs.filter(TOP_LEVEL_WORKLOAD) if value else qs.exclude(TOP_LEVEL_WORKLOAD)
 
 
 class PodFilterSet(filters.FilterSet):

@@ -8,25 +8,17 @@ from typing import Any
 
 from django import forms
 
+from .choices import DIRECTION_LABELS, LEVEL_LABELS, LEVELS, PROTOCOLS
 from .services.analysis import ReachabilityQuery
 
-PROTOCOL_CHOICES = [("", "any protocol"), ("TCP", "TCP"), ("UDP", "UDP"), ("SCTP", "SCTP")]
-DIRECTION_CHOICES = [
-    ("combined", "combined"),
-    ("ingress", "ingress rules only"),
-    ("egress", "egress rules only"),
-]
+PROTOCOL_CHOICES = [("", "any protocol"), *((p, p) for p in PROTOCOLS)]
+DIRECTION_CHOICES = list(DIRECTION_LABELS.items())
 
 
 class ReachabilityForm(forms.Form):
     """The controls above the graph and the matrix."""
 
-    LEVEL_CHOICES = [
-        ("tier", "tiers"),
-        ("workload", "workloads"),
-        ("namespace", "namespaces"),
-        ("pod", "pods"),
-    ]
+    LEVEL_CHOICES = list(LEVEL_LABELS.items())
 
     level = forms.ChoiceField(choices=LEVEL_CHOICES, required=False, label="Show")
     group_by = forms.CharField(
@@ -72,7 +64,7 @@ class ExplainForm(forms.Form):
     )
     protocol = forms.ChoiceField(choices=PROTOCOL_CHOICES, required=False, label="Protocol")
     level = forms.ChoiceField(
-        choices=[("workload", "workload"), ("pod", "pod"), ("tier", "tier"), ("namespace", "namespace")],
+        choices=[(level, level) for level in LEVELS],
         required=False,
         widget=forms.HiddenInput,
     )

@@ -11,8 +11,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,11 +19,13 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 
 from . import mirror
+from .choices import DIRECTIONS, LEVELS
 from .filtersets import NetworkPolicyFilterSet
 from .forms import ExplainForm, ReachabilityForm
-from .models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from .models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
 from .roles import EDITOR, VIEWER, has_role
 from .services import analysis
+from .web import count_of
 
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 100
@@ -72,22 +73,8 @@ def _cluster(request: HttpRequest, cluster_id: int) -> Cluster:
     return cluster
 
 
-TOP_WORKLOAD = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
-
-
-def _count(model: Any, *conditions: Q) -> Coalesce:
-    rows = (
-        model.objects.filter(*conditions, cluster=OuterRef("pk"))
-        .order_by()
-        .values("cluster")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 def _top_workloads(cluster: Cluster) -> QuerySet[Workload]:
-    return Workload.objects.filter(cluster=cluster).filter(TOP_WORKLOAD)
+    return Workload.objects.filter(cluster=cluster).filter(TOP_LEVEL_WORKLOAD)
 
 
 # --- clusters and overview ----------------------------------------------------------------------
@@ -96,10 +83,10 @@ def _top_workloads(cluster: Cluster) -> QuerySet[Workload]:
 @role_required(VIEWER)
 def clusters(request: HttpRequest) -> HttpResponse:
     rows = Cluster.objects.annotate(
-        namespace_count=_count(Namespace),
-        workload_count=_count(Workload, TOP_WORKLOAD),
-        pod_count=_count(Pod),
-        policy_count=_count(NetworkPolicy),
+        namespace_count=count_of(Namespace, cluster=OuterRef("pk")),
+        workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, cluster=OuterRef("pk")),
+        pod_count=count_of(Pod, cluster=OuterRef("pk")),
+        policy_count=count_of(NetworkPolicy, cluster=OuterRef("pk")),
     ).order_by("name")
     return render(
         request,
@@ -286,7 +273,7 @@ def node(request: HttpRequest, cluster_id: int) -> HttpResponse:
     node_id = request.GET.get("id", "")
     level = request.GET.get("level") or "workload"
     direction = request.GET.get("direction") or "combined"
-    if level not in analysis.LEVELS or direction not in analysis.DIRECTIONS:
+    if level not in LEVELS or direction not in DIRECTIONS:
         raise Http404("unknown level or direction")
     try:
         details = analysis.node_details(

@@ -11,16 +11,9 @@ from typing import Any
 from django.http import QueryDict
 from rest_framework import serializers
 
-from .. import engine
+from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, PROTOCOLS, SEVERITIES
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis
-
-# The engine's findings (policies/engine/lint.py), most severe first.
-FINDING_CODES = (
-    "named-port-unresolved", "egress-without-dns", "namespace-without-policy", "ingress-not-isolated",
-    "policy-selects-nothing", "host-network-selected", "egress-not-isolated", "peer-matches-nothing",
-)
-SEVERITIES = ("high", "medium", "low")
 
 # A label key: an optional DNS-subdomain prefix and a name of at most 63 characters.
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -42,7 +35,7 @@ class ProtocolField(serializers.ChoiceField):
     """TCP, UDP or SCTP, in any letter case."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=list(engine.PROTOCOLS), **kwargs)
+        super().__init__(choices=list(PROTOCOLS), **kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
         return super().to_internal_value(data.upper() if isinstance(data, str) else data)
@@ -67,13 +60,13 @@ class ClusterScoped(serializers.Serializer[Any]):
 
 
 class ReachabilityParams(ClusterScoped):
-    level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
+    level = serializers.ChoiceField(choices=list(LEVELS), default="workload")
     group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
     namespace = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
     protocol = ProtocolField(required=False, allow_blank=True, default="")
     port = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=65535)
-    direction = serializers.ChoiceField(choices=list(analysis.DIRECTIONS), default="combined")
-    format = serializers.ChoiceField(choices=list(analysis.FORMATS), default="edges")
+    direction = serializers.ChoiceField(choices=list(DIRECTIONS), default="combined")
+    format = serializers.ChoiceField(choices=list(FORMATS), default="edges")
 
     def validate_group_by(self, value: str) -> str:
         if value and not LABEL_KEY.match(value):
@@ -138,9 +131,9 @@ class ExplainParams(serializers.Serializer[Any]):
 class ExplainEdgeParams(serializers.Serializer[Any]):
     src = serializers.CharField(max_length=600, help_text="the edge's source node id, as reachability returned it")
     dst = serializers.CharField(max_length=600, help_text="the edge's target node id")
-    level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
+    level = serializers.ChoiceField(choices=list(LEVELS), default="workload")
     group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
-    direction = serializers.ChoiceField(choices=list(analysis.DIRECTIONS), default="combined")
+    direction = serializers.ChoiceField(choices=list(DIRECTIONS), default="combined")
 
     validate_group_by = ReachabilityParams.validate_group_by
 

@@ -10,7 +10,8 @@ Reading input
     load_yaml_text(text, source) -> list[dict]; Inventory; ManifestError; InputError
 Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
-    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
+    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError;
+    effective_policy_types(spec)
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -18,7 +19,8 @@ Reachability
     Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of)
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
-    diff_reachability(old, new) -> ReachabilityDiff; findings(cluster) -> list[Finding]
+    diff_reachability(old, new) -> ReachabilityDiff; findings(cluster) -> list[Finding];
+    CHECKS, FINDING_CODES, SEVERITIES (one check per code); rule_allows_dns(rule)
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
@@ -30,7 +32,7 @@ from .diff import ChangedConnection, ReachabilityDiff, diff_reachability
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
 from .formats import FORMATS, render
 from .generate import generate_cluster
-from .lint import Finding, findings
+from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
     InputError,
     Inventory,
@@ -40,7 +42,16 @@ from .manifests import (
     load_paths,
     load_yaml_text,
 )
-from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
+from .model import (
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    PolicyPort,
+    Rule,
+    Workload,
+    effective_policy_types,
+)
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
@@ -48,10 +59,14 @@ from .selectors import LabelSelector, Requirement
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "CHECKS",
+    "FINDING_CODES",
     "FORMATS",
     "PROTOCOLS",
+    "SEVERITIES",
     "Analyzer",
     "ChangedConnection",
+    "Check",
     "Cluster",
     "ConnSet",
     "Connection",
@@ -83,6 +98,7 @@ __all__ = [
     "clean_policy",
     "diff_reachability",
     "dump_yaml",
+    "effective_policy_types",
     "explain",
     "findings",
     "generate_cluster",
@@ -92,5 +108,6 @@ __all__ = [
     "load_yaml_text",
     "normalize_policy",
     "render",
+    "rule_allows_dns",
     "validate_network_policy",
 ]

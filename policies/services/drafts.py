@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import engine
+from ..choices import RULE_DIRECTIONS
 from ..models import (
     AuditEvent,
     Cluster,
@@ -46,8 +47,6 @@ from . import analysis
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
 PEER_KINDS = ("pods", "namespaces", "pods_in_namespaces", "ip_block")
-PROTOCOLS = ("TCP", "UDP", "SCTP")
-DIRECTIONS = (("ingress", "from"), ("egress", "to"))
 WHAT_IF_LIMIT = 500
 
 
@@ -276,7 +275,7 @@ def policy_to_form(obj: Mapping[str, Any]) -> dict[str, Any]:
             "types": [_text(t) for t in types] if isinstance(types, list) else [],
         },
     }
-    for direction, peers_key in DIRECTIONS:
+    for direction, peers_key in RULE_DIRECTIONS:
         rules = spec.get(direction)
         form[direction] = (
             [_rule_to_form(r, peers_key) for r in rules] if isinstance(rules, list) else []
@@ -439,7 +438,7 @@ def form_to_policy(form: Mapping[str, Any]) -> tuple[dict[str, Any], list[engine
         listed = [_str(t) for t in _list(types.get("types"))]
         if listed:
             spec["policyTypes"] = listed
-    for direction, peers_key in DIRECTIONS:
+    for direction, peers_key in RULE_DIRECTIONS:
         rules = []
         for i, raw in enumerate(_list(form.get(direction))):
             raw = _dict(raw)
@@ -676,7 +675,7 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
         out.append({"path": path, "level": level, "message": message})
 
     types = spec.get("policyTypes")
-    effective = _effective_types(spec)
+    effective = engine.effective_policy_types(spec)
     if not spec.get("podSelector"):
         add("spec.podSelector", f"podSelector {{}} selects every pod in namespace {ns}.", "info")
     if not types:
@@ -687,7 +686,7 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
             + " (Ingress always, Egress only when there are egress rules).",
             "info",
         )
-    for direction, peers_key in DIRECTIONS:
+    for direction, peers_key in RULE_DIRECTIONS:
         title = direction.capitalize()
         rules = spec.get(direction) or []
         if title not in effective:
@@ -746,7 +745,9 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
                             f"Named port {named[0]!r} never matches an address outside the "
                             "cluster: an ipBlock destination needs a port number.",
                         )
-    if "Egress" in effective and not _allows_dns(spec):
+    if "Egress" in effective and not any(
+        engine.rule_allows_dns(rule) for rule in _parse(obj).rules("egress")
+    ):
         add(
             "spec.egress",
             "This policy isolates egress and none of its rules allows DNS (UDP 53): the "
@@ -754,30 +755,6 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
             "The what-if below checks the whole cluster.",
         )
     return out
-
-
-def _effective_types(spec: Mapping[str, Any]) -> list[str]:
-    types = spec.get("policyTypes")
-    if types:
-        return [t for t in ("Ingress", "Egress") if t in types]
-    return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
-
-
-def _allows_dns(spec: Mapping[str, Any]) -> bool:
-    for rule in spec.get("egress") or []:
-        ports = (rule or {}).get("ports") or []
-        if not ports:
-            return True
-        for p in ports:
-            proto = p.get("protocol") or "TCP"
-            port = p.get("port")
-            if proto != "UDP":
-                continue
-            if port is None or (isinstance(port, str) and "dns" in port):
-                return True
-            if isinstance(port, int) and port <= 53 <= (p.get("endPort") or port):
-                return True
-    return False
 
 
 # --- the three-zone picture -------------------------------------------------------------------
@@ -810,7 +787,7 @@ def zones(cluster: Cluster, obj: Mapping[str, Any]) -> dict[str, Any]:
             "more": selected_more,
         },
     }
-    for direction, _ in DIRECTIONS:
+    for direction, _ in RULE_DIRECTIONS:
         affected = direction.capitalize() in parsed.policy_types
         side: dict[str, Any] = {
             "affected": affected,

@@ -47,6 +47,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import engine
+from ..choices import SEVERITY_RANK
 from ..models import (
     Cluster,
     DesiredSource,
@@ -696,7 +697,7 @@ def coverage_findings(cluster: Cluster, desired_cluster: engine.Cluster) -> dict
     wanted = engine.findings(desired_cluster)
     desired_ids = {ident(f) for f in wanted}
     rows = [{**f.to_dict(), "in_live": ident(f) in live} for f in wanted]
-    rows.sort(key=lambda r: (r["code"] not in COVERAGE_CODES, analysis.SEVERITY_RANK.get(r["severity"], 3)))
+    rows.sort(key=lambda r: (r["code"] not in COVERAGE_CODES, SEVERITY_RANK.get(r["severity"], 3)))
     resolved = [
         {k: v for k, v in f.to_dict().items() if k in ("code", "severity", "namespace", "object_kind", "object_name", "message")}
         for key, f in live.items()
