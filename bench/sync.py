@@ -1,4 +1,4 @@
-"""Sync benchmark (DESIGN.md section 6): the generated cluster (10,000 pods and their
+"""Sync benchmark (docs/architecture.md, Targets): the generated cluster (10,000 pods and their
 workloads, namespaces and policies) listed from the fake API server and stored, under
 20 s; then a watch event visible through the REST API, under 2 s.
 
