@@ -22,7 +22,8 @@ from collections import Counter
 from typing import Any
 
 from bench import Figure
-from policies.engine import Analyzer, Cluster, build_cluster, generate_cluster
+from bench.generate import generate_cluster
+from policies.engine import Analyzer, Cluster, build_cluster
 
 SIZES = {"pods": 10_000, "workloads": 1_000, "namespaces": 200, "policies": 2_000}
 

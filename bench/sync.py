@@ -38,7 +38,7 @@ def child() -> list[Figure]:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from policies.engine import generate_cluster
+    from bench.generate import generate_cluster
     from policies.k8s.sync import SyncOptions
     from policies.models import Cluster
     from policies.services.sync import ClusterSpec, register_cluster, sync_cluster

@@ -31,7 +31,6 @@ from .cluster import Cluster, Isolation, build_cluster
 from .diff import ChangedConnection, ReachabilityDiff, diff_reachability
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
 from .formats import FORMATS, render
-from .generate import generate_cluster
 from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
     InputError,
@@ -101,7 +100,6 @@ __all__ = [
     "effective_policy_types",
     "explain",
     "findings",
-    "generate_cluster",
     "group_reachability",
     "load_documents",
     "load_paths",
