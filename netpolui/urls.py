@@ -4,5 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("policies.api.urls")),
-    path("", include("policies.urls")),
+    path("", include("policies.dashboard.urls")),
 ]

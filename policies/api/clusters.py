@@ -49,7 +49,7 @@ from ..services import analysis
 from ..services.sync import ClusterSetupError, load_manifests
 from ..web import count_of
 from . import params as p
-from . import responses as r
+from . import schemas as r
 from .serializers import (
     ClusterCreateSerializer,
     ClusterSerializer,

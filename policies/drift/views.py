@@ -16,11 +16,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import mirror
-from .models import Cluster, DesiredSource, DriftReport
-from .roles import ADMIN, EDITOR, VIEWER, has_role
-from .services import analysis, drift
-from .views import role_required
+from .. import mirror
+from ..dashboard.views import role_required
+from ..models import Cluster, DesiredSource, DriftReport
+from ..roles import ADMIN, EDITOR, VIEWER, has_role
+from ..services import analysis, drift
 
 TREND_REPORTS = 30
 HISTORY_PAGE_SIZE = 50
@@ -207,7 +207,7 @@ def drift_check(request: HttpRequest, cluster_id: int) -> HttpResponse:
 
 
 def _queue_check(cluster: Cluster) -> None:
-    from . import tasks
+    from .. import tasks
 
     transaction.on_commit(lambda: tasks.compute_drift.delay(cluster.pk))
 

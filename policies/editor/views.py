@@ -14,19 +14,19 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import engine
-from .editor_forms import (
+from .. import engine
+from ..dashboard.views import role_required
+from ..filtersets import DraftFilterSet
+from ..models import AuditEvent, Cluster, NetworkPolicy, PolicyDraft
+from ..roles import ADMIN, EDITOR, VIEWER, has_role
+from ..services import drafts, templates
+from .forms import (
     ApplyForm,
     ImportForm,
     SaveDraftForm,
     StatusForm,
     TemplateForm,
 )
-from .filtersets import DraftFilterSet
-from .models import AuditEvent, Cluster, NetworkPolicy, PolicyDraft
-from .roles import ADMIN, EDITOR, VIEWER, has_role
-from .services import drafts, templates
-from .views import role_required
 
 
 def _cluster(request: HttpRequest, cluster_id: int) -> Cluster:
@@ -596,7 +596,7 @@ def draft_export_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
 @role_required(ADMIN)
 def draft_apply(request: HttpRequest, cluster_id: int, pk: int) -> HttpResponse:
     """Step 1 (dry run): show what the API server would store. Step 2: apply it."""
-    from .k8s.apply import ApplyError
+    from ..k8s.apply import ApplyError
 
     draft = _draft(request, cluster_id, pk)
     form = ApplyForm(request.POST)

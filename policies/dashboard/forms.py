@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 
-from .choices import DIRECTION_LABELS, LEVEL_LABELS, LEVELS, PROTOCOLS
-from .services.analysis import ReachabilityQuery
+from ..choices import DIRECTION_LABELS, LEVEL_LABELS, LEVELS, PROTOCOLS
+from ..services.analysis import ReachabilityQuery
 
 PROTOCOL_CHOICES = [("", "any protocol"), *((p, p) for p in PROTOCOLS)]
 DIRECTION_CHOICES = list(DIRECTION_LABELS.items())

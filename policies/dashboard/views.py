@@ -18,14 +18,14 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 
-from . import mirror
-from .choices import DIRECTIONS, LEVELS
-from .filtersets import NetworkPolicyFilterSet
+from .. import mirror
+from ..choices import DIRECTIONS, LEVELS
+from ..filtersets import NetworkPolicyFilterSet
+from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
+from ..roles import EDITOR, VIEWER, has_role
+from ..services import analysis
+from ..web import count_of
 from .forms import ExplainForm, ReachabilityForm
-from .models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
-from .roles import EDITOR, VIEWER, has_role
-from .services import analysis
-from .web import count_of
 
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 100
