@@ -48,8 +48,16 @@ from .manifests import (
 from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .ports import PROTOCOLS, ConnSet
-from .safe_input import ReadBudget, ReadLimits, Skipped, UnsafeInput, read_manifest_file, walk_manifest_files
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
+from .safe_input import (
+    ReadBudget,
+    ReadLimits,
+    Skipped,
+    UnsafeInput,
+    is_inside,
+    read_manifest_file,
+    walk_manifest_files,
+)
 from .selectors import LabelSelector, Requirement
 from .validation import FieldError, validate_network_policy
 
@@ -97,6 +105,7 @@ __all__ = [
     "findings",
     "generate_cluster",
     "group_reachability",
+    "is_inside",
     "load_documents",
     "load_paths",
     "load_text",

@@ -28,8 +28,8 @@ from .explain import UnknownEndpoint, explain
 from .formats import FORMATS, render
 from .lint import findings
 from .manifests import ManifestError, load_paths
-from .safe_input import DEFAULT_LIMITS, ReadLimits
 from .reachability import analyze
+from .safe_input import DEFAULT_LIMITS, ReadLimits
 
 EXIT_OK = 0
 EXIT_CHANGED = 1
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="netpolui", description="Who can reach whom under Kubernetes NetworkPolicies."
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    caps = argparse.ArgumentParser(add_help=False)
+    caps = _Parser(add_help=False)
     caps.add_argument(
         "--max-file-size",
         type=size_argument,

@@ -33,7 +33,6 @@ import yaml
 
 from .safe_input import (
     DEFAULT_LIMITS,
-    MANIFEST_SUFFIXES,
     MAX_NESTING,
     ReadBudget,
     ReadLimits,

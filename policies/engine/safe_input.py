@@ -48,7 +48,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _COMPOSE_SAFE_DEPTH = 1000
 _FLOW_OPENS_QUICK = 390
 _LINE_PREFIX_QUICK = 300
-_LONG_LINE_PREFIX = re.compile(r"(?m)^[ \t?:-]{%d}" % _LINE_PREFIX_QUICK)
+_LONG_LINE_PREFIX = re.compile(rf"(?m)^[ \t?:-]{{{_LINE_PREFIX_QUICK}}}")
 
 try:  # the C parser when PyYAML has libyaml, as the reader uses
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -174,7 +174,10 @@ def _scan_events(text: str) -> None:
                 add(size, height)
                 if expanded + sum(o.size for o in stack) > early_limit:
                     raise UnsafeInput(_bomb_message(early_limit), line)
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # libyaml >= 0.2.5 stops at 1000 levels itself
+            mark = getattr(exc, "problem_mark", None)
+            raise UnsafeInput(f"nesting deeper than {MAX_NESTING} levels", mark.line + 1 if mark else 0) from None
         return  # broken YAML: the composer stops at the same place and says where
     limit = max(ALIAS_EXPANSION_MIN, ALIAS_EXPANSION_FACTOR * written)
     if expanded > limit:
