@@ -12,11 +12,9 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, PROTOCOLS, SEVERITIES
+from ..filtersets import LABEL_KEY
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis
-
-# A label key: an optional DNS-subdomain prefix and a name of at most 63 characters.
-LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -3,10 +3,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ..signin import RateLimitedAuthenticationForm
 from . import views
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="login.html", authentication_form=RateLimitedAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.clusters, name="clusters"),
     path("", include("policies.editor.urls")),

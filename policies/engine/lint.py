@@ -4,6 +4,8 @@
 namespace and object. Each check below is one function that declares its code, its
 severity and what it means (``@check``); ``CHECKS`` lists them, and ``FINDING_CODES``
 and ``SEVERITIES`` are the vocabulary the API, the pages and drift review import.
+Findings about cluster-wide policies (Admin and Baseline tiers) come from
+tier_findings.py, also one function per check; their findings have an empty namespace.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class Finding:
         }
 
     def __str__(self) -> str:
-        return f"[{self.severity}] {self.namespace}/{self.object_name} ({self.object_kind}): {self.message}"
+        where = f"{self.namespace}/{self.object_name}" if self.namespace else self.object_name
+        return f"[{self.severity}] {where} ({self.object_kind}): {self.message}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def check(code: str, severity: str, meaning: str) -> Callable[[Callable[[Cluster
 def findings(cluster: Cluster) -> list[Finding]:
     """Everything worth a look, most severe first."""
     out = [finding for c in CHECKS for finding in c.run(cluster)]
+    out.extend(tier_findings(cluster))
     out.sort(
         key=lambda f: (SEVERITY_ORDER[f.severity], f.namespace, f.object_name, f.code, f.message)
     )
@@ -310,7 +314,11 @@ def peer_allows_all_namespaces(cluster: Cluster) -> Iterator[Hit]:
             for i, rule in enumerate(policy.rules(direction)):
                 for j, peer in enumerate(rule.peers):
                     every_pod = peer.pod_selector is None or peer.pod_selector.selects_all
-                    if peer.namespace_selector is not None and peer.namespace_selector.selects_all and every_pod:
+                    if (
+                        peer.namespace_selector is not None
+                        and peer.namespace_selector.selects_all
+                        and every_pod
+                    ):
                         side = "from" if direction == "ingress" else "to"
                         yield Hit.on_policy(
                             policy,
@@ -347,4 +355,10 @@ def peer_matches_nothing(cluster: Cluster) -> Iterator[Hit]:
                         )
 
 
-FINDING_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS)
+# Cluster-wide policies' checks build on Finding, so they are read once it is defined.
+from .tier_findings import CHECKS as TIER_CHECKS  # noqa: E402
+from .tier_findings import tier_findings  # noqa: E402
+
+FINDING_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS) + tuple(
+    c.code for c in TIER_CHECKS
+)
