@@ -47,7 +47,7 @@ from ..models import (
 from ..roles import ADMIN, EDITOR, VIEWER
 from ..services import analysis
 from ..services.sync import ClusterSetupError, load_manifests
-from ..web import count_of
+from ..web import count_of, yaml_attachment
 from . import params as p
 from . import schemas as r
 from .serializers import (
@@ -265,9 +265,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         namespace = _params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
         body = analysis.export_yaml(cluster, namespace or None)
         name = f"{cluster.name}-{namespace}" if namespace else cluster.name
-        response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}-networkpolicies.yaml"'
-        return response
+        return yaml_attachment(body, f"{name}-networkpolicies.yaml")
 
     @extend_schema(
         summary="What deserves a look",

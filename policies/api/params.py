@@ -15,6 +15,7 @@ from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, PROTOCOLS, SEV
 from ..filtersets import LABEL_KEY
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis
+from ..web import comma_list
 
 
 def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, A
     data: dict[str, Any] = {}
     for key in params:
         if key in lists:
-            data[key] = [v.strip() for raw in params.getlist(key) for v in raw.split(",") if v.strip()]
+            data[key] = comma_list(params.getlist(key))
         else:
             data[key] = params.get(key)
     return data

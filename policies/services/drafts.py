@@ -70,6 +70,20 @@ class ApplyRefused(DraftError):
     """Apply is off, the cluster has no API server, or no dry run preceded it."""
 
 
+class ApplyFailed(DraftError):
+    """The API server refused the apply or could not be reached; `status` is its HTTP
+    status (None when unreachable), `conflict` a field manager conflict."""
+
+    def __init__(self, message: str, *, status: int | None, conflict: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.conflict = conflict
+
+
+# The field errors drafts report (path, message), for pages and API to name in signatures.
+FieldError = engine.FieldError
+
+
 def error_dicts(errors: Iterable[engine.FieldError]) -> list[dict[str, str]]:
     return [{"path": e.path, "message": e.message, "text": str(e)} for e in errors]
 
@@ -1446,7 +1460,7 @@ def apply_draft(
             f"{draft.namespace}/{draft.name} r{draft.revision}: failed: {exc}",
             {"revision": draft.revision, "ok": False, "error": str(exc), "force": force},
         )
-        raise
+        raise ApplyFailed(str(exc), status=exc.status, conflict=exc.conflict) from exc
     finally:
         api_client.close()
     outcome = result.to_dict()
