@@ -33,11 +33,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from .. import filtersets
+from .. import audit, filtersets
 from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, SEVERITIES
 from ..models import (
     TOP_LEVEL_WORKLOAD,
-    AuditEvent,
     Cluster,
     Namespace,
     NetworkPolicy,
@@ -157,11 +156,11 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
 
     def perform_destroy(self, instance: Cluster) -> None:
         with transaction.atomic():
-            AuditEvent.objects.create(
+            audit.record(
+                audit.Action.CLUSTER_DELETED,
                 actor=self.request.user,
-                action="cluster.deleted",
                 object_type="cluster",
-                object_id=str(instance.pk),
+                object_id=instance.pk,
                 summary=f"{instance.name} ({instance.get_source_display()})",
             )
             instance.delete()

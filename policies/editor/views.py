@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import audit
 from ..filtersets import DraftFilterSet
-from ..models import AuditEvent, Cluster, NetworkPolicy, PolicyDraft
+from ..models import Cluster, NetworkPolicy, PolicyDraft
 from ..query import BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER, has_role
 from ..services import drafts, templates
@@ -121,7 +122,7 @@ def _draft_context(request: HttpRequest, draft: PolicyDraft) -> dict[str, Any]:
     why_not = drafts.can_apply_to(draft.cluster)
     return {
         "revisions": revisions,
-        "audit": AuditEvent.objects.filter(object_type="draft", object_id=str(draft.pk))
+        "audit": audit.events_of("draft", draft.pk)
         .select_related("actor")
         .order_by("-at", "-id")[:20],
         "can_edit": has_role(request.user, EDITOR),

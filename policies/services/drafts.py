@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import engine
+from .. import audit, engine
 from ..choices import RULE_DIRECTIONS
 from ..models import (
     AuditEvent,
@@ -1101,19 +1101,19 @@ def _short(value: Any) -> str:
 def _audit(
     actor: Any,
     cluster: Cluster | None,
-    action: str,
+    action: audit.Action,
     draft: PolicyDraft | None,
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    AuditEvent.objects.create(
-        actor=_actor(actor),
+    audit.record(
+        action,
+        actor=actor,
         cluster=cluster,
-        action=action,
         object_type="draft",
-        object_id=str(draft.pk) if draft is not None else "",
-        summary=summary[:500],
-        details=details or {},
+        object_id=draft.pk if draft is not None else "",
+        summary=summary,
+        details=details,
     )
 
 
@@ -1154,7 +1154,7 @@ def create_draft(
             _audit(
                 actor,
                 cluster,
-                "draft.created",
+                audit.Action.DRAFT_CREATED,
                 draft,
                 f"{namespace}/{name}: {summary}",
                 {"revision": 1, "origin": origin},
@@ -1219,7 +1219,7 @@ def update_draft(
         _audit(
             actor,
             current.cluster,
-            "draft.updated",
+            audit.Action.DRAFT_UPDATED,
             current,
             f"{namespace}/{name} r{current.revision}: {summary}{status_note}",
             {"revision": current.revision},
@@ -1255,7 +1255,11 @@ def set_status(
             status=status,
             summary=summary,
         )
-        action = "draft.approved" if status == PolicyDraft.Status.APPROVED else "draft.unapproved"
+        action = (
+            audit.Action.DRAFT_APPROVED
+            if status == PolicyDraft.Status.APPROVED
+            else audit.Action.DRAFT_UNAPPROVED
+        )
         _audit(
             actor,
             current.cluster,
@@ -1272,7 +1276,7 @@ def delete_draft(draft: PolicyDraft, *, actor: Any) -> None:
         _audit(
             actor,
             draft.cluster,
-            "draft.deleted",
+            audit.Action.DRAFT_DELETED,
             draft,
             f"{draft.namespace}/{draft.name} deleted at revision {draft.revision}",
             {"revision": draft.revision, "policy": draft.obj},
@@ -1349,7 +1353,7 @@ def record_export(
     _audit(
         actor,
         cluster,
-        "drafts.exported",
+        audit.Action.DRAFTS_EXPORTED,
         drafts[0] if len(drafts) == 1 else None,
         f"{len(drafts)} draft(s) exported as {filename}",
         {"drafts": [d.pk for d in drafts], "revisions": {str(d.pk): d.revision for d in drafts}},
@@ -1406,8 +1410,8 @@ def last_dry_run(draft: PolicyDraft, *, force: bool = False) -> AuditEvent | Non
     made with the same `force` (a dry run without force says nothing about taking over
     fields other managers own)."""
     since = timezone.now() - timedelta(seconds=DRY_RUN_VALID_SECONDS)
-    events = AuditEvent.objects.filter(
-        action="draft.apply_dry_run", object_type="draft", object_id=str(draft.pk), at__gte=since
+    events = audit.events_of("draft", draft.pk).filter(
+        action=audit.Action.DRAFT_APPLY_DRY_RUN, at__gte=since
     ).order_by("-at", "-id")
     for event in events[:20]:
         if (
@@ -1444,7 +1448,7 @@ def apply_draft(
             f"run a dry run of draft {draft.namespace}/{draft.name} revision {draft.revision}{with_force} first"
         )
     obj = engine.clean_policy(draft.obj)
-    action = "draft.apply_dry_run" if dry_run else "draft.applied"
+    action = audit.Action.DRAFT_APPLY_DRY_RUN if dry_run else audit.Action.DRAFT_APPLIED
     try:
         api_client = build_api_client(_connection(draft.cluster))
     except ConnectionSettingsError as exc:

@@ -49,7 +49,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import engine
+from .. import audit, engine
 from ..choices import SEVERITY_RANK
 from ..models import (
     Cluster,
@@ -1307,16 +1307,14 @@ def _dns_label_error(name: str) -> str | None:
     return None
 
 
-def _audit(actor: Any, source: DesiredSource, action: str, summary: str) -> None:
-    from ..models import AuditEvent
-
-    AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+def _audit(actor: Any, source: DesiredSource, action: audit.Action, summary: str) -> None:
+    audit.record(
+        action,
+        actor=actor,
         cluster=source.cluster,
-        action=action,
         object_type="desired_source",
-        object_id=str(source.pk),
-        summary=summary[:500],
+        object_id=source.pk,
+        summary=summary,
         details={"kind": source.kind, "location": redact(source.location), "branch": source.branch},
     )
 
@@ -1334,7 +1332,7 @@ def save_source(source: DesiredSource, *, actor: Any = None) -> DesiredSource:
         _audit(
             actor,
             source,
-            "drift_source.created" if creating else "drift_source.updated",
+            audit.Action.DRIFT_SOURCE_CREATED if creating else audit.Action.DRIFT_SOURCE_UPDATED,
             f"{source.cluster.name}: desired state from {source.get_kind_display()} {redact(source.label)}",
         )
     return source
@@ -1343,6 +1341,6 @@ def save_source(source: DesiredSource, *, actor: Any = None) -> DesiredSource:
 def delete_source(source: DesiredSource, *, actor: Any = None) -> None:
     pk = source.pk
     with transaction.atomic():
-        _audit(actor, source, "drift_source.deleted", f"{source.cluster.name}: removed {redact(source.label)}")
+        _audit(actor, source, audit.Action.DRIFT_SOURCE_DELETED, f"{source.cluster.name}: removed {redact(source.label)}")
         source.delete()
     forget_checkout(pk)
