@@ -54,6 +54,10 @@ KINDS = (
     "Job",
     "CronJob",
     "NetworkPolicy",
+    "ClusterNetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "Node",
 )
 """Kinds the engine reads; everything else is skipped with a note."""
 
