@@ -266,7 +266,7 @@ class _CompiledPolicy:
 class _Universe:
     """Pod classes, external ranges and label indexes: the bit positions."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, families: Iterable[int] = (4,)) -> None:
         self.cluster = cluster
         index: dict[tuple[Any, ...], int] = {}
         self.classes: list[_Class] = []
@@ -287,8 +287,12 @@ class _Universe:
 
         src_blocks = [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
         dst_blocks = [r for p in cluster.policies for b in p.ip_blocks("egress") for r in b.ranges]
-        self.src_ext = cut_space(src_blocks)
-        self.dst_ext = cut_space(dst_blocks)
+        # IPv4 always; another family when a block names it or `families` asks for it
+        # (a diff compares two sides on the families of both).
+        self.requested_families = tuple(sorted({4, *families}))
+        self.src_ext = cut_space(src_blocks, self.requested_families)
+        self.dst_ext = cut_space(dst_blocks, self.requested_families)
+        self.families = tuple(sorted({r.family for r in (*self.src_ext, *self.dst_ext)}))
         self.cut_signature = (tuple(self.src_ext), tuple(self.dst_ext))
         self._src_firsts = [(r.family, r.first) for r in self.src_ext]
         self._dst_firsts = [(r.family, r.first) for r in self.dst_ext]
@@ -458,9 +462,9 @@ class Analyzer:
     moves.
     """
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, *, families: Iterable[int] = (4,)) -> None:
         self.cluster = cluster
-        self._u = _Universe(cluster)
+        self._u = _Universe(cluster, families)
         self._compiled = {p.key: self._u.compile(p) for p in cluster.policies}
         self._index()
         self._in_cells: dict[int, Cells] = {}
@@ -469,6 +473,11 @@ class Analyzer:
         self._endpoints: dict[str, _Layer] = {}
         self._rows: dict[tuple[str, str], _Rows] = {}
         self._inherited: dict[tuple[str, str], _Inherited] = {}
+
+    @property
+    def families(self) -> tuple[int, ...]:
+        """Address families (4, 6) whose space the external ranges cover."""
+        return self._u.families
 
     # -- indexes --------------------------------------------------------------------------
     def _index(self) -> None:
@@ -948,9 +957,10 @@ class Analyzer:
         if any(p.ip_blocks("ingress") or p.ip_blocks("egress") for p in changed_policies):
             src = [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
             dst = [r for p in cluster.policies for b in p.ip_blocks("egress") for r in b.ranges]
-            if (tuple(cut_space(src)), tuple(cut_space(dst))) != u.cut_signature:
+            fams = u.requested_families
+            if (tuple(cut_space(src, fams)), tuple(cut_space(dst, fams))) != u.cut_signature:
                 # Every bit position of an external range moves: start from scratch.
-                return Analyzer(cluster)
+                return Analyzer(cluster, families=fams)
         old_cps = [old for old, _ in changed if old is not None]
         new_cps = [u.compile(new) for _, new in changed if new is not None]
         derived = Analyzer.__new__(Analyzer)
@@ -1087,10 +1097,18 @@ def _with_flags(layer: _Layer, classes: int, ingress: int, egress: int) -> _Laye
 
 
 def analyze(
-    cluster: Cluster, *, level: Level = "workload", direction: Direction = "combined"
+    cluster: Cluster,
+    *,
+    level: Level = "workload",
+    direction: Direction = "combined",
+    families: Iterable[int] = (4,),
 ) -> Reachability:
-    """Every allowed connection between endpoints of `cluster` (see module docstring)."""
-    return Analyzer(cluster).analyze(level=level, direction=direction)
+    """Every allowed connection between endpoints of `cluster` (see module docstring).
+
+    External ranges cover IPv4 and every family an ipBlock names; `families` adds more
+    (IPv6 as `(4, 6)`), so that two clusters can be compared on the same address space.
+    """
+    return Analyzer(cluster, families=families).analyze(level=level, direction=direction)
 
 
 def group_reachability(reach: Reachability, group_of: Callable[[Endpoint], str]) -> Reachability:
