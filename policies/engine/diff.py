@@ -30,7 +30,15 @@ from typing import Any, Literal, NamedTuple
 from .cluster import Cluster
 from .ipranges import IPRange, parse_address
 from .ports import ConnSet
-from .reachability import Analyzer, Connection, Endpoint, Level, Reachability
+from .reachability import (
+    Analyzer,
+    Connection,
+    Endpoint,
+    Level,
+    Reachability,
+    _dst_cut_ranges,
+    _src_cut_ranges,
+)
 
 DiffType = Literal["changed", "added", "removed"]
 DIFF_FORMATS: tuple[str, ...] = ("txt", "csv", "md", "json")
@@ -343,14 +351,8 @@ def diff_reachability(old: Reachability, new: Reachability) -> ReachabilityDiff:
 
 
 def address_families(cluster: Cluster) -> set[int]:
-    """IPv4 and every family an ipBlock of `cluster` names."""
-    return {4} | {
-        r.family
-        for p in cluster.policies
-        for direction in ("ingress", "egress")
-        for b in p.ip_blocks(direction)
-        for r in b.ranges
-    }
+    """IPv4 and every family an ipBlock (or a cluster-wide policy's network) names."""
+    return {4} | {r.family for r in (*_src_cut_ranges(cluster), *_dst_cut_ranges(cluster))}
 
 
 def diff_clusters(old: Cluster, new: Cluster, *, level: Level = "workload") -> ReachabilityDiff:
