@@ -20,7 +20,7 @@ from policies.engine.formats import FORMATS, write
 from policies.engine.pairs import PairTable
 from policies.engine.reachability import group_reachability
 
-from .strategies import cluster_st
+from .strategies import cluster_st, tiered_cluster_st
 
 LEVELS = ("workload", "pod")
 DIRECTIONS = ("combined", "ingress", "egress")
@@ -131,6 +131,16 @@ def test_pair_table_agrees_with_the_materialised_list(objs: list[dict[str, Any]]
     for level in LEVELS:
         for direction in DIRECTIONS:
             check_table(analyzer, level, direction)
+
+
+@settings(settings.get_profile("engine"), max_examples=40)
+@given(tiered_cluster_st())
+def test_pair_table_agrees_with_the_materialised_list_under_cluster_wide_tiers(
+    objs: list[dict[str, Any]],
+) -> None:
+    analyzer = Analyzer(build_cluster(objs))
+    for direction in DIRECTIONS:
+        check_table(analyzer, "workload", direction)
 
 
 @settings(settings.get_profile("engine"), max_examples=60)
