@@ -23,7 +23,8 @@ Reachability
     Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of)
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
-    diff_reachability(old, new) -> ReachabilityDiff; findings(cluster) -> list[Finding];
+    diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
+    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding];
     CHECKS, FINDING_CODES, SEVERITIES (one check per code); rule_allows_dns(rule)
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
@@ -32,7 +33,15 @@ Output
 """
 
 from .cluster import Cluster, Isolation, build_cluster
-from .diff import ChangedConnection, ReachabilityDiff, diff_reachability
+from .diff import (
+    DIFF_FORMATS,
+    ChangedConnection,
+    DiffLine,
+    ReachabilityDiff,
+    address_families,
+    diff_clusters,
+    diff_reachability,
+)
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
 from .formats import FORMATS, render
 from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
@@ -73,6 +82,7 @@ from .validation import FieldError, validate_network_policy
 
 __all__ = [
     "CHECKS",
+    "DIFF_FORMATS",
     "FINDING_CODES",
     "FORMATS",
     "PROTOCOLS",
@@ -83,6 +93,7 @@ __all__ = [
     "Cluster",
     "ConnSet",
     "Connection",
+    "DiffLine",
     "DirectionVerdict",
     "Endpoint",
     "Explanation",
@@ -110,9 +121,11 @@ __all__ = [
     "UnknownEndpoint",
     "UnsafeInput",
     "Workload",
+    "address_families",
     "analyze",
     "build_cluster",
     "clean_policy",
+    "diff_clusters",
     "diff_reachability",
     "dump_yaml",
     "effective_policy_types",
