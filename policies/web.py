@@ -6,6 +6,7 @@ policies.services; import-linter holds them to it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -57,6 +58,27 @@ def yaml_attachment(body: str, filename: str) -> HttpResponse:
 def comma_list(values: Iterable[str]) -> list[str]:
     """Repeated parameters, each also split on commas: `?ns=a,b&ns=c` -> [a, b, c]."""
     return [v.strip() for raw in values for v in raw.split(",") if v.strip()]
+
+
+PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+
+def parse_port(text: str) -> int | str:
+    """A port as people type it in the explain question: a number (1-65535) or a named port
+    (an IANA_SVC_NAME such as http). ValueError says what is wrong, for form and API alike."""
+    text = text.strip()
+    if len(text) > 15:
+        raise ValueError("a port is a number (1-65535) or a name of at most 15 characters")
+    if text.isdigit():
+        number = int(text)
+        if not 1 <= number <= 65535:
+            raise ValueError("a port number must be between 1 and 65535")
+        return number
+    if not PORT_NAME.match(text) or not re.search(r"[a-z]", text):
+        raise ValueError(
+            f"{text!r} is neither a port number (1-65535) nor a port name (lowercase letters, digits and '-', at most 15)"
+        )
+    return text
 
 
 def count_of(model: type[Any], *conditions: Q, **match: Any) -> Coalesce:

@@ -5,7 +5,6 @@ A bad value is a 400 naming the parameter: `{"level": ["\"x\" is not a valid cho
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import QueryDict
@@ -15,7 +14,7 @@ from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, PROTOCOLS, SEV
 from ..filtersets import LABEL_KEY
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis
-from ..web import comma_list
+from ..web import comma_list, parse_port
 
 
 def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -94,22 +93,11 @@ class ReachabilityParams(ClusterScoped):
 class PortParamField(serializers.CharField):
     """A port number (1-65535) or a named port (an IANA_SVC_NAME such as http)."""
 
-    NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
-
     def to_internal_value(self, data: Any) -> int | str:
-        text = str(super().to_internal_value(data)).strip()
-        if len(text) > 15:
-            raise serializers.ValidationError("a port is a number (1-65535) or a name of at most 15 characters")
-        if text.isdigit():
-            number = int(text)
-            if not 1 <= number <= 65535:
-                raise serializers.ValidationError("a port number must be between 1 and 65535")
-            return number
-        if not self.NAME.match(text) or not re.search(r"[a-z]", text):
-            raise serializers.ValidationError(
-                f"{text!r} is neither a port number (1-65535) nor a port name (lowercase letters, digits and '-', at most 15)"
-            )
-        return text
+        try:
+            return parse_port(str(super().to_internal_value(data)))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class ExplainParams(serializers.Serializer[Any]):
