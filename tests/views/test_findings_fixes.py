@@ -34,7 +34,7 @@ def _findings_after(cluster, obj):
 
 def test_demo_has_a_finding_of_every_fixable_code(demo_cluster):
     codes = {f.code for f in analysis.findings(demo_cluster)}
-    assert set(fixes.FIX_ACTIONS) - {"open-to-internet", "peer-allows-all-namespaces"} <= codes
+    assert set(fixes.FIX_ACTIONS) <= codes
 
 
 def test_each_fix_is_a_valid_policy_that_removes_its_finding_and_nothing_else_breaks(demo_cluster):
