@@ -347,7 +347,7 @@ def read_git(source: DesiredSource) -> SourceRead:
     if not root.is_dir():
         raise SourceUnreadable(
             f"sub-directory {source.subdirectory.strip('/')!r} does not exist in "
-            f"{redact(source.location)} at commit {revision[:12]}"
+            f"{shown_location(source)} at commit {revision[:12]}"
         )
     out = read_manifest_dir(source, root, display_root=checkout)
     out.revision = revision
@@ -526,12 +526,21 @@ def _git_reason(stderr: str) -> str:
     return redact(chosen)
 
 
+def shown_location(source: DesiredSource) -> str:
+    """The location as pages show it: credentials hidden, a server path shortened to its
+    last part (the full path is for admins, in the source's settings)."""
+    location = source.location.strip()
+    if is_local_git_location(location):
+        return "…/" + (location.rstrip("/").rsplit("/", 1)[-1] or "/")
+    return redact(location)
+
+
 def _explain_git_failure(source: DesiredSource, exc: GitFailed) -> str:
     """One sentence for every failure to fetch: telling "no such branch" from "connection
     refused" from "timed out" would let whoever adds a source map the server's network.
     The reason goes to the server log (credentials hidden) for the admin."""
-    url = redact(source.location)
-    log.warning("desired-state source %s: %s failed: %s", source.pk or url, exc.what, exc.reason)
+    url = shown_location(source)
+    log.warning("desired-state source %s: %s failed: %s", source.pk or redact(source.location), exc.what, exc.reason)
     branch = f" (branch {source.branch!r})" if source.branch else ""
     if exc.what.startswith(("git clone", "git fetch")):
         return (
