@@ -248,7 +248,7 @@ def read_manifest_dir(source: DesiredSource, root: Path, display_root: Path | No
     for path in files:
         try:
             text = engine.read_manifest_file(path, budget, regular_only=True)
-            inventory = engine.load_text(text, str(path))
+            inventory = engine.load_text(text, str(path), skip_without_objects=True)
         except engine.UnsafeInput as exc:
             if exc.whole_read:
                 raise SourceUnreadable(exc.message) from None
