@@ -73,6 +73,103 @@ try:  # libyaml is much faster on big manifests; both give the same nodes and ma
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers
+_WILDCARD = _IMPLICIT.get(None, [])
+
+
+class _FastLoader(_Loader):  # type: ignore[misc,valid-type,unused-ignore]
+    """The safe loader's tags, resolved without its path-resolver bookkeeping (the safe
+    loader has no path resolvers): the composer asks for one tag per node."""
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
+                    if regexp.match(value):
+                        return str(tag)
+                for tag, regexp in _WILDCARD:
+                    if regexp.match(value):
+                        return str(tag)
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+class _Unusual(Exception):
+    """A document the plain conversion leaves to PyYAML's constructor (merge keys, tags,
+    complex keys)."""
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Plain:
+    """Composed nodes to plain dicts, lists and scalars, as the safe constructor builds
+    them, without its per-node bookkeeping: strings (nearly every value of a manifest)
+    are taken as they are, other scalars go through the safe constructor."""
+
+    def __init__(self) -> None:
+        self._constructor = yaml.constructor.SafeConstructor()
+
+    def scalar(self, node: yaml.Node) -> Any:
+        c = self._constructor
+        value = c.construct_object(node, deep=True)
+        c.constructed_objects.clear()
+        return value
+
+    def document(self, node: yaml.Node) -> Any:
+        try:
+            return self.build(node, 0)
+        except (_Unusual, RecursionError, TypeError):  # TypeError: an unhashable key
+            c = self._constructor
+            try:
+                return c.construct_document(node)
+            finally:
+                c.constructed_objects.clear()
+                c.recursive_objects.clear()
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            return node.value if node.tag == _STR else self.scalar(node)
+        depth += 1
+        if depth > MAX_NESTING:
+            raise _TooDeep
+        if cls is yaml.SequenceNode:
+            if node.tag != _SEQ:
+                raise _Unusual
+            out_list = []
+            for v in node.value:
+                if v.__class__ is yaml.ScalarNode and v.tag == _STR:
+                    out_list.append(v.value)
+                else:
+                    out_list.append(self.build(v, depth))
+            return out_list
+        if node.tag != _MAP:
+            raise _Unusual
+        out: dict[Any, Any] = {}
+        for k, v in node.value:
+            if k.__class__ is yaml.ScalarNode and k.tag == _STR:
+                key = k.value
+            elif k.__class__ is yaml.ScalarNode and not k.tag.endswith((":merge", ":value")):
+                key = self.scalar(k)
+            else:
+                raise _Unusual
+            if v.__class__ is yaml.ScalarNode and v.tag == _STR:
+                out[key] = v.value
+            else:
+                out[key] = self.build(v, depth)
+        return out
+
 
 class Location:
     """Where an object came from, with the line of each of its fields when known.
@@ -279,20 +376,6 @@ class _Lines:
         return node.start_mark.line + 1, lines
 
 
-def _deeper_than(obj: Any, limit: int) -> bool:
-    """Whether plain nested dicts and lists go deeper than `limit` levels."""
-    stack: list[tuple[Any, int]] = [(obj, 1)]
-    while stack:
-        o, depth = stack.pop()
-        children = o.values() if isinstance(o, dict) else o
-        for c in children:
-            if isinstance(c, dict | list):
-                if depth >= limit:
-                    return True
-                stack.append((c, depth + 1))
-    return False
-
-
 def _typed_list_items(doc: Any) -> list[Any] | None:
     """The items of `kind: List` or a typed list (`PodList`, `NetworkPolicyList`...).
 
@@ -314,6 +397,23 @@ def _typed_list_items(doc: Any) -> list[Any] | None:
     return items
 
 
+def _load_all(text: str) -> list[Any]:
+    """The documents of a stream as plain objects (`_TooDeep` for one nested too deep)."""
+    loader = _FastLoader(text)
+    plain = _Plain()
+    docs: list[Any] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            try:
+                docs.append(None if node is None else plain.document(node))
+            except _TooDeep:
+                docs.append(_TooDeep)
+    finally:
+        loader.dispose()
+    return docs
+
+
 def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
     """Every object of a YAML/JSON stream, List items flattened, with lazy locations.
 
@@ -321,7 +421,7 @@ def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
     are skipped."""
     try:
         check_yaml_text(text)
-        docs = list(yaml.load_all(text, Loader=_Loader))
+        docs = _load_all(text)
     except UnsafeInput as exc:
         raise ManifestError([_unsafe_error(exc, source)]) from None
     except yaml.YAMLError as exc:
@@ -334,7 +434,7 @@ def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
     for i, doc in enumerate(docs):
         if doc is None:
             continue
-        if isinstance(doc, dict | list) and _deeper_than(doc, MAX_NESTING):
+        if doc is _TooDeep:
             line = Location(source, lines=lines, doc=i).line
             errors.append(InputError(source, line, "", "", f"nesting deeper than {MAX_NESTING} levels"))
             continue
