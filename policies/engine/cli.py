@@ -25,10 +25,11 @@ from typing import NoReturn
 from .cluster import Cluster, build_cluster
 from .diff import DIFF_FORMATS, diff_clusters
 from .explain import UnknownEndpoint, explain
-from .formats import FORMATS, render
+from .formats import FORMATS, render, write
 from .lint import findings
 from .manifests import ManifestError, load_paths
-from .reachability import analyze
+from .pairs import PairTable
+from .reachability import Analyzer, analyze
 from .safe_input import DEFAULT_LIMITS, ReadLimits
 
 EXIT_OK = 0
@@ -68,6 +69,8 @@ def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     cluster = _load(args.paths, _limits(args))
+    if not args.explain:
+        return _stream_analysis(cluster, args)
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
         if not any(args.focus in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
@@ -83,6 +86,27 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     sys.stdout.write(render(reach, args.output, explain=cluster if args.explain else None))
+    return EXIT_OK
+
+
+def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
+    """The connection list written row by row from the cells: no pair is held as an
+    object, so a cluster with millions of pairs streams in bounded memory."""
+    table = PairTable(Analyzer(cluster), level=args.level, direction=args.direction)
+    focus = None
+    if args.focus:
+        focus = table.focus_ranks(args.focus)
+        if not focus:
+            print(
+                f"netpolui: error: --focus {args.focus!r} names no workload in the input",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+    if not write(table, args.output, sys.stdout, focus=focus):
+        print(
+            "netpolui: note: no allowed connections between the workloads and address ranges of the input",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

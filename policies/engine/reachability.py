@@ -576,7 +576,12 @@ def _network_policy_tier(states: dict[_State, int], isolated: int, v1: Cells) ->
 
 def _refine(cells: Cells, contributions: Sequence[tuple[int, ConnSet]]) -> Cells:
     """Add each (sources, conns) contribution to a partition of sources by ConnSet."""
+    # Allows are a union: contributions of one ConnSet refine as one (a column often
+    # gets hundreds of rules and a handful of distinct ConnSets).
+    merged: dict[ConnSet, int] = {}
     for bits, conn in contributions:
+        merged[conn] = merged.get(conn, 0) | bits
+    for conn, bits in merged.items():
         if not bits or conn.is_empty:
             continue
         new: Cells = {}

@@ -41,7 +41,7 @@ from ..models import (
     PolicyDraft,
     Workload,
 )
-from . import analysis
+from . import analysis, draft_checks
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
@@ -651,7 +651,7 @@ def preview(
         "yaml": engine.dump_yaml([obj]),
         "valid": not errors,
         "errors": error_dicts(errors),
-        "warnings": warnings(obj) if not errors else [],
+        "warnings": warnings(obj) + draft_checks.extra_warnings(obj, cluster) if not errors else [],
         "zones": None,
     }
     if not errors and cluster is not None:
