@@ -550,8 +550,8 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
     skipped, typed lists give their items the list's kind, and a file met in a directory
     walk that holds no Kubernetes object (a chart's values, a kustomization's JSON
     patch) is skipped with a note. ManifestError when a file cannot be read or parsed,
-    when a document of a file with objects is not one, and when nothing at all is a
-    Kubernetes object.
+    or when a document of a file with objects is not one. (Nothing at all to read is
+    the caller's to judge: the CLI refuses it, a manifests cluster is then empty.)
 
     One budget spans every path: each file is held to `limits.file_bytes`, all of them
     together to `limits.source_bytes`, the whole read to `limits.seconds`. Inside a
@@ -560,7 +560,6 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
     errors: list[InputError] = []
     skipped: list[str] = []
     budget = ReadBudget(limits)
-    found = 0
     try:
         for raw in paths:
             path = Path(raw)
@@ -592,21 +591,10 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
                 if not objects and f is not path:
                     skipped.append(_no_object_note(str(f)))
                     continue
-                found += objects
                 for obj, loc in parsed:
                     _accept(inv, obj, loc, errors)
     except UnsafeInput as exc:  # a cap of the whole read: nothing more is read
         errors.append(InputError(", ".join(str(p) for p in paths), 0, "", "", exc.message))
-    if not errors and not found:
-        errors.append(
-            InputError(
-                ", ".join(str(p) for p in paths),
-                0,
-                "",
-                "",
-                "no Kubernetes object found (no YAML or JSON document with a kind)",
-            )
-        )
     if errors:
         raise ManifestError(errors)
     inv.finish()
