@@ -1,9 +1,9 @@
 """Engine benchmark: the whole CLI run (`netpolui analyze` on the generated cluster
 written as YAML files, one per namespace, as kubectl writes them), full workload-level
 reachability of that cluster, its peak memory, and the recompute after each kind of
-policy change (DESIGN.md section 6 targets): a port added, egress isolation switched on
-and off, a default deny removed, a podSelector changed, an ipBlock changed with and
-without a new address boundary, and several changes at once.
+policy change (the targets of docs/architecture.md): a port added, egress isolation
+switched on and off, a default deny removed, a podSelector changed, an ipBlock changed
+with and without a new address boundary, and several changes at once.
 
 Times are wall-clock without tracing (a recompute is the median of three derivations
 from the same analyzed cluster, each up to the materialised workload-level list); peak
@@ -32,7 +32,8 @@ from typing import Any
 import yaml
 
 from bench import Figure
-from policies.engine import Analyzer, Cluster, build_cluster, generate_cluster, load_paths, render
+from bench.generate import generate_cluster
+from policies.engine import Analyzer, Cluster, build_cluster, load_paths, render
 from policies.engine.cli import main as cli_main
 
 SIZES = {"pods": 10_000, "workloads": 1_000, "namespaces": 200, "policies": 2_000}
@@ -137,7 +138,7 @@ def _recompute(
 def _recompute_figures(
     analyzer: Analyzer, objs: list[dict[str, Any]], cluster: Cluster
 ) -> list[Figure]:
-    """Each kind of change derived from the analyzed cluster; DESIGN.md's 200 ms target
+    """Each kind of change derived from the analyzed cluster; the 200 ms target
     applies to all but the one that moves the address cut (a full rebuild)."""
     policies = _policies(objs)
     deny = _egress_deny(cluster)

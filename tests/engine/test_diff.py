@@ -312,7 +312,7 @@ def test_diff_reports_exactly_the_addresses_whose_connections_changed(
                     assert [(r[3], r[4]) for r in covering] == [(c1, c2)], (wl, addr)
 
 
-# -- the address partition of a connection list (DESIGN section 4) ----------------------------
+# -- the address partition of a connection list -------------------------------------------------
 
 
 @pytest.mark.parametrize("level", ["workload", "pod"])
