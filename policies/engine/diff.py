@@ -122,17 +122,11 @@ class ReachabilityDiff:
     def is_empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
-    def _info(self, diff_type: DiffType, src: Endpoint | str, dst: Endpoint | str) -> str:
-        """`workload X added` when a pair's workload exists on one side only."""
-        if diff_type == "changed":
-            return ""
+    def _info(self, diff_type: DiffType, src: Endpoint, dst: Endpoint) -> str:
+        """`workload X added` when a pair's workload exists on one side only (address
+        ranges are never named: their cut differs between sides by design)."""
         other = self.old_workloads if diff_type == "added" else self.new_workloads
-        gone = [
-            e.key if isinstance(e, Endpoint) else e
-            for e in (src, dst)
-            if not (isinstance(e, Endpoint) and e.is_external)
-            and (e.key if isinstance(e, Endpoint) else e) not in other
-        ]
+        gone = [e.key for e in (src, dst) if not e.is_external and e.key not in other]
         if not gone:
             return ""
         return f"workload {' and '.join(gone)} {diff_type}"
