@@ -84,6 +84,8 @@ class ExplainForm(forms.Form):
         if not value:
             return None
         if value.isdigit():
+            if not (value.isascii() and len(value) <= 5):
+                raise forms.ValidationError("port must be a number between 1 and 65535 or a port name")
             number = int(value)
             if not 1 <= number <= 65535:
                 raise forms.ValidationError("port must be between 1 and 65535")

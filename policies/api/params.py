@@ -107,6 +107,8 @@ class PortParamField(serializers.CharField):
         text = str(super().to_internal_value(data)).strip()
         if len(text) > 15:
             raise serializers.ValidationError("a port is a number (1-65535) or a name of at most 15 characters")
+        if text.isdigit() and not text.isascii():
+            raise serializers.ValidationError("a port number is written with the digits 0-9")
         if text.isdigit():
             number = int(text)
             if not 1 <= number <= 65535:
