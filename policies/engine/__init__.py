@@ -14,7 +14,8 @@ Input limits (alias bombs, nesting, sizes, links, time)
     walk_manifest_files(root, boundary, budget) -> (files, skipped)
 Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
-    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
+    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError;
+    effective_policy_types(spec)
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -22,7 +23,10 @@ Reachability
     Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of)
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
-    diff_reachability(old, new) -> ReachabilityDiff; findings(cluster) -> list[Finding]
+    diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
+    diff_clusters(old, new, *, level) -> ReachabilityDiff;
+    on_common_families(old_analyzer, new_analyzer); findings(cluster) -> list[Finding];
+    CHECKS, FINDING_CODES, SEVERITIES (one check per code); rule_allows_dns(rule)
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
@@ -30,11 +34,19 @@ Output
 """
 
 from .cluster import Cluster, Isolation, build_cluster
-from .diff import ChangedConnection, ReachabilityDiff, diff_reachability
+from .diff import (
+    DIFF_FORMATS,
+    ChangedConnection,
+    DiffLine,
+    ReachabilityDiff,
+    address_families,
+    diff_clusters,
+    diff_reachability,
+    on_common_families,
+)
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
 from .formats import FORMATS, render
-from .generate import generate_cluster
-from .lint import Finding, findings
+from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
     InputError,
     Inventory,
@@ -45,7 +57,16 @@ from .manifests import (
     load_text,
     load_yaml_text,
 )
-from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
+from .model import (
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    PolicyPort,
+    Rule,
+    Workload,
+    effective_policy_types,
+)
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
@@ -62,13 +83,19 @@ from .selectors import LabelSelector, Requirement
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "CHECKS",
+    "DIFF_FORMATS",
+    "FINDING_CODES",
     "FORMATS",
     "PROTOCOLS",
+    "SEVERITIES",
     "Analyzer",
     "ChangedConnection",
+    "Check",
     "Cluster",
     "ConnSet",
     "Connection",
+    "DiffLine",
     "DirectionVerdict",
     "Endpoint",
     "Explanation",
@@ -96,14 +123,16 @@ __all__ = [
     "UnknownEndpoint",
     "UnsafeInput",
     "Workload",
+    "address_families",
     "analyze",
     "build_cluster",
     "clean_policy",
+    "diff_clusters",
     "diff_reachability",
     "dump_yaml",
+    "effective_policy_types",
     "explain",
     "findings",
-    "generate_cluster",
     "group_reachability",
     "is_inside",
     "load_documents",
@@ -111,8 +140,10 @@ __all__ = [
     "load_text",
     "load_yaml_text",
     "normalize_policy",
+    "on_common_families",
     "read_manifest_file",
     "render",
+    "rule_allows_dns",
     "validate_network_policy",
     "walk_manifest_files",
 ]

@@ -4,7 +4,8 @@ not a timed test), and the generator is deterministic and valid."""
 from __future__ import annotations
 
 from bench import engine as bench_engine
-from policies.engine import build_cluster, generate_cluster
+from bench.generate import generate_cluster
+from policies.engine import build_cluster
 
 
 def test_bench_engine_runs_on_a_small_cluster() -> None:
@@ -12,6 +13,7 @@ def test_bench_engine_runs_on_a_small_cluster() -> None:
     names = [f.name for f in figures]
     assert any("full workload-level reachability" in n for n in names)
     assert any("recompute" in n for n in names)
+    assert any("whole CLI run" in n for n in names)
 
 
 def test_generated_cluster_has_the_requested_sizes_and_is_deterministic() -> None:
