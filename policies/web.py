@@ -69,7 +69,7 @@ def parse_port(text: str) -> int | str:
     text = text.strip()
     if len(text) > 15:
         raise ValueError("a port is a number (1-65535) or a name of at most 15 characters")
-    if text.isdigit():
+    if text.isdigit() and text.isascii():  # not '²', which isdigit() but int() refuses
         number = int(text)
         if not 1 <= number <= 65535:
             raise ValueError("a port number must be between 1 and 65535")

@@ -120,7 +120,7 @@ def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
 def _cmd_explain(args: argparse.Namespace) -> int:
     cluster = _load(args.paths, _limits(args))
     port: int | str | None = args.port
-    if isinstance(port, str) and port.isdigit():
+    if isinstance(port, str) and port.isdigit() and port.isascii():
         port = int(port)
     result = explain(cluster, args.src, args.dst, port=port, protocol=args.protocol)
     if args.output == "json":

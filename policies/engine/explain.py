@@ -297,7 +297,7 @@ def _query_conns(
     proto = protocol.upper() if protocol else None
     if port is None:
         return (ConnSet.all().restrict(proto) if proto else ConnSet.all(), None)
-    if isinstance(port, str) and not port.isdigit():
+    if isinstance(port, str) and not (port.isdigit() and port.isascii()):
         p = proto or "TCP"
         named = dst.named_ports()
         numbers = [n for name, pr, n in named or () if name == port and pr == p]
@@ -496,7 +496,7 @@ def explain(
     protocol: str | None = "TCP",
 ) -> Explanation:
     """Verdict per direction for src -> dst, naming the policies and rules that decide it."""
-    if isinstance(port, str) and port.isdigit():
+    if isinstance(port, str) and port.isdigit() and port.isascii():
         port = int(port)
     if isinstance(port, int) and not 1 <= port <= 65535:
         raise ValueError(f"port {port} must be between 1 and 65535")
