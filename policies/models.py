@@ -202,9 +202,7 @@ class NetworkPolicy(MirroredObject):
         constraints = [
             models.UniqueConstraint(fields=["cluster", "uid"], name="networkpolicy_unique_uid")
         ]
-        indexes = [
-            models.Index(fields=["cluster", "namespace", "name"], name="policy_ns_name_idx")
-        ]
+        indexes = [models.Index(fields=["cluster", "namespace", "name"], name="policy_ns_name_idx")]
         ordering = ["namespace", "name"]
         verbose_name_plural = "network policies"
 
@@ -449,7 +447,9 @@ class DriftItem(models.Model):
     class Meta:
         ordering = ["report", "kind", "namespace", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["report", "namespace", "name"], name="driftitem_unique_policy")
+            models.UniqueConstraint(
+                fields=["report", "namespace", "name"], name="driftitem_unique_policy"
+            )
         ]
 
     def __str__(self) -> str:
