@@ -47,9 +47,7 @@ QUERIES = {
 }
 
 
-def run(
-    sizes: dict[str, int] | None = None, *, duration: float = 20.0, clients: int = 8
-) -> list[Figure]:
+def run(sizes: dict[str, int] | None = None, *, duration: float = 20.0, clients: int = 8) -> list[Figure]:
     """Set up the throwaway database and cache, run the child, return its figures."""
     sizes = sizes or SIZES
     with throwaway_database() as database_url:
@@ -67,14 +65,7 @@ def run(
         env.pop("REDIS_URL", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
-        args = [
-            "--sizes",
-            json.dumps(sizes),
-            "--duration",
-            str(duration),
-            "--clients",
-            str(clients),
-        ]
+        args = ["--sizes", json.dumps(sizes), "--duration", str(duration), "--clients", str(clients)]
         figures = run_child("bench.api", args, env)
         if redis_url:
             _forget_keys(redis_url, env["NETPOLUI_CACHE_PREFIX"])
@@ -124,9 +115,7 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
 
     call_command("migrate", verbosity=0)
     objs = generate_cluster(**sizes)
-    cluster = Cluster.objects.create(
-        name="bench", source=Cluster.Source.MANIFESTS, manifests_dir="/generated"
-    )
+    cluster = Cluster.objects.create(name="bench", source=Cluster.Source.MANIFESTS, manifests_dir="/generated")
     t0 = time.perf_counter()
     load_snapshot(cluster, objs)
     t_load = time.perf_counter() - t0
@@ -154,21 +143,13 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
         )
         figures += [
             Figure("api", f"{label}: first request (computes)", t_first, "s"),
-            Figure(
-                "api",
-                f"{label}: repeated request, p95 of 20 (test client)",
-                _pct(repeated, 95),
-                "s",
-                TARGET_P95,
-            ),
+            Figure("api", f"{label}: repeated request, p95 of 20 (test client)", _pct(repeated, 95), "s", TARGET_P95),
         ]
 
     path = f"/api/clusters/{cluster.pk}/reachability/?{QUERIES['workload level, edges']}"
     with gunicorn() as port:
         for encoding, label in (("identity", "plain JSON"), ("gzip", "gzip, as browsers ask")):
-            result = load_run(
-                port, path, token, duration=duration, clients=clients, encoding=encoding
-            )
+            result = load_run(port, path, token, duration=duration, clients=clients, encoding=encoding)
             print(
                 f"load run ({label}): {clients} concurrent clients for {result['seconds']:.0f} s against "
                 f"gunicorn ({result['workers']} workers): {result['requests']:,} requests, "
@@ -177,13 +158,7 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
             )
             figures += [
                 Figure("api", f"load run, {clients} clients, {label}: p50", result["p50"], "s"),
-                Figure(
-                    "api",
-                    f"load run, {clients} clients, {label}: p95",
-                    result["p95"],
-                    "s",
-                    TARGET_P95,
-                ),
+                Figure("api", f"load run, {clients} clients, {label}: p95", result["p95"], "s", TARGET_P95),
                 Figure("api", f"load run, {label}: errors", float(result["errors"]), "", 0.0),
                 Figure("api", f"load run, {label}: requests served", float(result["requests"]), ""),
             ]
@@ -216,22 +191,8 @@ def gunicorn() -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "netpolui.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            "2",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "120",
-        ],
+        [sys.executable, "-m", "gunicorn", "netpolui.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(WORKERS), "--threads", "2", "--log-level", "warning", "--timeout", "120"],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "netpolui.settings"},
     )
@@ -255,14 +216,8 @@ def gunicorn() -> Iterator[int]:
             proc.wait()
 
 
-def load_run(
-    port: int, path: str, token: str, *, duration: float, clients: int, encoding: str = "identity"
-) -> dict[str, Any]:
-    headers = {
-        "Authorization": f"Token {token}",
-        "Accept": "application/json",
-        "Accept-Encoding": encoding,
-    }
+def load_run(port: int, path: str, token: str, *, duration: float, clients: int, encoding: str = "identity") -> dict[str, Any]:
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json", "Accept-Encoding": encoding}
     sizes: list[int] = []
 
     def fetch(conn: http.client.HTTPConnection) -> int:
@@ -323,9 +278,7 @@ def load_run(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default=json.dumps(SIZES))
     parser.add_argument("--duration", type=float, default=20.0)

@@ -49,11 +49,7 @@ def run_child(module: str, args: list[str], env: Mapping[str, str]) -> list[Figu
     """Run `python -m module --child ARGS` and return the figures it printed."""
     proc = subprocess.run(
         [sys.executable, "-m", module, "--child", *args],
-        cwd=ROOT,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
+        cwd=ROOT, env=dict(env), stdout=subprocess.PIPE, text=True, check=False,
     )
     lines = proc.stdout.splitlines()
     for line in lines:
@@ -61,7 +57,7 @@ def run_child(module: str, args: list[str], env: Mapping[str, str]) -> list[Figu
             print(line)
     if proc.returncode != 0:
         raise RuntimeError(f"{module} failed (exit {proc.returncode})")
-    raw = json.loads(next(line for line in lines if line.startswith("FIGURES "))[len("FIGURES ") :])
+    raw = json.loads(next(line for line in lines if line.startswith("FIGURES "))[len("FIGURES "):])
     return [Figure(**item) for item in raw]
 
 

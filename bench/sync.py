@@ -46,36 +46,22 @@ def child() -> list[Figure]:
     from tests.fake_k8s.server import FakeKubeApiServer
 
     generated = generate_cluster()
-    options = SyncOptions(
-        page_size=500, watch_timeout_seconds=60, read_timeout_seconds=30, heartbeat_seconds=1
-    )
+    options = SyncOptions(page_size=500, watch_timeout_seconds=60, read_timeout_seconds=30, heartbeat_seconds=1)
     figures: list[Figure] = []
     with FakeKubeApiServer(bookmark_interval=5.0) as fake, tempfile.TemporaryDirectory() as tmp:
         fake.put_all(generated)
         kubeconfig = fake.write_kubeconfig(Path(tmp) / "kubeconfig")
         cluster = register_cluster(
-            ClusterSpec(
-                name="bench", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake"
-            )
+            ClusterSpec(name="bench", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake")
         )
         t0 = time.perf_counter()
         if not sync_cluster(cluster, once=True, options=options):
             raise RuntimeError(Cluster.objects.get(pk=cluster.pk).last_error)
-        figures.append(
-            Figure(
-                "sync",
-                f"list and store {len(generated):,} objects",
-                time.perf_counter() - t0,
-                "s",
-                20.0,
-            )
-        )
+        figures.append(Figure("sync", f"list and store {len(generated):,} objects", time.perf_counter() - t0, "s", 20.0))
 
         runs: list = []
         thread = threading.Thread(
-            target=sync_cluster,
-            kwargs={"cluster": cluster, "options": options, "on_start": runs.append},
-            daemon=True,
+            target=sync_cluster, kwargs={"cluster": cluster, "options": options, "on_start": runs.append}, daemon=True
         )
         thread.start()
         fake.wait_for_watches(9, timeout=60)
@@ -95,11 +81,7 @@ def child() -> list[Figure]:
         for sync in runs:
             sync.stop()
         thread.join(timeout=30)
-    figures.append(
-        Figure(
-            "sync", f"watch event visible in the API (worst of {EVENTS})", max(latencies), "s", 2.0
-        )
-    )
+    figures.append(Figure("sync", f"watch event visible in the API (worst of {EVENTS})", max(latencies), "s", 2.0))
     return figures
 
 

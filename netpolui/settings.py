@@ -170,8 +170,8 @@ if PRODUCTION and not CELERY_BROKER_URL:
         "tasks never run in-process in production"
     )
 # In development without a broker, tasks run in the calling process (`make run`).
-CELERY_TASK_ALWAYS_EAGER = (
-    not PRODUCTION and not CELERY_BROKER_URL and envbool("CELERY_TASK_ALWAYS_EAGER", True)
+CELERY_TASK_ALWAYS_EAGER = not PRODUCTION and not CELERY_BROKER_URL and envbool(
+    "CELERY_TASK_ALWAYS_EAGER", True
 )
 if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://"

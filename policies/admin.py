@@ -20,14 +20,8 @@ class ClusterAdmin(admin.ModelAdmin):
     list_filter = ("source", "status")
     search_fields = ("name", "description")
     readonly_fields = (
-        "status",
-        "last_list_at",
-        "last_event_at",
-        "heartbeat_at",
-        "last_error",
-        "last_error_at",
-        "state_version",
-        "created_at",
+        "status", "last_list_at", "last_event_at", "heartbeat_at", "last_error",
+        "last_error_at", "state_version", "created_at",
     )
 
 
@@ -73,16 +67,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ("at", "actor", "action", "summary", "cluster")
     list_filter = ("action", "cluster")
     search_fields = ("summary",)
-    readonly_fields = (
-        "at",
-        "actor",
-        "cluster",
-        "action",
-        "object_type",
-        "object_id",
-        "summary",
-        "details",
-    )
+    readonly_fields = ("at", "actor", "cluster", "action", "object_type", "object_id", "summary", "details")
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
@@ -93,25 +78,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(DesiredSource)
 class DesiredSourceAdmin(admin.ModelAdmin):
-    list_display = (
-        "cluster",
-        "kind",
-        "location",
-        "branch",
-        "enabled",
-        "last_fetched_at",
-        "revision",
-    )
+    list_display = ("cluster", "kind", "location", "branch", "enabled", "last_fetched_at", "revision")
     list_filter = ("cluster", "kind", "enabled")
     search_fields = ("name", "location")
-    readonly_fields = (
-        "last_fetched_at",
-        "revision",
-        "last_error",
-        "created_by",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = ("last_fetched_at", "revision", "last_error", "created_by", "created_at", "updated_at")
 
 
 class DriftItemInline(admin.TabularInline):
@@ -124,15 +94,7 @@ class DriftItemInline(admin.TabularInline):
 
 @admin.register(DriftReport)
 class DriftReportAdmin(admin.ModelAdmin):
-    list_display = (
-        "cluster",
-        "computed_at",
-        "checked_at",
-        "status",
-        "missing_count",
-        "changed_count",
-        "extra_count",
-    )
+    list_display = ("cluster", "computed_at", "checked_at", "status", "missing_count", "changed_count", "extra_count")
     list_filter = ("cluster", "status")
     inlines = [DriftItemInline]
     readonly_fields = [f.name for f in DriftReport._meta.fields]

@@ -60,24 +60,15 @@ def _endpoint_links(cluster: Cluster, keys: set[str]) -> dict[str, str]:
     return links
 
 
-def _connection_rows(
-    cluster: Cluster, rows: list[dict[str, Any]], links: dict[str, str]
-) -> list[dict[str, Any]]:
-    return [
-        {**row, "src_url": links.get(row["src"]), "dst_url": links.get(row["dst"])} for row in rows
-    ]
+def _connection_rows(cluster: Cluster, rows: list[dict[str, Any]], links: dict[str, str]) -> list[dict[str, Any]]:
+    return [{**row, "src_url": links.get(row["src"]), "dst_url": links.get(row["dst"])} for row in rows]
 
 
 def _delta_context(cluster: Cluster, delta: dict[str, Any]) -> dict[str, Any]:
     """Connection lists with links to the workloads they name."""
     if not delta or "error" in delta:
         return {"error": delta.get("error") if delta else None}
-    keys = {
-        r[k]
-        for side in ("live_only", "desired_only")
-        for r in delta.get(side, [])
-        for k in ("src", "dst")
-    }
+    keys = {r[k] for side in ("live_only", "desired_only") for r in delta.get(side, []) for k in ("src", "dst")}
     links = _endpoint_links(cluster, keys)
     return {
         "live_only": _connection_rows(cluster, delta.get("live_only", []), links),
@@ -98,11 +89,7 @@ def _trend(reports: list[DriftReport]) -> dict[str, Any]:
                 "compared": r.compared,
                 "segments": [
                     {"kind": kind, "count": count, "percent": round(100 * count / top, 1)}
-                    for kind, count in (
-                        ("missing", r.missing_count),
-                        ("changed", r.changed_count),
-                        ("extra", r.extra_count),
-                    )
+                    for kind, count in (("missing", r.missing_count), ("changed", r.changed_count), ("extra", r.extra_count))
                     if count
                 ],
             }
@@ -123,29 +110,18 @@ def _summary(request: HttpRequest, cluster: Cluster, report: DriftReport | None)
     }
     if report is not None:
         groups = drift.grouped_items(report)
-        policy_ids = analysis.policy_ids(
-            cluster, [i.key for items in groups.values() for i in items]
-        )
+        policy_ids = analysis.policy_ids(cluster, [i.key for items in groups.values() for i in items])
         context["groups"] = [
             {
                 "kind": kind,
-                "title": {
-                    "missing": "Missing in the cluster",
-                    "changed": "Changed",
-                    "extra": "Extra in the cluster",
-                }[kind],
+                "title": {"missing": "Missing in the cluster", "changed": "Changed", "extra": "Extra in the cluster"}[kind],
                 "hint": {
                     "missing": "in the desired state, not running in the cluster",
                     "changed": "running, but not as the desired state says (compared after defaults; order does not matter)",
                     "extra": "running in the cluster, not in the desired state",
                 }[kind],
                 "items": [
-                    {
-                        "item": item,
-                        "policy_url": _url("policy-detail", policy_ids[item.key])
-                        if item.key in policy_ids
-                        else None,
-                    }
+                    {"item": item, "policy_url": _url("policy-detail", policy_ids[item.key]) if item.key in policy_ids else None}
                     for item in items
                 ],
             }
@@ -153,12 +129,8 @@ def _summary(request: HttpRequest, cluster: Cluster, report: DriftReport | None)
         ]
         context["delta"] = _delta_context(cluster, report.reachability)
         findings = report.findings or {}
-        context["coverage"] = [
-            f for f in findings.get("desired", []) if f["code"] in drift.COVERAGE_CODES
-        ]
-        context["other_findings"] = [
-            f for f in findings.get("desired", []) if f["code"] not in drift.COVERAGE_CODES
-        ]
+        context["coverage"] = [f for f in findings.get("desired", []) if f["code"] in drift.COVERAGE_CODES]
+        context["other_findings"] = [f for f in findings.get("desired", []) if f["code"] not in drift.COVERAGE_CODES]
         context["resolved"] = findings.get("resolved", [])
         context["is_latest"] = context["latest"] is not None and context["latest"].pk == report.pk
     return render(request, "drift/summary.html", context)
@@ -203,9 +175,7 @@ def drift_item(request: HttpRequest, cluster_id: int, namespace: str, name: str)
             "normalized": normalized,
             "diff": drift.item_diff(item, normalized=normalized),
             "effect": _delta_context(cluster, item.effect),
-            "policy_url": _url("policy-detail", policy_ids[item.key])
-            if item.key in policy_ids
-            else None,
+            "policy_url": _url("policy-detail", policy_ids[item.key]) if item.key in policy_ids else None,
             "history": drift.item_history(cluster, namespace, name),
             "can_edit": has_role(request.user, EDITOR),
         },
@@ -222,9 +192,7 @@ def drift_export(request: HttpRequest, cluster_id: int, which: str) -> HttpRespo
         raise Http404("no compared drift report to export")
     render_export = drift.EXPORTS[which][0]
     response = HttpResponse(render_export(report), content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{drift.export_filename(report, which)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{drift.export_filename(report, which)}"'
     return response
 
 
@@ -256,17 +224,7 @@ class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = DesiredSource
-        fields = [
-            "kind",
-            "name",
-            "location",
-            "branch",
-            "subdirectory",
-            "upload",
-            "yaml_text",
-            "namespaces",
-            "enabled",
-        ]
+        fields = ["kind", "name", "location", "branch", "subdirectory", "upload", "yaml_text", "namespaces", "enabled"]
         labels = {
             "kind": "Desired state from",
             "name": "Name (optional)",
@@ -315,11 +273,7 @@ class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
                 self.add_error("upload", "is not UTF-8 text")
                 return data
             self.instance.file_name = upload.name[:255]
-        elif (
-            data.get("kind") == DesiredSource.Kind.UPLOAD
-            and data.get("yaml_text")
-            and not self.instance.file_name
-        ):
+        elif data.get("kind") == DesiredSource.Kind.UPLOAD and data.get("yaml_text") and not self.instance.file_name:
             self.instance.file_name = "pasted YAML"
         errors = drift.check_source(
             cluster=self.cluster,
@@ -337,13 +291,7 @@ class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-def _sources_page(
-    request: HttpRequest,
-    cluster: Cluster,
-    form: DesiredSourceForm,
-    editing: DesiredSource | None,
-    status: int = 200,
-) -> HttpResponse:
+def _sources_page(request: HttpRequest, cluster: Cluster, form: DesiredSourceForm, editing: DesiredSource | None, status: int = 200) -> HttpResponse:
     return render(
         request,
         "drift/sources.html",
@@ -364,9 +312,7 @@ def drift_sources(request: HttpRequest, cluster_id: int) -> HttpResponse:
     cluster = _cluster(request, cluster_id)
     source = DesiredSource(cluster=cluster)
     if request.method == "POST":
-        form = DesiredSourceForm(
-            request.POST, request.FILES, instance=source, cluster=cluster, user=request.user
-        )
+        form = DesiredSourceForm(request.POST, request.FILES, instance=source, cluster=cluster, user=request.user)
         if form.is_valid():
             drift.save_source(form.save(commit=False), actor=request.user)
             _queue_check(cluster)
@@ -388,9 +334,7 @@ def drift_source_edit(request: HttpRequest, cluster_id: int, pk: int) -> HttpRes
             drift.delete_source(source, actor=request.user)
             messages.success(request, f"Source {source.label} removed.")
             return redirect("drift-sources", cluster.pk)
-        form = DesiredSourceForm(
-            request.POST, request.FILES, instance=source, cluster=cluster, user=request.user
-        )
+        form = DesiredSourceForm(request.POST, request.FILES, instance=source, cluster=cluster, user=request.user)
         if form.is_valid():
             drift.save_source(form.save(commit=False), actor=request.user)
             _queue_check(cluster)

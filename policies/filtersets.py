@@ -46,16 +46,8 @@ class LabelFilter(filters.CharFilter):
             if label_value is None:
                 qs = qs.filter(**{f"{self.field_name}__has_key": key})
             else:
-                qs = (
-                    qs.filter(**{f"{self.field_name}__{key}": label_value})
-                    if _simple_key(key)
-                    else qs.filter(
-                        pk__in=[
-                            row.pk
-                            for row in qs
-                            if (getattr(row, self.field_name) or {}).get(key) == label_value
-                        ]
-                    )
+                qs = qs.filter(**{f"{self.field_name}__{key}": label_value}) if _simple_key(key) else qs.filter(
+                    pk__in=[row.pk for row in qs if (getattr(row, self.field_name) or {}).get(key) == label_value]
                 )
         return qs
 
@@ -121,9 +113,7 @@ class WorkloadFilterSet(filters.FilterSet):
         model = Workload
         fields = ["cluster", "namespace", "kind", "name", "label", "top"]
 
-    def filter_top(
-        self, qs: QuerySet[Workload], name: str, value: bool | None
-    ) -> QuerySet[Workload]:
+    def filter_top(self, qs: QuerySet[Workload], name: str, value: bool | None) -> QuerySet[Workload]:
         if value is None:
             return qs
         top = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
@@ -169,9 +159,7 @@ class NetworkPolicyFilterSet(filters.FilterSet):
         model = NetworkPolicy
         fields = ["cluster", "namespace", "name", "type", "label", "pod"]
 
-    def filter_pod(
-        self, qs: QuerySet[NetworkPolicy], name: str, value: str
-    ) -> QuerySet[NetworkPolicy]:
+    def filter_pod(self, qs: QuerySet[NetworkPolicy], name: str, value: str) -> QuerySet[NetworkPolicy]:
         from .services.analysis import policies_selecting_pod
 
         value = value.strip()
@@ -186,9 +174,7 @@ class NetworkPolicyFilterSet(filters.FilterSet):
             selecting.update(policies_selecting_pod(pod)["policies"].values_list("pk", flat=True))
         return qs.filter(pk__in=selecting)
 
-    def filter_type(
-        self, qs: QuerySet[NetworkPolicy], name: str, value: str
-    ) -> QuerySet[NetworkPolicy]:
+    def filter_type(self, qs: QuerySet[NetworkPolicy], name: str, value: str) -> QuerySet[NetworkPolicy]:
         if value == "ingress":
             return qs.filter(affects_ingress=True)
         if value == "egress":
@@ -201,7 +187,9 @@ class DraftFilterSet(filters.FilterSet):
 
     namespace = filters.CharFilter(field_name="namespace")
     status = filters.ChoiceFilter(choices=PolicyDraft.Status.choices)
-    name = filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    name = filters.CharFilter(
+        field_name="name", lookup_expr="icontains", label="Name contains"
+    )
 
     class Meta:
         model = PolicyDraft

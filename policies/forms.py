@@ -41,9 +41,7 @@ class ReachabilityForm(forms.Form):
     direction = forms.ChoiceField(choices=DIRECTION_CHOICES, required=False, label="Direction")
     sel = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
 
-    def __init__(
-        self, *args: Any, namespaces: list[str], default_level: str = "tier", **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, namespaces: list[str], default_level: str = "tier", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.default_level = default_level
         self.fields["namespace"].choices = [(ns, ns) for ns in namespaces]
@@ -65,33 +63,21 @@ class ReachabilityForm(forms.Form):
 
 
 class ExplainForm(forms.Form):
-    """ "Can SRC reach DST (on PORT)?" — endpoints as the engine names them."""
+    """"Can SRC reach DST (on PORT)?" — endpoints as the engine names them."""
 
-    src = forms.CharField(
-        max_length=600, label="From", help_text="a workload (ns/name), pod, tier or an IP address"
-    )
+    src = forms.CharField(max_length=600, label="From", help_text="a workload (ns/name), pod, tier or an IP address")
     dst = forms.CharField(max_length=600, label="To")
     port = forms.CharField(
-        required=False,
-        max_length=15,
-        label="Port",
-        help_text="a number or a named port; empty = every port",
+        required=False, max_length=15, label="Port", help_text="a number or a named port; empty = every port"
     )
     protocol = forms.ChoiceField(choices=PROTOCOL_CHOICES, required=False, label="Protocol")
     level = forms.ChoiceField(
-        choices=[
-            ("workload", "workload"),
-            ("pod", "pod"),
-            ("tier", "tier"),
-            ("namespace", "namespace"),
-        ],
+        choices=[("workload", "workload"), ("pod", "pod"), ("tier", "tier"), ("namespace", "namespace")],
         required=False,
         widget=forms.HiddenInput,
     )
     group_by = forms.CharField(required=False, max_length=317, widget=forms.HiddenInput)
-    direction = forms.ChoiceField(
-        choices=DIRECTION_CHOICES, required=False, widget=forms.HiddenInput
-    )
+    direction = forms.ChoiceField(choices=DIRECTION_CHOICES, required=False, widget=forms.HiddenInput)
 
     def clean_port(self) -> int | str | None:
         value = (self.cleaned_data.get("port") or "").strip()

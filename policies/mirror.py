@@ -108,14 +108,10 @@ class DatabaseMirror:
     # --- versions ------------------------------------------------------------------------
 
     def resource_version(self, resource: Resource) -> str:
-        state = SyncState.objects.filter(
-            cluster_id=self.cluster_id, resource=resource.plural
-        ).first()
+        state = SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).first()
         return state.resource_version if state else ""
 
-    def _save_version(
-        self, resource: Resource, resource_version: str, *, listed: bool, count: int | None = None
-    ) -> None:
+    def _save_version(self, resource: Resource, resource_version: str, *, listed: bool, count: int | None = None) -> None:
         now = timezone.now()
         defaults: dict[str, Any] = {"resource_version": resource_version}
         if listed:
@@ -130,9 +126,7 @@ class DatabaseMirror:
 
     # --- writes --------------------------------------------------------------------------
 
-    def replace_all(
-        self, resource: Resource, items: list[dict[str, Any]], resource_version: str
-    ) -> None:
+    def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None:
         with _writing(), transaction.atomic():
             changed = replace_objects(self.cluster_id, resource.kind, items)
             self._save_version(resource, resource_version, listed=True, count=len(items))
@@ -140,9 +134,7 @@ class DatabaseMirror:
             if changed:
                 _bump(self.cluster_id, topology=resource.kind != "NetworkPolicy")
 
-    def apply_event(
-        self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str
-    ) -> None:
+    def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
         kind = resource.kind
         uid = (obj.get("metadata") or {}).get("uid")
         with _writing(), transaction.atomic():
@@ -220,9 +212,7 @@ def _upsert(cluster_id: int, kind: str, objects: list[dict[str, Any]]) -> int:
     model = model_for(kind)
     uids = [(o.get("metadata") or {}).get("uid") for o in objects]
     current = dict(
-        model.objects.filter(cluster_id=cluster_id, uid__in=uids).values_list(
-            "uid", "resource_version"
-        )
+        model.objects.filter(cluster_id=cluster_id, uid__in=uids).values_list("uid", "resource_version")
     )
     rows: list[Model] = []
     for obj in objects:
@@ -248,9 +238,7 @@ def replace_objects(cluster_id: int, kind: str, objects: list[dict[str, Any]]) -
     """Make the stored objects of `kind` exactly `objects`; True when anything changed."""
     incoming = {(o.get("metadata") or {}).get("uid") for o in objects}
     with transaction.atomic():
-        stale = list(
-            _scope(cluster_id, kind).exclude(uid__in=incoming).values_list("pk", flat=True)
-        )
+        stale = list(_scope(cluster_id, kind).exclude(uid__in=incoming).values_list("pk", flat=True))
         model = model_for(kind)
         for start in range(0, len(stale), BATCH):
             model.objects.filter(pk__in=stale[start : start + BATCH]).delete()
@@ -271,11 +259,7 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
         workloads = workloads.filter(namespace=namespace)
         pods = pods.filter(namespace=namespace)
     owner_of: dict[tuple[str, str, str], tuple[str, str]] = {}
-    rows = list(
-        workloads.only(
-            "id", "namespace", "kind", "name", "owner_kind", "owner_name", "top_kind", "top_name"
-        )
-    )
+    rows = list(workloads.only("id", "namespace", "kind", "name", "owner_kind", "owner_name", "top_kind", "top_name"))
     for w in rows:
         owner_of[(w.namespace, w.kind, w.name)] = (w.owner_kind, w.owner_name)
 
@@ -298,9 +282,7 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
     Workload.objects.bulk_update(changed_workloads, ["top_kind", "top_name"], batch_size=BATCH)
 
     changed_pods = []
-    for p in pods.only(
-        "id", "namespace", "name", "owner_kind", "owner_name", "top_kind", "top_name"
-    ):
+    for p in pods.only("id", "namespace", "name", "owner_kind", "owner_name", "top_kind", "top_name"):
         if p.owner_kind and p.owner_kind != "Node":
             # An owner outside the mirror is still named, as the engine names it.
             resolved = top(p.namespace, p.owner_kind, p.owner_name)
@@ -337,9 +319,7 @@ def load_snapshot(cluster: Cluster, objects: Iterable[dict[str, Any]]) -> dict[s
             meta.setdefault("namespace", "default")
         meta.setdefault("uid", manifest_uid(slim))
         if not meta.get("resourceVersion"):
-            meta["resourceVersion"] = hashlib.sha1(
-                repr(sorted(_flatten(slim))).encode()
-            ).hexdigest()[:16]
+            meta["resourceVersion"] = hashlib.sha1(repr(sorted(_flatten(slim))).encode()).hexdigest()[:16]
         by_kind[kind].append(slim)
     counts = {}
     changed = topology_changed = False
@@ -369,9 +349,7 @@ def _flatten(value: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
         yield prefix, repr(value)
 
 
-def display_status(
-    cluster: Cluster, *, now: Any = None, lag_after: timedelta = timedelta(minutes=2)
-) -> str:
+def display_status(cluster: Cluster, *, now: Any = None, lag_after: timedelta = timedelta(minutes=2)) -> str:
     """live / lagging / failing / pending / snapshot, from the stored state and heartbeat age."""
     now = now or timezone.now()
     if cluster.source == Cluster.Source.MANIFESTS:

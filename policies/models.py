@@ -202,7 +202,9 @@ class NetworkPolicy(MirroredObject):
         constraints = [
             models.UniqueConstraint(fields=["cluster", "uid"], name="networkpolicy_unique_uid")
         ]
-        indexes = [models.Index(fields=["cluster", "namespace", "name"], name="policy_ns_name_idx")]
+        indexes = [
+            models.Index(fields=["cluster", "namespace", "name"], name="policy_ns_name_idx")
+        ]
         ordering = ["namespace", "name"]
         verbose_name_plural = "network policies"
 
@@ -447,9 +449,7 @@ class DriftItem(models.Model):
     class Meta:
         ordering = ["report", "kind", "namespace", "name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["report", "namespace", "name"], name="driftitem_unique_policy"
-            )
+            models.UniqueConstraint(fields=["report", "namespace", "name"], name="driftitem_unique_policy")
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,7 @@ def ensure_syncs() -> int:
     return len(ids)
 
 
+
 @shared_task(acks_late=True, ignore_result=True)
 def compute_drift(cluster_id: int) -> str:
     """Compare one cluster's desired state with its mirror and store a drift report."""

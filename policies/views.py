@@ -120,10 +120,7 @@ def _overview_counts(cluster: Cluster) -> dict[str, int]:
 def _tier_choices(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Tiers first, then the workloads no tier label groups, for the "who can reach" box."""
     choices = [
-        {
-            "id": n["id"],
-            "members_kind": "workload" if analysis.parse_endpoint_key(n["id"]) else "tier",
-        }
+        {"id": n["id"], "members_kind": "workload" if analysis.parse_endpoint_key(n["id"]) else "tier"}
         for n in nodes
         if not n["external"]
     ]
@@ -160,22 +157,16 @@ def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
 
 def _namespaces(cluster: Cluster) -> list[str]:
     names = set(Namespace.objects.filter(cluster=cluster).values_list("name", flat=True))
-    names |= set(
-        Workload.objects.filter(cluster=cluster).values_list("namespace", flat=True).distinct()
-    )
+    names |= set(Workload.objects.filter(cluster=cluster).values_list("namespace", flat=True).distinct())
     return sorted(names)
 
 
 def _label_keys(cluster: Cluster) -> list[str]:
     """Label keys on the cluster's pod templates and pods: the choices for grouping."""
     keys: set[str] = set()
-    for labels in Workload.objects.filter(cluster=cluster).values_list(
-        "template_labels", flat=True
-    ):
+    for labels in Workload.objects.filter(cluster=cluster).values_list("template_labels", flat=True):
         keys.update(labels or {})
-    for labels in Pod.objects.filter(cluster=cluster, owner_kind="").values_list(
-        "labels", flat=True
-    ):
+    for labels in Pod.objects.filter(cluster=cluster, owner_kind="").values_list("labels", flat=True):
         keys.update(labels or {})
     keys.discard("pod-template-hash")
     keys.discard("controller-revision-hash")
@@ -285,9 +276,7 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
     if not form.is_bound:
         workloads = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
         context["endpoint_names"] = [n["id"] for n in workloads["nodes"]]
-    return render_fragment(
-        request, "policies/explain.html", "partials/explain.html", context, status
-    )
+    return render_fragment(request, "policies/explain.html", "partials/explain.html", context, status)
 
 
 @role_required(VIEWER)
@@ -301,11 +290,7 @@ def node(request: HttpRequest, cluster_id: int) -> HttpResponse:
         raise Http404("unknown level or direction")
     try:
         details = analysis.node_details(
-            cluster,
-            node_id,
-            level=level,
-            group_by=request.GET.get("group_by", ""),
-            direction=direction,
+            cluster, node_id, level=level, group_by=request.GET.get("group_by", ""), direction=direction
         )
     except analysis.UnknownEndpoint as exc:
         raise Http404(str(exc)) from exc
@@ -333,16 +318,12 @@ def policy_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
     filterset = NetworkPolicyFilterSet(request.GET, queryset=base)
     policies = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(
-        policies.only(
-            "pk", "cluster_id", "name", "namespace", "obj", "affects_ingress", "affects_egress"
-        ),
+        policies.only("pk", "cluster_id", "name", "namespace", "obj", "affects_ingress", "affects_egress"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     keys = [f"{p.namespace}/{p.name}" for p in page.object_list]
     counts = analysis.policy_selection_counts(cluster, keys)
-    rows = [
-        {"policy": p, "selects": counts.get(k)} for p, k in zip(page.object_list, keys, strict=True)
-    ]
+    rows = [{"policy": p, "selects": counts.get(k)} for p, k in zip(page.object_list, keys, strict=True)]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -354,14 +335,10 @@ def policy_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
         "pod_names": Pod.objects.filter(cluster=cluster).values_list("namespace", "name")[:2000],
         "query": query.urlencode(),
     }
-    return render_fragment(
-        request, "policies/policy_list.html", "partials/policy_table.html", context
-    )
+    return render_fragment(request, "policies/policy_list.html", "partials/policy_table.html", context)
 
 
-def _selected_reachability(
-    cluster: Cluster, keys: Iterable[str], limit: int = 20
-) -> list[dict[str, Any]]:
+def _selected_reachability(cluster: Cluster, keys: Iterable[str], limit: int = 20) -> list[dict[str, Any]]:
     out = []
     for key in list(keys)[:limit]:
         try:
@@ -403,9 +380,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def policy_yaml(request: HttpRequest, pk: int) -> HttpResponse:
     """The policy as a YAML file, clean of server-managed fields (the text the page shows)."""
     policy = get_object_or_404(NetworkPolicy, pk=pk)
-    response = HttpResponse(
-        analysis.policy_yaml(policy), content_type="application/yaml; charset=utf-8"
-    )
+    response = HttpResponse(analysis.policy_yaml(policy), content_type="application/yaml; charset=utf-8")
     filename = f"{slugify(policy.namespace)}-{slugify(policy.name)}.yaml"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -417,13 +392,10 @@ def cluster_export(request: HttpRequest, cluster_id: int) -> HttpResponse:
     cluster = _cluster(request, cluster_id)
     namespace = request.GET.get("namespace") or None
     response = HttpResponse(
-        analysis.export_yaml(cluster, namespace=namespace),
-        content_type="application/yaml; charset=utf-8",
+        analysis.export_yaml(cluster, namespace=namespace), content_type="application/yaml; charset=utf-8"
     )
     suffix = f"-{slugify(namespace)}" if namespace else ""
-    response["Content-Disposition"] = (
-        f'attachment; filename="{cluster.name}{suffix}-networkpolicies.yaml"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{cluster.name}{suffix}-networkpolicies.yaml"'
     return response
 
 
@@ -447,10 +419,7 @@ def workload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     top = None
     if not workload.is_top:
         top = Workload.objects.filter(
-            cluster=cluster,
-            namespace=workload.namespace,
-            kind=workload.top_kind,
-            name=workload.top_name,
+            cluster=cluster, namespace=workload.namespace, kind=workload.top_kind, name=workload.top_name
         ).first()
     pods = Pod.objects.filter(
         cluster=cluster,
@@ -497,12 +466,8 @@ def namespace_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cluster": cluster,
             "namespace": namespace,
             "workloads": _top_workloads(cluster).filter(namespace=namespace.name),
-            "bare_pods": Pod.objects.filter(
-                cluster=cluster, namespace=namespace.name, top_kind="Pod"
-            ),
+            "bare_pods": Pod.objects.filter(cluster=cluster, namespace=namespace.name, top_kind="Pod"),
             "policies": NetworkPolicy.objects.filter(cluster=cluster, namespace=namespace.name),
-            "findings": [
-                f for f in analysis.findings_by_risk(cluster) if f.namespace == namespace.name
-            ],
+            "findings": [f for f in analysis.findings_by_risk(cluster) if f.namespace == namespace.name],
         },
     )

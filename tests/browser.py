@@ -15,12 +15,7 @@ from typing import Any
 import pytest
 
 CHROMIUM = os.environ.get("NETPOLUI_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +33,7 @@ def browser() -> Iterator[Any]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True
-            )
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
             yield instance
             instance.close()
     finally:
@@ -61,12 +54,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     tab = context.new_page()
     errors = PageErrors()
     tab.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    tab.on(
-        "console",
-        lambda msg: (
-            errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
+    tab.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
     tab.base_url = live_server.url
     tab.js_errors = errors
     yield tab

@@ -41,22 +41,14 @@ def test_apply_permission_is_optional_and_limited_to_network_policies():
     optional = documents(DEPLOY / "optional")
     (role,) = [d for d in optional if d["kind"] == "ClusterRole"]
     assert role["rules"] == [
-        {
-            "apiGroups": ["networking.k8s.io"],
-            "resources": ["networkpolicies"],
-            "verbs": ["get", "patch"],
-        }
+        {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "patch"]}
     ]
     # `kubectl apply -f deploy/` does not recurse: apply stays off unless chosen.
-    assert all(
-        d["kind"] != "ClusterRole" or d["metadata"]["name"] != "netpolui-apply" for d in documents()
-    )
+    assert all(d["kind"] != "ClusterRole" or d["metadata"]["name"] != "netpolui-apply" for d in documents())
 
 
 def test_only_pods_that_talk_to_the_api_server_get_the_service_account():
-    deployments = {
-        d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in by_kind("Deployment")
-    }
+    deployments = {d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in by_kind("Deployment")}
     assert deployments["worker"]["serviceAccountName"] == "netpolui"
     assert deployments["web"]["serviceAccountName"] == "netpolui"
     assert deployments["beat"]["automountServiceAccountToken"] is False
@@ -84,11 +76,7 @@ def test_own_policies_are_valid_and_keep_the_web_closed_but_for_its_port():
     # No ingress controller pods in these files: nothing inside them reaches the web.
     assert inbound_to_web == []
     redis_in = {c.src.key for c in reach.connections if c.dst.key == "netpolui/redis[Deployment]"}
-    assert redis_in == {
-        "netpolui/web[Deployment]",
-        "netpolui/worker[Deployment]",
-        "netpolui/beat[Deployment]",
-    }
+    assert redis_in == {"netpolui/web[Deployment]", "netpolui/worker[Deployment]", "netpolui/beat[Deployment]"}
     beat_out = {str(c.conns) for c in reach.connections if c.src.key == "netpolui/beat[Deployment]"}
     assert beat_out == {"TCP 6379", "TCP 5432"}
 
@@ -96,12 +84,7 @@ def test_own_policies_are_valid_and_keep_the_web_closed_but_for_its_port():
 def test_cli_accepts_the_deploy_directory():
     result = subprocess.run(
         [sys.executable, "-m", "policies.engine.cli", "analyze", str(DEPLOY)],
-        capture_output=True,
-        text=True,
-        timeout=60,
+        capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert (
-        "netpolui/worker[Deployment] => 10.96.0.1-10.96.0.1[External] : TCP 443,6443"
-        in result.stdout
-    )
+    assert "netpolui/worker[Deployment] => 10.96.0.1-10.96.0.1[External] : TCP 443,6443" in result.stdout

@@ -39,15 +39,9 @@ from ..services import drift
 
 UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
 
-CLUSTER_ID = OpenApiParameter(
-    "cluster_id", int, OpenApiParameter.PATH, description="the cluster's id"
-)
+CLUSTER_ID = OpenApiParameter("cluster_id", int, OpenApiParameter.PATH, description="the cluster's id")
 REPORT = OpenApiParameter(
-    "report",
-    int,
-    OpenApiParameter.QUERY,
-    required=False,
-    description="a report id (default: the latest report)",
+    "report", int, OpenApiParameter.QUERY, required=False, description="a report id (default: the latest report)"
 )
 
 
@@ -60,28 +54,18 @@ def _inline_choice(choices: Any, help_text: str, **kwargs: Any) -> serializers.C
     warnings), and the summary and detail shapes share these fields."""
     values = [value for value, _ in choices]
     field_class = extend_schema_field(
-        {
-            "type": "string",
-            "pattern": "^(" + "|".join(values) + ")$",
-            "description": f"{help_text}: {', '.join(values)}",
-        }
+        {"type": "string", "pattern": "^(" + "|".join(values) + ")$", "description": f"{help_text}: {', '.join(values)}"}
     )(type("InlineChoiceField", (serializers.ChoiceField,), {}))
     return field_class(choices=choices, help_text=help_text, **kwargs)  # type: ignore[no-any-return]
 
 
 class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     upload = serializers.FileField(
-        write_only=True,
-        required=False,
-        help_text="multipart: a YAML file (kind upload); replaces yaml_text",
+        write_only=True, required=False, help_text="multipart: a YAML file (kind upload); replaces yaml_text"
     )
-    label = serializers.CharField(
-        read_only=True, help_text="how pages name the source (credentials hidden)"
-    )
+    label = serializers.CharField(read_only=True, help_text="how pages name the source (credentials hidden)")
     # A multipart upload without the field means enabled, not an unticked checkbox.
-    enabled = serializers.BooleanField(
-        default=True, help_text="disabled sources are left out of the desired state"
-    )
+    enabled = serializers.BooleanField(default=True, help_text="disabled sources are left out of the desired state")
     location = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -92,24 +76,9 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
     class Meta:
         model = DesiredSource
         fields = [
-            "id",
-            "cluster",
-            "kind",
-            "name",
-            "label",
-            "enabled",
-            "location",
-            "branch",
-            "subdirectory",
-            "yaml_text",
-            "file_name",
-            "upload",
-            "namespaces",
-            "last_fetched_at",
-            "revision",
-            "last_error",
-            "created_at",
-            "updated_at",
+            "id", "cluster", "kind", "name", "label", "enabled", "location", "branch", "subdirectory",
+            "yaml_text", "file_name", "upload", "namespaces", "last_fetched_at", "revision", "last_error",
+            "created_at", "updated_at",
         ]
         read_only_fields = ["last_fetched_at", "revision", "last_error", "created_at", "updated_at"]
         extra_kwargs = {"yaml_text": {"required": False}, "file_name": {"required": False}}
@@ -123,9 +92,7 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
         upload = attrs.pop("upload", None)
         if upload is not None:
             if upload.size > UPLOAD_LIMIT_BYTES:
-                raise serializers.ValidationError(
-                    {"upload": f"is larger than {UPLOAD_LIMIT_BYTES // (1024 * 1024)} MB"}
-                )
+                raise serializers.ValidationError({"upload": f"is larger than {UPLOAD_LIMIT_BYTES // (1024 * 1024)} MB"})
             try:
                 attrs["yaml_text"] = upload.read().decode("utf-8")
             except UnicodeDecodeError:
@@ -133,9 +100,7 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
             attrs.setdefault("file_name", upload.name[:255])
 
         # A location read back with its credentials hidden and sent again means "unchanged".
-        if self.instance is not None and attrs.get("location") == drift.redact(
-            self.instance.location
-        ):
+        if self.instance is not None and attrs.get("location") == drift.redact(self.instance.location):
             attrs["location"] = self.instance.location
 
         def value(name: str) -> Any:
@@ -144,14 +109,8 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
             return getattr(self.instance, name, "") if self.instance is not None else ""
 
         cluster = value("cluster")
-        if (
-            self.instance is not None
-            and "cluster" in attrs
-            and attrs["cluster"] != self.instance.cluster
-        ):
-            raise serializers.ValidationError(
-                {"cluster": "a source cannot move to another cluster"}
-            )
+        if self.instance is not None and "cluster" in attrs and attrs["cluster"] != self.instance.cluster:
+            raise serializers.ValidationError({"cluster": "a source cannot move to another cluster"})
         request = self.context.get("request")
         errors = drift.check_source(
             cluster=cluster,
@@ -181,14 +140,10 @@ class CountsSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class SourceProblemSerializer(serializers.Serializer):  # type: ignore[type-arg]
     source = serializers.IntegerField(allow_null=True)
     source_label = serializers.CharField()
-    file = serializers.CharField(
-        help_text="file (relative to the repository or directory) or document"
-    )
+    file = serializers.CharField(help_text="file (relative to the repository or directory) or document")
     line = serializers.IntegerField(help_text="0 when not known")
     message = serializers.CharField()
-    fatal = serializers.BooleanField(
-        help_text="the source could not be read at all, so nothing was compared"
-    )
+    fatal = serializers.BooleanField(help_text="the source could not be read at all, so nothing was compared")
     text = serializers.CharField(help_text="file:line: message")
 
 
@@ -200,12 +155,8 @@ class ConnectionRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class ConnectionDeltaSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    live_only = ConnectionRowSerializer(
-        many=True, required=False, help_text="allowed live, not in the desired state"
-    )
-    desired_only = ConnectionRowSerializer(
-        many=True, required=False, help_text="allowed by the desired state, blocked live"
-    )
+    live_only = ConnectionRowSerializer(many=True, required=False, help_text="allowed live, not in the desired state")
+    desired_only = ConnectionRowSerializer(many=True, required=False, help_text="allowed by the desired state, blocked live")
     counts = serializers.DictField(child=serializers.IntegerField(), required=False)
     truncated = serializers.BooleanField(required=False)
     error = serializers.CharField(required=False, help_text="why no effect was computed")
@@ -213,11 +164,7 @@ class ConnectionDeltaSerializer(serializers.Serializer):  # type: ignore[type-ar
 
 class DriftItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     key = serializers.CharField(read_only=True)
-    kind = _inline_choice(
-        DriftItem.Kind.choices,
-        "missing: desired, not live; extra: live, not desired; changed",
-        read_only=True,
-    )
+    kind = _inline_choice(DriftItem.Kind.choices, "missing: desired, not live; extra: live, not desired; changed", read_only=True)
     effect = ConnectionDeltaSerializer(read_only=True)
 
     class Meta:
@@ -226,12 +173,8 @@ class DriftItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
 
 class DriftItemDetailSerializer(DriftItemSerializer):
-    diff = serializers.SerializerMethodField(
-        help_text="unified diff, desired -> live, as written (cleaned)"
-    )
-    normalized_diff = serializers.SerializerMethodField(
-        help_text="unified diff after defaults, lists as sets"
-    )
+    diff = serializers.SerializerMethodField(help_text="unified diff, desired -> live, as written (cleaned)")
+    normalized_diff = serializers.SerializerMethodField(help_text="unified diff after defaults, lists as sets")
 
     class Meta(DriftItemSerializer.Meta):
         fields = [*DriftItemSerializer.Meta.fields, "desired", "live", "diff", "normalized_diff"]
@@ -248,26 +191,15 @@ class DriftReportSummarySerializer(serializers.ModelSerializer):  # type: ignore
     errors = SourceProblemSerializer(many=True, read_only=True)
     has_drift = serializers.BooleanField(read_only=True)
     status = _inline_choice(
-        DriftReport.Status.choices,
-        "ok; partial: compared, some source errors; error: not compared",
-        read_only=True,
+        DriftReport.Status.choices, "ok; partial: compared, some source errors; error: not compared", read_only=True
     )
     compared = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = DriftReport
         fields = [
-            "id",
-            "cluster",
-            "computed_at",
-            "checked_at",
-            "runs",
-            "status",
-            "compared",
-            "has_drift",
-            "counts",
-            "errors",
-            "sources",
+            "id", "cluster", "computed_at", "checked_at", "runs", "status", "compared", "has_drift",
+            "counts", "errors", "sources",
         ]
 
 
@@ -279,19 +211,11 @@ class DriftReportSerializer(DriftReportSummarySerializer):
     )
 
     class Meta(DriftReportSummarySerializer.Meta):
-        fields = [
-            *DriftReportSummarySerializer.Meta.fields,
-            "items",
-            "reachability",
-            "findings",
-            "delete_commands",
-        ]
+        fields = [*DriftReportSummarySerializer.Meta.fields, "items", "reachability", "findings", "delete_commands"]
 
     @extend_schema_field(DriftItemSerializer(many=True))
     def get_items(self, report: DriftReport) -> list[dict[str, Any]]:
-        return DriftItemSerializer(
-            report.items.order_by("kind", "namespace", "name"), many=True
-        ).data  # type: ignore[return-value]
+        return DriftItemSerializer(report.items.order_by("kind", "namespace", "name"), many=True).data  # type: ignore[return-value]
 
     def get_delete_commands(self, report: DriftReport) -> list[str]:
         return drift.delete_commands(report)
@@ -308,9 +232,7 @@ class CheckQueuedSerializer(serializers.Serializer):  # type: ignore[type-arg]
 @extend_schema_view(
     list=extend_schema(summary="Desired-state sources"),
     retrieve=extend_schema(summary="One desired-state source"),
-    create=extend_schema(
-        summary="Add a desired-state source (editor; directories and local repositories: admin)"
-    ),
+    create=extend_schema(summary="Add a desired-state source (editor; directories and local repositories: admin)"),
     update=extend_schema(summary="Change a desired-state source (editor)"),
     partial_update=extend_schema(summary="Change some fields of a desired-state source (editor)"),
     destroy=extend_schema(summary="Remove a desired-state source (editor)"),
@@ -321,9 +243,7 @@ class DesiredSourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     filterset_fields = ["cluster", "kind", "enabled"]
 
     def perform_create(self, serializer: DesiredSourceSerializer) -> None:
-        source = drift.save_source(
-            DesiredSource(**serializer.validated_data), actor=self.request.user
-        )
+        source = drift.save_source(DesiredSource(**serializer.validated_data), actor=self.request.user)
         serializer.instance = source
         _queue_check(source.cluster_id)
 
@@ -355,10 +275,7 @@ def _queue_check(cluster_id: int) -> None:
     ),
     retrieve=extend_schema(
         summary="One drift report with its differences",
-        parameters=[
-            CLUSTER_ID,
-            OpenApiParameter("id", int, OpenApiParameter.PATH, description="the report's id"),
-        ],
+        parameters=[CLUSTER_ID, OpenApiParameter("id", int, OpenApiParameter.PATH, description="the report's id")],
         responses={200: DriftReportSerializer},
     ),
 )
@@ -373,9 +290,7 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         return get_object_or_404(Cluster, pk=self.kwargs["cluster_id"])
 
     def get_queryset(self) -> Any:
-        return DriftReport.objects.filter(cluster=self.get_cluster()).order_by(
-            "-computed_at", "-pk"
-        )
+        return DriftReport.objects.filter(cluster=self.get_cluster()).order_by("-computed_at", "-pk")
 
     def _report(self) -> DriftReport:
         cluster = self.get_cluster()
@@ -412,9 +327,7 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         parameters=[
             CLUSTER_ID,
             REPORT,
-            OpenApiParameter(
-                "kind", str, OpenApiParameter.QUERY, required=False, enum=DriftItem.Kind.values
-            ),
+            OpenApiParameter("kind", str, OpenApiParameter.QUERY, required=False, enum=DriftItem.Kind.values),
             OpenApiParameter("namespace", str, OpenApiParameter.QUERY, required=False),
         ],
         responses={200: DriftItemDetailSerializer(many=True)},
@@ -426,8 +339,7 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         if kind:
             if kind not in DriftItem.Kind.values:
                 return Response(
-                    {"kind": [f"must be one of {', '.join(DriftItem.Kind.values)}"]},
-                    status=status.HTTP_400_BAD_REQUEST,
+                    {"kind": [f"must be one of {', '.join(DriftItem.Kind.values)}"]}, status=status.HTTP_400_BAD_REQUEST
                 )
             items = items.filter(kind=kind)
         if request.query_params.get("namespace"):
@@ -461,14 +373,7 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         parameters=[
             CLUSTER_ID,
             REPORT,
-            OpenApiParameter(
-                "which",
-                str,
-                OpenApiParameter.QUERY,
-                required=False,
-                enum=["reconcile", "adopt"],
-                default="reconcile",
-            ),
+            OpenApiParameter("which", str, OpenApiParameter.QUERY, required=False, enum=["reconcile", "adopt"], default="reconcile"),
         ],
         responses={(200, "application/yaml"): OpenApiTypes.STR},
     )
@@ -476,21 +381,15 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     def export(self, request: Request, cluster_id: str) -> HttpResponse:
         which = request.query_params.get("which") or "reconcile"
         if which not in drift.EXPORTS:
-            return Response(
-                {"which": ["must be reconcile or adopt"]}, status=status.HTTP_400_BAD_REQUEST
-            )
+            return Response({"which": ["must be reconcile or adopt"]}, status=status.HTTP_400_BAD_REQUEST)
         report = self._report()
         if not report.compared:
             return Response(
                 {"detail": "this report did not compare anything: a source could not be read"},
                 status=status.HTTP_409_CONFLICT,
             )
-        response = HttpResponse(
-            drift.EXPORTS[which][0](report), content_type="application/yaml; charset=utf-8"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{drift.export_filename(report, which)}"'
-        )
+        response = HttpResponse(drift.EXPORTS[which][0](report), content_type="application/yaml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{drift.export_filename(report, which)}"'
         return response
 
     @extend_schema(
@@ -508,6 +407,4 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
 def register_drift(router: BaseRouter) -> None:
     router.register("drift-sources", DesiredSourceViewSet, basename="drift-source")
-    router.register(
-        r"clusters/(?P<cluster_id>[0-9]+)/drift", DriftViewSet, basename="cluster-drift"
-    )
+    router.register(r"clusters/(?P<cluster_id>[0-9]+)/drift", DriftViewSet, basename="cluster-drift")

@@ -17,21 +17,13 @@ from ..services import analysis
 
 # The engine's findings (policies/engine/lint.py), most severe first.
 FINDING_CODES = (
-    "named-port-unresolved",
-    "egress-without-dns",
-    "namespace-without-policy",
-    "ingress-not-isolated",
-    "policy-selects-nothing",
-    "host-network-selected",
-    "egress-not-isolated",
-    "peer-matches-nothing",
+    "named-port-unresolved", "egress-without-dns", "namespace-without-policy", "ingress-not-isolated",
+    "policy-selects-nothing", "host-network-selected", "egress-not-isolated", "peer-matches-nothing",
 )
 SEVERITIES = ("high", "medium", "low")
 
 # A label key: an optional DNS-subdomain prefix and a name of at most 63 characters.
-LABEL_KEY = re.compile(
-    r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-)
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -40,9 +32,7 @@ def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, A
     data: dict[str, Any] = {}
     for key in params:
         if key in lists:
-            data[key] = [
-                v.strip() for raw in params.getlist(key) for v in raw.split(",") if v.strip()
-            ]
+            data[key] = [v.strip() for raw in params.getlist(key) for v in raw.split(",") if v.strip()]
         else:
             data[key] = params.get(key)
     return data
@@ -63,18 +53,12 @@ class ClusterScoped(serializers.Serializer[Any]):
 
     def known_namespaces(self, names: list[str]) -> None:
         cluster: Cluster = self.context["cluster"]
-        found = set(
-            Namespace.objects.filter(cluster=cluster, name__in=names).values_list("name", flat=True)
-        )
+        found = set(Namespace.objects.filter(cluster=cluster, name__in=names).values_list("name", flat=True))
         missing = [n for n in names if n not in found]
         for model in (Workload, Pod, NetworkPolicy):  # namespaces without a Namespace object
             if not missing:
                 break
-            found |= set(
-                model.objects.filter(cluster=cluster, namespace__in=missing)
-                .values_list("namespace", flat=True)
-                .distinct()
-            )
+            found |= set(model.objects.filter(cluster=cluster, namespace__in=missing).values_list("namespace", flat=True).distinct())
             missing = [n for n in names if n not in found]
         if missing:
             raise serializers.ValidationError(
@@ -85,21 +69,15 @@ class ClusterScoped(serializers.Serializer[Any]):
 class ReachabilityParams(ClusterScoped):
     level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
     group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
-    namespace = serializers.ListField(
-        child=serializers.CharField(max_length=63), required=False, default=list
-    )
+    namespace = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
     protocol = ProtocolField(required=False, allow_blank=True, default="")
-    port = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=65535
-    )
+    port = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=65535)
     direction = serializers.ChoiceField(choices=list(analysis.DIRECTIONS), default="combined")
     format = serializers.ChoiceField(choices=list(analysis.FORMATS), default="edges")
 
     def validate_group_by(self, value: str) -> str:
         if value and not LABEL_KEY.match(value):
-            raise serializers.ValidationError(
-                f"{value!r} is not a label key (such as tier or app.kubernetes.io/component)"
-            )
+            raise serializers.ValidationError(f"{value!r} is not a label key (such as tier or app.kubernetes.io/component)")
         return value
 
     def validate_namespace(self, value: list[str]) -> list[str]:
@@ -129,9 +107,7 @@ class PortParamField(serializers.CharField):
     def to_internal_value(self, data: Any) -> int | str:
         text = str(super().to_internal_value(data)).strip()
         if len(text) > 15:
-            raise serializers.ValidationError(
-                "a port is a number (1-65535) or a name of at most 15 characters"
-            )
+            raise serializers.ValidationError("a port is a number (1-65535) or a name of at most 15 characters")
         if text.isdigit():
             number = int(text)
             if not 1 <= number <= 65535:
@@ -145,9 +121,7 @@ class PortParamField(serializers.CharField):
 
 
 class ExplainParams(serializers.Serializer[Any]):
-    src = serializers.CharField(
-        max_length=600, help_text="source: ns/name[Kind], ns/name, a pod, or an IP address"
-    )
+    src = serializers.CharField(max_length=600, help_text="source: ns/name[Kind], ns/name, a pod, or an IP address")
     dst = serializers.CharField(max_length=600, help_text="destination, named as src")
     port = PortParamField(required=False, allow_blank=False)
     protocol = ProtocolField(required=False)
@@ -162,9 +136,7 @@ class ExplainParams(serializers.Serializer[Any]):
 
 
 class ExplainEdgeParams(serializers.Serializer[Any]):
-    src = serializers.CharField(
-        max_length=600, help_text="the edge's source node id, as reachability returned it"
-    )
+    src = serializers.CharField(max_length=600, help_text="the edge's source node id, as reachability returned it")
     dst = serializers.CharField(max_length=600, help_text="the edge's target node id")
     level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
     group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
@@ -185,9 +157,7 @@ class ExportParams(ClusterScoped):
 class FindingParams(ClusterScoped):
     severity = serializers.ChoiceField(choices=list(SEVERITIES), required=False)
     code = serializers.ChoiceField(choices=list(FINDING_CODES), required=False)
-    namespace = serializers.ListField(
-        child=serializers.CharField(max_length=63), required=False, default=list
-    )
+    namespace = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
 
     def validate_namespace(self, value: list[str]) -> list[str]:
         if value:

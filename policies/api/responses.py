@@ -21,19 +21,14 @@ from .serializers import NetworkPolicySummarySerializer, PodSerializer
                 "description": "per protocol (TCP, UDP, SCTP), merged port ranges [first, last]",
                 "additionalProperties": {
                     "type": "array",
-                    "items": {
-                        "type": "array",
-                        "items": {"type": "integer"},
-                        "minItems": 2,
-                        "maxItems": 2,
-                    },
+                    "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
                 },
             },
         ]
     }
 )
 class ConnsField(serializers.JSONField):
-    """ "all", or the allowed port ranges per protocol: {"TCP": [[80, 80], [8080, 8090]]}."""
+    """"all", or the allowed port ranges per protocol: {"TCP": [[80, 80], [8080, 8090]]}."""
 
 
 class Schema(serializers.Serializer[Any]):
@@ -41,13 +36,9 @@ class Schema(serializers.Serializer[Any]):
 
 
 class ReachabilityNodeSerializer(Schema):
-    id = serializers.CharField(
-        help_text="endpoint key: ns/name[Kind], a tier ns/key=value, a namespace, or an address range"
-    )
+    id = serializers.CharField(help_text="endpoint key: ns/name[Kind], a tier ns/key=value, a namespace, or an address range")
     label = serializers.CharField()
-    kind = serializers.CharField(
-        help_text="the workload kind, Pod, Group (tier/namespace) or External"
-    )
+    kind = serializers.CharField(help_text="the workload kind, Pod, Group (tier/namespace) or External")
     namespace = serializers.CharField()
     labels = serializers.DictField(child=serializers.CharField())
     pods = serializers.IntegerField()
@@ -57,20 +48,14 @@ class ReachabilityNodeSerializer(Schema):
     external = serializers.BooleanField()
     ip_range = serializers.ListField(child=serializers.CharField(), allow_null=True)
     external_role = serializers.CharField(required=False)
-    members = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text="tier and namespace levels: the workloads grouped",
-    )
+    members = serializers.ListField(child=serializers.CharField(), required=False, help_text="tier and namespace levels: the workloads grouped")
 
 
 class ReachabilityEdgeSerializer(Schema):
     source = serializers.CharField()
     target = serializers.CharField()
     conns = ConnsField()
-    label = serializers.CharField(
-        help_text="the port set as the CLI prints it: TCP 80,UDP 53 or All Connections"
-    )
+    label = serializers.CharField(help_text="the port set as the CLI prints it: TCP 80,UDP 53 or All Connections")
 
 
 class ReachabilitySerializer(Schema):
@@ -81,9 +66,7 @@ class ReachabilitySerializer(Schema):
     group_by = serializers.CharField(allow_null=True)
     tier_keys = serializers.ListField(child=serializers.CharField())
     nodes = ReachabilityNodeSerializer(many=True)
-    edges = ReachabilityEdgeSerializer(
-        many=True, required=False, help_text="format=edges: the allowed pairs"
-    )
+    edges = ReachabilityEdgeSerializer(many=True, required=False, help_text="format=edges: the allowed pairs")
     matrix = serializers.ListField(
         child=serializers.ListField(child=ConnsField(allow_null=True)),
         required=False,
@@ -139,9 +122,7 @@ class FindingSerializer(Schema):
     object_kind = serializers.CharField()
     object_name = serializers.CharField()
     message = serializers.CharField()
-    object_id = serializers.IntegerField(
-        allow_null=True, help_text="id of the mirrored row it is about, when there is one"
-    )
+    object_id = serializers.IntegerField(allow_null=True, help_text="id of the mirrored row it is about, when there is one")
 
 
 class FindingsSerializer(Schema):
@@ -162,13 +143,8 @@ class PodPoliciesSerializer(Schema):
 class PolicySelectionSerializer(Schema):
     policy = NetworkPolicySummarySerializer()
     pods = PodSerializer(many=True)
-    workloads = serializers.ListField(
-        child=serializers.CharField(), help_text="endpoint keys of everything selected"
-    )
-    stand_ins = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="keys of workloads selected through their pod template (no pod mirrored)",
-    )
+    workloads = serializers.ListField(child=serializers.CharField(), help_text="endpoint keys of everything selected")
+    stand_ins = serializers.ListField(child=serializers.CharField(), help_text="keys of workloads selected through their pod template (no pod mirrored)")
 
 
 class WorkloadPoliciesSerializer(Schema):

@@ -15,15 +15,7 @@ from ..services import analysis
 from ..services.sync import ClusterSetupError, ClusterSpec, register_cluster
 
 # How a cluster is reached: paths to files only (never their contents), shown to admins.
-CONNECTION_FIELDS = (
-    "kubeconfig_path",
-    "context",
-    "server_url",
-    "token_file",
-    "ca_file",
-    "insecure_skip_tls_verify",
-    "manifests_dir",
-)
+CONNECTION_FIELDS = ("kubeconfig_path", "context", "server_url", "token_file", "ca_file", "insecure_skip_tls_verify", "manifests_dir")
 
 STATUS_WORDS = {
     "live": "live: listing done, watching for changes",
@@ -55,23 +47,10 @@ class ClusterSerializer(serializers.ModelSerializer[Cluster]):
     class Meta:
         model = Cluster
         fields = [
-            "id",
-            "name",
-            "description",
-            "source",
-            "source_display",
-            "sync_status",
-            "sync_status_text",
-            "status",
-            "last_error",
-            "last_error_at",
-            "heartbeat_at",
-            "last_event_at",
-            "last_list_at",
-            "state_version",
-            "counts",
-            "created_at",
-            *CONNECTION_FIELDS,
+            "id", "name", "description", "source", "source_display",
+            "sync_status", "sync_status_text", "status", "last_error", "last_error_at",
+            "heartbeat_at", "last_event_at", "last_list_at", "state_version", "counts",
+            "created_at", *CONNECTION_FIELDS,
         ]
         read_only_fields = fields
 
@@ -83,11 +62,7 @@ class ClusterSerializer(serializers.ModelSerializer[Cluster]):
                 fields.pop(name, None)
         return fields
 
-    @extend_schema_field(
-        serializers.ChoiceField(
-            choices=["live", "lagging", "failing", "pending", "snapshot", "syncing"]
-        )
-    )
+    @extend_schema_field(serializers.ChoiceField(choices=["live", "lagging", "failing", "pending", "snapshot", "syncing"]))
     def get_sync_status(self, cluster: Cluster) -> str:
         return display_status(cluster)
 
@@ -110,20 +85,14 @@ class ClusterCreateSerializer(serializers.Serializer[Cluster]):
 
     name = serializers.CharField(max_length=63)
     source = serializers.ChoiceField(choices=Cluster.Source.choices)
-    description = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
-    kubeconfig_path = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, default=""
-    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    kubeconfig_path = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     context = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     server_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     token_file = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     ca_file = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     insecure_skip_tls_verify = serializers.BooleanField(required=False, default=False)
-    manifests_dir = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, default=""
-    )
+    manifests_dir = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     # register_cluster says what is wrong in one sentence; this names the field it is about.
     ERROR_FIELDS = (
@@ -140,18 +109,12 @@ class ClusterCreateSerializer(serializers.Serializer[Cluster]):
     def create(self, validated_data: dict[str, Any]) -> Cluster:
         request = self.context.get("request")
         try:
-            return register_cluster(
-                ClusterSpec(**validated_data), actor=getattr(request, "user", None)
-            )
+            return register_cluster(ClusterSpec(**validated_data), actor=getattr(request, "user", None))
         except ClusterSetupError as exc:
             message = str(exc).replace("--server must be", "server_url must be")
             field = next((f for words, f in self.ERROR_FIELDS if words in str(exc)), None)
             if field is None and validated_data["source"] != Cluster.Source.MANIFESTS:
-                field = (
-                    "kubeconfig_path"
-                    if validated_data["source"] == Cluster.Source.KUBECONFIG
-                    else "server_url"
-                )
+                field = "kubeconfig_path" if validated_data["source"] == Cluster.Source.KUBECONFIG else "server_url"
             raise serializers.ValidationError({field or "non_field_errors": [message]}) from exc
 
 
@@ -163,47 +126,21 @@ class NamespaceSerializer(serializers.ModelSerializer[Namespace]):
 
     class Meta:
         model = Namespace
-        fields = [
-            "id",
-            "cluster",
-            "name",
-            "uid",
-            "labels",
-            "workloads",
-            "pods",
-            "policies",
-            "updated_at",
-        ]
+        fields = ["id", "cluster", "name", "uid", "labels", "workloads", "pods", "policies", "updated_at"]
         read_only_fields = fields
 
 
 class WorkloadSerializer(serializers.ModelSerializer[Workload]):
     cluster = serializers.IntegerField(source="cluster_id", read_only=True)
-    key = serializers.SerializerMethodField(
-        help_text="the endpoint key of its top-most owner, as reachability names it"
-    )
+    key = serializers.SerializerMethodField(help_text="the endpoint key of its top-most owner, as reachability names it")
     is_top = serializers.BooleanField(read_only=True)
     pods = serializers.IntegerField(source="pod_count", read_only=True, default=0)
 
     class Meta:
         model = Workload
         fields = [
-            "id",
-            "cluster",
-            "namespace",
-            "kind",
-            "name",
-            "uid",
-            "key",
-            "labels",
-            "template_labels",
-            "owner_kind",
-            "owner_name",
-            "top_kind",
-            "top_name",
-            "is_top",
-            "pods",
-            "updated_at",
+            "id", "cluster", "namespace", "kind", "name", "uid", "key", "labels", "template_labels",
+            "owner_kind", "owner_name", "top_kind", "top_name", "is_top", "pods", "updated_at",
         ]
         read_only_fields = fields
 
@@ -213,30 +150,14 @@ class WorkloadSerializer(serializers.ModelSerializer[Workload]):
 
 class PodSerializer(serializers.ModelSerializer[Pod]):
     cluster = serializers.IntegerField(source="cluster_id", read_only=True)
-    key = serializers.SerializerMethodField(
-        help_text="the endpoint key of the workload it belongs to (or the pod itself)"
-    )
+    key = serializers.SerializerMethodField(help_text="the endpoint key of the workload it belongs to (or the pod itself)")
 
     class Meta:
         model = Pod
         fields = [
-            "id",
-            "cluster",
-            "namespace",
-            "name",
-            "uid",
-            "key",
-            "labels",
-            "ips",
-            "ports",
-            "host_network",
-            "node_name",
-            "phase",
-            "owner_kind",
-            "owner_name",
-            "top_kind",
-            "top_name",
-            "updated_at",
+            "id", "cluster", "namespace", "name", "uid", "key", "labels", "ips", "ports",
+            "host_network", "node_name", "phase", "owner_kind", "owner_name", "top_kind",
+            "top_name", "updated_at",
         ]
         read_only_fields = fields
 
@@ -249,42 +170,20 @@ class NetworkPolicySummarySerializer(serializers.ModelSerializer[NetworkPolicy])
 
     class Meta:
         model = NetworkPolicy
-        fields = [
-            "id",
-            "cluster",
-            "namespace",
-            "name",
-            "policy_types",
-            "affects_ingress",
-            "affects_egress",
-        ]
+        fields = ["id", "cluster", "namespace", "name", "policy_types", "affects_ingress", "affects_egress"]
         read_only_fields = fields
 
 
 class NetworkPolicySerializer(serializers.ModelSerializer[NetworkPolicy]):
     cluster = serializers.IntegerField(source="cluster_id", read_only=True)
     spec = serializers.JSONField(read_only=True)
-    yaml = serializers.SerializerMethodField(
-        help_text="the policy as clean YAML, ready for kubectl apply"
-    )
+    yaml = serializers.SerializerMethodField(help_text="the policy as clean YAML, ready for kubectl apply")
 
     class Meta:
         model = NetworkPolicy
         fields = [
-            "id",
-            "cluster",
-            "namespace",
-            "name",
-            "uid",
-            "labels",
-            "generation",
-            "resource_version",
-            "policy_types",
-            "affects_ingress",
-            "affects_egress",
-            "spec",
-            "yaml",
-            "updated_at",
+            "id", "cluster", "namespace", "name", "uid", "labels", "generation", "resource_version",
+            "policy_types", "affects_ingress", "affects_egress", "spec", "yaml", "updated_at",
         ]
         read_only_fields = fields
 

@@ -28,11 +28,7 @@ register_drift(router)
 
 urlpatterns = [
     # Nothing is anonymous, the schema and its docs included.
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(permission_classes=[RolePermission]),
-        name="api-schema",
-    ),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[RolePermission]), name="api-schema"),
     path(
         "docs/",
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[RolePermission]),

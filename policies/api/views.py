@@ -70,9 +70,7 @@ class YAMLRenderer(BaseRenderer):
     format = "yaml"
     charset = "utf-8"
 
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
         # Through JSON first: error details are str subclasses that safe_dump refuses.
@@ -82,9 +80,7 @@ class YAMLRenderer(BaseRenderer):
 
 def _count(model: type[Any], **match: Any) -> Coalesce:
     """A correlated COUNT(*) subquery: one SQL statement for a whole page of rows."""
-    rows = (
-        model.objects.filter(**match).order_by().values(*match).annotate(n=Count("pk")).values("n")
-    )
+    rows = model.objects.filter(**match).order_by().values(*match).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
@@ -92,28 +88,16 @@ def _cluster_role(request: Request) -> str:
     return VIEWER if request.method in SAFE_METHODS else ADMIN
 
 
-def _params(
-    serializer_class: type[Any], request: Request, *, lists: tuple[str, ...] = (), **context: Any
-) -> Any:
+def _params(serializer_class: type[Any], request: Request, *, lists: tuple[str, ...] = (), **context: Any) -> Any:
     """The query parameters validated by `serializer_class` (400 with field errors if not)."""
-    serializer = serializer_class(
-        data=p.query_data(request.query_params, lists=lists),
-        context={"request": request, **context},
-    )
+    serializer = serializer_class(data=p.query_data(request.query_params, lists=lists), context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
     return serializer
 
 
-CLUSTER_ID = OpenApiParameter(
-    "cluster",
-    OpenApiTypes.INT,
-    description="only rows of this cluster (id); scopes namespace and name filters",
-)
+CLUSTER_ID = OpenApiParameter("cluster", OpenApiTypes.INT, description="only rows of this cluster (id); scopes namespace and name filters")
 NAMESPACES = OpenApiParameter(
-    "namespace",
-    OpenApiTypes.STR,
-    many=True,
-    explode=True,
+    "namespace", OpenApiTypes.STR, many=True, explode=True,
     description="namespace names: repeat the parameter or separate with commas",
 )
 
@@ -126,20 +110,10 @@ class BaseViewSet(viewsets.GenericViewSet[Any]):
 @extend_schema_view(
     list=extend_schema(summary="Clusters and their sync status", parameters=[]),
     retrieve=extend_schema(summary="One cluster and its sync status"),
-    create=extend_schema(
-        summary="Register a cluster (admin)",
-        request=ClusterCreateSerializer,
-        responses={201: ClusterSerializer, **r.ERRORS},
-    ),
+    create=extend_schema(summary="Register a cluster (admin)", request=ClusterCreateSerializer, responses={201: ClusterSerializer, **r.ERRORS}),
     destroy=extend_schema(summary="Remove a cluster and its mirror (admin)"),
 )
-class ClusterViewSet(
-    mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    BaseViewSet,
-):
+class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Mirrored clusters. Connection settings (paths, never file contents) only for admins."""
 
     required_role = staticmethod(_cluster_role)
@@ -162,9 +136,7 @@ class ClusterViewSet(
         return ClusterCreateSerializer if self.action == "create" else ClusterSerializer
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = ClusterCreateSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
+        serializer = ClusterCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         cluster = serializer.save()
         if cluster.source == Cluster.Source.MANIFESTS:
@@ -178,10 +150,7 @@ class ClusterViewSet(
             transaction.on_commit(lambda: sync_cluster.delay(cluster.pk))
         self.action = "retrieve"
         created = self.get_queryset().get(pk=cluster.pk)
-        return Response(
-            ClusterSerializer(created, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(ClusterSerializer(created, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Cluster) -> None:
         with transaction.atomic():
@@ -205,55 +174,20 @@ class ClusterViewSet(
             "The response carries an ETag; send it back in If-None-Match to get 304."
         ),
         parameters=[
-            OpenApiParameter(
-                "level",
-                OpenApiTypes.STR,
-                enum=list(analysis.LEVELS),
-                default="workload",
-                description="what a node is",
-            ),
-            OpenApiParameter(
-                "group_by",
-                OpenApiTypes.STR,
-                description="level=tier: the label key that names tiers (default: the NETPOLUI_TIER_KEYS setting, tier, app.kubernetes.io/component, app)",
-            ),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload", description="what a node is"),
+            OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers (default: the NETPOLUI_TIER_KEYS setting, tier, app.kubernetes.io/component, app)"),
             NAMESPACES,
-            OpenApiParameter(
-                "protocol",
-                OpenApiTypes.STR,
-                enum=["TCP", "UDP", "SCTP"],
-                description="only connections on this protocol",
-            ),
-            OpenApiParameter(
-                "port", OpenApiTypes.INT, description="only connections on this port (1-65535)"
-            ),
-            OpenApiParameter(
-                "direction",
-                OpenApiTypes.STR,
-                enum=list(analysis.DIRECTIONS),
-                default="combined",
-                description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone",
-            ),
-            OpenApiParameter(
-                "format",
-                OpenApiTypes.STR,
-                enum=list(analysis.FORMATS),
-                default="edges",
-                description="edges (sparse list) or matrix",
-            ),
+            OpenApiParameter("protocol", OpenApiTypes.STR, enum=["TCP", "UDP", "SCTP"], description="only connections on this protocol"),
+            OpenApiParameter("port", OpenApiTypes.INT, description="only connections on this port (1-65535)"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=list(analysis.FORMATS), default="edges", description="edges (sparse list) or matrix"),
         ],
-        responses={
-            200: r.ReachabilitySerializer,
-            304: OpenApiResponse(description="not modified (If-None-Match)"),
-            **r.ERRORS,
-        },
+        responses={200: r.ReachabilitySerializer, 304: OpenApiResponse(description="not modified (If-None-Match)"), **r.ERRORS},
     )
     @action(detail=True, methods=["get"])
     def reachability(self, request: Request, pk: str | None = None) -> HttpResponse:
         cluster = self.get_object()
-        query = _params(
-            p.ReachabilityParams, request, lists=("namespace",), cluster=cluster
-        ).to_query()
+        query = _params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster).to_query()
         # Served compressed when the client accepts it (browsers do): the cache keeps the
         # compressed bytes, a tenth of the JSON.
         gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
@@ -274,26 +208,10 @@ class ClusterViewSet(
         summary="Why a connection is allowed or denied",
         description="The verdict per direction (egress from src, ingress to dst) with the policies and rule indexes that decided it, as `netpolui explain` prints it.",
         parameters=[
-            OpenApiParameter(
-                "src",
-                OpenApiTypes.STR,
-                required=True,
-                description="source: ns/name[Kind], ns/name, a pod or an IP address",
-            ),
-            OpenApiParameter(
-                "dst", OpenApiTypes.STR, required=True, description="destination, named like src"
-            ),
-            OpenApiParameter(
-                "port",
-                OpenApiTypes.STR,
-                description="a port number or a named port; omitted = any port",
-            ),
-            OpenApiParameter(
-                "protocol",
-                OpenApiTypes.STR,
-                enum=["TCP", "UDP", "SCTP"],
-                description="default TCP when port is given; omitted with port = any protocol",
-            ),
+            OpenApiParameter("src", OpenApiTypes.STR, required=True, description="source: ns/name[Kind], ns/name, a pod or an IP address"),
+            OpenApiParameter("dst", OpenApiTypes.STR, required=True, description="destination, named like src"),
+            OpenApiParameter("port", OpenApiTypes.STR, description="a port number or a named port; omitted = any port"),
+            OpenApiParameter("protocol", OpenApiTypes.STR, enum=["TCP", "UDP", "SCTP"], description="default TCP when port is given; omitted with port = any protocol"),
         ],
         responses={200: r.ExplanationSerializer, **r.ERRORS},
     )
@@ -302,36 +220,20 @@ class ClusterViewSet(
         cluster = self.get_object()
         data = _params(p.ExplainParams, request).validated_data
         try:
-            result = analysis.explain(
-                cluster, data["src"], data["dst"], port=data["port"], protocol=data["protocol"]
-            )
+            result = analysis.explain(cluster, data["src"], data["dst"], port=data["port"], protocol=data["protocol"])
         except analysis.UnknownEndpoint as exc:
-            raise serializers.ValidationError(
-                {_endpoint_field(str(exc), data): [str(exc)]}
-            ) from exc
+            raise serializers.ValidationError({_endpoint_field(str(exc), data): [str(exc)]}) from exc
         return Response(result)
 
     @extend_schema(
         summary="Why an edge of the graph exists",
         description="For a workload or pod edge, its explanation; for a tier or namespace edge, the explanation of each member pair (at most 25).",
         parameters=[
-            OpenApiParameter(
-                "src", OpenApiTypes.STR, required=True, description="the edge's source node id"
-            ),
-            OpenApiParameter(
-                "dst", OpenApiTypes.STR, required=True, description="the edge's target node id"
-            ),
-            OpenApiParameter(
-                "level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload"
-            ),
-            OpenApiParameter(
-                "group_by",
-                OpenApiTypes.STR,
-                description="level=tier: the label key that names tiers",
-            ),
-            OpenApiParameter(
-                "direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined"
-            ),
+            OpenApiParameter("src", OpenApiTypes.STR, required=True, description="the edge's source node id"),
+            OpenApiParameter("dst", OpenApiTypes.STR, required=True, description="the edge's target node id"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload"),
+            OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined"),
         ],
         responses={200: r.EdgeExplanationSerializer, **r.ERRORS},
     )
@@ -341,33 +243,20 @@ class ClusterViewSet(
         data = _params(p.ExplainEdgeParams, request).validated_data
         try:
             result = analysis.explain_edge(
-                cluster,
-                data["src"],
-                data["dst"],
-                level=data["level"],
-                group_by=data["group_by"] if data["level"] == "tier" else "",
-                direction=data["direction"],
+                cluster, data["src"], data["dst"], level=data["level"],
+                group_by=data["group_by"] if data["level"] == "tier" else "", direction=data["direction"],
             )
         except analysis.UnknownEndpoint as exc:
-            raise serializers.ValidationError(
-                {_endpoint_field(str(exc), data): [str(exc)]}
-            ) from exc
+            raise serializers.ValidationError({_endpoint_field(str(exc), data): [str(exc)]}) from exc
         return Response(result)
 
     @extend_schema(
         summary="The live policies as YAML (editor)",
         description="A multi-document YAML file of the cluster's NetworkPolicies (or one namespace's), clean of server-managed fields, ready for `kubectl apply -f`.",
-        parameters=[
-            OpenApiParameter("namespace", OpenApiTypes.STR, description="only this namespace")
-        ],
+        parameters=[OpenApiParameter("namespace", OpenApiTypes.STR, description="only this namespace")],
         responses={(200, "application/yaml"): OpenApiTypes.STR, **r.ERRORS},
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        required_role=EDITOR,
-        renderer_classes=[JSONRenderer, YAMLRenderer],
-    )
+    @action(detail=True, methods=["get"], required_role=EDITOR, renderer_classes=[JSONRenderer, YAMLRenderer])
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
         cluster = self.get_object()
         namespace = _params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
@@ -395,9 +284,7 @@ class ClusterViewSet(
     @action(detail=True, methods=["get"])
     def findings(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(
-            p.FindingParams, request, lists=("namespace",), cluster=cluster
-        ).validated_data
+        data = _params(p.FindingParams, request, lists=("namespace",), cluster=cluster).validated_data
         items = analysis.findings(cluster)
         if data.get("severity"):
             items = [f for f in items if f.severity == data["severity"]]
@@ -443,10 +330,7 @@ class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Workloads (Deployments, StatefulSets, ... and their ReplicaSets)",
-        parameters=[CLUSTER_ID],
-    ),
+    list=extend_schema(summary="Workloads (Deployments, StatefulSets, ... and their ReplicaSets)", parameters=[CLUSTER_ID]),
     retrieve=extend_schema(summary="One workload"),
 )
 class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
@@ -458,20 +342,14 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             Workload.objects.defer("obj")
             .annotate(
                 pod_count=_count(
-                    Pod,
-                    cluster=OuterRef("cluster"),
-                    namespace=OuterRef("namespace"),
-                    top_kind=OuterRef("top_kind"),
-                    top_name=OuterRef("top_name"),
+                    Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
+                    top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
                 )
             )
             .order_by("cluster_id", "namespace", "name", "kind", "pk")
         )
 
-    @extend_schema(
-        summary="Policies that select the workload's pods",
-        responses={200: r.WorkloadPoliciesSerializer, **r.ERRORS},
-    )
+    @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def policies(self, request: Request, pk: str | None = None) -> Response:
         workload = self.get_object()
@@ -479,16 +357,11 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         return Response(
             {
                 "workload": analysis.workload_key(workload),
-                "policies": NetworkPolicySummarySerializer(
-                    policies.order_by("namespace", "name"), many=True
-                ).data,
+                "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
             }
         )
 
-    @extend_schema(
-        summary="What the workload can reach and what reaches it",
-        responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS},
-    )
+    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def connections(self, request: Request, pk: str | None = None) -> Response:
         workload = self.get_object()
@@ -507,10 +380,7 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     def get_queryset(self) -> QuerySet[Pod]:
         return Pod.objects.defer("obj").order_by("cluster_id", "namespace", "name", "pk")
 
-    @extend_schema(
-        summary="Policies that select the pod, and its isolation",
-        responses={200: r.PodPoliciesSerializer, **r.ERRORS},
-    )
+    @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def policies(self, request: Request, pk: str | None = None) -> Response:
         pod = self.get_object()
@@ -521,9 +391,7 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
                 "ingress_isolated": selection["ingress_isolated"],
                 "egress_isolated": selection["egress_isolated"],
                 "host_network": selection.get("host_network", pod.host_network),
-                "policies": NetworkPolicySummarySerializer(
-                    selection["policies"].order_by("namespace", "name"), many=True
-                ).data,
+                "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
             }
         )
 
@@ -539,16 +407,11 @@ class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Bas
     def get_queryset(self) -> QuerySet[NetworkPolicy]:
         return NetworkPolicy.objects.order_by("cluster_id", "namespace", "name", "pk")
 
-    @extend_schema(
-        summary="The pods (and workloads) the policy selects",
-        responses={200: r.PolicySelectionSerializer, **r.ERRORS},
-    )
+    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
     def selected(self, request: Request, pk: str | None = None) -> Response:
         policy = self.get_object()
-        pods = list(
-            analysis.pods_selected_by_policy(policy).defer("obj").order_by("namespace", "name")
-        )
+        pods = list(analysis.pods_selected_by_policy(policy).defer("obj").order_by("namespace", "name"))
         keys = analysis.workloads_selected_by_policy(policy)
         with_pods = {analysis.pod_key(pod) for pod in pods}
         return Response(
@@ -559,3 +422,4 @@ class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Bas
                 "stand_ins": [k for k in keys if k not in with_pods],
             }
         )
+

@@ -40,18 +40,10 @@ class Resource:
 # Order matters for the first list: namespaces and owners before pods, policies last.
 RESOURCES: tuple[Resource, ...] = (
     Resource("namespaces", "Namespace", "", k8s.CoreV1Api, "list_namespace", namespaced=False),
-    Resource(
-        "deployments", "Deployment", "apps", k8s.AppsV1Api, "list_deployment_for_all_namespaces"
-    ),
-    Resource(
-        "replicasets", "ReplicaSet", "apps", k8s.AppsV1Api, "list_replica_set_for_all_namespaces"
-    ),
-    Resource(
-        "statefulsets", "StatefulSet", "apps", k8s.AppsV1Api, "list_stateful_set_for_all_namespaces"
-    ),
-    Resource(
-        "daemonsets", "DaemonSet", "apps", k8s.AppsV1Api, "list_daemon_set_for_all_namespaces"
-    ),
+    Resource("deployments", "Deployment", "apps", k8s.AppsV1Api, "list_deployment_for_all_namespaces"),
+    Resource("replicasets", "ReplicaSet", "apps", k8s.AppsV1Api, "list_replica_set_for_all_namespaces"),
+    Resource("statefulsets", "StatefulSet", "apps", k8s.AppsV1Api, "list_stateful_set_for_all_namespaces"),
+    Resource("daemonsets", "DaemonSet", "apps", k8s.AppsV1Api, "list_daemon_set_for_all_namespaces"),
     Resource("cronjobs", "CronJob", "batch", k8s.BatchV1Api, "list_cron_job_for_all_namespaces"),
     Resource("jobs", "Job", "batch", k8s.BatchV1Api, "list_job_for_all_namespaces"),
     Resource("pods", "Pod", "", k8s.CoreV1Api, "list_pod_for_all_namespaces"),
@@ -149,9 +141,7 @@ def describe_failure(exc: BaseException, *, resource: Resource | None, server: s
     """Turn an exception from the client into a sentence naming what to fix."""
     if isinstance(exc, ApiException):
         return _describe_api_exception(exc, resource=resource, server=server)
-    if isinstance(
-        exc, urllib3.exceptions.SSLError | ssl.SSLError
-    ) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+    if isinstance(exc, urllib3.exceptions.SSLError | ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
         return SyncFailure("tls", f"TLS failure talking to {server}: {_root_cause(exc)}")
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError | socket.timeout | TimeoutError):
         return SyncFailure("timeout", f"{server} stopped answering (read timeout)")
@@ -238,9 +228,7 @@ def _describe_api_exception(
     if status == 403:
         what = f" to {resource.plural}" if resource else ""
         rule = f" Missing RBAC rule: {rbac_rule(resource)}." if resource else ""
-        return SyncFailure(
-            "forbidden", f"permission denied{what} (403 Forbidden): {message}.{rule}"
-        )
+        return SyncFailure("forbidden", f"permission denied{what} (403 Forbidden): {message}.{rule}")
     if status == 410:
         return SyncFailure("gone", f"the watch expired (410 Gone): {message}")
     if status == 429:
@@ -249,9 +237,7 @@ def _describe_api_exception(
         )
     if status >= 500:
         return SyncFailure(
-            "server",
-            f"{server} answered {status} {exc.reason or ''}: {message}".strip(),
-            _retry_after(exc),
+            "server", f"{server} answered {status} {exc.reason or ''}: {message}".strip(), _retry_after(exc)
         )
     if status == 404 and resource:
         return SyncFailure(

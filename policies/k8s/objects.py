@@ -30,10 +30,7 @@ def _ports(containers: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     ports: list[dict[str, Any]] = []
     for container in containers or []:
         for port in container.get("ports") or []:
-            slim = {
-                "containerPort": port.get("containerPort"),
-                "protocol": port.get("protocol") or "TCP",
-            }
+            slim = {"containerPort": port.get("containerPort"), "protocol": port.get("protocol") or "TCP"}
             if port.get("name"):
                 slim["name"] = port["name"]
             ports.append(slim)
@@ -43,9 +40,7 @@ def _ports(containers: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 def _pod_spec(spec: dict[str, Any] | None) -> dict[str, Any]:
     spec = spec or {}
     # Sidecars (init containers with restartPolicy Always) can serve named ports too.
-    containers = [
-        {"name": c.get("name", ""), "ports": _ports([c])} for c in spec.get("containers") or []
-    ]
+    containers = [{"name": c.get("name", ""), "ports": _ports([c])} for c in spec.get("containers") or []]
     containers += [
         {"name": c.get("name", ""), "ports": _ports([c])}
         for c in spec.get("initContainers") or []
@@ -88,9 +83,7 @@ def slim_object(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         return out
     if kind == "CronJob":
         job_template = (spec.get("jobTemplate") or {}).get("spec") or {}
-        out["spec"] = {
-            "jobTemplate": {"spec": {"template": _template(job_template.get("template"))}}
-        }
+        out["spec"] = {"jobTemplate": {"spec": {"template": _template(job_template.get("template"))}}}
         return out
     out["spec"] = {"template": _template(spec.get("template"))}
     if "replicas" in spec:

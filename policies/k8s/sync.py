@@ -35,13 +35,9 @@ class MirrorStore(Protocol):
 
     def resource_version(self, resource: Resource) -> str: ...
 
-    def replace_all(
-        self, resource: Resource, items: list[dict[str, Any]], resource_version: str
-    ) -> None: ...
+    def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None: ...
 
-    def apply_event(
-        self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str
-    ) -> None: ...
+    def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None: ...
 
     def bookmark(self, resource: Resource, resource_version: str) -> None: ...
 
@@ -142,10 +138,7 @@ class ClusterSync:
         deadline = time.monotonic() + duration if duration is not None else None
         threads = [
             threading.Thread(
-                target=self._run_resource,
-                args=(resource, deadline),
-                name=f"sync-{resource.plural}",
-                daemon=True,
+                target=self._run_resource, args=(resource, deadline), name=f"sync-{resource.plural}", daemon=True
             )
             for resource in self.resources
         ]
@@ -161,10 +154,7 @@ class ClusterSync:
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 health = self._healthy()
-                if (
-                    health != last_health
-                    or time.monotonic() - last_beat >= self.options.heartbeat_seconds
-                ):
+                if health != last_health or time.monotonic() - last_beat >= self.options.heartbeat_seconds:
                     self._beat(store, health)
                     last_beat, last_health = time.monotonic(), health
             self._beat(store, self._healthy())
@@ -208,9 +198,7 @@ class ClusterSync:
                         self._progress(f"listed {count} {resource.plural}")
                     self._mark_ok(store, resource)
                     self._set_watching(resource, True)
-                    resource_version = self._watch(
-                        store, resource, resource_version, deadline, backoff
-                    )
+                    resource_version = self._watch(store, resource, resource_version, deadline, backoff)
                 except Gone:
                     self._progress(f"{resource.plural}: watch expired (410 Gone), listing again")
                     resource_version = ""
@@ -226,9 +214,7 @@ class ClusterSync:
                     delay = backoff.next_delay(failure.retry_after)
                     if not failure.retryable_soon:
                         delay = max(delay, min(self.options.backoff_cap, 5.0))
-                    self._progress(
-                        f"{resource.plural}: {failure.message}; retrying in {delay:.1f}s"
-                    )
+                    self._progress(f"{resource.plural}: {failure.message}; retrying in {delay:.1f}s")
                     self.stop_event.wait(self._wait_time(deadline, delay))
         finally:
             self._set_watching(resource, False)
@@ -282,9 +268,7 @@ class ClusterSync:
                     metadata = page.get("metadata") or {}
                     if not list_version:
                         list_version = str(metadata.get("resourceVersion") or "")
-                    items.extend(
-                        slim_object(resource.kind, item) for item in page.get("items") or []
-                    )
+                    items.extend(slim_object(resource.kind, item) for item in page.get("items") or [])
                     continue_token = metadata.get("continue") or None
                     if not continue_token:
                         break
@@ -316,10 +300,7 @@ class ClusterSync:
             allow_watch_bookmarks=True,
             timeout_seconds=timeout,
             _preload_content=False,
-            _request_timeout=(
-                self.options.connect_timeout_seconds,
-                self.options.read_timeout_seconds,
-            ),
+            _request_timeout=(self.options.connect_timeout_seconds, self.options.read_timeout_seconds),
         )
         try:
             for line in _lines(response):
@@ -331,19 +312,12 @@ class ClusterSync:
                 if event_type == "ERROR":
                     if obj.get("code") == 410:
                         raise Gone(obj.get("message", "resource version too old"))
-                    raise ApiException(
-                        status=obj.get("code") or 500,
-                        reason=obj.get("message") or obj.get("reason"),
-                    )
-                new_version = str(
-                    (obj.get("metadata") or {}).get("resourceVersion") or resource_version
-                )
+                    raise ApiException(status=obj.get("code") or 500, reason=obj.get("message") or obj.get("reason"))
+                new_version = str((obj.get("metadata") or {}).get("resourceVersion") or resource_version)
                 if event_type == "BOOKMARK":
                     store.bookmark(resource, new_version)
                 elif event_type in {"ADDED", "MODIFIED", "DELETED"}:
-                    store.apply_event(
-                        resource, event_type, slim_object(resource.kind, obj), new_version
-                    )
+                    store.apply_event(resource, event_type, slim_object(resource.kind, obj), new_version)
                 resource_version = new_version
                 backoff.reset()
         finally:

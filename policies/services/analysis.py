@@ -169,10 +169,7 @@ def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
                 continue
             upserts.append(obj)
     analyzed.difference_update(removals)
-    analyzed.update(
-        f"{(o.get('metadata') or {}).get('namespace') or 'default'}/{o['metadata']['name']}"
-        for o in upserts
-    )
+    analyzed.update(f"{(o.get('metadata') or {}).get('namespace') or 'default'}/{o['metadata']['name']}" for o in upserts)
     try:
         derived = newest.analyzer.with_policies_changed(upserts, removals)
     except (ValueError, KeyError):
@@ -261,9 +258,7 @@ def reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
 _rendered = _VersionCache(size=8)
 
 
-def reachability_json(
-    cluster: Cluster, query: ReachabilityQuery, *, gzipped: bool = False
-) -> tuple[str, bytes]:
+def reachability_json(cluster: Cluster, query: ReachabilityQuery, *, gzipped: bool = False) -> tuple[str, bytes]:
     """(cache key, the payload rendered as compact JSON, gzip-compressed if asked) for the
     API. The workload level of a 1,000-workload cluster is over 20 MB of JSON: rendering
     it again, or unpickling it from Redis, would cost more than the 300 ms a repeated
@@ -347,9 +342,7 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
     return payload
 
 
-def _node_dict(
-    node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None
-) -> dict[str, Any]:
+def _node_dict(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
     label = node.name
     if node.kind == "Group" and not node.is_external and query.level == "tier" and "=" in node.key:
         label = node.key.split("=", 1)[1]
@@ -381,12 +374,7 @@ class UnknownEndpoint(ValueError):
 
 
 def explain(
-    cluster: Cluster,
-    src: str,
-    dst: str,
-    *,
-    port: int | str | None = None,
-    protocol: str | None = "TCP",
+    cluster: Cluster, src: str, dst: str, *, port: int | str | None = None, protocol: str | None = "TCP"
 ) -> dict[str, Any]:
     """The verdict per direction with the policies and rules that decided it."""
     try:
@@ -398,25 +386,14 @@ def explain(
     return out
 
 
-def explain_edge(
-    cluster: Cluster,
-    src: str,
-    dst: str,
-    *,
-    level: str = "workload",
-    group_by: str = "",
-    direction: str = "combined",
-    limit: int = 25,
-) -> dict[str, Any]:
+def explain_edge(cluster: Cluster, src: str, dst: str, *, level: str = "workload", group_by: str = "", direction: str = "combined", limit: int = 25) -> dict[str, Any]:
     """Why an edge of the graph exists: for a tier or namespace edge, each member pair."""
     if level not in ("tier", "namespace"):
         return {"pairs": [explain(cluster, src, dst, port=None, protocol=None)], "truncated": False}
     group_of = group_function(level, group_by)
     reach = base_reachability(cluster, "workload", direction)
     pairs = [c for c in reach.connections if group_of(c.src) == src and group_of(c.dst) == dst]
-    explained = [
-        explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]
-    ]
+    explained = [explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
     return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
 
 
@@ -462,32 +439,24 @@ def findings(cluster: Cluster) -> list[FindingView]:
     return views
 
 
-def _object_ids(
-    cluster: Cluster, items: Iterable[engine.Finding]
-) -> dict[tuple[str, str, str], int]:
+def _object_ids(cluster: Cluster, items: Iterable[engine.Finding]) -> dict[tuple[str, str, str], int]:
     wanted: dict[str, set[tuple[str, str]]] = {}
     for f in items:
         wanted.setdefault(f.object_kind, set()).add((f.namespace, f.object_name))
     ids: dict[tuple[str, str, str], int] = {}
     if "Namespace" in wanted:
         names = {name or ns for ns, name in wanted["Namespace"]}
-        for pk, name in Namespace.objects.filter(cluster=cluster, name__in=names).values_list(
-            "pk", "name"
-        ):
+        for pk, name in Namespace.objects.filter(cluster=cluster, name__in=names).values_list("pk", "name"):
             for ns, obj_name in wanted["Namespace"]:
                 if (obj_name or ns) == name:
                     ids[("Namespace", ns, obj_name)] = pk
     if "NetworkPolicy" in wanted:
         names = {name for _, name in wanted["NetworkPolicy"]}
-        for pk, ns, name in NetworkPolicy.objects.filter(
-            cluster=cluster, name__in=names
-        ).values_list("pk", "namespace", "name"):
+        for pk, ns, name in NetworkPolicy.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
             ids[("NetworkPolicy", ns, name)] = pk
     if "Pod" in wanted:
         names = {name for _, name in wanted["Pod"]}
-        for pk, ns, name in Pod.objects.filter(cluster=cluster, name__in=names).values_list(
-            "pk", "namespace", "name"
-        ):
+        for pk, ns, name in Pod.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
             ids[("Pod", ns, name)] = pk
     workload_kinds = set(wanted) & {k.value for k in Workload.Kind}
     if workload_kinds:
@@ -507,11 +476,7 @@ def policies_selecting_pod(pod: Pod) -> dict[str, Any]:
     model = engine_cluster(pod.cluster)
     engine_pod = model.pod(pod.namespace, pod.name)
     if engine_pod is None:
-        return {
-            "policies": NetworkPolicy.objects.none(),
-            "ingress_isolated": False,
-            "egress_isolated": False,
-        }
+        return {"policies": NetworkPolicy.objects.none(), "ingress_isolated": False, "egress_isolated": False}
     isolation = model.isolation(engine_pod)
     keys = model.policies_selecting(pod.namespace, pod.name)
     return {
@@ -535,20 +500,14 @@ def policies_selecting_workload(workload: Workload) -> QuerySet[NetworkPolicy]:
 
 def pods_selected_by_policy(policy: NetworkPolicy) -> QuerySet[Pod]:
     model = engine_cluster(policy.cluster)
-    names = [
-        p.name
-        for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}")
-        if not p.stand_in
-    ]
+    names = [p.name for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}") if not p.stand_in]
     return Pod.objects.filter(cluster=policy.cluster, namespace=policy.namespace, name__in=names)
 
 
 def workloads_selected_by_policy(policy: NetworkPolicy) -> list[str]:
     """Endpoint keys (`ns/name[Kind]`) of everything the policy selects, stand-ins included."""
     model = engine_cluster(policy.cluster)
-    return sorted(
-        {p.workload_key for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}")}
-    )
+    return sorted({p.workload_key for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}")})
 
 
 def _policies_by_keys(cluster: Cluster, keys: Iterable[str]) -> QuerySet[NetworkPolicy]:
@@ -558,9 +517,7 @@ def _policies_by_keys(cluster: Cluster, keys: Iterable[str]) -> QuerySet[Network
         return q
     namespaces = {ns for ns, _ in pairs}
     names = {name for _, name in pairs}
-    candidates = NetworkPolicy.objects.filter(
-        cluster=cluster, namespace__in=namespaces, name__in=names
-    )
+    candidates = NetworkPolicy.objects.filter(cluster=cluster, namespace__in=namespaces, name__in=names)
     wanted = set(pairs)
     return candidates.filter(pk__in=[p.pk for p in candidates if (p.namespace, p.name) in wanted])
 
@@ -614,9 +571,7 @@ SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 def findings_by_risk(cluster: Cluster) -> list[FindingView]:
     """Findings, highest risk first (the engine's order kept within a severity)."""
-    return sorted(
-        findings(cluster), key=lambda f: SEVERITY_RANK.get(f.severity, len(SEVERITY_RANK))
-    )
+    return sorted(findings(cluster), key=lambda f: SEVERITY_RANK.get(f.severity, len(SEVERITY_RANK)))
 
 
 def parse_endpoint_key(key: str) -> tuple[str, str, str] | None:
@@ -671,18 +626,12 @@ def _peer_text(model: engine.Cluster, match: dict[str, Any]) -> str:
     if not 0 <= match["rule_index"] < len(rules):
         return ""
     if match["peer_index"] is None:
-        return (
-            "every peer (the rule has no "
-            + ("from" if match["direction"] == "ingress" else "to")
-            + ")"
-        )
+        return "every peer (the rule has no " + ("from" if match["direction"] == "ingress" else "to") + ")"
     peers = rules[match["rule_index"]].peers
     return str(peers[match["peer_index"]]) if 0 <= match["peer_index"] < len(peers) else ""
 
 
-def annotate_explanations(
-    cluster: Cluster, explanations: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def annotate_explanations(cluster: Cluster, explanations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Explanations (as explain() returns them) with each policy's pk and each matched
     peer in words, so a page can link every policy and name the peer that matched."""
     model = engine_cluster(cluster)
@@ -714,17 +663,10 @@ def policy_rules(policy: NetworkPolicy) -> dict[str, Any]:
     parsed = model.policy(f"{policy.namespace}/{policy.name}")
     if parsed is None:
         errors = [
-            str(e)
-            for key, errs in model.invalid_policies
-            if key == f"{policy.namespace}/{policy.name}"
-            for e in errs
+            str(e) for key, errs in model.invalid_policies if key == f"{policy.namespace}/{policy.name}" for e in errs
         ]
         return {"valid": False, "errors": errors, "ingress": [], "egress": []}
-    out: dict[str, Any] = {
-        "valid": True,
-        "errors": [],
-        "pod_selector": str(parsed.pod_selector) or "every pod",
-    }
+    out: dict[str, Any] = {"valid": True, "errors": [], "pod_selector": str(parsed.pod_selector) or "every pod"}
     for direction in ("ingress", "egress"):
         out[direction] = [
             {
@@ -748,11 +690,7 @@ def policy_selection_counts(cluster: Cluster, keys: Iterable[str]) -> dict[str, 
         policy = model.policy(key)
         if policy is None:
             continue
-        selected = {
-            p.workload_key
-            for p in by_namespace.get(policy.namespace, ())
-            if policy.pod_selector.matches(p.labels)
-        }
+        selected = {p.workload_key for p in by_namespace.get(policy.namespace, ()) if policy.pod_selector.matches(p.labels)}
         counts[key] = len(selected)
     return counts
 
@@ -815,15 +753,10 @@ def node_details(
     sides: dict[str, dict[str, dict[str, Any]]] = {"inbound": {}, "outbound": {}}
     for c in reach.connections:
         src_group, dst_group = group_of(c.src), group_of(c.dst)
-        for side, mine, peer in (
-            ("inbound", dst_group, src_group),
-            ("outbound", src_group, dst_group),
-        ):
+        for side, mine, peer in (("inbound", dst_group, src_group), ("outbound", src_group, dst_group)):
             if mine != node_id:
                 continue
-            entry = sides[side].setdefault(
-                peer, {"peer": peer, "conns": engine.ConnSet.none(), "pairs": []}
-            )
+            entry = sides[side].setdefault(peer, {"peer": peer, "conns": engine.ConnSet.none(), "pairs": []})
             entry["conns"] = entry["conns"] | c.conns
             entry["pairs"].append((c.src.key, c.dst.key))
 
@@ -839,9 +772,7 @@ def node_details(
             chosen = pairs[: max(0, min(per_peer, limit - explained))]
             truncated = truncated or len(chosen) < len(pairs)
             explained += len(chosen)
-            pair_explanations = [
-                explain(cluster, s, d, port=None, protocol=None) for s, d in chosen
-            ]
+            pair_explanations = [explain(cluster, s, d, port=None, protocol=None) for s, d in chosen]
             explanations.extend(pair_explanations)
             rows.append(
                 {
@@ -867,13 +798,8 @@ def node_details(
                     if not verdict["isolated"]:
                         open_sides.setdefault(verdict_side, verdict["summary"])
                     for m in verdict["matches"]:
-                        rules.setdefault(
-                            (m["direction"], m["policy"], m["rule_index"], m["peer_index"]), m
-                        )
-            row["rules"] = sorted(
-                rules.values(),
-                key=lambda m: (m["direction"] != "ingress", m["policy"], m["rule_index"]),
-            )
+                        rules.setdefault((m["direction"], m["policy"], m["rule_index"], m["peer_index"]), m)
+            row["rules"] = sorted(rules.values(), key=lambda m: (m["direction"] != "ingress", m["policy"], m["rule_index"]))
             row["open_sides"] = open_sides
 
     ids = policy_ids(cluster, selecting)

@@ -212,9 +212,7 @@ def _manifest_files(root: Path) -> list[Path]:
     return found
 
 
-def read_manifest_dir(
-    source: DesiredSource, root: Path, display_root: Path | None = None
-) -> SourceRead:
+def read_manifest_dir(source: DesiredSource, root: Path, display_root: Path | None = None) -> SourceRead:
     """Every NetworkPolicy under `root`, file by file, so one broken file does not hide
     the others; file names in messages are relative to `display_root`."""
     out = SourceRead()
@@ -264,9 +262,7 @@ def read_upload(source: DesiredSource) -> SourceRead:
 
 def read_drafts(source: DesiredSource) -> SourceRead:
     out = SourceRead()
-    drafts = PolicyDraft.objects.filter(
-        cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED
-    )
+    drafts = PolicyDraft.objects.filter(cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED)
     for draft in drafts.order_by("namespace", "name"):
         obj = dict(draft.obj)
         meta = dict(obj.get("metadata") or {})
@@ -278,9 +274,7 @@ def read_drafts(source: DesiredSource) -> SourceRead:
         errors = engine.validate_network_policy(obj)
         if errors:
             out.invalid_keys.add(key)
-            out.problems.extend(
-                SourceProblem(source.pk, source.label, str(e), origin) for e in errors
-            )
+            out.problems.extend(SourceProblem(source.pk, source.label, str(e), origin) for e in errors)
             continue
         out.policies.append(DesiredPolicy(_with_namespace(obj), origin, source.pk))
     return out
@@ -328,11 +322,7 @@ def read_source(source: DesiredSource) -> SourceRead:
         result = SourceRead(problems=[SourceProblem(source.pk, source.label, str(exc), fatal=True)])
     except OSError as exc:
         result = SourceRead(
-            problems=[
-                SourceProblem(
-                    source.pk, source.label, f"cannot read: {exc.strerror or exc}", fatal=True
-                )
-            ]
+            problems=[SourceProblem(source.pk, source.label, f"cannot read: {exc.strerror or exc}", fatal=True)]
         )
     wanted = set(source.namespace_list)
     if wanted:
@@ -344,16 +334,13 @@ def read_source(source: DesiredSource) -> SourceRead:
         return result
     DesiredSource.objects.filter(pk=source.pk).update(
         last_fetched_at=timezone.now(),
-        revision=result.revision
-        or (source.revision if source.kind == DesiredSource.Kind.GIT else ""),
+        revision=result.revision or (source.revision if source.kind == DesiredSource.Kind.GIT else ""),
         last_error="\n".join(str(p) for p in result.problems),
     )
     return result
 
 
-def read_desired_state(
-    cluster: Cluster, sources: Iterable[DesiredSource] | None = None
-) -> DesiredState:
+def read_desired_state(cluster: Cluster, sources: Iterable[DesiredSource] | None = None) -> DesiredState:
     """The union of the cluster's enabled sources (the first source defining a policy wins)."""
     if sources is None:
         sources = DesiredSource.objects.filter(cluster=cluster, enabled=True).order_by("pk")
@@ -423,11 +410,7 @@ def git_location_error(location: str) -> str | None:
         return "give the repository URL or path"
     if location.startswith("-"):
         return "must not start with '-'"
-    if (
-        location.startswith(GIT_SCHEMES)
-        or _SCP_LIKE.match(location)
-        or location.startswith(("/", "~"))
-    ):
+    if location.startswith(GIT_SCHEMES) or _SCP_LIKE.match(location) or location.startswith(("/", "~")):
         return None
     return "must be an https://, ssh://, git:// or file:// URL, user@host:path, or an absolute path"
 
@@ -440,9 +423,7 @@ def _git_env() -> dict[str, str]:
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_ASKPASS": "true",
             "SSH_ASKPASS": "true",
-            "GIT_SSH_COMMAND": env.get(
-                "GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20"
-            ),
+            "GIT_SSH_COMMAND": env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20"),
             "LC_ALL": "C",
         }
     )
@@ -486,11 +467,7 @@ def _run_git(args: Sequence[str], cwd: Path, what: str) -> str:
 
 def _git_reason(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    fatal = [
-        line.removeprefix("fatal:").strip()
-        for line in lines
-        if line.startswith(("fatal:", "error:"))
-    ]
+    fatal = [line.removeprefix("fatal:").strip() for line in lines if line.startswith(("fatal:", "error:"))]
     chosen = fatal[-1] if fatal else (lines[-1] if lines else "no message from git")
     return redact(chosen)
 
@@ -499,8 +476,7 @@ def _explain_git_failure(source: DesiredSource, exc: GitFailed) -> str:
     url = redact(source.location)
     lowered = exc.reason.lower()
     if source.branch and (
-        ("remote branch" in lowered and "not found" in lowered)
-        or "couldn't find remote ref" in lowered
+        ("remote branch" in lowered and "not found" in lowered) or "couldn't find remote ref" in lowered
     ):
         return f"branch {source.branch!r} does not exist in {url}"
     if exc.what.startswith(("git clone", "git fetch")):
@@ -545,18 +521,7 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
                 shutil.rmtree(partial, ignore_errors=True)
                 branch = ["--branch", source.branch] if source.branch else []
                 _run_git(
-                    [
-                        "clone",
-                        "--quiet",
-                        "--no-tags",
-                        "--single-branch",
-                        "--depth",
-                        "1",
-                        *branch,
-                        "--",
-                        location,
-                        str(partial),
-                    ],
+                    ["clone", "--quiet", "--no-tags", "--single-branch", "--depth", "1", *branch, "--", location, str(partial)],
                     root,
                     f"git clone of {redact(source.location)}",
                 )
@@ -564,15 +529,7 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
             else:
                 _run_git(["remote", "set-url", "origin", location], target, "git remote set-url")
                 _run_git(
-                    [
-                        "fetch",
-                        "--quiet",
-                        "--no-tags",
-                        "--depth",
-                        "1",
-                        "origin",
-                        source.branch or "HEAD",
-                    ],
+                    ["fetch", "--quiet", "--no-tags", "--depth", "1", "origin", source.branch or "HEAD"],
                     target,
                     f"git fetch of {redact(source.location)}",
                 )
@@ -638,21 +595,11 @@ def compare(
         if want is None:
             assert have is not None
             if covers(namespace):
-                diffs.append(
-                    Difference(
-                        DriftItem.Kind.EXTRA, namespace, name, live=engine.clean_policy(have)
-                    )
-                )
+                diffs.append(Difference(DriftItem.Kind.EXTRA, namespace, name, live=engine.clean_policy(have)))
             continue
         if have is None:
             diffs.append(
-                Difference(
-                    DriftItem.Kind.MISSING,
-                    namespace,
-                    name,
-                    desired=engine.clean_policy(want.obj),
-                    origin=want.origin,
-                )
+                Difference(DriftItem.Kind.MISSING, namespace, name, desired=engine.clean_policy(want.obj), origin=want.origin)
             )
         elif semantically_equal(want.obj, have):
             in_sync += 1
@@ -724,22 +671,16 @@ def reachability_effects(
         try:
             desired = _reconcile_one(desired, diff)
         except KeyError:
-            diff.effect = {
-                "error": "the live policy is not valid, so the analysis leaves it out already"
-            }
+            diff.effect = {"error": "the live policy is not valid, so the analysis leaves it out already"}
             continue
         except ValueError as exc:
             diff.effect = {"error": str(exc)}
             continue
         if i < EFFECT_ITEM_LIMIT:
             one = _reconcile_one(base, diff)
-            diff.effect = connection_delta(
-                live, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT
-            )
+            diff.effect = connection_delta(live, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
         else:
-            diff.effect = {
-                "error": f"not computed: only the first {EFFECT_ITEM_LIMIT} differences get one"
-            }
+            diff.effect = {"error": f"not computed: only the first {EFFECT_ITEM_LIMIT} differences get one"}
     delta = connection_delta(live, desired.analyze(level="workload"))
     return delta, desired.cluster
 
@@ -755,18 +696,9 @@ def coverage_findings(cluster: Cluster, desired_cluster: engine.Cluster) -> dict
     wanted = engine.findings(desired_cluster)
     desired_ids = {ident(f) for f in wanted}
     rows = [{**f.to_dict(), "in_live": ident(f) in live} for f in wanted]
-    rows.sort(
-        key=lambda r: (
-            r["code"] not in COVERAGE_CODES,
-            analysis.SEVERITY_RANK.get(r["severity"], 3),
-        )
-    )
+    rows.sort(key=lambda r: (r["code"] not in COVERAGE_CODES, analysis.SEVERITY_RANK.get(r["severity"], 3)))
     resolved = [
-        {
-            k: v
-            for k, v in f.to_dict().items()
-            if k in ("code", "severity", "namespace", "object_kind", "object_name", "message")
-        }
+        {k: v for k, v in f.to_dict().items() if k in ("code", "severity", "namespace", "object_kind", "object_name", "message")}
         for key, f in live.items()
         if key not in desired_ids
     ]
@@ -807,9 +739,7 @@ class DriftResult:
     def fingerprint(self) -> str:
         data = {
             "status": self.status,
-            "items": [
-                (d.kind, d.key, d.desired, d.live, d.origin, d.effect) for d in self.differences
-            ],
+            "items": [(d.kind, d.key, d.desired, d.live, d.origin, d.effect) for d in self.differences],
             "problems": [p.to_dict() for p in self.problems],
             "reachability": self.reachability,
             "findings": self.findings,
@@ -832,17 +762,8 @@ def run_drift(cluster: Cluster, sources: Iterable[DesiredSource] | None = None) 
     live = live_policies(cluster)
     if state.fatal:
         return DriftResult(
-            cluster,
-            DriftReport.Status.ERROR,
-            [],
-            0,
-            len(state.policies),
-            len(live),
-            state.problems,
-            state.sources,
-            {},
-            {},
-            cluster.state_version,
+            cluster, DriftReport.Status.ERROR, [], 0, len(state.policies), len(live), state.problems,
+            state.sources, {}, {}, cluster.state_version,
         )
     diffs, in_sync = compare(state.policies, live, covers=state.covers, ignored=state.ignored)
     delta, desired_cluster = reachability_effects(cluster, diffs)
@@ -863,10 +784,7 @@ def run_drift(cluster: Cluster, sources: Iterable[DesiredSource] | None = None) 
 
 
 def build_report(
-    result: DriftResult,
-    *,
-    now: datetime,
-    seen: Mapping[tuple[str, str, str], datetime] | None = None,
+    result: DriftResult, *, now: datetime, seen: Mapping[tuple[str, str, str], datetime] | None = None
 ) -> tuple[DriftReport, list[DriftItem]]:
     """The (unsaved) report and items of a result; `seen` gives earlier first-seen times."""
     seen = seen or {}
@@ -914,11 +832,7 @@ def store_report(result: DriftResult, *, now: datetime | None = None) -> DriftRe
     with transaction.atomic():
         # One writer per cluster at a time, so two runs cannot both start a history.
         Cluster.objects.select_for_update().filter(pk=result.cluster.pk).first()
-        latest = (
-            DriftReport.objects.filter(cluster=result.cluster)
-            .order_by("-computed_at", "-pk")
-            .first()
-        )
+        latest = DriftReport.objects.filter(cluster=result.cluster).order_by("-computed_at", "-pk").first()
         if latest is not None and latest.fingerprint == fingerprint:
             latest.checked_at = now
             latest.runs += 1
@@ -936,9 +850,7 @@ def store_report(result: DriftResult, *, now: datetime | None = None) -> DriftRe
         if previous is not None:
             seen = {
                 (kind, ns, name): at
-                for kind, ns, name, at in previous.items.values_list(
-                    "kind", "namespace", "name", "first_seen_at"
-                )
+                for kind, ns, name, at in previous.items.values_list("kind", "namespace", "name", "first_seen_at")
             }
         report, items = build_report(result, now=now, seen=seen)
         report.save()
@@ -967,9 +879,7 @@ def compute_drift(cluster: Cluster) -> DriftReport | None:
 
 
 def clusters_with_sources() -> list[int]:
-    return sorted(
-        set(DesiredSource.objects.filter(enabled=True).values_list("cluster_id", flat=True))
-    )
+    return sorted(set(DesiredSource.objects.filter(enabled=True).values_list("cluster_id", flat=True)))
 
 
 # --- reading reports -----------------------------------------------------------------------------
@@ -1048,17 +958,13 @@ def item_diff(item: DriftItem, *, normalized: bool = False) -> dict[str, Any]:
     }
 
 
-def item_history(
-    cluster: Cluster, namespace: str, name: str, limit: int = 20
-) -> list[dict[str, Any]]:
+def item_history(cluster: Cluster, namespace: str, name: str, limit: int = 20) -> list[dict[str, Any]]:
     """The recent reports and what each said about this policy (None: no difference)."""
     reports = list(
         DriftReport.objects.filter(cluster=cluster).order_by("-computed_at", "-pk")[:limit]
     )
     kinds = dict(
-        DriftItem.objects.filter(report__in=reports, namespace=namespace, name=name).values_list(
-            "report_id", "kind"
-        )
+        DriftItem.objects.filter(report__in=reports, namespace=namespace, name=name).values_list("report_id", "kind")
     )
     return [{"report": r, "kind": kinds.get(r.pk)} for r in reports]
 
@@ -1101,9 +1007,7 @@ def reconcile_yaml(report: DriftReport) -> str:
             "# STEP 2 -- APPLY the policies below: kubectl apply -f THIS-FILE.yaml",
         ]
     else:
-        lines.append(
-            "# No extra policies: nothing to delete. Apply with: kubectl apply -f THIS-FILE.yaml"
-        )
+        lines.append("# No extra policies: nothing to delete. Apply with: kubectl apply -f THIS-FILE.yaml")
     items = report.items.exclude(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name")
     objs = [engine.clean_policy(item.desired) for item in items]
     if not objs:
@@ -1126,10 +1030,7 @@ def adopt_yaml(report: DriftReport) -> str:
         lines += [
             "#",
             "# Also REMOVE these from the desired state: they are not in the cluster:",
-            *(
-                f"#   {item.key}  ({item.origin})" if item.origin else f"#   {item.key}"
-                for item in missing
-            ),
+            *(f"#   {item.key}  ({item.origin})" if item.origin else f"#   {item.key}" for item in missing),
         ]
     items = report.items.exclude(kind=DriftItem.Kind.MISSING).order_by("namespace", "name")
     objs = [engine.clean_policy(item.live) for item in items]
@@ -1146,28 +1047,20 @@ EXPORTS: dict[str, tuple[Callable[[DriftReport], str], str]] = {
 
 
 def export_filename(report: DriftReport, which: str) -> str:
-    return (
-        f"{report.cluster.name}-drift-{EXPORTS[which][1]}-{report.computed_at:%Y%m%d-%H%M%S}.yaml"
-    )
+    return f"{report.cluster.name}-drift-{EXPORTS[which][1]}-{report.computed_at:%Y%m%d-%H%M%S}.yaml"
 
 
 # --- text report (the command) --------------------------------------------------------------------
 
 
-def render_text(
-    report: DriftReport, items: Sequence[DriftItem] | None = None, *, effects: bool = True
-) -> str:
+def render_text(report: DriftReport, items: Sequence[DriftItem] | None = None, *, effects: bool = True) -> str:
     """The report as the `drift` command prints it (items: for an unsaved report)."""
     if items is None:
         items = list(report.items.all())
     lines = [
         f"drift of cluster {report.cluster.name}: {report.get_status_display()}",
         f"computed {report.computed_at:%Y-%m-%d %H:%M:%S} UTC"
-        + (
-            f", last checked {report.checked_at:%Y-%m-%d %H:%M:%S} UTC"
-            if report.checked_at != report.computed_at
-            else ""
-        )
+        + (f", last checked {report.checked_at:%Y-%m-%d %H:%M:%S} UTC" if report.checked_at != report.computed_at else "")
         + f"; {report.desired_count} desired, {report.live_count} live, {report.in_sync_count} in sync",
     ]
     for source in report.sources:
@@ -1178,9 +1071,7 @@ def render_text(
     if not report.compared:
         lines.append("not compared: fix the source errors above")
         return "\n".join(lines) + "\n"
-    lines.append(
-        f"{report.missing_count} missing, {report.changed_count} changed, {report.extra_count} extra"
-    )
+    lines.append(f"{report.missing_count} missing, {report.changed_count} changed, {report.extra_count} extra")
     symbols = {"missing": "+", "changed": "~", "extra": "-"}
     for item in sorted(items, key=lambda i: (KIND_ORDER[i.kind], i.namespace, i.name)):
         origin = f"  ({item.origin})" if item.origin else ""
@@ -1221,16 +1112,8 @@ def needs_admin(kind: str, location: str) -> bool:
 
 
 def check_source(
-    *,
-    cluster: Cluster,
-    kind: str,
-    location: str = "",
-    branch: str = "",
-    subdirectory: str = "",
-    yaml_text: str = "",
-    namespaces: str = "",
-    is_admin: bool = False,
-    exclude_pk: int | None = None,
+    *, cluster: Cluster, kind: str, location: str = "", branch: str = "", subdirectory: str = "",
+    yaml_text: str = "", namespaces: str = "", is_admin: bool = False, exclude_pk: int | None = None,
 ) -> dict[str, str]:
     """Field -> why the settings cannot be used (empty when they can)."""
     errors: dict[str, str] = {}
@@ -1238,22 +1121,14 @@ def check_source(
     if kind not in DesiredSource.Kind.values:
         return {"kind": f"must be one of {', '.join(DesiredSource.Kind.values)}"}
     if kind in (DesiredSource.Kind.GIT, DesiredSource.Kind.DIRECTORY) and not location:
-        errors["location"] = (
-            "give the repository URL or path"
-            if kind == DesiredSource.Kind.GIT
-            else "give the directory"
-        )
+        errors["location"] = "give the repository URL or path" if kind == DesiredSource.Kind.GIT else "give the directory"
     elif kind == DesiredSource.Kind.GIT and (problem := git_location_error(location)):
         errors["location"] = problem
     elif kind == DesiredSource.Kind.DIRECTORY and not Path(location).expanduser().is_absolute():
         errors["location"] = "must be an absolute path on the netpolui server"
     if needs_admin(kind, location) and not is_admin and "location" not in errors:
-        errors["location"] = (
-            "only an admin may read directories or repositories on the netpolui server"
-        )
-    if branch and (
-        branch.startswith("-") or any(c in branch for c in " ~^:?*[\\") or ".." in branch
-    ):
+        errors["location"] = "only an admin may read directories or repositories on the netpolui server"
+    if branch and (branch.startswith("-") or any(c in branch for c in " ~^:?*[\\") or ".." in branch):
         errors["branch"] = "is not a valid branch name"
     if subdirectory and (Path(subdirectory).is_absolute() or ".." in Path(subdirectory).parts):
         errors["subdirectory"] = "must be a relative path inside the repository or directory"
@@ -1264,9 +1139,7 @@ def check_source(
             try:
                 engine.load_yaml_text(yaml_text, source="the upload")
             except engine.ManifestError as exc:
-                errors["yaml_text"] = "; ".join(
-                    f"line {e.line}: {e.message}" if e.line else e.message for e in exc.errors
-                )
+                errors["yaml_text"] = "; ".join(f"line {e.line}: {e.message}" if e.line else e.message for e in exc.errors)
     for ns in (n.strip() for n in namespaces.split(",")):
         if ns and (problem := _dns_label_error(ns)):
             errors["namespaces"] = f"{ns!r} {problem}"
@@ -1310,9 +1183,7 @@ def save_source(source: DesiredSource, *, actor: Any = None) -> DesiredSource:
         source.created_by = actor
     source.location = source.location.strip()
     source.subdirectory = source.subdirectory.strip().strip("/")
-    source.namespaces = ",".join(
-        sorted({n.strip() for n in source.namespaces.split(",") if n.strip()})
-    )
+    source.namespaces = ",".join(sorted({n.strip() for n in source.namespaces.split(",") if n.strip()}))
     with transaction.atomic():
         source.save()
         _audit(
@@ -1327,11 +1198,6 @@ def save_source(source: DesiredSource, *, actor: Any = None) -> DesiredSource:
 def delete_source(source: DesiredSource, *, actor: Any = None) -> None:
     pk = source.pk
     with transaction.atomic():
-        _audit(
-            actor,
-            source,
-            "drift_source.deleted",
-            f"{source.cluster.name}: removed {redact(source.label)}",
-        )
+        _audit(actor, source, "drift_source.deleted", f"{source.cluster.name}: removed {redact(source.label)}")
         source.delete()
     forget_checkout(pk)

@@ -67,11 +67,7 @@ def register_cluster(spec: ClusterSpec, *, actor: Any = None, replace: bool = Fa
         if not spec.manifests_dir or not Path(spec.manifests_dir).exists():
             raise ClusterSetupError(f"manifests directory {spec.manifests_dir!r} does not exist")
     elif spec.source == Cluster.Source.KUBECONFIG:
-        path = (
-            spec.kubeconfig_path
-            or os.environ.get("KUBECONFIG", "")
-            or str(Path.home() / ".kube/config")
-        )
+        path = spec.kubeconfig_path or os.environ.get("KUBECONFIG", "") or str(Path.home() / ".kube/config")
         if not Path(path.split(os.pathsep)[0]).is_file():
             raise ClusterSetupError(f"kubeconfig {path} does not exist")
         spec = ClusterSpec(**{**spec.__dict__, "kubeconfig_path": path})

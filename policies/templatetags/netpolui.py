@@ -14,13 +14,7 @@ register = template.Library()
 
 ANY_ADDRESS = "0.0.0.0-255.255.255.255"
 WORKLOAD_KINDS = {
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
+    "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
 }
 
 
@@ -30,9 +24,7 @@ def endpoint_text(key: str) -> str:
         body = key.removesuffix("[External]")
         if body in (ANY_ADDRESS, "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"):
             return "any address outside the cluster"
-        return (
-            f"{body.replace('-', ' – ', 1) if body.count('-') == 1 else body} (outside the cluster)"
-        )
+        return f"{body.replace('-', ' – ', 1) if body.count('-') == 1 else body} (outside the cluster)"
     parsed = parse_endpoint_key(key)
     if parsed is not None:
         namespace, name, kind = parsed
@@ -61,9 +53,7 @@ def endpoint(key: str, rows: dict[str, tuple[str, int]] | None = None) -> str:
 def policy_link(key: str, pk: int | None) -> str:
     if pk is None:
         return format_html('<span class="policy-name">{}</span>', key)
-    return format_html(
-        '<a class="policy-name" href="{}">{}</a>', reverse("policy-detail", args=[pk]), key
-    )
+    return format_html('<a class="policy-name" href="{}">{}</a>', reverse("policy-detail", args=[pk]), key)
 
 
 @register.filter

@@ -11,9 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_bench_api_runs_on_a_small_cluster():
-    figures = bench_api.run(
-        {"pods": 200, "workloads": 30, "namespaces": 8, "policies": 40}, duration=1.0, clients=2
-    )
+    figures = bench_api.run({"pods": 200, "workloads": 30, "namespaces": 8, "policies": 40}, duration=1.0, clients=2)
     by_name = {f.name: f for f in figures}
     assert by_name["load run, plain JSON: errors"].value == 0
     assert by_name["load run, gzip, as browsers ask: errors"].value == 0

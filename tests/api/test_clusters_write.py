@@ -43,9 +43,7 @@ current-context: prod
 def test_admin_registers_a_manifests_cluster_and_it_is_loaded(api, users, tmp_path):
     (tmp_path / "all.yaml").write_text(POLICY)
     response = api("admin").post(
-        "/api/clusters/",
-        {"name": "staging", "source": "manifests", "manifests_dir": str(tmp_path)},
-        format="json",
+        "/api/clusters/", {"name": "staging", "source": "manifests", "manifests_dir": str(tmp_path)}, format="json"
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -62,49 +60,14 @@ def test_admin_registers_a_manifests_cluster_and_it_is_loaded(api, users, tmp_pa
 @pytest.mark.parametrize(
     ("payload", "field", "words"),
     [
-        (
-            {"name": "Bad Name!", "source": "manifests", "manifests_dir": "{tmp}"},
-            "name",
-            "letters, digits",
-        ),
+        ({"name": "Bad Name!", "source": "manifests", "manifests_dir": "{tmp}"}, "name", "letters, digits"),
         ({"name": "x", "source": "ftp"}, "source", "not a valid choice"),
         ({"source": "manifests", "manifests_dir": "{tmp}"}, "name", "required"),
-        (
-            {"name": "x", "source": "manifests", "manifests_dir": "/does/not/exist"},
-            "manifests_dir",
-            "does not exist",
-        ),
-        (
-            {"name": "x", "source": "kubeconfig", "kubeconfig_path": "/does/not/exist"},
-            "kubeconfig_path",
-            "does not exist",
-        ),
-        (
-            {"name": "x", "source": "token", "server_url": "ftp://x", "token_file": "{tmp}/token"},
-            "server_url",
-            "server_url must be a URL",
-        ),
-        (
-            {
-                "name": "x",
-                "source": "token",
-                "server_url": "https://10.0.0.1:6443",
-                "token_file": "/nope",
-            },
-            "token_file",
-            "does not exist",
-        ),
-        (
-            {
-                "name": "x",
-                "source": "token",
-                "server_url": "https://10.0.0.1:6443",
-                "token_file": "{tmp}/token",
-                "ca_file": "/nope",
-            },
-            "ca_file",
-            "does not exist",
-        ),
+        ({"name": "x", "source": "manifests", "manifests_dir": "/does/not/exist"}, "manifests_dir", "does not exist"),
+        ({"name": "x", "source": "kubeconfig", "kubeconfig_path": "/does/not/exist"}, "kubeconfig_path", "does not exist"),
+        ({"name": "x", "source": "token", "server_url": "ftp://x", "token_file": "{tmp}/token"}, "server_url", "server_url must be a URL"),
+        ({"name": "x", "source": "token", "server_url": "https://10.0.0.1:6443", "token_file": "/nope"}, "token_file", "does not exist"),
+        ({"name": "x", "source": "token", "server_url": "https://10.0.0.1:6443", "token_file": "{tmp}/token", "ca_file": "/nope"}, "ca_file", "does not exist"),
     ],
 )
 def test_bad_registrations_are_400_with_the_field(api, tmp_path, payload, field, words):
@@ -119,31 +82,19 @@ def test_bad_registrations_are_400_with_the_field(api, tmp_path, payload, field,
 
 
 def test_a_second_cluster_of_the_same_name_is_refused(api, demo_cluster, tmp_path):
-    response = api("admin").post(
-        "/api/clusters/",
-        {"name": "demo", "source": "manifests", "manifests_dir": str(tmp_path)},
-        format="json",
-    )
+    response = api("admin").post("/api/clusters/", {"name": "demo", "source": "manifests", "manifests_dir": str(tmp_path)}, format="json")
     assert response.status_code == 400
     assert response.json() == {"name": ["a cluster named 'demo' exists already"]}
 
 
-@pytest.mark.parametrize(
-    ("role", "status"), [(None, 401), ("nobody", 403), ("viewer", 403), ("editor", 403)]
-)
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("nobody", 403), ("viewer", 403), ("editor", 403)])
 def test_only_admins_register_clusters(api, tmp_path, role, status):
-    response = api(role).post(
-        "/api/clusters/",
-        {"name": "x", "source": "manifests", "manifests_dir": str(tmp_path)},
-        format="json",
-    )
+    response = api(role).post("/api/clusters/", {"name": "x", "source": "manifests", "manifests_dir": str(tmp_path)}, format="json")
     assert response.status_code == status
     assert not Cluster.objects.filter(name="x").exists()
 
 
-@pytest.mark.parametrize(
-    ("role", "status"), [(None, 401), ("nobody", 403), ("viewer", 403), ("editor", 403)]
-)
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("nobody", 403), ("viewer", 403), ("editor", 403)])
 def test_only_admins_delete_clusters(api, demo_cluster, role, status):
     assert api(role).delete(f"/api/clusters/{demo_cluster.pk}/").status_code == status
     assert Cluster.objects.filter(pk=demo_cluster.pk).exists()
@@ -154,16 +105,12 @@ def test_admin_deletes_a_cluster_and_its_mirror(api, users, demo_cluster):
     assert api("admin").delete(f"/api/clusters/{pk}/").status_code == 204
     assert not Cluster.objects.filter(pk=pk).exists()
     assert not Pod.objects.filter(cluster_id=pk).exists()
-    assert (
-        AuditEvent.objects.get(action="cluster.deleted", object_id=str(pk)).actor == users["admin"]
-    )
+    assert AuditEvent.objects.get(action="cluster.deleted", object_id=str(pk)).actor == users["admin"]
     assert api("admin").delete(f"/api/clusters/{pk}/").status_code == 404
 
 
 def test_clusters_cannot_be_edited_in_place(api, demo_cluster):
-    response = api("admin").patch(
-        f"/api/clusters/{demo_cluster.pk}/", {"description": "x"}, format="json"
-    )
+    response = api("admin").patch(f"/api/clusters/{demo_cluster.pk}/", {"description": "x"}, format="json")
     assert response.status_code == 405
 
 
@@ -174,27 +121,10 @@ def test_no_secret_is_ever_returned(api, tmp_path):
     kubeconfig.write_text(KUBECONFIG)
     admin = api("admin")
     made = [
-        admin.post(
-            "/api/clusters/",
-            {
-                "name": "edge",
-                "source": "token",
-                "server_url": "https://10.0.0.1:6443",
-                "token_file": str(token_file),
-                "insecure_skip_tls_verify": True,
-            },
-            format="json",
-        ),
-        admin.post(
-            "/api/clusters/",
-            {
-                "name": "prod",
-                "source": "kubeconfig",
-                "kubeconfig_path": str(kubeconfig),
-                "context": "prod",
-            },
-            format="json",
-        ),
+        admin.post("/api/clusters/", {"name": "edge", "source": "token", "server_url": "https://10.0.0.1:6443",
+                                       "token_file": str(token_file), "insecure_skip_tls_verify": True}, format="json"),
+        admin.post("/api/clusters/", {"name": "prod", "source": "kubeconfig", "kubeconfig_path": str(kubeconfig),
+                                       "context": "prod"}, format="json"),
     ]
     assert [r.status_code for r in made] == [201, 201], [r.content for r in made]
     answers = [r.content for r in made]

@@ -13,9 +13,7 @@ def explain(client, cluster, query: str):
 
 
 def test_allowed_connection_names_the_rules_on_both_sides(api, demo_cluster):
-    response = explain(
-        api("viewer"), demo_cluster, "src=shop/backend&dst=shop/database&port=5432&protocol=TCP"
-    )
+    response = explain(api("viewer"), demo_cluster, "src=shop/backend&dst=shop/database&port=5432&protocol=TCP")
     assert response.status_code == 200
     body = response.json()
     assert body["allowed"] is True
@@ -26,15 +24,11 @@ def test_allowed_connection_names_the_rules_on_both_sides(api, demo_cluster):
     assert {m["policy"] for m in body["egress"]["matches"]} == {"shop/backend-egress"}
     ingress = body["ingress"]["matches"]
     assert [(m["policy"], m["rule_index"]) for m in ingress] == [("shop/database-policy", 0)]
-    assert body["text"].startswith(
-        "shop/backend[Deployment] => shop/database[StatefulSet] (TCP 5432): ALLOWED"
-    )
+    assert body["text"].startswith("shop/backend[Deployment] => shop/database[StatefulSet] (TCP 5432): ALLOWED")
 
 
 def test_denied_connection_names_the_isolating_policies(api, demo_cluster):
-    body = explain(
-        api("viewer"), demo_cluster, "src=shop/frontend&dst=shop/database&port=5432"
-    ).json()
+    body = explain(api("viewer"), demo_cluster, "src=shop/frontend&dst=shop/database&port=5432").json()
     assert body["allowed"] is False
     assert body["protocol"] == "TCP"  # a port without protocol means TCP
     assert body["egress"]["allowed"] is False
@@ -49,9 +43,7 @@ def test_named_port_and_any_port(api, demo_cluster):
     assert any_port["port"] is None
     assert any_port["protocol"] is None
     assert any_port["conns_text"] == "TCP 8080"
-    named = explain(
-        client, demo_cluster, "src=monitoring/prometheus&dst=kube-system/coredns&port=metrics"
-    )
+    named = explain(client, demo_cluster, "src=monitoring/prometheus&dst=kube-system/coredns&port=metrics")
     assert named.status_code == 200
     assert named.json()["port"] == "metrics"
 
@@ -87,9 +79,7 @@ def test_bad_explain_parameters_are_400(api, demo_cluster, query, field):
 
 @pytest.mark.parametrize(("role", "status"), [(None, 401), ("nobody", 403), ("viewer", 200)])
 def test_explain_needs_the_viewer_role(api, demo_cluster, role, status):
-    assert (
-        explain(api(role), demo_cluster, "src=shop/backend&dst=shop/database").status_code == status
-    )
+    assert explain(api(role), demo_cluster, "src=shop/backend&dst=shop/database").status_code == status
 
 
 def test_explain_of_unknown_cluster_is_404(api, demo_cluster):
@@ -104,9 +94,7 @@ def edge(client, cluster, query: str):
 
 
 def test_workload_edge_is_one_explanation(api, demo_cluster):
-    body = edge(
-        api("viewer"), demo_cluster, "src=shop/backend[Deployment]&dst=shop/database[StatefulSet]"
-    ).json()
+    body = edge(api("viewer"), demo_cluster, "src=shop/backend[Deployment]&dst=shop/database[StatefulSet]").json()
     assert body["truncated"] is False
     [pair] = body["pairs"]
     assert pair["allowed"] is True
@@ -125,14 +113,8 @@ def test_namespace_edge_explains_each_member_pair(api, demo_cluster):
 
 
 def test_tier_edge_uses_the_group_by_key(api, demo_cluster):
-    body = edge(
-        api("viewer"),
-        demo_cluster,
-        "src=shop/tier=frontend&dst=shop/tier=backend&level=tier&group_by=tier",
-    ).json()
-    assert [(p["src"], p["dst"]) for p in body["pairs"]] == [
-        ("shop/frontend[Deployment]", "shop/backend[Deployment]")
-    ]
+    body = edge(api("viewer"), demo_cluster, "src=shop/tier=frontend&dst=shop/tier=backend&level=tier&group_by=tier").json()
+    assert [(p["src"], p["dst"]) for p in body["pairs"]] == [("shop/frontend[Deployment]", "shop/backend[Deployment]")]
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,7 @@ def test_export_is_a_multi_document_yaml_attachment(api, demo_cluster):
     assert text == analysis.export_yaml(demo_cluster)
     docs = [d for d in yaml.safe_load_all(text) if d]
     assert len(docs) == NetworkPolicy.objects.filter(cluster=demo_cluster).count()
-    assert all(
-        d["kind"] == "NetworkPolicy" and d["apiVersion"] == "networking.k8s.io/v1" for d in docs
-    )
+    assert all(d["kind"] == "NetworkPolicy" and d["apiVersion"] == "networking.k8s.io/v1" for d in docs)
     for doc in docs:
         assert set(doc["metadata"]) <= {"name", "namespace", "labels", "annotations"}
         assert "status" not in doc
@@ -31,10 +29,7 @@ def test_export_is_a_multi_document_yaml_attachment(api, demo_cluster):
 
 def test_export_of_one_namespace(api, demo_cluster):
     response = api("admin").get(f"/api/clusters/{demo_cluster.pk}/export/?namespace=payments")
-    assert (
-        response["Content-Disposition"]
-        == 'attachment; filename="demo-payments-networkpolicies.yaml"'
-    )
+    assert response["Content-Disposition"] == 'attachment; filename="demo-payments-networkpolicies.yaml"'
     docs = [d for d in yaml.safe_load_all(response.content) if d]
     assert docs
     assert {d["metadata"]["namespace"] for d in docs} == {"payments"}
@@ -44,17 +39,12 @@ def test_export_accepting_only_yaml_still_works(api, demo_cluster):
     client = api("editor")
     ok = client.get(f"/api/clusters/{demo_cluster.pk}/export/", HTTP_ACCEPT="application/yaml")
     assert ok.status_code == 200
-    bad = client.get(
-        f"/api/clusters/{demo_cluster.pk}/export/?namespace=nope", HTTP_ACCEPT="application/yaml"
-    )
+    bad = client.get(f"/api/clusters/{demo_cluster.pk}/export/?namespace=nope", HTTP_ACCEPT="application/yaml")
     assert bad.status_code == 400
     assert yaml.safe_load(bad.content) == {"namespace": ["no namespace 'nope' in cluster demo"]}
 
 
-@pytest.mark.parametrize(
-    ("role", "status"),
-    [(None, 401), ("nobody", 403), ("viewer", 403), ("editor", 200), ("admin", 200)],
-)
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("nobody", 403), ("viewer", 403), ("editor", 200), ("admin", 200)])
 def test_export_needs_the_editor_role(api, demo_cluster, role, status):
     assert api(role).get(f"/api/clusters/{demo_cluster.pk}/export/").status_code == status
 
@@ -76,23 +66,13 @@ def test_policies_selecting_a_pod(api, demo_cluster):
     assert response.status_code == 200
     body = response.json()
     assert body["pod"]["id"] == pod.pk
-    assert {p["name"] for p in body["policies"]} == {
-        "default-deny-all",
-        "backend-policy",
-        "backend-egress",
-        "allow-dns",
-        "allow-prometheus-scrape",
-    }
+    assert {p["name"] for p in body["policies"]} == {"default-deny-all", "backend-policy", "backend-egress", "allow-dns", "allow-prometheus-scrape"}
     assert body["ingress_isolated"] is True
     assert body["egress_isolated"] is True
 
 
 def test_a_pod_no_policy_selects(api, demo_cluster):
-    pod = (
-        Pod.objects.filter(cluster=demo_cluster, namespace="team-a")
-        .exclude(labels__has_key="tier")
-        .first()
-    )
+    pod = Pod.objects.filter(cluster=demo_cluster, namespace="team-a").exclude(labels__has_key="tier").first()
     body = api("viewer").get(f"/api/pods/{pod.pk}/policies/").json()
     expected = analysis.policies_selecting_pod(pod)
     assert {p["id"] for p in body["policies"]} == {p.pk for p in expected["policies"]}
@@ -100,15 +80,9 @@ def test_a_pod_no_policy_selects(api, demo_cluster):
 
 
 def test_pods_and_workloads_a_policy_selects(api, demo_cluster):
-    policy = NetworkPolicy.objects.get(
-        cluster=demo_cluster, namespace="shop", name="backend-policy"
-    )
+    policy = NetworkPolicy.objects.get(cluster=demo_cluster, namespace="shop", name="backend-policy")
     body = api("viewer").get(f"/api/policies/{policy.pk}/selected/").json()
-    backend_pods = set(
-        Pod.objects.filter(cluster=demo_cluster, namespace="shop", top_name="backend").values_list(
-            "pk", flat=True
-        )
-    )
+    backend_pods = set(Pod.objects.filter(cluster=demo_cluster, namespace="shop", top_name="backend").values_list("pk", flat=True))
     assert {p["id"] for p in body["pods"]} == backend_pods
     assert body["workloads"] == ["shop/backend[Deployment]"]
     assert body["stand_ins"] == []
@@ -117,15 +91,11 @@ def test_pods_and_workloads_a_policy_selects(api, demo_cluster):
 
 def test_stand_in_workloads_are_listed_by_key(api, demo_cluster):
     # A Deployment with no mirrored pods stands for pods with its template's labels.
-    backend = Workload.objects.get(
-        cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment"
-    )
+    backend = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment")
     Pod.objects.filter(cluster=demo_cluster, namespace="shop", top_name="backend").delete()
     Workload.objects.filter(cluster=demo_cluster, namespace="shop", owner_name="backend").delete()
     demo_cluster.bump_state_version()
-    policy = NetworkPolicy.objects.get(
-        cluster=demo_cluster, namespace="shop", name="backend-policy"
-    )
+    policy = NetworkPolicy.objects.get(cluster=demo_cluster, namespace="shop", name="backend-policy")
     body = api("viewer").get(f"/api/policies/{policy.pk}/selected/").json()
     assert body["pods"] == []
     assert body["stand_ins"] == [analysis.workload_key(backend)] == ["shop/backend[Deployment]"]
@@ -133,27 +103,17 @@ def test_stand_in_workloads_are_listed_by_key(api, demo_cluster):
 
 def test_workload_policies_and_connections(api, demo_cluster):
     client = api("viewer")
-    database = Workload.objects.get(
-        cluster=demo_cluster, namespace="shop", name="database", kind="StatefulSet"
-    )
+    database = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="database", kind="StatefulSet")
     body = client.get(f"/api/workloads/{database.pk}/policies/").json()
     assert body["workload"] == "shop/database[StatefulSet]"
     assert "database-policy" in {p["name"] for p in body["policies"]}
     conns = client.get(f"/api/workloads/{database.pk}/connections/").json()
-    assert {c["peer"]: c["label"] for c in conns["inbound"]} == {
-        "shop/backend[Deployment]": "TCP 5432"
-    }
+    assert {c["peer"]: c["label"] for c in conns["inbound"]} == {"shop/backend[Deployment]": "TCP 5432"}
     assert {c["peer"] for c in conns["outbound"]} == {"kube-system/coredns[Deployment]"}
 
 
 @pytest.mark.parametrize(
-    "path",
-    [
-        "/api/pods/{pod}/policies/",
-        "/api/policies/{policy}/selected/",
-        "/api/workloads/{workload}/policies/",
-        "/api/workloads/{workload}/connections/",
-    ],
+    "path", ["/api/pods/{pod}/policies/", "/api/policies/{policy}/selected/", "/api/workloads/{workload}/policies/", "/api/workloads/{workload}/connections/"]
 )
 def test_selection_views_need_a_role_and_known_ids(api, demo_cluster, path):
     ids = {
@@ -164,8 +124,5 @@ def test_selection_views_need_a_role_and_known_ids(api, demo_cluster, path):
     assert api("viewer").get(path.format(**ids)).status_code == 200
     assert api("nobody").get(path.format(**ids)).status_code == 403
     assert api(None).get(path.format(**ids)).status_code == 401
-    assert (
-        api("viewer").get(path.format(pod=999999, policy=999999, workload=999999)).status_code
-        == 404
-    )
+    assert api("viewer").get(path.format(pod=999999, policy=999999, workload=999999)).status_code == 404
     assert api("viewer").get(path.format(**ids) + "?cluster=999999").status_code == 400

@@ -94,9 +94,7 @@ spec:
 @pytest.fixture
 def findings_cluster(tmp_path):
     (tmp_path / "all.yaml").write_text(MANIFESTS)
-    cluster = register_cluster(
-        ClusterSpec(name="findings", source="manifests", manifests_dir=str(tmp_path))
-    )
+    cluster = register_cluster(ClusterSpec(name="findings", source="manifests", manifests_dir=str(tmp_path)))
     load_manifests(cluster)
     cluster.refresh_from_db()
     return cluster
@@ -113,9 +111,7 @@ def test_every_kind_of_finding_is_reported(api, findings_cluster):
     response = api("viewer").get(f"/api/clusters/{findings_cluster.pk}/findings/")
     assert response.status_code == 200
     found = by_code(response.json())
-    subjects = {
-        code: {(f["namespace"], f["object_name"]) for f in items} for code, items in found.items()
-    }
+    subjects = {code: {(f["namespace"], f["object_name"]) for f in items} for code, items in found.items()}
     # the six the issue names ...
     assert subjects["namespace-without-policy"] == {("open", "open")}
     assert ("locked", "agent") in subjects["ingress-not-isolated"]
@@ -135,14 +131,8 @@ def test_findings_are_ranked_and_point_at_their_rows(api, findings_cluster):
     rank = {"high": 0, "medium": 1, "low": 2}
     assert severities == sorted(severities, key=rank.__getitem__)
     ghost = next(f for f in body["findings"] if f["code"] == "policy-selects-nothing")
-    assert (
-        ghost["object_id"] == NetworkPolicy.objects.get(cluster=findings_cluster, name="ghost").pk
-    )
-    web = next(
-        f
-        for f in body["findings"]
-        if f["code"] == "egress-without-dns" and f["object_name"] == "web"
-    )
+    assert ghost["object_id"] == NetworkPolicy.objects.get(cluster=findings_cluster, name="ghost").pk
+    web = next(f for f in body["findings"] if f["code"] == "egress-without-dns" and f["object_name"] == "web")
     assert web["object_id"] == Workload.objects.get(cluster=findings_cluster, name="web").pk
     assert body["counts"]["egress-without-dns"] == 2
     assert sum(body["counts"].values()) == len(body["findings"])
@@ -162,11 +152,7 @@ def test_findings_filters(api, findings_cluster):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [
-        ("severity=urgent", "severity"),
-        ("code=everything-fine", "code"),
-        ("namespace=elsewhere", "namespace"),
-    ],
+    [("severity=urgent", "severity"), ("code=everything-fine", "code"), ("namespace=elsewhere", "namespace")],
 )
 def test_bad_finding_filters_are_400(api, findings_cluster, query, field):
     response = api("viewer").get(f"/api/clusters/{findings_cluster.pk}/findings/?{query}")

@@ -32,10 +32,7 @@ def test_workload_level_edges_carry_structured_port_sets(api, demo_cluster):
     tcp5432 = edges[("shop/backend[Deployment]", "shop/database[StatefulSet]")]
     assert tcp5432["conns"] == {"TCP": [[5432, 5432]]}
     assert tcp5432["label"] == "TCP 5432"
-    assert (
-        edges[("shop/frontend[Deployment]", "kube-system/coredns[Deployment]")]["label"]
-        == "TCP 53,UDP 53"
-    )
+    assert edges[("shop/frontend[Deployment]", "kube-system/coredns[Deployment]")]["label"] == "TCP 53,UDP 53"
     # default deny: the frontend cannot reach the database directly
     assert ("shop/frontend[Deployment]", "shop/database[StatefulSet]") not in edges
     nodes = {n["id"]: n for n in body["nodes"]}
@@ -51,10 +48,7 @@ def test_workload_level_edges_carry_structured_port_sets(api, demo_cluster):
 
 def test_api_payload_is_the_service_payload(api, demo_cluster):
     body = api("viewer").get(url(demo_cluster, "level=tier&group_by=tier&namespace=shop")).json()
-    expected = analysis.reachability(
-        demo_cluster,
-        analysis.ReachabilityQuery(level="tier", group_by="tier", namespaces=("shop",)),
-    )
+    expected = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier", group_by="tier", namespaces=("shop",)))
     assert body == json.loads(json.dumps(expected))
 
 
@@ -82,9 +76,7 @@ def test_protocol_and_port_filters(api, demo_cluster):
     assert all(set(e["conns"]) == {"UDP"} for e in udp["edges"])
     port = client.get(url(demo_cluster, "protocol=TCP&port=5432")).json()
     pairs = edges_by_pair(port)
-    assert pairs[("shop/backend[Deployment]", "shop/database[StatefulSet]")]["conns"] == {
-        "TCP": [[5432, 5432]]
-    }
+    assert pairs[("shop/backend[Deployment]", "shop/database[StatefulSet]")]["conns"] == {"TCP": [[5432, 5432]]}
     assert ("shop/frontend[Deployment]", "shop/backend[Deployment]") not in pairs  # TCP 8080 only
 
 
@@ -94,9 +86,7 @@ def test_namespace_filter_repeatable_or_comma_separated(api, demo_cluster):
     repeated = client.get(url(demo_cluster, "namespace=shop&namespace=payments")).json()
     assert comma == repeated
     for edge in comma["edges"]:
-        assert edge["source"].split("/")[0] in ("shop", "payments") or edge["target"].split("/")[
-            0
-        ] in ("shop", "payments")
+        assert edge["source"].split("/")[0] in ("shop", "payments") or edge["target"].split("/")[0] in ("shop", "payments")
     only_shop = client.get(url(demo_cluster, "namespace=shop")).json()
     assert len(only_shop["edges"]) < len(comma["edges"])
 
@@ -108,9 +98,7 @@ def test_matrix_format_is_row_major_in_node_order(api, demo_cluster):
     matrix = body["matrix"]
     assert len(matrix) == len(body["nodes"])
     assert all(len(row) == len(body["nodes"]) for row in matrix)
-    assert matrix[index["shop/backend[Deployment]"]][index["shop/database[StatefulSet]"]] == {
-        "TCP": [[5432, 5432]]
-    }
+    assert matrix[index["shop/backend[Deployment]"]][index["shop/database[StatefulSet]"]] == {"TCP": [[5432, 5432]]}
     assert matrix[index["shop/frontend[Deployment]"]][index["shop/database[StatefulSet]"]] is None
     assert sum(cell is not None for row in matrix for cell in row) == body["counts"]["edges"]
 
@@ -151,10 +139,7 @@ def test_unknown_cluster_is_404(api, demo_cluster):
     assert api("viewer").get("/api/clusters/424242/reachability/").status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("role", "status"),
-    [(None, 401), ("nobody", 403), ("viewer", 200), ("editor", 200), ("admin", 200)],
-)
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("nobody", 403), ("viewer", 200), ("editor", 200), ("admin", 200)])
 def test_reachability_needs_the_viewer_role(api, demo_cluster, role, status):
     assert api(role).get(url(demo_cluster)).status_code == status
 
@@ -164,11 +149,7 @@ def engine_spy(monkeypatch):
     """Counts calls into the engine's entry points that the analysis services use; the
     real functions still run."""
     calls = {"build_cluster": 0, "analyze": 0, "group_reachability": 0}
-    real_build, real_analyze, real_group = (
-        engine.build_cluster,
-        engine.Analyzer.analyze,
-        engine.group_reachability,
-    )
+    real_build, real_analyze, real_group = engine.build_cluster, engine.Analyzer.analyze, engine.group_reachability
 
     def build_cluster(*args, **kwargs):
         calls["build_cluster"] += 1
@@ -214,11 +195,7 @@ def test_a_change_to_the_mirror_is_a_new_answer(api, demo_cluster, engine_spy):
 
     for model in (Namespace, Workload, Pod):
         objects += [row.obj for row in model.objects.filter(cluster=demo_cluster)]
-    objects = [
-        o
-        for o in objects
-        if not (o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "shop")
-    ]
+    objects = [o for o in objects if not (o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "shop")]
     load_snapshot(demo_cluster, objects)  # the shop namespace loses every policy
     demo_cluster.refresh_from_db()
     calls = engine_spy["analyze"]
@@ -231,9 +208,7 @@ def test_a_change_to_the_mirror_is_a_new_answer(api, demo_cluster, engine_spy):
 def test_compressed_when_the_client_accepts_gzip(api, demo_cluster, engine_spy):
     client = api("viewer")
     plain = client.get(url(demo_cluster, "level=namespace"))
-    packed = client.get(
-        url(demo_cluster, "level=namespace"), HTTP_ACCEPT_ENCODING="gzip, deflate, br"
-    )
+    packed = client.get(url(demo_cluster, "level=namespace"), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
     assert packed["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in packed["Vary"]
     assert "Content-Encoding" not in plain

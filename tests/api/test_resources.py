@@ -24,9 +24,7 @@ def _queries(client, url: str) -> int:
 
 
 @pytest.mark.parametrize("url", LISTS)
-def test_list_query_count_does_not_grow_with_rows(
-    api, make_cluster, url, django_assert_max_num_queries
-):
+def test_list_query_count_does_not_grow_with_rows(api, make_cluster, url, django_assert_max_num_queries):
     client = api("viewer")
     cluster = make_cluster("few", rows=3)
     few = _queries(client, url + "?page_size=500")
@@ -69,58 +67,33 @@ def test_lists_are_paginated(api, make_cluster):
 
 
 def test_namespace_counts_per_namespace(api, demo_cluster):
-    rows = (
-        api("viewer").get(f"/api/namespaces/?cluster={demo_cluster.pk}&name=shop").json()["results"]
-    )
+    rows = api("viewer").get(f"/api/namespaces/?cluster={demo_cluster.pk}&name=shop").json()["results"]
     assert [r["name"] for r in rows] == ["shop"]
     shop = rows[0]
-    assert (
-        shop["policies"]
-        == NetworkPolicy.objects.filter(cluster=demo_cluster, namespace="shop").count()
-    )
+    assert shop["policies"] == NetworkPolicy.objects.filter(cluster=demo_cluster, namespace="shop").count()
     assert shop["pods"] == Pod.objects.filter(cluster=demo_cluster, namespace="shop").count()
-    assert (
-        shop["workloads"] == Workload.objects.filter(cluster=demo_cluster, namespace="shop").count()
-    )
+    assert shop["workloads"] == Workload.objects.filter(cluster=demo_cluster, namespace="shop").count()
 
 
 def test_workload_filters_and_endpoint_key(api, demo_cluster):
     client = api("viewer")
-    rows = client.get(f"/api/workloads/?cluster={demo_cluster.pk}&namespace=shop&top=true").json()[
-        "results"
-    ]
-    assert sorted(r["key"] for r in rows) == [
-        "shop/backend[Deployment]",
-        "shop/database[StatefulSet]",
-        "shop/frontend[Deployment]",
-    ]
+    rows = client.get(f"/api/workloads/?cluster={demo_cluster.pk}&namespace=shop&top=true").json()["results"]
+    assert sorted(r["key"] for r in rows) == ["shop/backend[Deployment]", "shop/database[StatefulSet]", "shop/frontend[Deployment]"]
     backend = next(r for r in rows if r["name"] == "backend")
-    assert (
-        backend["pods"]
-        == Pod.objects.filter(cluster=demo_cluster, namespace="shop", top_name="backend").count()
-        > 0
-    )
+    assert backend["pods"] == Pod.objects.filter(cluster=demo_cluster, namespace="shop", top_name="backend").count() > 0
     assert backend["is_top"] is True
-    replicasets = client.get(
-        f"/api/workloads/?cluster={demo_cluster.pk}&namespace=shop&kind=ReplicaSet"
-    ).json()["results"]
+    replicasets = client.get(f"/api/workloads/?cluster={demo_cluster.pk}&namespace=shop&kind=ReplicaSet").json()["results"]
     assert replicasets
     assert {r["key"] for r in replicasets} <= {r["key"] for r in rows}
-    by_label = client.get(
-        f"/api/workloads/?cluster={demo_cluster.pk}&namespace=shop&label=tier=database&top=true"
-    ).json()["results"]
+    by_label = client.get(f"/api/workloads/?cluster={demo_cluster.pk}&namespace=shop&label=tier=database&top=true").json()["results"]
     assert [r["name"] for r in by_label] == ["database"]
 
 
 def test_pod_filters(api, demo_cluster):
     client = api("viewer")
-    pods = client.get(f"/api/pods/?cluster={demo_cluster.pk}&namespace=shop,payments").json()[
-        "results"
-    ]
+    pods = client.get(f"/api/pods/?cluster={demo_cluster.pk}&namespace=shop,payments").json()["results"]
     assert {p["namespace"] for p in pods} == {"shop", "payments"}
-    repeated = client.get(
-        f"/api/pods/?cluster={demo_cluster.pk}&namespace=shop&namespace=payments"
-    ).json()["results"]
+    repeated = client.get(f"/api/pods/?cluster={demo_cluster.pk}&namespace=shop&namespace=payments").json()["results"]
     assert [p["id"] for p in repeated] == [p["id"] for p in pods]
     one = pods[0]
     by_ip = client.get(f"/api/pods/?cluster={demo_cluster.pk}&ip={one['ips'][0]}").json()["results"]
@@ -131,21 +104,14 @@ def test_pod_filters(api, demo_cluster):
 
 def test_policy_list_and_detail_carry_clean_yaml(api, demo_cluster):
     client = api("viewer")
-    rows = client.get(
-        f"/api/policies/?cluster={demo_cluster.pk}&namespace=shop&type=egress"
-    ).json()["results"]
+    rows = client.get(f"/api/policies/?cluster={demo_cluster.pk}&namespace=shop&type=egress").json()["results"]
     names = {r["name"] for r in rows}
     assert {"default-deny-all", "backend-egress", "allow-dns"} <= names
     assert "backend-policy" not in names  # Ingress only
-    policy = NetworkPolicy.objects.get(
-        cluster=demo_cluster, namespace="shop", name="backend-policy"
-    )
+    policy = NetworkPolicy.objects.get(cluster=demo_cluster, namespace="shop", name="backend-policy")
     detail = client.get(f"/api/policies/{policy.pk}/").json()
     assert detail["yaml"] == analysis.policy_yaml(policy)
-    assert (
-        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: backend-policy\n"
-        in detail["yaml"]
-    )
+    assert "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: backend-policy\n" in detail["yaml"]
     for managed in ("uid:", "resourceVersion:", "managedFields", "status:"):
         assert managed not in detail["yaml"]
     assert detail["spec"]["podSelector"] == {"matchLabels": {"tier": "backend"}}
@@ -191,17 +157,9 @@ def test_unknown_ids_are_404(api, make_cluster, resource):
     make_cluster(rows=1)
     response = api("viewer").get(f"/api/{resource}/987654/")
     assert response.status_code == 404
-    assert response.json() == {
-        "detail": "No "
-        + {
-            "clusters": "Cluster",
-            "namespaces": "Namespace",
-            "workloads": "Workload",
-            "pods": "Pod",
-            "policies": "NetworkPolicy",
-        }[resource]
-        + " matches the given query."
-    }
+    assert response.json() == {"detail": "No " + {
+        "clusters": "Cluster", "namespaces": "Namespace", "workloads": "Workload", "pods": "Pod", "policies": "NetworkPolicy",
+    }[resource] + " matches the given query."}
 
 
 @pytest.mark.parametrize("resource", ["namespaces", "workloads", "pods", "policies"])

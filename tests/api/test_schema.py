@@ -14,55 +14,12 @@ pytestmark = pytest.mark.django_db
 EXPECTED_PARAMETERS = {
     ("/api/clusters/", "get"): {"name", "source", "status", "page", "page_size"},
     ("/api/namespaces/", "get"): {"cluster", "name", "label", "page", "page_size"},
-    ("/api/workloads/", "get"): {
-        "cluster",
-        "namespace",
-        "kind",
-        "name",
-        "label",
-        "top",
-        "page",
-        "page_size",
-    },
-    ("/api/pods/", "get"): {
-        "cluster",
-        "namespace",
-        "name",
-        "workload",
-        "host_network",
-        "label",
-        "ip",
-        "page",
-        "page_size",
-    },
-    ("/api/policies/", "get"): {
-        "cluster",
-        "namespace",
-        "name",
-        "type",
-        "label",
-        "page",
-        "page_size",
-    },
-    ("/api/clusters/{id}/reachability/", "get"): {
-        "id",
-        "level",
-        "group_by",
-        "namespace",
-        "protocol",
-        "port",
-        "direction",
-        "format",
-    },
+    ("/api/workloads/", "get"): {"cluster", "namespace", "kind", "name", "label", "top", "page", "page_size"},
+    ("/api/pods/", "get"): {"cluster", "namespace", "name", "workload", "host_network", "label", "ip", "page", "page_size"},
+    ("/api/policies/", "get"): {"cluster", "namespace", "name", "type", "label", "page", "page_size"},
+    ("/api/clusters/{id}/reachability/", "get"): {"id", "level", "group_by", "namespace", "protocol", "port", "direction", "format"},
     ("/api/clusters/{id}/explain/", "get"): {"id", "src", "dst", "port", "protocol"},
-    ("/api/clusters/{id}/explain-edge/", "get"): {
-        "id",
-        "src",
-        "dst",
-        "level",
-        "group_by",
-        "direction",
-    },
+    ("/api/clusters/{id}/explain-edge/", "get"): {"id", "src", "dst", "level", "group_by", "direction"},
     ("/api/clusters/{id}/export/", "get"): {"id", "namespace"},
     ("/api/clusters/{id}/findings/", "get"): {"id", "severity", "code", "namespace"},
     ("/api/pods/{id}/policies/", "get"): {"id"},
@@ -94,10 +51,7 @@ def test_every_endpoint_is_documented_with_its_parameters(schema, path, method):
 
 
 def test_reachability_parameters_carry_their_choices(schema):
-    params = {
-        p["name"]: p
-        for p in schema["paths"]["/api/clusters/{id}/reachability/"]["get"]["parameters"]
-    }
+    params = {p["name"]: p for p in schema["paths"]["/api/clusters/{id}/reachability/"]["get"]["parameters"]}
     assert set(params["level"]["schema"]["enum"]) == {"workload", "pod", "tier", "namespace"}
     assert set(params["direction"]["schema"]["enum"]) == {"combined", "ingress", "egress"}
     assert set(params["format"]["schema"]["enum"]) == {"edges", "matrix"}

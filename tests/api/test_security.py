@@ -54,11 +54,7 @@ def test_a_user_without_a_role_gets_nothing(api, demo_cluster, path):
 def test_session_authentication_needs_csrf_for_writes(users, tmp_path):
     client = APIClient(enforce_csrf_checks=True)
     client.login(username="admin", password="pw-admin")
-    response = client.post(
-        "/api/clusters/",
-        {"name": "x", "source": "manifests", "manifests_dir": str(tmp_path)},
-        format="json",
-    )
+    response = client.post("/api/clusters/", {"name": "x", "source": "manifests", "manifests_dir": str(tmp_path)}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
 
@@ -101,9 +97,7 @@ def test_create_token_keeps_an_existing_users_role(users):
     _, warning = create_token("nobody")
     assert "no role" in warning
     with pytest.raises(CommandError):
-        call_command(
-            "create_token", "x", "--role", "root", stdout=io.StringIO(), stderr=io.StringIO()
-        )
+        call_command("create_token", "x", "--role", "root", stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def test_a_bad_token_is_401_with_a_challenge(demo_cluster):
@@ -119,23 +113,12 @@ def test_roles_viewer_reads_editor_exports_admin_writes(api, demo_cluster, tmp_p
     expected = {"viewer": (200, 403, 403), "editor": (200, 200, 403), "admin": (200, 200, 201)}
     for role, (read, exp, write) in expected.items():
         client = api(role)
-        created = client.post(
-            "/api/clusters/",
-            {"name": f"c-{role}", "source": "manifests", "manifests_dir": str(tmp_path)},
-            format="json",
-        )
-        assert (
-            client.get("/api/clusters/").status_code,
-            client.get(export).status_code,
-            created.status_code,
-        ) == (read, exp, write)
+        created = client.post("/api/clusters/", {"name": f"c-{role}", "source": "manifests", "manifests_dir": str(tmp_path)}, format="json")
+        assert (client.get("/api/clusters/").status_code, client.get(export).status_code, created.status_code) == (read, exp, write)
 
 
 def test_throttle_answers_429_past_the_configured_rate(api, demo_cluster, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "3/min"},
-    }
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "3/min"}}
     client = api("viewer")
     codes = [client.get("/api/clusters/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]

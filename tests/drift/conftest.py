@@ -70,10 +70,7 @@ class GitRepo:
     def git(self, *args: str) -> str:
         return subprocess.run(
             ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
-            cwd=self.path,
-            check=True,
-            capture_output=True,
-            text=True,
+            cwd=self.path, check=True, capture_output=True, text=True,
         ).stdout
 
     def write(self, relative: str, text: str) -> None:
@@ -122,9 +119,7 @@ def demo_repo(git_repo) -> GitRepo:
 def git_source(cluster: Cluster, repo: GitRepo, **fields: Any) -> DesiredSource:
     fields.setdefault("branch", "main")
     fields.setdefault("subdirectory", "policies")
-    return DesiredSource.objects.create(
-        cluster=cluster, kind=DesiredSource.Kind.GIT, location=str(repo.path), **fields
-    )
+    return DesiredSource.objects.create(cluster=cluster, kind=DesiredSource.Kind.GIT, location=str(repo.path), **fields)
 
 
 @pytest.fixture
@@ -134,9 +129,7 @@ def fake_demo(fake_k8s, tmp_path, db):
     fake_k8s.load_manifests(DEMO_DIR)
     kubeconfig = fake_k8s.write_kubeconfig(tmp_path / "kubeconfig")
     cluster = register_cluster(
-        ClusterSpec(
-            name="fake-demo", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake"
-        )
+        ClusterSpec(name="fake-demo", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake")
     )
 
     def resync() -> Cluster:

@@ -17,18 +17,14 @@ from .conftest import git_source, policy
 pytestmark = pytest.mark.django_db
 
 
+
 @pytest.fixture
 def drifted(demo_cluster, demo_repo):
     """The demo with allow-dns deleted and a policy added by hand; one stored report."""
     git_source(demo_cluster, demo_repo)
     NetworkPolicy.objects.filter(cluster=demo_cluster, name="allow-dns").delete()
-    NetworkPolicy.objects.create(
-        cluster=demo_cluster,
-        uid="x",
-        namespace="team-a",
-        name="by-hand",
-        obj=policy("team-a", "by-hand", {"podSelector": {}, "ingress": [{}]}),
-    )
+    NetworkPolicy.objects.create(cluster=demo_cluster, uid="x", namespace="team-a", name="by-hand",
+                                 obj=policy("team-a", "by-hand", {"podSelector": {}, "ingress": [{}]}))
     demo_cluster.bump_state_version()
     return demo_cluster, drift.compute_drift(demo_cluster)
 
@@ -43,18 +39,8 @@ def test_latest_report_with_its_differences(api, drifted):
     assert data["id"] == report.pk
     assert data["status"] == "ok"
     total = demo_counts()["policies"]
-    assert data["counts"] == {
-        "missing": 1,
-        "changed": 0,
-        "extra": 1,
-        "in_sync": total - 1,
-        "desired": total,
-        "live": total,
-    }
-    assert {(i["kind"], i["key"]) for i in data["items"]} == {
-        ("missing", "shop/allow-dns"),
-        ("extra", "team-a/by-hand"),
-    }
+    assert data["counts"] == {"missing": 1, "changed": 0, "extra": 1, "in_sync": total - 1, "desired": total, "live": total}
+    assert {(i["kind"], i["key"]) for i in data["items"]} == {("missing", "shop/allow-dns"), ("extra", "team-a/by-hand")}
     assert data["delete_commands"] == ["kubectl delete networkpolicy -n team-a by-hand"]
     assert data["reachability"]["counts"]["desired_only"] > 0
     assert data["sources"][0]["kind"] == "git"
@@ -94,12 +80,8 @@ def test_items_filter_by_kind_and_carry_diff_and_effect(api, drifted):
     assert item["live"] == {}
     assert item["desired"]["metadata"]["name"] == "allow-dns"
     assert item["diff"].startswith("--- desired/shop/allow-dns\n+++ live/shop/allow-dns\n")
-    assert {
-        "src": "shop/frontend[Deployment]",
-        "dst": "kube-system/coredns[Deployment]",
-        "conns": {"TCP": [[53, 53]], "UDP": [[53, 53]]},
-        "label": "TCP 53,UDP 53",
-    } in item["effect"]["desired_only"]
+    assert {"src": "shop/frontend[Deployment]", "dst": "kube-system/coredns[Deployment]",
+            "conns": {"TCP": [[53, 53]], "UDP": [[53, 53]]}, "label": "TCP 53,UDP 53"} in item["effect"]["desired_only"]
     bad = api("viewer").get(base(cluster) + "items/", {"kind": "weird"})
     assert bad.status_code == 400
 
@@ -121,9 +103,7 @@ def test_exports_are_yaml_for_editors(api, drifted):
     text = response.content.decode()
     assert "#   kubectl delete networkpolicy -n team-a by-hand" in text
     docs = [d for d in yaml.safe_load_all(text) if d]
-    assert [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs] == [
-        ("shop", "allow-dns")
-    ]
+    assert [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs] == [("shop", "allow-dns")]
     adopt = api("editor").get(base(cluster) + "export/", {"which": "adopt"}).content.decode()
     assert [d["metadata"]["name"] for d in yaml.safe_load_all(adopt) if d] == ["by-hand"]
     assert api("editor").get(base(cluster) + "export/", {"which": "both"}).status_code == 400
@@ -136,9 +116,8 @@ def test_an_error_report_has_nothing_to_export(api, demo_cluster, demo_repo):
     assert response.status_code == 409
 
 
-def test_check_needs_an_editor_and_runs_the_comparison(
-    api, demo_cluster, demo_repo, eager_celery, django_capture_on_commit_callbacks
-):
+def test_check_needs_an_editor_and_runs_the_comparison(api, demo_cluster, demo_repo, eager_celery,
+                                                       django_capture_on_commit_callbacks):
     git_source(demo_cluster, demo_repo)
     assert api("viewer").post(base(demo_cluster) + "check/").status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
@@ -157,36 +136,25 @@ def test_anonymous_and_roleless_users_get_nothing(api, drifted):
 # --- sources ---------------------------------------------------------------------------------------
 
 
-def test_viewers_read_sources_and_editors_write_them(
-    api, demo_cluster, demo_repo, eager_celery, django_capture_on_commit_callbacks
-):
-    payload = {
-        "cluster": demo_cluster.pk,
-        "kind": "git",
-        "location": "https://git.example/policies.git",
-    }
+def test_viewers_read_sources_and_editors_write_them(api, demo_cluster, demo_repo, eager_celery,
+                                                     django_capture_on_commit_callbacks):
+    payload = {"cluster": demo_cluster.pk, "kind": "git", "location": "https://git.example/policies.git"}
     assert api("viewer").post("/api/drift-sources/", payload, format="json").status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
         created = api("editor").post("/api/drift-sources/", payload, format="json")
     assert created.status_code == 201, created.content
     source = DesiredSource.objects.get(pk=created.json()["id"])
-    assert AuditEvent.objects.filter(
-        action="drift_source.created", object_id=str(source.pk)
-    ).exists()
+    assert AuditEvent.objects.filter(action="drift_source.created", object_id=str(source.pk)).exists()
     # The check ran at once (eagerly here) and found the URL unreachable, in words.
     report = DriftReport.objects.get(cluster=demo_cluster)
     assert report.status == "error"
-    assert report.errors[0]["message"].startswith(
-        "cannot reach the Git repository https://git.example/policies.git"
-    )
+    assert report.errors[0]["message"].startswith("cannot reach the Git repository https://git.example/policies.git")
 
     listed = api("viewer").get("/api/drift-sources/", {"cluster": demo_cluster.pk}).json()
     assert [s["id"] for s in listed["results"]] == [source.pk]
     assert listed["results"][0]["last_error"].startswith("cannot reach")
 
-    changed = api("editor").patch(
-        f"/api/drift-sources/{source.pk}/", {"branch": "release"}, format="json"
-    )
+    changed = api("editor").patch(f"/api/drift-sources/{source.pk}/", {"branch": "release"}, format="json")
     assert changed.status_code == 200
     assert changed.json()["label"] == "https://git.example/policies.git@release"
     assert api("editor").delete(f"/api/drift-sources/{source.pk}/").status_code == 204
@@ -194,101 +162,61 @@ def test_viewers_read_sources_and_editors_write_them(
 
 
 def test_server_paths_need_an_admin(api, demo_cluster, demo_repo):
-    payload = {
-        "cluster": demo_cluster.pk,
-        "kind": "git",
-        "location": str(demo_repo.path),
-        "subdirectory": "policies",
-    }
+    payload = {"cluster": demo_cluster.pk, "kind": "git", "location": str(demo_repo.path), "subdirectory": "policies"}
     refused = api("editor").post("/api/drift-sources/", payload, format="json")
     assert refused.status_code == 400
-    assert refused.json() == {
-        "location": ["only an admin may read directories or repositories on the netpolui server"]
-    }
+    assert refused.json() == {"location": ["only an admin may read directories or repositories on the netpolui server"]}
     assert api("admin").post("/api/drift-sources/", payload, format="json").status_code == 201
 
 
 def test_source_errors_are_sentences_per_field(api, demo_cluster):
     response = api("editor").post(
         "/api/drift-sources/",
-        {
-            "cluster": demo_cluster.pk,
-            "kind": "upload",
-            "yaml_text": "kind: NetworkPolicy\n  bad: indent\n",
-        },
+        {"cluster": demo_cluster.pk, "kind": "upload", "yaml_text": "kind: NetworkPolicy\n  bad: indent\n"},
         format="json",
     )
     assert response.status_code == 400
     assert response.json()["yaml_text"][0].startswith("line 2: invalid YAML")
 
 
-def test_an_upload_as_a_multipart_file(
-    api, demo_cluster, eager_celery, django_capture_on_commit_callbacks
-):
+def test_an_upload_as_a_multipart_file(api, demo_cluster, eager_celery, django_capture_on_commit_callbacks):
     text = b"kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: deny, namespace: team-a}\nspec: {podSelector: {}}\n"
     upload = io.BytesIO(text)
     upload.name = "wanted.yaml"
     with django_capture_on_commit_callbacks(execute=True):
         response = api("editor").post(
             "/api/drift-sources/",
-            {
-                "cluster": demo_cluster.pk,
-                "kind": "upload",
-                "upload": upload,
-                "namespaces": "team-a",
-            },
+            {"cluster": demo_cluster.pk, "kind": "upload", "upload": upload, "namespaces": "team-a"},
             format="multipart",
         )
     assert response.status_code == 201, response.content
     assert response.json()["file_name"] == "wanted.yaml"
     report = DriftReport.objects.get(cluster=demo_cluster)
     assert {(i.kind, i.key) for i in report.items.all()} == {
-        ("missing", "team-a/deny"),
-        ("extra", "team-a/allow-specific-pods"),
+        ("missing", "team-a/deny"), ("extra", "team-a/allow-specific-pods"),
     }
 
 
 def test_tokens_in_urls_are_not_read_back(api, demo_cluster):
-    created = (
-        api("editor")
-        .post(
-            "/api/drift-sources/",
-            {
-                "cluster": demo_cluster.pk,
-                "kind": "git",
-                "location": "https://bot:ghp_secret@git.example/p.git",
-            },
-            format="json",
-        )
-        .json()
-    )
+    created = api("editor").post(
+        "/api/drift-sources/",
+        {"cluster": demo_cluster.pk, "kind": "git", "location": "https://bot:ghp_secret@git.example/p.git"},
+        format="json",
+    ).json()
     assert "ghp_secret" not in str(created)
-    assert (
-        DesiredSource.objects.get(pk=created["id"]).location
-        == "https://bot:ghp_secret@git.example/p.git"
-    )
+    assert DesiredSource.objects.get(pk=created["id"]).location == "https://bot:ghp_secret@git.example/p.git"
     assert "ghp_secret" not in str(api("viewer").get(f"/api/drift-sources/{created['id']}/").json())
 
 
 def test_a_hidden_token_sent_back_unchanged_is_kept(api, demo_cluster):
-    created = (
-        api("editor")
-        .post(
-            "/api/drift-sources/",
-            {
-                "cluster": demo_cluster.pk,
-                "kind": "git",
-                "location": "https://bot:ghp_secret@git.example/p.git",
-            },
-            format="json",
-        )
-        .json()
-    )
+    created = api("editor").post(
+        "/api/drift-sources/",
+        {"cluster": demo_cluster.pk, "kind": "git", "location": "https://bot:ghp_secret@git.example/p.git"},
+        format="json",
+    ).json()
     read_back = api("editor").get(f"/api/drift-sources/{created['id']}/").json()
     read_back.pop("upload", None)
-    response = api("editor").put(
-        f"/api/drift-sources/{created['id']}/", {**read_back, "branch": "main"}, format="json"
-    )
+    response = api("editor").put(f"/api/drift-sources/{created['id']}/", {**read_back, "branch": "main"}, format="json")
     assert response.status_code == 200, response.content
     source = DesiredSource.objects.get(pk=created["id"])
     assert source.location == "https://bot:ghp_secret@git.example/p.git"

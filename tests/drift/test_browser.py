@@ -17,6 +17,7 @@ from .conftest import by_name, demo_policies, policy
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+
 @pytest.fixture
 def intended_repo(git_repo):
     """What the team intends: the demo's policies, with DNS for payments added, the
@@ -24,26 +25,18 @@ def intended_repo(git_repo):
     docs = demo_policies()
     by_name(docs, "database-policy")["spec"]["ingress"][0]["ports"][0]["port"] = 6432
     docs = [d for d in docs if d["metadata"]["name"] != "legacy-allow-batch"]
-    docs.append(
-        policy(
-            "payments",
-            "allow-dns",
-            {
-                "podSelector": {},
-                "policyTypes": ["Egress"],
-                "egress": [{"ports": [{"protocol": "UDP", "port": 53}]}],
-            },
-        )
-    )
+    docs.append(policy("payments", "allow-dns", {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [{"ports": [{"protocol": "UDP", "port": 53}]}],
+    }))
     repo = git_repo("intended")
     repo.write_docs("netpol/policies.yaml", docs)
     repo.commit()
     return repo
 
 
-def test_a_new_user_reviews_drift_from_a_git_directory(
-    page, sign_in, users, demo_cluster, intended_repo, eager_celery
-):
+def test_a_new_user_reviews_drift_from_a_git_directory(page, sign_in, users, demo_cluster, intended_repo, eager_celery):
     sign_in("admin", "pw-admin")
     page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Drift").click()
@@ -68,9 +61,7 @@ def test_a_new_user_reviews_drift_from_a_git_directory(
     assert counts == f"1 missing in the cluster 1 changed 1 extra in the cluster {in_sync} in sync"
     assert page.locator('tr[data-kind="missing"]').inner_text().startswith("payments/allow-dns")
     assert page.locator('tr[data-kind="changed"]').inner_text().startswith("shop/database-policy")
-    assert (
-        page.locator('tr[data-kind="extra"]').inner_text().startswith("payments/legacy-allow-batch")
-    )
+    assert page.locator('tr[data-kind="extra"]').inner_text().startswith("payments/legacy-allow-batch")
     # The effect on reachability, by workload and port.
     live_only = page.locator(".side-live table").inner_text()
     assert "shop/backend[Deployment]" in live_only
@@ -88,10 +79,7 @@ def test_a_new_user_reviews_drift_from_a_git_directory(
     assert re.search(r"port: 6432\s+\d+\s+\+\s*port: 5432", changed.inner_text())
     assert "TCP 5432" in page.locator(".side-live").inner_text()
     page.get_by_role("link", name="Normalized (meaning only)").click()
-    assert (
-        page.get_by_role("link", name="Normalized (meaning only)").get_attribute("aria-current")
-        == "true"
-    )
+    assert page.get_by_role("link", name="Normalized (meaning only)").get_attribute("aria-current") == "true"
     page.go_back()
 
     # The YAML that makes the cluster match.
@@ -104,14 +92,11 @@ def test_a_new_user_reviews_drift_from_a_git_directory(
     assert "#   kubectl delete networkpolicy -n payments legacy-allow-batch" in text
     docs = [d for d in yaml.safe_load_all(text) if d]
     assert sorted(f"{d['metadata']['namespace']}/{d['metadata']['name']}" for d in docs) == [
-        "payments/allow-dns",
-        "shop/database-policy",
+        "payments/allow-dns", "shop/database-policy",
     ]
 
 
-def test_a_bad_branch_is_shown_in_words(
-    page, sign_in, users, demo_cluster, intended_repo, eager_celery
-):
+def test_a_bad_branch_is_shown_in_words(page, sign_in, users, demo_cluster, intended_repo, eager_celery):
     sign_in("admin", "pw-admin")
     page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/drift/sources/")
     page.get_by_label("Repository URL or path / directory").fill(str(intended_repo.path))
@@ -126,13 +111,8 @@ def test_viewers_see_the_report_without_editing(page, sign_in, users, demo_clust
     from policies.models import DesiredSource
     from policies.services import drift
 
-    DesiredSource.objects.create(
-        cluster=demo_cluster,
-        kind="git",
-        location=str(intended_repo.path),
-        branch="main",
-        subdirectory="netpol",
-    )
+    DesiredSource.objects.create(cluster=demo_cluster, kind="git", location=str(intended_repo.path),
+                                 branch="main", subdirectory="netpol")
     drift.compute_drift(demo_cluster)
     sign_in("viewer", "pw-viewer")
     page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/drift/")

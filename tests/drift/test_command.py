@@ -39,23 +39,15 @@ def test_in_sync_exits_0_even_with_fail_on_drift(demo_cluster, demo_repo):
 def test_drift_exits_1_with_fail_on_drift_and_0_without(demo_cluster, demo_repo):
     git_source(demo_cluster, demo_repo)
     NetworkPolicy.objects.filter(cluster=demo_cluster, name="allow-dns").delete()
-    NetworkPolicy.objects.create(
-        cluster=demo_cluster,
-        uid="x",
-        namespace="team-a",
-        name="by-hand",
-        obj=policy("team-a", "by-hand", {"podSelector": {}}),
-    )
+    NetworkPolicy.objects.create(cluster=demo_cluster, uid="x", namespace="team-a", name="by-hand",
+                                 obj=policy("team-a", "by-hand", {"podSelector": {}}))
     demo_cluster.bump_state_version()
     code, out = drift_command("demo", "--fail-on-drift")
     assert code == 1
     assert "+ missing  shop/allow-dns  (policies/demo.yaml:" in out
     assert "- extra    team-a/by-hand" in out
     assert "demo differs from the desired state: 1 missing, 0 changed, 1 extra" in out
-    assert (
-        "desired only: shop/frontend[Deployment] => kube-system/coredns[Deployment] : TCP 53,UDP 53"
-        in out
-    )
+    assert "desired only: shop/frontend[Deployment] => kube-system/coredns[Deployment] : TCP 53,UDP 53" in out
     assert drift_command("demo")[0] == 0
 
 
@@ -88,10 +80,7 @@ def test_a_bad_source_exits_2_and_says_why(demo_cluster, demo_repo):
     git_source(demo_cluster, demo_repo, branch="no-such-branch")
     code, out = drift_command("demo", "--fail-on-drift")
     assert code == 2
-    assert (
-        f"error: [{demo_repo.path}@no-such-branch (policies/)] branch 'no-such-branch' does not exist"
-        in out
-    )
+    assert f"error: [{demo_repo.path}@no-such-branch (policies/)] branch 'no-such-branch' does not exist" in out
     assert "not compared" in out
 
 
@@ -112,9 +101,7 @@ def test_a_one_off_directory_is_compared_without_storing(demo_cluster, tmp_path)
         "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: deny, namespace: team-a}\n"
         "spec: {podSelector: {}}\n"
     )
-    code, out = drift_command(
-        "demo", "--directory", str(tmp_path), "--namespaces", "team-a", "--fail-on-drift"
-    )
+    code, out = drift_command("demo", "--directory", str(tmp_path), "--namespaces", "team-a", "--fail-on-drift")
     assert code == 1
     assert "+ missing  team-a/deny  (want.yaml:1)" in out
     assert "- extra    team-a/allow-specific-pods" in out
@@ -130,9 +117,7 @@ def test_json_output(demo_cluster, demo_repo):
     assert code == 0
     data = json.loads(out)
     assert data["counts"]["missing"] == 1
-    assert [(i["kind"], i["namespace"], i["name"]) for i in data["items"]] == [
-        ("missing", "shop", "allow-dns")
-    ]
+    assert [(i["kind"], i["namespace"], i["name"]) for i in data["items"]] == [("missing", "shop", "allow-dns")]
     assert data["report"] is None  # --no-store
     assert not DriftReport.objects.exists()
 
@@ -147,26 +132,16 @@ def test_exit_codes_of_the_real_process(demo_cluster, demo_repo, tmp_path):
     if env_db["ENGINE"].endswith("sqlite3"):
         database_url = f"sqlite:///{env_db['NAME']}"
     else:
-        database_url = f"postgres://{env_db['USER']}:{env_db['PASSWORD'] or ''}@{env_db['HOST']}:{env_db['PORT'] or 5432}/{env_db['NAME']}"
+        database_url = (
+            f"postgres://{env_db['USER']}:{env_db['PASSWORD'] or ''}@{env_db['HOST']}:{env_db['PORT'] or 5432}/{env_db['NAME']}"
+        )
     # Its own data directory, so its Git checkouts stay in this test's tmp_path.
-    env = {
-        "DATABASE_URL": database_url,
-        "NETPOLUI_ENV": "test",
-        "NETPOLUI_DATA_DIR": str(tmp_path / "data"),
-        "DJANGO_SETTINGS_MODULE": "netpolui.test_settings",
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-    }
+    env = {"DATABASE_URL": database_url, "NETPOLUI_ENV": "test", "NETPOLUI_DATA_DIR": str(tmp_path / "data"),
+           "DJANGO_SETTINGS_MODULE": "netpolui.test_settings", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "manage.py", "drift", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return subprocess.run([sys.executable, "manage.py", "drift", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
 
     ok = run("demo", "--fail-on-drift", "--no-store")
     assert ok.returncode == 0, ok.stderr

@@ -33,46 +33,20 @@ def run(desired, live, **kwargs):
 
 
 def test_reordered_peers_and_ports_are_not_drift():
-    desired = policy(
-        "shop",
-        "web",
-        {
-            "podSelector": BACKEND,
-            "ingress": [
-                {
-                    "from": [FRONTEND, MONITORING],
-                    "ports": [{"port": 80}, {"protocol": "UDP", "port": 53}],
-                }
-            ],
-        },
-    )
-    live = policy(
-        "shop",
-        "web",
-        {
-            "podSelector": BACKEND,
-            "ingress": [
-                {
-                    "from": [MONITORING, FRONTEND],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"port": 80}],
-                }
-            ],
-        },
-    )
+    desired = policy("shop", "web", {
+        "podSelector": BACKEND,
+        "ingress": [{"from": [FRONTEND, MONITORING], "ports": [{"port": 80}, {"protocol": "UDP", "port": 53}]}],
+    })
+    live = policy("shop", "web", {
+        "podSelector": BACKEND,
+        "ingress": [{"from": [MONITORING, FRONTEND], "ports": [{"protocol": "UDP", "port": 53}, {"port": 80}]}],
+    })
     assert run([desired], [live]) == (set(), 1)
 
 
 def test_reordered_rules_and_match_expression_values_are_not_drift():
     rule_a = {"from": [FRONTEND], "ports": [{"port": 80}]}
-    rule_b = {
-        "from": [
-            {
-                "podSelector": {
-                    "matchExpressions": [{"key": "app", "operator": "In", "values": ["b", "a"]}]
-                }
-            }
-        ]
-    }
+    rule_b = {"from": [{"podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["b", "a"]}]}}]}
     desired = policy("shop", "web", {"podSelector": BACKEND, "ingress": [rule_a, rule_b]})
     rule_b_sorted = copy.deepcopy(rule_b)
     rule_b_sorted["from"][0]["podSelector"]["matchExpressions"][0]["values"] = ["a", "b"]
@@ -84,42 +58,19 @@ def test_policy_types_omitted_equals_the_api_servers_default():
     # The API server sets Ingress always, and Egress only when there are egress rules.
     ingress_only = {"podSelector": BACKEND, "ingress": [{"from": [FRONTEND]}]}
     both = {**ingress_only, "egress": [{"to": [FRONTEND]}]}
-    assert (
-        run(
-            [policy("shop", "a", ingress_only)],
-            [policy("shop", "a", {**ingress_only, "policyTypes": ["Ingress"]})],
-        )[0]
-        == set()
-    )
-    assert (
-        run(
-            [policy("shop", "b", both)],
-            [policy("shop", "b", {**both, "policyTypes": ["Ingress", "Egress"]})],
-        )[0]
-        == set()
-    )
+    assert run([policy("shop", "a", ingress_only)], [policy("shop", "a", {**ingress_only, "policyTypes": ["Ingress"]})])[0] == set()
+    assert run([policy("shop", "b", both)], [policy("shop", "b", {**both, "policyTypes": ["Ingress", "Egress"]})])[0] == set()
 
 
 def test_protocol_omitted_equals_tcp():
-    desired = policy(
-        "shop", "web", {"podSelector": BACKEND, "ingress": [{"ports": [{"port": 8080}]}]}
-    )
-    live = policy(
-        "shop",
-        "web",
-        {
-            "podSelector": BACKEND,
-            "policyTypes": ["Ingress"],
-            "ingress": [{"ports": [{"protocol": "TCP", "port": 8080}]}],
-        },
-    )
+    desired = policy("shop", "web", {"podSelector": BACKEND, "ingress": [{"ports": [{"port": 8080}]}]})
+    live = policy("shop", "web", {"podSelector": BACKEND, "policyTypes": ["Ingress"],
+                                 "ingress": [{"ports": [{"protocol": "TCP", "port": 8080}]}]})
     assert run([desired], [live]) == (set(), 1)
 
 
 def test_empty_from_equals_a_missing_from():
-    desired = policy(
-        "shop", "web", {"podSelector": BACKEND, "ingress": [{"from": [], "ports": [{"port": 80}]}]}
-    )
+    desired = policy("shop", "web", {"podSelector": BACKEND, "ingress": [{"from": [], "ports": [{"port": 80}]}]})
     live = policy("shop", "web", {"podSelector": BACKEND, "ingress": [{"ports": [{"port": 80}]}]})
     assert run([desired], [live]) == (set(), 1)
 
@@ -127,15 +78,10 @@ def test_empty_from_equals_a_missing_from():
 def test_labels_annotations_and_server_fields_are_not_drift():
     desired = policy("shop", "web", {"podSelector": BACKEND})
     live = copy.deepcopy(desired)
-    live["metadata"].update(
-        {
-            "uid": "1234",
-            "resourceVersion": "99",
-            "generation": 3,
-            "labels": {"owner": "someone"},
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"},
-        }
-    )
+    live["metadata"].update({
+        "uid": "1234", "resourceVersion": "99", "generation": 3, "labels": {"owner": "someone"},
+        "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"},
+    })
     assert run([desired], [live]) == (set(), 1)
 
 
@@ -160,12 +106,7 @@ def test_every_demo_policy_equals_itself_as_the_api_server_stores_it():
         (lambda s: s["ingress"][0]["ports"][0].update(port=5433), "another port"),
         (lambda s: s["ingress"][0]["ports"][0].update(protocol="UDP"), "another protocol"),
         (lambda s: s["ingress"][0]["from"].append(MONITORING), "one more peer"),
-        (
-            lambda s: s["ingress"][0]["from"][0]["podSelector"]["matchLabels"].update(
-                tier="frontend"
-            ),
-            "another selector",
-        ),
+        (lambda s: s["ingress"][0]["from"][0]["podSelector"]["matchLabels"].update(tier="frontend"), "another selector"),
         (lambda s: s.update(policyTypes=["Ingress", "Egress"]), "egress isolation added"),
         (lambda s: s["ingress"][0].pop("from"), "a rule opened to every source"),
         (lambda s: s["ingress"].append({}), "an allow-all rule"),
@@ -214,17 +155,9 @@ def test_ignored_keys_are_neither_missing_nor_extra():
 
 
 def test_differences_come_missing_then_changed_then_extra():
-    desired = [
-        policy("a", "missing", {"podSelector": {}}),
-        policy("b", "changed", {"podSelector": {}}),
-    ]
-    live = [
-        policy("b", "changed", {"podSelector": BACKEND}),
-        policy("0", "extra", {"podSelector": {}}),
-    ]
-    diffs, _ = compare(
-        {key(d): DesiredPolicy(d, "") for d in desired}, {key(obj): obj for obj in live}
-    )
+    desired = [policy("a", "missing", {"podSelector": {}}), policy("b", "changed", {"podSelector": {}})]
+    live = [policy("b", "changed", {"podSelector": BACKEND}), policy("0", "extra", {"podSelector": {}})]
+    diffs, _ = compare({key(d): DesiredPolicy(d, "") for d in desired}, {key(obj): obj for obj in live})
     assert [d.kind for d in diffs] == ["missing", "changed", "extra"]
     assert diffs[1].desired["spec"] == {"podSelector": {}}
     assert diffs[1].live["spec"] == {"podSelector": BACKEND}

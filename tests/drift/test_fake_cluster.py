@@ -29,9 +29,7 @@ def rows(delta: dict, side: str) -> set[tuple[str, str, str]]:
 def apply_bundle(fake, text: str) -> None:
     """What an operator does with the reconcile bundle: the commented kubectl delete
     commands, then kubectl apply of the documents."""
-    for namespace, name in re.findall(
-        r"^#\s+kubectl delete networkpolicy -n (\S+) (\S+)$", text, re.M
-    ):
+    for namespace, name in re.findall(r"^#\s+kubectl delete networkpolicy -n (\S+) (\S+)$", text, re.M):
         fake.delete("NetworkPolicy", namespace, name)
     for doc in yaml.safe_load_all(text):
         if doc:
@@ -61,9 +59,7 @@ def test_the_same_meaning_written_differently_in_git_is_not_drift(fake_demo, git
     assert fake.get("NetworkPolicy", "shop", "backend-policy")["spec"]["policyTypes"] == ["Ingress"]
     repo = git_repo()
     repo.write_docs("policies/shop.yaml", [d for d in docs if d["metadata"]["namespace"] == "shop"])
-    repo.write_docs(
-        "policies/others.yaml", [d for d in docs if d["metadata"]["namespace"] != "shop"]
-    )
+    repo.write_docs("policies/others.yaml", [d for d in docs if d["metadata"]["namespace"] != "shop"])
     repo.commit()
     git_source(cluster, repo)
     report = drift.compute_drift(cluster)
@@ -95,15 +91,13 @@ def test_live_edits_deletions_and_additions_are_changed_missing_and_extra(fake_d
     assert "uid" not in changed.live["metadata"]  # cleaned of server fields
     assert changed.origin.startswith("policies/demo.yaml:")
     diff = drift.item_diff(changed)
-    assert {
-        (r["left"].strip(), r["right"].strip()) for r in diff["rows"] if r["tag"] == "replace"
-    } == {("port: 5432", "port: 5433")}
+    assert {(r["left"].strip(), r["right"].strip()) for r in diff["rows"] if r["tag"] == "replace"} == {
+        ("port: 5432", "port: 5433")
+    }
 
     # Reachability, by workload and port: the drift closes backend -> database on 5432
     # (the backend's egress allows only 5432, so 5433 opens nothing) ...
-    assert ("shop/backend[Deployment]", "shop/database[StatefulSet]", "TCP 5432") in rows(
-        changed.effect, "desired_only"
-    )
+    assert ("shop/backend[Deployment]", "shop/database[StatefulSet]", "TCP 5432") in rows(changed.effect, "desired_only")
     assert rows(changed.effect, "live_only") == set()
     # ... the missing allow-dns closes DNS for every shop workload ...
     missing = report.items.get(kind="missing")
@@ -115,16 +109,8 @@ def test_live_edits_deletions_and_additions_are_changed_missing_and_extra(fake_d
     # ... and the extra allow-all opens team-a/api to everyone.
     extra = report.items.get(kind="extra")
     opened = rows(extra.effect, "live_only")
-    assert (
-        "shop/backend[Deployment]",
-        "team-a/api[Deployment]",
-        "All Connections",
-    ) not in opened  # backend egress is isolated
-    assert (
-        "monitoring/prometheus[Deployment]",
-        "team-a/api[Deployment]",
-        "All Connections",
-    ) in opened
+    assert ("shop/backend[Deployment]", "team-a/api[Deployment]", "All Connections") not in opened  # backend egress is isolated
+    assert ("monitoring/prometheus[Deployment]", "team-a/api[Deployment]", "All Connections") in opened
     # The report's delta is the union of the three.
     assert rows(report.reachability, "live_only") == opened
     assert rows(report.reachability, "desired_only") == rows(missing.effect, "desired_only") | rows(
@@ -151,32 +137,20 @@ def test_git_edits_deletions_and_additions_are_changed_extra_and_missing(fake_de
     assert report.in_sync_count == len(demo_policies()) - 2
     deny = report.items.get(kind="missing")
     # team-a/web has no policy live: the default deny closes its ingress.
-    assert ("team-a/api[Deployment]", "team-a/web[Deployment]", "All Connections") in rows(
-        deny.effect, "live_only"
-    )
+    assert ("team-a/api[Deployment]", "team-a/web[Deployment]", "All Connections") in rows(deny.effect, "live_only")
 
 
 def test_coverage_of_the_desired_state(fake_demo, demo_repo):
     cluster, _, _ = fake_demo
     git_source(cluster, demo_repo)
     docs = demo_policies()
-    docs.append(
-        policy("monitoring", "default-deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
-    )
+    docs.append(policy("monitoring", "default-deny", {"podSelector": {}, "policyTypes": ["Ingress"]}))
     docs = [d for d in docs if d["metadata"]["namespace"] != "team-a"]
     demo_repo.write_docs("policies/demo.yaml", docs)
     demo_repo.commit()
     report = drift.compute_drift(cluster)
-    found = {
-        (f["code"], f["namespace"], f["object_name"], f["in_live"])
-        for f in report.findings["desired"]
-    }
-    assert (
-        "namespace-without-policy",
-        "team-a",
-        "team-a",
-        False,
-    ) in found  # new: its only policy goes
+    found = {(f["code"], f["namespace"], f["object_name"], f["in_live"]) for f in report.findings["desired"]}
+    assert ("namespace-without-policy", "team-a", "team-a", False) in found  # new: its only policy goes
     assert ("namespace-without-policy", "default", "default", True) in found  # live too
     resolved = {(f["code"], f["namespace"]) for f in report.findings["resolved"]}
     assert ("namespace-without-policy", "monitoring") in resolved
@@ -209,8 +183,7 @@ def test_the_reconcile_bundle_makes_the_cluster_match(fake_demo, demo_repo):
     assert "#   kubectl delete networkpolicy -n payments payments-egress" in head
     applied = [d for d in yaml.safe_load_all(bundle) if d]
     assert sorted(f"{d['metadata']['namespace']}/{d['metadata']['name']}" for d in applied) == [
-        "shop/backend-policy",
-        "team-a/deny-all",
+        "shop/backend-policy", "team-a/deny-all",
     ]
 
     apply_bundle(fake, bundle)
@@ -234,11 +207,7 @@ def test_the_adopt_bundle_makes_the_desired_state_match(fake_demo, demo_repo):
     assert "#   team-a/allow-specific-pods" in bundle.split("---", 1)[0]  # to remove from Git
 
     # Commit what the bundle says into the repository.
-    adopted = {
-        f"{d['metadata']['namespace']}/{d['metadata']['name']}": d
-        for d in yaml.safe_load_all(bundle)
-        if d
-    }
+    adopted = {f"{d['metadata']['namespace']}/{d['metadata']['name']}": d for d in yaml.safe_load_all(bundle) if d}
     docs = {f"{d['metadata']['namespace']}/{d['metadata']['name']}": d for d in demo_policies()}
     docs.pop("team-a/allow-specific-pods")
     docs.update(adopted)
@@ -284,8 +253,6 @@ def test_items_keep_their_objects_for_both_sides(fake_demo, demo_repo):
     missing = report.items.get(kind=DriftItem.Kind.MISSING)
     extra = report.items.get(kind=DriftItem.Kind.EXTRA)
     assert missing.live == {}
-    assert missing.desired["metadata"] == copy.deepcopy(
-        by_name(demo_policies(), "allow-dns")["metadata"]
-    )
+    assert missing.desired["metadata"] == copy.deepcopy(by_name(demo_policies(), "allow-dns")["metadata"])
     assert extra.desired == {}
     assert extra.live["spec"]["policyTypes"] == ["Ingress"]  # as the API server stored it

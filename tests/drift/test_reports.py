@@ -26,12 +26,8 @@ def run_at(cluster: Cluster, when) -> DriftReport:
     return drift.store_report(drift.run_drift(cluster), now=when)
 
 
-def test_beat_task_stores_a_report_for_every_cluster_with_a_source(
-    demo_cluster, demo_repo, eager_celery
-):
-    other = Cluster.objects.create(
-        name="no-source", source=Cluster.Source.MANIFESTS, manifests_dir="/x"
-    )
+def test_beat_task_stores_a_report_for_every_cluster_with_a_source(demo_cluster, demo_repo, eager_celery):
+    other = Cluster.objects.create(name="no-source", source=Cluster.Source.MANIFESTS, manifests_dir="/x")
     git_source(demo_cluster, demo_repo)
     assert tasks.compute_all_drift() == 1
     report = DriftReport.objects.get(cluster=demo_cluster)
@@ -63,13 +59,8 @@ def test_first_seen_is_carried_while_a_difference_persists(demo_cluster, demo_re
     assert first_seen(first) == {"missing shop/allow-dns": t0}
 
     # An hour later someone adds a policy by hand: a new report; allow-dns keeps t0.
-    NetworkPolicy.objects.create(
-        cluster=demo_cluster,
-        uid="by-hand",
-        namespace="team-a",
-        name="by-hand",
-        obj=policy("team-a", "by-hand", {"podSelector": {}}),
-    )
+    NetworkPolicy.objects.create(cluster=demo_cluster, uid="by-hand", namespace="team-a", name="by-hand",
+                                 obj=policy("team-a", "by-hand", {"podSelector": {}}))
     demo_cluster.bump_state_version()
     t1 = t0 + timedelta(hours=1)
     second = run_at(demo_cluster, t1)
@@ -81,13 +72,8 @@ def test_first_seen_is_carried_while_a_difference_persists(demo_cluster, demo_re
     demo_cluster.bump_state_version()
     third = run_at(demo_cluster, t1 + timedelta(hours=1))
     assert first_seen(third) == {"missing shop/allow-dns": t0}
-    NetworkPolicy.objects.create(
-        cluster=demo_cluster,
-        uid="by-hand-2",
-        namespace="team-a",
-        name="by-hand",
-        obj=policy("team-a", "by-hand", {"podSelector": {}}),
-    )
+    NetworkPolicy.objects.create(cluster=demo_cluster, uid="by-hand-2", namespace="team-a", name="by-hand",
+                                 obj=policy("team-a", "by-hand", {"podSelector": {}}))
     demo_cluster.bump_state_version()
     t3 = t1 + timedelta(hours=2)
     assert first_seen(run_at(demo_cluster, t3))["extra team-a/by-hand"] == t3
@@ -133,9 +119,7 @@ def test_a_difference_that_changes_kind_is_a_new_difference(demo_cluster, demo_r
     demo_repo.commit()
     t0 = timezone.now() - timedelta(hours=1)
     assert first_seen(run_at(demo_cluster, t0)) == {"changed shop/allow-dns": t0}
-    demo_repo.write_docs(
-        "policies/demo.yaml", [d for d in docs if d["metadata"]["name"] != "allow-dns"]
-    )
+    demo_repo.write_docs("policies/demo.yaml", [d for d in docs if d["metadata"]["name"] != "allow-dns"])
     demo_repo.commit()
     t1 = t0 + timedelta(minutes=30)
     assert first_seen(run_at(demo_cluster, t1)) == {"extra shop/allow-dns": t1}
@@ -159,7 +143,5 @@ def test_history_is_oldest_first_and_bounded(demo_cluster, demo_repo):
     for i in range(4):
         DesiredSource.objects.filter(pk=source.pk).update(branch="main" if i % 2 == 0 else "nope")
         run_at(demo_cluster, start + timedelta(hours=i))
-    assert [r.computed_at for r in drift.history(demo_cluster, limit=3)] == [
-        start + timedelta(hours=i) for i in (1, 2, 3)
-    ]
+    assert [r.computed_at for r in drift.history(demo_cluster, limit=3)] == [start + timedelta(hours=i) for i in (1, 2, 3)]
     assert drift.latest_report(demo_cluster).computed_at == start + timedelta(hours=3)

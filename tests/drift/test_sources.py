@@ -20,9 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cluster(db):
-    return Cluster.objects.create(
-        name="c1", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent"
-    )
+    return Cluster.objects.create(name="c1", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
 
 
 def keys(state):
@@ -33,9 +31,7 @@ def test_git_source_is_cloned_into_the_git_dir_and_read(cluster, demo_repo, sett
     source = git_source(cluster, demo_repo)
     state = drift.read_desired_state(cluster)
     assert state.problems == []
-    assert keys(state) == sorted(
-        f"{d['metadata']['namespace']}/{d['metadata']['name']}" for d in demo_policies()
-    )
+    assert keys(state) == sorted(f"{d['metadata']['namespace']}/{d['metadata']['name']}" for d in demo_policies())
     assert (settings.NETPOLUI_GIT_DIR / f"source-{source.pk}" / ".git").is_dir()
     source.refresh_from_db()
     assert source.revision == demo_repo.git("rev-parse", "HEAD").strip()
@@ -68,12 +64,8 @@ def test_a_history_rewritten_upstream_is_followed(cluster, demo_repo):
 
 def test_branch_and_sub_directory_choose_what_is_read(cluster, git_repo):
     repo = git_repo()
-    repo.write_docs(
-        "clusters/prod/policies.yaml", [policy("shop", "prod-only", {"podSelector": {}})]
-    )
-    repo.write_docs(
-        "clusters/staging/policies.yaml", [policy("shop", "staging-only", {"podSelector": {}})]
-    )
+    repo.write_docs("clusters/prod/policies.yaml", [policy("shop", "prod-only", {"podSelector": {}})])
+    repo.write_docs("clusters/staging/policies.yaml", [policy("shop", "staging-only", {"podSelector": {}})])
     repo.commit()
     repo.branch("next")
     repo.write_docs("clusters/prod/more.yaml", [policy("shop", "next-only", {"podSelector": {}})])
@@ -97,9 +89,7 @@ def test_a_branch_that_does_not_exist_is_reported(cluster, demo_repo):
     git_source(cluster, demo_repo, branch="no-such-branch")
     state = drift.read_desired_state(cluster)
     assert state.fatal
-    assert [p.message for p in state.problems] == [
-        f"branch 'no-such-branch' does not exist in {demo_repo.path}"
-    ]
+    assert [p.message for p in state.problems] == [f"branch 'no-such-branch' does not exist in {demo_repo.path}"]
 
 
 def test_a_branch_deleted_after_the_clone_is_reported(cluster, demo_repo):
@@ -116,9 +106,7 @@ def test_a_branch_deleted_after_the_clone_is_reported(cluster, demo_repo):
 
 def test_an_unreachable_repository_is_reported(cluster, tmp_path):
     DesiredSource.objects.create(cluster=cluster, kind="git", location=str(tmp_path / "nowhere"))
-    DesiredSource.objects.create(
-        cluster=cluster, kind="git", location="http://127.0.0.1:9/repo.git"
-    )
+    DesiredSource.objects.create(cluster=cluster, kind="git", location="http://127.0.0.1:9/repo.git")
     state = drift.read_desired_state(cluster)
     assert state.fatal
     messages = [p.message for p in state.problems]
@@ -137,9 +125,7 @@ def test_a_hanging_git_is_cut_by_the_timeout(cluster, tmp_path, settings, monkey
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake_bin}{os.pathsep}{os.environ['PATH']}")
     settings.NETPOLUI_GIT_TIMEOUT = 1
-    DesiredSource.objects.create(
-        cluster=cluster, kind="git", location="https://git.example/repo.git"
-    )
+    DesiredSource.objects.create(cluster=cluster, kind="git", location="https://git.example/repo.git")
     state = drift.read_desired_state(cluster)
     assert [p.message for p in state.problems] == [
         "cannot reach the Git repository https://git.example/repo.git: timed out after 1 s"
@@ -166,9 +152,7 @@ def test_credentials_in_a_url_never_reach_messages(cluster):
 
 
 def test_invalid_yaml_in_the_repository_names_file_and_line(cluster, demo_repo):
-    demo_repo.write(
-        "policies/broken.yaml",
-        textwrap.dedent("""\
+    demo_repo.write("policies/broken.yaml", textwrap.dedent("""\
         apiVersion: networking.k8s.io/v1
         kind: NetworkPolicy
         metadata:
@@ -176,8 +160,7 @@ def test_invalid_yaml_in_the_repository_names_file_and_line(cluster, demo_repo):
           namespace: shop
         spec:
           podSelector: {matchLabels: {app: web}
-        """),
-    )
+        """))
     demo_repo.commit("a typo")
     git_source(cluster, demo_repo)
     state = drift.read_desired_state(cluster)
@@ -192,9 +175,7 @@ def test_invalid_yaml_in_the_repository_names_file_and_line(cluster, demo_repo):
 
 def test_a_policy_the_api_server_would_reject_is_reported_and_left_out(cluster, demo_repo):
     docs = demo_policies()
-    by_name(docs, "database-policy")["spec"]["ingress"][0]["ports"][0].update(
-        port=5432, endPort=5000
-    )
+    by_name(docs, "database-policy")["spec"]["ingress"][0]["ports"][0].update(port=5432, endPort=5000)
     demo_repo.write_docs("policies/demo.yaml", docs)
     demo_repo.commit("endPort below port")
     git_source(cluster, demo_repo)
@@ -213,9 +194,7 @@ def test_a_policy_the_api_server_would_reject_is_reported_and_left_out(cluster, 
 def test_a_policy_defined_twice_is_reported(cluster, git_repo):
     repo = git_repo()
     repo.write_docs("a.yaml", [policy("shop", "web", {"podSelector": {}})])
-    repo.write_docs(
-        "b.yaml", [policy("shop", "web", {"podSelector": {"matchLabels": {"app": "web"}}})]
-    )
+    repo.write_docs("b.yaml", [policy("shop", "web", {"podSelector": {"matchLabels": {"app": "web"}}})])
     repo.commit()
     git_source(cluster, repo, subdirectory="")
     state = drift.read_desired_state(cluster)
@@ -229,16 +208,12 @@ def test_a_missing_sub_directory_is_reported(cluster, demo_repo):
     git_source(cluster, demo_repo, subdirectory="clusters/prod")
     state = drift.read_desired_state(cluster)
     assert state.fatal
-    assert state.problems[0].message.startswith(
-        f"sub-directory 'clusters/prod' does not exist in {demo_repo.path} at commit "
-    )
+    assert state.problems[0].message.startswith(f"sub-directory 'clusters/prod' does not exist in {demo_repo.path} at commit ")
 
 
 def test_other_kinds_are_skipped(cluster, git_repo):
     repo = git_repo()
-    repo.write(
-        "all.yaml",
-        textwrap.dedent("""\
+    repo.write("all.yaml", textwrap.dedent("""\
         apiVersion: v1
         kind: Namespace
         metadata: {name: shop}
@@ -251,8 +226,7 @@ def test_other_kinds_are_skipped(cluster, git_repo):
         kind: NetworkPolicy
         metadata: {name: deny, namespace: shop}
         spec: {podSelector: {}}
-        """),
-    )
+        """))
     repo.commit()
     git_source(cluster, repo, subdirectory="")
     state = drift.read_desired_state(cluster)
@@ -265,9 +239,7 @@ def test_directory_source(cluster, tmp_path):
     (tmp_path / "manifests" / "shop" / "deny.yaml").write_text(
         "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: deny}\nspec: {podSelector: {}}\n"
     )
-    DesiredSource.objects.create(
-        cluster=cluster, kind="directory", location=str(tmp_path / "manifests")
-    )
+    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(tmp_path / "manifests"))
     state = drift.read_desired_state(cluster)
     # No namespace in the manifest: `default`, and spelled out for the export.
     assert keys(state) == ["default/deny"]
@@ -283,16 +255,12 @@ def test_a_missing_directory_is_reported(cluster, tmp_path):
 
 
 def test_upload_source(cluster):
-    text = "\n---\n".join(
-        [
-            "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: a, namespace: shop}\nspec: {podSelector: {}}",
-            "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: b, namespace: shop}\n"
-            "spec: {podSelector: {}, ingress: [{ports: [{port: 0}]}]}",
-        ]
-    )
-    DesiredSource.objects.create(
-        cluster=cluster, kind="upload", yaml_text=text, file_name="wanted.yaml"
-    )
+    text = "\n---\n".join([
+        "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: a, namespace: shop}\nspec: {podSelector: {}}",
+        "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: b, namespace: shop}\n"
+        "spec: {podSelector: {}, ingress: [{ports: [{port: 0}]}]}",
+    ])
+    DesiredSource.objects.create(cluster=cluster, kind="upload", yaml_text=text, file_name="wanted.yaml")
     state = drift.read_desired_state(cluster)
     assert keys(state) == ["shop/a"]
     [problem] = state.problems
@@ -301,30 +269,17 @@ def test_upload_source(cluster):
 
 
 def test_an_unparsable_upload_is_reported_with_its_line(cluster):
-    DesiredSource.objects.create(
-        cluster=cluster, kind="upload", yaml_text="a: 1\nb: [\n", file_name="bad.yaml"
-    )
+    DesiredSource.objects.create(cluster=cluster, kind="upload", yaml_text="a: 1\nb: [\n", file_name="bad.yaml")
     state = drift.read_desired_state(cluster)
     assert state.fatal
     assert state.problems[0].message.startswith("bad.yaml:3: invalid YAML")
 
 
 def test_approved_drafts_are_a_source_and_unapproved_ones_are_not(cluster):
-    PolicyDraft.objects.create(
-        cluster=cluster,
-        namespace="shop",
-        name="approved",
-        obj=policy("shop", "approved", {"podSelector": {}}),
-        status="approved",
-        revision=3,
-    )
-    PolicyDraft.objects.create(
-        cluster=cluster,
-        namespace="shop",
-        name="wip",
-        obj=policy("shop", "wip", {"podSelector": {}}),
-        status="draft",
-    )
+    PolicyDraft.objects.create(cluster=cluster, namespace="shop", name="approved",
+                               obj=policy("shop", "approved", {"podSelector": {}}), status="approved", revision=3)
+    PolicyDraft.objects.create(cluster=cluster, namespace="shop", name="wip",
+                               obj=policy("shop", "wip", {"podSelector": {}}), status="draft")
     DesiredSource.objects.create(cluster=cluster, kind="drafts")
     state = drift.read_desired_state(cluster)
     assert keys(state) == ["shop/approved"]
@@ -332,20 +287,10 @@ def test_approved_drafts_are_a_source_and_unapproved_ones_are_not(cluster):
 
 
 def test_sources_combine_and_the_first_wins_a_conflict(cluster, demo_repo):
-    PolicyDraft.objects.create(
-        cluster=cluster,
-        namespace="shop",
-        name="allow-dns",
-        obj=policy("shop", "allow-dns", {"podSelector": {}}),
-        status="approved",
-    )
-    PolicyDraft.objects.create(
-        cluster=cluster,
-        namespace="team-a",
-        name="deny-all",
-        obj=policy("team-a", "deny-all", {"podSelector": {}}),
-        status="approved",
-    )
+    PolicyDraft.objects.create(cluster=cluster, namespace="shop", name="allow-dns",
+                               obj=policy("shop", "allow-dns", {"podSelector": {}}), status="approved")
+    PolicyDraft.objects.create(cluster=cluster, namespace="team-a", name="deny-all",
+                               obj=policy("team-a", "deny-all", {"podSelector": {}}), status="approved")
     git_source(cluster, demo_repo)
     DesiredSource.objects.create(cluster=cluster, kind="drafts")
     state = drift.read_desired_state(cluster)
@@ -376,35 +321,15 @@ def test_disabled_sources_are_left_out(cluster, demo_repo):
     ("fields", "field", "message"),
     [
         ({"kind": "git", "location": ""}, "location", "give the repository URL or path"),
-        (
-            {"kind": "git", "location": "ext::sh -c touch% /tmp/x"},
-            "location",
-            "must be an https://",
-        ),
-        (
-            {"kind": "git", "location": "--upload-pack=touch /tmp/x"},
-            "location",
-            "must not start with '-'",
-        ),
+        ({"kind": "git", "location": "ext::sh -c touch% /tmp/x"}, "location", "must be an https://"),
+        ({"kind": "git", "location": "--upload-pack=touch /tmp/x"}, "location", "must not start with '-'"),
         ({"kind": "git", "location": "/srv/repo"}, "location", "only an admin may read"),
-        (
-            {"kind": "git", "location": "https://git.example/r.git", "branch": "--force"},
-            "branch",
-            "is not a valid branch",
-        ),
-        (
-            {"kind": "git", "location": "https://git.example/r.git", "subdirectory": "../.."},
-            "subdirectory",
-            "must be a relative path",
-        ),
+        ({"kind": "git", "location": "https://git.example/r.git", "branch": "--force"}, "branch", "is not a valid branch"),
+        ({"kind": "git", "location": "https://git.example/r.git", "subdirectory": "../.."}, "subdirectory", "must be a relative path"),
         ({"kind": "directory", "location": "/srv/policies"}, "location", "only an admin may read"),
         ({"kind": "upload", "yaml_text": "a: 1\n  b: 2\n"}, "yaml_text", "line 2: invalid YAML"),
         ({"kind": "upload", "yaml_text": ""}, "yaml_text", "upload a YAML file"),
-        (
-            {"kind": "drafts", "namespaces": "shop,Bad_NS"},
-            "namespaces",
-            "'Bad_NS' is not a namespace name",
-        ),
+        ({"kind": "drafts", "namespaces": "shop,Bad_NS"}, "namespaces", "'Bad_NS' is not a namespace name"),
     ],
 )
 def test_source_settings_are_checked_in_words(cluster, fields, field, message):
@@ -413,19 +338,7 @@ def test_source_settings_are_checked_in_words(cluster, fields, field, message):
 
 
 def test_admins_may_read_the_servers_file_system(cluster):
-    assert (
-        drift.check_source(cluster=cluster, kind="git", location="/srv/repo", is_admin=True) == {}
-    )
-    assert (
-        drift.check_source(
-            cluster=cluster, kind="directory", location="/srv/policies", is_admin=True
-        )
-        == {}
-    )
-    assert (
-        drift.check_source(cluster=cluster, kind="git", location="https://git.example/r.git") == {}
-    )
-    assert (
-        drift.check_source(cluster=cluster, kind="git", location="git@github.com:org/policies.git")
-        == {}
-    )
+    assert drift.check_source(cluster=cluster, kind="git", location="/srv/repo", is_admin=True) == {}
+    assert drift.check_source(cluster=cluster, kind="directory", location="/srv/policies", is_admin=True) == {}
+    assert drift.check_source(cluster=cluster, kind="git", location="https://git.example/r.git") == {}
+    assert drift.check_source(cluster=cluster, kind="git", location="git@github.com:org/policies.git") == {}

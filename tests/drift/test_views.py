@@ -38,23 +38,14 @@ def drifted(demo_cluster, demo_repo):
     edited.obj["spec"]["ingress"][0]["ports"][0]["port"] = 6432
     edited.save()
     NetworkPolicy.objects.filter(cluster=demo_cluster, name="allow-dns").delete()
-    NetworkPolicy.objects.create(
-        cluster=demo_cluster,
-        uid="x",
-        namespace="team-a",
-        name="by-hand",
-        obj=policy("team-a", "by-hand", {"podSelector": {}, "ingress": [{}]}),
-    )
+    NetworkPolicy.objects.create(cluster=demo_cluster, uid="x", namespace="team-a", name="by-hand",
+                                 obj=policy("team-a", "by-hand", {"podSelector": {}, "ingress": [{}]}))
     demo_cluster.bump_state_version()
     return demo_cluster, drift.compute_drift(demo_cluster)
 
 
 def test_nav_bar_shows_drift(client_as, demo_cluster):
-    html = (
-        client_as("viewer")
-        .get(reverse("cluster-overview", args=[demo_cluster.pk]))
-        .content.decode()
-    )
+    html = client_as("viewer").get(reverse("cluster-overview", args=[demo_cluster.pk])).content.decode()
     assert f'href="/clusters/{demo_cluster.pk}/drift/"' in html
 
 
@@ -92,9 +83,7 @@ def test_editors_see_checks_and_exports(client_as, drifted):
 
 
 def test_summary_without_source_invites_to_add_one(client_as, demo_cluster):
-    html = (
-        client_as("editor").get(reverse("drift-summary", args=[demo_cluster.pk])).content.decode()
-    )
+    html = client_as("editor").get(reverse("drift-summary", args=[demo_cluster.pk])).content.decode()
     assert "No desired state yet" in html
     assert reverse("drift-sources", args=[demo_cluster.pk]) in html
 
@@ -102,9 +91,7 @@ def test_summary_without_source_invites_to_add_one(client_as, demo_cluster):
 def test_source_errors_are_shown_in_words(client_as, demo_cluster, demo_repo):
     git_source(demo_cluster, demo_repo, branch="nope")
     drift.compute_drift(demo_cluster)
-    html = (
-        client_as("viewer").get(reverse("drift-summary", args=[demo_cluster.pk])).content.decode()
-    )
+    html = client_as("viewer").get(reverse("drift-summary", args=[demo_cluster.pk])).content.decode()
     assert "The desired state has 1 problem" in html
     assert "branch &#x27;nope&#x27; does not exist in" in html
     assert "Not compared" in html
@@ -112,14 +99,10 @@ def test_source_errors_are_shown_in_words(client_as, demo_cluster, demo_repo):
 
 def test_item_page_shows_the_side_by_side_diff_and_effect(client_as, drifted):
     cluster, _ = drifted
-    response = client_as("viewer").get(
-        reverse("drift-item", args=[cluster.pk, "shop", "database-policy"])
-    )
+    response = client_as("viewer").get(reverse("drift-item", args=[cluster.pk, "shop", "database-policy"]))
     assert response.status_code == 200
     rows = response.context["diff"]["rows"]
-    assert [(r["left"].strip(), r["right"].strip()) for r in rows if r["tag"] == "replace"] == [
-        ("port: 5432", "port: 6432")
-    ]
+    assert [(r["left"].strip(), r["right"].strip()) for r in rows if r["tag"] == "replace"] == [("port: 5432", "port: 6432")]
     html = response.content.decode()
     assert '<tr class="d-replace">' in html
     assert "shop/backend[Deployment]" in html  # closed by the drift: backend -> database 5432
@@ -133,11 +116,7 @@ def test_item_page_shows_the_side_by_side_diff_and_effect(client_as, drifted):
 
 def test_item_page_of_an_extra_policy_gives_the_delete_command(client_as, drifted):
     cluster, _ = drifted
-    html = (
-        client_as("viewer")
-        .get(reverse("drift-item", args=[cluster.pk, "team-a", "by-hand"]))
-        .content.decode()
-    )
+    html = client_as("viewer").get(reverse("drift-item", args=[cluster.pk, "team-a", "by-hand"])).content.decode()
     assert "kubectl delete networkpolicy -n team-a by-hand" in html
 
 
@@ -165,45 +144,29 @@ def test_exports_download_yaml_for_editors(client_as, drifted):
     assert client_as("viewer").get(url).status_code == 403
     response = client_as("editor").get(url)
     assert response.status_code == 200
-    assert response["Content-Disposition"].startswith(
-        f'attachment; filename="demo-drift-reconcile-{report.computed_at:%Y%m%d}'
-    )
+    assert response["Content-Disposition"].startswith(f'attachment; filename="demo-drift-reconcile-{report.computed_at:%Y%m%d}')
     text = response.content.decode()
     assert "#   kubectl delete networkpolicy -n team-a by-hand" in text
     names = sorted(d["metadata"]["name"] for d in yaml.safe_load_all(text) if d)
     assert names == ["allow-dns", "database-policy"]
-    assert (
-        client_as("editor").get(reverse("drift-export", args=[cluster.pk, "other"])).status_code
-        == 404
-    )
+    assert client_as("editor").get(reverse("drift-export", args=[cluster.pk, "other"])).status_code == 404
 
 
-def test_check_now_runs_the_comparison(
-    client_as, demo_cluster, demo_repo, eager_celery, django_capture_on_commit_callbacks
-):
+def test_check_now_runs_the_comparison(client_as, demo_cluster, demo_repo, eager_celery, django_capture_on_commit_callbacks):
     git_source(demo_cluster, demo_repo)
-    assert (
-        client_as("viewer").post(reverse("drift-check", args=[demo_cluster.pk])).status_code == 403
-    )
+    assert client_as("viewer").post(reverse("drift-check", args=[demo_cluster.pk])).status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
         response = client_as("editor").post(reverse("drift-check", args=[demo_cluster.pk]))
     assert response.status_code == 302
     assert DriftReport.objects.filter(cluster=demo_cluster).count() == 1
 
 
-def test_source_form_adds_a_git_source_and_checks(
-    client_as, demo_cluster, demo_repo, eager_celery, django_capture_on_commit_callbacks
-):
+def test_source_form_adds_a_git_source_and_checks(client_as, demo_cluster, demo_repo, eager_celery,
+                                                 django_capture_on_commit_callbacks):
     url = reverse("drift-sources", args=[demo_cluster.pk])
     assert client_as("viewer").get(url).status_code == 403
-    form = {
-        "kind": "git",
-        "location": str(demo_repo.path),
-        "branch": "main",
-        "subdirectory": "policies",
-        "namespaces": "",
-        "enabled": "on",
-    }
+    form = {"kind": "git", "location": str(demo_repo.path), "branch": "main", "subdirectory": "policies",
+            "namespaces": "", "enabled": "on"}
     refused = client_as("editor").post(url, form)
     assert refused.status_code == 400
     assert "only an admin may read directories or repositories" in refused.content.decode()
@@ -215,9 +178,7 @@ def test_source_form_adds_a_git_source_and_checks(
     assert DriftReport.objects.get(cluster=demo_cluster).status == "ok"
 
 
-def test_source_form_reads_an_uploaded_file(
-    client_as, demo_cluster, eager_celery, django_capture_on_commit_callbacks
-):
+def test_source_form_reads_an_uploaded_file(client_as, demo_cluster, eager_celery, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile(
@@ -233,43 +194,28 @@ def test_source_form_reads_an_uploaded_file(
     source = DesiredSource.objects.get()
     assert source.file_name == "team-a.yaml"
     assert {(i.kind, i.key) for i in drift.latest_report(demo_cluster).items.all()} == {
-        ("missing", "team-a/deny"),
-        ("extra", "team-a/allow-specific-pods"),
+        ("missing", "team-a/deny"), ("extra", "team-a/allow-specific-pods"),
     }
 
 
 def test_source_form_shows_yaml_errors_with_their_line(client_as, demo_cluster):
     response = client_as("editor").post(
         reverse("drift-sources", args=[demo_cluster.pk]),
-        {
-            "kind": "upload",
-            "yaml_text": "kind: NetworkPolicy\nmetadata:\n  name: [\n",
-            "enabled": "on",
-        },
+        {"kind": "upload", "yaml_text": "kind: NetworkPolicy\nmetadata:\n  name: [\n", "enabled": "on"},
     )
     assert response.status_code == 400
     assert "line 4: invalid YAML" in response.content.decode()
     assert not DesiredSource.objects.exists()
 
 
-def test_source_can_be_edited_and_removed(
-    client_as, demo_cluster, demo_repo, eager_celery, django_capture_on_commit_callbacks
-):
+def test_source_can_be_edited_and_removed(client_as, demo_cluster, demo_repo, eager_celery,
+                                          django_capture_on_commit_callbacks):
     source = git_source(demo_cluster, demo_repo)
     url = reverse("drift-source-edit", args=[demo_cluster.pk, source.pk])
     assert client_as("editor").get(url).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        client_as("admin").post(
-            url,
-            {
-                "kind": "git",
-                "location": str(demo_repo.path),
-                "branch": "main",
-                "subdirectory": "policies",
-                "namespaces": "shop",
-                "enabled": "on",
-            },
-        )
+        client_as("admin").post(url, {"kind": "git", "location": str(demo_repo.path), "branch": "main",
+                                      "subdirectory": "policies", "namespaces": "shop", "enabled": "on"})
     source.refresh_from_db()
     assert source.namespaces == "shop"
     response = client_as("editor").post(url, {"delete": "1"})
@@ -297,24 +243,13 @@ def test_pages_need_a_sign_in_and_a_role(client, client_as, demo_cluster, name, 
 
 
 def test_the_source_form_hides_a_token_and_keeps_it(client_as, demo_cluster):
-    source = DesiredSource.objects.create(
-        cluster=demo_cluster, kind="git", location="https://bot:ghp_secret@git.example/p.git"
-    )
+    source = DesiredSource.objects.create(cluster=demo_cluster, kind="git", location="https://bot:ghp_secret@git.example/p.git")
     url = reverse("drift-source-edit", args=[demo_cluster.pk, source.pk])
     html = client_as("editor").get(url).content.decode()
     assert "ghp_secret" not in html
     assert "https://***@git.example/p.git" in html
-    client_as("editor").post(
-        url,
-        {
-            "kind": "git",
-            "location": "https://***@git.example/p.git",
-            "branch": "dev",
-            "subdirectory": "",
-            "namespaces": "",
-            "enabled": "on",
-        },
-    )
+    client_as("editor").post(url, {"kind": "git", "location": "https://***@git.example/p.git", "branch": "dev",
+                                   "subdirectory": "", "namespaces": "", "enabled": "on"})
     source.refresh_from_db()
     assert (source.location, source.branch) == ("https://bot:ghp_secret@git.example/p.git", "dev")
 

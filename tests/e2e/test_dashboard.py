@@ -82,9 +82,7 @@ def test_new_user_finds_who_reaches_the_database_tier_from_the_overview(demo_pag
     assert page.get_by_role("heading", name="Findings, highest risk first").is_visible()
     first = page.locator(".finding").first
     assert "high" in first.inner_text()
-    page.get_by_label(
-        "Who can reach this tier, on which port, because of which policy?"
-    ).select_option("shop/tier=database")
+    page.get_by_label("Who can reach this tier, on which port, because of which policy?").select_option("shop/tier=database")
     page.get_by_role("button", name="Show").click()
     answer = page.locator("#answer .conn")
     answer.first.wait_for()
@@ -157,9 +155,7 @@ def test_clicking_an_edge_explains_it_and_the_link_keeps_the_selection(demo_page
     assert "shop/database (StatefulSet)" in node_text
     assert "shop/database-policy" in node_text
     assert "shop/default-deny-all" in node_text
-    assert (
-        "sel=node%3Ashop%2Ftier%3Ddatabase" in page.url or "sel=node:shop/tier=database" in page.url
-    )
+    assert "sel=node%3Ashop%2Ftier%3Ddatabase" in page.url or "sel=node:shop/tier=database" in page.url
     # the policy link goes to the policy page
     panel.get_by_role("link", name="shop/database-policy").first.click()
     assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
@@ -176,29 +172,20 @@ def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     page.get_by_role("button", name="Apply").click()
     page.wait_for_selector("#matrix[data-ready='1']", state="attached")
     assert "namespace=shop" in page.url
-    api = api_json(
-        page, f"/api/clusters/{cluster}/reachability/?level=workload&namespace=shop&format=matrix"
-    )
+    api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=workload&namespace=shop&format=matrix")
     rows = page.locator("#matrix tbody th").all_inner_texts()
-    expected_rows = [
-        n for n in api["nodes"] if not (n["external"] and n.get("external_role") == "destination")
-    ]
+    expected_rows = [n for n in api["nodes"] if not (n["external"] and n.get("external_role") == "destination")]
     assert len(rows) == len(expected_rows) < all_rows
     assert "shop/database" in rows
     # backend -> database: some ports (TCP 5432), hover names the ports, click explains
     labels = [n["id"] for n in expected_rows]
-    columns = [
-        n["id"] for n in api["nodes"] if not (n["external"] and n.get("external_role") == "source")
-    ]
+    columns = [n["id"] for n in api["nodes"] if not (n["external"] and n.get("external_role") == "source")]
     r, c = labels.index("shop/backend[Deployment]"), columns.index("shop/database[StatefulSet]")
     cell = page.locator("#matrix tbody tr").nth(r).locator("td").nth(c)
     assert "c-some" in cell.get_attribute("class")
     assert cell.inner_text() == "◐"
     cell.hover()
-    assert (
-        cell.get_attribute("title")
-        == "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
-    )
+    assert cell.get_attribute("title") == "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
     cell.click()
     panel = page.locator("#side-panel")
     panel.locator(".explanation.allowed").wait_for()
@@ -208,9 +195,7 @@ def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     page.locator("[data-matrix-wrap]").focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('#side-panel').dataset.loaded !== 'shop/backend[Deployment]>shop/database[StatefulSet]'"
-    )
+    page.wait_for_function("document.querySelector('#side-panel').dataset.loaded !== 'shop/backend[Deployment]>shop/database[StatefulSet]'")
 
 
 def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
@@ -226,10 +211,7 @@ def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
     page.get_by_role("link", name="shop/database-policy").click()
     assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
     page.wait_for_selector("code.language-yaml.hljs")  # highlighted by highlight.js
-    assert (
-        "from pods [tier=backend] on TCP 5432"
-        in page.locator("#rules-title + p + h3 + ol").inner_text()
-    )
+    assert "from pods [tier=backend] on TCP 5432" in page.locator("#rules-title + p + h3 + ol").inner_text()
     with page.expect_download() as info:
         page.get_by_role("link", name="Download YAML").click()
     download = info.value
@@ -240,9 +222,7 @@ def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
 
 
 def load_generated(name: str, **sizes: Any) -> Cluster:
-    cluster = Cluster.objects.create(
-        name=name, source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent"
-    )
+    cluster = Cluster.objects.create(name=name, source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
     mirror.load_snapshot(cluster, generate_cluster(**sizes))
     cluster.refresh_from_db()
     return cluster
@@ -250,12 +230,8 @@ def load_generated(name: str, **sizes: Any) -> Cluster:
 
 def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, sign_in):
     # locked-down namespaces keep the edges near 1,000 for about 200 workloads
-    graph_cluster = load_generated(
-        "g200", pods=570, workloads=190, namespaces=40, policies=380, seed=3, locked_down=1.0
-    )
-    matrix_cluster = load_generated(
-        "m300", pods=900, workloads=300, namespaces=30, policies=400, seed=2
-    )
+    graph_cluster = load_generated("g200", pods=570, workloads=190, namespaces=40, policies=380, seed=3, locked_down=1.0)
+    matrix_cluster = load_generated("m300", pods=900, workloads=300, namespaces=30, policies=400, seed=2)
     sign_in("viewer", "pw-viewer")
     payload = analysis.reachability(graph_cluster, analysis.ReachabilityQuery(level="workload"))
     assert len(payload["nodes"]) >= 200
@@ -272,9 +248,7 @@ def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, 
     page.wait_for_selector("#graph[data-ready='1']", state="attached", timeout=60_000)
     page.locator("#side-panel .explain-panel").wait_for()
 
-    matrix = analysis.reachability(
-        matrix_cluster, analysis.ReachabilityQuery(level="workload", format="matrix")
-    )
+    matrix = analysis.reachability(matrix_cluster, analysis.ReachabilityQuery(level="workload", format="matrix"))
     workloads = [n for n in matrix["nodes"] if not n["external"]]
     assert len(workloads) >= 300
     page.goto(f"{page.base_url}/clusters/{matrix_cluster.pk}/matrix/")

@@ -40,12 +40,7 @@ BACKEND_POLICY = {
 
 
 THREE_TIER_WORKLOADS = (
-    Path(__file__).resolve().parents[1]
-    / "engine"
-    / "golden"
-    / "three_tier"
-    / "input"
-    / "workloads.yaml"
+    Path(__file__).resolve().parents[1] / "engine" / "golden" / "three_tier" / "input" / "workloads.yaml"
 )
 
 

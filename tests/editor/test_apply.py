@@ -21,9 +21,7 @@ def live_cluster(fake_k8s, tmp_path):
     fake_k8s.put(objects.namespace("shop"))
     kubeconfig = fake_k8s.write_kubeconfig(tmp_path / "kubeconfig")
     return register_cluster(
-        ClusterSpec(
-            name="live", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake"
-        )
+        ClusterSpec(name="live", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake")
     )
 
 
@@ -43,9 +41,7 @@ def apply(api, draft, role="admin", **body):
 
 
 def stored(fake_k8s):
-    return [
-        o for o in fake_k8s.objects("networkpolicies") if o["metadata"]["name"] == "backend-policy"
-    ]
+    return [o for o in fake_k8s.objects("networkpolicies") if o["metadata"]["name"] == "backend-policy"]
 
 
 def test_apply_is_off_unless_the_setting_allows_it(api, approved, fake_k8s):
@@ -55,9 +51,7 @@ def test_apply_is_off_unless_the_setting_allows_it(api, approved, fake_k8s):
     assert fake_k8s.find_requests("PATCH") == []
 
 
-def test_dry_run_shows_what_the_server_would_store_and_stores_nothing(
-    api, approved, fake_k8s, apply_on
-):
+def test_dry_run_shows_what_the_server_would_store_and_stores_nothing(api, approved, fake_k8s, apply_on):
     response = apply(api, approved, dry_run=True)
     assert response.status_code == 200
     body = response.json()
@@ -70,23 +64,13 @@ def test_dry_run_shows_what_the_server_would_store_and_stores_nothing(
     assert patch.query["fieldManager"] == "netpolui"
     assert patch.headers["Content-Type"].startswith("application/apply-patch+yaml")
     event = AuditEvent.objects.get(action="draft.apply_dry_run")
-    assert event.details == {
-        "revision": approved.revision,
-        "ok": True,
-        "verdict": "would be created",
-        "force": False,
-    }
+    assert event.details == {"revision": approved.revision, "ok": True, "verdict": "would be created", "force": False}
 
 
-def test_the_real_apply_needs_a_dry_run_of_the_same_revision_first(
-    api, approved, fake_k8s, apply_on
-):
+def test_the_real_apply_needs_a_dry_run_of_the_same_revision_first(api, approved, fake_k8s, apply_on):
     refused = apply(api, approved, dry_run=False)
     assert refused.status_code == 409
-    assert (
-        f"run a dry run of draft shop/backend-policy revision {approved.revision} first"
-        in refused.json()["detail"]
-    )
+    assert f"run a dry run of draft shop/backend-policy revision {approved.revision} first" in refused.json()["detail"]
     assert apply(api, approved, dry_run=True).status_code == 200
     response = apply(api, approved, dry_run=False)
     assert response.status_code == 200
@@ -94,18 +78,12 @@ def test_the_real_apply_needs_a_dry_run_of_the_same_revision_first(
     (obj,) = stored(fake_k8s)
     assert obj["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
     assert [m["manager"] for m in obj["metadata"]["managedFields"]] == ["netpolui"]
-    assert (
-        AuditEvent.objects.filter(action="draft.applied", object_id=str(approved.pk)).count() == 1
-    )
+    assert AuditEvent.objects.filter(action="draft.applied", object_id=str(approved.pk)).count() == 1
 
 
 def test_a_dry_run_of_an_older_revision_does_not_count(api, approved, fake_k8s, apply_on, users):
     assert apply(api, approved, dry_run=True).status_code == 200
-    changed = drafts.update_draft(
-        approved,
-        {**BACKEND_POLICY, "metadata": {**BACKEND_POLICY["metadata"], "labels": {"team": "a"}}},
-        actor=users["editor"],
-    )
+    changed = drafts.update_draft(approved, {**BACKEND_POLICY, "metadata": {**BACKEND_POLICY["metadata"], "labels": {"team": "a"}}}, actor=users["editor"])
     changed = drafts.set_status(changed, "approved", actor=users["editor"])
     response = apply(api, changed, dry_run=False)
     assert response.status_code == 409
@@ -120,18 +98,10 @@ def test_applying_again_updates_and_an_unchanged_policy_says_so(api, approved, f
     assert again.json()["before"]["metadata"]["name"] == "backend-policy"
 
 
-def test_a_field_owned_by_another_manager_is_a_conflict_unless_forced(
-    api, approved, fake_k8s, kube_api_client, apply_on
-):
-    theirs = objects.allow_from(
-        "shop", "backend-policy", {"tier": "backend"}, {"tier": "frontend"}, 9090
-    )
+def test_a_field_owned_by_another_manager_is_a_conflict_unless_forced(api, approved, fake_k8s, kube_api_client, apply_on):
+    theirs = objects.allow_from("shop", "backend-policy", {"tier": "backend"}, {"tier": "frontend"}, 9090)
     k8s.NetworkingV1Api(kube_api_client).patch_namespaced_network_policy(
-        "backend-policy",
-        "shop",
-        theirs,
-        field_manager="kubectl",
-        _content_type="application/apply-patch+yaml",
+        "backend-policy", "shop", theirs, field_manager="kubectl", _content_type="application/apply-patch+yaml"
     )
     conflict = apply(api, approved, dry_run=True)
     assert conflict.status_code == 409
@@ -147,26 +117,14 @@ def test_a_field_owned_by_another_manager_is_a_conflict_unless_forced(
 
 def test_only_admins_apply_and_only_approved_drafts(api, live_cluster, approved, users, apply_on):
     assert apply(api, approved, role="editor", dry_run=True).status_code == 403
-    draft = drafts.create_draft(
-        live_cluster,
-        {**BACKEND_POLICY, "metadata": {"name": "other", "namespace": "shop"}},
-        actor=users["editor"],
-    )
+    draft = drafts.create_draft(live_cluster, {**BACKEND_POLICY, "metadata": {"name": "other", "namespace": "shop"}}, actor=users["editor"])
     response = apply(api, draft, dry_run=True)
     assert response.status_code == 409
     assert "is not approved: approve it first" in response.json()["detail"]
 
 
 def test_a_snapshot_cluster_has_nothing_to_apply_to(api, demo_cluster, users, apply_on):
-    draft = drafts.set_status(
-        drafts.create_draft(
-            demo_cluster,
-            {**BACKEND_POLICY, "metadata": {"name": "x", "namespace": "shop"}},
-            actor=users["editor"],
-        ),
-        "approved",
-        actor=users["editor"],
-    )
+    draft = drafts.set_status(drafts.create_draft(demo_cluster, {**BACKEND_POLICY, "metadata": {"name": "x", "namespace": "shop"}}, actor=users["editor"]), "approved", actor=users["editor"])
     response = apply(api, draft, dry_run=True)
     assert response.status_code == 409
     assert "snapshot read from files" in response.json()["detail"]

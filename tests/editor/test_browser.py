@@ -38,9 +38,7 @@ spec:
       port: 8080
 """
 
-THREE_POLICIES_YAML = (
-    BACKEND_YAML
-    + """\
+THREE_POLICIES_YAML = BACKEND_YAML + """\
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -87,7 +85,6 @@ spec:
     - protocol: TCP
       port: 8080
 """
-)
 
 
 # --- driving the form -----------------------------------------------------------------------
@@ -107,13 +104,7 @@ def add_labels(container: Any, labels: dict[str, str]) -> None:
         row.get_by_label("Label value").fill(value)
 
 
-def add_rule(
-    page: Any,
-    direction: str,
-    *,
-    peers: list[tuple[str, dict[str, str]]],
-    ports: list[tuple[str, str]],
-) -> None:
+def add_rule(page: Any, direction: str, *, peers: list[tuple[str, dict[str, str]]], ports: list[tuple[str, str]]) -> None:
     page.get_by_role("button", name=f"Add {direction} rule").click()
     rule = page.locator(f'[data-rules="{direction}"] > [data-rule]').last
     for kind, labels in peers:
@@ -129,17 +120,8 @@ def add_rule(
         row.get_by_label("Port number or name").fill(port)
 
 
-def build_policy(
-    page: Any,
-    base: str,
-    cluster_id: int,
-    *,
-    name: str,
-    pods: dict[str, str],
-    ingress: bool = True,
-    egress: bool = False,
-    rules: dict[str, list[dict[str, Any]]],
-) -> None:
+def build_policy(page: Any, base: str, cluster_id: int, *, name: str, pods: dict[str, str],
+                 ingress: bool = True, egress: bool = False, rules: dict[str, list[dict[str, Any]]]) -> None:
     page.goto(f"{base}/clusters/{cluster_id}/drafts/new/?start=blank&namespace=shop")
     page.get_by_label("Name", exact=True).fill(name)
     add_labels(page.locator("#pod-selector"), pods)
@@ -163,14 +145,8 @@ def save(page: Any, note: str = "") -> None:
 def test_backend_policy_built_through_the_form_exports_the_expected_yaml(page, sign_in, three_tier):
     sign_in("editor", "pw-editor")
     build_policy(
-        page,
-        page.base_url,
-        three_tier.pk,
-        name="backend-policy",
-        pods={"tier": "backend"},
-        rules={
-            "ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]
-        },
+        page, page.base_url, three_tier.pk, name="backend-policy", pods={"tier": "backend"},
+        rules={"ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]},
     )
     wait_for_yaml(page, BACKEND_YAML)
     assert page.locator("#problem-count").inner_text() == "0"
@@ -186,27 +162,17 @@ def test_backend_policy_built_through_the_form_exports_the_expected_yaml(page, s
 def test_what_if_shows_connections_the_draft_would_deny(page, sign_in, three_tier):
     sign_in("editor", "pw-editor")
     build_policy(
-        page,
-        page.base_url,
-        three_tier.pk,
-        name="backend-policy",
-        pods={"tier": "backend"},
-        rules={
-            "ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]
-        },
+        page, page.base_url, three_tier.pk, name="backend-policy", pods={"tier": "backend"},
+        rules={"ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]},
     )
     what_if = page.locator("#what-if")
     denied = what_if.locator("table.denied")
     denied.wait_for()
     # The database could reach the backend on every port; after the policy it cannot.
-    row = denied.locator("tr", has_text="shop/database[StatefulSet]").filter(
-        has_text="shop/backend[Deployment]"
-    )
+    row = denied.locator("tr", has_text="shop/database[StatefulSet]").filter(has_text="shop/backend[Deployment]")
     assert row.locator("td").nth(2).inner_text() == "All Connections"
     # The frontend keeps 8080 only: everything else towards the backend goes.
-    frontend = denied.locator("tr", has_text="shop/frontend[Deployment]").filter(
-        has_text="shop/backend[Deployment]"
-    )
+    frontend = denied.locator("tr", has_text="shop/frontend[Deployment]").filter(has_text="shop/backend[Deployment]")
     assert "these ports only" in frontend.inner_text()
     assert "TCP 8080" not in frontend.locator("td").nth(2).inner_text().split(",")
     assert what_if.locator("table.allowed").count() == 0
@@ -219,12 +185,7 @@ def test_three_tier_policies_built_through_forms_download_as_one_file_netpolui_a
     sign_in("editor", "pw-editor")
     base = page.base_url
     build_policy(
-        page,
-        base,
-        three_tier.pk,
-        name="frontend-policy",
-        pods={"tier": "frontend"},
-        egress=True,
+        page, base, three_tier.pk, name="frontend-policy", pods={"tier": "frontend"}, egress=True,
         rules={
             "ingress": [{"peers": [], "ports": [("TCP", "80")]}],
             "egress": [{"peers": [("pods", {"tier": "backend"})], "ports": [("TCP", "8080")]}],
@@ -233,23 +194,13 @@ def test_three_tier_policies_built_through_forms_download_as_one_file_netpolui_a
     page.locator("#what-if table.denied").wait_for()
     save(page)
     build_policy(
-        page,
-        base,
-        three_tier.pk,
-        name="backend-policy",
-        pods={"tier": "backend"},
-        rules={
-            "ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]
-        },
+        page, base, three_tier.pk, name="backend-policy", pods={"tier": "backend"},
+        rules={"ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]},
     )
     page.locator("#what-if table.denied").wait_for()
     save(page)
     build_policy(
-        page,
-        base,
-        three_tier.pk,
-        name="database-policy",
-        pods={"tier": "database"},
+        page, base, three_tier.pk, name="database-policy", pods={"tier": "database"},
         rules={"ingress": [{"peers": [("pods", {"tier": "backend"})], "ports": [("TCP", "5432")]}]},
     )
     page.locator("#what-if table.denied").wait_for()
@@ -267,34 +218,21 @@ def test_three_tier_policies_built_through_forms_download_as_one_file_netpolui_a
     cli = Path(sys.executable).with_name("netpolui")
     result = subprocess.run(
         [str(cli), "analyze", str(exported), str(THREE_TIER_WORKLOADS)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "shop/frontend[Deployment] => shop/backend[Deployment] : TCP 8080" in lines
     assert "shop/backend[Deployment] => shop/database[StatefulSet] : TCP 5432" in lines
     assert "0.0.0.0-255.255.255.255[External] => shop/frontend[Deployment] : TCP 80" in lines
-    assert not [
-        line for line in lines if line.startswith("shop/frontend[Deployment] => shop/database")
-    ]
-    assert not [
-        line
-        for line in lines
-        if "=> shop/backend[Deployment]" in line and not line.startswith("shop/frontend")
-    ]
+    assert not [line for line in lines if line.startswith("shop/frontend[Deployment] => shop/database")]
+    assert not [line for line in lines if "=> shop/backend[Deployment]" in line and not line.startswith("shop/frontend")]
 
 
 def test_an_error_appears_next_to_its_field_with_the_path(page, sign_in, three_tier):
     sign_in("editor", "pw-editor")
     build_policy(
-        page,
-        page.base_url,
-        three_tier.pk,
-        name="web",
-        pods={"tier": "backend"},
+        page, page.base_url, three_tier.pk, name="web", pods={"tier": "backend"},
         rules={"ingress": [{"peers": [], "ports": [("TCP", "8080")]}]},
     )
     row = page.locator('[data-rules="ingress"] [data-row=port]').first
@@ -312,32 +250,18 @@ def test_an_error_appears_next_to_its_field_with_the_path(page, sign_in, three_t
 
 def test_same_peer_and_separate_peers_are_a_visible_choice(page, sign_in, three_tier):
     sign_in("editor", "pw-editor")
-    build_policy(
-        page, page.base_url, three_tier.pk, name="from-dns", pods={}, rules={"ingress": []}
-    )
+    build_policy(page, page.base_url, three_tier.pk, name="from-dns", pods={}, rules={"ingress": []})
     page.get_by_role("button", name="Add ingress rule").click()
     rule = page.locator('[data-rules="ingress"] > [data-rule]').first
     rule.get_by_role("button", name="Add peer").click()
     peer = rule.locator("[data-peer]").first
     peer.get_by_label("Kind of peer").select_option("pods_in_namespaces")
-    add_labels(
-        peer.locator('[data-part="namespace_selector"]'),
-        {"kubernetes.io/metadata.name": "kube-system"},
-    )
+    add_labels(peer.locator('[data-part="namespace_selector"]'), {"kubernetes.io/metadata.name": "kube-system"})
     add_labels(peer.locator('[data-part="pod_selector"]'), {"k8s-app": "kube-dns"})
     assert peer.get_by_label("Same peer (AND)").is_checked()
-    assert (
-        "only pods matching the pod labels, in namespaces matching"
-        in peer.locator("[data-andor-hint]").inner_text()
-    )
-    page.wait_for_function(
-        "() => document.getElementById('yaml-out').textContent.includes('namespaceSelector')"
-    )
-    assert (
-        page.locator("#yaml-out").inner_text().count("- podSelector")
-        + page.locator("#yaml-out").inner_text().count("- namespaceSelector")
-        == 1
-    )
+    assert "only pods matching the pod labels, in namespaces matching" in peer.locator("[data-andor-hint]").inner_text()
+    page.wait_for_function("() => document.getElementById('yaml-out').textContent.includes('namespaceSelector')")
+    assert page.locator("#yaml-out").inner_text().count("- podSelector") + page.locator("#yaml-out").inner_text().count("- namespaceSelector") == 1
 
     # Choosing replaces the peers, so click rather than check (the radio is gone after).
     peer.get_by_label("Separate peers (OR)").click()
@@ -351,12 +275,7 @@ def test_same_peer_and_separate_peers_are_a_visible_choice(page, sign_in, three_
     assert rule.locator("[data-peer]").count() == 1
     merged = rule.locator("[data-peer]").first
     assert merged.get_by_label("Kind of peer").input_value() == "pods_in_namespaces"
-    assert (
-        merged.locator(
-            '[data-part="pod_selector"] [data-row=label] [aria-label="Label value"]'
-        ).input_value()
-        == "kube-dns"
-    )
+    assert merged.locator('[data-part="pod_selector"] [data-row=label] [aria-label="Label value"]').input_value() == "kube-dns"
 
 
 def test_pasted_yaml_round_trips_through_the_form_without_losing_a_field(page, sign_in, three_tier):
@@ -404,13 +323,8 @@ spec:
     # The form shows what it read: the AND peer, the named port, the unset protocol.
     ingress = page.locator('[data-rules="ingress"] > [data-rule]')
     assert ingress.count() == 2
-    assert (
-        ingress.first.locator("[data-peer]").nth(1).get_by_label("Kind of peer").input_value()
-        == "pods_in_namespaces"
-    )
-    assert (
-        ingress.first.locator("[data-row=port]").first.get_by_label("Protocol").input_value() == ""
-    )
+    assert ingress.first.locator("[data-peer]").nth(1).get_by_label("Kind of peer").input_value() == "pods_in_namespaces"
+    assert ingress.first.locator("[data-row=port]").first.get_by_label("Protocol").input_value() == ""
     # Touching a field and undoing it changes nothing.
     name = page.get_by_label("Name", exact=True)
     name.fill("everything-x")
@@ -437,14 +351,8 @@ def test_copy_puts_the_canonical_yaml_on_the_clipboard(page, sign_in, three_tier
     sign_in("editor", "pw-editor")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=page.base_url)
     build_policy(
-        page,
-        page.base_url,
-        three_tier.pk,
-        name="backend-policy",
-        pods={"tier": "backend"},
-        rules={
-            "ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]
-        },
+        page, page.base_url, three_tier.pk, name="backend-policy", pods={"tier": "backend"},
+        rules={"ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]},
     )
     wait_for_yaml(page, BACKEND_YAML)
     page.get_by_role("button", name="Copy").click()
@@ -455,19 +363,11 @@ def test_copy_puts_the_canonical_yaml_on_the_clipboard(page, sign_in, three_tier
 def test_the_three_zone_picture_places_each_peer_in_its_zone(page, sign_in, three_tier):
     sign_in("editor", "pw-editor")
     build_policy(
-        page,
-        page.base_url,
-        three_tier.pk,
-        name="backend-policy",
-        pods={"tier": "backend"},
-        egress=True,
+        page, page.base_url, three_tier.pk, name="backend-policy", pods={"tier": "backend"}, egress=True,
         rules={
             "ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}],
             "egress": [
-                {
-                    "peers": [("namespaces", {"kubernetes.io/metadata.name": "kube-system"})],
-                    "ports": [("UDP", "53")],
-                },
+                {"peers": [("namespaces", {"kubernetes.io/metadata.name": "kube-system"})], "ports": [("UDP", "53")]},
             ],
         },
     )
@@ -478,9 +378,7 @@ def test_the_three_zone_picture_places_each_peer_in_its_zone(page, sign_in, thre
     peer.get_by_label("Kind of peer").select_option("ip_block")
     peer.get_by_label("CIDR").fill("203.0.113.0/24")
     zones = page.locator("#zones")
-    page.wait_for_function(
-        "() => document.getElementById('zones').textContent.includes('203.0.113.0/24')"
-    )
+    page.wait_for_function("() => document.getElementById('zones').textContent.includes('203.0.113.0/24')")
     cells = zones.locator(".ed-zone-cell")
     # Rows: this namespace, the cluster, outside; columns: ingress, egress.
     assert "pods [tier=frontend] in shop · TCP 8080" in cells.nth(0).inner_text()
@@ -499,8 +397,6 @@ def test_editing_the_yaml_fills_in_the_form(page, sign_in, three_tier):
     page.wait_for_function("() => document.getElementById('f-name').value === 'backend-policy'")
     rule = page.locator('[data-rules="ingress"] > [data-rule]')
     assert rule.count() == 1
-    assert (
-        rule.locator("[data-row=port]").get_by_label("Port number or name").input_value() == "8080"
-    )
+    assert rule.locator("[data-row=port]").get_by_label("Port number or name").input_value() == "8080"
     page.get_by_role("button", name="Edit as YAML").click()
     wait_for_yaml(page, BACKEND_YAML)

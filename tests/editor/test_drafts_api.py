@@ -21,48 +21,27 @@ def create(api, cluster, policy, role="editor"):
 # --- CRUD, history, audit -------------------------------------------------------------------------
 
 
-def test_create_stores_the_policy_with_a_first_revision_and_an_audit_event(
-    api, demo_cluster, users
-):
-    response = create(
-        api,
-        demo_cluster,
-        {**BACKEND_POLICY, "status": {}, "metadata": {**BACKEND_POLICY["metadata"], "uid": "x"}},
-    )
+def test_create_stores_the_policy_with_a_first_revision_and_an_audit_event(api, demo_cluster, users):
+    response = create(api, demo_cluster, {**BACKEND_POLICY, "status": {}, "metadata": {**BACKEND_POLICY["metadata"], "uid": "x"}})
     assert response.status_code == 201
     body = response.json()
-    assert (body["namespace"], body["name"], body["status"], body["revision"]) == (
-        "shop",
-        "backend-policy",
-        "draft",
-        1,
-    )
+    assert (body["namespace"], body["name"], body["status"], body["revision"]) == ("shop", "backend-policy", "draft", 1)
     assert body["policy"] == BACKEND_POLICY  # server-managed fields and status dropped
     assert body["yaml"] == engine.dump_yaml([BACKEND_POLICY])
     assert body["created_by"] == "editor"
     draft = PolicyDraft.objects.get(pk=body["id"])
-    assert list(draft.revisions.values_list("number", "author__username", "summary")) == [
-        (1, "editor", "created from the API")
-    ]
+    assert list(draft.revisions.values_list("number", "author__username", "summary")) == [(1, "editor", "created from the API")]
     event = AuditEvent.objects.get(action="draft.created")
-    assert (event.actor, event.cluster, event.object_id) == (
-        users["editor"],
-        demo_cluster,
-        str(draft.pk),
-    )
+    assert (event.actor, event.cluster, event.object_id) == (users["editor"], demo_cluster, str(draft.pk))
 
 
 def test_create_accepts_yaml_and_form_data(api, demo_cluster):
     by_yaml = api("editor").post(
-        "/api/drafts/",
-        {"cluster": demo_cluster.pk, "yaml": engine.dump_yaml([BACKEND_POLICY])},
-        format="json",
+        "/api/drafts/", {"cluster": demo_cluster.pk, "yaml": engine.dump_yaml([BACKEND_POLICY])}, format="json"
     )
     assert by_yaml.status_code == 201
     form = drafts.policy_to_form(netpol("other"))
-    by_form = api("editor").post(
-        "/api/drafts/", {"cluster": demo_cluster.pk, "form": form}, format="json"
-    )
+    by_form = api("editor").post("/api/drafts/", {"cluster": demo_cluster.pk, "form": form}, format="json")
     assert by_form.status_code == 201
     assert by_form.json()["policy"] == netpol("other")
 
@@ -76,22 +55,11 @@ def test_a_second_draft_of_the_same_policy_is_a_conflict(api, demo_cluster):
 
 def test_update_records_who_changed_what(api, demo_cluster):
     draft_id = create(api, demo_cluster, BACKEND_POLICY).json()["id"]
-    changed = {
-        **BACKEND_POLICY,
-        "spec": {
-            **BACKEND_POLICY["spec"],
-            "ingress": [
-                {
-                    "from": [{"podSelector": {"matchLabels": {"tier": "frontend"}}}],
-                    "ports": [{"protocol": "TCP", "port": 8081}],
-                }
-            ],
-        },
-    }
+    changed = {**BACKEND_POLICY, "spec": {**BACKEND_POLICY["spec"], "ingress": [
+        {"from": [{"podSelector": {"matchLabels": {"tier": "frontend"}}}], "ports": [{"protocol": "TCP", "port": 8081}]}
+    ]}}
     response = api("admin").put(
-        f"/api/drafts/{draft_id}/",
-        {"policy": changed, "revision": 1, "note": "new port"},
-        format="json",
+        f"/api/drafts/{draft_id}/", {"policy": changed, "revision": 1, "note": "new port"}, format="json"
     )
     assert response.status_code == 200
     assert response.json()["revision"] == 2
@@ -105,11 +73,7 @@ def test_update_records_who_changed_what(api, demo_cluster):
 
 def test_a_save_based_on_an_old_revision_is_refused(api, demo_cluster):
     draft_id = create(api, demo_cluster, BACKEND_POLICY).json()["id"]
-    first = api("editor").patch(
-        f"/api/drafts/{draft_id}/",
-        {"policy": netpol("backend-policy"), "revision": 1},
-        format="json",
-    )
+    first = api("editor").patch(f"/api/drafts/{draft_id}/", {"policy": netpol("backend-policy"), "revision": 1}, format="json")
     assert first.status_code == 200
     stale = api("admin").patch(
         f"/api/drafts/{draft_id}/", {"policy": BACKEND_POLICY, "revision": 1}, format="json"
@@ -121,34 +85,22 @@ def test_a_save_based_on_an_old_revision_is_refused(api, demo_cluster):
 
 def test_approving_is_a_revision_and_changing_the_policy_withdraws_it(api, demo_cluster):
     draft_id = create(api, demo_cluster, BACKEND_POLICY).json()["id"]
-    approved = api("editor").patch(
-        f"/api/drafts/{draft_id}/", {"status": "approved"}, format="json"
-    )
+    approved = api("editor").patch(f"/api/drafts/{draft_id}/", {"status": "approved"}, format="json")
     assert approved.json()["status"] == "approved"
     assert approved.json()["revision"] == 2
-    changed = api("editor").patch(
-        f"/api/drafts/{draft_id}/", {"policy": netpol("backend-policy")}, format="json"
-    )
+    changed = api("editor").patch(f"/api/drafts/{draft_id}/", {"policy": netpol("backend-policy")}, format="json")
     assert changed.json()["status"] == "draft"
-    summaries = list(
-        DraftRevision.objects.filter(draft_id=draft_id)
-        .order_by("number")
-        .values_list("summary", flat=True)
-    )
+    summaries = list(DraftRevision.objects.filter(draft_id=draft_id).order_by("number").values_list("summary", flat=True))
     assert summaries[1] == "status draft → approved"
     assert summaries[2].endswith("approval withdrawn: the policy changed")
-    assert list(
-        AuditEvent.objects.filter(object_type="draft", object_id=str(draft_id))
-        .order_by("id")
-        .values_list("action", flat=True)
-    ) == ["draft.created", "draft.approved", "draft.updated"]
+    assert list(AuditEvent.objects.filter(object_type="draft", object_id=str(draft_id)).order_by("id").values_list("action", flat=True)) == [
+        "draft.created", "draft.approved", "draft.updated"
+    ]
 
 
 def test_saving_the_same_policy_again_makes_no_revision(api, demo_cluster):
     draft_id = create(api, demo_cluster, BACKEND_POLICY).json()["id"]
-    response = api("editor").put(
-        f"/api/drafts/{draft_id}/", {"policy": BACKEND_POLICY}, format="json"
-    )
+    response = api("editor").put(f"/api/drafts/{draft_id}/", {"policy": BACKEND_POLICY}, format="json")
     assert response.json()["revision"] == 1
     assert DraftRevision.objects.filter(draft_id=draft_id).count() == 1
 
@@ -169,10 +121,7 @@ def test_list_filters_by_cluster_namespace_and_status(api, demo_cluster, three_t
     client = api("viewer")
 
     def names(query):
-        return [
-            (r["namespace"], r["name"])
-            for r in client.get(f"/api/drafts/?{query}").json()["results"]
-        ]
+        return [(r["namespace"], r["name"]) for r in client.get(f"/api/drafts/?{query}").json()["results"]]
 
     assert names(f"cluster={demo_cluster.pk}") == [("shop", "backend-policy"), ("team-a", "web")]
     assert names(f"cluster={demo_cluster.pk}&status=approved") == [("team-a", "web")]
@@ -188,17 +137,11 @@ def test_viewers_read_but_do_not_write(api, demo_cluster, users):
     assert viewer.get(f"/api/drafts/{draft.pk}/").status_code == 200
     assert viewer.get(f"/api/drafts/{draft.pk}/history/").status_code == 200
     assert create(api, demo_cluster, netpol("x"), role="viewer").status_code == 403
-    assert (
-        viewer.patch(f"/api/drafts/{draft.pk}/", {"status": "approved"}, format="json").status_code
-        == 403
-    )
+    assert viewer.patch(f"/api/drafts/{draft.pk}/", {"status": "approved"}, format="json").status_code == 403
     assert viewer.delete(f"/api/drafts/{draft.pk}/").status_code == 403
     assert viewer.get(f"/api/drafts/export/?cluster={demo_cluster.pk}").status_code == 403
     # Asking questions changes nothing: viewers may.
-    assert (
-        viewer.post("/api/drafts/preview/", {"policy": BACKEND_POLICY}, format="json").status_code
-        == 200
-    )
+    assert viewer.post("/api/drafts/preview/", {"policy": BACKEND_POLICY}, format="json").status_code == 200
     assert viewer.get(f"/api/drafts/{draft.pk}/what-if/").status_code == 200
     assert PolicyDraft.objects.get().status == "draft"
 
@@ -207,12 +150,7 @@ def test_no_role_and_anonymous_get_nothing(api, demo_cluster, users):
     drafts.create_draft(demo_cluster, BACKEND_POLICY, actor=users["editor"])
     assert api(None).get("/api/drafts/").status_code == 401
     assert api("nobody").get("/api/drafts/").status_code == 403
-    assert (
-        api("nobody")
-        .post("/api/drafts/preview/", {"policy": BACKEND_POLICY}, format="json")
-        .status_code
-        == 403
-    )
+    assert api("nobody").post("/api/drafts/preview/", {"policy": BACKEND_POLICY}, format="json").status_code == 403
 
 
 # --- preview, parse ------------------------------------------------------------------------------------
@@ -220,27 +158,14 @@ def test_no_role_and_anonymous_get_nothing(api, demo_cluster, users):
 
 def test_preview_gives_canonical_yaml_warnings_and_the_three_zones(api, demo_cluster):
     policy = netpol(
-        "split",
-        "shop",
+        "split", "shop",
         policyTypes=["Ingress"],
-        ingress=[
-            {
-                "from": [
-                    {
-                        "namespaceSelector": {
-                            "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
-                        }
-                    },
-                    {"podSelector": {"matchLabels": {"app": "prometheus"}}},
-                ]
-            }
-        ],
+        ingress=[{"from": [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}},
+            {"podSelector": {"matchLabels": {"app": "prometheus"}}},
+        ]}],
     )
-    body = (
-        api("viewer")
-        .post("/api/drafts/preview/", {"policy": policy, "cluster": demo_cluster.pk}, format="json")
-        .json()
-    )
+    body = api("viewer").post("/api/drafts/preview/", {"policy": policy, "cluster": demo_cluster.pk}, format="json").json()
     assert body["valid"] is True
     assert body["yaml"] == engine.dump_yaml([policy])
     warning = [w for w in body["warnings"] if w["level"] == "warning"]
@@ -267,14 +192,9 @@ def test_preview_of_an_invalid_form_is_200_with_the_errors(api):
 
 
 def test_parse_reads_many_documents_into_form_data(api):
-    text = engine.dump_yaml(
-        [BACKEND_POLICY, netpol("deny", "shop", policyTypes=["Ingress", "Egress"])]
-    )
+    text = engine.dump_yaml([BACKEND_POLICY, netpol("deny", "shop", policyTypes=["Ingress", "Egress"])])
     body = api("viewer").post("/api/drafts/parse/", {"yaml": text}, format="json").json()
-    assert [d["policy"]["metadata"]["name"] for d in body["documents"]] == [
-        "backend-policy",
-        "deny",
-    ]
+    assert [d["policy"]["metadata"]["name"] for d in body["documents"]] == ["backend-policy", "deny"]
     first = body["documents"][0]
     assert drafts.form_to_policy(first["form"])[0] == BACKEND_POLICY
     assert first["errors"] == []
@@ -282,15 +202,11 @@ def test_parse_reads_many_documents_into_form_data(api):
 
 
 def test_parse_refuses_other_kinds_and_broken_yaml_with_the_line(api):
-    broken = api("viewer").post(
-        "/api/drafts/parse/", {"yaml": "kind: NetworkPolicy\nspec: [\n"}, format="json"
-    )
+    broken = api("viewer").post("/api/drafts/parse/", {"yaml": "kind: NetworkPolicy\nspec: [\n"}, format="json")
     assert broken.status_code == 400
     assert broken.json()[0]["message"].startswith("pasted YAML:")
     other = api("viewer").post(
-        "/api/drafts/parse/",
-        {"yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"},
-        format="json",
+        "/api/drafts/parse/", {"yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"}, format="json"
     )
     assert other.status_code == 400
     assert other.json()[0]["message"] == "pasted YAML: document 1 is a Pod, not a NetworkPolicy"
@@ -300,64 +216,27 @@ def test_parse_refuses_other_kinds_and_broken_yaml_with_the_line(api):
 
 
 def test_what_if_names_newly_denied_pairs_with_ports(api, three_tier):
-    body = (
-        api("viewer")
-        .post(
-            "/api/drafts/what-if/",
-            {"cluster": three_tier.pk, "policy": BACKEND_POLICY},
-            format="json",
-        )
-        .json()
-    )
+    body = api("viewer").post("/api/drafts/what-if/", {"cluster": three_tier.pk, "policy": BACKEND_POLICY}, format="json").json()
     denied = {(c["src"], c["dst"]): c for c in body["denied"]}
-    assert (
-        denied[("shop/database[StatefulSet]", "shop/backend[Deployment]")]["ports"]
-        == "All Connections"
-    )
+    assert denied[("shop/database[StatefulSet]", "shop/backend[Deployment]")]["ports"] == "All Connections"
     frontend = denied[("shop/frontend[Deployment]", "shop/backend[Deployment]")]
     assert frontend["change"] == "fewer ports"
-    assert frontend["conns"] == {
-        "SCTP": [[1, 65535]],
-        "TCP": [[1, 8079], [8081, 65535]],
-        "UDP": [[1, 65535]],
-    }
+    assert frontend["conns"] == {"SCTP": [[1, 65535]], "TCP": [[1, 8079], [8081, 65535]], "UDP": [[1, 65535]]}
     assert body["allowed"] == []
-    assert body["policies"] == [
-        {
-            "key": "shop/backend-policy",
-            "replaces_live": False,
-            "same_as_live": False,
-            "selects": ["shop/backend[Deployment]"],
-        }
-    ]
-    assert body["isolation"] == [
-        {
-            "workload": "shop/backend[Deployment]",
-            "ingress": [False, True],
-            "egress": [False, False],
-            "host_network": False,
-        }
-    ]
+    assert body["policies"] == [{"key": "shop/backend-policy", "replaces_live": False, "same_as_live": False,
+                                 "selects": ["shop/backend[Deployment]"]}]
+    assert body["isolation"] == [{"workload": "shop/backend[Deployment]", "ingress": [False, True],
+                                  "egress": [False, False], "host_network": False}]
 
 
 def test_what_if_of_several_policies_combines_them(api, three_tier):
     deny_all = netpol("deny", "shop", policyTypes=["Ingress", "Egress"])
     allow_dns = templates_allow_dns()
-    alone = (
-        api("viewer")
-        .post("/api/drafts/what-if/", {"cluster": three_tier.pk, "policy": deny_all}, format="json")
-        .json()
-    )
+    alone = api("viewer").post("/api/drafts/what-if/", {"cluster": three_tier.pk, "policy": deny_all}, format="json").json()
     assert "shop/frontend[Deployment]" in alone["dns"]
-    both = (
-        api("viewer")
-        .post(
-            "/api/drafts/what-if/",
-            {"cluster": three_tier.pk, "policies": [deny_all, allow_dns]},
-            format="json",
-        )
-        .json()
-    )
+    both = api("viewer").post(
+        "/api/drafts/what-if/", {"cluster": three_tier.pk, "policies": [deny_all, allow_dns]}, format="json"
+    ).json()
     assert both["dns"] == []
     lines = set(both["text"].splitlines())
     assert "- shop/frontend[Deployment] => shop/backend[Deployment] : All Connections" in lines
@@ -373,28 +252,17 @@ def test_what_if_of_a_live_policy_unchanged_is_empty(api, demo_cluster):
     from policies.models import NetworkPolicy
 
     live = NetworkPolicy.objects.get(cluster=demo_cluster, namespace="shop", name="backend-policy")
-    body = (
-        api("viewer")
-        .post(
-            "/api/drafts/what-if/",
-            {"cluster": demo_cluster.pk, "policy": drafts.clone_live(live)},
-            format="json",
-        )
-        .json()
-    )
+    body = api("viewer").post(
+        "/api/drafts/what-if/", {"cluster": demo_cluster.pk, "policy": drafts.clone_live(live)}, format="json"
+    ).json()
     assert body["is_empty"] is True
     assert body["policies"][0]["same_as_live"] is True
 
 
 def test_what_if_of_stored_drafts_by_id(api, three_tier, users):
     draft = drafts.create_draft(three_tier, BACKEND_POLICY, actor=users["editor"])
-    by_id = api("viewer").post(
-        "/api/drafts/what-if/", {"cluster": three_tier.pk, "drafts": [draft.pk]}, format="json"
-    )
-    assert (
-        by_id.json()["counts"]
-        == api("viewer").get(f"/api/drafts/{draft.pk}/what-if/").json()["counts"]
-    )
+    by_id = api("viewer").post("/api/drafts/what-if/", {"cluster": three_tier.pk, "drafts": [draft.pk]}, format="json")
+    assert by_id.json()["counts"] == api("viewer").get(f"/api/drafts/{draft.pk}/what-if/").json()["counts"]
     assert by_id.json()["counts"]["denied"] == 4
 
 
@@ -404,18 +272,12 @@ def test_what_if_of_stored_drafts_by_id(api, three_tier, users):
 def test_import_makes_one_draft_per_document_all_or_none(api, three_tier):
     text = engine.dump_yaml([BACKEND_POLICY, netpol("deny", None)])
     body = api("editor").post(
-        "/api/drafts/import/",
-        {"cluster": three_tier.pk, "yaml": text, "namespace": "shop"},
-        format="json",
+        "/api/drafts/import/", {"cluster": three_tier.pk, "yaml": text, "namespace": "shop"}, format="json"
     )
     assert body.status_code == 201
-    assert [(d["namespace"], d["name"]) for d in body.json()] == [
-        ("shop", "backend-policy"),
-        ("shop", "deny"),
-    ]
+    assert [(d["namespace"], d["name"]) for d in body.json()] == [("shop", "backend-policy"), ("shop", "deny")]
     again = api("editor").post(
-        "/api/drafts/import/",
-        {"cluster": three_tier.pk, "yaml": engine.dump_yaml([netpol("new"), BACKEND_POLICY])},
+        "/api/drafts/import/", {"cluster": three_tier.pk, "yaml": engine.dump_yaml([netpol("new"), BACKEND_POLICY])},
         format="json",
     )
     assert again.status_code == 409
@@ -424,28 +286,18 @@ def test_import_makes_one_draft_per_document_all_or_none(api, three_tier):
 
 def test_import_of_the_three_tier_template(api, three_tier):
     body = api("editor").post(
-        "/api/drafts/import/",
-        {"cluster": three_tier.pk, "template": "three-tier", "namespace": "shop"},
-        format="json",
+        "/api/drafts/import/", {"cluster": three_tier.pk, "template": "three-tier", "namespace": "shop"}, format="json"
     )
     assert body.status_code == 201
-    assert sorted(d["name"] for d in body.json()) == [
-        "backend-policy",
-        "database-policy",
-        "frontend-policy",
-    ]
+    assert sorted(d["name"] for d in body.json()) == ["backend-policy", "database-policy", "frontend-policy"]
     assert PolicyDraft.objects.get(name="backend-policy").obj == BACKEND_POLICY
 
 
 def test_template_parameters_cannot_change_the_yaml_structure(api, three_tier):
     body = api("editor").post(
         "/api/drafts/import/",
-        {
-            "cluster": three_tier.pk,
-            "template": "allow-from-tier",
-            "namespace": "shop",
-            "params": {"tier": "web\n  evil: true"},
-        },
+        {"cluster": three_tier.pk, "template": "allow-from-tier", "namespace": "shop",
+         "params": {"tier": "web\n  evil: true"}},
         format="json",
     )
     assert body.status_code == 400
@@ -459,15 +311,10 @@ def test_export_of_selected_drafts_is_one_multi_document_file(api, three_tier, u
     response = api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&ids={a.pk},{b.pk}")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/yaml; charset=utf-8"
-    assert (
-        response["Content-Disposition"] == 'attachment; filename="three-tier-networkpolicies.yaml"'
-    )
+    assert response["Content-Disposition"] == 'attachment; filename="three-tier-networkpolicies.yaml"'
     text = response.content.decode()
     assert text == engine.dump_yaml([netpol("aaa-first", "shop"), BACKEND_POLICY])
-    assert [o["metadata"]["name"] for o in engine.load_yaml_text(text)] == [
-        "aaa-first",
-        "backend-policy",
-    ]
+    assert [o["metadata"]["name"] for o in engine.load_yaml_text(text)] == ["aaa-first", "backend-policy"]
     event = AuditEvent.objects.get(action="drafts.exported")
     assert event.details["drafts"] == [b.pk, a.pk]
 
@@ -476,17 +323,10 @@ def test_export_of_everything_approved_in_a_namespace(api, three_tier, users):
     approved = drafts.create_draft(three_tier, BACKEND_POLICY, actor=users["editor"])
     drafts.set_status(approved, "approved", actor=users["editor"])
     drafts.create_draft(three_tier, netpol("still-draft", "shop"), actor=users["editor"])
-    elsewhere = drafts.create_draft(
-        three_tier, netpol("other-ns", "kube-system"), actor=users["editor"]
-    )
+    elsewhere = drafts.create_draft(three_tier, netpol("other-ns", "kube-system"), actor=users["editor"])
     drafts.set_status(elsewhere, "approved", actor=users["editor"])
-    response = api("editor").get(
-        f"/api/drafts/export/?cluster={three_tier.pk}&namespace=shop&status=approved"
-    )
-    assert (
-        response["Content-Disposition"]
-        == 'attachment; filename="three-tier-shop-approved-networkpolicies.yaml"'
-    )
+    response = api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&namespace=shop&status=approved")
+    assert response["Content-Disposition"] == 'attachment; filename="three-tier-shop-approved-networkpolicies.yaml"'
     assert response.content.decode() == engine.dump_yaml([BACKEND_POLICY])
 
 
@@ -499,10 +339,6 @@ def test_export_of_one_draft(api, three_tier, users):
 
 def test_export_with_nothing_to_export_or_bad_ids_is_400(api, three_tier):
     assert api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}").status_code == 400
-    assert (
-        api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&ids=x").status_code == 400
-    )
-    assert (
-        api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&ids=999").status_code == 400
-    )
+    assert api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&ids=x").status_code == 400
+    assert api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&ids=999").status_code == 400
     assert api("editor").get("/api/drafts/export/").status_code == 400

@@ -27,8 +27,7 @@ LABEL_KEY = st.tuples(st.none() | NAME, KEY_NAME).map(lambda t: f"{t[0]}/{t[1]}"
 LABEL_VALUE = st.from_regex(r"\A([A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?)?\Z")
 PORT_NAME = st.from_regex(r"\A[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,6})?\Z")
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff")
-    | st.just("\n"),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff") | st.just("\n"),
     max_size=40,
 )
 
@@ -66,9 +65,7 @@ def ip_block(draw: Any) -> dict[str, Any]:
     for _ in range(draw(st.integers(min_value=0, max_value=2))):
         sub_prefix = draw(st.integers(min_value=prefix + 1, max_value=32))
         offset = draw(st.integers(min_value=0, max_value=net.num_addresses - 1))
-        excepts.append(
-            str(ipaddress.ip_network((int(net.network_address) + offset, sub_prefix), strict=False))
-        )
+        excepts.append(str(ipaddress.ip_network((int(net.network_address) + offset, sub_prefix), strict=False)))
     if excepts:
         out["except"] = excepts
     return out
@@ -132,12 +129,7 @@ def network_policy(draw: Any) -> dict[str, Any]:
         spec["ingress"] = draw(st.lists(rule("from"), min_size=1, max_size=3))
     if draw(st.booleans()):
         spec["egress"] = draw(st.lists(rule("to"), min_size=1, max_size=3))
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": meta,
-        "spec": spec,
-    }
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta, "spec": spec}
 
 
 def through_the_editor(obj: dict[str, Any]) -> dict[str, Any]:
@@ -148,9 +140,7 @@ def through_the_editor(obj: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-@settings(
-    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(network_policy())
 def test_random_valid_policies_survive_form_and_yaml_unchanged(obj):
     assert drafts.validate(obj) == []  # the generator makes what the API server accepts
@@ -176,18 +166,14 @@ def _with_empties(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@settings(
-    max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(network_policy())
 def test_empty_lists_and_maps_come_back_as_the_api_server_stores_them(obj):
     # `from: []`, `ports: []`, `matchLabels: {}` ... are omitempty in the API types: the
     # server drops them, and so does the editor. The meaning never changes.
     noisy = _with_empties(obj)
     assert through_the_editor(drafts.prepare(noisy)) == obj
-    assert engine.normalize_policy(
-        through_the_editor(drafts.prepare(noisy))
-    ) == engine.normalize_policy(noisy)
+    assert engine.normalize_policy(through_the_editor(drafts.prepare(noisy))) == engine.normalize_policy(noisy)
 
 
 @pytest.mark.parametrize("slug", [t.slug for t in templates.TEMPLATES])

@@ -37,20 +37,10 @@ def in_namespace(namespace: str) -> dict[str, Any]:
 
 CASES = [
     # (id, policy, path, words in the message)
-    (
-        "name-not-dns-1123",
-        named("Web_Policy"),
-        "metadata.name",
-        "must consist of lower case alphanumeric",
-    ),
+    ("name-not-dns-1123", named("Web_Policy"), "metadata.name", "must consist of lower case alphanumeric"),
     ("name-too-long", named("a" * 254), "metadata.name", "no more than 253 characters"),
     ("name-missing", named(""), "metadata.name", "is required"),
-    (
-        "namespace-not-dns-label",
-        in_namespace("Shop.Prod"),
-        "metadata.namespace",
-        "must consist of lower case",
-    ),
+    ("namespace-not-dns-label", in_namespace("Shop.Prod"), "metadata.namespace", "must consist of lower case"),
     ("namespace-missing", in_namespace(""), "metadata.namespace", "is required"),
     (
         "label-key-bad-name",
@@ -78,11 +68,7 @@ CASES = [
     ),
     (
         "operator-unknown",
-        netpol(
-            podSelector={
-                "matchExpressions": [{"key": "app", "operator": "Equals", "values": ["x"]}]
-            }
-        ),
+        netpol(podSelector={"matchExpressions": [{"key": "app", "operator": "Equals", "values": ["x"]}]}),
         "spec.podSelector.matchExpressions[0].operator",
         "not a valid operator: use In, NotIn, Exists or DoesNotExist",
     ),
@@ -94,11 +80,7 @@ CASES = [
     ),
     (
         "exists-with-values",
-        netpol(
-            podSelector={
-                "matchExpressions": [{"key": "app", "operator": "Exists", "values": ["x"]}]
-            }
-        ),
+        netpol(podSelector={"matchExpressions": [{"key": "app", "operator": "Exists", "values": ["x"]}]}),
         "spec.podSelector.matchExpressions[0].values",
         "must be empty when operator is Exists",
     ),
@@ -106,7 +88,7 @@ CASES = [
         "cidr-invalid",
         ingress_peer({"ipBlock": {"cidr": "10.0.0.0/33"}}),
         "spec.ingress[0].from[0].ipBlock.cidr",
-        "is not a valid CIDR",
+        'is not a valid CIDR',
     ),
     (
         "except-invalid",
@@ -138,36 +120,11 @@ CASES = [
         "spec.ingress[0].from[0]",
         "may not combine ipBlock with podSelector or namespaceSelector",
     ),
-    (
-        "port-zero",
-        ingress_port(port=0),
-        "spec.ingress[0].ports[0].port",
-        "must be between 1 and 65535",
-    ),
-    (
-        "port-too-big",
-        ingress_port(port=70000),
-        "spec.ingress[0].ports[0].port",
-        "must be between 1 and 65535",
-    ),
-    (
-        "port-name-bad",
-        ingress_port(port="http_alt"),
-        "spec.ingress[0].ports[0].port",
-        "is not a valid port name",
-    ),
-    (
-        "port-name-too-long",
-        ingress_port(port="metrics-exporter"),
-        "spec.ingress[0].ports[0].port",
-        "1 to 15 characters",
-    ),
-    (
-        "port-name-ends-with-dash",
-        ingress_port(port="web-"),
-        "spec.ingress[0].ports[0].port",
-        "must not begin or end with '-'",
-    ),
+    ("port-zero", ingress_port(port=0), "spec.ingress[0].ports[0].port", "must be between 1 and 65535"),
+    ("port-too-big", ingress_port(port=70000), "spec.ingress[0].ports[0].port", "must be between 1 and 65535"),
+    ("port-name-bad", ingress_port(port="http_alt"), "spec.ingress[0].ports[0].port", "is not a valid port name"),
+    ("port-name-too-long", ingress_port(port="metrics-exporter"), "spec.ingress[0].ports[0].port", "1 to 15 characters"),
+    ("port-name-ends-with-dash", ingress_port(port="web-"), "spec.ingress[0].ports[0].port", "must not begin or end with '-'"),
     (
         "endport-without-port",
         ingress_port(endPort=90),
@@ -180,12 +137,7 @@ CASES = [
         "spec.ingress[0].ports[0].endPort",
         'may not be set when port is the named port "http"',
     ),
-    (
-        "endport-below-port",
-        ingress_port(port=80, endPort=70),
-        "spec.ingress[0].ports[0].endPort",
-        "70 is below port 80",
-    ),
+    ("endport-below-port", ingress_port(port=80, endPort=70), "spec.ingress[0].ports[0].endPort", "70 is below port 80"),
     (
         "endport-too-big",
         ingress_port(port=80, endPort=70000),
@@ -204,24 +156,14 @@ CASES = [
         "spec.ingress[0].ports[0].protocol",
         "is not supported",
     ),
-    (
-        "policy-type-unknown",
-        netpol(policyTypes=["Ingres"]),
-        "spec.policyTypes[0]",
-        "is not a policy type",
-    ),
+    ("policy-type-unknown", netpol(policyTypes=["Ingres"]), "spec.policyTypes[0]", "is not a policy type"),
     (
         "policy-type-twice",
         netpol(policyTypes=["Ingress", "Ingress"]),
         "spec.policyTypes[1]",
         "is listed twice",
     ),
-    (
-        "spec-field-unknown",
-        netpol(ingres=[{}]),
-        "spec.ingres",
-        "is not a field of a NetworkPolicy spec",
-    ),
+    ("spec-field-unknown", netpol(ingres=[{}]), "spec.ingres", "is not a field of a NetworkPolicy spec"),
     (
         "egress-rule-with-from",
         netpol(policyTypes=["Egress"], egress=[{"from": [{"podSelector": {}}]}]),
@@ -240,9 +182,7 @@ def _without_pod_selector() -> dict[str, Any]:
 CASES.append(("pod-selector-missing", _without_pod_selector(), "spec.podSelector", "is required"))
 
 
-@pytest.mark.parametrize(
-    ("policy", "path", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize(("policy", "path", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_service_reports_the_rule_at_the_field_path(policy, path, words):
     errors = drafts.validate(drafts.prepare(policy))
     found = [e for e in errors if e.path == path]
@@ -250,9 +190,7 @@ def test_service_reports_the_rule_at_the_field_path(policy, path, words):
     assert any(words in e.message for e in found), [e.message for e in found]
 
 
-@pytest.mark.parametrize(
-    ("policy", "path", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize(("policy", "path", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_api_answers_400_with_path_and_message(api, policy, path, words):
     response = api("viewer").post("/api/drafts/validate/", {"policy": policy}, format="json")
     assert response.status_code == 400
@@ -268,31 +206,19 @@ def test_a_valid_policy_validates_with_its_canonical_yaml(api):
     )
     assert response.status_code == 200
     assert response.json()["valid"] is True
-    assert response.json()["yaml"].startswith(
-        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-    )
+    assert response.json()["yaml"].startswith("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n")
 
 
 def test_the_full_sentence_names_the_policy_and_the_field(api):
-    body = (
-        api("viewer")
-        .post("/api/drafts/validate/", {"policy": ingress_port(port=80, endPort=70)}, format="json")
-        .json()
-    )
-    assert (
-        body[0]["text"]
-        == "NetworkPolicy shop/web: spec.ingress[0].ports[0].endPort 70 is below port 80"
-    )
+    body = api("viewer").post("/api/drafts/validate/", {"policy": ingress_port(port=80, endPort=70)}, format="json").json()
+    assert body[0]["text"] == "NetworkPolicy shop/web: spec.ingress[0].ports[0].endPort 70 is below port 80"
 
 
 def test_a_label_key_given_twice_in_the_form_is_reported_at_the_selector(api):
     form = drafts.policy_to_form(netpol(podSelector={"matchLabels": {"app": "web"}}))
     form["pod_selector"]["match_labels"].append({"key": "app", "value": "api"})
     body = api("viewer").post("/api/drafts/validate/", {"form": form}, format="json").json()
-    assert {
-        "path": "spec.podSelector.matchLabels",
-        "message": 'key "app" is listed twice',
-    }.items() <= body[0].items()
+    assert {"path": "spec.podSelector.matchLabels", "message": 'key "app" is listed twice'}.items() <= body[0].items()
 
 
 def test_form_errors_keep_the_index_of_the_row_they_are_about(api):
@@ -307,9 +233,7 @@ def test_form_errors_keep_the_index_of_the_row_they_are_about(api):
 
 def test_an_invalid_policy_is_never_stored(api, demo_cluster):
     response = api("editor").post(
-        "/api/drafts/",
-        {"cluster": demo_cluster.pk, "policy": ingress_port(port=80, endPort=70)},
-        format="json",
+        "/api/drafts/", {"cluster": demo_cluster.pk, "policy": ingress_port(port=80, endPort=70)}, format="json"
     )
     assert response.status_code == 400
     assert response.json()[0]["path"] == "spec.ingress[0].ports[0].endPort"

@@ -22,20 +22,16 @@ def fake_k8s() -> Iterator[FakeKubeApiServer]:
     assert not server.errors, "the fake API server hit a bug:\n" + "\n".join(server.errors)
 
 
-def api_client_for(
-    server: FakeKubeApiServer,
-    directory: Path,
-    **kubeconfig: object,
-) -> kubernetes.client.ApiClient:
+def api_client_for(server: FakeKubeApiServer, directory: Path, **kubeconfig: object,
+                   ) -> kubernetes.client.ApiClient:
     """An ApiClient built from a kubeconfig, the way the product loads one."""
     path = server.write_kubeconfig(directory / "kubeconfig", **kubeconfig)  # type: ignore[arg-type]
     return kubernetes.config.new_client_from_config(config_file=str(path), context="fake")
 
 
 @pytest.fixture
-def kube_api_client(
-    fake_k8s: FakeKubeApiServer, tmp_path: Path
-) -> Iterator[kubernetes.client.ApiClient]:
+def kube_api_client(fake_k8s: FakeKubeApiServer,
+                    tmp_path: Path) -> Iterator[kubernetes.client.ApiClient]:
     """An official-client ApiClient configured (through a kubeconfig) for `fake_k8s`."""
     client = api_client_for(fake_k8s, tmp_path)
     yield client

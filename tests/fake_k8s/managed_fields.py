@@ -16,17 +16,8 @@ from .status import ApiError
 Path = tuple[str, ...]
 
 _SYSTEM_METADATA = {
-    "name",
-    "namespace",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "managedFields",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "selfLink",
-    "generateName",
+    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+    "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generateName",
 }
 
 
@@ -129,16 +120,9 @@ class Entry:
 def read_entries(obj: dict[str, Any] | None) -> list[Entry]:
     entries = []
     for raw in ((obj or {}).get("metadata") or {}).get("managedFields") or []:
-        entries.append(
-            Entry(
-                raw.get("manager", ""),
-                raw.get("operation", "Update"),
-                raw.get("apiVersion", ""),
-                raw.get("time", ""),
-                decode(raw.get("fieldsV1")),
-                raw.get("subresource"),
-            )
-        )
+        entries.append(Entry(raw.get("manager", ""), raw.get("operation", "Update"),
+                             raw.get("apiVersion", ""), raw.get("time", ""),
+                             decode(raw.get("fieldsV1")), raw.get("subresource")))
     return entries
 
 
@@ -150,14 +134,8 @@ def write_entries(obj: dict[str, Any], entries: list[Entry]) -> None:
         obj.setdefault("metadata", {}).pop("managedFields", None)
 
 
-def _entry(
-    entries: list[Entry],
-    manager: str,
-    operation: str,
-    subresource: str | None,
-    api_version: str,
-    now: str,
-) -> Entry:
+def _entry(entries: list[Entry], manager: str, operation: str, subresource: str | None,
+           api_version: str, now: str) -> Entry:
     for entry in entries:
         if (entry.manager, entry.operation, entry.subresource) == (manager, operation, subresource):
             entry.api_version, entry.time = api_version, now
@@ -167,19 +145,14 @@ def _entry(
     return entry
 
 
-def record_update(
-    old: dict[str, Any] | None,
-    new: dict[str, Any],
-    manager: str,
-    api_version: str,
-    now: str,
-    subresource: str | None = None,
-) -> None:
+def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str,
+                  api_version: str, now: str, subresource: str | None = None) -> None:
     """After a create/update/patch: `manager` owns what it changed; nobody owns what is gone."""
     section = "status" if subresource == "status" else "main"
     entries = read_entries(old)
     old_paths, new_paths = leaf_paths(old, section), leaf_paths(new, section)
-    changed = {p for p in new_paths if p not in old_paths or get_path(old, p) != get_path(new, p)}
+    changed = {p for p in new_paths
+               if p not in old_paths or get_path(old, p) != get_path(new, p)}
     all_new = leaf_paths(new) | leaf_paths(new, "status")
     for entry in entries:
         entry.paths = {p for p in entry.paths if p in all_new}
@@ -215,14 +188,8 @@ def _deep_merge(base: Any, overlay: Any) -> Any:
     return copy.deepcopy(overlay)
 
 
-def server_side_apply(
-    existing: dict[str, Any] | None,
-    config: dict[str, Any],
-    manager: str,
-    force: bool,
-    api_version: str,
-    now: str,
-) -> dict[str, Any]:
+def server_side_apply(existing: dict[str, Any] | None, config: dict[str, Any], manager: str,
+                      force: bool, api_version: str, now: str) -> dict[str, Any]:
     """The object after `manager` applies `config`; raises 409 on conflicts unless force."""
     applied = leaf_paths(config)
     if existing is None:
@@ -269,19 +236,13 @@ def _conflict_error(conflicts: dict[str, list[Path]], api_version: str) -> ApiEr
             total += 1
             field_name = "." + ".".join(path)
             lines.append(field_name)
-            causes.append(
-                {
-                    "reason": "FieldManagerConflict",
-                    "message": f'conflict with "{manager}" using {api_version}',
-                    "field": field_name,
-                }
-            )
+            causes.append({"reason": "FieldManagerConflict",
+                           "message": f'conflict with "{manager}" using {api_version}',
+                           "field": field_name})
     managers = ", ".join(f'"{m}"' for m in conflicts)
     if total == 1:
         message = f"Apply failed with 1 conflict: conflict with {managers} using {api_version}: {lines[0]}"
     else:
-        message = (
-            f"Apply failed with {total} conflicts: conflicts with {managers} using "
-            f"{api_version}:\n" + "\n".join(f"- {line}" for line in lines)
-        )
+        message = (f"Apply failed with {total} conflicts: conflicts with {managers} using "
+                   f"{api_version}:\n" + "\n".join(f"- {line}" for line in lines))
     return ApiError(409, message, "Conflict", {"causes": causes})

@@ -33,9 +33,8 @@ def _suffix(seed: str, length: int) -> str:
     return "".join(_NAME_CHARS[b % len(_NAME_CHARS)] for b in digest[:length])
 
 
-def _meta(
-    name: str, namespace: str | None = None, labels: dict[str, str] | None = None, **extra: Any
-) -> Obj:
+def _meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None,
+          **extra: Any) -> Obj:
     metadata: Obj = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace
@@ -46,26 +45,19 @@ def _meta(
 
 
 def owner_reference(owner: Obj, controller: bool = True) -> Obj:
-    ref = {
-        "apiVersion": owner["apiVersion"],
-        "kind": owner["kind"],
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-    }
+    ref = {"apiVersion": owner["apiVersion"], "kind": owner["kind"],
+           "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"]}
     if controller:
         ref.update({"controller": True, "blockOwnerDeletion": True})
     return ref
 
 
-def containers(
-    name: str, ports: list[Port] | tuple[Port, ...] = (), image: str = "registry.example/app:1.0"
-) -> list[Obj]:
+def containers(name: str, ports: list[Port] | tuple[Port, ...] = (),
+               image: str = "registry.example/app:1.0") -> list[Obj]:
     container: Obj = {"name": name, "image": image}
     if ports:
-        container["ports"] = [
-            {"name": port_name, "containerPort": number, "protocol": protocol}
-            for port_name, number, protocol in ports
-        ]
+        container["ports"] = [{"name": port_name, "containerPort": number, "protocol": protocol}
+                              for port_name, number, protocol in ports]
     return [container]
 
 
@@ -73,26 +65,15 @@ def namespace(name: str, labels: dict[str, str] | None = None) -> Obj:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(name, labels=labels)}
 
 
-def pod(
-    namespace: str,
-    name: str,
-    labels: dict[str, str] | None = None,
-    *,
-    ports: list[Port] | tuple[Port, ...] = (),
-    ip: str | None = None,
-    owner: Obj | None = None,
-    node: str = "node-1",
-    host_network: bool = False,
-    phase: str = "Running",
-    image: str = "registry.example/app:1.0",
-) -> Obj:
+def pod(namespace: str, name: str, labels: dict[str, str] | None = None, *,
+        ports: list[Port] | tuple[Port, ...] = (), ip: str | None = None,
+        owner: Obj | None = None, node: str = "node-1", host_network: bool = False,
+        phase: str = "Running", image: str = "registry.example/app:1.0") -> Obj:
     """A scheduled, running Pod; ip=None allocates the next pod IP (the node IP with
     host_network)."""
     pod_ip = ("192.168.1.10" if host_network else next_pod_ip()) if ip is None else ip
-    spec: Obj = {
-        "containers": containers(name.split("-")[0] or name, ports, image),
-        "nodeName": node,
-    }
+    spec: Obj = {"containers": containers(name.split("-")[0] or name, ports, image),
+                 "nodeName": node}
     if host_network:
         spec["hostNetwork"] = True
     status: Obj = {"phase": phase, "hostIP": "192.168.1.10"}
@@ -101,56 +82,33 @@ def pod(
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": _meta(
-            name,
-            namespace,
-            labels,
-            uid=str(uuid.uuid4()),
-            ownerReferences=[owner_reference(owner)] if owner else None,
-        ),
+        "metadata": _meta(name, namespace, labels, uid=str(uuid.uuid4()),
+                          ownerReferences=[owner_reference(owner)] if owner else None),
         "spec": spec,
         "status": status,
     }
 
 
-def _template(
-    labels: dict[str, str],
-    name: str,
-    ports: list[Port] | tuple[Port, ...],
-    image: str,
-    restart_policy: str | None = None,
-) -> Obj:
+def _template(labels: dict[str, str], name: str, ports: list[Port] | tuple[Port, ...],
+              image: str, restart_policy: str | None = None) -> Obj:
     spec: Obj = {"containers": containers(name, ports, image)}
     if restart_policy:
         spec["restartPolicy"] = restart_policy
     return {"metadata": {"labels": dict(labels)}, "spec": spec}
 
 
-def deployment(
-    namespace: str,
-    name: str,
-    labels: dict[str, str] | None = None,
-    *,
-    ports: list[Port] | tuple[Port, ...] = (),
-    replicas: int = 1,
-    image: str = "registry.example/app:1.0",
-) -> Obj:
+def deployment(namespace: str, name: str, labels: dict[str, str] | None = None, *,
+               ports: list[Port] | tuple[Port, ...] = (), replicas: int = 1,
+               image: str = "registry.example/app:1.0") -> Obj:
     labels = labels or {"app": name}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _meta(name, namespace, labels, uid=str(uuid.uuid4())),
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": dict(labels)},
-            "template": _template(labels, name, ports, image),
-        },
-        "status": {
-            "replicas": replicas,
-            "readyReplicas": replicas,
-            "availableReplicas": replicas,
-            "observedGeneration": 1,
-        },
+        "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
+                 "template": _template(labels, name, ports, image)},
+        "status": {"replicas": replicas, "readyReplicas": replicas,
+                   "availableReplicas": replicas, "observedGeneration": 1},
     }
 
 
@@ -166,30 +124,15 @@ def replicaset_for(deploy: Obj) -> Obj:
     return {
         "apiVersion": "apps/v1",
         "kind": "ReplicaSet",
-        "metadata": _meta(
-            f"{name}-{template_hash}",
-            namespace_name,
-            labels,
-            uid=str(uuid.uuid4()),
-            ownerReferences=[owner_reference(deploy)],
-            annotations={"deployment.kubernetes.io/revision": "1"},
-        ),
-        "spec": {
-            "replicas": replicas,
-            "selector": {
-                "matchLabels": {
-                    **deploy["spec"]["selector"]["matchLabels"],
-                    "pod-template-hash": template_hash,
-                }
-            },
-            "template": template,
-        },
-        "status": {
-            "replicas": replicas,
-            "readyReplicas": replicas,
-            "availableReplicas": replicas,
-            "observedGeneration": 1,
-        },
+        "metadata": _meta(f"{name}-{template_hash}", namespace_name, labels,
+                          uid=str(uuid.uuid4()), ownerReferences=[owner_reference(deploy)],
+                          annotations={"deployment.kubernetes.io/revision": "1"}),
+        "spec": {"replicas": replicas,
+                 "selector": {"matchLabels": {**deploy["spec"]["selector"]["matchLabels"],
+                                              "pod-template-hash": template_hash}},
+                 "template": template},
+        "status": {"replicas": replicas, "readyReplicas": replicas,
+                   "availableReplicas": replicas, "observedGeneration": 1},
     }
 
 
@@ -198,11 +141,8 @@ def pods_for(owner: Obj, count: int | None = None) -> list[Obj]:
     meta = owner["metadata"]
     template = owner["spec"]["template"]
     labels = dict(template["metadata"].get("labels", {}))
-    ports = [
-        (p.get("name", ""), p["containerPort"], p.get("protocol", "TCP"))
-        for c in template["spec"]["containers"][:1]
-        for p in c.get("ports", [])
-    ]
+    ports = [(p.get("name", ""), p["containerPort"], p.get("protocol", "TCP"))
+             for c in template["spec"]["containers"][:1] for p in c.get("ports", [])]
     image = template["spec"]["containers"][0].get("image", "registry.example/app:1.0")
     kind = owner["kind"]
     if count is None:
@@ -212,140 +152,86 @@ def pods_for(owner: Obj, count: int | None = None) -> list[Obj]:
     for i in range(count):
         if kind == "StatefulSet":
             name = f"{meta['name']}-{i}"
-            pod_labels = {
-                **labels,
-                "statefulset.kubernetes.io/pod-name": name,
-                "apps.kubernetes.io/pod-index": str(i),
-                "controller-revision-hash": f"{meta['name']}-{_suffix(meta['name'], 10)}",
-            }
+            pod_labels = {**labels, "statefulset.kubernetes.io/pod-name": name,
+                          "apps.kubernetes.io/pod-index": str(i),
+                          "controller-revision-hash": f"{meta['name']}-{_suffix(meta['name'], 10)}"}
         elif kind == "Job":
             name = f"{owner_name}-{_suffix(f'{owner_name}/{i}', 5)}"
-            pod_labels = {
-                **labels,
-                "batch.kubernetes.io/job-name": meta["name"],
-                "job-name": meta["name"],
-                "batch.kubernetes.io/controller-uid": meta["uid"],
-                "controller-uid": meta["uid"],
-            }
+            pod_labels = {**labels, "batch.kubernetes.io/job-name": meta["name"],
+                          "job-name": meta["name"],
+                          "batch.kubernetes.io/controller-uid": meta["uid"],
+                          "controller-uid": meta["uid"]}
         else:
             name = f"{owner_name}-{_suffix(f'{owner_namespace}/{owner_name}/{i}', 5)}"
             pod_labels = labels
         phase = "Succeeded" if kind == "Job" else "Running"
-        item = pod(
-            meta["namespace"],
-            name,
-            pod_labels,
-            ports=ports,
-            owner=owner,
-            node=f"node-{i % 3 + 1}",
-            phase=phase,
-            image=image,
-        )
+        item = pod(meta["namespace"], name, pod_labels, ports=ports, owner=owner,
+                   node=f"node-{i % 3 + 1}", phase=phase, image=image)
         item["spec"]["containers"][0]["name"] = template["spec"]["containers"][0]["name"]
         out.append(item)
     return out
 
 
-def deployment_stack(
-    namespace: str,
-    name: str,
-    labels: dict[str, str] | None = None,
-    *,
-    ports: list[Port] | tuple[Port, ...] = (),
-    replicas: int = 1,
-    image: str = "registry.example/app:1.0",
-) -> list[Obj]:
+def deployment_stack(namespace: str, name: str, labels: dict[str, str] | None = None, *,
+                     ports: list[Port] | tuple[Port, ...] = (), replicas: int = 1,
+                     image: str = "registry.example/app:1.0") -> list[Obj]:
     """[Deployment, its ReplicaSet, its Pods], ready for fake.put_all()."""
     deploy = deployment(namespace, name, labels, ports=ports, replicas=replicas, image=image)
     replica_set = replicaset_for(deploy)
     return [deploy, replica_set, *pods_for(replica_set)]
 
 
-def statefulset(
-    namespace: str,
-    name: str,
-    labels: dict[str, str] | None = None,
-    *,
-    ports: list[Port] | tuple[Port, ...] = (),
-    replicas: int = 1,
-    image: str = "registry.example/db:1.0",
-) -> Obj:
+def statefulset(namespace: str, name: str, labels: dict[str, str] | None = None, *,
+                ports: list[Port] | tuple[Port, ...] = (), replicas: int = 1,
+                image: str = "registry.example/db:1.0") -> Obj:
     labels = labels or {"app": name}
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
         "metadata": _meta(name, namespace, labels, uid=str(uuid.uuid4())),
-        "spec": {
-            "replicas": replicas,
-            "serviceName": name,
-            "selector": {"matchLabels": dict(labels)},
-            "template": _template(labels, name, ports, image),
-        },
+        "spec": {"replicas": replicas, "serviceName": name,
+                 "selector": {"matchLabels": dict(labels)},
+                 "template": _template(labels, name, ports, image)},
         "status": {"replicas": replicas, "readyReplicas": replicas, "observedGeneration": 1},
     }
 
 
-def daemonset(
-    namespace: str,
-    name: str,
-    labels: dict[str, str] | None = None,
-    *,
-    ports: list[Port] | tuple[Port, ...] = (),
-    image: str = "registry.example/agent:1.0",
-) -> Obj:
+def daemonset(namespace: str, name: str, labels: dict[str, str] | None = None, *,
+              ports: list[Port] | tuple[Port, ...] = (),
+              image: str = "registry.example/agent:1.0") -> Obj:
     labels = labels or {"app": name}
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
         "metadata": _meta(name, namespace, labels, uid=str(uuid.uuid4())),
-        "spec": {
-            "selector": {"matchLabels": dict(labels)},
-            "template": _template(labels, name, ports, image),
-        },
+        "spec": {"selector": {"matchLabels": dict(labels)},
+                 "template": _template(labels, name, ports, image)},
         "status": {"desiredNumberScheduled": 3, "numberReady": 3, "observedGeneration": 1},
     }
 
 
-def cronjob(
-    namespace: str,
-    name: str,
-    labels: dict[str, str] | None = None,
-    *,
-    schedule: str = "*/5 * * * *",
-    image: str = "registry.example/batch:1.0",
-) -> Obj:
+def cronjob(namespace: str, name: str, labels: dict[str, str] | None = None, *,
+            schedule: str = "*/5 * * * *", image: str = "registry.example/batch:1.0") -> Obj:
     labels = labels or {"app": name}
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": _meta(name, namespace, labels, uid=str(uuid.uuid4())),
-        "spec": {
-            "schedule": schedule,
-            "jobTemplate": {"spec": {"template": _template(labels, name, (), image, "OnFailure")}},
-        },
+        "spec": {"schedule": schedule,
+                 "jobTemplate": {"spec": {"template": _template(labels, name, (), image,
+                                                                "OnFailure")}}},
     }
 
 
-def job(
-    namespace: str,
-    name: str,
-    labels: dict[str, str] | None = None,
-    *,
-    owner: Obj | None = None,
-    image: str = "registry.example/batch:1.0",
-) -> Obj:
+def job(namespace: str, name: str, labels: dict[str, str] | None = None, *,
+        owner: Obj | None = None, image: str = "registry.example/batch:1.0") -> Obj:
     labels = labels or {"app": name}
     template = _template(labels, name, (), image, "Never")
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": _meta(
-            name,
-            namespace,
-            labels,
-            uid=str(uuid.uuid4()),
-            ownerReferences=[owner_reference(owner)] if owner else None,
-        ),
+        "metadata": _meta(name, namespace, labels, uid=str(uuid.uuid4()),
+                          ownerReferences=[owner_reference(owner)] if owner else None),
         "spec": {"completions": 1, "parallelism": 1, "backoffLimit": 6, "template": template},
         "status": {"succeeded": 1},
     }
@@ -355,13 +241,9 @@ def job_for(cron: Obj, scheduled_minute: int = 29000000) -> Obj:
     """A Job the CronJob controller started, named `<cronjob>-<minutes since epoch>`."""
     meta = cron["metadata"]
     template = cron["spec"]["jobTemplate"]["spec"]["template"]
-    created = job(
-        meta["namespace"],
-        f"{meta['name']}-{scheduled_minute}",
-        dict(template["metadata"].get("labels", {})),
-        owner=cron,
-        image=template["spec"]["containers"][0]["image"],
-    )
+    created = job(meta["namespace"], f"{meta['name']}-{scheduled_minute}",
+                  dict(template["metadata"].get("labels", {})), owner=cron,
+                  image=template["spec"]["containers"][0]["image"])
     created["spec"]["template"] = template
     return created
 
@@ -373,17 +255,10 @@ def cronjob_stack(namespace: str, name: str, labels: dict[str, str] | None = Non
     return [cron, started, *pods_for(started, 1)]
 
 
-def networkpolicy(
-    namespace: str,
-    name: str,
-    spec: Obj | None = None,
-    *,
-    pod_selector: Obj | None = None,
-    ingress: list[Obj] | None = None,
-    egress: list[Obj] | None = None,
-    policy_types: list[str] | None = None,
-    labels: dict[str, str] | None = None,
-) -> Obj:
+def networkpolicy(namespace: str, name: str, spec: Obj | None = None, *,
+                  pod_selector: Obj | None = None, ingress: list[Obj] | None = None,
+                  egress: list[Obj] | None = None, policy_types: list[str] | None = None,
+                  labels: dict[str, str] | None = None) -> Obj:
     """A NetworkPolicy from a full spec, or from its parts (unset parts are left out)."""
     if spec is None:
         spec = {"podSelector": pod_selector or {}}
@@ -393,38 +268,21 @@ def networkpolicy(
             spec["egress"] = egress
         if policy_types is not None:
             spec["policyTypes"] = policy_types
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": _meta(name, namespace, labels),
-        "spec": spec,
-    }
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _meta(name, namespace, labels), "spec": spec}
 
 
 def default_deny(namespace: str, name: str = "default-deny") -> Obj:
-    return networkpolicy(namespace, name, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    return networkpolicy(namespace, name, {"podSelector": {},
+                                           "policyTypes": ["Ingress", "Egress"]})
 
 
-def allow_from(
-    namespace: str,
-    name: str,
-    to_labels: dict[str, str],
-    from_labels: dict[str, str],
-    port: int | str,
-    protocol: str = "TCP",
-) -> Obj:
+def allow_from(namespace: str, name: str, to_labels: dict[str, str],
+               from_labels: dict[str, str], port: int | str, protocol: str = "TCP") -> Obj:
     """Ingress to pods with to_labels from pods with from_labels on one port."""
-    return networkpolicy(
-        namespace,
-        name,
-        {
-            "podSelector": {"matchLabels": dict(to_labels)},
-            "policyTypes": ["Ingress"],
-            "ingress": [
-                {
-                    "from": [{"podSelector": {"matchLabels": dict(from_labels)}}],
-                    "ports": [{"protocol": protocol, "port": port}],
-                }
-            ],
-        },
-    )
+    return networkpolicy(namespace, name, {
+        "podSelector": {"matchLabels": dict(to_labels)},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"podSelector": {"matchLabels": dict(from_labels)}}],
+                     "ports": [{"protocol": protocol, "port": port}]}],
+    })

@@ -78,23 +78,15 @@ def strategic_merge_patch(target: Any, patch: Any, path: tuple[str | int, ...] =
     return result
 
 
-def _merge_keyed_list(
-    current: list[Any], patch: list[Any], key: str, path: tuple[str | int, ...]
-) -> list[Any]:
+def _merge_keyed_list(current: list[Any], patch: list[Any], key: str,
+                      path: tuple[str | int, ...]) -> list[Any]:
     result = copy.deepcopy(current)
     for item in patch:
         if not isinstance(item, dict) or key not in item:
-            raise ApiError(
-                422, f"map: {item!r} does not contain declared merge key: {key}", "Invalid"
-            )
-        index = next(
-            (
-                i
-                for i, old in enumerate(result)
-                if isinstance(old, dict) and old.get(key) == item[key]
-            ),
-            None,
-        )
+            raise ApiError(422, f"map: {item!r} does not contain declared merge key: {key}",
+                           "Invalid")
+        index = next((i for i, old in enumerate(result)
+                      if isinstance(old, dict) and old.get(key) == item[key]), None)
         if item.get("$patch") == "delete":
             if index is not None:
                 del result[index]
@@ -121,12 +113,8 @@ def _parent(doc: Any, parts: list[str], op: str) -> tuple[Any, str]:
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
-            raise ApiError(
-                422,
-                f"{op} operation does not apply: doc is missing path: "
-                f'"/{"/".join(parts)}": missing value',
-                "Invalid",
-            )
+            raise ApiError(422, f"{op} operation does not apply: doc is missing path: "
+                                f"\"/{'/'.join(parts)}\": missing value", "Invalid")
     return node, parts[-1]
 
 
@@ -138,11 +126,8 @@ def _get(doc: Any, parts: list[str], op: str) -> Any:
         return parent[last]
     if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
         return parent[int(last)]
-    raise ApiError(
-        422,
-        f'{op} operation does not apply: doc is missing path: "/{"/".join(parts)}": missing value',
-        "Invalid",
-    )
+    raise ApiError(422, f"{op} operation does not apply: doc is missing path: "
+                        f"\"/{'/'.join(parts)}\": missing value", "Invalid")
 
 
 def _remove(doc: Any, parts: list[str], op: str) -> Any:
@@ -151,11 +136,8 @@ def _remove(doc: Any, parts: list[str], op: str) -> Any:
         return parent.pop(last)
     if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
         return parent.pop(int(last))
-    raise ApiError(
-        422,
-        f'{op} operation does not apply: doc is missing path: "/{"/".join(parts)}": missing value',
-        "Invalid",
-    )
+    raise ApiError(422, f"{op} operation does not apply: doc is missing path: "
+                        f"\"/{'/'.join(parts)}\": missing value", "Invalid")
 
 
 def _add(doc: Any, parts: list[str], value: Any, op: str) -> Any:
@@ -170,24 +152,18 @@ def _add(doc: Any, parts: list[str], value: Any, op: str) -> Any:
         elif last.isdigit() and int(last) <= len(parent):
             parent.insert(int(last), value)
         else:
-            raise ApiError(
-                422, f"{op} operation does not apply: index out of range: {last}", "Invalid"
-            )
+            raise ApiError(422, f"{op} operation does not apply: index out of range: {last}",
+                           "Invalid")
     else:
-        raise ApiError(
-            422,
-            f"{op} operation does not apply: doc is missing path: "
-            f'"/{"/".join(parts)}": missing value',
-            "Invalid",
-        )
+        raise ApiError(422, f"{op} operation does not apply: doc is missing path: "
+                            f"\"/{'/'.join(parts)}\": missing value", "Invalid")
     return doc
 
 
 def json_patch(target: Any, operations: Any) -> Any:
     if not isinstance(operations, list):
-        raise ApiError(
-            400, "json: cannot unmarshal object into Go value of type jsonpatch.Patch", "BadRequest"
-        )
+        raise ApiError(400, "json: cannot unmarshal object into Go value of type jsonpatch.Patch",
+                       "BadRequest")
     doc = copy.deepcopy(target)
     for operation in operations:
         if not isinstance(operation, dict) or "op" not in operation:
@@ -216,9 +192,8 @@ def json_patch(target: Any, operations: Any) -> Any:
             doc = _add(doc, parts, value, op)
         elif op == "test":
             if _get(doc, parts, op) != operation.get("value"):
-                raise ApiError(
-                    422, f"testing value /{'/'.join(parts)} failed: test failed", "Invalid"
-                )
+                raise ApiError(422, f"testing value /{'/'.join(parts)} failed: test failed",
+                               "Invalid")
         else:
             raise ApiError(422, f"Unexpected kind: {op}", "Invalid")
     return doc

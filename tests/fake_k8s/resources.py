@@ -46,36 +46,19 @@ class Resource:
 
 
 RESOURCES: tuple[Resource, ...] = (
-    Resource(
-        "namespaces",
-        "Namespace",
-        "",
-        "v1",
-        namespaced=False,
-        has_generation=False,
-        short_names=("ns",),
-        singular="namespace",
-    ),
+    Resource("namespaces", "Namespace", "", "v1", namespaced=False, has_generation=False,
+             short_names=("ns",), singular="namespace"),
     Resource("pods", "Pod", "", "v1", has_generation=False, short_names=("po",), singular="pod"),
     Resource("replicasets", "ReplicaSet", "apps", "v1", short_names=("rs",), singular="replicaset"),
-    Resource(
-        "deployments", "Deployment", "apps", "v1", short_names=("deploy",), singular="deployment"
-    ),
-    Resource(
-        "statefulsets", "StatefulSet", "apps", "v1", short_names=("sts",), singular="statefulset"
-    ),
+    Resource("deployments", "Deployment", "apps", "v1", short_names=("deploy",),
+             singular="deployment"),
+    Resource("statefulsets", "StatefulSet", "apps", "v1", short_names=("sts",),
+             singular="statefulset"),
     Resource("daemonsets", "DaemonSet", "apps", "v1", short_names=("ds",), singular="daemonset"),
     Resource("jobs", "Job", "batch", "v1", singular="job"),
     Resource("cronjobs", "CronJob", "batch", "v1", short_names=("cj",), singular="cronjob"),
-    Resource(
-        "networkpolicies",
-        "NetworkPolicy",
-        "networking.k8s.io",
-        "v1",
-        has_status=False,
-        short_names=("netpol",),
-        singular="networkpolicy",
-    ),
+    Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", has_status=False,
+             short_names=("netpol",), singular="networkpolicy"),
 )
 
 _BY_NAME: dict[str, Resource] = {}

@@ -82,9 +82,7 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
     requirements = []
     for part in _split_requirements(text):
         if not part:
-            raise bad_request(
-                f"unable to parse requirement: found '', expected: identifier in {text!r}"
-            )
+            raise bad_request(f"unable to parse requirement: found '', expected: identifier in {text!r}")
         if match := _SET_RE.match(part):
             values = tuple(_check_value(v.strip(), text) for v in match["values"].split(","))
             requirements.append(Requirement(_check_key(match["key"], text), match["op"], values))
@@ -92,13 +90,10 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
             op = {"==": "=", "=": "=", "!=": "!=", ">": "gt", "<": "lt"}[match["op"]]
             value = match["value"].strip()
             if op in ("gt", "lt") and not re.fullmatch(r"-?\d+", value):
-                raise bad_request(
-                    f"unable to parse requirement: for 'Gt', 'Lt' operators, the "
-                    f"value must be an integer in {text!r}"
-                )
-            requirements.append(
-                Requirement(_check_key(match["key"], text), op, (_check_value(value, text),))
-            )
+                raise bad_request(f"unable to parse requirement: for 'Gt', 'Lt' operators, the "
+                                  f"value must be an integer in {text!r}")
+            requirements.append(Requirement(_check_key(match["key"], text), op,
+                                            (_check_value(value, text),)))
         elif part.startswith("!"):
             requirements.append(Requirement(_check_key(part[1:].strip(), text), "!exists"))
         elif " " not in part:
@@ -125,16 +120,9 @@ def _dig(obj: dict[str, Any], path: str) -> Any:
 # Fields each resource's field selector accepts besides metadata.name and metadata.namespace
 # (the GetAttrs functions of the upstream registries).
 _EXTRA_FIELDS: dict[str, tuple[str, ...]] = {
-    "pods": (
-        "spec.nodeName",
-        "spec.restartPolicy",
-        "spec.schedulerName",
-        "spec.serviceAccountName",
-        "spec.hostNetwork",
-        "status.phase",
-        "status.podIP",
-        "status.nominatedNodeName",
-    ),
+    "pods": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+             "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP",
+             "status.nominatedNodeName"),
     "namespaces": ("status.phase",),
     "jobs": ("status.successful",),
     "replicasets": ("status.replicas",),
@@ -167,7 +155,7 @@ def parse_field_selector(text: str | None, plural: str) -> list[FieldRequirement
             raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
         path, op, value = match[1].strip(), match[2], match[3].strip()
         if path not in allowed:
-            raise bad_request(f"field label not supported: {path}")
+            raise bad_request(f'field label not supported: {path}')
         out.append(FieldRequirement(path, "!=" if op == "!=" else "=", value))
     return out
 
@@ -176,9 +164,8 @@ def fields_match(requirements: list[FieldRequirement], obj: dict[str, Any]) -> b
     return all(r.matches(obj) for r in requirements)
 
 
-def make_filter(
-    label_selector: str | None, field_selector: str | None, plural: str
-) -> Callable[[dict[str, Any]], bool]:
+def make_filter(label_selector: str | None, field_selector: str | None,
+                plural: str) -> Callable[[dict[str, Any]], bool]:
     """One predicate for both selectors; raises ApiError 400 on a bad selector."""
     labels = parse_label_selector(label_selector)
     fields = parse_field_selector(field_selector, plural)

@@ -124,9 +124,8 @@ class _HttpServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # a sync opens many watches at once
 
-    def __init__(
-        self, address: tuple[str, int], fake: FakeKubeApiServer, ssl_context: ssl.SSLContext | None
-    ) -> None:
+    def __init__(self, address: tuple[str, int], fake: FakeKubeApiServer,
+                 ssl_context: ssl.SSLContext | None) -> None:
         self.fake = fake
         self.ssl_context = ssl_context
         super().__init__(address, _Handler)
@@ -258,12 +257,9 @@ class FakeKubeApiServer:
                     raise
                 time.sleep(0.05)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-k8s:{self.port}",
-            daemon=True,
-        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"fake-k8s:{self.port}", daemon=True)
         self._thread.start()
 
     def _close_listener(self) -> None:
@@ -291,15 +287,9 @@ class FakeKubeApiServer:
 
     # --- kubeconfig ----------------------------------------------------------------------
 
-    def write_kubeconfig(
-        self,
-        path: str | Path,
-        context: str = "fake",
-        token: str | None = None,
-        ca_file: str | Path | None = None,
-        insecure: bool = False,
-        namespace: str = "default",
-    ) -> Path:
+    def write_kubeconfig(self, path: str | Path, context: str = "fake", token: str | None = None,
+                         ca_file: str | Path | None = None, insecure: bool = False,
+                         namespace: str = "default") -> Path:
         """A kubeconfig for `kubernetes.config.load_kube_config(config_file=, context=)`.
 
         token=None uses the server's token and "" writes none; ca_file=None uses the
@@ -320,12 +310,9 @@ class FakeKubeApiServer:
             "kind": "Config",
             "clusters": [{"name": context, "cluster": cluster}],
             "users": [{"name": context, "user": user}],
-            "contexts": [
-                {
-                    "name": context,
-                    "context": {"cluster": context, "user": context, "namespace": namespace},
-                }
-            ],
+            "contexts": [{"name": context,
+                          "context": {"cluster": context, "user": context,
+                                      "namespace": namespace}}],
             "current-context": context,
             "preferences": {},
         }
@@ -347,9 +334,8 @@ class FakeKubeApiServer:
     def put_all(self, objs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         return [self.put(obj) for obj in objs]
 
-    def delete(
-        self, kind: str, namespace: str | None, name: str, *, cascade: bool = True
-    ) -> dict[str, Any] | None:
+    def delete(self, kind: str, namespace: str | None, name: str, *,
+               cascade: bool = True) -> dict[str, Any] | None:
         """Deletes now and emits DELETED; dependents (ownerReferences, or everything in a
         deleted namespace) follow unless cascade=False. None if it did not exist."""
         resource = resource_for(kind)
@@ -363,15 +349,11 @@ class FakeKubeApiServer:
         """The current objects of a kind (plural, Kind or short name), sorted as lists are."""
         resource = resource_for(kind)
         state = self.store.snapshot(resource)
-        return [
-            _copy(state[k])
-            for k in sorted(state)
-            if namespace is None or state[k]["metadata"].get("namespace") == namespace
-        ]
+        return [_copy(state[k]) for k in sorted(state)
+                if namespace is None or state[k]["metadata"].get("namespace") == namespace]
 
-    def load_manifests(
-        self, sources: str | Path | dict[str, Any] | Iterable[str | Path | dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def load_manifests(self, sources: str | Path | dict[str, Any]
+                       | Iterable[str | Path | dict[str, Any]]) -> list[dict[str, Any]]:
         """put() every object from YAML/JSON files, directories (recursive), multi-document
         YAML, `kind: List`, or dicts. Namespaces are stored first."""
         objs = list(_manifest_objects(sources))
@@ -409,31 +391,15 @@ class FakeKubeApiServer:
 
     # --- control API: faults -------------------------------------------------------------
 
-    def fail_next(
-        self,
-        n: int = 1,
-        status: int = 500,
-        retry_after: int | None = None,
-        path_contains: str | None = None,
-        method: str | None = None,
-        message: str | None = None,
-        watch: bool | None = None,
-    ) -> None:
+    def fail_next(self, n: int = 1, status: int = 500, retry_after: int | None = None,
+                  path_contains: str | None = None, method: str | None = None,
+                  message: str | None = None, watch: bool | None = None) -> None:
         """The next n matching requests get `status` with a Status body (429: reason
         TooManyRequests; retry_after adds the Retry-After header and details).
         watch=True only matches watch requests, watch=False only the others."""
         with self._state:
-            self._faults.append(
-                _Fault(
-                    n,
-                    status,
-                    retry_after,
-                    path_contains,
-                    method.upper() if method else None,
-                    message,
-                    watch,
-                )
-            )
+            self._faults.append(_Fault(n, status, retry_after, path_contains,
+                                       method.upper() if method else None, message, watch))
 
     def cut_next_watch(self, after_events: int = 0, path_contains: str | None = None) -> None:
         """The next matching watch writes `after_events` complete event lines (bookmarks
@@ -478,39 +444,27 @@ class FakeKubeApiServer:
         with self._state:
             self._requests.clear()
 
-    def find_requests(
-        self,
-        method: str | None = None,
-        path_contains: str | None = None,
-        watch: bool | None = None,
-        **query: str,
-    ) -> list[RequestRecord]:
+    def find_requests(self, method: str | None = None, path_contains: str | None = None,
+                      watch: bool | None = None, **query: str) -> list[RequestRecord]:
         """Requests matching all given filters, e.g. find_requests("GET", "/pods", limit="500")."""
-        return [
-            r
-            for r in self.requests
-            if (method is None or r.method == method.upper())
-            and (path_contains is None or path_contains in r.path)
-            and (watch is None or r.watch == watch)
-            and all(r.query.get(k) == v for k, v in query.items())
-        ]
+        return [r for r in self.requests
+                if (method is None or r.method == method.upper())
+                and (path_contains is None or path_contains in r.path)
+                and (watch is None or r.watch == watch)
+                and all(r.query.get(k) == v for k, v in query.items())]
 
     def watch_count(self, path_contains: str | None = None) -> int:
         """Watch streams open right now."""
         with self._state:
-            return sum(
-                1
-                for w in self._watches.values()
-                if path_contains is None or path_contains in w.record.path
-            )
+            return sum(1 for w in self._watches.values()
+                       if path_contains is None or path_contains in w.record.path)
 
     @property
     def watches_started(self) -> int:
         return self._watches_started
 
-    def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, message: str = "condition"
-    ) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0,
+                 message: str = "condition") -> Any:
         deadline = time.monotonic() + timeout
         while True:
             result = predicate()
@@ -520,25 +474,18 @@ class FakeKubeApiServer:
                 raise AssertionError(f"fake k8s: timed out after {timeout}s waiting for {message}")
             time.sleep(0.02)
 
-    def wait_for_watches(
-        self, count: int = 1, timeout: float = 5.0, path_contains: str | None = None
-    ) -> None:
-        self.wait_for(
-            lambda: self.watch_count(path_contains) >= count,
-            timeout,
-            f"{count} open watch(es) on {path_contains or 'any path'}",
-        )
+    def wait_for_watches(self, count: int = 1, timeout: float = 5.0,
+                         path_contains: str | None = None) -> None:
+        self.wait_for(lambda: self.watch_count(path_contains) >= count, timeout,
+                      f"{count} open watch(es) on {path_contains or 'any path'}")
 
     # --- request handling ----------------------------------------------------------------
 
     def _handle(self, h: _Handler) -> None:
         parts = urlsplit(h.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        headers = {
-            k: v
-            for k, v in h.headers.items()
-            if k.lower() in ("user-agent", "content-type", "accept")
-        }
+        headers = {k: v for k, v in h.headers.items()
+                   if k.lower() in ("user-agent", "content-type", "accept")}
         record = RequestRecord(h.command, parts.path, query, headers, time.monotonic())
         with self._state:
             self._requests.append(record)
@@ -560,21 +507,18 @@ class FakeKubeApiServer:
 
     def _delay(self, path: str) -> None:
         with self._state:
-            delay = next(
-                (s for key, s in self._slow.items() if key and key in path), self._slow.get(None, 0)
-            )
+            delay = next((s for key, s in self._slow.items() if key and key in path),
+                         self._slow.get(None, 0))
         if delay:
             time.sleep(delay)
 
     def _inject_fault(self, method: str, path: str, watch: bool) -> None:
         with self._state:
             for fault in self._faults:
-                if (
-                    fault.remaining > 0
-                    and (fault.path_contains is None or fault.path_contains in path)
-                    and (fault.method is None or fault.method == method)
-                    and (fault.watch is None or fault.watch == watch)
-                ):
+                if (fault.remaining > 0
+                        and (fault.path_contains is None or fault.path_contains in path)
+                        and (fault.method is None or fault.method == method)
+                        and (fault.watch is None or fault.watch == watch)):
                     fault.remaining -= 1
                     break
             else:
@@ -615,30 +559,18 @@ class FakeKubeApiServer:
 
     def _version(self) -> dict[str, Any]:
         major, minor = self.version
-        return {
-            "major": major,
-            "minor": minor,
-            "emulationMajor": major,
-            "emulationMinor": minor,
-            "gitVersion": f"v{major}.{minor}.0",
-            "gitCommit": "0" * 40,
-            "gitTreeState": "clean",
-            "buildDate": "2025-04-23T00:00:00Z",
-            "goVersion": "go1.24.2",
-            "compiler": "gc",
-            "platform": "linux/amd64",
-        }
+        return {"major": major, "minor": minor, "emulationMajor": major,
+                "emulationMinor": minor, "gitVersion": f"v{major}.{minor}.0",
+                "gitCommit": "0" * 40, "gitTreeState": "clean",
+                "buildDate": "2025-04-23T00:00:00Z", "goVersion": "go1.24.2",
+                "compiler": "gc", "platform": "linux/amd64"}
 
     def _discovery(self, path: str) -> dict[str, Any] | None:
         by_gv = groups()
         if path == "/api":
-            return {
-                "kind": "APIVersions",
-                "versions": ["v1"],
-                "serverAddressByClientCIDRs": [
-                    {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{self.host}:{self.port}"}
-                ],
-            }
+            return {"kind": "APIVersions", "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
+                                                    "serverAddress": f"{self.host}:{self.port}"}]}
         named = {gv.split("/")[0]: gv for gv in by_gv if "/" in gv}
 
         def group_doc(name: str) -> dict[str, Any]:
@@ -646,51 +578,27 @@ class FakeKubeApiServer:
             return {"name": name, "versions": [gv], "preferredVersion": gv}
 
         if path == "/apis":
-            return {
-                "kind": "APIGroupList",
-                "apiVersion": "v1",
-                "groups": [group_doc(name) for name in named],
-            }
+            return {"kind": "APIGroupList", "apiVersion": "v1",
+                    "groups": [group_doc(name) for name in named]}
         segments = path.strip("/").split("/")
         if segments[0] == "apis" and len(segments) == 2 and segments[1] in named:
             return {"kind": "APIGroup", "apiVersion": "v1", **group_doc(segments[1])}
-        gv = (
-            "v1"
-            if segments == ["api", "v1"]
-            else "/".join(segments[1:])
-            if segments[0] == "apis" and len(segments) == 3
-            else None
-        )
+        gv = ("v1" if segments == ["api", "v1"]
+              else "/".join(segments[1:]) if segments[0] == "apis" and len(segments) == 3
+              else None)
         if gv not in by_gv:
             return None
         resources = []
         for r in by_gv[gv]:
-            resources.append(
-                {
-                    "name": r.plural,
-                    "singularName": r.singular,
-                    "namespaced": r.namespaced,
-                    "kind": r.kind,
-                    "verbs": _VERBS,
-                    **({"shortNames": list(r.short_names)} if r.short_names else {}),
-                }
-            )
+            resources.append({"name": r.plural, "singularName": r.singular,
+                              "namespaced": r.namespaced, "kind": r.kind, "verbs": _VERBS,
+                              **({"shortNames": list(r.short_names)} if r.short_names else {})})
             if r.has_status:
-                resources.append(
-                    {
-                        "name": f"{r.plural}/status",
-                        "singularName": "",
-                        "namespaced": r.namespaced,
-                        "kind": r.kind,
-                        "verbs": ["get", "patch", "update"],
-                    }
-                )
-        return {
-            "kind": "APIResourceList",
-            "apiVersion": "v1",
-            "groupVersion": gv,
-            "resources": resources,
-        }
+                resources.append({"name": f"{r.plural}/status", "singularName": "",
+                                  "namespaced": r.namespaced, "kind": r.kind,
+                                  "verbs": ["get", "patch", "update"]})
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                "resources": resources}
 
     def _parse(self, path: str) -> tuple[Resource, str | None, str | None, str | None, bool]:
         not_found = ApiError(404, None, "NotFound")
@@ -705,11 +613,8 @@ class FakeKubeApiServer:
         if legacy_watch:
             rest = rest[1:]
         namespace = None
-        if (
-            len(rest) >= 3
-            and rest[0] == "namespaces"
-            and resource_at(group, version, rest[2]) is not None
-        ):
+        if (len(rest) >= 3 and rest[0] == "namespaces"
+                and resource_at(group, version, rest[2]) is not None):
             namespace, rest = rest[1], rest[2:]
         if not rest or len(rest) > 3:
             raise not_found
@@ -728,15 +633,13 @@ class FakeKubeApiServer:
         method = h.command
         watch = legacy_watch or _is_watch(path, query)
         if name is None:
-            verb = {
-                "GET": "watch" if watch else "list",
-                "POST": "create",
-                "DELETE": "deletecollection",
-            }.get(method)
+            verb = {"GET": "watch" if watch else "list", "POST": "create",
+                    "DELETE": "deletecollection"}.get(method)
             if verb is None or (verb == "create" and resource.namespaced and namespace is None):
                 raise method_not_allowed()
         else:
-            verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method)
+            verb = {"GET": "get", "PUT": "update", "PATCH": "patch",
+                    "DELETE": "delete"}.get(method)
             if verb is None:
                 raise method_not_allowed()
         self._authorize(verb, resource, namespace, name, subresource)
@@ -751,82 +654,51 @@ class FakeKubeApiServer:
         elif verb == "get":
             self._send_json(h, record, 200, self.api.get(resource, namespace, name or ""))
         elif verb == "create":
-            created = self.api.create(
-                resource, namespace, _json(body), manager=manager, dry_run=dry_run
-            )
+            created = self.api.create(resource, namespace, _json(body), manager=manager,
+                                      dry_run=dry_run)
             self._send_json(h, record, 201, created)
         elif verb == "update":
-            updated = self.api.replace(
-                resource,
-                namespace,
-                name or "",
-                _json(body),
-                manager=manager,
-                dry_run=dry_run,
-                subresource=subresource,
-            )
+            updated = self.api.replace(resource, namespace, name or "", _json(body),
+                                       manager=manager, dry_run=dry_run, subresource=subresource)
             self._send_json(h, record, 200, updated)
         elif verb == "patch":
             force = query.get("force")
             patched, created = self.api.patch(
-                resource,
-                namespace,
-                name or "",
-                body,
-                h.headers.get("Content-Type", ""),
-                manager=query.get("fieldManager")
-                or (None if "apply-patch" in h.headers.get("Content-Type", "") else manager),
+                resource, namespace, name or "", body, h.headers.get("Content-Type", ""),
+                manager=query.get("fieldManager") or (
+                    None if "apply-patch" in h.headers.get("Content-Type", "") else manager),
                 force=None if force is None else force.lower() in ("true", "1"),
-                dry_run=dry_run,
-                subresource=subresource,
-            )
+                dry_run=dry_run, subresource=subresource)
             self._send_json(h, record, 201 if created else 200, patched)
         elif verb == "delete":
             options = _json(body) if body else {}
             if "propagationPolicy" in query:
                 options = {**options, "propagationPolicy": query["propagationPolicy"]}
-            self._send_json(
-                h,
-                record,
-                200,
-                self.api.delete(resource, namespace, name or "", options, dry_run=dry_run),
-            )
+            self._send_json(h, record, 200, self.api.delete(resource, namespace, name or "",
+                                                            options, dry_run=dry_run))
         else:
-            self._send_json(
-                h,
-                record,
-                200,
-                self.api.delete_collection(resource, namespace, query, dry_run=dry_run),
-            )
+            self._send_json(h, record, 200, self.api.delete_collection(resource, namespace, query,
+                                                                       dry_run=dry_run))
 
-    def _authorize(
-        self,
-        verb: str,
-        resource: Resource,
-        namespace: str | None,
-        name: str | None,
-        subresource: str | None,
-    ) -> None:
+    def _authorize(self, verb: str, resource: Resource, namespace: str | None,
+                   name: str | None, subresource: str | None) -> None:
         # For /api/v1/namespaces/{name} the request's namespace is the namespace itself.
         scope = name if resource.kind == "Namespace" and name else namespace
         with self._state:
             denials = list(self._denials)
         for denial in denials:
-            if (
-                denial.verb in (verb, "*")
-                and denial.resource in (resource.plural, "*")
-                and (denial.namespace is None or scope is None or denial.namespace == scope)
-            ):
+            if (denial.verb in (verb, "*") and denial.resource in (resource.plural, "*")
+                    and (denial.namespace is None or scope is None or denial.namespace == scope)):
                 raise forbidden(resource, name, verb, self.user, scope, subresource)
 
     # --- watch ---------------------------------------------------------------------------
 
-    def _serve_watch(
-        self, h: _Handler, record: RequestRecord, resource: Resource, namespace: str | None
-    ) -> None:
+    def _serve_watch(self, h: _Handler, record: RequestRecord, resource: Resource,
+                     namespace: str | None) -> None:
         query = record.query
         _check_watch_options(query)
-        keep = make_filter(query.get("labelSelector"), query.get("fieldSelector"), resource.plural)
+        keep = make_filter(query.get("labelSelector"), query.get("fieldSelector"),
+                           resource.plural)
 
         def visible(obj: dict[str, Any] | None) -> bool:
             if obj is None:
@@ -837,9 +709,8 @@ class FakeKubeApiServer:
         bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
         send_initial = query.get("sendInitialEvents") in ("true", "1")
         rv = query.get("resourceVersion") or ""
-        timeout = (
-            float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else self.watch_timeout
-        )
+        timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else \
+            self.watch_timeout
         since = None if send_initial or rv in ("", "0") else _watch_rv(rv)
         try:
             watcher, initial, initial_rv = self.store.open_watch(resource, since, visible)
@@ -850,14 +721,8 @@ class FakeKubeApiServer:
             self._write_chunk(h, b"")
             return
         with self._state:
-            cut = next(
-                (
-                    c
-                    for c in self._cuts
-                    if c.path_contains is None or c.path_contains in record.path
-                ),
-                None,
-            )
+            cut = next((c for c in self._cuts
+                        if c.path_contains is None or c.path_contains in record.path), None)
             if cut is not None:
                 self._cuts.remove(cut)
             self._watches[id(record)] = _Watch(record, h.connection)
@@ -884,10 +749,9 @@ class FakeKubeApiServer:
             metadata: dict[str, Any] = {"resourceVersion": str(at)}
             if initial_end:
                 metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
-            return _event_line(
-                "BOOKMARK",
-                {"kind": resource.kind, "apiVersion": resource.api_version, "metadata": metadata},
-            )
+            return _event_line("BOOKMARK", {"kind": resource.kind,
+                                            "apiVersion": resource.api_version,
+                                            "metadata": metadata})
 
         try:
             self._start_stream(h, record)
@@ -906,11 +770,8 @@ class FakeKubeApiServer:
                     h.close_connection = True
                     return
                 if watcher.closing == "expire":
-                    expired = ApiError(
-                        410,
-                        f"too old resource version: {last_rv} ({self.store.compacted_rv})",
-                        "Expired",
-                    )
+                    expired = ApiError(410, f"too old resource version: {last_rv} "
+                                            f"({self.store.compacted_rv})", "Expired")
                     self._write_chunk(h, _event_line("ERROR", expired.body))
                     break
                 if watcher.closing == "graceful" or (deadline is not None and now >= deadline):
@@ -955,26 +816,13 @@ class FakeKubeApiServer:
 
     # --- responses -----------------------------------------------------------------------
 
-    def _send_json(
-        self,
-        h: _Handler,
-        record: RequestRecord,
-        code: int,
-        body: Any,
-        headers: dict[str, str] | None = None,
-    ) -> None:
+    def _send_json(self, h: _Handler, record: RequestRecord, code: int, body: Any,
+                   headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, separators=(",", ":")).encode()
         self._send_raw(h, record, code, data, "application/json", headers)
 
-    def _send_raw(
-        self,
-        h: _Handler,
-        record: RequestRecord,
-        code: int,
-        data: bytes,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
+    def _send_raw(self, h: _Handler, record: RequestRecord, code: int, data: bytes,
+                  content_type: str, headers: dict[str, str] | None = None) -> None:
         record.status = code
         h.send_response(code)
         h.send_header("Content-Type", content_type)
@@ -1004,9 +852,8 @@ def _json(body: bytes) -> Any:
     try:
         return json.loads(body or b"null")
     except ValueError as exc:
-        raise ApiError(
-            400, f"the body of the request was not valid JSON: {exc}", "BadRequest"
-        ) from None
+        raise ApiError(400, f"the body of the request was not valid JSON: {exc}",
+                       "BadRequest") from None
 
 
 def _dry_run(query: dict[str, str]) -> bool:
@@ -1014,16 +861,9 @@ def _dry_run(query: dict[str, str]) -> bool:
     if value in (None, ""):
         return False
     if value != "All":
-        raise options_invalid(
-            "CreateOptions",
-            [
-                {
-                    "reason": "FieldValueNotSupported",
-                    "field": "dryRun",
-                    "message": f'Unsupported value: "{value}": supported values: "All"',
-                }
-            ],
-        )
+        raise options_invalid("CreateOptions", [{
+            "reason": "FieldValueNotSupported", "field": "dryRun",
+            "message": f'Unsupported value: "{value}": supported values: "All"'}])
     return True
 
 
@@ -1042,29 +882,15 @@ def _check_watch_options(query: dict[str, str]) -> None:
     rv_match = query.get("resourceVersionMatch") or ""
     if "sendInitialEvents" in query:
         if rv_match != "NotOlderThan":
-            raise options_invalid(
-                "ListOptions",
-                [
-                    {
-                        "reason": "FieldValueForbidden",
-                        "field": "resourceVersionMatch",
-                        "message": "Forbidden: sendInitialEvents requires setting resourceVersionMatch "
-                        "to NotOlderThan",
-                    }
-                ],
-            )
+            raise options_invalid("ListOptions", [{
+                "reason": "FieldValueForbidden", "field": "resourceVersionMatch",
+                "message": "Forbidden: sendInitialEvents requires setting resourceVersionMatch "
+                           "to NotOlderThan"}])
     elif rv_match:
-        raise options_invalid(
-            "ListOptions",
-            [
-                {
-                    "reason": "FieldValueForbidden",
-                    "field": "resourceVersionMatch",
-                    "message": "Forbidden: resourceVersionMatch is forbidden for watch unless "
-                    "sendInitialEvents is provided",
-                }
-            ],
-        )
+        raise options_invalid("ListOptions", [{
+            "reason": "FieldValueForbidden", "field": "resourceVersionMatch",
+            "message": "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                       "sendInitialEvents is provided"}])
     if query.get("continue"):
         raise ApiError(400, "the continue parameter is not supported for watch", "BadRequest")
 
@@ -1088,10 +914,8 @@ def _translate(event: Event, visible: Callable[[dict[str, Any] | None], bool]) -
     if now_visible:
         return _event_line("ADDED", event.obj)
     if was_visible and event.prev is not None:
-        gone = {
-            **event.prev,
-            "metadata": {**event.prev["metadata"], "resourceVersion": str(event.rv)},
-        }
+        gone = {**event.prev, "metadata": {**event.prev["metadata"],
+                                           "resourceVersion": str(event.rv)}}
         return _event_line("DELETED", gone)
     return None
 
@@ -1113,11 +937,8 @@ def _manifest_objects(sources: Any) -> Iterable[dict[str, Any]]:
             yield from _expand(source)
             continue
         path = Path(source)
-        files = (
-            sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
-            if path.is_dir()
-            else [path]
-        )
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) \
+            if path.is_dir() else [path]
         for file in files:
             for document in yaml.safe_load_all(file.read_text()):
                 if document:

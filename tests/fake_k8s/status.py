@@ -92,56 +92,37 @@ def _details(resource: Resource, name: str | None = None, **extra: Any) -> dict[
 
 
 def not_found(resource: Resource, name: str) -> ApiError:
-    return ApiError(
-        404, f'{resource.qualified} "{name}" not found', "NotFound", _details(resource, name)
-    )
+    return ApiError(404, f'{resource.qualified} "{name}" not found', "NotFound",
+                    _details(resource, name))
 
 
 def namespace_not_found(namespace: str) -> ApiError:
-    return ApiError(
-        404,
-        f'namespaces "{namespace}" not found',
-        "NotFound",
-        {"name": namespace, "kind": "namespaces"},
-    )
+    return ApiError(404, f'namespaces "{namespace}" not found', "NotFound",
+                    {"name": namespace, "kind": "namespaces"})
 
 
 def already_exists(resource: Resource, name: str) -> ApiError:
-    return ApiError(
-        409,
-        f'{resource.qualified} "{name}" already exists',
-        "AlreadyExists",
-        _details(resource, name),
-    )
+    return ApiError(409, f'{resource.qualified} "{name}" already exists', "AlreadyExists",
+                    _details(resource, name))
 
 
 def conflict(resource: Resource, name: str, why: str) -> ApiError:
-    return ApiError(
-        409,
-        f'Operation cannot be fulfilled on {resource.qualified} "{name}": {why}',
-        "Conflict",
-        _details(resource, name),
-    )
+    return ApiError(409, f'Operation cannot be fulfilled on {resource.qualified} "{name}": {why}',
+                    "Conflict", _details(resource, name))
 
 
-STALE = (
-    "the object has been modified; please apply your changes to the latest version and try again"
-)
+STALE = "the object has been modified; please apply your changes to the latest version and try again"
 
 
-def forbidden(
-    resource: Resource,
-    name: str | None,
-    verb: str,
-    user: str,
-    namespace: str | None,
-    subresource: str | None = None,
-) -> ApiError:
+def forbidden(resource: Resource, name: str | None, verb: str, user: str,
+              namespace: str | None, subresource: str | None = None) -> ApiError:
     target = f"{resource.plural}/{subresource}" if subresource else resource.plural
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    why = f'User "{user}" cannot {verb} resource "{target}" in API group "{resource.group}" {scope}'
+    why = (f'User "{user}" cannot {verb} resource "{target}" in API group '
+           f'"{resource.group}" {scope}')
     subject = f'{resource.qualified} "{name}"' if name else resource.qualified
-    return ApiError(403, f"{subject} is forbidden: {why}", "Forbidden", _details(resource, name))
+    return ApiError(403, f"{subject} is forbidden: {why}", "Forbidden",
+                    _details(resource, name))
 
 
 def unauthorized() -> ApiError:
@@ -161,9 +142,8 @@ def expired(message: str, continue_token: str | None = None) -> ApiError:
     return ApiError(410, message, "Expired", metadata=metadata)
 
 
-def invalid(
-    qualified_kind: str, name: str, causes: list[dict[str, str]], group: str, kind: str
-) -> ApiError:
+def invalid(qualified_kind: str, name: str, causes: list[dict[str, str]],
+            group: str, kind: str) -> ApiError:
     """422 Invalid; each cause is {reason, message, field} as field.Error renders it."""
     rendered = [f"{c['field']}: {c['message']}" for c in causes]
     summary = rendered[0] if len(rendered) == 1 else "[" + ", ".join(rendered) + "]"

@@ -107,11 +107,8 @@ class Store:
     def all_objects(self) -> list[tuple[str, dict[str, Any]]]:
         """(plural, object) for everything stored."""
         with self.lock:
-            return [
-                (plural, obj)
-                for plural, objects in self._objects.items()
-                for obj in objects.values()
-            ]
+            return [(plural, obj) for plural, objects in self._objects.items()
+                    for obj in objects.values()]
 
     # --- writes --------------------------------------------------------------------------
 
@@ -156,30 +153,22 @@ class Store:
 
     # --- watchers ------------------------------------------------------------------------
 
-    def open_watch(
-        self,
-        resource: Resource,
-        since: int | None,
-        keep: Callable[[dict[str, Any]], bool] = lambda o: True,
-    ) -> tuple[Watcher, list[Event], int]:
+    def open_watch(self, resource: Resource, since: int | None,
+                   keep: Callable[[dict[str, Any]], bool] = lambda o: True,
+                   ) -> tuple[Watcher, list[Event], int]:
         """Registers a watcher; returns it, the events it must send first, and the RV they
         bring it to. since=None: synthetic ADDED events for the current state.
         Raises ApiError 410 when `since` is older than the compaction point."""
         with self.lock:
             if since is None:
-                initial = [
-                    Event(self.rv, "ADDED", resource, obj, None)
-                    for _, obj in sorted(self._objects.get(resource.plural, {}).items())
-                    if keep(obj)
-                ]
+                initial = [Event(self.rv, "ADDED", resource, obj, None)
+                           for _, obj in sorted(self._objects.get(resource.plural, {}).items())
+                           if keep(obj)]
             else:
                 if since < self.compacted_rv:
                     raise expired(f"too old resource version: {since} ({self.compacted_rv})")
-                initial = [
-                    e
-                    for e in self._history
-                    if e.rv > since and e.resource.plural == resource.plural
-                ]
+                initial = [e for e in self._history
+                           if e.rv > since and e.resource.plural == resource.plural]
             watcher = Watcher(resource)
             self._watchers.setdefault(resource.plural, set()).add(watcher)
             return watcher, initial, self.rv

@@ -37,10 +37,8 @@ def _body(exc: ApiException) -> dict[str, Any]:
 def _client_without_retries(fake: FakeKubeApiServer, tmp_path: Path) -> client.ApiClient:
     configuration = client.Configuration()
     kubernetes.config.load_kube_config(
-        config_file=str(fake.write_kubeconfig(tmp_path / "kubeconfig-noretry")),
-        context="fake",
-        client_configuration=configuration,
-    )
+        config_file=str(fake.write_kubeconfig(tmp_path / "kubeconfig-noretry")), context="fake",
+        client_configuration=configuration)
     configuration.retries = False
     return client.ApiClient(configuration)
 
@@ -49,24 +47,10 @@ def _client_without_retries(fake: FakeKubeApiServer, tmp_path: Path) -> client.A
 def shop(fake_k8s: FakeKubeApiServer) -> FakeKubeApiServer:
     fake_k8s.put(objects.namespace("shop", {"team": "a"}))
     fake_k8s.put(objects.namespace("ops"))
-    fake_k8s.put_all(
-        objects.deployment_stack(
-            "shop",
-            "web",
-            {"app": "web", "tier": "frontend"},
-            ports=[("http", 8080, "TCP")],
-            replicas=2,
-        )
-    )
-    fake_k8s.put_all(
-        objects.deployment_stack(
-            "shop",
-            "api",
-            {"app": "api", "tier": "backend"},
-            ports=[("grpc", 9090, "TCP")],
-            replicas=1,
-        )
-    )
+    fake_k8s.put_all(objects.deployment_stack("shop", "web", {"app": "web", "tier": "frontend"},
+                                              ports=[("http", 8080, "TCP")], replicas=2))
+    fake_k8s.put_all(objects.deployment_stack("shop", "api", {"app": "api", "tier": "backend"},
+                                              ports=[("grpc", 9090, "TCP")], replicas=1))
     fake_k8s.put(objects.pod("ops", "debug", {"app": "debug"}))
     return fake_k8s
 
@@ -90,10 +74,8 @@ def test_list_pages_share_the_first_page_resource_version(shop, kube_api_client)
     assert "late" not in names
     assert names[0] == "debug"  # ordered by namespace/name, like etcd keys
     assert [r.query["limit"] for r in shop.find_requests("GET", "/api/v1/pods")] == ["2"] * 2
-    assert (
-        int(core.list_pod_for_all_namespaces().metadata.resource_version)
-        == int(first.metadata.resource_version) + 1
-    )
+    assert int(core.list_pod_for_all_namespaces().metadata.resource_version) == \
+        int(first.metadata.resource_version) + 1
 
 
 def test_expired_continue_token_answers_410_expired(shop, kube_api_client):
@@ -127,9 +109,8 @@ def test_label_and_field_selectors_filter_lists(shop, kube_api_client):
     core = client.CoreV1Api(kube_api_client)
 
     def names(**kw: Any) -> list[str]:
-        return sorted(
-            p.metadata.name.split("-")[0] for p in core.list_pod_for_all_namespaces(**kw).items
-        )
+        return sorted(p.metadata.name.split("-")[0]
+                      for p in core.list_pod_for_all_namespaces(**kw).items)
 
     assert names(label_selector="app=web") == ["web", "web"]
     assert names(label_selector="app==api,tier=backend") == ["api"]
@@ -151,18 +132,13 @@ def test_get_missing_object_is_404_not_found(kube_api_client):
     body = _body(caught.value)
     assert caught.value.status == 404
     assert body["message"] == 'networkpolicies.networking.k8s.io "nope" not found'
-    assert body["details"] == {
-        "name": "nope",
-        "group": "networking.k8s.io",
-        "kind": "networkpolicies",
-    }
+    assert body["details"] == {"name": "nope", "group": "networking.k8s.io",
+                               "kind": "networkpolicies"}
 
 
 def test_discovery_and_version_answer(kube_api_client):
     assert client.VersionApi(kube_api_client).get_code().git_version == "v1.33.0"
-    assert "networking.k8s.io" in [
-        g.name for g in client.ApisApi(kube_api_client).get_api_versions().groups
-    ]
+    assert "networking.k8s.io" in [g.name for g in client.ApisApi(kube_api_client).get_api_versions().groups]
     resources = client.CoreV1Api(kube_api_client).get_api_resources().resources
     assert {"namespaces", "pods"} <= {r.name for r in resources}
 
@@ -179,16 +155,10 @@ def test_watch_from_list_version_sees_added_modified_deleted_in_order(fake_k8s, 
     policy["spec"]["policyTypes"] = ["Ingress"]
     fake_k8s.put(policy)
     fake_k8s.delete("NetworkPolicy", "shop", "default-deny")
-    events = _stream(
-        net.list_network_policy_for_all_namespaces,
-        resource_version=listed.metadata.resource_version,
-        timeout_seconds=1,
-    )
-    assert _names(events) == [
-        ("ADDED", "default-deny"),
-        ("MODIFIED", "default-deny"),
-        ("DELETED", "default-deny"),
-    ]
+    events = _stream(net.list_network_policy_for_all_namespaces,
+                     resource_version=listed.metadata.resource_version, timeout_seconds=1)
+    assert _names(events) == [("ADDED", "default-deny"), ("MODIFIED", "default-deny"),
+                              ("DELETED", "default-deny")]
     versions = [int(o["metadata"]["resourceVersion"]) for _, o in events]
     assert versions == sorted(versions)
     assert versions[-1] == int(fake_k8s.resource_version)
@@ -212,9 +182,8 @@ def test_live_watch_sees_changes_made_while_it_is_open(fake_k8s, kube_api_client
 
 
 def test_watch_without_resource_version_starts_with_synthetic_adds(shop, kube_api_client):
-    events = _stream(
-        client.CoreV1Api(kube_api_client).list_namespaced_pod, "ops", timeout_seconds=1
-    )
+    events = _stream(client.CoreV1Api(kube_api_client).list_namespaced_pod, "ops",
+                     timeout_seconds=1)
     assert _names(events) == [("ADDED", "debug")]
 
 
@@ -227,13 +196,8 @@ def test_namespaced_watch_with_selector_sees_objects_enter_and_leave(shop, kube_
     pod["metadata"]["labels"]["tier"] = "other"
     shop.put(pod)  # stops matching: DELETED
     shop.put(objects.pod("shop", "elsewhere", {"tier": "tools"}))  # other namespace
-    events = _stream(
-        core.list_namespaced_pod,
-        "ops",
-        label_selector="tier=tools",
-        resource_version=rv,
-        timeout_seconds=1,
-    )
+    events = _stream(core.list_namespaced_pod, "ops", label_selector="tier=tools",
+                     resource_version=rv, timeout_seconds=1)
     assert _names(events) == [("ADDED", "debug"), ("DELETED", "debug")]
     assert events[1][1]["metadata"]["labels"]["tier"] == "tools"  # previous content
 
@@ -242,28 +206,20 @@ def test_bookmarks_arrive_only_when_allowed(fake_k8s, kube_api_client):
     fake_k8s.bookmark_interval = 0.2
     core = client.CoreV1Api(kube_api_client)
     rv = core.list_namespace().metadata.resource_version
-    events = _stream(
-        core.list_namespace, resource_version=rv, allow_watch_bookmarks=True, timeout_seconds=1
-    )
+    events = _stream(core.list_namespace, resource_version=rv, allow_watch_bookmarks=True,
+                     timeout_seconds=1)
     assert len(events) >= 3
     assert {t for t, _ in events} == {"BOOKMARK"}
-    assert events[0][1] == {
-        "kind": "Namespace",
-        "apiVersion": "v1",
-        "metadata": {"resourceVersion": rv},
-    }
+    assert events[0][1] == {"kind": "Namespace", "apiVersion": "v1",
+                            "metadata": {"resourceVersion": rv}}
     assert fake_k8s.find_requests(watch=True)[0].query["allowWatchBookmarks"] == "true"
     assert _stream(core.list_namespace, resource_version=rv, timeout_seconds=1) == []
 
 
 def test_send_initial_events_ends_with_an_annotated_bookmark(shop, kube_api_client):
-    events = _stream(
-        client.CoreV1Api(kube_api_client).list_namespace,
-        send_initial_events=True,
-        resource_version_match="NotOlderThan",
-        allow_watch_bookmarks=True,
-        timeout_seconds=1,
-    )
+    events = _stream(client.CoreV1Api(kube_api_client).list_namespace,
+                     send_initial_events=True, resource_version_match="NotOlderThan",
+                     allow_watch_bookmarks=True, timeout_seconds=1)
     assert _names(events)[:2] == [("ADDED", "ops"), ("ADDED", "shop")]
     kind, end = events[2]
     assert kind == "BOOKMARK"
@@ -273,14 +229,8 @@ def test_send_initial_events_ends_with_an_annotated_bookmark(shop, kube_api_clie
 
 def test_timeout_seconds_ends_the_stream(fake_k8s, kube_api_client):
     started = time.monotonic()
-    assert (
-        _stream(
-            client.CoreV1Api(kube_api_client).list_namespace,
-            resource_version=fake_k8s.resource_version,
-            timeout_seconds=1,
-        )
-        == []
-    )
+    assert _stream(client.CoreV1Api(kube_api_client).list_namespace,
+                   resource_version=fake_k8s.resource_version, timeout_seconds=1) == []
     assert 0.9 <= time.monotonic() - started < 3
 
 
@@ -312,11 +262,9 @@ def test_expire_watches_sends_410_mid_stream(fake_k8s, kube_api_client):
     seen = []
 
     def consume() -> None:
-        for event in watch.Watch().stream(
-            client.CoreV1Api(kube_api_client).list_namespace,
-            resource_version=fake_k8s.resource_version,
-            timeout_seconds=5,
-        ):
+        for event in watch.Watch().stream(client.CoreV1Api(kube_api_client).list_namespace,
+                                          resource_version=fake_k8s.resource_version,
+                                          timeout_seconds=5):
             seen.append(event["raw_object"]["metadata"]["name"])
 
     with pytest.raises(ApiException) as caught:
@@ -329,22 +277,16 @@ def test_raw_expired_watch_is_a_200_stream_with_one_error_event(fake_k8s, kube_a
     fake_k8s.put(objects.namespace("a"))
     fake_k8s.compact()
     response = client.CoreV1Api(kube_api_client).list_namespace(
-        watch=True, resource_version="1000", _preload_content=False
-    )
+        watch=True, resource_version="1000", _preload_content=False)
     lines = response.data.decode().splitlines()
     assert response.status == 200
     assert len(lines) == 1
     event = json.loads(lines[0])
     assert event["type"] == "ERROR"
-    assert event["object"] == {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": "too old resource version: 1000 (1001)",
-        "reason": "Expired",
-        "code": 410,
-    }
+    assert event["object"] == {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                               "status": "Failure",
+                               "message": "too old resource version: 1000 (1001)",
+                               "reason": "Expired", "code": 410}
 
 
 # --- authentication and authorization ---------------------------------------------------
@@ -371,21 +313,17 @@ def test_denied_rbac_rule_is_403_with_the_real_message(fake_k8s, kube_api_client
     assert body["reason"] == "Forbidden"
     assert body["message"] == (
         'namespaces is forbidden: User "system:serviceaccount:netpolui:netpolui" cannot list '
-        'resource "namespaces" in API group "" at the cluster scope'
-    )
+        'resource "namespaces" in API group "" at the cluster scope')
     assert body["details"] == {"kind": "namespaces"}
     net = client.NetworkingV1Api(kube_api_client)
     with pytest.raises(ApiException) as caught:
         net.list_namespaced_network_policy("locked", watch=True, _preload_content=False)
     assert _body(caught.value)["message"] == (
-        "networkpolicies.networking.k8s.io is forbidden: User "
+        'networkpolicies.networking.k8s.io is forbidden: User '
         '"system:serviceaccount:netpolui:netpolui" cannot watch resource "networkpolicies" in '
-        'API group "networking.k8s.io" in the namespace "locked"'
-    )
-    assert _body(caught.value)["details"] == {
-        "group": "networking.k8s.io",
-        "kind": "networkpolicies",
-    }
+        'API group "networking.k8s.io" in the namespace "locked"')
+    assert _body(caught.value)["details"] == {"group": "networking.k8s.io",
+                                              "kind": "networkpolicies"}
     assert net.list_namespaced_network_policy("open").items == []
     fake_k8s.allow_all()
     assert client.CoreV1Api(kube_api_client).list_namespace().items == []
@@ -425,8 +363,7 @@ def test_create_twice_is_409_already_exists(fake_k8s, kube_api_client):
 def test_create_in_a_missing_namespace_is_404(kube_api_client):
     with pytest.raises(ApiException) as caught:
         client.NetworkingV1Api(kube_api_client).create_namespaced_network_policy(
-            "ghost", objects.default_deny("ghost")
-        )
+            "ghost", objects.default_deny("ghost"))
     assert _body(caught.value)["message"] == 'namespaces "ghost" not found'
 
 
@@ -436,29 +373,26 @@ def test_replace_with_a_stale_resource_version_is_409_conflict(fake_k8s, kube_ap
     fake_k8s.put({**stored, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
     with pytest.raises(ApiException) as caught:
         client.NetworkingV1Api(kube_api_client).replace_namespaced_network_policy(
-            "default-deny", "shop", stored
-        )
+            "default-deny", "shop", stored)
     body = _body(caught.value)
     assert caught.value.status == 409
     assert body["reason"] == "Conflict"
     assert "the object has been modified" in body["message"]
 
 
-def test_generation_moves_with_the_spec_and_noop_writes_keep_the_version(fake_k8s, kube_api_client):
+def test_generation_moves_with_the_spec_and_noop_writes_keep_the_version(fake_k8s,
+                                                                         kube_api_client):
     fake_k8s.put(objects.namespace("shop"))
     net = client.NetworkingV1Api(kube_api_client)
     created = net.create_namespaced_network_policy("shop", objects.default_deny("shop"))
-    labelled = net.patch_namespaced_network_policy(
-        "default-deny", "shop", {"metadata": {"labels": {"a": "b"}}}
-    )
+    labelled = net.patch_namespaced_network_policy("default-deny", "shop",
+                                                   {"metadata": {"labels": {"a": "b"}}})
     assert labelled.metadata.generation == 1
-    respec = net.patch_namespaced_network_policy(
-        "default-deny", "shop", {"spec": {"policyTypes": ["Ingress"]}}
-    )
+    respec = net.patch_namespaced_network_policy("default-deny", "shop",
+                                                 {"spec": {"policyTypes": ["Ingress"]}})
     assert respec.metadata.generation == 2
-    again = net.patch_namespaced_network_policy(
-        "default-deny", "shop", {"spec": {"policyTypes": ["Ingress"]}}
-    )
+    again = net.patch_namespaced_network_policy("default-deny", "shop",
+                                                {"spec": {"policyTypes": ["Ingress"]}})
     assert again.metadata.resource_version == respec.metadata.resource_version
     assert int(respec.metadata.resource_version) > int(created.metadata.resource_version)
 
@@ -469,45 +403,28 @@ def test_patch_types(fake_k8s, kube_api_client):
     net = client.NetworkingV1Api(kube_api_client)
     new_rule = {"from": [{"namespaceSelector": {}}], "ports": [{"port": 443}]}
     strategic = net.patch_namespaced_network_policy(  # rule lists have no merge key: replaced
-        "web", "shop", {"spec": {"ingress": [new_rule]}}
-    )
+        "web", "shop", {"spec": {"ingress": [new_rule]}})
     assert len(strategic.spec.ingress) == 1
     assert strategic.spec.ingress[0].ports[0].protocol == "TCP"  # defaulted
     merged = net.patch_namespaced_network_policy(
-        "web",
-        "shop",
-        {"metadata": {"labels": {"x": "1"}}},
-        _content_type="application/merge-patch+json",
-    )
+        "web", "shop", {"metadata": {"labels": {"x": "1"}}},
+        _content_type="application/merge-patch+json")
     assert merged.metadata.labels == {"x": "1"}
     patched = net.patch_namespaced_network_policy(
-        "web",
-        "shop",
-        [
-            {"op": "replace", "path": "/spec/ingress/0/ports/0/port", "value": 8443},
-            {"op": "remove", "path": "/metadata/labels/x"},
-        ],
-        _content_type="application/json-patch+json",
-    )
+        "web", "shop", [{"op": "replace", "path": "/spec/ingress/0/ports/0/port", "value": 8443},
+                        {"op": "remove", "path": "/metadata/labels/x"}],
+        _content_type="application/json-patch+json")
     assert patched.spec.ingress[0].ports[0].port == 8443
     assert not patched.metadata.labels
 
 
 def test_invalid_network_policy_is_422_with_causes(fake_k8s, kube_api_client):
     fake_k8s.put(objects.namespace("shop"))
-    bad = objects.networkpolicy(
-        "shop",
-        "bad",
-        {
-            "podSelector": {},
-            "ingress": [
-                {
-                    "from": [{"ipBlock": {"cidr": "10.0.0.0/33"}}],
-                    "ports": [{"port": 70000, "protocol": "TCP"}],
-                }
-            ],
-        },
-    )
+    bad = objects.networkpolicy("shop", "bad", {
+        "podSelector": {},
+        "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/33"}}],
+                     "ports": [{"port": 70000, "protocol": "TCP"}]}],
+    })
     with pytest.raises(ApiException) as caught:
         client.NetworkingV1Api(kube_api_client).create_namespaced_network_policy("shop", bad)
     body = _body(caught.value)
@@ -518,10 +435,8 @@ def test_invalid_network_policy_is_422_with_causes(fake_k8s, kube_api_client):
         ("spec.ingress[0].ports[0].port", "FieldValueInvalid"),
         ("spec.ingress[0].from[0].ipBlock.cidr", "FieldValueInvalid"),
     }
-    assert (
-        'Invalid value: "10.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or '
-        "2001:db8::/64)"
-    ) in body["message"]
+    assert ('Invalid value: "10.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or '
+            '2001:db8::/64)') in body["message"]
     assert fake_k8s.objects("networkpolicies") == []
 
 
@@ -533,13 +448,8 @@ def test_server_side_apply_creates_updates_and_tracks_ownership(fake_k8s, kube_a
 
     def apply(body: dict[str, Any], manager: str = "netpolui", **kw: Any) -> Any:
         return net.patch_namespaced_network_policy(
-            "web",
-            "shop",
-            body,
-            field_manager=manager,
-            _content_type="application/apply-patch+yaml",
-            **kw,
-        )
+            "web", "shop", body, field_manager=manager,
+            _content_type="application/apply-patch+yaml", **kw)
 
     created = apply(manifest)
     assert created.metadata.managed_fields[0].manager == "netpolui"
@@ -555,10 +465,8 @@ def test_server_side_apply_creates_updates_and_tracks_ownership(fake_k8s, kube_a
         apply(rival, manager="kubectl")
     body = _body(caught.value)
     assert caught.value.status == 409
-    assert body["message"] == (
-        'Apply failed with 1 conflict: conflict with "netpolui" using '
-        "networking.k8s.io/v1: .spec.ingress"
-    )
+    assert body["message"] == ('Apply failed with 1 conflict: conflict with "netpolui" using '
+                               'networking.k8s.io/v1: .spec.ingress')
     assert body["details"]["causes"][0]["reason"] == "FieldManagerConflict"
     forced = apply(rival, manager="kubectl", force=True)
     assert forced.spec.ingress[0].ports[0].port == 9090
@@ -571,17 +479,12 @@ def test_apply_without_field_manager_is_422(fake_k8s, kube_api_client):
     fake_k8s.put(objects.namespace("shop"))
     with pytest.raises(ApiException) as caught:
         client.NetworkingV1Api(kube_api_client).patch_namespaced_network_policy(
-            "web",
-            "shop",
-            objects.default_deny("shop", "web"),
-            _content_type="application/apply-patch+yaml",
-        )
+            "web", "shop", objects.default_deny("shop", "web"),
+            _content_type="application/apply-patch+yaml")
     body = _body(caught.value)
     assert caught.value.status == 422
-    assert body["message"] == (
-        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required '
-        "value: is required for apply patch"
-    )
+    assert body["message"] == ('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required '
+                               'value: is required for apply patch')
 
 
 def test_dry_run_validates_and_answers_without_storing(fake_k8s, kube_api_client):
@@ -590,27 +493,19 @@ def test_dry_run_validates_and_answers_without_storing(fake_k8s, kube_api_client
     before = fake_k8s.resource_version
     net = client.NetworkingV1Api(kube_api_client)
     created = net.create_namespaced_network_policy(
-        "shop", objects.default_deny("shop", "other"), dry_run="All"
-    )
+        "shop", objects.default_deny("shop", "other"), dry_run="All")
     assert created.metadata.uid
     assert created.spec.policy_types == ["Ingress", "Egress"]
     applied = net.patch_namespaced_network_policy(
-        "default-deny",
-        "shop",
-        objects.networkpolicy("shop", "default-deny", {"podSelector": {}}),
-        field_manager="netpolui",
-        force=True,
-        dry_run="All",
-        _content_type="application/apply-patch+yaml",
-    )
+        "default-deny", "shop", objects.networkpolicy("shop", "default-deny", {"podSelector": {}}),
+        field_manager="netpolui", force=True, dry_run="All",
+        _content_type="application/apply-patch+yaml")
     assert applied.metadata.resource_version == existing["metadata"]["resourceVersion"]
     net.delete_namespaced_network_policy("default-deny", "shop", dry_run="All")
     with pytest.raises(ApiException) as caught:
         net.create_namespaced_network_policy(
-            "shop",
-            objects.networkpolicy("shop", "x", {"podSelector": {}, "policyTypes": ["Up"]}),
-            dry_run="All",
-        )
+            "shop", objects.networkpolicy("shop", "x", {"podSelector": {}, "policyTypes": ["Up"]}),
+            dry_run="All")
     assert caught.value.status == 422
     assert fake_k8s.resource_version == before
     assert fake_k8s.objects("NetworkPolicy") == [existing]
@@ -625,11 +520,8 @@ def test_delete_returns_status_and_cascades_to_owned_objects(shop, kube_api_clie
     assert status["details"]["group"] == "apps"
     assert [p["metadata"]["name"].split("-")[0] for p in shop.objects("pods", "shop")] == ["api"]
     assert len(shop.objects("replicasets")) == 1
-    deleted = _stream(
-        client.CoreV1Api(kube_api_client).list_pod_for_all_namespaces,
-        resource_version=rv,
-        timeout_seconds=1,
-    )
+    deleted = _stream(client.CoreV1Api(kube_api_client).list_pod_for_all_namespaces,
+                      resource_version=rv, timeout_seconds=1)
     assert [t for t, _ in deleted] == ["DELETED", "DELETED"]
 
 
@@ -652,11 +544,8 @@ def test_fail_next_can_target_watches_only(shop, kube_api_client):
     shop.fail_next(1, status=503, watch=True)
     listed = core.list_namespace()
     with pytest.raises(ApiException) as caught:
-        _stream(
-            core.list_namespace,
-            resource_version=listed.metadata.resource_version,
-            timeout_seconds=1,
-        )
+        _stream(core.list_namespace, resource_version=listed.metadata.resource_version,
+                timeout_seconds=1)
     assert caught.value.status == 503
 
 
@@ -665,12 +554,8 @@ def test_recreated_object_shows_as_delete_then_add(shop, kube_api_client):
     pod = shop.get("pods", "ops", "debug")
     pod["metadata"]["uid"] = "00000000-0000-4000-8000-000000000001"
     shop.put(pod)
-    events = _stream(
-        client.CoreV1Api(kube_api_client).list_namespaced_pod,
-        "ops",
-        resource_version=rv,
-        timeout_seconds=1,
-    )
+    events = _stream(client.CoreV1Api(kube_api_client).list_namespaced_pod, "ops",
+                     resource_version=rv, timeout_seconds=1)
     assert [t for t, _ in events] == ["DELETED", "ADDED"]
     assert events[1][1]["metadata"]["uid"] == pod["metadata"]["uid"]
 
@@ -711,9 +596,8 @@ def test_cut_watch_stream_breaks_mid_event(shop, kube_api_client):
     received = []
 
     def consume() -> None:
-        for event in watch.Watch().stream(
-            client.CoreV1Api(kube_api_client).list_namespace, timeout_seconds=2
-        ):
+        for event in watch.Watch().stream(client.CoreV1Api(kube_api_client).list_namespace,
+                                          timeout_seconds=2):
             received.append(event["raw_object"]["metadata"]["name"])
 
     with pytest.raises(urllib3.exceptions.ProtocolError):
@@ -752,11 +636,8 @@ def test_pause_cuts_open_watches(shop, kube_api_client):
 
     threading.Thread(target=pause_soon).start()
     with pytest.raises(urllib3.exceptions.ProtocolError):
-        _stream(
-            client.CoreV1Api(kube_api_client).list_namespace,
-            resource_version=shop.resource_version,
-            timeout_seconds=5,
-        )
+        _stream(client.CoreV1Api(kube_api_client).list_namespace,
+                resource_version=shop.resource_version, timeout_seconds=5)
     shop.resume()
 
 
@@ -768,21 +649,18 @@ def test_load_manifests_reads_multi_document_yaml_and_lists(fake_k8s, tmp_path):
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n---\n"
         "apiVersion: v1\nkind: List\nitems:\n"
         "- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n"
-        "  metadata: {name: deny, namespace: web}\n  spec: {podSelector: {}}\n"
-    )
+        "  metadata: {name: deny, namespace: web}\n  spec: {podSelector: {}}\n")
     loaded = fake_k8s.load_manifests([tmp_path, objects.namespace("db")])
     assert [o["kind"] for o in loaded] == ["Namespace", "Namespace", "NetworkPolicy"]
     policy = fake_k8s.get("netpol", "web", "deny")
     assert policy["spec"]["policyTypes"] == ["Ingress"]  # defaulted like a real server
     assert fake_k8s.get("Namespace", None, "web")["metadata"]["labels"] == {
-        "kubernetes.io/metadata.name": "web"
-    }
+        "kubernetes.io/metadata.name": "web"}
 
 
 def test_builders_wire_owner_references_and_pod_ips():
     deploy, replica_set, *pods = objects.deployment_stack(
-        "shop", "web", {"app": "web"}, ports=[("http", 8080, "TCP")], replicas=2
-    )
+        "shop", "web", {"app": "web"}, ports=[("http", 8080, "TCP")], replicas=2)
     assert replica_set["metadata"]["ownerReferences"][0]["uid"] == deploy["metadata"]["uid"]
     assert replica_set["metadata"]["ownerReferences"][0]["controller"] is True
     assert len(pods) == 2

@@ -18,35 +18,25 @@ from .resources import Resource
 from .status import ApiError, invalid
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 
-LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
-    "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
-    "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
-SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-    "characters, '-' or '.', and must start and end with an alphanumeric character "
-    "(e.g. 'example.com', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-LABEL_VALUE_MSG = (
-    "a valid label must be an empty string or consist of alphanumeric characters, "
-    "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
-    "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
-    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
-)
-QUALIFIED_NAME_MSG = (
-    "name part must consist of alphanumeric characters, '-', '_' or '.', and "
-    "must start and end with an alphanumeric character (e.g. 'MyName',  or "
-    "'my.name',  or '123-abc', regex used for validation is "
-    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
-)
+LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+             "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+             "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                 "characters, '-' or '.', and must start and end with an alphanumeric character "
+                 "(e.g. 'example.com', regex used for validation is "
+                 "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, "
+                   "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
+                   "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
+                   "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+QUALIFIED_NAME_MSG = ("name part must consist of alphanumeric characters, '-', '_' or '.', and "
+                      "must start and end with an alphanumeric character (e.g. 'MyName',  or "
+                      "'my.name',  or '123-abc', regex used for validation is "
+                      "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
 CIDR_MSG = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
 
 
@@ -76,11 +66,8 @@ class _Errors:
 
     def not_supported(self, field: str, value: Any, allowed: list[str]) -> None:
         choices = ", ".join(json.dumps(a) for a in sorted(allowed))
-        self.add(
-            "FieldValueNotSupported",
-            field,
-            f"Unsupported value: {_render(value)}: supported values: {choices}",
-        )
+        self.add("FieldValueNotSupported", field,
+                 f"Unsupported value: {_render(value)}: supported values: {choices}")
 
 
 # --- defaulting --------------------------------------------------------------------------
@@ -158,23 +145,15 @@ def apply_defaults(resource: Resource, obj: dict[str, Any]) -> None:
         spec.setdefault("revisionHistoryLimit", 10)
     if kind == "Deployment":
         spec.setdefault("progressDeadlineSeconds", 600)
-        spec.setdefault(
-            "strategy",
-            {
-                "type": "RollingUpdate",
-                "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
-            },
-        )
+        spec.setdefault("strategy", {"type": "RollingUpdate",
+                                     "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
     elif kind == "StatefulSet":
         spec.setdefault("podManagementPolicy", "OrderedReady")
-        spec.setdefault(
-            "updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
-        )
+        spec.setdefault("updateStrategy", {"type": "RollingUpdate",
+                                           "rollingUpdate": {"partition": 0}})
     elif kind == "DaemonSet":
-        spec.setdefault(
-            "updateStrategy",
-            {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
-        )
+        spec.setdefault("updateStrategy", {"type": "RollingUpdate",
+                                           "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
     elif kind == "Job":
         spec.setdefault("backoffLimit", 6)
         spec.setdefault("completions", 1)
@@ -239,15 +218,12 @@ def _validate_label_selector(errors: _Errors, field: str, selector: Any) -> None
         values = (expr or {}).get("values") or []
         if operator in ("In", "NotIn"):
             if not values:
-                errors.required(
-                    f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'"
-                )
+                errors.required(f"{path}.values",
+                                "must be specified when `operator` is 'In' or 'NotIn'")
         elif operator in ("Exists", "DoesNotExist"):
             if values:
-                errors.forbidden(
-                    f"{path}.values",
-                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                )
+                errors.forbidden(f"{path}.values",
+                                 "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
         else:
             errors.invalid(f"{path}.operator", operator, "not a valid selector operator")
         _validate_qualified_key(errors, f"{path}.key", str((expr or {}).get("key", "")))
@@ -278,9 +254,8 @@ def _validate_np_port(errors: _Errors, path: str, port: Any) -> None:
     number, end_port = port.get("port"), port.get("endPort")
     if number is None:
         if end_port is not None:
-            errors.invalid(
-                f"{path}.endPort", end_port, "may not be specified when `port` is not specified"
-            )
+            errors.invalid(f"{path}.endPort", end_port,
+                           "may not be specified when `port` is not specified")
     elif isinstance(number, int) and not isinstance(number, bool):
         if not 1 <= number <= 65535:
             errors.invalid(f"{path}.port", number, "must be between 1 and 65535, inclusive")
@@ -288,14 +263,12 @@ def _validate_np_port(errors: _Errors, path: str, port: Any) -> None:
             if not isinstance(end_port, int) or end_port < number:
                 errors.invalid(f"{path}.endPort", number, "must be greater than or equal to `port`")
             if isinstance(end_port, int) and not 1 <= end_port <= 65535:
-                errors.invalid(
-                    f"{path}.endPort", end_port, "must be between 1 and 65535, inclusive"
-                )
+                errors.invalid(f"{path}.endPort", end_port,
+                               "must be between 1 and 65535, inclusive")
     elif isinstance(number, str):
         if end_port is not None:
-            errors.invalid(
-                f"{path}.endPort", end_port, "may not be specified when `port` is non-numeric"
-            )
+            errors.invalid(f"{path}.endPort", end_port,
+                           "may not be specified when `port` is non-numeric")
         for message in _port_name_errors(number):
             errors.invalid(f"{path}.port", number, message)
     else:
@@ -321,11 +294,8 @@ def _validate_ip_block(errors: _Errors, path: str, block: Any) -> None:
         except ValueError:
             errors.invalid(f"{path}.except[{i}]", excepted, CIDR_MSG)
             continue
-        if (
-            sub.version != network.version
-            or not sub.subnet_of(network)  # type: ignore[arg-type]
-            or sub.prefixlen <= network.prefixlen
-        ):
+        if (sub.version != network.version or not sub.subnet_of(network)  # type: ignore[arg-type]
+                or sub.prefixlen <= network.prefixlen):
             errors.invalid(f"{path}.except[{i}]", excepted, "must be a strict subset of `cidr`")
 
 
@@ -370,9 +340,7 @@ def _validate_network_policy(errors: _Errors, spec: Any) -> None:
         if policy_type not in ("Ingress", "Egress"):
             errors.not_supported(f"spec.policyTypes[{i}]", policy_type, ["Ingress", "Egress"])
     if len(policy_types) > 2:
-        errors.invalid(
-            "spec.policyTypes", policy_types, "may not specify more than two policyTypes"
-        )
+        errors.invalid("spec.policyTypes", policy_types, "may not specify more than two policyTypes")
 
 
 def validate(resource: Resource, obj: dict[str, Any]) -> None:
@@ -383,13 +351,8 @@ def validate(resource: Resource, obj: dict[str, Any]) -> None:
     if resource.kind == "NetworkPolicy":
         _validate_network_policy(errors, obj.get("spec"))
     if errors.causes:
-        raise invalid(
-            resource.qualified_kind,
-            metadata.get("name", ""),
-            errors.causes,
-            resource.group,
-            resource.kind,
-        )
+        raise invalid(resource.qualified_kind, metadata.get("name", ""), errors.causes,
+                      resource.group, resource.kind)
 
 
 __all__ = ["ApiError", "apply_defaults", "validate"]

@@ -48,10 +48,7 @@ def policy_event(cluster: Cluster, name: str, mutate, event: str = "MODIFIED") -
     mutate(obj)
     obj["metadata"]["resourceVersion"] = str(int(cluster.state_version) + 1000)
     DatabaseMirror(cluster.pk).apply_event(
-        RESOURCES_BY_KIND["NetworkPolicy"],
-        event,
-        slim_object("NetworkPolicy", obj),
-        obj["metadata"]["resourceVersion"],
+        RESOURCES_BY_KIND["NetworkPolicy"], event, slim_object("NetworkPolicy", obj), obj["metadata"]["resourceVersion"]
     )
 
 

@@ -18,29 +18,17 @@ def cluster():
 
 
 def pod(name, uid, rv="1", owner=None, ns="shop", labels=None, ip="10.0.0.1"):
-    meta = {
-        "name": name,
-        "namespace": ns,
-        "uid": uid,
-        "resourceVersion": rv,
-        "labels": labels or {},
-    }
+    meta = {"name": name, "namespace": ns, "uid": uid, "resourceVersion": rv, "labels": labels or {}}
     if owner:
-        meta["ownerReferences"] = [
-            {"kind": owner[0], "name": owner[1], "uid": "x", "controller": True}
-        ]
+        meta["ownerReferences"] = [{"kind": owner[0], "name": owner[1], "uid": "x", "controller": True}]
     return slim_object(
         "Pod",
         {
             "metadata": meta,
             "spec": {
                 "containers": [
-                    {
-                        "name": "c",
-                        "image": "secret-image",
-                        "env": [{"name": "PASSWORD", "value": "hunter2"}],
-                        "ports": [{"name": "http", "containerPort": 8080}],
-                    }
+                    {"name": "c", "image": "secret-image", "env": [{"name": "PASSWORD", "value": "hunter2"}],
+                     "ports": [{"name": "http", "containerPort": 8080}]}
                 ]
             },
             "status": {"podIP": ip, "phase": "Running"},
@@ -51,12 +39,8 @@ def pod(name, uid, rv="1", owner=None, ns="shop", labels=None, ip="10.0.0.1"):
 def workload(kind, name, uid, rv="1", owner=None, ns="shop"):
     meta = {"name": name, "namespace": ns, "uid": uid, "resourceVersion": rv}
     if owner:
-        meta["ownerReferences"] = [
-            {"kind": owner[0], "name": owner[1], "uid": "y", "controller": True}
-        ]
-    return slim_object(
-        kind, {"metadata": meta, "spec": {"template": {"metadata": {"labels": {"app": name}}}}}
-    )
+        meta["ownerReferences"] = [{"kind": owner[0], "name": owner[1], "uid": "y", "controller": True}]
+    return slim_object(kind, {"metadata": meta, "spec": {"template": {"metadata": {"labels": {"app": name}}}}})
 
 
 def test_slim_pod_keeps_ports_and_drops_images_and_env():
@@ -94,15 +78,9 @@ def test_replace_of_one_workload_kind_leaves_other_kinds(cluster):
 def test_pod_top_owner_walks_replicaset_to_deployment(cluster):
     replace_objects(cluster.pk, "Deployment", [workload("Deployment", "web", "d1")])
     replace_objects(
-        cluster.pk,
-        "ReplicaSet",
-        [workload("ReplicaSet", "web-5d9", "r1", owner=("Deployment", "web"))],
+        cluster.pk, "ReplicaSet", [workload("ReplicaSet", "web-5d9", "r1", owner=("Deployment", "web"))]
     )
-    replace_objects(
-        cluster.pk,
-        "Pod",
-        [pod("web-5d9-x", "p1", owner=("ReplicaSet", "web-5d9")), pod("bare", "p2")],
-    )
+    replace_objects(cluster.pk, "Pod", [pod("web-5d9-x", "p1", owner=("ReplicaSet", "web-5d9")), pod("bare", "p2")])
     tops = dict(Pod.objects.values_list("name", "top_kind"))
     assert tops == {"web-5d9-x": "Deployment", "bare": "Pod"}
     assert Pod.objects.get(name="web-5d9-x").top_name == "web"
@@ -121,13 +99,8 @@ def test_events_upsert_delete_and_bump_state_version(cluster):
     policy = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {
-            "name": "deny",
-            "namespace": "shop",
-            "uid": "n1",
-            "resourceVersion": "7",
-            "managedFields": [{"manager": "kubectl"}],
-        },
+        "metadata": {"name": "deny", "namespace": "shop", "uid": "n1", "resourceVersion": "7",
+                     "managedFields": [{"manager": "kubectl"}]},
         "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
     }
     store.apply_event(resource, "ADDED", slim_object("NetworkPolicy", policy), "7")
@@ -144,19 +117,15 @@ def test_events_upsert_delete_and_bump_state_version(cluster):
     cluster.refresh_from_db()
     assert cluster.state_version == first + 1
     assert not NetworkPolicy.objects.exists()
-    assert (
-        SyncState.objects.get(cluster=cluster, resource="networkpolicies").resource_version == "8"
-    )
+    assert SyncState.objects.get(cluster=cluster, resource="networkpolicies").resource_version == "8"
 
 
 def test_policy_changes_leave_the_topology_version_alone(cluster):
     store = DatabaseMirror(cluster.pk)
     policy = slim_object(
         "NetworkPolicy",
-        {
-            "metadata": {"name": "deny", "namespace": "shop", "uid": "n1", "resourceVersion": "3"},
-            "spec": {"podSelector": {}},
-        },
+        {"metadata": {"name": "deny", "namespace": "shop", "uid": "n1", "resourceVersion": "3"},
+         "spec": {"podSelector": {}}},
     )
     store.apply_event(RESOURCES_BY_KIND["Pod"], "ADDED", pod("a", "u1", rv="2"), "2")
     cluster.refresh_from_db()
@@ -164,8 +133,6 @@ def test_policy_changes_leave_the_topology_version_alone(cluster):
     store.apply_event(RESOURCES_BY_KIND["NetworkPolicy"], "ADDED", policy, "3")
     cluster.refresh_from_db()
     assert (cluster.state_version, cluster.topology_version) == (state + 1, topology)
-    store.apply_event(
-        RESOURCES_BY_KIND["Pod"], "MODIFIED", pod("a", "u1", rv="4", ip="10.0.0.7"), "4"
-    )
+    store.apply_event(RESOURCES_BY_KIND["Pod"], "MODIFIED", pod("a", "u1", rv="4", ip="10.0.0.7"), "4")
     cluster.refresh_from_db()
     assert (cluster.state_version, cluster.topology_version) == (state + 2, topology + 1)

@@ -75,35 +75,14 @@ class Worker:
         self.log = log
         self.handle = log.open("w")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "netpolui",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=1",
-                "--pool=solo",
-                f"--hostname={name}@%h",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.handle,
-            stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "celery", "-A", "netpolui", "worker", "--loglevel=INFO",
+             "--concurrency=1", "--pool=solo", f"--hostname={name}@%h", "-Q", queue,
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout: float = 30) -> None:
-        wait_until(
-            lambda: "ready." in self.log.read_text() or self.process.poll() is not None,
-            timeout,
-            "worker start",
-        )
+        wait_until(lambda: "ready." in self.log.read_text() or self.process.poll() is not None, timeout, "worker start")
         assert self.process.poll() is None, self.log.read_text()
 
     def stop(self) -> None:
@@ -148,9 +127,7 @@ def cluster(fake_k8s: FakeKubeApiServer, tmp_path: Path) -> Cluster:
     seed(fake_k8s)
     kubeconfig = fake_k8s.write_kubeconfig(tmp_path / "kubeconfig")
     return register_cluster(
-        ClusterSpec(
-            name="fake", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake"
-        )
+        ClusterSpec(name="fake", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake")
     )
 
 
@@ -159,24 +136,11 @@ def test_worker_process_syncs_and_follows_the_watch(cluster, fake_k8s, start_wor
     enqueue_sync(cluster, queue, duration=12)
     assert_mirror_converges(cluster, fake_k8s, timeout=20)
     # A change on the server shows up through the worker's watch, not a new list.
-    lists = len(
-        fake_k8s.find_requests("GET", "/apis/networking.k8s.io/v1/networkpolicies", watch=False)
-    )
+    lists = len(fake_k8s.find_requests("GET", "/apis/networking.k8s.io/v1/networkpolicies", watch=False))
     fake_k8s.put(objects.default_deny("kube-system"))
-    wait_until(
-        lambda: NetworkPolicy.objects.filter(cluster=cluster, namespace="kube-system").exists(),
-        5,
-        "the watch event",
-    )
-    assert (
-        len(
-            fake_k8s.find_requests("GET", "/apis/networking.k8s.io/v1/networkpolicies", watch=False)
-        )
-        == lists
-    )
-    wait_until(
-        lambda: Cluster.objects.get(pk=cluster.pk).status == Cluster.Status.LIVE, 5, "live status"
-    )
+    wait_until(lambda: NetworkPolicy.objects.filter(cluster=cluster, namespace="kube-system").exists(), 5, "the watch event")
+    assert len(fake_k8s.find_requests("GET", "/apis/networking.k8s.io/v1/networkpolicies", watch=False)) == lists
+    wait_until(lambda: Cluster.objects.get(pk=cluster.pk).status == Cluster.Status.LIVE, 5, "live status")
     wait_until(lambda: "succeeded" in worker.log.read_text(), 30, "the run to finish")
     assert "'synced'" in worker.log.read_text()
     # The run released its lock when it finished.
@@ -190,9 +154,7 @@ def test_two_workers_never_sync_one_cluster_at_once(cluster, fake_k8s, start_wor
 
     def watch_counter() -> None:
         while not done.is_set():
-            watch_peak[0] = max(
-                watch_peak[0], fake_k8s.watch_count("/apis/networking.k8s.io/v1/networkpolicies")
-            )
+            watch_peak[0] = max(watch_peak[0], fake_k8s.watch_count("/apis/networking.k8s.io/v1/networkpolicies"))
             time.sleep(0.01)
 
     counter = threading.Thread(target=watch_counter, daemon=True)

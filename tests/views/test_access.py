@@ -14,12 +14,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def page_urls(demo_cluster) -> dict[str, str]:
     c = demo_cluster.pk
-    policy = NetworkPolicy.objects.get(
-        cluster=demo_cluster, namespace="shop", name="database-policy"
-    )
-    workload = Workload.objects.get(
-        cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment"
-    )
+    policy = NetworkPolicy.objects.get(cluster=demo_cluster, namespace="shop", name="database-policy")
+    workload = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment")
     pod = Pod.objects.filter(cluster=demo_cluster, namespace="shop", top_name="database").first()
     namespace = Namespace.objects.get(cluster=demo_cluster, name="shop")
     return {
@@ -39,18 +35,8 @@ def page_urls(demo_cluster) -> dict[str, str]:
 
 
 READ_PAGES = [
-    "clusters",
-    "cluster-overview",
-    "graph",
-    "matrix",
-    "explain",
-    "node",
-    "policy-list",
-    "policy-detail",
-    "policy-yaml",
-    "workload-detail",
-    "pod-detail",
-    "namespace-detail",
+    "clusters", "cluster-overview", "graph", "matrix", "explain", "node", "policy-list",
+    "policy-detail", "policy-yaml", "workload-detail", "pod-detail", "namespace-detail",
 ]
 
 
@@ -87,13 +73,9 @@ def test_viewer_cannot_download_the_cluster_export(client_for, demo_cluster):
 def test_editor_downloads_the_cluster_export_as_yaml(client_for, demo_cluster):
     from policies.services import analysis
 
-    response = client_for("editor").get(
-        reverse("cluster-export", args=[demo_cluster.pk]) + "?namespace=shop"
-    )
+    response = client_for("editor").get(reverse("cluster-export", args=[demo_cluster.pk]) + "?namespace=shop")
     assert response.status_code == 200
-    assert (
-        response["Content-Disposition"] == 'attachment; filename="demo-shop-networkpolicies.yaml"'
-    )
+    assert response["Content-Disposition"] == 'attachment; filename="demo-shop-networkpolicies.yaml"'
     assert response.content.decode() == analysis.export_yaml(demo_cluster, namespace="shop")
 
 

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def json_script(html: str, element_id: str) -> dict:
-    match = re.search(
-        rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S
-    )
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
     assert match, f"no #{element_id} in the page"
     return json.loads(match.group(1))
 
@@ -39,17 +37,14 @@ def policy(cluster: Cluster, key: str) -> NetworkPolicy:
 
 def test_clusters_page_says_a_failing_sync_in_words(viewer, demo_cluster):
     broken = Cluster.objects.create(
-        name="prod",
-        source=Cluster.Source.TOKEN,
-        server_url="https://k8s.example:6443",
-        status=Cluster.Status.FAILING,
-        last_error="the API server refused the token (401 Unauthorized)",
+        name="prod", source=Cluster.Source.TOKEN, server_url="https://k8s.example:6443",
+        status=Cluster.Status.FAILING, last_error="the API server refused the token (401 Unauthorized)",
     )
     html = viewer.get(reverse("clusters")).content.decode()
-    row = html[html.index(f'data-cluster="{broken.name}"') :]
+    row = html[html.index(f'data-cluster="{broken.name}"'):]
     assert "✖ failing" in row[:2000]
     assert "the API server refused the token (401 Unauthorized)" in row[:2000]
-    demo_row = html[html.index('data-cluster="demo"') :]
+    demo_row = html[html.index('data-cluster="demo"'):]
     assert "static snapshot" in demo_row[:2000]
     demo = demo_counts()
     expected = [str(demo[k]) for k in ("namespaces", "workloads", "pods", "policies")]
@@ -62,22 +57,13 @@ def test_clusters_page_tells_live_from_lagging_by_the_heartbeat(viewer, db):
     from django.utils import timezone
 
     now = timezone.now()
-    Cluster.objects.create(
-        name="fresh",
-        source=Cluster.Source.KUBECONFIG,
-        status=Cluster.Status.LIVE,
-        heartbeat_at=now - timedelta(seconds=20),
-        last_event_at=now - timedelta(minutes=3),
-    )
-    Cluster.objects.create(
-        name="stale",
-        source=Cluster.Source.KUBECONFIG,
-        status=Cluster.Status.LIVE,
-        heartbeat_at=now - timedelta(minutes=10),
-    )
+    Cluster.objects.create(name="fresh", source=Cluster.Source.KUBECONFIG, status=Cluster.Status.LIVE,
+                           heartbeat_at=now - timedelta(seconds=20), last_event_at=now - timedelta(minutes=3))
+    Cluster.objects.create(name="stale", source=Cluster.Source.KUBECONFIG, status=Cluster.Status.LIVE,
+                           heartbeat_at=now - timedelta(minutes=10))
     html = viewer.get(reverse("clusters")).content.decode()
-    fresh = html[html.index('data-cluster="fresh"') : html.index('data-cluster="stale"')]
-    stale = html[html.index('data-cluster="stale"') :]
+    fresh = html[html.index('data-cluster="fresh"'):html.index('data-cluster="stale"')]
+    stale = html[html.index('data-cluster="stale"'):]
     assert "● live" in fresh
     assert "3\xa0minutes ago" in fresh  # the last event, in words
     assert "◐ lagging" in stale
@@ -93,12 +79,8 @@ def test_overview_lists_findings_highest_risk_first_each_linked(viewer, demo_clu
     assert severities[0] == "high"
     html = response.content.decode()
     demo = demo_counts()
-    assert response.context["counts"] == {
-        k: demo[k] for k in ("namespaces", "workloads", "pods", "policies")
-    }
-    payments_api = Workload.objects.get(
-        cluster=demo_cluster, namespace="payments", name="payments-api"
-    )
+    assert response.context["counts"] == {k: demo[k] for k in ("namespaces", "workloads", "pods", "policies")}
+    payments_api = Workload.objects.get(cluster=demo_cluster, namespace="payments", name="payments-api")
     assert f'href="{reverse("workload-detail", args=[payments_api.pk])}"' in html
     batch = policy(demo_cluster, "payments/legacy-allow-batch")
     assert f'href="{reverse("policy-detail", args=[batch.pk])}"' in html
@@ -127,10 +109,7 @@ def test_graph_page_embeds_the_tier_payload_of_the_services(viewer, demo_cluster
 
 
 def test_graph_filters_come_from_the_url(viewer, demo_cluster):
-    url = (
-        reverse("graph", args=[demo_cluster.pk])
-        + "?level=workload&namespace=shop&protocol=TCP&port=5432"
-    )
+    url = reverse("graph", args=[demo_cluster.pk]) + "?level=workload&namespace=shop&protocol=TCP&port=5432"
     html = viewer.get(url).content.decode()
     payload = json_script(html, "graph-data")
     assert [(e["source"], e["target"], e["label"]) for e in payload["edges"]] == [
@@ -163,10 +142,7 @@ def test_matrix_page_embeds_the_matrix_payload(viewer, demo_cluster):
     html = viewer.get(url).content.decode()
     payload = json_script(html, "matrix-data")
     expected = analysis.reachability(
-        demo_cluster,
-        analysis.ReachabilityQuery(
-            level="workload", direction="ingress", namespaces=("shop",), format="matrix"
-        ),
+        demo_cluster, analysis.ReachabilityQuery(level="workload", direction="ingress", namespaces=("shop",), format="matrix")
     )
     assert payload == expected
     index = {n["id"]: i for i, n in enumerate(payload["nodes"])}
@@ -178,10 +154,7 @@ def test_matrix_page_embeds_the_matrix_payload(viewer, demo_cluster):
 
 
 def test_edge_explanation_names_the_policies_and_rules_that_allow_it(viewer, demo_cluster):
-    url = (
-        reverse("explain", args=[demo_cluster.pk])
-        + "?src=shop/tier%3Dbackend&dst=shop/tier%3Ddatabase&level=tier"
-    )
+    url = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/tier%3Dbackend&dst=shop/tier%3Ddatabase&level=tier"
     response = viewer.get(url, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "<html" not in html  # a fragment
@@ -189,20 +162,14 @@ def test_edge_explanation_names_the_policies_and_rules_that_allow_it(viewer, dem
     assert "HX-Request" in response["Vary"]
     database_policy = policy(demo_cluster, "shop/database-policy")
     backend_egress = policy(demo_cluster, "shop/backend-egress")
-    assert (
-        f'<a class="policy-name" href="{reverse("policy-detail", args=[database_policy.pk])}">shop/database-policy</a>'
-        in html
-    )
+    assert f'<a class="policy-name" href="{reverse("policy-detail", args=[database_policy.pk])}">shop/database-policy</a>' in html
     assert "ingress rule #0</span>: from pods [tier=backend]; TCP 5432" in html
     assert f'href="{reverse("policy-detail", args=[backend_egress.pk])}"' in html
     assert "egress rule #0</span>: to pods [tier=database]; TCP 5432" in html
 
 
 def test_explain_page_without_htmx_is_a_whole_page(viewer, demo_cluster):
-    url = (
-        reverse("explain", args=[demo_cluster.pk])
-        + "?src=shop/frontend&dst=shop/database&port=5432"
-    )
+    url = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/frontend&dst=shop/database&port=5432"
     html = viewer.get(url).content.decode()
     assert "<html" in html
     assert "✖ denied" in html
@@ -216,16 +183,14 @@ def test_explain_unknown_endpoint_answers_with_the_engines_hint(viewer, demo_clu
     assert "did you mean" in response.content.decode()
 
 
-def test_node_panel_answers_who_reaches_the_database_tier_on_which_port_by_which_policy(
-    viewer, demo_cluster
-):
+def test_node_panel_answers_who_reaches_the_database_tier_on_which_port_by_which_policy(viewer, demo_cluster):
     url = reverse("node", args=[demo_cluster.pk]) + "?id=shop/tier%3Ddatabase&level=tier"
     response = viewer.get(url, HTTP_HX_REQUEST="true")
     html = response.content.decode()
-    inbound = html[html.index("Who can reach it") : html.index("What it can reach")]
+    inbound = html[html.index("Who can reach it"):html.index("What it can reach")]
     assert 'data-peer="shop/tier=backend"' in inbound
     assert "TCP 5432" in inbound
-    assert 'shop/database-policy</a> <span class="muted">ingress rule #0</span>' in inbound
+    assert "shop/database-policy</a> <span class=\"muted\">ingress rule #0</span>" in inbound
     assert inbound.count('class="conn"') == 1
     database = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="database")
     assert f'href="{reverse("workload-detail", args=[database.pk])}"' in html
@@ -246,44 +211,29 @@ def listed(response) -> list[str]:
 def test_policy_list_filters_by_namespace_type_and_selected_pod(viewer, demo_cluster):
     url = reverse("policy-list", args=[demo_cluster.pk])
     assert len(listed(viewer.get(url))) == demo_counts()["policies"]
-    assert listed(viewer.get(url + "?namespace=payments")) == [
-        "payments/legacy-allow-batch",
-        "payments/payments-egress",
-    ]
+    assert listed(viewer.get(url + "?namespace=payments")) == ["payments/legacy-allow-batch", "payments/payments-egress"]
     assert listed(viewer.get(url + "?namespace=shop&type=egress")) == [
-        "shop/allow-dns",
-        "shop/backend-egress",
-        "shop/default-deny-all",
-        "shop/frontend-policy",
+        "shop/allow-dns", "shop/backend-egress", "shop/default-deny-all", "shop/frontend-policy",
     ]
     database_pod = Pod.objects.get(cluster=demo_cluster, namespace="shop", name="database-0")
     assert listed(viewer.get(url + f"?pod=shop/{database_pod.name}")) == [
-        "shop/allow-dns",
-        "shop/database-policy",
-        "shop/default-deny-all",
+        "shop/allow-dns", "shop/database-policy", "shop/default-deny-all",
     ]
 
 
 def test_policy_list_marks_a_policy_that_selects_nothing(viewer, demo_cluster):
-    html = viewer.get(
-        reverse("policy-list", args=[demo_cluster.pk]) + "?namespace=payments"
-    ).content.decode()
-    row = html[html.index('data-policy="payments/legacy-allow-batch"') :]
+    html = viewer.get(reverse("policy-list", args=[demo_cluster.pk]) + "?namespace=payments").content.decode()
+    row = html[html.index('data-policy="payments/legacy-allow-batch"'):]
     assert "0 ⚠" in row[:1500]
 
 
 def test_policy_list_filter_returns_the_table_fragment_to_htmx(viewer, demo_cluster):
-    response = viewer.get(
-        reverse("policy-list", args=[demo_cluster.pk]) + "?type=ingress", HTTP_HX_REQUEST="true"
-    )
+    response = viewer.get(reverse("policy-list", args=[demo_cluster.pk]) + "?type=ingress", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "<html" not in html
     assert "<form" not in html
     assert "HX-Request" in response["Vary"]
-    assert (
-        len(listed(response))
-        == NetworkPolicy.objects.filter(cluster=demo_cluster, affects_ingress=True).count()
-    )
+    assert len(listed(response)) == NetworkPolicy.objects.filter(cluster=demo_cluster, affects_ingress=True).count()
 
 
 def test_policy_detail_shows_yaml_rules_selection_and_who_may_reach(viewer, demo_cluster):
@@ -294,7 +244,7 @@ def test_policy_detail_shows_yaml_rules_selection_and_who_may_reach(viewer, demo
     assert '<code class="language-yaml" data-highlight>' in html
     assert "from pods [tier=backend] on TCP 5432" in html
     assert [p.name for p in response.context["pods"]] == ["database-0"]
-    reach = html[html.index("Who may reach them") :]
+    reach = html[html.index("Who may reach them"):]
     assert "from <a" in reach
     assert "shop/backend (Deployment)" in reach
     assert 'class="rule highlight"' in reach  # this policy's own rule is marked
@@ -313,9 +263,7 @@ def test_policy_yaml_download_is_the_clean_yaml(viewer, demo_cluster):
 
 
 def test_policy_that_selects_nothing_says_so(viewer, demo_cluster):
-    html = viewer.get(
-        reverse("policy-detail", args=[policy(demo_cluster, "payments/legacy-allow-batch").pk])
-    ).content.decode()
+    html = viewer.get(reverse("policy-detail", args=[policy(demo_cluster, "payments/legacy-allow-batch").pk])).content.decode()
     assert "It selects nothing" in html
 
 
@@ -323,21 +271,13 @@ def test_policy_that_selects_nothing_says_so(viewer, demo_cluster):
 
 
 def test_workload_page_shows_selecting_policies_and_connections_both_ways(viewer, demo_cluster):
-    backend = Workload.objects.get(
-        cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment"
-    )
+    backend = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment")
     response = viewer.get(reverse("workload-detail", args=[backend.pk]))
     html = response.content.decode()
     keys = [p["key"] for p in response.context["details"]["policies"]]
-    assert keys == [
-        "shop/allow-dns",
-        "shop/allow-prometheus-scrape",
-        "shop/backend-egress",
-        "shop/backend-policy",
-        "shop/default-deny-all",
-    ]
-    inbound = html[html.index("Who can reach it") : html.index("What it can reach")]
-    outbound = html[html.index("What it can reach") :]
+    assert keys == ["shop/allow-dns", "shop/allow-prometheus-scrape", "shop/backend-egress", "shop/backend-policy", "shop/default-deny-all"]
+    inbound = html[html.index("Who can reach it"):html.index("What it can reach")]
+    outbound = html[html.index("What it can reach"):]
     assert 'data-peer="shop/frontend[Deployment]"' in inbound
     assert "TCP 8080" in inbound
     assert 'data-peer="shop/database[StatefulSet]"' in outbound
@@ -346,17 +286,10 @@ def test_workload_page_shows_selecting_policies_and_connections_both_ways(viewer
 
 
 def test_replicaset_page_points_to_its_deployment(viewer, demo_cluster):
-    rs = Workload.objects.get(
-        cluster=demo_cluster, namespace="shop", kind="ReplicaSet", top_name="backend"
-    )
-    backend = Workload.objects.get(
-        cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment"
-    )
+    rs = Workload.objects.get(cluster=demo_cluster, namespace="shop", kind="ReplicaSet", top_name="backend")
+    backend = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment")
     html = viewer.get(reverse("workload-detail", args=[rs.pk])).content.decode()
-    assert (
-        f'Managed by Deployment <a href="{reverse("workload-detail", args=[backend.pk])}">backend</a>'
-        in html
-    )
+    assert f'Managed by Deployment <a href="{reverse("workload-detail", args=[backend.pk])}">backend</a>' in html
 
 
 def test_pod_page_shows_isolation_policies_and_reachability(viewer, demo_cluster):
@@ -364,12 +297,10 @@ def test_pod_page_shows_isolation_policies_and_reachability(viewer, demo_cluster
     response = viewer.get(reverse("pod-detail", args=[pod.pk]))
     html = response.content.decode()
     assert set(response.context["selection"]["policies"].values_list("name", flat=True)) == {
-        "allow-dns",
-        "database-policy",
-        "default-deny-all",
+        "allow-dns", "database-policy", "default-deny-all",
     }
     assert "Ingress: <strong>isolated</strong>" in html
-    inbound = html[html.index("Who can reach it") : html.index("What it can reach")]
+    inbound = html[html.index("Who can reach it"):html.index("What it can reach")]
     assert 'data-peer="shop/backend[Deployment]"' in inbound
 
 

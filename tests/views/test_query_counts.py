@@ -19,9 +19,7 @@ def count_queries(client, url: str) -> int:
     return len(queries)
 
 
-def test_policy_list_queries_do_not_grow_with_rows(
-    client_for, make_cluster, django_assert_max_num_queries
-):
+def test_policy_list_queries_do_not_grow_with_rows(client_for, make_cluster, django_assert_max_num_queries):
     few = make_cluster("few", rows=5)
     many = make_cluster("many", rows=150)
     client = client_for("viewer")
@@ -36,9 +34,7 @@ def test_policy_list_queries_do_not_grow_with_rows(
     assert response.content.decode().count("1 workload</td>") == 100
 
 
-def test_policy_list_filtered_by_pod_stays_bounded(
-    client_for, make_cluster, django_assert_max_num_queries
-):
+def test_policy_list_filtered_by_pod_stays_bounded(client_for, make_cluster, django_assert_max_num_queries):
     cluster = make_cluster("many", rows=150)
     client = client_for("viewer")
     with django_assert_max_num_queries(25):
@@ -47,9 +43,7 @@ def test_policy_list_filtered_by_pod_stays_bounded(
     assert 'data-policy="ns-042/deny"' in response.content.decode()
 
 
-def test_clusters_page_queries_do_not_grow_with_clusters(
-    client_for, make_cluster, django_assert_max_num_queries
-):
+def test_clusters_page_queries_do_not_grow_with_clusters(client_for, make_cluster, django_assert_max_num_queries):
     make_cluster("c-000", rows=3)
     client = client_for("viewer")
     one = count_queries(client, reverse("clusters"))
@@ -60,9 +54,7 @@ def test_clusters_page_queries_do_not_grow_with_clusters(
     assert response.content.decode().count("<tr data-cluster=") == Cluster.objects.count() == 40
 
 
-def test_overview_queries_do_not_grow_with_rows(
-    client_for, make_cluster, django_assert_max_num_queries
-):
+def test_overview_queries_do_not_grow_with_rows(client_for, make_cluster, django_assert_max_num_queries):
     few = make_cluster("few", rows=5)
     many = make_cluster("many", rows=150)
     client = client_for("viewer")
@@ -71,9 +63,4 @@ def test_overview_queries_do_not_grow_with_rows(
     small = count_queries(client, reverse("cluster-overview", args=[few.pk]))
     with django_assert_max_num_queries(small):
         response = client.get(reverse("cluster-overview", args=[many.pk]))
-    assert response.context["counts"] == {
-        "namespaces": 150,
-        "workloads": 150,
-        "pods": 150,
-        "policies": 150,
-    }
+    assert response.context["counts"] == {"namespaces": 150, "workloads": 150, "pods": 150, "policies": 150}

@@ -18,15 +18,11 @@ class Command(BaseCommand):
         how.add_argument("--server", metavar="URL", help="the API server URL (with --token-file)")
         how.add_argument("--in-cluster", action="store_true", help="this pod's service account")
         how.add_argument("--manifests", metavar="DIR", help="a directory of YAML/JSON manifests")
-        parser.add_argument(
-            "--context", default="", help="the kubeconfig context (default: current)"
-        )
+        parser.add_argument("--context", default="", help="the kubeconfig context (default: current)")
         parser.add_argument("--token-file", default="", help="a file holding the bearer token")
         tls = parser.add_mutually_exclusive_group()
         tls.add_argument("--ca-file", default="", help="the CA bundle to verify the server")
-        tls.add_argument(
-            "--insecure", action="store_true", help="skip TLS verification (testing only)"
-        )
+        tls.add_argument("--insecure", action="store_true", help="skip TLS verification (testing only)")
         parser.add_argument("--description", default="")
         parser.add_argument("--replace", action="store_true", help="update a cluster of that name")
 

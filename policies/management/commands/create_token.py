@@ -57,7 +57,5 @@ class Command(BaseCommand):
             "the token below is shown once (running this again replaces it):"
         )
         if held is None:
-            self.stderr.write(
-                "warning: this user has no role, so the API will refuse the token (use --role)"
-            )
+            self.stderr.write("warning: this user has no role, so the API will refuse the token (use --role)")
         self.stdout.write(token.key)

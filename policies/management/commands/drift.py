@@ -29,29 +29,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("cluster", help="cluster name (or id)")
         parser.add_argument(
-            "--fail-on-drift",
-            action="store_true",
-            help="exit 1 when the cluster differs from the desired state",
+            "--fail-on-drift", action="store_true", help="exit 1 when the cluster differs from the desired state"
         )
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument(
-            "--no-store",
-            action="store_true",
-            help="do not store the report in the cluster's drift history",
+            "--no-store", action="store_true", help="do not store the report in the cluster's drift history"
         )
         source = parser.add_argument_group(
             "a one-off desired state instead of the cluster's sources (the report is not stored)"
         )
         source.add_argument("--git", metavar="URL_OR_PATH", help="a Git repository")
-        source.add_argument(
-            "--branch", default="", help="branch of --git (default: the remote's HEAD)"
-        )
+        source.add_argument("--branch", default="", help="branch of --git (default: the remote's HEAD)")
         source.add_argument("--subdir", default="", help="sub-directory of --git or --directory")
         source.add_argument("--directory", metavar="PATH", help="a directory of manifests")
         source.add_argument("--file", metavar="PATH", help="a multi-document YAML file")
-        source.add_argument(
-            "--namespaces", default="", help="comma-separated namespaces the source speaks for"
-        )
+        source.add_argument("--namespaces", default="", help="comma-separated namespaces the source speaks for")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         cluster = self._cluster(opts["cluster"])
@@ -75,8 +67,7 @@ class Command(BaseCommand):
             self.stdout.write(drift.render_text(report, items), ending="")
         if report.status != DriftReport.Status.OK:
             raise CommandError(
-                f"drift of {cluster.name}: the desired state has errors (see above)",
-                returncode=EXIT_BAD_INPUT,
+                f"drift of {cluster.name}: the desired state has errors (see above)", returncode=EXIT_BAD_INPUT
             )
         if opts["fail_on_drift"] and report.has_drift:
             raise CommandError(
@@ -92,9 +83,7 @@ class Command(BaseCommand):
             cluster = Cluster.objects.filter(pk=int(name)).first()
         if cluster is None:
             known = ", ".join(Cluster.objects.values_list("name", flat=True)) or "none"
-            raise CommandError(
-                f"unknown cluster {name!r} (known: {known})", returncode=EXIT_BAD_INPUT
-            )
+            raise CommandError(f"unknown cluster {name!r} (known: {known})", returncode=EXIT_BAD_INPUT)
         return cluster
 
     @staticmethod
@@ -103,36 +92,17 @@ class Command(BaseCommand):
         if not given:
             return None
         if len(given) > 1:
-            raise CommandError(
-                "give only one of --git, --directory and --file", returncode=EXIT_BAD_INPUT
-            )
-        common = {
-            "cluster": cluster,
-            "namespaces": opts["namespaces"],
-            "subdirectory": opts["subdir"],
-        }
+            raise CommandError("give only one of --git, --directory and --file", returncode=EXIT_BAD_INPUT)
+        common = {"cluster": cluster, "namespaces": opts["namespaces"], "subdirectory": opts["subdir"]}
         if opts.get("git"):
-            return [
-                DesiredSource(
-                    kind=DesiredSource.Kind.GIT,
-                    location=opts["git"],
-                    branch=opts["branch"],
-                    **common,
-                )
-            ]
+            return [DesiredSource(kind=DesiredSource.Kind.GIT, location=opts["git"], branch=opts["branch"], **common)]
         if opts.get("directory"):
-            return [
-                DesiredSource(
-                    kind=DesiredSource.Kind.DIRECTORY, location=opts["directory"], **common
-                )
-            ]
+            return [DesiredSource(kind=DesiredSource.Kind.DIRECTORY, location=opts["directory"], **common)]
         try:
             with open(opts["file"], encoding="utf-8") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(
-                f"cannot read {opts['file']}: {exc}", returncode=EXIT_BAD_INPUT
-            ) from None
+            raise CommandError(f"cannot read {opts['file']}: {exc}", returncode=EXIT_BAD_INPUT) from None
         return [
             DesiredSource(
                 kind=DesiredSource.Kind.UPLOAD, yaml_text=text, file_name=opts["file"], **common

@@ -19,12 +19,11 @@ class Command(BaseCommand):
         ensure_roles()
         users = get_user_model().objects
         if users.exists():
-            self.stdout.write(
-                "users exist already; sign in with yours (manage.py createsuperuser adds one)"
-            )
+            self.stdout.write("users exist already; sign in with yours (manage.py createsuperuser adds one)")
             return
         password = secrets.token_urlsafe(12)
         users.create_superuser(opts["username"], email="", password=password)
         self.stdout.write(
-            f"\n  netpolui admin login (shown once): user {opts['username']}  password {password}\n"
+            "\n  netpolui admin login (shown once): "
+            f"user {opts['username']}  password {password}\n"
         )

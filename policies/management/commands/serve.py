@@ -33,10 +33,7 @@ class Command(RunserverCommand):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             for cluster in Cluster.objects.exclude(source=Cluster.Source.MANIFESTS):
                 threading.Thread(
-                    target=self._sync_forever,
-                    args=(cluster.pk,),
-                    name=f"sync-{cluster.name}",
-                    daemon=True,
+                    target=self._sync_forever, args=(cluster.pk,), name=f"sync-{cluster.name}", daemon=True
                 ).start()
                 self.stdout.write(f"syncing cluster {cluster.name} in the background")
             threading.Thread(target=self._drift_beat, name="drift-beat", daemon=True).start()
@@ -69,12 +66,7 @@ class Command(RunserverCommand):
             return
         try:
             register_cluster(
-                ClusterSpec(
-                    name=name,
-                    source=Cluster.Source.KUBECONFIG,
-                    kubeconfig_path=kubeconfig or "",
-                    context=context,
-                )
+                ClusterSpec(name=name, source=Cluster.Source.KUBECONFIG, kubeconfig_path=kubeconfig or "", context=context)
             )
             self.stdout.write(f"registered cluster {name} from your kubeconfig")
         except ClusterSetupError as exc:

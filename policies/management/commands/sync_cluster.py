@@ -16,9 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--once", action="store_true", help="one list pass, then exit")
-        parser.add_argument(
-            "--duration", type=float, default=None, help="watch for this many seconds"
-        )
+        parser.add_argument("--duration", type=float, default=None, help="watch for this many seconds")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         cluster = Cluster.objects.filter(name=opts["name"]).first()
