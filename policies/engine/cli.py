@@ -6,6 +6,9 @@
     netpolui diff OLD NEW [-o txt|json] [--level workload|pod] [--fail-on-change]
     netpolui lint PATH... [-o txt|json]
 
+Every command reads within caps: --max-file-size (default 5M) for each file,
+--max-total-size (default 50M) for all files together; beyond them exit 2.
+
 Exit status: 0 success; 1 `diff --fail-on-change` found differences; 2 bad input or
 usage, with `file:line: what is wrong` on stderr and never a traceback.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -25,6 +29,7 @@ from .formats import FORMATS, render
 from .lint import findings
 from .manifests import ManifestError, load_paths
 from .reachability import analyze
+from .safe_input import DEFAULT_LIMITS, ReadLimits
 
 EXIT_OK = 0
 EXIT_CHANGED = 1
@@ -37,8 +42,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"netpolui: error: {message}\n")
 
 
-def _load(paths: Sequence[str]) -> Cluster:
-    inventory = load_paths(paths)
+_SIZE = re.compile(r"^(\d+)\s*([kmg]?)i?b?$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def size_argument(text: str) -> int:
+    """`5M`, `500k`, `1G` or a number of bytes."""
+    match = _SIZE.match(text.strip())
+    if not match or int(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 5M, 500k or 1048576")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _limits(args: argparse.Namespace) -> ReadLimits:
+    return ReadLimits(file_bytes=args.max_file_size, source_bytes=args.max_total_size)
+
+
+def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
+    inventory = load_paths(paths, limits)
     cluster = build_cluster(inventory)
     for note in cluster.notes:
         print(f"netpolui: note: {note}", file=sys.stderr)
@@ -46,7 +67,7 @@ def _load(paths: Sequence[str]) -> Cluster:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    cluster = _load(args.paths)
+    cluster = _load(args.paths, _limits(args))
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
         if not any(args.focus in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
@@ -66,7 +87,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    cluster = _load(args.paths)
+    cluster = _load(args.paths, _limits(args))
     port: int | str | None = args.port
     if isinstance(port, str) and port.isdigit():
         port = int(port)
@@ -79,8 +100,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    old = analyze(_load([args.old]), level=args.level)
-    new = analyze(_load([args.new]), level=args.level)
+    old = analyze(_load([args.old], _limits(args)), level=args.level)
+    new = analyze(_load([args.new], _limits(args)), level=args.level)
     result = diff_reachability(old, new)
     if args.output == "json":
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
@@ -90,7 +111,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
-    found = findings(_load(args.paths))
+    found = findings(_load(args.paths, _limits(args)))
     if args.output == "json":
         sys.stdout.write(json.dumps([f.to_dict() for f in found], indent=2) + "\n")
     else:
@@ -103,8 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="netpolui", description="Who can reach whom under Kubernetes NetworkPolicies."
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    caps = _Parser(add_help=False)
+    caps.add_argument(
+        "--max-file-size",
+        type=size_argument,
+        default=DEFAULT_LIMITS.file_bytes,
+        metavar="SIZE",
+        help="refuse a file larger than this (default 5M)",
+    )
+    caps.add_argument(
+        "--max-total-size",
+        type=size_argument,
+        default=DEFAULT_LIMITS.source_bytes,
+        metavar="SIZE",
+        help="refuse input adding up to more than this (default 50M)",
+    )
 
-    p = sub.add_parser("analyze", help="list allowed connections (np-guard compatible txt)")
+    p = sub.add_parser("analyze", parents=[caps], help="list allowed connections (np-guard compatible txt)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="YAML/JSON files or directories")
     p.add_argument("-o", "--output", choices=FORMATS, default="txt")
     p.add_argument("--level", choices=("workload", "pod"), default="workload")
@@ -119,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_analyze)
 
-    p = sub.add_parser("explain", help="why one connection is allowed or denied")
+    p = sub.add_parser("explain", parents=[caps], help="why one connection is allowed or denied")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--src", required=True, help="ns/name, ns/name[Kind] or an IP address")
     p.add_argument("--dst", required=True, help="ns/name, ns/name[Kind] or an IP address")
@@ -129,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser(
-        "diff", help="connections added, removed and changed between two manifest sets"
+        "diff", parents=[caps], help="connections added, removed and changed between two manifest sets"
     )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
@@ -141,12 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser(
-        "lint", help="findings: unprotected workloads, dead selectors, missing DNS..."
+        "lint", parents=[caps], help="findings: unprotected workloads, dead selectors, missing DNS..."
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
     p.set_defaults(func=_cmd_lint)
     return parser
+
+
+_CAP_FLAGS = (("limit for one file", "--max-file-size"), ("limit for one source", "--max-total-size"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,7 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except ManifestError as exc:
         for err in exc.errors:
-            print(str(err), file=sys.stderr)
+            hint = next((f" (see {flag})" for words, flag in _CAP_FLAGS if words in err.message), "")
+            print(f"{err}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (UnknownEndpoint, ValueError) as exc:
         print(f"netpolui: error: {exc}", file=sys.stderr)
