@@ -15,6 +15,11 @@ Input limits (alias bombs, nesting, sizes, links, time)
 Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
     NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
+Cluster-wide tiers (tiers.py)
+    ClusterPolicy (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy and
+    BaselineAdminNetworkPolicy v1alpha1, keys "Kind/name"), TierRule, TierPeer, Tier,
+    TIERS, ClusterNode; validate_cluster_policy(obj) -> list[FieldError];
+    parse_cluster_policy(obj); CLUSTER_POLICY_KINDS
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -31,7 +36,14 @@ Output
 
 from .cluster import Cluster, Isolation, build_cluster
 from .diff import ChangedConnection, ReachabilityDiff, diff_reachability
-from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
+from .explain import (
+    DirectionVerdict,
+    Explanation,
+    RuleMatch,
+    TierMatch,
+    UnknownEndpoint,
+    explain,
+)
 from .formats import FORMATS, render
 from .generate import generate_cluster
 from .lint import Finding, findings
@@ -59,12 +71,27 @@ from .safe_input import (
     walk_manifest_files,
 )
 from .selectors import LabelSelector, Requirement
+from .tier_validation import validate_cluster_policy
+from .tiers import (
+    CLUSTER_POLICY_KINDS,
+    TIERS,
+    ClusterPolicy,
+    Tier,
+    TierPeer,
+    TierRule,
+    parse_cluster_policy,
+)
+from .tiers import Node as ClusterNode
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "CLUSTER_POLICY_KINDS",
     "FORMATS",
     "PROTOCOLS",
+    "TIERS",
     "Analyzer",
+    "ClusterNode",
+    "ClusterPolicy",
     "ChangedConnection",
     "Cluster",
     "ConnSet",
@@ -92,6 +119,10 @@ __all__ = [
     "Requirement",
     "Rule",
     "RuleMatch",
+    "Tier",
+    "TierMatch",
+    "TierPeer",
+    "TierRule",
     "Skipped",
     "UnknownEndpoint",
     "UnsafeInput",
@@ -111,8 +142,10 @@ __all__ = [
     "load_text",
     "load_yaml_text",
     "normalize_policy",
+    "parse_cluster_policy",
     "read_manifest_file",
     "render",
+    "validate_cluster_policy",
     "validate_network_policy",
     "walk_manifest_files",
 ]

@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from .. import engine
-from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
 
 Level = Literal["workload", "pod", "tier", "namespace"]
 Direction = Literal["combined", "ingress", "egress"]
@@ -75,6 +75,8 @@ def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
         .values_list("obj", flat=True)
     )
     objects += NetworkPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += ClusterPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += Node.objects.filter(cluster=cluster).values_list("obj", flat=True)
     return objects
 
 
@@ -129,12 +131,33 @@ def _build_analyzer(cluster: Cluster) -> engine.Analyzer:
 
 
 def _policy_versions(cluster: Cluster) -> dict[str, str]:
-    return {
+    """Every stored policy's key ("ns/name", or "Kind/name" for cluster-wide ones) and
+    resourceVersion."""
+    versions = {
         f"{ns}/{name}": rv
         for ns, name, rv in NetworkPolicy.objects.filter(cluster=cluster).values_list(
             "namespace", "name", "resource_version"
         )
     }
+    versions.update(
+        (f"{kind}/{name}", rv)
+        for kind, name, rv in ClusterPolicy.objects.filter(cluster=cluster).values_list(
+            "kind", "name", "resource_version"
+        )
+    )
+    return versions
+
+
+def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tuple[str, dict[str, Any], bool]]:
+    """(key, obj, valid) of the stored policies in `wanted`."""
+    for ns, name, obj in NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj"):
+        key = f"{ns}/{name}"
+        if key in wanted:
+            yield key, obj, not engine.validate_network_policy(obj)
+    for kind, name, obj in ClusterPolicy.objects.filter(cluster=cluster).values_list("kind", "name", "obj"):
+        key = f"{kind}/{name}"
+        if key in wanted:
+            yield key, obj, not engine.validate_cluster_policy(obj)
 
 
 def _rebuild(cluster: Cluster) -> _Derivable:
@@ -143,7 +166,7 @@ def _rebuild(cluster: Cluster) -> _Derivable:
         cluster.state_version,
         cluster.topology_version,
         _policy_versions(cluster),
-        {p.key for p in model.policies},
+        {p.key for p in model.policies} | {p.key for p in model.cluster_policies},
         engine.Analyzer(model),
     )
 
@@ -155,21 +178,18 @@ def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
     upserts: list[dict[str, Any]] = []
     analyzed = set(newest.analyzed)
     removals = [key for key in gone if key in analyzed]
+    added: list[str] = []
     if changed:
-        rows = NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj")
-        wanted = set(changed)
-        for ns, name, obj in rows:
-            key = f"{ns}/{name}"
-            if key not in wanted:
-                continue
-            if engine.validate_network_policy(obj):
+        for key, obj, valid in _changed_policy_objects(cluster, set(changed)):
+            if not valid:
                 # Set aside, as a rebuild would: the API server let it in, we cannot read it.
                 if key in analyzed:
                     removals.append(key)
                 continue
             upserts.append(obj)
+            added.append(key)
     analyzed.difference_update(removals)
-    analyzed.update(f"{(o.get('metadata') or {}).get('namespace') or 'default'}/{o['metadata']['name']}" for o in upserts)
+    analyzed.update(added)
     try:
         derived = newest.analyzer.with_policies_changed(upserts, removals)
     except (ValueError, KeyError):
