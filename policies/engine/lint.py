@@ -70,6 +70,15 @@ def findings(cluster: Cluster) -> list[Finding]:
     out: list[Finding] = []
     pod_namespaces = sorted({p.namespace for p in cluster.pods})
     policy_namespaces = {p.namespace for p in cluster.policies}
+    # Namespaces some cluster-wide policy applies to: "any connection" would be wrong.
+    tiered = {
+        p.namespace
+        for p in cluster.pods
+        if any(
+            cp.subject.matches_pod(cluster.namespace_labels(p.namespace), p.labels, p.host_network)
+            for cp in cluster.cluster_policies
+        )
+    }
     for ns in pod_namespaces:
         if ns not in policy_namespaces:
             out.append(
@@ -79,7 +88,9 @@ def findings(cluster: Cluster) -> list[Finding]:
                     ns,
                     "Namespace",
                     ns,
-                    "no NetworkPolicy in this namespace: every pod accepts and opens any connection",
+                    "no NetworkPolicy in this namespace: only cluster-wide policies restrict its pods"
+                    if ns in tiered
+                    else "no NetworkPolicy in this namespace: every pod accepts and opens any connection",
                 )
             )
     for w in cluster.workloads:
