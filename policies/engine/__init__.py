@@ -19,7 +19,8 @@ Cluster-wide tiers (tiers.py)
     ClusterPolicy (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy and
     BaselineAdminNetworkPolicy v1alpha1, keys "Kind/name"), TierRule, TierPeer, Tier,
     TIERS, ClusterNode; validate_cluster_policy(obj) -> list[FieldError];
-    parse_cluster_policy(obj); CLUSTER_POLICY_KINDS
+    parse_cluster_policy(obj); normalize_cluster_policy(obj) (rule order kept);
+    CLUSTER_POLICY_KINDS
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -71,6 +72,7 @@ from .safe_input import (
     walk_manifest_files,
 )
 from .selectors import LabelSelector, Requirement
+from .tier_normalize import normalize_cluster_policy
 from .tier_validation import validate_cluster_policy
 from .tiers import (
     CLUSTER_POLICY_KINDS,
@@ -141,6 +143,7 @@ __all__ = [
     "load_paths",
     "load_text",
     "load_yaml_text",
+    "normalize_cluster_policy",
     "normalize_policy",
     "parse_cluster_policy",
     "read_manifest_file",
