@@ -3,7 +3,7 @@
     netpolui analyze PATH... [-o txt|json|csv|md|dot] [--level workload|pod]
                      [--direction combined|ingress|egress] [--focus WORKLOAD] [--explain]
     netpolui explain PATH... --src X --dst Y [--port P] [--protocol TCP] [-o txt|json]
-    netpolui diff OLD NEW [-o txt|json] [--level workload|pod] [--fail-on-change]
+    netpolui diff OLD NEW [-o txt|csv|md|json] [--level workload|pod] [--fail-on-change]
     netpolui lint PATH... [-o txt|json]
 
 Every command reads within caps: --max-file-size (default 5M) for each file,
@@ -23,12 +23,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .cluster import Cluster, build_cluster
-from .diff import diff_reachability
+from .diff import DIFF_FORMATS, diff_clusters
 from .explain import UnknownEndpoint, explain
-from .formats import FORMATS, render
+from .formats import FORMATS, render, write
 from .lint import findings
 from .manifests import ManifestError, load_paths
-from .reachability import analyze
+from .pairs import PairTable
+from .reachability import Analyzer, analyze
 from .safe_input import DEFAULT_LIMITS, ReadLimits
 
 EXIT_OK = 0
@@ -68,6 +69,8 @@ def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     cluster = _load(args.paths, _limits(args))
+    if not args.explain:
+        return _stream_analysis(cluster, args)
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
         if not any(args.focus in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
@@ -86,6 +89,27 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
+    """The connection list written row by row from the cells: no pair is held as an
+    object, so a cluster with millions of pairs streams in bounded memory."""
+    table = PairTable(Analyzer(cluster), level=args.level, direction=args.direction)
+    focus = None
+    if args.focus:
+        focus = table.focus_ranks(args.focus)
+        if not focus:
+            print(
+                f"netpolui: error: --focus {args.focus!r} names no workload in the input",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+    if not write(table, args.output, sys.stdout, focus=focus):
+        print(
+            "netpolui: note: no allowed connections between the workloads and address ranges of the input",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     cluster = _load(args.paths, _limits(args))
     port: int | str | None = args.port
@@ -100,13 +124,11 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    old = analyze(_load([args.old], _limits(args)), level=args.level)
-    new = analyze(_load([args.new], _limits(args)), level=args.level)
-    result = diff_reachability(old, new)
-    if args.output == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
-    else:
-        sys.stdout.write(result.render_text())
+    limits = _limits(args)
+    result = diff_clusters(_load([args.old], limits), _load([args.new], limits), level=args.level)
+    if result.is_empty:
+        print("netpolui: note: no connections diff", file=sys.stderr)
+    sys.stdout.write(result.render(args.output))
     return EXIT_CHANGED if args.fail_on_change and not result.is_empty else EXIT_OK
 
 
@@ -169,7 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
-    p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=DIFF_FORMATS,
+        default="txt",
+        help="netpol-analyzer's diff format (txt, csv, md) or json",
+    )
     p.add_argument("--level", choices=("workload", "pod"), default="workload")
     p.add_argument(
         "--fail-on-change", action="store_true", help="exit 1 when there are differences"
