@@ -478,6 +478,13 @@ def _object_ids(cluster: Cluster, items: Iterable[engine.Finding]) -> dict[tuple
         names = {name for _, name in wanted["Pod"]}
         for pk, ns, name in Pod.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
             ids[("Pod", ns, name)] = pk
+    tier_kinds = set(wanted) & {k.value for k in ClusterPolicy.Kind}
+    if tier_kinds:
+        names = {name for kind in tier_kinds for _, name in wanted[kind]}
+        for pk, kind, name in ClusterPolicy.objects.filter(
+            cluster=cluster, kind__in=tier_kinds, name__in=names
+        ).values_list("pk", "kind", "name"):
+            ids[(kind, "", name)] = pk
     workload_kinds = set(wanted) & {k.value for k in Workload.Kind}
     if workload_kinds:
         names = {name for kind in workload_kinds for _, name in wanted[kind]}
@@ -573,11 +580,53 @@ def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str
 
 
 def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
-    """The live policies as multi-document YAML, clean of server-managed fields."""
+    """The live policies as multi-document YAML, clean of server-managed fields: the
+    cluster-wide ones first (in evaluation order) unless a namespace is asked for, then
+    the NetworkPolicies."""
+    objs: list[dict[str, Any]] = []
+    if not namespace:
+        model = engine_cluster(cluster)
+        by_key = {
+            f"{kind}/{name}": obj
+            for kind, name, obj in ClusterPolicy.objects.filter(cluster=cluster).values_list("kind", "name", "obj")
+        }
+        ordered = [p.key for p in model.cluster_policies if p.key in by_key]
+        ordered += sorted(k for k in by_key if k not in set(ordered))  # set aside as invalid
+        objs += [engine.clean_policy(by_key[k]) for k in ordered]
     rows = NetworkPolicy.objects.filter(cluster=cluster).order_by("namespace", "name")
     if namespace:
         rows = rows.filter(namespace=namespace)
-    return engine.dump_yaml([engine.clean_policy(row.obj) for row in rows])
+    objs += [engine.clean_policy(row.obj) for row in rows]
+    return engine.dump_yaml(objs)
+
+
+def cluster_policies_applying(cluster: Cluster, namespace: str, labels: dict[str, str], host_network: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The cluster-wide policies whose subject selects a pod with these labels in that
+    namespace, per direction, in evaluation order (tier, priority, kind, name)."""
+    model = engine_cluster(cluster)
+    ns_labels = model.namespace_labels(namespace)
+    ids = {
+        (kind, name): pk
+        for pk, kind, name in ClusterPolicy.objects.filter(cluster=cluster).values_list("pk", "kind", "name")
+    }
+    out: dict[str, list[dict[str, Any]]] = {"ingress": [], "egress": []}
+    for policy in model.cluster_policies:
+        if not policy.subject.matches_pod(ns_labels, labels, host_network):
+            continue
+        for direction in ("ingress", "egress"):
+            if policy.rules(direction):
+                out[direction].append(
+                    {
+                        "key": policy.key,
+                        "kind": policy.kind,
+                        "name": policy.name,
+                        "tier": policy.tier,
+                        "priority": policy.priority,
+                        "id": ids.get((policy.kind, policy.name)),
+                        "rules": len(policy.rules(direction)),
+                    }
+                )
+    return out
 
 
 def policy_yaml(policy: NetworkPolicy) -> str:
