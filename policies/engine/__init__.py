@@ -14,7 +14,8 @@ Input limits (alias bombs, nesting, sizes, links, time)
     walk_manifest_files(root, boundary, budget) -> (files, skipped)
 Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
-    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
+    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError;
+    effective_policy_types(spec)
 Cluster-wide tiers (tiers.py)
     ClusterPolicy (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy and
     BaselineAdminNetworkPolicy v1alpha1, keys "Kind/name"), TierRule, TierPeer, Tier,
@@ -29,7 +30,8 @@ Reachability
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
     diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
-    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding]
+    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding];
+    CHECKS, FINDING_CODES, SEVERITIES (one check per code); rule_allows_dns(rule)
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
@@ -55,8 +57,7 @@ from .explain import (
     explain,
 )
 from .formats import FORMATS, render
-from .generate import generate_cluster
-from .lint import Finding, findings
+from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
     InputError,
     Inventory,
@@ -67,7 +68,16 @@ from .manifests import (
     load_text,
     load_yaml_text,
 )
-from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
+from .model import (
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    PolicyPort,
+    Rule,
+    Workload,
+    effective_policy_types,
+)
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
@@ -97,14 +107,18 @@ from .validation import FieldError, validate_network_policy
 
 __all__ = [
     "CLUSTER_POLICY_KINDS",
+    "CHECKS",
     "DIFF_FORMATS",
+    "FINDING_CODES",
     "FORMATS",
     "PROTOCOLS",
     "TIERS",
+    "SEVERITIES",
     "Analyzer",
     "ClusterNode",
     "ClusterPolicy",
     "ChangedConnection",
+    "Check",
     "Cluster",
     "ConnSet",
     "Connection",
@@ -147,9 +161,9 @@ __all__ = [
     "diff_clusters",
     "diff_reachability",
     "dump_yaml",
+    "effective_policy_types",
     "explain",
     "findings",
-    "generate_cluster",
     "group_reachability",
     "is_inside",
     "load_documents",
@@ -162,6 +176,7 @@ __all__ = [
     "read_manifest_file",
     "render",
     "validate_cluster_policy",
+    "rule_allows_dns",
     "validate_network_policy",
     "walk_manifest_files",
 ]
