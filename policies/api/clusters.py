@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet
+from django.db.models import F, OuterRef, QuerySet
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
@@ -38,6 +38,7 @@ from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, SEVERITIES
 from ..models import (
     TOP_LEVEL_WORKLOAD,
     Cluster,
+    ClusterPolicy,
     Namespace,
     NetworkPolicy,
     Pod,
@@ -51,6 +52,7 @@ from . import params as p
 from . import schemas as r
 from .serializers import (
     ClusterCreateSerializer,
+    ClusterPolicySerializer,
     ClusterSerializer,
     NamespaceSerializer,
     NetworkPolicySerializer,
@@ -394,6 +396,23 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
                 "host_network": selection.get("host_network", pod.host_network),
                 "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
             }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Live cluster-wide policies (Admin and Baseline tiers) with their rules", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One live cluster-wide policy with its ordered rules and YAML"),
+)
+class ClusterPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Live cluster-wide policies, in evaluation order per cluster (tier, priority)."""
+
+    serializer_class = ClusterPolicySerializer
+    filterset_class = filtersets.ClusterPolicyFilterSet
+
+    def get_queryset(self) -> QuerySet[ClusterPolicy]:
+        # The BaselineAdminNetworkPolicy has no priority: after the Baseline ones.
+        return ClusterPolicy.objects.select_related("cluster").order_by(
+            "cluster_id", "tier", F("priority").asc(nulls_last=True), "kind", "name", "pk"
         )
 
 

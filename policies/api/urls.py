@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .clusters import (
+    ClusterPolicyViewSet,
     ClusterViewSet,
     NamespaceViewSet,
     NetworkPolicyViewSet,
@@ -23,6 +24,7 @@ router.register("namespaces", NamespaceViewSet, basename="namespace")
 router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("pods", PodViewSet, basename="pod")
 router.register("policies", NetworkPolicyViewSet, basename="policy")
+router.register("cluster-policies", ClusterPolicyViewSet, basename="clusterpolicy")
 router.register("drafts", DraftViewSet, basename="policydraft")
 register_drift(router)
 

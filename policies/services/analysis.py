@@ -879,3 +879,37 @@ def node_details(
         "outbound": result["outbound"],
         "truncated": truncated,
     }
+
+
+def cluster_policy_rules(policy: ClusterPolicy) -> dict[str, Any]:
+    """A cluster-wide policy's subject and ordered rules with their actions, as the
+    engine reads them, or why it was set aside."""
+    model = engine_cluster(policy.cluster)
+    key = f"{policy.kind}/{policy.name}"
+    parsed = model.cluster_policy(key)
+    if parsed is None:
+        errors = [str(e) for k, errs in model.invalid_policies if k == key for e in errs]
+        return {"valid": False, "errors": errors, "ingress": [], "egress": []}
+    order = [p.key for p in model.cluster_policies]
+    out: dict[str, Any] = {
+        "valid": True,
+        "errors": [],
+        "subject": str(parsed.subject),
+        "evaluation_index": order.index(key),
+    }
+    for direction in ("ingress", "egress"):
+        out[direction] = [
+            {
+                "index": rule.index,
+                "name": rule.name,
+                "action": rule.written_action,
+                "peers": [str(p) for p in rule.peers],
+                "ports": rule.ports_text,
+            }
+            for rule in parsed.rules(direction)
+        ]
+    return out
+
+
+def cluster_policy_yaml(policy: ClusterPolicy) -> str:
+    return engine.dump_yaml([engine.clean_policy(policy.obj)])
