@@ -6,17 +6,17 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from .clusters import (
+from .clusters import ClusterViewSet
+from .drafts import DraftViewSet
+from .drift import register_drift
+from .permissions import RolePermission
+from .resources import (
     ClusterPolicyViewSet,
-    ClusterViewSet,
     NamespaceViewSet,
     NetworkPolicyViewSet,
     PodViewSet,
     WorkloadViewSet,
 )
-from .drafts import DraftViewSet
-from .drift import register_drift
-from .permissions import RolePermission
 
 router = DefaultRouter()
 router.register("clusters", ClusterViewSet, basename="cluster")
