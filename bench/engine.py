@@ -294,7 +294,61 @@ def run(sizes: dict[str, int] | None = None) -> list[Figure]:
         *recompute,
         Figure("engine", "connections listed", float(n), ""),
         *_dense(sizes),
+        *_tiered(sizes),
     ]
+
+
+TIER_POLICIES = 50
+
+
+def _tiered(sizes: dict[str, int]) -> list[Figure]:
+    """The same cluster plus 50 cluster-wide policies (Admin and Baseline tiers): the
+    full analysis and the recompute after one cluster-wide or NetworkPolicy change."""
+    objs = generate_cluster(**sizes, cluster_policies=TIER_POLICIES)
+    cluster = build_cluster(objs)
+    gc.collect()
+    t0 = time.perf_counter()
+    analyzer = Analyzer(cluster)
+    n = len(analyzer.analyze(level="workload").connections)
+    t_full = time.perf_counter() - t0
+    print(f"with {len(cluster.cluster_policies)} cluster-wide policies: {n:,} connections")
+    tiers = [o for o in objs if o["kind"] in ("ClusterNetworkPolicy", "AdminNetworkPolicy")]
+    admin = next(
+        o for o in tiers if o["spec"].get("ingress") and o["kind"] == "ClusterNetworkPolicy"
+    )
+    reprioritised = copy.deepcopy(admin)
+    reprioritised["spec"]["priority"] = 999
+    egress = next(o for o in tiers if o["spec"].get("egress") and o["kind"] == "AdminNetworkPolicy")
+    rule_added = copy.deepcopy(egress)
+    rule_added["spec"]["egress"].append(
+        {
+            "name": "no-smtp",
+            "action": "Deny",
+            "to": [{"namespaces": {}}],
+            "ports": [{"portNumber": {"protocol": "TCP", "port": 25}}],
+        }
+    )
+    changes: list[tuple[str, list[dict[str, Any]], list[str]]] = [
+        ("Admin ingress policy's priority changed", [reprioritised], []),
+        ("Admin egress rule added", [rule_added], []),
+        ("AdminNetworkPolicy removed", [], [f"AdminNetworkPolicy/{egress['metadata']['name']}"]),
+        ("NetworkPolicy port added, tiers present", [_port_added(_policies(objs))], []),
+    ]
+    out = [
+        Figure(
+            "engine",
+            f"with {TIER_POLICIES} cluster-wide policies: full reachability (sorted list)",
+            t_full,
+            "s",
+            2.0,
+        )
+    ]
+    for label, upserts, removals in changes:
+        t, rebuilt = _recompute(analyzer, upserts, removals)
+        how = "full rebuild" if rebuilt else "incremental"
+        print(f"recompute with tiers, {label}: {t * 1000:.0f} ms ({how})")
+        out.append(Figure("engine", f"recompute with tiers: {label}", t, "s", 0.2))
+    return out
 
 
 def _dense(sizes: dict[str, int]) -> list[Figure]:

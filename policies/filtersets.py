@@ -13,6 +13,7 @@ from django.db.models.fields.json import KeyTransform
 from .models import (
     TOP_LEVEL_WORKLOAD,
     Cluster,
+    ClusterPolicy,
     Namespace,
     NetworkPolicy,
     Pod,
@@ -155,6 +156,18 @@ class PodFilterSet(filters.FilterSet):
         if not value:
             return qs
         return qs.filter(pk__in=[p.pk for p in qs.only("pk", "ips") if value in (p.ips or [])])
+
+
+class ClusterPolicyFilterSet(filters.FilterSet):
+    cluster = filters.ModelChoiceFilter(queryset=Cluster.objects.all())
+    kind = filters.ChoiceFilter(choices=ClusterPolicy.Kind.choices)
+    tier = filters.ChoiceFilter(choices=[("Admin", "Admin"), ("Baseline", "Baseline")])
+    name = filters.CharFilter(lookup_expr="icontains")
+    label = LabelFilter(field_name="labels")
+
+    class Meta:
+        model = ClusterPolicy
+        fields = ["cluster", "kind", "tier", "name", "label"]
 
 
 class NetworkPolicyFilterSet(filters.FilterSet):

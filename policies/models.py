@@ -222,6 +222,54 @@ class NetworkPolicy(MirroredObject):
         return spec if isinstance(spec, dict) else {}
 
 
+class ClusterPolicy(MirroredObject):
+    """A cluster-wide policy: ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2),
+    AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1). Cluster-scoped."""
+
+    class Kind(models.TextChoices):
+        CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"
+        ADMIN_NETWORK_POLICY = "AdminNetworkPolicy"
+        BASELINE_ADMIN_NETWORK_POLICY = "BaselineAdminNetworkPolicy"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="cluster_policies")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    api_version = models.CharField(max_length=64, blank=True)
+    tier = models.CharField(max_length=16, blank=True)  # Admin | Baseline
+    priority = models.IntegerField(null=True, blank=True)  # none for the BANP
+    generation = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "uid"], name="clusterpolicy_unique_uid")
+        ]
+        indexes = [models.Index(fields=["cluster", "kind", "name"], name="clusterpolicy_kind_name_idx")]
+        ordering = ["tier", "priority", "kind", "name"]
+        verbose_name_plural = "cluster policies"
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.obj.get("spec") or {}
+        return spec if isinstance(spec, dict) else {}
+
+
+class Node(MirroredObject):
+    """A Node: its labels and addresses, what `nodes` peers of cluster-wide policies
+    select."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="nodes")
+    addresses = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="node_unique_uid")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, and when. Written by services, never edited."""
 

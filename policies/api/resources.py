@@ -3,7 +3,7 @@ live NetworkPolicies, each with the questions asked of one object."""
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet
+from django.db.models import F, OuterRef, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -11,12 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import filtersets
-from ..models import TOP_LEVEL_WORKLOAD, Namespace, NetworkPolicy, Pod, Workload
+from ..models import TOP_LEVEL_WORKLOAD, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis
 from ..web import count_of
 from . import schemas as r
 from .base import CLUSTER_ID, BaseViewSet
 from .serializers import (
+    ClusterPolicySerializer,
     NamespaceSerializer,
     NetworkPolicySerializer,
     NetworkPolicySummarySerializer,
@@ -110,6 +111,23 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
                 "host_network": selection.get("host_network", pod.host_network),
                 "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
             }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Live cluster-wide policies (Admin and Baseline tiers) with their rules", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One live cluster-wide policy with its ordered rules and YAML"),
+)
+class ClusterPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Live cluster-wide policies, in evaluation order per cluster (tier, priority)."""
+
+    serializer_class = ClusterPolicySerializer
+    filterset_class = filtersets.ClusterPolicyFilterSet
+
+    def get_queryset(self) -> QuerySet[ClusterPolicy]:
+        # The BaselineAdminNetworkPolicy has no priority: after the Baseline ones.
+        return ClusterPolicy.objects.select_related("cluster").order_by(
+            "cluster_id", "tier", F("priority").asc(nulls_last=True), "kind", "name", "pk"
         )
 
 

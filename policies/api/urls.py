@@ -10,7 +10,13 @@ from .clusters import ClusterViewSet
 from .drafts import DraftViewSet
 from .drift import register_drift
 from .permissions import RolePermission
-from .resources import NamespaceViewSet, NetworkPolicyViewSet, PodViewSet, WorkloadViewSet
+from .resources import (
+    ClusterPolicyViewSet,
+    NamespaceViewSet,
+    NetworkPolicyViewSet,
+    PodViewSet,
+    WorkloadViewSet,
+)
 
 router = DefaultRouter()
 router.register("clusters", ClusterViewSet, basename="cluster")
@@ -18,6 +24,7 @@ router.register("namespaces", NamespaceViewSet, basename="namespace")
 router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("pods", PodViewSet, basename="pod")
 router.register("policies", NetworkPolicyViewSet, basename="policy")
+router.register("cluster-policies", ClusterPolicyViewSet, basename="clusterpolicy")
 router.register("drafts", DraftViewSet, basename="policydraft")
 register_drift(router)
 

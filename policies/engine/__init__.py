@@ -16,6 +16,12 @@ Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
     NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError;
     effective_policy_types(spec)
+Cluster-wide tiers (tiers.py)
+    ClusterPolicy (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy and
+    BaselineAdminNetworkPolicy v1alpha1, keys "Kind/name"), TierRule, TierPeer, Tier,
+    TIERS, ClusterNode; validate_cluster_policy(obj) -> list[FieldError];
+    parse_cluster_policy(obj); normalize_cluster_policy(obj) (rule order kept);
+    CLUSTER_POLICY_KINDS
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -44,7 +50,14 @@ from .diff import (
     diff_reachability,
     on_common_families,
 )
-from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
+from .explain import (
+    DirectionVerdict,
+    Explanation,
+    RuleMatch,
+    TierMatch,
+    UnknownEndpoint,
+    explain,
+)
 from .formats import FORMATS, render
 from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
@@ -80,16 +93,32 @@ from .safe_input import (
     walk_manifest_files,
 )
 from .selectors import LabelSelector, Requirement
+from .tier_normalize import normalize_cluster_policy
+from .tier_validation import validate_cluster_policy
+from .tiers import (
+    CLUSTER_POLICY_KINDS,
+    TIERS,
+    ClusterPolicy,
+    Tier,
+    TierPeer,
+    TierRule,
+    parse_cluster_policy,
+)
+from .tiers import Node as ClusterNode
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "CLUSTER_POLICY_KINDS",
     "CHECKS",
     "DIFF_FORMATS",
     "FINDING_CODES",
     "FORMATS",
     "PROTOCOLS",
+    "TIERS",
     "SEVERITIES",
     "Analyzer",
+    "ClusterNode",
+    "ClusterPolicy",
     "ChangedConnection",
     "Check",
     "Cluster",
@@ -119,6 +148,10 @@ __all__ = [
     "Requirement",
     "Rule",
     "RuleMatch",
+    "Tier",
+    "TierMatch",
+    "TierPeer",
+    "TierRule",
     "Skipped",
     "UnknownEndpoint",
     "UnsafeInput",
@@ -139,10 +172,13 @@ __all__ = [
     "load_paths",
     "load_text",
     "load_yaml_text",
+    "normalize_cluster_policy",
     "normalize_policy",
+    "parse_cluster_policy",
     "on_common_families",
     "read_manifest_file",
     "render",
+    "validate_cluster_policy",
     "rule_allows_dns",
     "validate_network_policy",
     "walk_manifest_files",

@@ -115,6 +115,9 @@ class DirectionVerdict:
     """What reached the NetworkPolicy tier (None: the cluster-wide tiers alone)."""
     default_conns: ConnSet = field(default_factory=ConnSet.none)
     """What no tier decided, allowed by default, when cluster-wide policies apply."""
+    tier_policies: tuple[str, ...] = ()
+    """Cluster-wide policies ("Kind/name") whose subject selects the pod with rules in
+    this direction, in evaluation order."""
 
     def summary(self) -> str:
         if self.note:
@@ -132,6 +135,9 @@ class DirectionVerdict:
             if not self.default_conns.is_empty:
                 parts.append(f"no tier decided {self.default_conns}: allowed by default")
             return "; ".join(parts)
+        if self.tier_policies:
+            names = ", ".join(p.replace("/", " ", 1) for p in self.tier_policies)
+            return f"no rule of the cluster-wide policies selecting it ({names}) matches; {self._v1_summary()}"
         return self._v1_summary()
 
     def _v1_summary(self) -> str:
@@ -153,6 +159,7 @@ class DirectionVerdict:
             "matches": [m.to_dict() for m in self.matches],
             "conns": self.conns.to_json(),
             "tier_matches": [m.to_dict() for m in self.tier_matches],
+            "tier_policies": list(self.tier_policies),
             "default_conns": self.default_conns.to_json(),
             "summary": self.summary(),
         }
@@ -407,6 +414,7 @@ def _direction(
         tier_matches=tuple(matches),
         network_policy_conns=reached_v1 if v1.isolated else none,
         default_conns=default,
+        tier_policies=tuple(p.key for p in tiered),
     )
 
 

@@ -249,12 +249,23 @@ def open_to_internet(cluster: Cluster) -> Iterator[Hit]:
 )
 def namespace_without_policy(cluster: Cluster) -> Iterator[Hit]:
     with_policy = _policy_namespaces(cluster)
+    # Namespaces some cluster-wide policy applies to: "any connection" would be wrong.
+    tiered = {
+        p.namespace
+        for p in cluster.pods
+        if any(
+            cp.subject.matches_pod(cluster.namespace_labels(p.namespace), p.labels, p.host_network)
+            for cp in cluster.cluster_policies
+        )
+    }
     for ns in sorted({p.namespace for p in cluster.pods} - with_policy):
         yield Hit(
             ns,
             "Namespace",
             ns,
-            "no NetworkPolicy in this namespace: every pod accepts and opens any connection",
+            "no NetworkPolicy in this namespace: only cluster-wide policies restrict its pods"
+            if ns in tiered
+            else "no NetworkPolicy in this namespace: every pod accepts and opens any connection",
         )
 
 
