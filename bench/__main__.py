@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import platform
 import sys
 
-from bench import Figure, api, engine, sync
+from bench import Figure, api, cli, engine, sync
 
-PARTS = [engine.run, sync.run, api.run]
+PARTS = [engine.run, cli.run, sync.run, api.run]
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -37,6 +38,14 @@ def print_table(figures: list[Figure]) -> None:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--size",
+        choices=("default", "large"),
+        default="default",
+        help="large adds the 5,000-workload / 1,000-namespace / 10,000-policy cluster",
+    )
+    args = parser.parse_args()
     print(
         f"netpolui benchmarks on Python {platform.python_version()}, {platform.machine()}, "
         f"{__import__('os').cpu_count()} CPUs"
@@ -44,6 +53,9 @@ def main() -> int:
     figures: list[Figure] = []
     for part in PARTS:
         figures.extend(part())
+    if args.size == "large":
+        figures.extend(engine.run(cli.SIZES["large"], dense=False))
+        figures.extend(cli.run("large"))
     print()
     print_table(figures)
     return 0

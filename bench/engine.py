@@ -172,7 +172,7 @@ def _recompute_figures(
     return recompute
 
 
-def run(sizes: dict[str, int] | None = None) -> list[Figure]:
+def run(sizes: dict[str, int] | None = None, *, dense: bool = True) -> list[Figure]:
     sizes = sizes or SIZES
     objs = generate_cluster(**sizes)
     t0 = time.perf_counter()
@@ -212,7 +212,7 @@ def run(sizes: dict[str, int] | None = None) -> list[Figure]:
         Figure("engine", "process max RSS (generator, model, analyses)", rss_mib, "MiB", 1024),
         *recompute,
         Figure("engine", "connections listed", float(n), ""),
-        *_dense(sizes),
+        *(_dense(sizes) if dense else []),
     ]
 
 
