@@ -7,7 +7,7 @@ ASSETS := frontend/static/vendor/.built
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379
 
-.PHONY: run test lint bench venv assets browser migrate demo services clean check-migrations test-fast
+.PHONY: run test lint bench venv assets browser migrate demo services clean check-migrations test-fast screenshots
 
 venv: $(STAMP)
 
@@ -59,6 +59,10 @@ test-fast: venv
 # `make bench BENCH_ARGS=--size=large` adds the 5,000-workload cluster.
 bench: venv
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} REDIS_URL=$${REDIS_URL:-$(REDIS)/13} $(BIN)/python -m bench $(BENCH_ARGS)
+
+# The README's screenshots (docs/screenshots/*.png), taken in headless Chromium on the demo.
+screenshots: venv assets browser
+	NETPOLUI_SCREENSHOTS=docs/screenshots NETPOLUI_ENV=test $(BIN)/pytest tests/e2e/test_screenshots.py -q $(PYTEST_ARGS)
 
 services:
 	.ci/services

@@ -3,7 +3,7 @@
     netpolui analyze PATH... [-o txt|json|csv|md|dot] [--level workload|pod]
                      [--direction combined|ingress|egress] [--focus WORKLOAD] [--explain]
     netpolui explain PATH... --src X --dst Y [--port P] [--protocol TCP] [-o txt|json]
-    netpolui diff OLD NEW [-o txt|json] [--level workload|pod] [--fail-on-change]
+    netpolui diff OLD NEW [-o txt|csv|md|json] [--level workload|pod] [--fail-on-change]
     netpolui lint PATH... [-o txt|json]
 
 Every command reads within caps: --max-file-size (default 5M) for each file,
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .cluster import Cluster, build_cluster
-from .diff import diff_reachability
+from .diff import DIFF_FORMATS, diff_clusters
 from .explain import UnknownEndpoint, explain
 from .formats import FORMATS, render, write
 from .lint import findings
@@ -124,13 +124,11 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    old = analyze(_load([args.old], _limits(args)), level=args.level)
-    new = analyze(_load([args.new], _limits(args)), level=args.level)
-    result = diff_reachability(old, new)
-    if args.output == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
-    else:
-        sys.stdout.write(result.render_text())
+    limits = _limits(args)
+    result = diff_clusters(_load([args.old], limits), _load([args.new], limits), level=args.level)
+    if result.is_empty:
+        print("netpolui: note: no connections diff", file=sys.stderr)
+    sys.stdout.write(result.render(args.output))
     return EXIT_CHANGED if args.fail_on_change and not result.is_empty else EXIT_OK
 
 
@@ -193,7 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
-    p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=DIFF_FORMATS,
+        default="txt",
+        help="netpol-analyzer's diff format (txt, csv, md) or json",
+    )
     p.add_argument("--level", choices=("workload", "pod"), default="workload")
     p.add_argument(
         "--fail-on-change", action="store_true", help="exit 1 when there are differences"
