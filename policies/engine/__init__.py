@@ -19,7 +19,9 @@ Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
     with_policies_changed(upserts, removals) for several changes at once);
-    Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of)
+    Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of);
+    PairTable(analyzer, level, direction): the connection list kept implicit (pages of
+    sources, edges of one endpoint, counts, degrees, aggregation from cells)
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
     diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
@@ -27,7 +29,8 @@ Explaining, comparing, reviewing
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
-    render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot
+    render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot;
+    write(reach_or_table, fmt, out, *, focus=None) streams the same text row by row
 """
 
 from .cluster import Cluster, Isolation, build_cluster
@@ -41,7 +44,7 @@ from .diff import (
     diff_reachability,
 )
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
-from .formats import FORMATS, render
+from .formats import FORMATS, render, write
 from .generate import generate_cluster
 from .lint import Finding, findings
 from .manifests import (
@@ -56,6 +59,7 @@ from .manifests import (
 )
 from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
 from .normalize import clean_policy, dump_yaml, normalize_policy
+from .pairs import PairTable
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
 from .safe_input import (
@@ -93,6 +97,7 @@ __all__ = [
     "Location",
     "ManifestError",
     "NetworkPolicy",
+    "PairTable",
     "Peer",
     "Pod",
     "PolicyPort",
@@ -127,5 +132,6 @@ __all__ = [
     "read_manifest_file",
     "render",
     "validate_network_policy",
+    "write",
     "walk_manifest_files",
 ]
