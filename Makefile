@@ -54,7 +54,7 @@ test: venv assets browser lint
 test-fast: venv
 	NETPOLUI_ENV=test $(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-# Engine, CLI, sync and API figures against their targets (PostgreSQL and Redis as in
+# Engine, CLI, sync and API figures against the targets of docs/architecture.md (PostgreSQL and Redis as in
 # production; the API part falls back to SQLite without DATABASE_URL).
 # `make bench BENCH_ARGS=--size=large` adds the 5,000-workload cluster.
 bench: venv

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from bench import Figure
-from policies.engine import Analyzer, build_cluster, generate_cluster, load_paths
+from bench.generate import generate_cluster
+from policies.engine import Analyzer, build_cluster, load_paths
 from policies.engine.formats import write
 from policies.engine.pairs import PairTable
 from policies.engine.safe_input import ReadLimits

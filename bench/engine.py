@@ -1,6 +1,6 @@
 """Engine benchmark: full workload-level reachability of a generated cluster, its peak
-memory, and the recompute after each kind of policy change (DESIGN.md section 6
-targets): a port added, egress isolation switched on and off, a default deny removed, a
+memory, and the recompute after each kind of policy change (the targets of
+docs/architecture.md): a port added, egress isolation switched on and off, a default deny removed, a
 podSelector changed, an ipBlock changed with and without a new address boundary, and
 several changes at once.
 
@@ -22,7 +22,8 @@ from collections import Counter
 from typing import Any
 
 from bench import Figure
-from policies.engine import Analyzer, Cluster, build_cluster, generate_cluster
+from bench.generate import generate_cluster
+from policies.engine import Analyzer, Cluster, build_cluster
 
 SIZES = {"pods": 10_000, "workloads": 1_000, "namespaces": 200, "policies": 2_000}
 
@@ -126,7 +127,7 @@ def _recompute(
 def _recompute_figures(
     analyzer: Analyzer, objs: list[dict[str, Any]], cluster: Cluster
 ) -> list[Figure]:
-    """Each kind of change derived from the analyzed cluster; DESIGN.md's 200 ms target
+    """Each kind of change derived from the analyzed cluster; the 200 ms target
     applies to all but the one that moves the address cut (a full rebuild)."""
     policies = _policies(objs)
     deny = _egress_deny(cluster)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 
 
 class Cluster(models.Model):
@@ -158,6 +158,11 @@ class Workload(MirroredObject):
     @property
     def is_top(self) -> bool:
         return not self.owner_kind or (self.top_kind, self.top_name) == (self.kind, self.name)
+
+
+# What the pages and the API count and list as workloads: the top-most owners (a
+# Deployment, not its ReplicaSets), the condition of Workload.is_top as a query.
+TOP_LEVEL_WORKLOAD = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
 
 
 class Pod(MirroredObject):

@@ -6,16 +6,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from .drafts import DraftViewSet
-from .drift import register_drift
-from .permissions import RolePermission
-from .views import (
+from .clusters import (
     ClusterViewSet,
     NamespaceViewSet,
     NetworkPolicyViewSet,
     PodViewSet,
     WorkloadViewSet,
 )
+from .drafts import DraftViewSet
+from .drift import register_drift
+from .permissions import RolePermission
 
 router = DefaultRouter()
 router.register("clusters", ClusterViewSet, basename="cluster")

@@ -14,7 +14,8 @@ Input limits (alias bombs, nesting, sizes, links, time)
     walk_manifest_files(root, boundary, budget) -> (files, skipped)
 Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
-    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
+    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError;
+    effective_policy_types(spec)
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -25,7 +26,8 @@ Reachability
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
     diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
-    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding]
+    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding];
+    CHECKS, FINDING_CODES, SEVERITIES (one check per code); rule_allows_dns(rule)
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
@@ -45,8 +47,7 @@ from .diff import (
 )
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
 from .formats import FORMATS, render, write
-from .generate import generate_cluster
-from .lint import Finding, findings
+from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
     InputError,
     Inventory,
@@ -57,7 +58,16 @@ from .manifests import (
     load_text,
     load_yaml_text,
 )
-from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
+from .model import (
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    PolicyPort,
+    Rule,
+    Workload,
+    effective_policy_types,
+)
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .pairs import PairTable
 from .ports import PROTOCOLS, ConnSet
@@ -75,11 +85,15 @@ from .selectors import LabelSelector, Requirement
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "CHECKS",
     "DIFF_FORMATS",
+    "FINDING_CODES",
     "FORMATS",
     "PROTOCOLS",
+    "SEVERITIES",
     "Analyzer",
     "ChangedConnection",
+    "Check",
     "Cluster",
     "ConnSet",
     "Connection",
@@ -119,9 +133,9 @@ __all__ = [
     "diff_clusters",
     "diff_reachability",
     "dump_yaml",
+    "effective_policy_types",
     "explain",
     "findings",
-    "generate_cluster",
     "group_reachability",
     "is_inside",
     "load_documents",
@@ -131,6 +145,7 @@ __all__ = [
     "normalize_policy",
     "read_manifest_file",
     "render",
+    "rule_allows_dns",
     "validate_network_policy",
     "write",
     "walk_manifest_files",

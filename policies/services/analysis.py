@@ -15,20 +15,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
 from .. import engine
+from ..choices import DIRECTIONS, FORMATS, LEVELS, SEVERITY_RANK
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 
-Level = Literal["workload", "pod", "tier", "namespace"]
-Direction = Literal["combined", "ingress", "egress"]
-LEVELS: tuple[str, ...] = ("workload", "pod", "tier", "namespace")
-DIRECTIONS: tuple[str, ...] = ("combined", "ingress", "egress")
-FORMATS: tuple[str, ...] = ("edges", "matrix")
 # Pods that finished hold no address and take no traffic.
 FINISHED_PHASES = ("Succeeded", "Failed")
 
@@ -580,9 +576,6 @@ def policy_yaml(policy: NetworkPolicy) -> str:
 
 
 # --- page helpers: what the dashboard pages show beside the payloads -----------------------------
-
-SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-
 
 def findings_by_risk(cluster: Cluster) -> list[FindingView]:
     """Findings, highest risk first (the engine's order kept within a severity)."""

@@ -18,10 +18,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .. import audit
 from ..k8s.client import ConnectionSettings, ConnectionSettingsError, SyncFailure, build_api_client
 from ..k8s.sync import ClusterSync, SyncOptions
 from ..mirror import DatabaseMirror, load_snapshot
-from ..models import AuditEvent, Cluster
+from ..models import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +98,12 @@ def register_cluster(spec: ClusterSpec, *, actor: Any = None, replace: bool = Fa
             cluster = existing
         else:
             cluster = Cluster.objects.create(name=spec.name, **fields)
-        AuditEvent.objects.create(
-            actor=actor if getattr(actor, "pk", None) else None,
+        audit.record(
+            audit.Action.CLUSTER_UPDATED if existing else audit.Action.CLUSTER_REGISTERED,
+            actor=actor,
             cluster=cluster,
-            action="cluster.registered" if not existing else "cluster.updated",
             object_type="cluster",
-            object_id=str(cluster.pk),
+            object_id=cluster.pk,
             summary=f"{cluster.name} ({cluster.get_source_display()})",
         )
     return cluster

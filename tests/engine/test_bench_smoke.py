@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bench import cli as bench_cli
 from bench import engine as bench_engine
-from policies.engine import build_cluster, generate_cluster
+from bench.generate import generate_cluster
+from policies.engine import build_cluster
 
 
 def test_bench_engine_runs_on_a_small_cluster() -> None:

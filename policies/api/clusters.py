@@ -14,8 +14,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
@@ -34,13 +33,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from .. import filtersets
-from ..models import AuditEvent, Cluster, Namespace, NetworkPolicy, Pod, Workload
+from .. import audit, filtersets
+from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, SEVERITIES
+from ..models import (
+    TOP_LEVEL_WORKLOAD,
+    Cluster,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    Workload,
+)
 from ..roles import ADMIN, EDITOR, VIEWER
 from ..services import analysis, reachability_pages
 from ..services.sync import ClusterSetupError, load_manifests
+from ..web import count_of, yaml_attachment
 from . import params as p
-from . import responses as r
+from . import schemas as r
 from .serializers import (
     ClusterCreateSerializer,
     ClusterSerializer,
@@ -76,12 +84,6 @@ class YAMLRenderer(BaseRenderer):
         # Through JSON first: error details are str subclasses that safe_dump refuses.
         plain = json.loads(json.dumps(data, cls=JSONEncoder))
         return yaml.safe_dump(plain, sort_keys=False).encode()
-
-
-def _count(model: type[Any], **match: Any) -> Coalesce:
-    """A correlated COUNT(*) subquery: one SQL statement for a whole page of rows."""
-    rows = model.objects.filter(**match).order_by().values(*match).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def _cluster_role(request: Request) -> str:
@@ -125,10 +127,10 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         qs = Cluster.objects.all().order_by("name", "pk")
         if self.action in ("list", "retrieve"):
             qs = qs.annotate(
-                namespace_count=_count(Namespace, cluster=OuterRef("pk")),
-                workload_count=_count(Workload, cluster=OuterRef("pk")),
-                pod_count=_count(Pod, cluster=OuterRef("pk")),
-                policy_count=_count(NetworkPolicy, cluster=OuterRef("pk")),
+                namespace_count=count_of(Namespace, cluster=OuterRef("pk")),
+                workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, cluster=OuterRef("pk")),
+                pod_count=count_of(Pod, cluster=OuterRef("pk")),
+                policy_count=count_of(NetworkPolicy, cluster=OuterRef("pk")),
             )
         return qs
 
@@ -154,11 +156,11 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
 
     def perform_destroy(self, instance: Cluster) -> None:
         with transaction.atomic():
-            AuditEvent.objects.create(
+            audit.record(
+                audit.Action.CLUSTER_DELETED,
                 actor=self.request.user,
-                action="cluster.deleted",
                 object_type="cluster",
-                object_id=str(instance.pk),
+                object_id=instance.pk,
                 summary=f"{instance.name} ({instance.get_source_display()})",
             )
             instance.delete()
@@ -174,13 +176,13 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             "The response carries an ETag; send it back in If-None-Match to get 304."
         ),
         parameters=[
-            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload", description="what a node is"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(LEVELS), default="workload", description="what a node is"),
             OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers (default: the NETPOLUI_TIER_KEYS setting, tier, app.kubernetes.io/component, app)"),
             NAMESPACES,
             OpenApiParameter("protocol", OpenApiTypes.STR, enum=["TCP", "UDP", "SCTP"], description="only connections on this protocol"),
             OpenApiParameter("port", OpenApiTypes.INT, description="only connections on this port (1-65535)"),
-            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
-            OpenApiParameter("format", OpenApiTypes.STR, enum=list(analysis.FORMATS), default="edges", description="edges (sparse list) or matrix"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=list(FORMATS), default="edges", description="edges (sparse list) or matrix"),
             OpenApiParameter("offset", OpenApiTypes.INT, description="workload/pod level: the first source node of a page (connection-list order); the response's page.next_offset gives the next"),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"workload/pod level: source nodes per page (default {reachability_pages.DEFAULT_PAGE}, at most {reachability_pages.MAX_PAGE})"),
             OpenApiParameter("node", OpenApiTypes.STR, description="workload/pod level: only the edges from and to this node id"),
@@ -224,7 +226,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             "most destinations, and the totals. Computed once per cluster state version."
         ),
         parameters=[
-            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(DIRECTIONS), default="combined"),
             OpenApiParameter("group_by", OpenApiTypes.STR, description="the label key that names tiers"),
         ],
         responses={200: OpenApiTypes.OBJECT, **r.ERRORS},
@@ -262,9 +264,9 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         parameters=[
             OpenApiParameter("src", OpenApiTypes.STR, required=True, description="the edge's source node id"),
             OpenApiParameter("dst", OpenApiTypes.STR, required=True, description="the edge's target node id"),
-            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(LEVELS), default="workload"),
             OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers"),
-            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(DIRECTIONS), default="combined"),
         ],
         responses={200: r.EdgeExplanationSerializer, **r.ERRORS},
     )
@@ -293,9 +295,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         namespace = _params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
         body = analysis.export_yaml(cluster, namespace or None)
         name = f"{cluster.name}-{namespace}" if namespace else cluster.name
-        response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}-networkpolicies.yaml"'
-        return response
+        return yaml_attachment(body, f"{name}-networkpolicies.yaml")
 
     @extend_schema(
         summary="What deserves a look",
@@ -303,11 +303,12 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             "The engine's findings, most severe first: namespaces with no policy, workloads not "
             "isolated for ingress or egress, policies that select nothing, peers that match "
             "nothing, named ports that resolve nowhere, egress isolation without DNS, "
-            "hostNetwork pods selected by a policy."
+            "hostNetwork pods selected by a policy, workloads open to the internet, peers that "
+            "admit every namespace."
         ),
         parameters=[
-            OpenApiParameter("severity", OpenApiTypes.STR, enum=list(p.SEVERITIES)),
-            OpenApiParameter("code", OpenApiTypes.STR, enum=list(p.FINDING_CODES)),
+            OpenApiParameter("severity", OpenApiTypes.STR, enum=list(SEVERITIES)),
+            OpenApiParameter("code", OpenApiTypes.STR, enum=list(FINDING_CODES)),
             NAMESPACES,
         ],
         responses={200: r.FindingsSerializer, **r.ERRORS},
@@ -352,9 +353,9 @@ class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
         return (
             Namespace.objects.defer("obj")
             .annotate(
-                workload_count=_count(Workload, **scope),
-                pod_count=_count(Pod, **scope),
-                policy_count=_count(NetworkPolicy, **scope),
+                workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, **scope),
+                pod_count=count_of(Pod, **scope),
+                policy_count=count_of(NetworkPolicy, **scope),
             )
             .order_by("cluster_id", "name", "pk")
         )
@@ -372,7 +373,7 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         return (
             Workload.objects.defer("obj")
             .annotate(
-                pod_count=_count(
+                pod_count=count_of(
                     Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
                     top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
                 )
