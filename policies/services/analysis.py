@@ -349,6 +349,29 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
     return payload
 
 
+def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[str, Any]]:
+    """The nodes of a level as the reachability payload has them, without its edges: what
+    pickers and search boxes list. No pair is computed (the overview of a large cluster
+    would otherwise load every workload pair to list the workload names)."""
+    query = ReachabilityQuery(level=level, group_by=group_by if level == "tier" else "")
+
+    def build() -> list[dict[str, Any]]:
+        base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")  # type: ignore[arg-type]
+        members: dict[str, list[str]] = {}
+        nodes: list[engine.Endpoint] = list(base.nodes)
+        if level in ("tier", "namespace"):
+            group_of = group_function(level, query.group_by)
+            for node in nodes:
+                members.setdefault(group_of(node), []).append(node.key)
+            bare = engine.Reachability(nodes, [], level=base.level, direction=base.direction)
+            nodes = engine.group_reachability(bare, group_of).nodes
+        return [_node_dict(n, query, members.get(n.key)) for n in nodes]
+
+    return _models.get(  # type: ignore[no-any-return]
+        (cluster.pk, cluster.state_version, "nodes", level, query.group_by), build
+    )
+
+
 def _node_dict(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
     label = node.name
     if node.kind == "Group" and not node.is_external and query.level == "tier" and "=" in node.key:

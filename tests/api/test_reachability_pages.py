@@ -115,3 +115,34 @@ def test_summary_counts_pairs_per_namespace_pair_and_tier_pair(api, demo_cluster
 def test_summary_needs_the_viewer_role(api, demo_cluster):
     assert api(None).get(url(demo_cluster, "summary")).status_code in (401, 403)
     assert api("viewer").get(url(demo_cluster, "summary", "direction=sideways")).status_code == 400
+
+
+@pytest.mark.parametrize(("level", "group_by"), [("workload", ""), ("tier", ""), ("tier", "app"), ("namespace", "")])
+def test_level_nodes_are_the_payload_nodes_without_computing_pairs(demo_cluster, level, group_by, monkeypatch):
+    from policies.services import analysis
+
+    whole = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level=level, group_by=group_by))
+    analysis.clear_process_caches()
+
+    def no_pairs(*args, **kwargs):
+        raise AssertionError("listing nodes computed pairs")
+
+    listed = analysis.engine.Reachability.connections
+
+    def connections(self):
+        if self._connections is None:  # the analysis would have to list its pairs
+            no_pairs()
+        return listed.fget(self)
+
+    monkeypatch.setattr(analysis.engine.Reachability, "connections", property(connections))
+    monkeypatch.setattr(analysis.engine.PairTable, "group", no_pairs)
+    assert analysis.level_nodes(demo_cluster, level, group_by) == whole["nodes"]
+
+
+def test_overview_lists_tiers_and_workloads_for_its_pickers(client, users, demo_cluster):
+    client.force_login(users["viewer"])
+    page = client.get(f"/clusters/{demo_cluster.pk}/")
+    assert page.status_code == 200
+    names = page.context["endpoint_names"]
+    assert "shop/backend[Deployment]" in names
+    assert any(t["id"] == "shop/tier=backend" for t in page.context["tier_nodes"])
