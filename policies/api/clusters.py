@@ -1,5 +1,5 @@
-"""Viewsets of the REST API: the mirrored resources (read-only; clusters writable by
-admins) and the questions asked of a cluster (reachability, explain, export, findings).
+"""Clusters in the REST API: the mirrored clusters (writable by admins) and the questions
+asked of a cluster (reachability, explain, export, findings).
 
 Every answer comes from policies.services.analysis; nothing here talks to the engine.
 """
@@ -24,7 +24,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import SAFE_METHODS
@@ -49,14 +49,10 @@ from ..services.sync import ClusterSetupError, load_manifests
 from ..web import count_of, yaml_attachment
 from . import params as p
 from . import schemas as r
+from .base import NAMESPACES, BaseViewSet, validated_params
 from .serializers import (
     ClusterCreateSerializer,
     ClusterSerializer,
-    NamespaceSerializer,
-    NetworkPolicySerializer,
-    NetworkPolicySummarySerializer,
-    PodSerializer,
-    WorkloadSerializer,
 )
 
 
@@ -88,25 +84,6 @@ class YAMLRenderer(BaseRenderer):
 
 def _cluster_role(request: Request) -> str:
     return VIEWER if request.method in SAFE_METHODS else ADMIN
-
-
-def _params(serializer_class: type[Any], request: Request, *, lists: tuple[str, ...] = (), **context: Any) -> Any:
-    """The query parameters validated by `serializer_class` (400 with field errors if not)."""
-    serializer = serializer_class(data=p.query_data(request.query_params, lists=lists), context={"request": request, **context})
-    serializer.is_valid(raise_exception=True)
-    return serializer
-
-
-CLUSTER_ID = OpenApiParameter("cluster", OpenApiTypes.INT, description="only rows of this cluster (id); scopes namespace and name filters")
-NAMESPACES = OpenApiParameter(
-    "namespace", OpenApiTypes.STR, many=True, explode=True,
-    description="namespace names: repeat the parameter or separate with commas",
-)
-
-
-class BaseViewSet(viewsets.GenericViewSet[Any]):
-    # Per-view role (see permissions.RolePermission); actions may set their own.
-    required_role: Any = None
 
 
 @extend_schema_view(
@@ -192,7 +169,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"])
     def reachability(self, request: Request, pk: str | None = None) -> HttpResponse:
         cluster = self.get_object()
-        params = _params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster)
+        params = validated_params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster)
         query = params.to_query()
         piece, offset, limit, node = params.piece()
         if piece == "node":
@@ -234,7 +211,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"])
     def summary(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(p.SummaryParams, request).validated_data
+        data = validated_params(p.SummaryParams, request).validated_data
         return Response(reachability_pages.summary(cluster, data["direction"], data["group_by"]))
 
     @extend_schema(
@@ -251,7 +228,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"])
     def explain(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(p.ExplainParams, request).validated_data
+        data = validated_params(p.ExplainParams, request).validated_data
         try:
             result = analysis.explain(cluster, data["src"], data["dst"], port=data["port"], protocol=data["protocol"])
         except analysis.UnknownEndpoint as exc:
@@ -273,7 +250,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"], url_path="explain-edge", url_name="explain-edge")
     def explain_edge(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(p.ExplainEdgeParams, request).validated_data
+        data = validated_params(p.ExplainEdgeParams, request).validated_data
         try:
             result = analysis.explain_edge(
                 cluster, data["src"], data["dst"], level=data["level"],
@@ -292,7 +269,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"], required_role=EDITOR, renderer_classes=[JSONRenderer, YAMLRenderer])
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
         cluster = self.get_object()
-        namespace = _params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
+        namespace = validated_params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
         body = analysis.export_yaml(cluster, namespace or None)
         name = f"{cluster.name}-{namespace}" if namespace else cluster.name
         return yaml_attachment(body, f"{name}-networkpolicies.yaml")
@@ -316,7 +293,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"])
     def findings(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(p.FindingParams, request, lists=("namespace",), cluster=cluster).validated_data
+        data = validated_params(p.FindingParams, request, lists=("namespace",), cluster=cluster).validated_data
         items = analysis.findings(cluster)
         if data.get("severity"):
             items = [f for f in items if f.severity == data["severity"]]
@@ -338,120 +315,3 @@ def _endpoint_field(message: str, data: dict[str, Any]) -> str:
     """Which parameter the engine's "no workload, pod or IP address 'x'" is about (it
     resolves src first, and quotes the name it could not resolve)."""
     return "src" if repr(data["src"]) in message else "dst"
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Namespaces", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One namespace"),
-)
-class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = NamespaceSerializer
-    filterset_class = filtersets.NamespaceFilterSet
-
-    def get_queryset(self) -> QuerySet[Namespace]:
-        scope = {"cluster": OuterRef("cluster"), "namespace": OuterRef("name")}
-        return (
-            Namespace.objects.defer("obj")
-            .annotate(
-                workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, **scope),
-                pod_count=count_of(Pod, **scope),
-                policy_count=count_of(NetworkPolicy, **scope),
-            )
-            .order_by("cluster_id", "name", "pk")
-        )
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Workloads (Deployments, StatefulSets, ... and their ReplicaSets)", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One workload"),
-)
-class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = WorkloadSerializer
-    filterset_class = filtersets.WorkloadFilterSet
-
-    def get_queryset(self) -> QuerySet[Workload]:
-        return (
-            Workload.objects.defer("obj")
-            .annotate(
-                pod_count=count_of(
-                    Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
-                    top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
-                )
-            )
-            .order_by("cluster_id", "namespace", "name", "kind", "pk")
-        )
-
-    @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def policies(self, request: Request, pk: str | None = None) -> Response:
-        workload = self.get_object()
-        policies = analysis.policies_selecting_workload(workload)
-        return Response(
-            {
-                "workload": analysis.workload_key(workload),
-                "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
-            }
-        )
-
-    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def connections(self, request: Request, pk: str | None = None) -> Response:
-        workload = self.get_object()
-        key = analysis.workload_key(workload)
-        return Response({"workload": key, **analysis.endpoint_reachability(workload.cluster, key)})
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Pods", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One pod"),
-)
-class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = PodSerializer
-    filterset_class = filtersets.PodFilterSet
-
-    def get_queryset(self) -> QuerySet[Pod]:
-        return Pod.objects.defer("obj").order_by("cluster_id", "namespace", "name", "pk")
-
-    @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def policies(self, request: Request, pk: str | None = None) -> Response:
-        pod = self.get_object()
-        selection = analysis.policies_selecting_pod(pod)
-        return Response(
-            {
-                "pod": PodSerializer(pod).data,
-                "ingress_isolated": selection["ingress_isolated"],
-                "egress_isolated": selection["egress_isolated"],
-                "host_network": selection.get("host_network", pod.host_network),
-                "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
-            }
-        )
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Live NetworkPolicies with their YAML", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One live NetworkPolicy with its YAML"),
-)
-class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = NetworkPolicySerializer
-    filterset_class = filtersets.NetworkPolicyFilterSet
-
-    def get_queryset(self) -> QuerySet[NetworkPolicy]:
-        return NetworkPolicy.objects.order_by("cluster_id", "namespace", "name", "pk")
-
-    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def selected(self, request: Request, pk: str | None = None) -> Response:
-        policy = self.get_object()
-        pods = list(analysis.pods_selected_by_policy(policy).defer("obj").order_by("namespace", "name"))
-        keys = analysis.workloads_selected_by_policy(policy)
-        with_pods = {analysis.pod_key(pod) for pod in pods}
-        return Response(
-            {
-                "policy": NetworkPolicySummarySerializer(policy).data,
-                "pods": PodSerializer(pods, many=True).data,
-                "workloads": keys,
-                "stand_ins": [k for k in keys if k not in with_pods],
-            }
-        )
-

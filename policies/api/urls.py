@@ -6,16 +6,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from .clusters import (
-    ClusterViewSet,
-    NamespaceViewSet,
-    NetworkPolicyViewSet,
-    PodViewSet,
-    WorkloadViewSet,
-)
+from .clusters import ClusterViewSet
 from .drafts import DraftViewSet
 from .drift import register_drift
 from .permissions import RolePermission
+from .resources import NamespaceViewSet, NetworkPolicyViewSet, PodViewSet, WorkloadViewSet
 
 router = DefaultRouter()
 router.register("clusters", ClusterViewSet, basename="cluster")

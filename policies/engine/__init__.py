@@ -26,7 +26,8 @@ Reachability
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
     diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
-    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding];
+    diff_clusters(old, new, *, level) -> ReachabilityDiff;
+    on_common_families(old_analyzer, new_analyzer); findings(cluster) -> list[Finding];
     CHECKS, FINDING_CODES, SEVERITIES (one check per code); rule_allows_dns(rule)
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
@@ -44,6 +45,7 @@ from .diff import (
     address_families,
     diff_clusters,
     diff_reachability,
+    on_common_families,
 )
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
 from .formats import FORMATS, render, write
@@ -143,6 +145,7 @@ __all__ = [
     "load_text",
     "load_yaml_text",
     "normalize_policy",
+    "on_common_families",
     "read_manifest_file",
     "render",
     "rule_allows_dns",

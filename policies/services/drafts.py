@@ -908,12 +908,9 @@ def what_if(
     base = analysis.analyzer(cluster)
     # One derivation for all of them (a later draft of the same name wins, as in order).
     changed = base.with_policies_changed(prepared)
-    old = analysis.base_reachability(cluster, "workload", "combined")
+    before, changed = engine.on_common_families(base, changed)  # drafts may bring IPv6 ipBlocks
+    old = analysis.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
     new = changed.analyze(level="workload", direction="combined")
-    if base.families != changed.families:  # drafts bring or take away IPv6 ipBlocks
-        families = {*base.families, *changed.families}
-        old = engine.Analyzer(base.cluster, families=families).analyze(level="workload")
-        new = engine.Analyzer(changed.cluster, families=families).analyze(level="workload")
     diff = engine.diff_reachability(old, new)
     allowed: list[dict[str, Any]] = [
         _conn_entry(c.src, c.dst, c.conns, "new pair") for c in diff.added

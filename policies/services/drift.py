@@ -249,7 +249,7 @@ def read_manifest_dir(source: DesiredSource, root: Path, display_root: Path | No
     for path in files:
         try:
             text = engine.read_manifest_file(path, budget, regular_only=True)
-            inventory = engine.load_text(text, str(path))
+            inventory = engine.load_text(text, str(path), skip_without_objects=True)
         except engine.UnsafeInput as exc:
             if exc.whole_read:
                 raise SourceUnreadable(exc.message) from None
@@ -826,11 +826,14 @@ def reachability_effects(
             diff.effect = {"error": str(exc)}
             continue
         if i < EFFECT_ITEM_LIMIT:
-            one = _reconcile_one(base, diff)
-            diff.effect = connection_delta(live, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
+            before, one = engine.on_common_families(base, _reconcile_one(base, diff))
+            now = live if before is base else before.analyze(level="workload")
+            diff.effect = connection_delta(now, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
         else:
             diff.effect = {"error": f"not computed: only the first {EFFECT_ITEM_LIMIT} differences get one"}
-    delta = connection_delta(live, desired.analyze(level="workload"))
+    before, desired = engine.on_common_families(base, desired)
+    now = live if before is base else before.analyze(level="workload")
+    delta = connection_delta(now, desired.analyze(level="workload"))
     return delta, desired.cluster
 
 

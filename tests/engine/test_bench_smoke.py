@@ -14,6 +14,7 @@ def test_bench_engine_runs_on_a_small_cluster() -> None:
     names = [f.name for f in figures]
     assert any("full workload-level reachability" in n for n in names)
     assert any("recompute" in n for n in names)
+    assert any("whole CLI run" in n for n in names)
 
 
 def test_generated_cluster_has_the_requested_sizes_and_is_deterministic() -> None:
