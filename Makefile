@@ -54,10 +54,11 @@ test: venv assets browser lint
 test-fast: venv
 	NETPOLUI_ENV=test $(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-# Engine, sync and API figures against the targets of docs/architecture.md (PostgreSQL and Redis as in
+# Engine, CLI, sync and API figures against the targets of docs/architecture.md (PostgreSQL and Redis as in
 # production; the API part falls back to SQLite without DATABASE_URL).
+# `make bench BENCH_ARGS=--size=large` adds the 5,000-workload cluster.
 bench: venv
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} REDIS_URL=$${REDIS_URL:-$(REDIS)/13} $(BIN)/python -m bench
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} REDIS_URL=$${REDIS_URL:-$(REDIS)/13} $(BIN)/python -m bench $(BENCH_ARGS)
 
 # The README's screenshots (docs/screenshots/*.png), taken in headless Chromium on the demo.
 screenshots: venv assets browser

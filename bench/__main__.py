@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import platform
 import sys
 
-from bench import Figure, api, engine, hostile, sync
+from bench import Figure, api, cli, engine, hostile, sync
 
 PARTS = [engine.run, hostile.run, sync.run, api.run]
 
@@ -37,6 +38,14 @@ def print_table(figures: list[Figure]) -> None:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--size",
+        choices=("default", "large"),
+        default="default",
+        help="large adds the 5,000-workload / 1,000-namespace / 10,000-policy cluster",
+    )
+    args = parser.parse_args()
     print(
         f"netpolui benchmarks on Python {platform.python_version()}, {platform.machine()}, "
         f"{__import__('os').cpu_count()} CPUs"
@@ -44,6 +53,10 @@ def main() -> int:
     figures: list[Figure] = []
     for part in PARTS:
         figures.extend(part())
+    if args.size == "large":
+        # The CLI part reads one JSON List file and reports the child's peak memory.
+        figures.extend(engine.run(cli.SIZES["large"], dense=False, cli=False))
+        figures.extend(cli.run("large"))
     print()
     print_table(figures)
     return 0

@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bench import Figure
 from bench.django_env import print_figures, run_child, throwaway_database
@@ -146,6 +147,8 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
             Figure("api", f"{label}: repeated request, p95 of 20 (test client)", _pct(repeated, 95), "s", TARGET_P95),
         ]
 
+    figures += _pieces(client, cluster.pk)
+
     path = f"/api/clusters/{cluster.pk}/reachability/?{QUERIES['workload level, edges']}"
     with gunicorn() as port:
         for encoding, label in (("identity", "plain JSON"), ("gzip", "gzip, as browsers ask")):
@@ -162,6 +165,40 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
                 Figure("api", f"load run, {label}: errors", float(result["errors"]), "", 0.0),
                 Figure("api", f"load run, {label}: requests served", float(result["requests"]), ""),
             ]
+    return figures
+
+
+# The pieces a large cluster's pages ask for instead of the whole workload level; the
+# summary's target is the DESIGN.md one for summary endpoints.
+TARGET_SUMMARY = 0.2
+
+
+def _pieces(client: Any, cluster_id: int) -> list[Figure]:
+    """Summary, a page of 100 sources and one node's edges: first and warm (p95 of 20)."""
+    base = f"/api/clusters/{cluster_id}"
+    first = client.get(f"{base}/reachability/?level=workload&limit=1").json()
+    node = first["edges"][0]["source"] if first["edges"] else first["nodes"][0]["id"]
+    pieces = {
+        "summary (pair counts per namespace and tier pair, most open)": (f"{base}/summary/", TARGET_SUMMARY),
+        "workload level, one page of 100 sources": (f"{base}/reachability/?limit=100&offset=200", TARGET_P95),
+        "workload level, edges of one node": (f"{base}/reachability/?node={quote(node)}", TARGET_P95),
+    }
+    figures = []
+    for label, (path, target) in pieces.items():
+        t0 = time.perf_counter()
+        response = client.get(path)
+        t_first = time.perf_counter() - t0
+        assert response.status_code == 200, response.content[:500]
+        repeated = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            assert client.get(path).status_code == 200
+            repeated.append(time.perf_counter() - t0)
+        print(f"{label}: {len(response.content) / 2**10:.0f} KiB of JSON")
+        figures += [
+            Figure("api", f"{label}: first request", t_first, "s"),
+            Figure("api", f"{label}: warm, p95 of 20", _pct(repeated, 95), "s", target),
+        ]
     return figures
 
 

@@ -251,10 +251,12 @@ def _cli_figures(objs: list[dict[str, Any]]) -> list[Figure]:
     ]
 
 
-def run(sizes: dict[str, int] | None = None) -> list[Figure]:
+def run(
+    sizes: dict[str, int] | None = None, *, dense: bool = True, cli: bool = True
+) -> list[Figure]:
     sizes = sizes or SIZES
     objs = generate_cluster(**sizes)
-    cli = _cli_figures(objs)
+    cli_figures = _cli_figures(objs) if cli else []
     t0 = time.perf_counter()
     cluster = build_cluster(objs)
     t_build = time.perf_counter() - t0
@@ -286,14 +288,14 @@ def run(sizes: dict[str, int] | None = None) -> list[Figure]:
     tracemalloc.stop()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return [
-        *cli,
+        *cli_figures,
         Figure("engine", "full workload-level reachability (sorted list)", t_full, "s", 2.0),
         Figure("engine", "  of which class and policy indexes", t_index, "s"),
         Figure("engine", "peak memory of the analysis (tracemalloc)", peak / 2**20, "MiB", 1024),
         Figure("engine", "process max RSS (generator, model, analyses)", rss_mib, "MiB", 1024),
         *recompute,
         Figure("engine", "connections listed", float(n), ""),
-        *_dense(sizes),
+        *(_dense(sizes) if dense else []),
         *_tiered(sizes),
     ]
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
@@ -31,15 +32,50 @@ OPTIONAL_KINDS = CLUSTER_POLICY_KINDS | {"Node"}  # mirrored only where served
 _sqlite_writer = threading.RLock()
 
 
+_gate_lock = threading.Lock()
+_gate: threading.BoundedSemaphore | None = None
+_held = threading.local()
+
+
+def _connection_gate() -> threading.BoundedSemaphore:
+    global _gate
+    with _gate_lock:
+        if _gate is None:
+            _gate = threading.BoundedSemaphore(settings.NETPOLUI_SYNC_DB_CONNECTIONS)
+        return _gate
+
+
 @contextlib.contextmanager
 def _writing() -> Iterator[None]:
     """SQLite has one writer at a time: the sync's threads take turns (in one process,
-    which is all the embedded default runs). Other databases need no such lock."""
+    which is all the embedded default runs).
+
+    Elsewhere a sync worker follows many clusters with a thread per watched resource
+    (hundreds of threads): each would hold a database connection for as long as it
+    watches. Writes take one of NETPOLUI_SYNC_DB_CONNECTIONS places instead, and give
+    the connection back when done (outside a transaction), so a process never holds
+    more connections than that however many clusters it follows."""
     if connection.vendor == "sqlite":
         with _sqlite_writer:
             yield
-    else:
-        yield
+        return
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        try:
+            yield
+        finally:
+            _held.depth = depth
+        return
+    gate = _connection_gate()
+    with gate:
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
+            if not connection.in_atomic_block:
+                connection.close()
 
 
 def model_for(kind: str) -> type[Namespace | Workload | Pod | NetworkPolicy | ClusterPolicy | Node]:
@@ -134,7 +170,8 @@ class DatabaseMirror:
     # --- versions ------------------------------------------------------------------------
 
     def resource_version(self, resource: Resource) -> str:
-        state = SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).first()
+        with _writing():  # a read, but through the same few connections
+            state = SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).first()
         return state.resource_version if state else ""
 
     def _save_version(self, resource: Resource, resource_version: str, *, listed: bool, count: int | None = None) -> None:

@@ -50,6 +50,7 @@ def test_apply_permission_is_optional_and_limited_to_network_policies():
 def test_only_pods_that_talk_to_the_api_server_get_the_service_account():
     deployments = {d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in by_kind("Deployment")}
     assert deployments["worker"]["serviceAccountName"] == "netpolui"
+    assert deployments["sync"]["serviceAccountName"] == "netpolui"
     assert deployments["web"]["serviceAccountName"] == "netpolui"
     assert deployments["beat"]["automountServiceAccountToken"] is False
     assert deployments["redis"]["automountServiceAccountToken"] is False
@@ -76,7 +77,12 @@ def test_own_policies_are_valid_and_keep_the_web_closed_but_for_its_port():
     # No ingress controller pods in these files: nothing inside them reaches the web.
     assert inbound_to_web == []
     redis_in = {c.src.key for c in reach.connections if c.dst.key == "netpolui/redis[Deployment]"}
-    assert redis_in == {"netpolui/web[Deployment]", "netpolui/worker[Deployment]", "netpolui/beat[Deployment]"}
+    assert redis_in == {
+        "netpolui/web[Deployment]",
+        "netpolui/worker[Deployment]",
+        "netpolui/sync[Deployment]",
+        "netpolui/beat[Deployment]",
+    }
     beat_out = {str(c.conns) for c in reach.connections if c.src.key == "netpolui/beat[Deployment]"}
     assert beat_out == {"TCP 6379", "TCP 5432"}
 
@@ -88,3 +94,16 @@ def test_cli_accepts_the_deploy_directory():
     )
     assert result.returncode == 0, result.stderr
     assert "netpolui/worker[Deployment] => 10.96.0.1-10.96.0.1[External] : TCP 443,6443" in result.stdout
+    assert "netpolui/sync[Deployment] => 10.96.0.1-10.96.0.1[External] : TCP 443,6443" in result.stdout
+
+
+def test_syncs_run_on_their_own_queue_in_a_thread_pool_worker():
+    """Watches wait on the network: a thread each, never a compute worker's slot."""
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_ROUTES["policies.tasks.sync_cluster"] == {"queue": "sync"}
+    deployments = {d["metadata"]["name"]: d for d in by_kind("Deployment")}
+    command = deployments["sync"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[command.index("-Q") + 1] == "sync"
+    assert command[command.index("--pool") + 1] == "threads"
+    assert "-Q" not in deployments["worker"]["spec"]["template"]["spec"]["containers"][0]["command"]

@@ -68,8 +68,11 @@ def test_bad_boolean_is_reported_by_name():
 def test_compose_file_describes_the_production_shape():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
-    for name in ("web", "worker", "beat"):
+    assert {"postgres", "redis", "web", "worker", "sync", "beat"} <= set(services)
+    sync = services["sync"]["command"].split()
+    assert sync[sync.index("-Q") + 1] == "sync"
+    assert sync[sync.index("--pool") + 1] == "threads"
+    for name in ("web", "worker", "sync", "beat"):
         env = services[name]["environment"]
         assert env["NETPOLUI_ENV"] == "production"
         assert env["CELERY_BROKER_URL"].startswith("redis://")

@@ -44,7 +44,7 @@ from ..models import (
     Workload,
 )
 from ..roles import ADMIN, EDITOR, VIEWER
-from ..services import analysis
+from ..services import analysis, reachability_pages
 from ..services.sync import ClusterSetupError, load_manifests
 from ..web import count_of, yaml_attachment
 from . import params as p
@@ -160,13 +160,25 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             OpenApiParameter("port", OpenApiTypes.INT, description="only connections on this port (1-65535)"),
             OpenApiParameter("direction", OpenApiTypes.STR, enum=list(DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=list(FORMATS), default="edges", description="edges (sparse list) or matrix"),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="workload/pod level: the first source node of a page (connection-list order); the response's page.next_offset gives the next"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"workload/pod level: source nodes per page (default {reachability_pages.DEFAULT_PAGE}, at most {reachability_pages.MAX_PAGE})"),
+            OpenApiParameter("node", OpenApiTypes.STR, description="workload/pod level: only the edges from and to this node id"),
         ],
         responses={200: r.ReachabilitySerializer, 304: OpenApiResponse(description="not modified (If-None-Match)"), **r.ERRORS},
     )
     @action(detail=True, methods=["get"])
     def reachability(self, request: Request, pk: str | None = None) -> HttpResponse:
         cluster = self.get_object()
-        query = validated_params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster).to_query()
+        params = validated_params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster)
+        query = params.to_query()
+        piece, offset, limit, node = params.piece()
+        if piece == "node":
+            try:
+                return Response(reachability_pages.node_edges(cluster, query, node))
+            except analysis.UnknownEndpoint as exc:
+                raise serializers.ValidationError({"node": [str(exc)]}) from exc
+        if piece == "page":
+            return Response(reachability_pages.reachability_page(cluster, query, offset, limit))
         # Served compressed when the client accepts it (browsers do): the cache keeps the
         # compressed bytes, a tenth of the JSON.
         gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
@@ -182,6 +194,25 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         response["Cache-Control"] = "private, no-cache"
         patch_vary_headers(response, ["Accept-Encoding"])
         return response
+
+    @extend_schema(
+        summary="Reachability at a glance",
+        description=(
+            "Workload pairs counted per namespace pair and per tier pair with what they allow "
+            "together, the workloads reachable from the most sources and those reaching the "
+            "most destinations, and the totals. Computed once per cluster state version."
+        ),
+        parameters=[
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(DIRECTIONS), default="combined"),
+            OpenApiParameter("group_by", OpenApiTypes.STR, description="the label key that names tiers"),
+        ],
+        responses={200: OpenApiTypes.OBJECT, **r.ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def summary(self, request: Request, pk: str | None = None) -> Response:
+        cluster = self.get_object()
+        data = validated_params(p.SummaryParams, request).validated_data
+        return Response(reachability_pages.summary(cluster, data["direction"], data["group_by"]))
 
     @extend_schema(
         summary="Why a connection is allowed or denied",

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, PROTOCOLS, SEVERITIES
 from ..filtersets import LABEL_KEY
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
-from ..services import analysis
+from ..services import analysis, reachability_pages
 from ..web import comma_list, parse_port
 
 
@@ -65,6 +65,33 @@ class ReachabilityParams(ClusterScoped):
     port = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=65535)
     direction = serializers.ChoiceField(choices=list(DIRECTIONS), default="combined")
     format = serializers.ChoiceField(choices=list(FORMATS), default="edges")
+    # Pieces of the workload and pod levels (large clusters): a page of sources, or the
+    # edges of one node.
+    offset = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+    limit = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=reachability_pages.MAX_PAGE
+    )
+    node = serializers.CharField(required=False, allow_blank=True, default="", max_length=600)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        paged = attrs.get("offset") is not None or attrs.get("limit") is not None
+        if (paged or attrs.get("node")) and attrs.get("level") not in ("workload", "pod"):
+            field = "node" if attrs.get("node") else "limit" if attrs.get("limit") is not None else "offset"
+            raise serializers.ValidationError(
+                {field: [f"{field} applies to the workload and pod levels; the {attrs.get('level')} level is aggregated and comes whole"]}
+            )
+        if (paged or attrs.get("node")) and attrs.get("format") == "matrix":
+            raise serializers.ValidationError({"format": ["pages and node edges come as edges, not as a matrix"]})
+        return attrs
+
+    def piece(self) -> tuple[str, int, int, str]:
+        """("page", offset, limit, "") or ("node", 0, 0, node) or ("whole", 0, 0, "")."""
+        data = self.validated_data
+        if data["node"]:
+            return "node", 0, 0, data["node"]
+        if data["offset"] is not None or data["limit"] is not None:
+            return "page", data["offset"] or 0, data["limit"] or reachability_pages.DEFAULT_PAGE, ""
+        return "whole", 0, 0, ""
 
     def validate_group_by(self, value: str) -> str:
         if value and not LABEL_KEY.match(value):
@@ -142,4 +169,14 @@ class FindingParams(ClusterScoped):
     def validate_namespace(self, value: list[str]) -> list[str]:
         if value:
             self.known_namespaces(value)
+        return value
+
+
+class SummaryParams(serializers.Serializer[Any]):
+    direction = serializers.ChoiceField(choices=list(DIRECTIONS), default="combined")
+    group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
+
+    def validate_group_by(self, value: str) -> str:
+        if value and not LABEL_KEY.match(value):
+            raise serializers.ValidationError(f"{value!r} is not a label key (such as tier or app.kubernetes.io/component)")
         return value

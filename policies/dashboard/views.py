@@ -91,8 +91,9 @@ def _tier_choices(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @role_required(VIEWER)
 def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
     cluster = get_cluster(request, cluster_id)
-    tiers = analysis.reachability(cluster, analysis.ReachabilityQuery(level="tier"))
-    workloads = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
+    # Node lists only: the pickers need names, not the pairs.
+    tier_nodes = analysis.level_nodes(cluster, "tier")
+    workload_nodes = analysis.level_nodes(cluster, "workload")
     context = finding_groups.page_context(cluster, request.GET, _namespaces(cluster))
     return render(
         request,
@@ -102,8 +103,8 @@ def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
             "cluster": cluster,
             "state": mirror.display_status(cluster),
             "counts": _overview_counts(cluster),
-            "tier_nodes": _tier_choices(tiers["nodes"]),
-            "endpoint_names": [n["id"] for n in workloads["nodes"]],
+            "tier_nodes": _tier_choices(tier_nodes),
+            "endpoint_names": [n["id"] for n in workload_nodes],
             "explain_form": ExplainForm(),
         },
     )
@@ -235,8 +236,7 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
     elif form.is_bound:
         status = 400 if not is_htmx(request) else 200
     if not form.is_bound:
-        workloads = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
-        context["endpoint_names"] = [n["id"] for n in workloads["nodes"]]
+        context["endpoint_names"] = [n["id"] for n in analysis.level_nodes(cluster, "workload")]
     return render_fragment(request, "policies/explain.html", "partials/explain.html", context, status)
 
 

@@ -26,7 +26,9 @@ Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
     with_policies_changed(upserts, removals) for several changes at once);
-    Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of)
+    Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of);
+    PairTable(analyzer, level, direction): the connection list kept implicit (pages of
+    sources, edges of one endpoint, counts, degrees, aggregation from cells)
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
     diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
@@ -36,7 +38,8 @@ Explaining, comparing, reviewing
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
-    render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot
+    render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot;
+    write(reach_or_table, fmt, out, *, focus=None) streams the same text row by row
 """
 
 from .cluster import Cluster, Isolation, build_cluster
@@ -58,7 +61,7 @@ from .explain import (
     UnknownEndpoint,
     explain,
 )
-from .formats import FORMATS, render
+from .formats import FORMATS, render, write
 from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
     InputError,
@@ -81,6 +84,7 @@ from .model import (
     effective_policy_types,
 )
 from .normalize import clean_policy, dump_yaml, normalize_policy
+from .pairs import PairTable
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
 from .safe_input import (
@@ -138,6 +142,7 @@ __all__ = [
     "Location",
     "ManifestError",
     "NetworkPolicy",
+    "PairTable",
     "Peer",
     "Pod",
     "PolicyPort",
@@ -181,5 +186,6 @@ __all__ = [
     "validate_cluster_policy",
     "rule_allows_dns",
     "validate_network_policy",
+    "write",
     "walk_manifest_files",
 ]

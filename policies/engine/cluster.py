@@ -159,12 +159,15 @@ class Cluster:
         )
 
 
+# dict first: most objects are plain dicts, and an ABC check costs ten times more.
+_MAP = (dict, Mapping)
+
 # -- building -----------------------------------------------------------------------------
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = obj.get("metadata")
-    return meta if isinstance(meta, Mapping) else {}
+    return meta if isinstance(meta, _MAP) else {}
 
 
 def _ns(obj: Mapping[str, Any]) -> str:
@@ -176,7 +179,7 @@ def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
     refs = _meta(obj).get("ownerReferences")
     if not isinstance(refs, list):
         return None
-    refs = [r for r in refs if isinstance(r, Mapping) and r.get("kind") and r.get("name")]
+    refs = [r for r in refs if isinstance(r, _MAP) and r.get("kind") and r.get("name")]
     chosen = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
     if chosen is None:
         return None
@@ -184,18 +187,18 @@ def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
+    spec = obj.get("spec") if isinstance(obj.get("spec"), _MAP) else {}
+    assert isinstance(spec, _MAP)
     if obj.get("kind") == "CronJob":
         jt = spec.get("jobTemplate")
         spec = (
             jt.get("spec")
-            if isinstance(jt, Mapping) and isinstance(jt.get("spec"), Mapping)
+            if isinstance(jt, _MAP) and isinstance(jt.get("spec"), _MAP)
             else {}
         )
-        assert isinstance(spec, Mapping)
+        assert isinstance(spec, _MAP)
     tpl = spec.get("template")
-    return tpl if isinstance(tpl, Mapping) else {}
+    return tpl if isinstance(tpl, _MAP) else {}
 
 
 _NAME_PATHS = ("metadata.name", "metadata.namespace")
@@ -220,10 +223,10 @@ class _Problems:
 def _labels(
     obj: Mapping[str, Any], path: str, loc: Location, problems: _Problems
 ) -> Mapping[str, str]:
-    raw = obj.get("labels") if isinstance(obj, Mapping) else None
+    raw = obj.get("labels") if isinstance(obj, _MAP) else None
     if raw is None:
         return frozen_labels(None)
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, _MAP):
         problems.add(loc, obj, path, "must be a map of label keys to values")
         return frozen_labels(None)
     return frozen_labels(raw)
@@ -233,9 +236,9 @@ def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
     out: list[NamedPort] = []
     containers = pod_spec.get("containers")
     for c in containers if isinstance(containers, list) else []:
-        ports = c.get("ports") if isinstance(c, Mapping) else None
+        ports = c.get("ports") if isinstance(c, _MAP) else None
         for p in ports if isinstance(ports, list) else []:
-            if not isinstance(p, Mapping):
+            if not isinstance(p, _MAP):
                 continue
             name, number = p.get("name"), p.get("containerPort")
             if (
@@ -249,11 +252,11 @@ def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
 
 
 def _pod_ips(obj: Mapping[str, Any]) -> tuple[str, ...]:
-    status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
-    assert isinstance(status, Mapping)
+    status = obj.get("status") if isinstance(obj.get("status"), _MAP) else {}
+    assert isinstance(status, _MAP)
     ips: list[str] = []
     for entry in status.get("podIPs") or []:
-        if isinstance(entry, Mapping) and isinstance(entry.get("ip"), str):
+        if isinstance(entry, _MAP) and isinstance(entry.get("ip"), str):
             ips.append(entry["ip"])
     if isinstance(status.get("podIP"), str) and status["podIP"] not in ips:
         ips.insert(0, status["podIP"])
@@ -273,7 +276,7 @@ def build_cluster(
         notes = list(objects.notes)
         objs: list[Mapping[str, Any]] = list(objects.objects)
     else:
-        objs = [o for o in objects if isinstance(o, Mapping)]
+        objs = [o for o in objects if isinstance(o, _MAP)]
     locs = list(locations) if locations is not None else [Location("<input>") for _ in objs]
     problems = _Problems()
 
@@ -366,8 +369,8 @@ def build_cluster(
     by_owner: dict[tuple[str, str, str], list[Pod]] = {}
     for obj, loc in pod_objs:
         meta = _meta(obj)
-        spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-        assert isinstance(spec, Mapping)
+        spec = obj.get("spec") if isinstance(obj.get("spec"), _MAP) else {}
+        assert isinstance(spec, _MAP)
         owner = display_owner(obj)
         ns = _ns(obj)
         name = str(meta.get("name"))
@@ -395,8 +398,8 @@ def build_cluster(
             continue
         tpl = _pod_template(obj)
         tpl_meta = _meta(tpl)
-        tpl_spec = tpl.get("spec") if isinstance(tpl.get("spec"), Mapping) else {}
-        assert isinstance(tpl_spec, Mapping)
+        tpl_spec = tpl.get("spec") if isinstance(tpl.get("spec"), _MAP) else {}
+        assert isinstance(tpl_spec, _MAP)
         path = (
             "spec.jobTemplate.spec.template.metadata.labels"
             if kind == "CronJob"

@@ -201,6 +201,16 @@ def base_reachability(cluster: Cluster, level: str, direction: str) -> engine.Re
     )
 
 
+def pair_table(cluster: Cluster, level: str, direction: str) -> engine.PairTable:
+    """The implicit connection list (workload or pod level) of the cluster as mirrored
+    now: pages, the edges of one node, counts and aggregated levels without listing
+    every pair (cached per state version like the analyzer)."""
+    return _models.get(  # type: ignore[no-any-return]
+        (cluster.pk, cluster.state_version, "pairs", level, direction),
+        lambda: engine.PairTable(analyzer(cluster), level, direction),
+    )
+
+
 # --- reachability queries ----------------------------------------------------------------------
 
 
@@ -313,7 +323,8 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
         group_of = group_function(query.level, query.group_by)
         for node in reach.nodes:
             members.setdefault(group_of(node), []).append(node.key)
-        reach = engine.group_reachability(reach, group_of)
+        # Aggregated from the cells: the workload pairs are never listed.
+        reach = pair_table(cluster, "workload", query.direction).group(group_of)
 
     edges: list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]] = []
     for conn in reach.connections:
@@ -356,6 +367,29 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
             for src, dst, conns in edges
         ]
     return payload
+
+
+def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[str, Any]]:
+    """The nodes of a level as the reachability payload has them, without its edges: what
+    pickers and search boxes list. No pair is computed (the overview of a large cluster
+    would otherwise load every workload pair to list the workload names)."""
+    query = ReachabilityQuery(level=level, group_by=group_by if level == "tier" else "")
+
+    def build() -> list[dict[str, Any]]:
+        base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")  # type: ignore[arg-type]
+        members: dict[str, list[str]] = {}
+        nodes: list[engine.Endpoint] = list(base.nodes)
+        if level in ("tier", "namespace"):
+            group_of = group_function(level, query.group_by)
+            for node in nodes:
+                members.setdefault(group_of(node), []).append(node.key)
+            bare = engine.Reachability(nodes, [], level=base.level, direction=base.direction)
+            nodes = engine.group_reachability(bare, group_of).nodes
+        return [_node_dict(n, query, members.get(n.key)) for n in nodes]
+
+    return _models.get(  # type: ignore[no-any-return]
+        (cluster.pk, cluster.state_version, "nodes", level, query.group_by), build
+    )
 
 
 def _node_dict(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
@@ -407,8 +441,14 @@ def explain_edge(cluster: Cluster, src: str, dst: str, *, level: str = "workload
     if level not in ("tier", "namespace"):
         return {"pairs": [explain(cluster, src, dst, port=None, protocol=None)], "truncated": False}
     group_of = group_function(level, group_by)
-    reach = base_reachability(cluster, "workload", direction)
-    pairs = [c for c in reach.connections if group_of(c.src) == src and group_of(c.dst) == dst]
+    table = pair_table(cluster, "workload", direction)
+    pairs = [
+        c
+        for i, n in enumerate(table.nodes)
+        if group_of(n) == src
+        for c in table.connections(i, i + 1)
+        if group_of(c.dst) == dst
+    ]
     explained = [explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
     return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
 
@@ -558,16 +598,14 @@ def pod_key(pod: Pod) -> str:
 
 def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str, Any]]]:
     """Inbound and outbound connections of one workload endpoint."""
-    reach = base_reachability(cluster, "workload", "combined")
+    table = pair_table(cluster, "workload", "combined")
     inbound = [
         {"peer": c.src.key, "conns": c.conns.to_json(), "label": str(c.conns)}
-        for c in reach.connections
-        if c.dst.key == key
+        for c in table.column(key)
     ]
     outbound = [
         {"peer": c.dst.key, "conns": c.conns.to_json(), "label": str(c.conns)}
-        for c in reach.connections
-        if c.src.key == key
+        for c in table.row(key)
     ]
     return {"inbound": inbound, "outbound": outbound}
 

@@ -3,6 +3,7 @@ not a timed test), and the generator is deterministic and valid."""
 
 from __future__ import annotations
 
+from bench import cli as bench_cli
 from bench import engine as bench_engine
 from bench.generate import generate_cluster
 from policies.engine import build_cluster
@@ -35,3 +36,12 @@ def test_generated_cluster_wide_policies_are_valid_and_leave_the_rest_unchanged(
     kinds = {p.kind for p in cluster.cluster_policies}
     assert kinds == {"ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
     assert {p.tier for p in cluster.cluster_policies} == {"Admin", "Baseline"}
+
+
+def test_bench_cli_runs_netpolui_analyze_on_a_written_cluster() -> None:
+    figures = bench_cli.run(
+        repeat=1, sizes={"pods": 120, "workloads": 30, "namespaces": 8, "policies": 40}
+    )
+    listed = next(f for f in figures if f.name.endswith("connections listed"))
+    assert listed.value > 0
+    assert any(f.name.endswith("end to end (one run)") and f.target == 1.0 for f in figures)

@@ -60,7 +60,7 @@ def database_url() -> str:
 
 
 class Worker:
-    def __init__(self, name: str, queue: str, log: Path) -> None:
+    def __init__(self, name: str, queue: str, log: Path, pool: tuple[str, ...] = ("--concurrency=1", "--pool=solo")) -> None:
         env = {
             **os.environ,
             "NETPOLUI_ENV": "test",
@@ -71,12 +71,14 @@ class Worker:
             "NETPOLUI_WATCH_TIMEOUT": "20",
             "NETPOLUI_READ_TIMEOUT": "5",
             "DJANGO_SETTINGS_MODULE": "netpolui.settings",
+            # Names the worker's database connections (libpq reads it).
+            "PGAPPNAME": f"netpolui-{name}-{queue}",
         }
         self.log = log
         self.handle = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "netpolui", "worker", "--loglevel=INFO",
-             "--concurrency=1", "--pool=solo", f"--hostname={name}@%h", "-Q", queue,
+             *pool, f"--hostname={name}@%h", "-Q", queue,
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT,
         )
@@ -104,8 +106,8 @@ def queue() -> str:
 def start_worker(tmp_path: Path, queue: str) -> Iterator[Callable[[str], Worker]]:
     workers: list[Worker] = []
 
-    def start(name: str) -> Worker:
-        worker = Worker(name, queue, tmp_path / f"{name}.log")
+    def start(name: str, pool: tuple[str, ...] = ("--concurrency=1", "--pool=solo")) -> Worker:
+        worker = Worker(name, queue, tmp_path / f"{name}.log", pool)
         workers.append(worker)
         worker.wait_ready()
         return worker
@@ -169,3 +171,54 @@ def test_two_workers_never_sync_one_cluster_at_once(cluster, fake_k8s, start_wor
     assert logs().count("'synced'") == 1, logs()
     assert watch_peak[0] == 1, "two syncs watched the same resource at once"
     assert_mirror_converges(cluster, fake_k8s)
+
+
+FOLLOWED = int(os.environ.get("NETPOLUI_TEST_FOLLOWED_CLUSTERS", "20"))
+
+
+def test_one_thread_pool_worker_process_follows_many_clusters(fake_k8s, tmp_path, start_worker, queue, api):
+    """The sync queue's worker shape (a thread pool): one process lists and watches many
+    clusters at once, and a change on the server reaches every cluster's API answer
+    through its watch, while the process holds few database connections."""
+    seed(fake_k8s)
+    kubeconfig = fake_k8s.write_kubeconfig(tmp_path / "kubeconfig")
+    clusters = [
+        register_cluster(
+            ClusterSpec(name=f"fleet-{i:02d}", source="kubeconfig", kubeconfig_path=str(kubeconfig), context="fake")
+        )
+        for i in range(FOLLOWED)
+    ]
+    worker = start_worker("sync", ("--pool=threads", f"--concurrency={FOLLOWED + 4}"))
+    for cluster in clusters:
+        enqueue_sync(cluster, queue, duration=45)
+    path = "/apis/networking.k8s.io/v1/networkpolicies"
+    # Every cluster watches at the same time, all from the one worker process.
+    wait_until(lambda: fake_k8s.watch_count(path) >= FOLLOWED, 150, f"{FOLLOWED} clusters watching")
+    wait_until(
+        lambda: Cluster.objects.filter(pk__in=[c.pk for c in clusters], status=Cluster.Status.LIVE).count() == FOLLOWED,
+        30,
+        "every cluster live",
+    )
+    lists = len(fake_k8s.find_requests("GET", path, watch=False))
+    fake_k8s.put(objects.default_deny("kube-system", "fleet-change"))
+    client = api("viewer")
+    pending = {c.pk for c in clusters}
+
+    def seen() -> bool:
+        for pk in list(pending):
+            body = client.get("/api/policies/", {"cluster": pk, "name": "fleet-change"}).json()
+            if body.get("count"):
+                pending.discard(pk)
+        return not pending
+
+    wait_until(seen, 30, "the change in every cluster's API")
+    # Through the watches, not new lists.
+    assert len(fake_k8s.find_requests("GET", path, watch=False)) == lists
+    assert worker.process.poll() is None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [f"netpolui-sync-{queue}"]
+        )
+        (others,) = cursor.fetchone()
+    # The worker's sync threads share NETPOLUI_SYNC_DB_CONNECTIONS (8) connections.
+    assert others <= 8, f"{others} database connections for {FOLLOWED} clusters"

@@ -1,0 +1,115 @@
+"""CLI benchmark: `netpolui analyze` end to end on a generated cluster written as one
+JSON List file (what `kubectl get -o json` gives), as a user runs it: a child process
+reading the file, building the model, analysing and writing the txt connection list to
+a file. Wall time and the child's peak resident memory (DESIGN.md section 6: the
+1,000-workload cluster under 1 s; the 5,000-workload / 1,000-namespace / 10,000-policy
+cluster under 10 s and 1 GiB, with `--size large`).
+
+The same run in process, phase by phase (read, model, analysis and writing), says
+where the time goes. Run this part alone with `python -m bench.cli [--size large]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import Figure
+from bench.generate import generate_cluster
+from policies.engine import Analyzer, build_cluster, load_paths
+from policies.engine.formats import write
+from policies.engine.pairs import PairTable
+from policies.engine.safe_input import ReadLimits
+
+SIZES = {
+    "default": {"pods": 10_000, "workloads": 1_000, "namespaces": 200, "policies": 2_000},
+    "large": {"pods": 50_000, "workloads": 5_000, "namespaces": 1_000, "policies": 10_000},
+}
+TARGETS = {"default": (1.0, None), "large": (10.0, 1024.0)}
+# The generated files are larger than the reader's default caps (5 MiB a file).
+CAPS = ("--max-file-size", "1G", "--max-total-size", "1G")
+
+
+def _child_run(path: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB) of one `netpolui analyze` child."""
+    t0 = time.perf_counter()
+    with open(out, "w") as stdout:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "policies.engine.cli", "analyze", str(path), *CAPS],
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"netpolui analyze exited {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def _phases(path: Path) -> list[tuple[str, float]]:
+    t0 = time.perf_counter()
+    inventory = load_paths([path], ReadLimits(file_bytes=2**30, source_bytes=2**30))
+    t1 = time.perf_counter()
+    cluster = build_cluster(inventory)
+    t2 = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        write(PairTable(Analyzer(cluster)), "txt", sink)
+    t3 = time.perf_counter()
+    return [
+        ("read the file", t1 - t0),
+        ("build the model", t2 - t1),
+        ("analyse and write", t3 - t2),
+    ]
+
+
+def run(
+    size: str = "default", repeat: int | None = None, *, sizes: dict[str, int] | None = None
+) -> list[Figure]:
+    sizes = sizes or SIZES[size]
+    t_target, mem_target = TARGETS[size]
+    repeat = repeat or (3 if size == "default" else 1)
+    label = f"{sizes['workloads']:,}-workload cluster"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cluster.json"
+        path.write_text(
+            json.dumps({"apiVersion": "v1", "kind": "List", "items": generate_cluster(**sizes)})
+        )
+        out = Path(tmp) / "connections.txt"
+        runs = [_child_run(path, out) for _ in range(repeat)]
+        with open(out) as f:
+            lines = sum(1 for _ in f)
+        print(
+            f"netpolui analyze on the {label} ({path.stat().st_size / 2**20:.0f} MiB of JSON): "
+            f"{lines:,} lines, {out.stat().st_size / 2**20:.0f} MiB of txt"
+        )
+        phases = _phases(path)
+    elapsed = sorted(t for t, _ in runs)[len(runs) // 2]
+    rss = max(m for _, m in runs)
+    how = f"median of {repeat}" if repeat > 1 else "one run"
+    return [
+        Figure("cli", f"analyze, {label}, end to end ({how})", elapsed, "s", t_target),
+        Figure("cli", f"analyze, {label}, peak RSS", rss, "MiB", mem_target),
+        *(Figure("cli", f"  in process: {name}", t, "s") for name, t in phases),
+        Figure("cli", f"analyze, {label}, connections listed", float(lines), ""),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="default")
+    args = parser.parse_args()
+    from bench.__main__ import print_table
+
+    print_table(run(args.size))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
