@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from policies.engine import analyze, build_cluster, load_paths
-from policies.k8s.client import RESOURCES
+from policies.k8s.client import ALL_RESOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -33,7 +33,7 @@ def test_cluster_role_is_exactly_read_only_on_the_mirrored_resources():
         for resource in rule["resources"]
         for verb in rule["verbs"]
     }
-    needed = {(r.group, r.plural, verb) for r in RESOURCES for verb in ("get", "list", "watch")}
+    needed = {(r.group, r.plural, verb) for r in ALL_RESOURCES for verb in ("get", "list", "watch")}
     assert granted == needed
 
 
