@@ -116,7 +116,20 @@ def test_download_selected_with_nothing_selected_says_so(demo_cluster, client_fo
     assert b"name: p" in download.content
 
 
-def test_load_now_reloads_a_manifests_cluster_for_admins_only(demo_cluster, client_for, django_capture_on_commit_callbacks):
+@pytest.fixture
+def tasks_in_process():
+    """Run the requested task here, also where a broker is configured (integration runs)."""
+    from netpolui.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_load_now_reloads_a_manifests_cluster_for_admins_only(
+    demo_cluster, client_for, django_capture_on_commit_callbacks, tasks_in_process
+):
     Cluster.objects.filter(pk=demo_cluster.pk).update(last_list_at=None)
     url = f"/clusters/{demo_cluster.pk}/sync-now/"
     assert client_for("editor").post(url).status_code == 403
