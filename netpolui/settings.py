@@ -177,6 +177,12 @@ if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "netpolui") or "netpolui"
+# Set to give cluster syncs (long-running watches, the only tasks that talk to API servers)
+# their own worker pool; unset, every task shares the default queue (compose, make run).
+NETPOLUI_SYNC_QUEUE = env("NETPOLUI_SYNC_QUEUE", "")
+CELERY_TASK_ROUTES = (
+    {"policies.tasks.sync_cluster": {"queue": NETPOLUI_SYNC_QUEUE}} if NETPOLUI_SYNC_QUEUE else {}
+)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

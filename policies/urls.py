@@ -1,7 +1,7 @@
 """HTML pages."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("", include("policies.drift_urls")),
     path("clusters/<int:cluster_id>/", views.cluster_overview, name="cluster-overview"),
     path("clusters/<int:cluster_id>/graph/", views.graph, name="graph"),
+    re_path(
+        r"^clusters/(?P<cluster_id>[0-9]+)/graph\.(?P<fmt>svg|png)$", views.graph_picture, name="graph-picture"
+    ),
     path("clusters/<int:cluster_id>/matrix/", views.matrix, name="matrix"),
     path("clusters/<int:cluster_id>/explain/", views.explain, name="explain"),
     path("clusters/<int:cluster_id>/node/", views.node, name="node"),

@@ -22,7 +22,9 @@ Explaining, comparing, reviewing
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
-    render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot
+    render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot;
+    render_picture(reach, fmt, *, title) with fmt in svg, png, html (Graphviz's dot);
+    graphviz(dot, fmt, *, timeout) -> bytes; GraphvizUnavailable
 """
 
 from .cluster import Cluster, Isolation, build_cluster
@@ -42,6 +44,7 @@ from .manifests import (
 )
 from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
 from .normalize import clean_policy, dump_yaml, normalize_policy
+from .pictures import PICTURE_FORMATS, GraphvizUnavailable, graphviz, render_picture
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
 from .selectors import LabelSelector, Requirement
@@ -49,6 +52,7 @@ from .validation import FieldError, validate_network_policy
 
 __all__ = [
     "FORMATS",
+    "PICTURE_FORMATS",
     "PROTOCOLS",
     "Analyzer",
     "ChangedConnection",
@@ -59,6 +63,7 @@ __all__ = [
     "Endpoint",
     "Explanation",
     "FieldError",
+    "GraphvizUnavailable",
     "Finding",
     "IPBlock",
     "InputError",
@@ -86,11 +91,13 @@ __all__ = [
     "explain",
     "findings",
     "generate_cluster",
+    "graphviz",
     "group_reachability",
     "load_documents",
     "load_paths",
     "load_yaml_text",
     "normalize_policy",
     "render",
+    "render_picture",
     "validate_network_policy",
 ]
