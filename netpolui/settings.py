@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "policies.middleware.SecurityHeadersMiddleware",
+    "policies.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -237,6 +239,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["policies.api.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON with a nesting limit; forms and uploads as usual.
+    "DEFAULT_PARSER_CLASSES": [
+        "policies.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "policies.api.pagination.StandardPagination",
     "PAGE_SIZE": envint("NETPOLUI_API_PAGE_SIZE", 100),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -271,6 +279,25 @@ NETPOLUI_READ_TIMEOUT = envint("NETPOLUI_READ_TIMEOUT", 60)
 NETPOLUI_SYNC_RUN_SECONDS = envint("NETPOLUI_SYNC_RUN_SECONDS", 300)
 
 # --- Security ------------------------------------------------------------------------------
+CSRF_FAILURE_VIEW = "policies.errors.csrf_failure"
+# Request bodies beyond this are refused (413) before anything reads them; one YAML
+# file or paste is capped at NETPOLUI_SOURCE_FILE_MB.
+NETPOLUI_MAX_REQUEST_BYTES = envint("NETPOLUI_MAX_REQUEST_MB", 8) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = NETPOLUI_MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = NETPOLUI_MAX_REQUEST_BYTES
+# Caps on reading one directory or Git desired-state source.
+NETPOLUI_SOURCE_FILE_MB = envint("NETPOLUI_SOURCE_FILE_MB", 5)
+NETPOLUI_SOURCE_TOTAL_MB = envint("NETPOLUI_SOURCE_TOTAL_MB", 50)
+NETPOLUI_SOURCE_READ_SECONDS = envint("NETPOLUI_SOURCE_READ_SECONDS", 60)
+# Git sources added by non-admins: https:// only (ssh:// and git@ too when the server
+# has keys, NETPOLUI_GIT_SSH=true), to hosts that resolve to public addresses unless
+# listed here (host names or CIDRs, comma-separated).
+NETPOLUI_GIT_ALLOWED_HOSTS = envlist("NETPOLUI_GIT_ALLOWED_HOSTS", "")
+NETPOLUI_GIT_SSH = envbool("NETPOLUI_GIT_SSH", False)
+# Sign-in attempts: after this many failures in the window, per user name and per
+# client address, sign-in is refused until the window has passed.
+NETPOLUI_LOGIN_FAILURES = envint("NETPOLUI_LOGIN_FAILURES", 10)
+NETPOLUI_LOGIN_WINDOW_SECONDS = envint("NETPOLUI_LOGIN_WINDOW_SECONDS", 15 * 60)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

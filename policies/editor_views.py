@@ -24,6 +24,7 @@ from .editor_forms import (
 )
 from .filtersets import DraftFilterSet
 from .models import AuditEvent, Cluster, NetworkPolicy, PolicyDraft
+from .query import BadParameter, parse_id, parse_ids
 from .roles import ADMIN, EDITOR, VIEWER, has_role
 from .services import drafts, templates
 from .views import role_required
@@ -184,7 +185,10 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
             request, cluster, form_data=drafts.blank_form(request.GET.get("namespace", ""))
         )
     if request.GET.get("clone"):
-        policy = get_object_or_404(NetworkPolicy, pk=request.GET["clone"], cluster=cluster)
+        clone = parse_id(request.GET["clone"])
+        if clone is None:
+            raise Http404("clone names a live policy by its id")
+        policy = get_object_or_404(NetworkPolicy, pk=clone, cluster=cluster)
         obj = drafts.clone_live(policy)
         notes = [f"Cloned from the live policy {policy.namespace}/{policy.name}."]
         existing = drafts.existing_draft(cluster, obj)
@@ -521,10 +525,10 @@ def draft_restore(request: HttpRequest, cluster_id: int, pk: int, number: int) -
 
 
 def _ids(request: HttpRequest) -> list[int]:
-    raw = [v for item in request.GET.getlist("ids") for v in item.split(",") if v.strip()]
-    if any(not v.strip().isdigit() for v in raw):
-        raise Http404("draft ids are numbers")
-    return [int(v) for v in raw]
+    try:
+        return parse_ids(request.GET.getlist("ids"))
+    except BadParameter:
+        raise Http404("draft ids are numbers") from None
 
 
 @require_GET

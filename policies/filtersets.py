@@ -2,31 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters as filters
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from .models import Cluster, Namespace, NetworkPolicy, Pod, PolicyDraft, Workload
+
+# A label key: an optional DNS-subdomain prefix and a name of at most 63 characters;
+# a label value: at most 63 characters of the same alphabet, or empty.
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+MAX_LABEL_TERMS = 20
 
 
 def parse_label_filter(value: str) -> list[tuple[str, str | None]]:
     """`key=value,other` -> [(key, value), (other, None)]: every pair must match,
-    a bare key only needs to exist."""
+    a bare key only needs to exist. Keys and values must be Kubernetes label keys and
+    values, so nothing else (an ORM lookup such as `isnull`, a NUL byte) gets further."""
     terms: list[tuple[str, str | None]] = []
     for raw in value.split(","):
         term = raw.strip()
         if not term:
             continue
-        if "=" in term:
-            key, _, label_value = term.partition("=")
-            key, label_value = key.strip(), label_value.strip()
-            if not key:
-                raise ValidationError(f"label filter {term!r} has no key")
-            terms.append((key, label_value))
-        else:
-            terms.append((term, None))
+        key, eq, label_value = term.partition("=")
+        key, label_value = key.strip(), label_value.strip()
+        if not key:
+            raise ValidationError(f"label filter {term[:100]!r} has no key")
+        if not LABEL_KEY.match(key):
+            raise ValidationError(
+                f"{key[:100]!r} is not a label key (such as app or app.kubernetes.io/name)"
+            )
+        if eq and not LABEL_VALUE.match(label_value):
+            raise ValidationError(
+                f"{label_value[:100]!r} is not a label value (at most 63 letters, digits, '-', '_' or '.')"
+            )
+        terms.append((key, label_value if eq else None))
+    if len(terms) > MAX_LABEL_TERMS:
+        raise ValidationError(f"at most {MAX_LABEL_TERMS} label terms, found {len(terms)}")
     return terms
 
 
@@ -42,19 +58,14 @@ class LabelFilter(filters.CharFilter):
     def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
         if not value:
             return qs
-        for key, label_value in parse_label_filter(value):
+        for i, (key, label_value) in enumerate(parse_label_filter(value)):
             if label_value is None:
                 qs = qs.filter(**{f"{self.field_name}__has_key": key})
             else:
-                qs = qs.filter(**{f"{self.field_name}__{key}": label_value}) if _simple_key(key) else qs.filter(
-                    pk__in=[row.pk for row in qs if (getattr(row, self.field_name) or {}).get(key) == label_value]
-                )
+                # The key is data, never part of a lookup path (`isnull`, `a__b`).
+                alias = f"_label_{i}"
+                qs = qs.alias(**{alias: KeyTextTransform(key, self.field_name)}).filter(**{alias: label_value})
         return qs
-
-
-def _simple_key(key: str) -> bool:
-    # The ORM splits lookups on "__"; label keys with dots and slashes are fine.
-    return "__" not in key
 
 
 class RepeatableCSVWidget(filters.widgets.CSVWidget):

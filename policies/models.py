@@ -355,10 +355,16 @@ class DesiredSource(models.Model):
             return "approved drafts"
         if self.kind == self.Kind.UPLOAD:
             return f"upload {self.file_name}" if self.file_name else "uploaded YAML"
-        import re
+        from .redaction import redact_credentials
 
-        # A token in a clone URL (https://user:token@host/...) must never reach a page.
-        where = re.sub(r"(?i)([a-z][a-z0-9+.-]*://)[^/@\s]+@", r"\1***@", self.location)
+        location = self.location.strip()
+        if self.kind == self.Kind.DIRECTORY or location.startswith(("/", "~", "file://", ".")):
+            # A path on the server is shown to admins only (in the source's settings).
+            name = location.rstrip("/").rsplit("/", 1)[-1] or "/"
+            where = f"{'directory' if self.kind == self.Kind.DIRECTORY else 'repository'} …/{name}"
+        else:
+            # A token in a clone URL (https://user:token@host/...) must never reach a page.
+            where = redact_credentials(location)
         if self.kind == self.Kind.GIT and self.branch:
             where += f"@{self.branch}"
         if self.subdirectory:

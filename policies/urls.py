@@ -4,9 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from . import views
+from .signin import RateLimitedAuthenticationForm
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="login.html", authentication_form=RateLimitedAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.clusters, name="clusters"),
     path("", include("policies.editor_urls")),

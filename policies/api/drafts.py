@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from .. import engine
 from ..filtersets import DraftFilterSet
 from ..models import Cluster, DraftRevision, PolicyDraft
+from ..query import MAX_ID, BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER
 from ..services import drafts, templates
 
@@ -210,7 +211,7 @@ class WhatIfInput(serializers.Serializer[Any]):
     )
     namespace = serializers.CharField(required=False, allow_blank=True)
     drafts = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="draft ids"
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, help_text="draft ids"
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -590,15 +591,14 @@ class DraftViewSet(
     )
     @action(detail=False, methods=["get"], required_role=EDITOR)
     def export(self, request: Request) -> HttpResponse:
-        cluster_id = request.query_params.get("cluster", "")
-        if not cluster_id.isdigit():
+        cluster_id = parse_id(request.query_params.get("cluster", ""))
+        if cluster_id is None:
             raise serializers.ValidationError({"cluster": ["the cluster's id is required"]})
-        cluster = get_object_or_404(Cluster, pk=int(cluster_id))
-        raw_ids = [
-            v for raw in request.query_params.getlist("ids") for v in raw.split(",") if v.strip()
-        ]
-        if any(not v.strip().isdigit() for v in raw_ids):
-            raise serializers.ValidationError({"ids": ["draft ids are numbers"]})
+        cluster = get_object_or_404(Cluster, pk=cluster_id)
+        try:
+            ids = parse_ids(request.query_params.getlist("ids"))
+        except BadParameter as exc:
+            raise serializers.ValidationError({"ids": [exc.message]}) from None
         status_value = request.query_params.get("status", "")
         if status_value and status_value not in PolicyDraft.Status.values:
             raise serializers.ValidationError(
@@ -607,7 +607,7 @@ class DraftViewSet(
         namespace = request.query_params.get("namespace", "")
         try:
             rows = drafts.drafts_for_export(
-                cluster, ids=[int(v) for v in raw_ids], namespace=namespace, status=status_value
+                cluster, ids=ids, namespace=namespace, status=status_value
             )
         except drafts.DraftError as exc:
             raise serializers.ValidationError({"ids": [str(exc)]}) from exc

@@ -85,7 +85,11 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
 
     def to_representation(self, instance: DesiredSource) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["location"] = drift.redact(instance.location)
+        request = self.context.get("request")
+        if drift.needs_admin(instance.kind, instance.location) and not (request and has_role(request.user, ADMIN)):
+            data["location"] = ""  # a path on the server: admins only
+        else:
+            data["location"] = drift.redact(instance.location)
         return data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from .. import engine
+from ..filtersets import LABEL_KEY
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis
 
@@ -22,8 +23,6 @@ FINDING_CODES = (
 )
 SEVERITIES = ("high", "medium", "low")
 
-# A label key: an optional DNS-subdomain prefix and a name of at most 63 characters.
-LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -6,8 +6,12 @@ and what changed. The CLI (``netpolui``), the REST API, the editor and drift rev
 call these names; they are the stable public API:
 
 Reading input
-    load_paths(paths) -> Inventory; load_documents(docs, source) -> Inventory;
-    load_yaml_text(text, source) -> list[dict]; Inventory; ManifestError; InputError
+    load_paths(paths, limits) -> Inventory; load_documents(docs, source) -> Inventory;
+    load_yaml_text(text, source) -> list[dict]; load_text(text, source) -> Inventory;
+    Inventory; ManifestError; InputError
+Input limits (alias bombs, nesting, sizes, links, time)
+    ReadLimits; ReadBudget; UnsafeInput; read_manifest_file(path, budget);
+    walk_manifest_files(root, boundary, budget) -> (files, skipped)
 Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
     NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
@@ -40,6 +44,7 @@ from .manifests import (
     ManifestError,
     load_documents,
     load_paths,
+    load_text,
     load_yaml_text,
 )
 from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
@@ -47,6 +52,15 @@ from .normalize import clean_policy, dump_yaml, normalize_policy
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, graphviz, render_picture
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
+from .safe_input import (
+    ReadBudget,
+    ReadLimits,
+    Skipped,
+    UnsafeInput,
+    is_inside,
+    read_manifest_file,
+    walk_manifest_files,
+)
 from .selectors import LabelSelector, Requirement
 from .validation import FieldError, validate_network_policy
 
@@ -78,10 +92,14 @@ __all__ = [
     "PolicyPort",
     "Reachability",
     "ReachabilityDiff",
+    "ReadBudget",
+    "ReadLimits",
     "Requirement",
     "Rule",
     "RuleMatch",
+    "Skipped",
     "UnknownEndpoint",
+    "UnsafeInput",
     "Workload",
     "analyze",
     "build_cluster",
@@ -93,11 +111,15 @@ __all__ = [
     "generate_cluster",
     "graphviz",
     "group_reachability",
+    "is_inside",
     "load_documents",
     "load_paths",
+    "load_text",
     "load_yaml_text",
     "normalize_policy",
+    "read_manifest_file",
     "render",
     "render_picture",
     "validate_network_policy",
+    "walk_manifest_files",
 ]

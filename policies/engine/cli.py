@@ -6,6 +6,9 @@
     netpolui diff OLD NEW [-o txt|json] [--level workload|pod] [--fail-on-change]
     netpolui lint PATH... [-o txt|json]
 
+Every command reads within caps: --max-file-size (default 5M) for each file,
+--max-total-size (default 50M) for all files together; beyond them exit 2.
+
 Instead of PATH... every command can read a live cluster: `--context CTX [--kubeconfig
 PATH] [--namespace NS ...]`; `diff --context CTX DIR` compares the cluster (old) with DIR
 (new), `diff DIR --context CTX` compares DIR (old) with the cluster (new). The engine
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ from .lint import findings
 from .manifests import ManifestError, load_documents, load_paths
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, render_picture
 from .reachability import analyze
+from .safe_input import DEFAULT_LIMITS, ReadLimits
 
 EXIT_OK = 0
 EXIT_CHANGED = 1
@@ -63,8 +68,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"netpolui: error: {message}\n")
 
 
-def _load(paths: Sequence[str]) -> Cluster:
-    inventory = load_paths(paths)
+_SIZE = re.compile(r"^(\d+)\s*([kmg]?)i?b?$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def size_argument(text: str) -> int:
+    """`5M`, `500k`, `1G` or a number of bytes."""
+    match = _SIZE.match(text.strip())
+    if not match or int(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 5M, 500k or 1048576")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _limits(args: argparse.Namespace) -> ReadLimits:
+    return ReadLimits(file_bytes=args.max_file_size, source_bytes=args.max_total_size)
+
+
+def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
+    inventory = load_paths(paths, limits)
     cluster = build_cluster(inventory)
     for note in cluster.notes:
         print(f"netpolui: note: {note}", file=sys.stderr)
@@ -100,7 +121,7 @@ def _load_input(args: argparse.Namespace) -> Cluster:
         raise ValueError("give manifest PATH... or a live cluster with --context CTX")
     if args.namespace:
         raise ValueError("--namespace applies to a live cluster (--context) only")
-    return _load(args.paths)
+    return _load(args.paths, _limits(args))
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
@@ -164,10 +185,10 @@ def _diff_sides(args: argparse.Namespace) -> tuple[Cluster, Cluster]:
     if not _wants_live(args, given[1:]):
         if len(given) != 2:
             raise ValueError("diff needs OLD and NEW, or one DIR and --context CTX")
-        return _load([args.old]), _load([args.new])
+        return _load([args.old], _limits(args)), _load([args.new], _limits(args))
     if len(given) != 1:
         raise ValueError("diff with a live cluster takes one DIR: `diff --context CTX DIR` or `diff DIR --context CTX`")
-    files = _load(given)
+    files = _load(given, _limits(args))
     live = _load_live(args)
     # The side written first is OLD: `--context CTX DIR` = what applying DIR would change,
     # `DIR --context CTX` = how the cluster drifted from DIR.
@@ -215,8 +236,23 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
     parser = _Parser(prog=prog, description="Who can reach whom under Kubernetes NetworkPolicies.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    caps = _Parser(add_help=False)
+    caps.add_argument(
+        "--max-file-size",
+        type=size_argument,
+        default=DEFAULT_LIMITS.file_bytes,
+        metavar="SIZE",
+        help="refuse a file larger than this (default 5M)",
+    )
+    caps.add_argument(
+        "--max-total-size",
+        type=size_argument,
+        default=DEFAULT_LIMITS.source_bytes,
+        metavar="SIZE",
+        help="refuse input adding up to more than this (default 50M)",
+    )
 
-    p = sub.add_parser("analyze", help="list allowed connections (np-guard compatible txt)")
+    p = sub.add_parser("analyze", parents=[caps], help="list allowed connections (np-guard compatible txt)")
     p.add_argument("paths", nargs="*", metavar="PATH", help="YAML/JSON files or directories")
     _add_live_options(p)
     p.add_argument(
@@ -238,7 +274,7 @@ def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_analyze)
 
-    p = sub.add_parser("explain", help="why one connection is allowed or denied")
+    p = sub.add_parser("explain", parents=[caps], help="why one connection is allowed or denied")
     p.add_argument("paths", nargs="*", metavar="PATH")
     _add_live_options(p)
     p.add_argument("--src", required=True, help="ns/name, ns/name[Kind] or an IP address")
@@ -249,7 +285,7 @@ def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser(
-        "diff", help="connections added, removed and changed between two manifest sets"
+        "diff", parents=[caps], help="connections added, removed and changed between two manifest sets"
     )
     p.add_argument("old", metavar="OLD", nargs="?")
     p.add_argument("new", metavar="NEW", nargs="?")
@@ -262,13 +298,16 @@ def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser(
-        "lint", help="findings: unprotected workloads, dead selectors, missing DNS..."
+        "lint", parents=[caps], help="findings: unprotected workloads, dead selectors, missing DNS..."
     )
     p.add_argument("paths", nargs="*", metavar="PATH")
     _add_live_options(p)
     p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
     p.set_defaults(func=_cmd_lint)
     return parser
+
+
+_CAP_FLAGS = (("limit for one file", "--max-file-size"), ("limit for one source", "--max-total-size"))
 
 
 def main(
@@ -287,7 +326,8 @@ def main(
         code: int = args.func(args)
     except ManifestError as exc:
         for err in exc.errors:
-            print(str(err), file=sys.stderr)
+            hint = next((f" (see {flag})" for words, flag in _CAP_FLAGS if words in err.message), "")
+            print(f"{err}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (UnknownEndpoint, ValueError, SourceUnavailable, GraphvizUnavailable) as exc:
         print(f"netpolui: error: {exc}", file=sys.stderr)

@@ -32,6 +32,8 @@ from .model import (
     parse_network_policy,
 )
 from .selectors import dns1123_label_error
+from .tier_validation import validate_cluster_policy
+from .tiers import ClusterPolicy, Node, is_cluster_policy, parse_cluster_policy, parse_node
 from .validation import FieldError, validate_network_policy
 
 WORKLOAD_KINDS = (
@@ -57,7 +59,12 @@ class Isolation:
 
 @dataclass
 class Cluster:
-    """Namespaces (name -> labels), pods, workloads and valid policies."""
+    """Namespaces (name -> labels), pods, workloads and valid policies.
+
+    ``policies`` are the namespaced NetworkPolicies; ``cluster_policies`` the valid
+    cluster-wide ones (keys ``Kind/name``) in evaluation order; ``nodes`` the Node
+    objects of the input (what `nodes` peers select).
+    """
 
     namespaces: dict[str, Mapping[str, str]]
     pods: list[Pod]
@@ -65,10 +72,28 @@ class Cluster:
     policies: list[NetworkPolicy]
     invalid_policies: list[tuple[str, list[FieldError]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cluster_policies: list[ClusterPolicy] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.cluster_policies = sorted(self.cluster_policies, key=lambda p: p.order)
         self._policy_index = {p.key: p for p in self.policies}
+        self._cluster_policy_index = {p.key: p for p in self.cluster_policies}
         self._pod_index = {p.key: p for p in self.pods}
+
+    def cluster_policy(self, key: str) -> ClusterPolicy | None:
+        """A cluster-wide policy by its key, ``Kind/name``."""
+        return self._cluster_policy_index.get(key)
+
+    def cluster_policies_selecting(self, pod: Pod, direction: str) -> list[ClusterPolicy]:
+        """Cluster-wide policies whose subject selects `pod` and that have rules in
+        `direction`, in evaluation order."""
+        ns_labels = self.namespace_labels(pod.namespace)
+        return [
+            p
+            for p in self.cluster_policies
+            if p.rules(direction) and p.subject.matches_pod(ns_labels, pod.labels, pod.host_network)
+        ]
 
     def policy(self, key: str) -> NetworkPolicy | None:
         return self._policy_index.get(key)
@@ -112,8 +137,13 @@ class Cluster:
                 eg.append(p.key)
         return Isolation(bool(ing), bool(eg), tuple(ing), tuple(eg))
 
-    def with_policies(self, policies: Sequence[NetworkPolicy]) -> Cluster:
-        """The same pods and namespaces under another set of policies."""
+    def with_policies(
+        self,
+        policies: Sequence[NetworkPolicy],
+        cluster_policies: Sequence[ClusterPolicy] | None = None,
+    ) -> Cluster:
+        """The same pods and namespaces under another set of policies (and of
+        cluster-wide policies, when given)."""
         namespaces = dict(self.namespaces)
         for p in policies:
             namespaces.setdefault(p.namespace, frozen_labels({NAMESPACE_NAME_LABEL: p.namespace}))
@@ -124,6 +154,8 @@ class Cluster:
             list(policies),
             list(self.invalid_policies),
             list(self.notes),
+            list(self.cluster_policies if cluster_policies is None else cluster_policies),
+            list(self.nodes),
         )
 
 
@@ -242,6 +274,8 @@ def build_cluster(
     pod_objs: list[tuple[Mapping[str, Any], Location]] = []
     policies: dict[str, NetworkPolicy] = {}
     policy_locs: dict[str, Location] = {}
+    cluster_policies: dict[str, ClusterPolicy] = {}
+    nodes: dict[str, Node] = {}
     invalid: list[tuple[str, list[FieldError]]] = []
 
     for obj, loc in zip(objs, locs, strict=True):
@@ -277,6 +311,27 @@ def build_cluster(
                 )
             policies[key] = parse_network_policy(obj)
             policy_locs[key] = loc
+        elif is_cluster_policy(obj):
+            errors = validate_cluster_policy(obj)
+            key = f"{kind}/{meta.get('name')}"
+            if errors:
+                invalid.append((key, errors))
+                for e in errors:
+                    problems.errors.append(
+                        InputError(loc.file, loc.line_of(e.path), e.obj, e.path, str(e))
+                    )
+                continue
+            if key in policy_locs:
+                prev = policy_locs[key]
+                notes.append(
+                    f"{kind} {meta.get('name')} is defined twice ({prev.file}:{prev.line} and "
+                    f"{loc.file}:{loc.line}); the later one is used"
+                )
+            cluster_policies[key] = parse_cluster_policy(obj)
+            policy_locs[key] = loc
+        elif kind == "Node":
+            node = parse_node(obj)
+            nodes[node.name] = node
 
     # A pod shows its top-most owner found in the input; when its direct owner is
     # missing it shows that owner, as np-guard does.
@@ -374,4 +429,13 @@ def build_cluster(
 
     pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))
     policy_list = sorted(policies.values(), key=lambda p: p.key)
-    return Cluster(dict(sorted(namespaces.items())), pods, workloads, policy_list, invalid, notes)
+    return Cluster(
+        dict(sorted(namespaces.items())),
+        pods,
+        workloads,
+        policy_list,
+        invalid,
+        notes,
+        list(cluster_policies.values()),
+        [nodes[k] for k in sorted(nodes)],
+    )

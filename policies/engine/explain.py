@@ -30,6 +30,7 @@ from .cluster import Cluster
 from .ipranges import IPRange, parse_address
 from .model import NamedPort, NetworkPolicy, Peer, Pod
 from .ports import ConnSet
+from .tiers import ADMIN, ALLOW, DENY, PASS, ClusterPolicy, TierPeer
 
 
 class UnknownEndpoint(ValueError):
@@ -62,6 +63,43 @@ class RuleMatch:
 
 
 @dataclass(frozen=True)
+class TierMatch:
+    """A rule of a cluster-wide policy that decided (or passed) part of the query."""
+
+    tier: str
+    policy: str  # "Kind/name"
+    direction: str
+    rule_index: int
+    rule_name: str
+    action: str  # as written: Accept, Allow, Deny, Pass
+    conns: ConnSet
+    priority: int | None = None
+
+    def __str__(self) -> str:
+        named = f' "{self.rule_name}"' if self.rule_name else ""
+        verb = {"Accept": "accepted", "Allow": "allowed", "Deny": "denied", "Pass": "passed"}[
+            self.action
+        ]
+        return (
+            f"{verb} ({self.conns}) by {self.tier} tier {self.policy.replace('/', ' ', 1)} "
+            f"{self.direction} rule #{self.rule_index}{named} ({self.action})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "policy": self.policy,
+            "priority": self.priority,
+            "direction": self.direction,
+            "rule_index": self.rule_index,
+            "rule_name": self.rule_name,
+            "action": self.action,
+            "conns": self.conns.to_json(),
+            "text": str(self),
+        }
+
+
+@dataclass(frozen=True)
 class DirectionVerdict:
     direction: str
     allowed: bool
@@ -70,10 +108,33 @@ class DirectionVerdict:
     matches: tuple[RuleMatch, ...] = ()
     conns: ConnSet = field(default_factory=ConnSet.all)
     note: str = ""
+    tier_matches: tuple[TierMatch, ...] = ()
+    """Rules of cluster-wide policies that decided or passed part of the query, in
+    evaluation order (Admin tier before the NetworkPolicies, Baseline after)."""
+    network_policy_conns: ConnSet | None = None
+    """What reached the NetworkPolicy tier (None: the cluster-wide tiers alone)."""
+    default_conns: ConnSet = field(default_factory=ConnSet.none)
+    """What no tier decided, allowed by default, when cluster-wide policies apply."""
 
     def summary(self) -> str:
         if self.note:
             return self.note
+        if self.tier_matches:
+            parts = [str(m) for m in self.tier_matches]
+            if self.network_policy_conns is not None and not self.network_policy_conns.is_empty:
+                v1 = (
+                    "allowed by " + "; ".join(str(m) for m in self.matches)
+                    if self.matches
+                    else f"isolated by {', '.join(self.policies)} and none of their "
+                    f"{self.direction} rules match: denied"
+                )
+                parts.append(f"NetworkPolicy tier ({self.network_policy_conns}): {v1}")
+            if not self.default_conns.is_empty:
+                parts.append(f"no tier decided {self.default_conns}: allowed by default")
+            return "; ".join(parts)
+        return self._v1_summary()
+
+    def _v1_summary(self) -> str:
         if not self.isolated:
             return f"not isolated for {self.direction}: no policy selects it with {self.direction.capitalize()} in policyTypes, so everything is allowed"
         if self.allowed:
@@ -91,6 +152,8 @@ class DirectionVerdict:
             "policies": list(self.policies),
             "matches": [m.to_dict() for m in self.matches],
             "conns": self.conns.to_json(),
+            "tier_matches": [m.to_dict() for m in self.tier_matches],
+            "default_conns": self.default_conns.to_json(),
             "summary": self.summary(),
         }
 
@@ -152,6 +215,14 @@ class _Side:
 
     def named_ports(self) -> tuple[NamedPort, ...] | None:
         return self.pod.named_ports if self.pod is not None else None
+
+    def in_ranges(self, ranges: tuple[IPRange, ...]) -> bool:
+        if self.ip_range is not None:
+            return any(r.contains(self.ip_range) for r in ranges)
+        if self.address is None:
+            return False
+        fam, value = self.address
+        return any(r.contains_address(fam, value) for r in ranges)
 
     def in_block(self, peer: Peer) -> bool:
         if peer.ip_block is None:
@@ -249,7 +320,97 @@ def _peer_matches(cluster: Cluster, policy: NetworkPolicy, peer: Peer, other: _S
     )
 
 
+def _tier_peer_matches(cluster: Cluster, peer: TierPeer, other: _Side) -> bool:
+    if other.pod is None:
+        return other.in_ranges(peer.ranges) or other.in_ranges(peer.node_ranges(cluster.nodes))
+    pod = other.pod
+    return peer.matches_pod(cluster.namespace_labels(pod.namespace), pod.labels, pod.host_network)
+
+
+def _walk_tier(
+    cluster: Cluster,
+    policies: list[ClusterPolicy],
+    direction: str,
+    other: _Side,
+    dst: _Side,
+    state: tuple[ConnSet, ConnSet, ConnSet],
+    matches: list[TierMatch],
+) -> tuple[ConnSet, ConnSet, ConnSet]:
+    """First match in order decides each connection still undecided."""
+    allowed, undecided, passed = state
+    for policy in policies:
+        for rule in policy.rules(direction):
+            if undecided.is_empty:
+                return allowed, undecided, passed
+            if not any(_tier_peer_matches(cluster, p, other) for p in rule.peers):
+                continue
+            hit = rule.conns_on(dst.named_ports()) & undecided
+            if hit.is_empty:
+                continue
+            undecided = undecided - hit
+            if rule.action == ALLOW:
+                allowed = allowed | hit
+            elif rule.action == PASS:
+                passed = passed | hit
+            elif rule.action != DENY:
+                undecided = undecided | hit  # log: never decides
+                continue
+            matches.append(
+                TierMatch(
+                    policy.tier,
+                    policy.key,
+                    direction,
+                    rule.index,
+                    rule.name,
+                    rule.written_action,
+                    hit,
+                    policy.priority,
+                )
+            )
+    return allowed, undecided, passed
+
+
 def _direction(
+    cluster: Cluster, direction: str, subject: _Side, other: _Side, dst: _Side, query: ConnSet
+) -> DirectionVerdict:
+    v1 = _v1_direction(cluster, direction, subject, other, dst, query)
+    if subject.pod is None:
+        return v1
+    tiered = cluster.cluster_policies_selecting(subject.pod, direction)
+    if not tiered:
+        return v1
+    matches: list[TierMatch] = []
+    none = ConnSet.none()
+    admin = [p for p in tiered if p.tier == ADMIN]
+    baseline = [p for p in tiered if p.tier != ADMIN]
+    allowed, undecided, passed = _walk_tier(
+        cluster, admin, direction, other, dst, (none, query, none), matches
+    )
+    undecided = undecided | passed
+    reached_v1 = undecided
+    if v1.isolated:
+        # The NetworkPolicy tier decides everything that reaches it for a pod it isolates.
+        allowed = allowed | (undecided & v1.conns)
+        undecided = none
+    allowed, undecided, passed = _walk_tier(
+        cluster, baseline, direction, other, dst, (allowed, undecided, none), matches
+    )
+    default = undecided | passed
+    allowed = allowed | default
+    return DirectionVerdict(
+        direction,
+        not allowed.is_empty,
+        v1.isolated,
+        v1.policies,
+        v1.matches if v1.isolated and not reached_v1.is_empty else (),
+        allowed,
+        tier_matches=tuple(matches),
+        network_policy_conns=reached_v1 if v1.isolated else none,
+        default_conns=default,
+    )
+
+
+def _v1_direction(
     cluster: Cluster, direction: str, subject: _Side, other: _Side, dst: _Side, query: ConnSet
 ) -> DirectionVerdict:
     if subject.pod is None:

@@ -15,6 +15,8 @@ namespace and object. Codes:
   anywhere: name resolution will fail.
 - ``host-network-selected`` (medium): a policy selects a hostNetwork pod; whether it
   applies depends on the CNI plugin.
+- cluster-wide policies (Admin and Baseline tiers): see tier_findings.py. Their
+  findings have an empty namespace.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class Finding:
         }
 
     def __str__(self) -> str:
-        return f"[{self.severity}] {self.namespace}/{self.object_name} ({self.object_kind}): {self.message}"
+        where = f"{self.namespace}/{self.object_name}" if self.namespace else self.object_name
+        return f"[{self.severity}] {where} ({self.object_kind}): {self.message}"
 
 
 def _peer_pods(cluster: Cluster, policy: NetworkPolicy, peer: Peer) -> list[Pod]:
@@ -173,6 +176,9 @@ def findings(cluster: Cluster) -> list[Finding]:
                             )
                         )
     out.extend(_too_broad(cluster))
+    from .tier_findings import tier_findings  # it builds on Finding: imported late
+
+    out.extend(tier_findings(cluster))
     # Egress isolation without any DNS allowance breaks name resolution.
     for w in cluster.workloads:
         iso = cluster.isolation(w.representative)
@@ -252,7 +258,11 @@ def _too_broad(cluster: Cluster) -> list[Finding]:
             for i, rule in enumerate(policy.rules(direction)):
                 for j, peer in enumerate(rule.peers):
                     every_pod = peer.pod_selector is None or peer.pod_selector.selects_all
-                    if peer.namespace_selector is not None and peer.namespace_selector.selects_all and every_pod:
+                    if (
+                        peer.namespace_selector is not None
+                        and peer.namespace_selector.selects_all
+                        and every_pod
+                    ):
                         side = "from" if direction == "ingress" else "to"
                         out.append(
                             Finding(

@@ -2,8 +2,10 @@
 
 Public API (stable):
 
-- ``load_paths(paths) -> Inventory``: files, or directories searched recursively for
-  ``.yaml``/``.yml``/``.json``.
+- ``load_paths(paths, limits=DEFAULT_LIMITS) -> Inventory``: files, or directories
+  searched recursively for ``.yaml``/``.yml``/``.json``, within the size and time caps
+  of ``ReadLimits`` (see safe_input.py: links never leave a directory, special files
+  found in one are skipped with a note).
 - ``load_documents(docs, source="<input>") -> Inventory``: already parsed dicts (the JSON
   the Kubernetes API returns), e.g. from the database mirror.
 - ``load_yaml_text(text, source) -> list[dict]``: pasted or uploaded multi-document YAML.
@@ -14,12 +16,13 @@ Public API (stable):
   with file, line, object, path and message, ``str()`` = ``file:line: message``.
 
 Line numbers come from the YAML composer, so a semantic error can point at the line of
-the offending field, not only at the document.
+the offending field, not only at the document. Every text passes ``check_yaml_text``
+before it is composed: alias bombs, recursive aliases and deep nesting are refused in
+milliseconds with a ManifestError.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .safe_input import (
+    DEFAULT_LIMITS,
+    MAX_NESTING,
+    ReadBudget,
+    ReadLimits,
+    UnsafeInput,
+    check_text_size,
+    check_yaml_text,
+    read_manifest_file,
+    walk_manifest_files,
+)
 
 KINDS = (
     "Namespace",
@@ -39,10 +54,12 @@ KINDS = (
     "Job",
     "CronJob",
     "NetworkPolicy",
+    "ClusterNetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "Node",
 )
 """Kinds the engine reads; everything else is skipped with a note."""
-
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 try:  # libyaml is much faster on big manifests; both give the same nodes and marks.
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -123,13 +140,17 @@ class _Builder:
     def __init__(self) -> None:
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def build(self, node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
+    def build(self, node: yaml.Node, path: str, lines: dict[str, int], depth: int = 0) -> Any:
         lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            depth += 1
+            if depth > MAX_NESTING:  # check_yaml_text refuses this first; never recurse on
+                raise UnsafeInput(f"nesting deeper than {MAX_NESTING} levels", node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    merged = self.build(value_node, path, {})
+                    merged = self.build(value_node, path, {}, depth)
                     for m in merged if isinstance(merged, list) else [merged]:
                         if isinstance(m, dict):
                             for k, v in m.items():
@@ -137,10 +158,10 @@ class _Builder:
                     continue
                 key = self.constructor.construct_object(key_node, deep=True)
                 child = f"{path}.{key}" if path else str(key)
-                out[key] = self.build(value_node, child, lines)
+                out[key] = self.build(value_node, child, lines, depth)
             return out
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(v, f"{path}[{i}]", lines) for i, v in enumerate(node.value)]
+            return [self.build(v, f"{path}[{i}]", lines, depth) for i, v in enumerate(node.value)]
         return self.constructor.construct_object(node, deep=True)
 
 
@@ -150,7 +171,12 @@ def _yaml_error(exc: yaml.YAMLError, source: str) -> InputError:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     text = f"{context}, {problem}" if context else str(problem)
+    text = " ".join(text.split())  # one line, whatever the parser's layout
     return InputError(source, line, "", "", f"invalid YAML: {text}")
+
+
+def _unsafe_error(exc: UnsafeInput, source: str) -> InputError:
+    return InputError(source, exc.line, "", "", exc.message)
 
 
 def _object_name(obj: Mapping[str, Any]) -> str:
@@ -167,9 +193,14 @@ def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
     builder = _Builder()
     out: list[tuple[Any, Location]] = []
     try:
+        check_yaml_text(text)
         nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except UnsafeInput as exc:
+        raise ManifestError([_unsafe_error(exc, source)]) from None
     except yaml.YAMLError as exc:
         raise ManifestError([_yaml_error(exc, source)]) from None
+    except RecursionError:  # only the pure-Python composer recurses in Python
+        raise ManifestError([InputError(source, 0, "", "", f"nesting deeper than {MAX_NESTING} levels")]) from None
     errors: list[InputError] = []
     for node in nodes:
         if node is None:
@@ -196,6 +227,8 @@ def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
             out.append((obj, Location(source, node.start_mark.line + 1, lines)))
         except yaml.YAMLError as exc:
             errors.append(_yaml_error(exc, source))
+        except UnsafeInput as exc:
+            errors.append(_unsafe_error(exc, source))
     if errors:
         raise ManifestError(errors)
     return out
@@ -237,8 +270,18 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
     inv.add(obj, loc)
 
 
-def load_yaml_text(text: str, source: str = "<input>") -> list[dict[str, Any]]:
+def _check_size(text: str, source: str, limits: ReadLimits) -> None:
+    try:
+        check_text_size(text, limits)
+    except UnsafeInput as exc:
+        raise ManifestError([_unsafe_error(exc, source)]) from None
+
+
+def load_yaml_text(
+    text: str, source: str = "<input>", limits: ReadLimits = DEFAULT_LIMITS
+) -> list[dict[str, Any]]:
     """Parse multi-document YAML (or JSON) text; ManifestError on broken input."""
+    _check_size(text, source, limits)
     inv = Inventory()
     errors: list[InputError] = []
     for obj, loc in _parse_stream(text, source):
@@ -251,8 +294,9 @@ def load_yaml_text(text: str, source: str = "<input>") -> list[dict[str, Any]]:
     return inv.objects
 
 
-def load_text(text: str, source: str = "<input>") -> Inventory:
+def load_text(text: str, source: str = "<input>", limits: ReadLimits = DEFAULT_LIMITS) -> Inventory:
     """Like load_yaml_text but keeps locations and skips kinds the engine does not read."""
+    _check_size(text, source, limits)
     inv = Inventory()
     errors: list[InputError] = []
     for obj, loc in _parse_stream(text, source):
@@ -262,41 +306,52 @@ def load_text(text: str, source: str = "<input>") -> Inventory:
     return inv.finish()
 
 
-def _manifest_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        found: list[Path] = []
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found.extend(Path(root) / f for f in sorted(files) if f.endswith(MANIFEST_SUFFIXES))
-        return found
-    return [path]
+def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS) -> Inventory:
+    """Read files and directories (recursively) of YAML/JSON manifests.
 
-
-def load_paths(paths: Sequence[str | Path]) -> Inventory:
-    """Read files and directories (recursively) of YAML/JSON manifests."""
+    One budget spans every path: each file is held to `limits.file_bytes`, all of them
+    together to `limits.source_bytes`, the whole read to `limits.seconds`. Inside a
+    directory, links leaving it and special files are skipped with a note."""
     inv = Inventory()
     errors: list[InputError] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            errors.append(InputError(str(raw), 0, "", "", "no such file or directory"))
-            continue
-        for f in _manifest_files(path):
-            try:
-                text = f.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                errors.append(InputError(str(f), 0, "", "", f"cannot read: {exc}"))
+    skipped: list[str] = []
+    budget = ReadBudget(limits)
+    try:
+        for raw in paths:
+            path = Path(raw)
+            if not path.exists():
+                errors.append(InputError(str(raw), 0, "", "", "no such file or directory"))
                 continue
-            try:
-                parsed = _parse_stream(text, str(f))
-            except ManifestError as exc:
-                errors.extend(exc.errors)
-                continue
-            for obj, loc in parsed:
-                _accept(inv, obj, loc, errors)
+            if path.is_dir():
+                files, left_out = walk_manifest_files(path, budget=budget)
+                skipped.extend(str(s) for s in left_out)
+            else:
+                files = [path]
+            for f in files:
+                try:
+                    text = read_manifest_file(f, budget, regular_only=f is not path)
+                except OSError as exc:
+                    errors.append(InputError(str(f), 0, "", "", f"cannot read: {exc.strerror or exc}"))
+                    continue
+                except UnsafeInput as exc:
+                    if exc.whole_read:
+                        raise
+                    errors.append(_unsafe_error(exc, str(f)))
+                    continue
+                try:
+                    parsed = _parse_stream(text, str(f))
+                except ManifestError as exc:
+                    errors.extend(exc.errors)
+                    continue
+                for obj, loc in parsed:
+                    _accept(inv, obj, loc, errors)
+    except UnsafeInput as exc:  # a cap of the whole read: nothing more is read
+        errors.append(InputError(", ".join(str(p) for p in paths), 0, "", "", exc.message))
     if errors:
         raise ManifestError(errors)
-    return inv.finish()
+    inv.finish()
+    inv.notes = skipped + inv.notes
+    return inv
 
 
 def load_documents(docs: Iterable[Mapping[str, Any]], source: str = "<input>") -> Inventory:

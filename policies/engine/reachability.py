@@ -55,6 +55,19 @@ from .model import (
 )
 from .ports import ConnSet
 from .selectors import LabelSelector
+from .tier_validation import validate_cluster_policy
+from .tiers import (
+    ADMIN,
+    ALLOW,
+    CLUSTER_POLICY_KINDS,
+    DENY,
+    PASS,
+    ClusterPolicy,
+    TierPeer,
+    TierRule,
+    is_cluster_policy,
+    parse_cluster_policy,
+)
 from .validation import validate_network_policy
 
 Level = Literal["workload", "pod"]
@@ -263,6 +276,47 @@ class _CompiledPolicy:
     egress: bool
 
 
+@dataclass
+class _CompiledTierRule:
+    rule: TierRule
+    peers: int  # over the source space (ingress) or destination space (egress)
+    static_conns: ConnSet | None  # when the rule names no port
+
+    def conns_on(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
+        if self.static_conns is not None:
+            return self.static_conns
+        return self.rule.conns_on(named_ports)
+
+
+@dataclass
+class _CompiledClusterPolicy:
+    policy: ClusterPolicy
+    selected: int  # pod classes of the subject (never host-network ones)
+    ingress_rules: list[_CompiledTierRule]
+    egress_rules: list[_CompiledTierRule]
+
+
+def _tier_dst_ranges(cluster: Cluster, policies: Iterable[ClusterPolicy]) -> list[IPRange]:
+    """Address ranges the egress peers of cluster-wide policies name (networks, and the
+    addresses of the nodes a `nodes` peer selects): they cut destinations."""
+    out: list[IPRange] = []
+    for p in policies:
+        for r in p.egress:
+            for peer in r.peers:
+                out.extend(peer.ranges)
+                out.extend(peer.node_ranges(cluster.nodes))
+    return out
+
+
+def _dst_cut_ranges(cluster: Cluster) -> list[IPRange]:
+    v1 = [r for p in cluster.policies for b in p.ip_blocks("egress") for r in b.ranges]
+    return v1 + _tier_dst_ranges(cluster, cluster.cluster_policies)
+
+
+def _src_cut_ranges(cluster: Cluster) -> list[IPRange]:
+    return [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
+
+
 class _Universe:
     """Pod classes, external ranges and label indexes: the bit positions."""
 
@@ -285,16 +339,18 @@ class _Universe:
         self.n = len(self.classes)
         self.all_pods = (1 << self.n) - 1
 
-        src_blocks = [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
-        dst_blocks = [r for p in cluster.policies for b in p.ip_blocks("egress") for r in b.ranges]
-        self.src_ext = cut_space(src_blocks)
-        self.dst_ext = cut_space(dst_blocks)
+        self.src_ext = cut_space(_src_cut_ranges(cluster))
+        self.dst_ext = cut_space(_dst_cut_ranges(cluster))
         self.cut_signature = (tuple(self.src_ext), tuple(self.dst_ext))
         self._src_firsts = [(r.family, r.first) for r in self.src_ext]
         self._dst_firsts = [(r.family, r.first) for r in self.dst_ext]
         self.all_src = (1 << (self.n + len(self.src_ext))) - 1
         self.all_dst = (1 << (self.n + len(self.dst_ext))) - 1
         self.dst_ext_bits = self.all_dst & ~self.all_pods
+        self.host_network_bits = 0
+        for i, c in enumerate(self.classes):
+            if c.host_network:
+                self.host_network_bits |= 1 << i
 
         # Label indexes: a selector becomes a few ANDs/ORs of these bitsets.
         self.ns_bits: dict[str, int] = {}
@@ -413,8 +469,105 @@ class _Universe:
             policy.affects_egress,
         )
 
+    # cluster-wide policies ------------------------------------------------------------
+    def tier_peer_bits(self, peer: TierPeer, egress: bool) -> int:
+        """Bits of a subject or peer of a cluster-wide policy. Host-network pods are never
+        selected; networks and nodes name addresses outside the cluster."""
+        if peer.selects_pods:
+            assert peer.namespace_selector is not None
+            bits = self.namespace_selector_bits(peer.namespace_selector)
+            if peer.pod_selector is not None:
+                bits &= self.pod_selector_bits(peer.pod_selector)
+            return bits & ~self.host_network_bits
+        if not egress:
+            return 0
+        return self.ext_bits([*peer.ranges, *peer.node_ranges(self.cluster.nodes)], True)
+
+    def compile_cluster_policy(self, policy: ClusterPolicy) -> _CompiledClusterPolicy:
+        def rules(direction: str) -> list[_CompiledTierRule]:
+            egress = direction == "egress"
+            out = []
+            for rule in policy.rules(direction):
+                peers = 0
+                for p in rule.peers:
+                    peers |= self.tier_peer_bits(p, egress)
+                static = None if rule.has_named_ports else rule.conns_on(None)
+                out.append(_CompiledTierRule(rule, peers, static))
+            return out
+
+        return _CompiledClusterPolicy(
+            policy,
+            self.tier_peer_bits(policy.subject, False),
+            rules("ingress"),
+            rules("egress"),
+        )
+
 
 Cells = dict[ConnSet, int]
+
+_State = tuple[ConnSet, ConnSet, ConnSet]
+"""Where a set of connections stands while the tiers are walked: (allowed, undecided,
+passed). What is in none of the three is denied."""
+
+
+def _step(states: dict[_State, int], bits: int, conns: ConnSet, action: str) -> dict[_State, int]:
+    """Apply one rule (its sources or destinations `bits`, its `conns`, its action) to
+    the undecided connections of every state it reaches."""
+    if not bits or conns.is_empty:
+        return states
+    out: dict[_State, int] = {}
+    for st, b in states.items():
+        inter = b & bits
+        matched = st[1] & conns if inter else None
+        if matched is None or matched.is_empty:
+            out[st] = out.get(st, 0) | b
+            continue
+        allowed, undecided, passed = st
+        undecided = undecided - matched
+        if action == ALLOW:
+            new = (allowed | matched, undecided, passed)
+        elif action == DENY:
+            new = (allowed, undecided, passed)
+        elif action == PASS:
+            new = (allowed, undecided, passed | matched)
+        else:  # log: never decides
+            new = st
+        out[new] = out.get(new, 0) | inter
+        rest = b ^ inter
+        if rest:
+            out[st] = out.get(st, 0) | rest
+    return out
+
+
+def _end_of_pass_tier(states: dict[_State, int]) -> dict[_State, int]:
+    """Passed connections go on to the next tier, undecided again."""
+    out: dict[_State, int] = {}
+    none = ConnSet.none()
+    for (allowed, undecided, passed), b in states.items():
+        st = (allowed, undecided | passed, none)
+        out[st] = out.get(st, 0) | b
+    return out
+
+
+def _network_policy_tier(states: dict[_State, int], isolated: int, v1: Cells) -> dict[_State, int]:
+    """The NetworkPolicy tier: for the `isolated` bits its verdict (the v1 cells) is
+    final, whatever it allows; other bits go on undecided."""
+    out: dict[_State, int] = {}
+    none = ConnSet.none()
+    for st, b in states.items():
+        iso = b & isolated
+        rest = b ^ iso
+        if rest:
+            out[st] = out.get(st, 0) | rest
+        if not iso:
+            continue
+        allowed, undecided, _ = st
+        for conn, vb in v1.items():
+            inter = iso & vb
+            if inter:
+                new = (allowed | (undecided & conn), none, none)
+                out[new] = out.get(new, 0) | inter
+    return out
 
 
 def _refine(cells: Cells, contributions: Sequence[tuple[int, ConnSet]]) -> Cells:
@@ -462,7 +615,11 @@ class Analyzer:
         self.cluster = cluster
         self._u = _Universe(cluster)
         self._compiled = {p.key: self._u.compile(p) for p in cluster.policies}
+        self._tier_compiled = {
+            p.key: self._u.compile_cluster_policy(p) for p in cluster.cluster_policies
+        }
         self._index()
+        self._tier_index()
         self._in_cells: dict[int, Cells] = {}
         self._eg_cells: dict[int, Cells] = {}
         self._combined: dict[int, Cells] = {}
@@ -490,6 +647,23 @@ class Analyzer:
         for peers, entries in groups.items():
             for d in _bits(peers & u.all_dst):
                 self._egress_by_dst.setdefault(d, []).extend(entries)
+
+    def _tier_index(self) -> None:
+        """Cluster-wide policies in evaluation order, and the columns they touch: a
+        destination whose ingress a subject covers, a destination an egress rule names.
+        Every other column keeps the NetworkPolicy-only path."""
+        u = self._u
+        self._tier_order = sorted(self._tier_compiled.values(), key=lambda cp: cp.policy.order)
+        self._tier_in_cols = 0
+        self._tier_eg_cols = 0
+        for cp in self._tier_order:
+            if cp.ingress_rules:
+                self._tier_in_cols |= cp.selected
+            for r in cp.egress_rules:
+                if cp.selected:
+                    self._tier_eg_cols |= r.peers
+        self._tier_in_cols &= u.all_pods
+        self._tier_eg_cols &= u.all_dst
 
     def _reindex(
         self, parent: Analyzer, old: Sequence[_CompiledPolicy], new: Sequence[_CompiledPolicy]
@@ -540,6 +714,14 @@ class Analyzer:
         found = self._in_cells.get(d)
         if found is not None:
             return found
+        cells = self._v1_ingress(d)
+        if self._tier_in_cols >> d & 1:
+            cells = self._tiered("ingress", d, cells, self._u.all_src)
+        self._in_cells[d] = cells
+        return cells
+
+    def _v1_ingress(self, d: int) -> Cells:
+        """Sources of destination d by what its NetworkPolicies allow them."""
         u = self._u
         policies = self._ingress_by_dst.get(d) if d < u.n else None
         if not policies:
@@ -550,13 +732,20 @@ class Analyzer:
                 (r.peers, r.conns_on(named)) for cp in policies for r in cp.ingress_rules
             ]
             cells = _refine({ConnSet.none(): u.all_src}, contributions)
-        self._in_cells[d] = cells
         return cells
 
     def _egress(self, d: int) -> Cells:
         found = self._eg_cells.get(d)
         if found is not None:
             return found
+        cells = self._v1_egress(d)
+        if self._tier_eg_cols >> d & 1:
+            cells = self._tiered("egress", d, cells, self._u.all_src)
+        self._eg_cells[d] = cells
+        return cells
+
+    def _v1_egress(self, d: int) -> Cells:
+        """Sources by what their NetworkPolicies allow them to open to destination d."""
         u = self._u
         open_sources = u.all_src & ~self._egress_isolated
         cells: Cells = {ConnSet.all(): open_sources}
@@ -567,8 +756,52 @@ class Analyzer:
                 (cp.selected, r.conns_on(named)) for cp, r in self._egress_by_dst.get(d, ())
             ]
             cells = _refine(cells, contributions)
-        self._eg_cells[d] = cells
         return cells
+
+    def _tiered(self, direction: str, d: int, v1: Cells, sources: int) -> Cells:
+        """Destination d's `sources` by what the tiers allow in `direction`: the Admin
+        tier's rules in order (first match decides, Pass skips to the NetworkPolicy
+        tier), then the NetworkPolicy tier (`v1`: final for isolated pods), then the
+        Baseline tier; what nothing decided is allowed."""
+        none, everything = ConnSet.none(), ConnSet.all()
+        states: dict[_State, int] = {(none, everything, none): sources}
+        named = self._named_ports_at(d)
+        ingress = direction == "ingress"
+        in_admin = True
+        for cp in self._tier_order:
+            if in_admin and cp.policy.tier != ADMIN:
+                states = self._tier_boundary(states, direction, d, v1)
+                in_admin = False
+            if ingress:
+                if not cp.selected >> d & 1:
+                    continue
+                for r in cp.ingress_rules:
+                    states = _step(states, r.peers & sources, r.conns_on(named), r.rule.action)
+            else:
+                subject = cp.selected & sources
+                if not subject:
+                    continue
+                for r in cp.egress_rules:
+                    if r.peers >> d & 1:
+                        states = _step(states, subject, r.conns_on(named), r.rule.action)
+        if in_admin:
+            states = self._tier_boundary(states, direction, d, v1)
+        out: Cells = {}
+        for (allowed, undecided, passed), b in states.items():
+            c = allowed | undecided | passed
+            out[c] = out.get(c, 0) | b
+        return out
+
+    def _tier_boundary(
+        self, states: dict[_State, int], direction: str, d: int, v1: Cells
+    ) -> dict[_State, int]:
+        """End of the Admin tier, then the NetworkPolicy tier (final for the pods its
+        policies isolate in that direction)."""
+        states = _end_of_pass_tier(states)
+        if direction == "ingress":
+            isolated = -1 if self._ingress_isolated >> d & 1 else 0
+            return _network_policy_tier(states, isolated, v1) if isolated else states
+        return _network_policy_tier(states, self._egress_isolated, v1)
 
     def _cells(self, direction: str, d: int) -> Cells:
         if direction == "ingress":
@@ -642,6 +875,9 @@ class Analyzer:
                         by_dst[d] = {conn: sources}
                     else:
                         cells[conn] = cells.get(conn, 0) | sources
+        # Destinations a cluster-wide egress rule names: the tiers over those rows.
+        for d in _bits(self._tier_eg_cols):
+            by_dst[d] = self._tiered("egress", d, by_dst.get(d, {}), rows)
         return by_dst
 
     def _row_conns(self, direction: str, s: int) -> list[tuple[int, ConnSet]]:
@@ -909,50 +1145,76 @@ class Analyzer:
     ) -> Analyzer:
         """A new Analyzer after several policy changes at once.
 
-        Each of `removals` ("namespace/name") is removed, then each of `upserts` added or
-        replacing the policy of the same namespace/name, in order (so a later upsert of
-        one name wins, and a name both removed and upserted ends up upserted): the same
-        as the single calls one after the other, at the cost of one derivation. Raises
+        Each of `removals` ("namespace/name" of a NetworkPolicy, "Kind/name" of a
+        cluster-wide policy) is removed, then each of `upserts` (NetworkPolicy,
+        ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy) added or
+        replacing the policy of the same key, in order (so a later upsert of one name
+        wins, and a name both removed and upserted ends up upserted): the same as the
+        single calls one after the other, at the cost of one derivation. Raises
         ValueError listing the validation errors of every invalid upsert, and KeyError
         for a removal of a policy that is not there; nothing is changed then.
         """
         upserts = list(upserts)
-        errors = [str(e) for obj in upserts for e in validate_network_policy(obj)]
+        errors = [
+            str(e)
+            for obj in upserts
+            for e in (
+                validate_cluster_policy(obj)
+                if is_cluster_policy(obj)
+                else validate_network_policy(obj)
+            )
+        ]
         if errors:
             raise ValueError("; ".join(errors))
         policies = {p.key: p for p in self.cluster.policies}
+        tier_policies = {p.key: p for p in self.cluster.cluster_policies}
         touched: dict[str, None] = {}
+        touched_tiers: dict[str, None] = {}
         for key in removals:
+            if key.partition("/")[0] in CLUSTER_POLICY_KINDS:
+                if tier_policies.pop(key, None) is None:
+                    raise KeyError(f"no {key.replace('/', ' ', 1)}")
+                touched_tiers[key] = None
+                continue
             if policies.pop(key, None) is None:
                 raise KeyError(f"no NetworkPolicy {key}")
             touched[key] = None
         for obj in upserts:
+            if is_cluster_policy(obj):
+                cp = parse_cluster_policy(obj)
+                tier_policies[cp.key] = cp
+                touched_tiers[cp.key] = None
+                continue
             policy = parse_network_policy(obj)
             policies[policy.key] = policy
             touched[policy.key] = None
-        return self._derive(policies, list(touched))
+        return self._derive(policies, list(touched), tier_policies, list(touched_tiers))
 
-    def _derive(self, policies: dict[str, NetworkPolicy], touched: list[str]) -> Analyzer:
-        cluster = self.cluster.with_policies(sorted(policies.values(), key=lambda p: p.key))
+    def _derive(
+        self,
+        policies: dict[str, NetworkPolicy],
+        touched: list[str],
+        tier_policies: dict[str, ClusterPolicy] | None = None,
+        touched_tiers: Sequence[str] = (),
+    ) -> Analyzer:
+        """The derived analyzer, in named steps: the new cluster; a rebuild when the
+        address space is cut differently; the compiled policies swapped; what the changes
+        invalidate (columns, rows, isolation flags); the caches kept or patched."""
+        if tier_policies is None:
+            tier_policies = {p.key: p for p in self.cluster.cluster_policies}
+        cluster = self.cluster.with_policies(
+            sorted(policies.values(), key=lambda p: p.key), list(tier_policies.values())
+        )
         u = self._u
-        # A policy in a namespace without pods (a namespace new to the cluster) selects
-        # nothing and changes no label of a namespace that has pods: the universe holds.
-        # A policy submitted unchanged (equal but for its raw dict) keeps its compiled form.
-        changed: list[tuple[_CompiledPolicy | None, NetworkPolicy | None]] = []
-        for k in touched:
-            old, new = self._compiled.get(k), policies.get(k)
-            if old is None or new is None or old.policy != new:
-                changed.append((old, new))
-        changed_policies = [old.policy for old, _ in changed if old is not None]
-        changed_policies += [new for _, new in changed if new is not None]
-        if any(p.ip_blocks("ingress") or p.ip_blocks("egress") for p in changed_policies):
-            src = [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
-            dst = [r for p in cluster.policies for b in p.ip_blocks("egress") for r in b.ranges]
-            if (tuple(cut_space(src)), tuple(cut_space(dst))) != u.cut_signature:
-                # Every bit position of an external range moves: start from scratch.
-                return Analyzer(cluster)
+        changed = self._changed_policies(policies, touched)
+        changed_tiers = self._changed_tier_policies(tier_policies, touched_tiers)
+        if self._cut_moves(cluster, changed, changed_tiers):
+            # Every bit position of an external range moves: start from scratch.
+            return Analyzer(cluster)
         old_cps = [old for old, _ in changed if old is not None]
         new_cps = [u.compile(new) for _, new in changed if new is not None]
+        old_tcs = [old for old, _ in changed_tiers if old is not None]
+        new_tcs = [u.compile_cluster_policy(new) for _, new in changed_tiers if new is not None]
         derived = Analyzer.__new__(Analyzer)
         derived.cluster = cluster
         derived._u = u
@@ -962,20 +1224,93 @@ class Analyzer:
         for cp in new_cps:
             compiled[cp.policy.key] = cp
         derived._compiled = compiled
+        tier_compiled = dict(self._tier_compiled)
+        for tc in old_tcs:
+            del tier_compiled[tc.policy.key]
+        for tc in new_tcs:
+            tier_compiled[tc.policy.key] = tc
+        derived._tier_compiled = tier_compiled
         derived._reindex(self, old_cps, new_cps)
+        derived._tier_index()
+        self._invalidate(derived, (*old_cps, *new_cps), (*old_tcs, *new_tcs))
+        return derived
 
-        # Ingress rules concern the destinations a policy selects (columns); egress rules
-        # the sources it selects (rows) at the destinations its rules name (columns).
+    def _changed_policies(
+        self, policies: dict[str, NetworkPolicy], touched: list[str]
+    ) -> list[tuple[_CompiledPolicy | None, NetworkPolicy | None]]:
+        """(old compiled, new) of each touched NetworkPolicy that really changed: one
+        submitted unchanged (equal but for its raw dict) keeps its compiled form."""
+        changed: list[tuple[_CompiledPolicy | None, NetworkPolicy | None]] = []
+        for k in touched:
+            old, new = self._compiled.get(k), policies.get(k)
+            if old is None or new is None or old.policy != new:
+                changed.append((old, new))
+        return changed
+
+    def _changed_tier_policies(
+        self, policies: dict[str, ClusterPolicy], touched: Sequence[str]
+    ) -> list[tuple[_CompiledClusterPolicy | None, ClusterPolicy | None]]:
+        changed: list[tuple[_CompiledClusterPolicy | None, ClusterPolicy | None]] = []
+        for k in touched:
+            old, new = self._tier_compiled.get(k), policies.get(k)
+            if old is None or new is None or old.policy != new:
+                changed.append((old, new))
+        return changed
+
+    def _cut_moves(
+        self,
+        cluster: Cluster,
+        changed: Sequence[tuple[_CompiledPolicy | None, NetworkPolicy | None]],
+        changed_tiers: Sequence[tuple[_CompiledClusterPolicy | None, ClusterPolicy | None]],
+    ) -> bool:
+        """Whether the changes cut the address space outside the cluster differently.
+        A policy in a namespace without pods (a namespace new to the cluster) selects
+        nothing and changes no label of a namespace that has pods: the universe holds."""
+        changed_policies = [old.policy for old, _ in changed if old is not None]
+        changed_policies += [new for _, new in changed if new is not None]
+        tiers = [old.policy for old, _ in changed_tiers if old is not None]
+        tiers += [new for _, new in changed_tiers if new is not None]
+        if not (
+            any(p.ip_blocks("ingress") or p.ip_blocks("egress") for p in changed_policies)
+            or _tier_dst_ranges(self.cluster, tiers)
+        ):
+            return False
+        signature = (
+            tuple(cut_space(_src_cut_ranges(cluster))),
+            tuple(cut_space(_dst_cut_ranges(cluster))),
+        )
+        return signature != self._u.cut_signature
+
+    def _invalidate(
+        self,
+        derived: Analyzer,
+        changed: Sequence[_CompiledPolicy],
+        changed_tiers: Sequence[_CompiledClusterPolicy],
+    ) -> None:
+        """Give `derived` the caches of this analyzer the changes leave valid.
+
+        Ingress rules concern the destinations a policy selects (columns); egress rules
+        the sources it selects (rows) at the destinations its rules name (columns). The
+        same holds for cluster-wide policies: subject -> columns for ingress, subject ->
+        rows or the named columns for egress."""
         in_cols = 0
         eg_rows = 0
         eg_cols = 0
-        for cp in (*old_cps, *new_cps):
+        for cp in changed:
             if cp.ingress:
                 in_cols |= cp.selected
             if cp.egress:
                 eg_rows |= cp.selected
                 for r in cp.egress_rules:
                     eg_cols |= r.peers
+        for tc in changed_tiers:
+            if tc.ingress_rules:
+                in_cols |= tc.selected
+            if tc.egress_rules and tc.selected:
+                eg_rows |= tc.selected
+                for tr in tc.egress_rules:
+                    eg_cols |= tr.peers
+        eg_cols &= self._u.all_dst
         flipped_eg = self._egress_isolated ^ derived._egress_isolated
         flipped_in = self._ingress_isolated ^ derived._ingress_isolated
         if _egress_as_rows(eg_rows, flipped_eg, eg_cols):
@@ -983,19 +1318,7 @@ class Analyzer:
         else:
             eg_rows = flipped_eg
         cols = in_cols | eg_cols
-
-        derived._in_cells = {d: c for d, c in list(self._in_cells.items()) if not in_cols >> d & 1}
-        eg_cells = {d: c for d, c in list(self._eg_cells.items()) if not eg_cols >> d & 1}
-        combined = {d: c for d, c in list(self._combined.items()) if not cols >> d & 1}
-        if eg_rows:
-            rows_at = derived._egress_rows(eg_rows)
-            eg_cells = {d: _patched(c, eg_rows, rows_at[d]) for d, c in eg_cells.items()}
-            combined = {
-                d: _patched_combined(c, eg_rows, derived._ingress(d), rows_at[d])
-                for d, c in combined.items()
-            }
-        derived._eg_cells = eg_cells
-        derived._combined = combined
+        self._keep_cells(derived, in_cols, eg_cols, eg_rows, cols)
         dirty_cols = {"ingress": in_cols, "egress": eg_cols, "combined": cols}
         dirty_rows = {"ingress": 0, "egress": eg_rows, "combined": eg_rows}
         flags = flipped_in | flipped_eg
@@ -1017,7 +1340,23 @@ class Analyzer:
                     up.dirty_rows | dirty_rows[key[1]],
                     up.flags | flags,
                 )
-        return derived
+
+    def _keep_cells(
+        self, derived: Analyzer, in_cols: int, eg_cols: int, eg_rows: int, cols: int
+    ) -> None:
+        """Per-destination cells: dirty columns dropped, dirty rows patched in."""
+        derived._in_cells = {d: c for d, c in list(self._in_cells.items()) if not in_cols >> d & 1}
+        eg_cells = {d: c for d, c in list(self._eg_cells.items()) if not eg_cols >> d & 1}
+        combined = {d: c for d, c in list(self._combined.items()) if not cols >> d & 1}
+        if eg_rows:
+            rows_at = derived._egress_rows(eg_rows)
+            eg_cells = {d: _patched(c, eg_rows, rows_at[d]) for d, c in eg_cells.items()}
+            combined = {
+                d: _patched_combined(c, eg_rows, derived._ingress(d), rows_at[d])
+                for d, c in combined.items()
+            }
+        derived._eg_cells = eg_cells
+        derived._combined = combined
 
 
 def _egress_as_rows(selected: int, flipped: int, named: int) -> bool:

@@ -4,8 +4,11 @@ errors translated into words a platform engineer can act on."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import socket
 import ssl
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +20,22 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+log = logging.getLogger(__name__)
+
+# A token, a CA bundle or a kubeconfig is small; anything bigger is the wrong file.
+SECRET_FILE_LIMIT = 1024 * 1024
+
 
 class ConnectionSettingsError(Exception):
-    """The cluster's connection settings cannot be used (missing file, bad kubeconfig)."""
+    """The cluster's connection settings cannot be used (missing file, bad kubeconfig).
+
+    ``str()`` names the file (for the admin registering the cluster); ``public`` says
+    the same without server paths, for what a sync stores and every viewer sees. Neither
+    ever quotes the file's contents."""
+
+    def __init__(self, message: str, *, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public or message
 
 
 @dataclass(frozen=True)
@@ -86,21 +102,30 @@ def build_api_client(settings: ConnectionSettings) -> k8s.ApiClient:
     try:
         if settings.source == "kubeconfig":
             path = settings.kubeconfig_path or None
-            if path and not Path(path).is_file():
-                raise ConnectionSettingsError(f"kubeconfig {path} does not exist")
-            k8s_config.load_kube_config(
-                config_file=path,
-                context=settings.context or None,
-                client_configuration=configuration,
-                persist_config=False,
-            )
+            if path:
+                _check_small_file(path, "kubeconfig")
+            try:
+                k8s_config.load_kube_config(
+                    config_file=path,
+                    context=settings.context or None,
+                    client_configuration=configuration,
+                    persist_config=False,
+                )
+            except ConfigException:
+                raise
+            except Exception as exc:  # the file is YAML of some other shape, or not YAML
+                log.warning("kubeconfig %s cannot be used: %s", path, type(exc).__name__)
+                raise ConnectionSettingsError(
+                    f"kubeconfig {path} is not a kubeconfig file (YAML with clusters, users and contexts)",
+                    public="the kubeconfig file is not a kubeconfig (YAML with clusters, users and contexts)",
+                ) from None
         elif settings.source == "in_cluster":
             k8s_config.load_incluster_config(client_configuration=configuration)
         elif settings.source == "token":
             if not settings.server_url:
                 raise ConnectionSettingsError("a server URL is required")
             configuration.host = settings.server_url.rstrip("/")
-            token = _read_secret_file(settings.token_file, "token file")
+            token = read_token_file(settings.token_file)
             configuration.api_key = {"authorization": f"Bearer {token}"}
             if settings.insecure_skip_tls_verify:
                 configuration.verify_ssl = False
@@ -110,19 +135,64 @@ def build_api_client(settings: ConnectionSettings) -> k8s.ApiClient:
         else:
             raise ConnectionSettingsError(f"source {settings.source!r} has no API server")
     except ConfigException as exc:
-        raise ConnectionSettingsError(f"kubeconfig cannot be used: {exc}") from exc
+        raise ConnectionSettingsError(
+            f"kubeconfig cannot be used: {exc}",
+            public="the kubeconfig cannot be used (no usable context, cluster or credentials in it)",
+        ) from exc
     # We retry with our own backoff; urllib3's silent retries would hide failures.
     configuration.retries = False
     return k8s.ApiClient(configuration)
 
 
+def _check_small_file(path: str, what: str) -> None:
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read: {exc.strerror}"
+        raise ConnectionSettingsError(f"{what} {path} {reason}", public=f"the {what} {reason}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConnectionSettingsError(f"{what} {path} is not a regular file", public=f"the {what} is not a regular file")
+    if info.st_size > SECRET_FILE_LIMIT:
+        raise ConnectionSettingsError(
+            f"{what} {path} is larger than 1 MB; is it the right file?",
+            public=f"the {what} is larger than 1 MB; is it the right file?",
+        )
+
+
 def _read_secret_file(path: str, what: str) -> str:
     if not path:
         raise ConnectionSettingsError(f"a {what} is required")
+    _check_small_file(path, what)
     try:
-        return Path(path).read_text().strip()
+        data = Path(path).read_bytes()[:SECRET_FILE_LIMIT]
     except OSError as exc:
-        raise ConnectionSettingsError(f"{what} {path} cannot be read: {exc.strerror}") from exc
+        raise ConnectionSettingsError(
+            f"{what} {path} cannot be read: {exc.strerror}", public=f"the {what} cannot be read: {exc.strerror}"
+        ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConnectionSettingsError(f"{what} {path} is not text", public=f"the {what} is not text") from None
+
+
+def read_token_file(path: str) -> str:
+    """The bearer token: the file's one line, surrounding whitespace stripped. A file of
+    several lines (the wrong file, e.g. /etc/shadow) is refused without quoting it."""
+    text = _read_secret_file(path, "token file").strip()
+    if not text:
+        raise ConnectionSettingsError(f"token file {path} is empty", public="the token file is empty")
+    lines = len(text.splitlines())
+    if lines > 1:
+        raise ConnectionSettingsError(
+            f"token file {path} has {lines} lines; it must hold the token alone",
+            public=f"the token file has {lines} lines; it must hold the token alone",
+        )
+    if not all(33 <= ord(c) < 127 for c in text):
+        raise ConnectionSettingsError(
+            f"token file {path} holds characters a bearer token cannot have (spaces or non-ASCII); it must hold the token alone",
+            public="the token file holds characters a bearer token cannot have (spaces or non-ASCII)",
+        )
+    return text
 
 
 def server_url(api_client: k8s.ApiClient) -> str:
@@ -168,23 +238,45 @@ def describe_failure(exc: BaseException, *, resource: Resource | None, server: s
             return SyncFailure("unreachable", f"the connection to {server} broke: {cause}")
         return SyncFailure("unreachable", f"cannot reach {server}: {cause}")
     if isinstance(exc, json.JSONDecodeError):
-        return SyncFailure("server", f"{server} sent a response that is not JSON: {exc}")
-    return SyncFailure("other", f"{type(exc).__name__}: {exc}")
+        return SyncFailure("server", f"{server} sent a response that is not JSON")
+    # Unknown: the text may quote anything (a header value, a file); it goes to the log only.
+    log.warning("unexpected failure talking to %s", server, exc_info=exc)
+    return SyncFailure(
+        "other", f"unexpected {type(exc).__name__} while talking to {server}; the details are in the server log"
+    )
+
+
+_CAUSES = (
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "unknown host name"),
+    ("nodename nor servname", "unknown host name"),
+    ("Temporary failure in name resolution", "the host name cannot be resolved"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+    ("timed out", "connection timed out"),
+    ("Connection reset", "connection reset by the server"),
+    ("Connection aborted", "connection aborted"),
+    ("RemoteDisconnected", "the server closed the connection"),
+    ("IncompleteRead", "the server closed the connection mid-response"),
+    ("WRONG_VERSION_NUMBER", "the server does not speak TLS on this port"),
+    ("hostname mismatch", "the certificate is for another host name"),
+    ("doesn't match", "the certificate is for another host name"),
+    ("self-signed certificate", "self-signed certificate"),
+    ("unable to get local issuer certificate", "the certificate's issuer is not trusted"),
+    ("certificate has expired", "the certificate has expired"),
+)
 
 
 def _root_cause(exc: BaseException) -> str:
+    """The cause in our words: the client's text is matched, never passed on."""
     reason = getattr(exc, "reason", None)
     if isinstance(reason, BaseException):
         return _root_cause(reason)
     text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "unknown host name"
+    cause = next((words for needle, words in _CAUSES if needle in text), None)
     if "certificate verify failed" in text.lower():
-        detail = text.split("certificate verify failed:")[-1].split("(")[0].strip(" )'\"")
-        return f"certificate verify failed ({detail})" if detail else "certificate verify failed"
-    return text
+        return f"certificate verify failed ({cause})" if cause else "certificate verify failed"
+    return cause or f"network error ({type(exc).__name__})"
 
 
 def _status_message(exc: ApiException) -> str:
@@ -195,9 +287,9 @@ def _status_message(exc: ApiException) -> str:
         try:
             status = json.loads(body)
         except (TypeError, ValueError):
-            return str(body)[:300]
+            return str(exc.reason or "")  # not a Status: a proxy's page, not ours to show
         if isinstance(status, dict) and status.get("message"):
-            return str(status["message"])
+            return str(status["message"])[:500]
     return str(exc.reason or "")
 
 
@@ -226,7 +318,7 @@ def _describe_api_exception(
         text = str(exc.reason or "")
         if "SSL" in text or "certificate" in text.lower():
             return SyncFailure("tls", f"TLS failure talking to {server}: {_root_cause(exc)}")
-        return SyncFailure("unreachable", f"cannot reach {server}: {text.strip()}")
+        return SyncFailure("unreachable", f"cannot reach {server}: {_root_cause(exc)}")
     if status == 401:
         return SyncFailure(
             "unauthorized",

@@ -1410,14 +1410,20 @@ def _connection(cluster: Cluster) -> Any:
     )
 
 
-def last_dry_run(draft: PolicyDraft) -> AuditEvent | None:
-    """The latest successful dry run of the draft's current revision, if still fresh."""
+def last_dry_run(draft: PolicyDraft, *, force: bool = False) -> AuditEvent | None:
+    """The latest successful dry run of the draft's current revision, if still fresh,
+    made with the same `force` (a dry run without force says nothing about taking over
+    fields other managers own)."""
     since = timezone.now() - timedelta(seconds=DRY_RUN_VALID_SECONDS)
     events = AuditEvent.objects.filter(
         action="draft.apply_dry_run", object_type="draft", object_id=str(draft.pk), at__gte=since
     ).order_by("-at", "-id")
     for event in events[:20]:
-        if event.details.get("ok") and event.details.get("revision") == draft.revision:
+        if (
+            event.details.get("ok")
+            and event.details.get("revision") == draft.revision
+            and bool(event.details.get("force", False)) == force
+        ):
             return event
     return None
 
@@ -1441,9 +1447,10 @@ def apply_draft(
         raise ApplyRefused(
             f"draft {draft.namespace}/{draft.name} is not approved: approve it first"
         )
-    if not dry_run and last_dry_run(draft) is None:
+    if not dry_run and last_dry_run(draft, force=force) is None:
+        with_force = " with force" if force else ""
         raise ApplyRefused(
-            f"run a dry run of draft {draft.namespace}/{draft.name} revision {draft.revision} first"
+            f"run a dry run of draft {draft.namespace}/{draft.name} revision {draft.revision}{with_force} first"
         )
     obj = engine.clean_policy(draft.obj)
     action = "draft.apply_dry_run" if dry_run else "draft.applied"

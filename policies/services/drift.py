@@ -29,18 +29,21 @@ import contextlib
 import difflib
 import fcntl
 import hashlib
+import ipaddress
 import json
 import logging
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -55,11 +58,12 @@ from ..models import (
     NetworkPolicy,
     PolicyDraft,
 )
+from ..redaction import redact_credentials
+from ..roles import ADMIN, has_role
 from . import analysis
 
 log = logging.getLogger(__name__)
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Caps that keep a report's JSON bounded on big clusters; counts always give the totals.
 CONNECTION_LIMIT = 500
 ITEM_CONNECTION_LIMIT = 200
@@ -204,29 +208,61 @@ def _policies_from_inventory(
         out.policies.append(DesiredPolicy(_with_namespace(obj), where, source.pk))
 
 
-def _manifest_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for base, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(base) / f for f in sorted(files) if f.endswith(MANIFEST_SUFFIXES))
-    return found
+def read_limits() -> engine.ReadLimits:
+    """Caps on reading one directory or Git source (settings NETPOLUI_SOURCE_*)."""
+    mib = 1024 * 1024
+    return engine.ReadLimits(
+        file_bytes=int(getattr(settings, "NETPOLUI_SOURCE_FILE_MB", 5) * mib),
+        source_bytes=int(getattr(settings, "NETPOLUI_SOURCE_TOTAL_MB", 50) * mib),
+        seconds=float(getattr(settings, "NETPOLUI_SOURCE_READ_SECONDS", 60)),
+    )
 
 
 def read_manifest_dir(source: DesiredSource, root: Path, display_root: Path | None = None) -> SourceRead:
     """Every NetworkPolicy under `root`, file by file, so one broken file does not hide
-    the others; file names in messages are relative to `display_root`."""
+    the others; file names in messages are relative to `display_root`.
+
+    Links are followed only inside `display_root` (the checkout, or the directory);
+    links leaving it, broken links and special files are skipped and reported. Each
+    file, the whole source and the time spent are capped (read_limits); a source over
+    its size or time cap cannot be read at all."""
     out = SourceRead()
     base = display_root or root
+    base_real = Path(os.path.realpath(base))
 
     def relative(name: str) -> str:
-        try:
-            return str(Path(name).resolve().relative_to(base.resolve()))
-        except ValueError:
-            return name
+        for start in (base, base_real):
+            try:
+                return str(Path(name).relative_to(start))
+            except ValueError:
+                continue
+        return Path(name).name  # never a server path
 
-    for path in _manifest_files(root):
+    budget = engine.ReadBudget(read_limits())
+    try:
+        files, skipped = engine.walk_manifest_files(root, boundary=base, budget=budget)
+    except engine.UnsafeInput as exc:
+        raise SourceUnreadable(exc.message) from None
+    for left_out in skipped:
+        out.problems.append(SourceProblem(source.pk, source.label, left_out.reason, relative(left_out.path)))
+    for path in files:
         try:
-            inventory = engine.load_paths([path])
+            text = engine.read_manifest_file(path, budget, regular_only=True)
+            inventory = engine.load_text(text, str(path))
+        except engine.UnsafeInput as exc:
+            if exc.whole_read:
+                raise SourceUnreadable(exc.message) from None
+            out.problems.append(
+                SourceProblem(
+                    source.pk, source.label, f"{exc.message}; the policies of this file are left out", relative(str(path))
+                )
+            )
+            continue
+        except OSError as exc:
+            out.problems.append(
+                SourceProblem(source.pk, source.label, f"cannot read: {exc.strerror or 'input/output error'}", relative(str(path)))
+            )
+            continue
         except engine.ManifestError as exc:
             for e in exc.errors:
                 out.problems.append(
@@ -280,27 +316,38 @@ def read_drafts(source: DesiredSource) -> SourceRead:
     return out
 
 
+def _subdirectory(base: Path, subdirectory: str) -> Path:
+    """`subdirectory` of `base`, which must stay inside `base` once links are resolved."""
+    sub = subdirectory.strip("/")
+    if not sub:
+        return base
+    root = base / sub
+    if not engine.is_inside(os.path.realpath(root), os.path.realpath(base)):
+        raise SourceUnreadable(f"sub-directory {sub!r} leads outside the source (through a link); it is not read")
+    return root
+
+
 def read_directory(source: DesiredSource) -> SourceRead:
-    root = Path(source.location).expanduser()
-    if source.subdirectory:
-        root = root / source.subdirectory.strip("/")
+    # Messages never name the directory: its location is shown to admins only.
+    base = Path(source.location).expanduser()
+    if not base.is_dir():
+        raise SourceUnreadable("the directory does not exist" if not base.exists() else "the location is not a directory")
+    root = _subdirectory(base, source.subdirectory)
     if not root.exists():
-        raise SourceUnreadable(f"directory {root} does not exist")
+        raise SourceUnreadable(f"sub-directory {source.subdirectory.strip('/')!r} does not exist")
     if not root.is_dir():
-        raise SourceUnreadable(f"{root} is not a directory")
-    return read_manifest_dir(source, root)
+        raise SourceUnreadable(f"sub-directory {source.subdirectory.strip('/')!r} is not a directory")
+    return read_manifest_dir(source, root, display_root=base)
 
 
 def read_git(source: DesiredSource) -> SourceRead:
     checkout, revision = git_checkout(source)
-    root = checkout
-    if source.subdirectory:
-        root = checkout / source.subdirectory.strip("/")
-        if not root.is_dir():
-            raise SourceUnreadable(
-                f"sub-directory {source.subdirectory.strip('/')!r} does not exist in "
-                f"{redact(source.location)} at commit {revision[:12]}"
-            )
+    root = _subdirectory(checkout, source.subdirectory)
+    if not root.is_dir():
+        raise SourceUnreadable(
+            f"sub-directory {source.subdirectory.strip('/')!r} does not exist in "
+            f"{redact(source.location)} at commit {revision[:12]}"
+        )
     out = read_manifest_dir(source, root, display_root=checkout)
     out.revision = revision
     return out
@@ -321,8 +368,9 @@ def read_source(source: DesiredSource) -> SourceRead:
     except SourceUnreadable as exc:
         result = SourceRead(problems=[SourceProblem(source.pk, source.label, str(exc), fatal=True)])
     except OSError as exc:
+        # strerror only: the exception's text names server paths.
         result = SourceRead(
-            problems=[SourceProblem(source.pk, source.label, f"cannot read: {exc.strerror or exc}", fatal=True)]
+            problems=[SourceProblem(source.pk, source.label, f"cannot read: {exc.strerror or 'input/output error'}", fatal=True)]
         )
     wanted = set(source.namespace_list)
     if wanted:
@@ -389,14 +437,13 @@ def read_desired_state(cluster: Cluster, sources: Iterable[DesiredSource] | None
 
 # --- Git -------------------------------------------------------------------------------------------
 
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
 GIT_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
 
 
 def redact(text: str) -> str:
     """Hide user:password in URLs (tokens in clone URLs must never reach a page)."""
-    return _CREDENTIALS.sub(lambda m: m.group("scheme") + "***@", text)
+    return redact_credentials(text)
 
 
 def is_local_git_location(location: str) -> bool:
@@ -437,8 +484,14 @@ class GitFailed(SourceUnreadable):
         super().__init__(f"{what} failed: {reason}")
 
 
-def _run_git(args: Sequence[str], cwd: Path, what: str) -> str:
-    command = ["git", "-c", "protocol.ext.allow=never", "-c", "core.hooksPath=/dev/null", *args]
+def _run_git(args: Sequence[str], cwd: Path, what: str, *, restricted: bool = False) -> str:
+    command = ["git", "-c", "protocol.ext.allow=never", "-c", "core.hooksPath=/dev/null"]
+    if restricted:
+        # No redirect to another host, and no protocol but the ones allowed.
+        command += ["-c", "http.followRedirects=false", "-c", "protocol.allow=never", "-c", "protocol.https.allow=always"]
+        if getattr(settings, "NETPOLUI_GIT_SSH", False):
+            command += ["-c", "protocol.ssh.allow=always"]
+    command += list(args)
     try:
         # A session of its own, so a timeout ends git's helpers (ssh, remote-https) too.
         process = subprocess.Popen(
@@ -473,15 +526,96 @@ def _git_reason(stderr: str) -> str:
 
 
 def _explain_git_failure(source: DesiredSource, exc: GitFailed) -> str:
+    """One sentence for every failure to fetch: telling "no such branch" from "connection
+    refused" from "timed out" would let whoever adds a source map the server's network.
+    The reason goes to the server log (credentials hidden) for the admin."""
     url = redact(source.location)
-    lowered = exc.reason.lower()
-    if source.branch and (
-        ("remote branch" in lowered and "not found" in lowered) or "couldn't find remote ref" in lowered
-    ):
-        return f"branch {source.branch!r} does not exist in {url}"
+    log.warning("desired-state source %s: %s failed: %s", source.pk or url, exc.what, exc.reason)
+    branch = f" (branch {source.branch!r})" if source.branch else ""
     if exc.what.startswith(("git clone", "git fetch")):
-        return f"cannot reach the Git repository {url}: {exc.reason}"
-    return f"Git repository {url}: {exc.what} failed: {exc.reason}"
+        return (
+            f"cannot fetch the Git repository {url}{branch}: the address, branch or credentials are wrong, "
+            "or the host cannot be reached; the server log has the details"
+        )
+    return f"Git repository {url}: {exc.what} failed; the server log has the details"
+
+
+# --- which Git locations non-admins may fetch (no requests into the server's own network) ---
+
+
+def _git_host(location: str) -> tuple[str, str] | None:
+    """(scheme, host) of a remote Git location, or None for a local one."""
+    location = location.strip()
+    if location.startswith(("https://", "http://", "ssh://", "git://")):
+        parts = urlsplit(location)
+        return parts.scheme.lower(), (parts.hostname or "")
+    if _SCP_LIKE.match(location):
+        return "ssh", location.split("@", 1)[1].split(":", 1)[0].strip("[]")
+    return None
+
+
+def _host_allowed_by_admin(host: str, addresses: Sequence[ipaddress.IPv4Address | ipaddress.IPv6Address]) -> bool:
+    for entry in getattr(settings, "NETPOLUI_GIT_ALLOWED_HOSTS", []):
+        entry = entry.strip().lower()
+        if "/" in entry:
+            with contextlib.suppress(ValueError):
+                network = ipaddress.ip_network(entry, strict=False)
+                if addresses and all(a in network for a in addresses):
+                    return True
+        elif entry == host.lower():
+            return True
+    return False
+
+
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    found = []
+    for info in infos:
+        with contextlib.suppress(ValueError):
+            found.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+    return found
+
+
+def git_remote_error(location: str) -> str | None:
+    """Why a non-admin may not fetch from `location`, or None.
+
+    https:// only (ssh:// and user@host:path too with NETPOLUI_GIT_SSH), to a host whose
+    every address is public: loopback, link-local, private and other special ranges
+    are refused unless NETPOLUI_GIT_ALLOWED_HOSTS lists the host or its network."""
+    ssh = bool(getattr(settings, "NETPOLUI_GIT_SSH", False))
+    found = _git_host(location)
+    schemes = ("https", "ssh") if ssh else ("https",)
+    if found is None or found[0] not in schemes:
+        kinds = "an https:// URL, ssh:// URL or user@host:path" if ssh else "an https:// URL"
+        return f"must be {kinds} (other locations are for admins)"
+    host = found[1]
+    if not host:
+        return "has no host name"
+    addresses = _addresses(host)
+    if _host_allowed_by_admin(host, addresses):
+        return None
+    # A name that does not resolve reaches nothing; the fetch checks again.
+    if any(not a.is_global or a.is_multicast for a in addresses):
+        return (
+            f"host {host!r} is on a loopback, link-local or private network; "
+            "an admin can allow it with NETPOLUI_GIT_ALLOWED_HOSTS"
+        )
+    return None
+
+
+def _restricted(source: DesiredSource) -> bool:
+    """Sources added by non-admins fetch under git_remote_error's rules, checked again
+    at every fetch (a name may resolve elsewhere by then), without redirects."""
+    # Sources without a creator come from operators (the drift command, the admin site).
+    creator = source.created_by if source.pk is not None else None
+    return creator is not None and not has_role(creator, ADMIN)
 
 
 @contextlib.contextmanager
@@ -509,6 +643,9 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
     error = git_location_error(source.location)
     if error:
         raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
+    restricted = _restricted(source)
+    if restricted and (error := git_remote_error(source.location)):
+        raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
     root = Path(settings.NETPOLUI_GIT_DIR)
     name = checkout_name(source)
     target = root / name
@@ -524,6 +661,7 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
                     ["clone", "--quiet", "--no-tags", "--single-branch", "--depth", "1", *branch, "--", location, str(partial)],
                     root,
                     f"git clone of {redact(source.location)}",
+                    restricted=restricted,
                 )
                 partial.rename(target)
             else:
@@ -532,6 +670,7 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
                     ["fetch", "--quiet", "--no-tags", "--depth", "1", "origin", source.branch or "HEAD"],
                     target,
                     f"git fetch of {redact(source.location)}",
+                    restricted=restricted,
                 )
                 _run_git(["reset", "--quiet", "--hard", "FETCH_HEAD"], target, "git reset")
                 _run_git(["clean", "--quiet", "-ffdx"], target, "git clean")
@@ -1128,6 +1267,11 @@ def check_source(
         errors["location"] = "must be an absolute path on the netpolui server"
     if needs_admin(kind, location) and not is_admin and "location" not in errors:
         errors["location"] = "only an admin may read directories or repositories on the netpolui server"
+    elif (
+        kind == DesiredSource.Kind.GIT and not is_admin and "location" not in errors
+        and (problem := git_remote_error(location))
+    ):
+        errors["location"] = problem
     if branch and (branch.startswith("-") or any(c in branch for c in " ~^:?*[\\") or ".." in branch):
         errors["branch"] = "is not a valid branch name"
     if subdirectory and (Path(subdirectory).is_absolute() or ".." in Path(subdirectory).parts):

@@ -203,16 +203,21 @@ def load_manifests(cluster: Cluster) -> dict[str, int]:
     """Read a manifests cluster's directory into the mirror (the demo is one)."""
     from ..engine import ManifestError, load_paths
 
+    root = os.path.realpath(cluster.manifests_dir)
     try:
         inventory = load_paths([cluster.manifests_dir])
     except ManifestError as exc:
-        message = "; ".join(str(e) for e in exc.errors[:5])
+        # File names relative to the directory: its location is for admins only.
+        message = "; ".join(
+            str(e).replace(root + os.sep, "").replace(cluster.manifests_dir.rstrip("/") + "/", "")
+            for e in exc.errors[:5]
+        )
         Cluster.objects.filter(pk=cluster.pk).update(
             status=Cluster.Status.FAILING, last_error=message, last_error_at=timezone.now()
         )
         raise ClusterSetupError(message) from exc
     except OSError as exc:
-        message = f"cannot read {cluster.manifests_dir}: {exc.strerror}"
+        message = f"cannot read the manifests directory: {exc.strerror}"
         Cluster.objects.filter(pk=cluster.pk).update(
             status=Cluster.Status.FAILING, last_error=message, last_error_at=timezone.now()
         )
@@ -248,9 +253,10 @@ def sync_cluster(
         try:
             api_client = build_api_client(_connection(cluster))
         except ConnectionSettingsError as exc:
-            DatabaseMirror(cluster.pk).record_failure(None, SyncFailure("settings", str(exc)))
+            # Stored and shown to every viewer: the words without server paths.
+            DatabaseMirror(cluster.pk).record_failure(None, SyncFailure("settings", exc.public))
             if progress:
-                progress(str(exc))
+                progress(exc.public)
             return False
         Cluster.objects.filter(pk=cluster.pk, status=Cluster.Status.PENDING).update(
             status=Cluster.Status.SYNCING

@@ -149,3 +149,17 @@ def test_the_page_shows_the_dry_run_then_applies(client, users, approved, fake_k
     done = client.post(url, {"step": "apply", "revision": approved.revision}, follow=True)
     assert "shop/backend-policy created in cluster live." in done.content.decode()
     assert len(stored(fake_k8s)) == 1
+
+
+def test_force_needs_a_dry_run_made_with_force(api, approved, fake_k8s, apply_on):
+    assert apply(api, approved, dry_run=True).status_code == 200
+    refused = apply(api, approved, dry_run=False, force=True)
+    assert refused.status_code == 409
+    assert (
+        f"run a dry run of draft shop/backend-policy revision {approved.revision} with force first"
+        in refused.json()["detail"]
+    )
+    assert stored(fake_k8s) == []
+    assert apply(api, approved, dry_run=True, force=True).status_code == 200
+    assert apply(api, approved, dry_run=False, force=True).status_code == 200
+    assert len(stored(fake_k8s)) == 1

@@ -85,3 +85,72 @@ def netpol(ns: str, name: str, **spec: Any) -> dict[str, Any]:
 
 def labels_sel(**labels: str) -> dict[str, Any]:
     return {"matchLabels": labels}
+
+
+def cnp(
+    name: str,
+    tier: str,
+    priority: int,
+    subject: dict[str, Any],
+    *,
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2)."""
+    spec: dict[str, Any] = {"tier": tier, "priority": priority, "subject": subject}
+    if ingress is not None:
+        spec["ingress"] = ingress
+    if egress is not None:
+        spec["egress"] = egress
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha2",
+        "kind": "ClusterNetworkPolicy",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def anp(
+    name: str,
+    priority: int | None,
+    subject: dict[str, Any],
+    *,
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+    kind: str = "AdminNetworkPolicy",
+) -> dict[str, Any]:
+    """An AdminNetworkPolicy, or with kind=BaselineAdminNetworkPolicy (priority None) a
+    BaselineAdminNetworkPolicy (v1alpha1)."""
+    spec: dict[str, Any] = {"subject": subject}
+    if priority is not None:
+        spec["priority"] = priority
+    if ingress is not None:
+        spec["ingress"] = ingress
+    if egress is not None:
+        spec["egress"] = egress
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def banp(
+    subject: dict[str, Any],
+    *,
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return anp(
+        "default", None, subject, ingress=ingress, egress=egress, kind="BaselineAdminNetworkPolicy"
+    )
+
+
+def node(name: str, labels: dict[str, str], *addresses: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": labels},
+        "status": {"addresses": [{"type": "InternalIP", "address": a} for a in addresses]},
+    }

@@ -191,3 +191,153 @@ def probe_ports(objs: list[dict[str, Any]]) -> list[int]:
                         if isinstance(v, int):
                             points.update({v - 1, v, v + 1})
     return sorted(p for p in points if 1 <= p <= 65535)
+
+
+# -- cluster-wide policies -------------------------------------------------------------------
+
+NODES = (("node-a", {"zone": "a"}, "10.1.2.3"), ("node-b", {"zone": "b"}, "192.168.1.5"))
+NETWORKS = ("0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "192.168.1.0/24", "2001:db8::/32")
+
+
+@st.composite
+def tier_subject_st(draw: Any) -> dict[str, Any]:
+    if draw(st.booleans()):
+        return {"namespaces": draw(ns_selector_st())}
+    pods: dict[str, Any] = {"podSelector": draw(selector_st())}
+    if draw(st.booleans()):
+        pods["namespaceSelector"] = draw(ns_selector_st())
+    return {"pods": pods}
+
+
+@st.composite
+def tier_peer_st(draw: Any, egress: bool) -> dict[str, Any]:
+    kind = draw(st.integers(0, 3 if egress else 1))
+    if kind <= 1:
+        return draw(tier_subject_st())
+    if kind == 2:
+        return {
+            "networks": draw(
+                st.lists(st.sampled_from(NETWORKS), min_size=1, max_size=2, unique=True)
+            )
+        }
+    return {"nodes": draw(st.sampled_from(({}, {"matchLabels": {"zone": "a"}})))}
+
+
+@st.composite
+def tier_ports_st(draw: Any, v1alpha2: bool, named_ok: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(1, 2))):
+        kind = draw(st.integers(0, 2 if named_ok else 1))
+        proto = draw(st.sampled_from(("TCP", "UDP", "SCTP")))
+        start = draw(st.sampled_from(NUMBERS))
+        if kind == 2:
+            name = draw(st.sampled_from(("http", "dns", "metrics", "sig", "nope")))
+            out.append({"destinationNamedPort": name} if v1alpha2 else {"namedPort": name})
+        elif kind == 0:
+            if v1alpha2:
+                out.append({proto.lower(): {"destinationPort": {"number": start}}})
+            else:
+                out.append({"portNumber": {"protocol": proto, "port": start}})
+        else:
+            end = start + draw(st.sampled_from((1, 100, 9000)))
+            if v1alpha2:
+                out.append(
+                    {proto.lower(): {"destinationPort": {"range": {"start": start, "end": end}}}}
+                )
+            else:
+                out.append({"portRange": {"protocol": proto, "start": start, "end": end}})
+    return out
+
+
+@st.composite
+def tier_rule_st(draw: Any, kind: str, direction: str) -> dict[str, Any]:
+    egress = direction == "egress"
+    actions = {
+        "ClusterNetworkPolicy": ("Accept", "Deny", "Pass"),
+        "AdminNetworkPolicy": ("Allow", "Deny", "Pass"),
+        "BaselineAdminNetworkPolicy": ("Allow", "Deny"),
+    }[kind]
+    peers = draw(st.lists(tier_peer_st(egress), min_size=1, max_size=2))
+    rule: dict[str, Any] = {
+        "name": f"r{draw(st.integers(0, 9))}",
+        "action": draw(st.sampled_from(actions)),
+        "from" if not egress else "to": peers,
+    }
+    named_ok = not any(("networks" in p or "nodes" in p) for p in peers)
+    v1alpha2 = kind == "ClusterNetworkPolicy"
+    if draw(st.booleans()):
+        rule["protocols" if v1alpha2 else "ports"] = draw(tier_ports_st(v1alpha2, named_ok))
+    return rule
+
+
+@st.composite
+def cluster_policy_st(draw: Any, index: int) -> dict[str, Any]:
+    kind = draw(
+        st.sampled_from(
+            ("ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
+        )
+    )
+    spec: dict[str, Any] = {"subject": draw(tier_subject_st())}
+    if kind == "ClusterNetworkPolicy":
+        spec["tier"] = draw(st.sampled_from(("Admin", "Baseline")))
+    if kind != "BaselineAdminNetworkPolicy":
+        spec["priority"] = draw(st.sampled_from((0, 5, 10)))
+    for direction in ("ingress", "egress"):
+        if draw(st.booleans()):
+            spec[direction] = draw(st.lists(tier_rule_st(kind, direction), min_size=1, max_size=3))
+    name = "default" if kind == "BaselineAdminNetworkPolicy" else f"c{index}"
+    version = "v1alpha2" if kind == "ClusterNetworkPolicy" else "v1alpha1"
+    return {
+        "apiVersion": f"policy.networking.k8s.io/{version}",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+@st.composite
+def tiered_cluster_st(draw: Any) -> list[dict[str, Any]]:
+    """cluster_st plus 1-3 cluster-wide policies and the two Nodes."""
+    objs = draw(cluster_st())
+    for name, labels, address in NODES:
+        objs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": name, "labels": labels},
+                "status": {"addresses": [{"type": "InternalIP", "address": address}]},
+            }
+        )
+    seen: set[str] = set()
+    for i in range(draw(st.integers(1, 3))):
+        obj = draw(cluster_policy_st(i))
+        key = f"{obj['kind']}/{obj['metadata']['name']}"
+        if key not in seen:
+            seen.add(key)
+            objs.append(obj)
+    return objs
+
+
+def tier_probe_ports(objs: list[dict[str, Any]]) -> list[int]:
+    points = set(probe_ports(objs))
+    for o in objs:
+        if o["kind"] not in (
+            "ClusterNetworkPolicy",
+            "AdminNetworkPolicy",
+            "BaselineAdminNetworkPolicy",
+        ):
+            continue
+        for d in ("ingress", "egress"):
+            for r in o["spec"].get(d) or []:
+                for e in r.get("protocols") or r.get("ports") or []:
+                    for v in _numbers(e):
+                        points.update({v - 1, v, v + 1})
+    return sorted(p for p in points if 1 <= p <= 65535)
+
+
+def _numbers(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    return []

@@ -1,0 +1,291 @@
+"""Findings about cluster-wide policies (Admin and Baseline tiers).
+
+One function per check, each declaring its code and severity with ``@check``;
+``tier_findings(cluster)`` runs them all. Codes:
+
+- ``tier-equal-priority`` (medium): two policies of one tier with the same priority
+  whose subjects overlap: upstream lets an implementation apply either first. netpolui
+  evaluates ClusterNetworkPolicy before AdminNetworkPolicy, then by name.
+- ``tier-rule-shadowed`` (medium): a rule that can never decide anything because
+  earlier rules of its tier (same or higher precedence) already match every peer and
+  port it names, for every pod it applies to.
+- ``pass-without-network-policy`` (low): an Admin tier Pass rule applying to pods that no
+  NetworkPolicy isolates in that direction: what it passes goes on to the Baseline tier
+  (or is allowed), not to a NetworkPolicy.
+- ``baseline-never-applies`` (low): a Baseline tier policy whose every subject pod is
+  isolated by NetworkPolicies in that direction, so the NetworkPolicy tier always
+  decides first.
+- ``admin-deny-cuts-dns`` (high): an Admin tier Deny egress rule matching UDP 53 to the
+  cluster DNS pods (``k8s-app=kube-dns``, or namespace kube-system when no DNS pod is in
+  the input) before any rule of its tier accepts it: name resolution fails.
+- ``cluster-policy-selects-nothing`` (medium): a subject matching no pod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from .cluster import Cluster
+from .lint import Finding
+from .model import Pod
+from .ports import ConnSet
+from .tiers import ADMIN, ALLOW, BASELINE, DENY, PASS, ClusterPolicy, TierPeer, TierRule
+
+DNS = ConnSet.of("UDP", 53)
+
+
+class _Context:
+    """The cluster with what several checks need, computed once."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def subject_pods(self, policy: ClusterPolicy) -> list[Pod]:
+        return self._subjects[policy.key]
+
+    @cached_property
+    def _subjects(self) -> dict[str, list[Pod]]:
+        c = self.cluster
+        return {
+            p.key: [
+                pod
+                for pod in c.pods
+                if p.subject.matches_pod(
+                    c.namespace_labels(pod.namespace), pod.labels, pod.host_network
+                )
+            ]
+            for p in c.cluster_policies
+        }
+
+    def peer_pods(self, peer: TierPeer) -> list[Pod]:
+        c = self.cluster
+        return [
+            pod
+            for pod in c.pods
+            if peer.matches_pod(c.namespace_labels(pod.namespace), pod.labels, pod.host_network)
+        ]
+
+    def isolated(self, pod: Pod, direction: str) -> bool:
+        iso = self.cluster.isolation(pod)
+        return iso.ingress if direction == "ingress" else iso.egress
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    severity: str
+    run: Callable[[_Context], Iterable[tuple[ClusterPolicy, str]]]
+
+
+CHECKS: list[Check] = []
+
+
+def check(
+    code: str, severity: str
+) -> Callable[
+    [Callable[[_Context], Iterable[tuple[ClusterPolicy, str]]]],
+    Callable[[_Context], Iterable[tuple[ClusterPolicy, str]]],
+]:
+    """Register a check: it yields (policy, message) pairs."""
+
+    def register(
+        fn: Callable[[_Context], Iterable[tuple[ClusterPolicy, str]]],
+    ) -> Callable[[_Context], Iterable[tuple[ClusterPolicy, str]]]:
+        CHECKS.append(Check(code, severity, fn))
+        return fn
+
+    return register
+
+
+def tier_findings(cluster: Cluster) -> list[Finding]:
+    ctx = _Context(cluster)
+    out: list[Finding] = []
+    for c in CHECKS:
+        for policy, message in c.run(ctx):
+            out.append(Finding(c.code, c.severity, "", policy.kind, policy.name, message))
+    return out
+
+
+def _rule_text(policy: ClusterPolicy, rule: TierRule, direction: str) -> str:
+    return f"{direction} rule #{rule.index}{f' {rule.name!r}' if rule.name else ''} ({rule.written_action})"
+
+
+@check("cluster-policy-selects-nothing", "medium")
+def _selects_nothing(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    for p in ctx.cluster.cluster_policies:
+        if not ctx.subject_pods(p):
+            yield p, f"subject ({p.subject}) matches no pod (host-network pods are never subjects)"
+
+
+@check("tier-equal-priority", "medium")
+def _equal_priority(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    policies = [p for p in ctx.cluster.cluster_policies if p.priority is not None]
+    for i, a in enumerate(policies):
+        for b in policies[i + 1 :]:
+            if a.tier != b.tier or a.priority != b.priority:
+                continue
+            shared = {id(x) for x in ctx.subject_pods(a)} & {id(x) for x in ctx.subject_pods(b)}
+            if not shared:
+                continue
+            yield (
+                b,
+                f"{a.tier} tier policies {a.key.replace('/', ' ', 1)} and "
+                f"{b.key.replace('/', ' ', 1)} both have priority {a.priority} and may both "
+                f"match the same {len(shared)} pod(s): upstream leaves their order to the "
+                f"implementation; netpolui evaluates {a.name} first. Give them different priorities.",
+            )
+
+
+def _covered(
+    ctx: _Context,
+    pod: Pod,
+    earlier: list[tuple[ClusterPolicy, TierRule]],
+    rule: TierRule,
+    direction: str,
+) -> bool:
+    """Whether the earlier rules match every peer pod and port `rule` names for `pod`."""
+    if rule.has_named_ports or any(e.has_named_ports for _, e in earlier):
+        return False  # resolved per destination: not worth the guess
+    need = rule.conns_on(None)
+    for peer in rule.peers:
+        if not peer.selects_pods:
+            # An address peer is covered only by an earlier rule with the same peer.
+            covered = ConnSet.none()
+            for _, e in earlier:
+                if peer in e.peers:
+                    covered = covered | e.conns_on(None)
+            if not (need - covered).is_empty:
+                return False
+            continue
+        for other in ctx.peer_pods(peer):
+            covered = ConnSet.none()
+            for _, e in earlier:
+                if any(
+                    ep.matches_pod(
+                        ctx.cluster.namespace_labels(other.namespace),
+                        other.labels,
+                        other.host_network,
+                    )
+                    for ep in e.peers
+                ):
+                    covered = covered | e.conns_on(None)
+            if not (need - covered).is_empty:
+                return False
+    return True
+
+
+@check("tier-rule-shadowed", "medium")
+def _shadowed(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    policies = ctx.cluster.cluster_policies
+    for direction in ("ingress", "egress"):
+        for i, p in enumerate(policies):
+            pods = ctx.subject_pods(p)
+            if not pods:
+                continue
+            for rule in p.rules(direction):
+                ok = True
+                by: set[str] = set()
+                for pod in pods:
+                    earlier = [
+                        (q, r)
+                        for q in policies[:i]
+                        if q.tier == p.tier and pod in ctx.subject_pods(q)
+                        for r in q.rules(direction)
+                    ] + [(p, r) for r in p.rules(direction)[: rule.index]]
+                    if not earlier or not _covered(ctx, pod, earlier, rule, direction):
+                        ok = False
+                        break
+                    by.update(q.name for q, _ in earlier)
+                if ok:
+                    yield (
+                        p,
+                        f"{_rule_text(p, rule, direction)} never decides anything: earlier rules of "
+                        f"the {p.tier} tier ({', '.join(sorted(by))}) already match every peer and port "
+                        "it names",
+                    )
+
+
+@check("pass-without-network-policy", "low")
+def _pass_without_np(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    for p in ctx.cluster.cluster_policies:
+        if p.tier != ADMIN:
+            continue
+        for direction in ("ingress", "egress"):
+            passes = [r for r in p.rules(direction) if r.action == PASS]
+            if not passes:
+                continue
+            bare = [pod for pod in ctx.subject_pods(p) if not ctx.isolated(pod, direction)]
+            if not bare:
+                continue
+            names = ", ".join(sorted({pod.workload_key for pod in bare})[:3])
+            more = "" if len(bare) <= 3 else f" and {len(bare) - 3} more"
+            for r in passes:
+                yield (
+                    p,
+                    f"{_rule_text(p, r, direction)} passes traffic of pods no NetworkPolicy isolates "
+                    f"for {direction} ({names}{more}): it goes on to the Baseline tier, or is allowed",
+                )
+
+
+@check("baseline-never-applies", "low")
+def _baseline_never(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    for p in ctx.cluster.cluster_policies:
+        if p.tier != BASELINE:
+            continue
+        pods = ctx.subject_pods(p)
+        if not pods:
+            continue
+        for direction in ("ingress", "egress"):
+            if p.rules(direction) and all(ctx.isolated(pod, direction) for pod in pods):
+                yield (
+                    p,
+                    f"its {direction} rules never apply: every pod it selects is isolated for "
+                    f"{direction} by NetworkPolicies, which decide first",
+                )
+
+
+def _dns_pods(ctx: _Context) -> list[Pod]:
+    pods = [p for p in ctx.cluster.pods if p.labels.get("k8s-app") in ("kube-dns", "coredns")]
+    return pods or [p for p in ctx.cluster.pods if p.namespace == "kube-system"]
+
+
+@check("admin-deny-cuts-dns", "high")
+def _deny_dns(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    dns = _dns_pods(ctx)
+    policies = [p for p in ctx.cluster.cluster_policies if p.tier == ADMIN]
+    for i, p in enumerate(policies):
+        if not ctx.subject_pods(p):
+            continue
+        for rule in p.egress:
+            if rule.action != DENY:
+                continue
+            if not any(not (rule.conns_on(d.named_ports) & DNS).is_empty for d in dns):
+                continue
+            hit = [
+                d
+                for d in dns
+                if any(
+                    peer.matches_pod(
+                        ctx.cluster.namespace_labels(d.namespace), d.labels, d.host_network
+                    )
+                    for peer in rule.peers
+                )
+            ]
+            if not hit:
+                continue
+            # An earlier Accept/Allow of DNS in the tier keeps DNS working.
+            earlier = [
+                r
+                for q in policies[: i + 1]
+                for r in q.egress
+                if (q is not p or r.index < rule.index) and r.action == ALLOW
+            ]
+            if any(not (r.conns_on(hit[0].named_ports) & DNS).is_empty for r in earlier):
+                continue
+            yield (
+                p,
+                f"{_rule_text(p, rule, 'egress')} denies UDP 53 to {hit[0].workload_key} before any "
+                "rule of the Admin tier accepts it: DNS lookups of the pods it applies to will fail",
+            )

@@ -1,0 +1,57 @@
+"""Request-wide guards: a Content-Security-Policy on every answer, and a cap on request
+bodies checked before any view (or DRF parser) reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from .errors import too_large
+
+# Scripts and everything else from our own origin only: no inline script, no eval, no
+# framing. Inline style attributes stay allowed (legend swatches, bar heights); they
+# cannot run code.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """A body larger than NETPOLUI_MAX_REQUEST_BYTES is refused with 413 before it is
+    read: DRF's parsers read the stream directly, past Django's own upload limits."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(getattr(settings, "NETPOLUI_MAX_REQUEST_BYTES", 8 * 1024 * 1024))
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return too_large(request, limit)
+        return self.get_response(request)

@@ -1,0 +1,92 @@
+"""Hostile YAML (and JSON) sent to every endpoint that reads it: each ends in a 4xx
+naming the problem, never a 500, and pages answer 400 with the words."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.hostile import HOSTILE_TEXT, NON_UTF8
+
+pytestmark = pytest.mark.django_db
+
+NAMES = [n for n in HOSTILE_TEXT if n != "50 MB"]
+
+
+def api_posts(cluster_id: int, text: str) -> list[tuple[str, str, dict]]:
+    """(role, url, JSON body) of every API endpoint that reads YAML text."""
+    return [
+        ("viewer", "/api/drafts/parse/", {"yaml": text}),
+        ("viewer", "/api/drafts/validate/", {"yaml": text}),
+        ("viewer", "/api/drafts/preview/", {"yaml": text}),
+        ("viewer", "/api/drafts/what-if/", {"cluster": cluster_id, "yaml": text}),
+        ("editor", "/api/drafts/import/", {"cluster": cluster_id, "namespace": "shop", "yaml": text}),
+        ("editor", "/api/drift-sources/", {"cluster": cluster_id, "kind": "upload", "yaml_text": text}),
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_api_endpoints_refuse_hostile_yaml_with_400(api, demo_cluster, name):
+    text, words = HOSTILE_TEXT[name]
+    for role, url, body in api_posts(demo_cluster.pk, text):
+        response = api(role).post(url, body, format="json")
+        assert response.status_code == 400, (url, response.status_code)
+        assert response["Content-Type"].startswith("application/json")
+        assert words in response.content.decode(), (url, response.content[:300])
+
+
+def test_a_50_mb_body_is_refused_as_json_before_it_is_read(api, demo_cluster):
+    text, _ = HOSTILE_TEXT["50 MB"]
+    for role, url, body in api_posts(demo_cluster.pk, text):
+        response = api(role).post(url, body, format="json")
+        assert response.status_code == 413, url
+        assert response.json() == {"detail": "the request body is larger than the 8 MB limit"}
+
+
+def test_a_yaml_text_over_the_file_cap_is_a_400(api, demo_cluster):
+    text = "kind: Pod\nmetadata: {name: " + "x" * (6 * 1024 * 1024) + "}\n"
+    response = api("viewer").post("/api/drafts/parse/", {"yaml": text}, format="json")
+    assert response.status_code == 400
+    assert "larger than the 5 MB limit" in response.content.decode()
+
+
+def test_uploads_refuse_hostile_and_non_utf8_files(api, demo_cluster):
+    for text, words in [(HOSTILE_TEXT["alias bomb"][0].encode(), "alias or merge-key bomb"), (NON_UTF8, "not UTF-8")]:
+        upload = SimpleUploadedFile("p.yaml", text, content_type="application/x-yaml")
+        response = api("editor").post(
+            "/api/drift-sources/", {"cluster": demo_cluster.pk, "kind": "upload", "upload": upload}, format="multipart"
+        )
+        assert response.status_code == 400
+        assert words in response.content.decode()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pages_refuse_hostile_yaml_with_400(client_for, demo_cluster, name):
+    text, words = HOSTILE_TEXT[name]
+    editor = client_for("editor")
+    response = editor.post(f"/clusters/{demo_cluster.pk}/drafts/import/", {"yaml": text, "namespace": "shop"})
+    assert response.status_code == 400
+    assert words in response.content.decode()
+    response = editor.post(
+        f"/clusters/{demo_cluster.pk}/drift/sources/", {"kind": "upload", "yaml_text": text, "enabled": "on"}
+    )
+    assert response.status_code in (200, 400)  # the form again, with the error
+    assert words in response.content.decode()
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_deeply_nested_json_bodies_are_a_400(api, demo_cluster, depth):
+    body = '{"policy": ' + "[" * depth + "]" * depth + "}"
+    for url in ("/api/drafts/validate/", "/api/drafts/what-if/"):
+        response = api("viewer").post(url, body, content_type="application/json")
+        assert response.status_code == 400, url
+        assert "nested deeper than" in response.json()["detail"]
+
+
+def test_json_within_the_nesting_limit_still_parses(api, demo_cluster):
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "p", "namespace": "shop"}, "spec": {"podSelector": {}}}
+    response = api("viewer").post("/api/drafts/validate/", json.dumps({"policy": policy}), content_type="application/json")
+    assert response.status_code == 200

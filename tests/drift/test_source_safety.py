@@ -1,0 +1,182 @@
+"""Desired-state sources cannot read the server's files or map its network: links never
+leave the checkout or directory, special files are skipped and reported, reads are
+capped in size, non-admins fetch only over https from public hosts, and every failure
+to fetch reads the same."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from policies.models import Cluster, DesiredSource
+from policies.services import drift
+
+from .conftest import policy
+
+pytestmark = pytest.mark.django_db
+
+DENY = policy("shop", "deny-all", {"podSelector": {}, "policyTypes": ["Ingress"]})
+
+
+@pytest.fixture
+def cluster(db):
+    return Cluster.objects.create(name="c1", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
+
+
+@pytest.fixture
+def secret_file(tmp_path):
+    secret = tmp_path / "server" / "secret.yaml"
+    secret.parent.mkdir()
+    secret.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: server-secret-policy, namespace: shop}\nspec: {podSelector: {}}\n"
+    )
+    return secret
+
+
+def test_links_leaving_a_git_checkout_are_not_followed_and_are_reported(cluster, git_repo, secret_file):
+    repo = git_repo()
+    repo.write_docs("policies/ok.yaml", [DENY])
+    os.symlink(secret_file, repo.path / "policies" / "leak.yaml")
+    os.symlink("/dev/zero", repo.path / "policies" / "z.yaml")
+    os.symlink(secret_file.parent, repo.path / "policies" / "escape")
+    repo.commit()
+    DesiredSource.objects.create(cluster=cluster, kind="git", location=str(repo.path))
+    state = drift.read_desired_state(cluster)
+    assert sorted(state.policies) == ["shop/deny-all"]
+    problems = sorted(str(p) for p in state.problems)
+    assert problems == [
+        "policies/escape: a link to outside the source; not followed",
+        "policies/leak.yaml: a link to outside the source; not followed",
+        "policies/z.yaml: a link to outside the source; not followed",
+    ]
+    assert not any(p.fatal for p in state.problems)
+    assert str(secret_file.parent) not in " ".join(problems)
+
+
+def test_a_subdirectory_that_is_a_link_out_of_the_checkout_is_refused(cluster, git_repo, secret_file):
+    repo = git_repo()
+    repo.write_docs("ok.yaml", [DENY])
+    os.symlink(secret_file.parent, repo.path / "policies")
+    repo.commit()
+    DesiredSource.objects.create(cluster=cluster, kind="git", location=str(repo.path), subdirectory="policies")
+    state = drift.read_desired_state(cluster)
+    assert state.policies == {}
+    (problem,) = state.problems
+    assert problem.fatal
+    assert problem.message == "sub-directory 'policies' leads outside the source (through a link); it is not read"
+
+
+def test_directory_sources_skip_special_files_and_outside_links(cluster, tmp_path, secret_file):
+    root = tmp_path / "desired"
+    root.mkdir()
+    (root / "ok.yaml").write_text(drift.engine.dump_yaml([DENY]))
+    os.mkfifo(root / "pipe.yaml")
+    os.symlink(secret_file, root / "leak.yaml")
+    os.symlink(root / "ok.yaml", root / "same.yaml")  # inside: followed
+    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(root))
+    state = drift.read_desired_state(cluster)
+    assert sorted(state.policies) == ["shop/deny-all"]
+    assert sorted(str(p) for p in state.problems) == [
+        "leak.yaml: a link to outside the source; not followed",
+        "pipe.yaml: not a regular file (a device, FIFO or socket); skipped",
+        "same.yaml: NetworkPolicy shop/deny-all is defined twice (ok.yaml:1 and same.yaml:1); the later one is used",
+    ]
+    assert str(tmp_path) not in " ".join(str(p) for p in state.problems)
+
+
+def test_files_over_the_cap_are_left_out_and_a_source_over_its_cap_is_unreadable(cluster, tmp_path, settings):
+    root = tmp_path / "desired"
+    root.mkdir()
+    text = drift.engine.dump_yaml([DENY])
+    (root / "a.yaml").write_text(text)
+    (root / "b.yaml").write_text(text + "#" + "x" * 2_000_000 + "\n")
+    settings.NETPOLUI_SOURCE_FILE_MB = 1
+    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(root))
+    state = drift.read_desired_state(cluster)
+    assert sorted(state.policies) == ["shop/deny-all"]
+    assert [str(p) for p in state.problems] == [
+        "b.yaml: file is larger than the 1 MB limit for one file; the policies of this file are left out"
+    ]
+    settings.NETPOLUI_SOURCE_FILE_MB = 5
+    settings.NETPOLUI_SOURCE_TOTAL_MB = 1
+    state = drift.read_desired_state(cluster)
+    assert state.fatal
+    assert [p.message for p in state.problems] == ["the files read add up to more than the 1 MB limit for one source"]
+
+
+def test_a_directory_source_error_names_no_server_path(cluster, tmp_path):
+    source = DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(tmp_path / "gone"))
+    state = drift.read_desired_state(cluster)
+    assert [p.message for p in state.problems] == ["the directory does not exist"]
+    source.refresh_from_db()
+    assert str(tmp_path) not in source.last_error + source.label
+
+
+def test_viewers_and_editors_do_not_see_server_locations(api, cluster, tmp_path):
+    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(tmp_path / "policies"))
+    for role in ("viewer", "editor"):
+        body = api(role).get("/api/drift-sources/").content.decode()
+        assert str(tmp_path) not in body
+    admin = api("admin").get("/api/drift-sources/").json()
+    rows = admin["results"] if isinstance(admin, dict) else admin
+    assert rows[0]["location"] == str(tmp_path / "policies")
+
+
+@pytest.mark.parametrize(
+    ("location", "words"),
+    [
+        ("http://git.example/r.git", "must be an https:// URL"),
+        ("git://git.example/r.git", "must be an https:// URL"),
+        ("ssh://git@git.example/r.git", "must be an https:// URL"),
+        ("git@git.example:r.git", "must be an https:// URL"),
+        ("https://127.0.0.1:22/r.git", "loopback, link-local or private"),
+        ("https://localhost/r.git", "loopback, link-local or private"),
+        ("https://169.254.169.254/latest/meta-data", "loopback, link-local or private"),
+        ("https://10.1.2.3/r.git", "loopback, link-local or private"),
+        ("https://[::1]/r.git", "loopback, link-local or private"),
+        ("https://[fd00::1]/r.git", "loopback, link-local or private"),
+        ("https://0.0.0.0/r.git", "loopback, link-local or private"),
+    ],
+)
+def test_non_admins_may_fetch_only_over_https_from_public_hosts(cluster, location, words):
+    errors = drift.check_source(cluster=cluster, kind="git", location=location)
+    assert words in errors["location"]
+    assert drift.check_source(cluster=cluster, kind="git", location=location, is_admin=True) == {}
+
+
+def test_admins_allow_internal_hosts_and_ssh_by_setting(cluster, settings):
+    settings.NETPOLUI_GIT_ALLOWED_HOSTS = ["git.internal", "10.0.0.0/8", "127.0.0.1"]
+    settings.NETPOLUI_GIT_SSH = True
+    for location in ("https://10.1.2.3/r.git", "https://127.0.0.1/r.git", "ssh://git@93.184.215.14/r.git", "git@93.184.215.14:r.git"):
+        assert drift.check_source(cluster=cluster, kind="git", location=location) == {}, location
+    assert "private" in drift.check_source(cluster=cluster, kind="git", location="https://192.168.1.1/r.git")["location"]
+
+
+def test_a_source_an_editor_added_is_checked_again_at_fetch_time(cluster, users):
+    source = DesiredSource.objects.create(
+        cluster=cluster, kind="git", location="https://127.0.0.1:9/r.git", created_by=users["editor"]
+    )
+    state = drift.read_desired_state(cluster)
+    (problem,) = state.problems
+    assert "loopback, link-local or private" in problem.message
+    source.created_by = users["admin"]
+    source.save()
+    state = drift.read_desired_state(cluster)
+    assert "cannot fetch the Git repository https://127.0.0.1:9/r.git" in state.problems[0].message
+
+
+def test_every_failure_to_fetch_reads_the_same(cluster, demo_repo, tmp_path):
+    missing_branch = DesiredSource.objects.create(cluster=cluster, kind="git", location=str(demo_repo.path), branch="nope")
+    refused = DesiredSource.objects.create(cluster=cluster, kind="git", location="http://127.0.0.1:9/repo.git")
+    nothing = DesiredSource.objects.create(cluster=cluster, kind="git", location=str(tmp_path / "no-repo"))
+    messages = []
+    for source in (missing_branch, refused, nothing):
+        (problem,) = drift.read_desired_state(cluster, [source]).problems
+        messages.append(problem.message.replace(drift.redact(source.location), "URL").replace(" (branch 'nope')", ""))
+    assert len(set(messages)) == 1
+    assert messages[0] == (
+        "cannot fetch the Git repository URL: the address, branch or credentials are wrong, "
+        "or the host cannot be reached; the server log has the details"
+    )

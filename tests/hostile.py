@@ -1,0 +1,51 @@
+"""Hostile manifests shared by the engine, CLI and API tests: each must be refused with a
+sentence (ManifestError, exit 2, 400), quickly and without growing the process."""
+
+from __future__ import annotations
+
+
+def alias_bomb() -> str:
+    """Billion laughs: nine levels of nine aliases, 9**9 values once expanded."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    names = "abcdefghi"
+    for prev, name in zip(names, names[1:], strict=False):
+        lines.append(f"{name}: &{name} [" + ",".join(f"*{prev}" for _ in range(9)) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def merge_key_bomb() -> str:
+    """The same growth through `<<` merge keys, which look innocent per line."""
+    lines = ["a: &a {" + ", ".join(f"x{i}: 1" for i in range(10)) + "}"]
+    prev = "a"
+    for name in "bcdefghij":
+        lines.append(f"{name}: &{name} [" + ", ".join(f"{{<<: *{prev}, k{i}: 1}}" for i in range(10)) + "]")
+        prev = name
+    return "\n".join(lines) + "\n"
+
+
+RECURSIVE_ALIAS = (
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\n"
+    "spec: &a {podSelector: {}, x: *a}\n"
+)
+
+
+def deep_flow(depth: int = 900) -> str:
+    return "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: " + "[" * depth + "]" * depth + "\n"
+
+
+def deep_block(depth: int = 900) -> str:
+    return "kind: Pod\nspec:\n" + "".join(" " * i + "x:\n" for i in range(1, depth)) + " " * depth + "y\n"
+
+
+HOSTILE_TEXT = {
+    "alias bomb": (alias_bomb(), "alias or merge-key bomb"),
+    "merge-key bomb": (merge_key_bomb(), "alias or merge-key bomb"),
+    "recursive alias": (RECURSIVE_ALIAS, "recursive alias"),
+    "900-deep flow nesting": (deep_flow(), "nesting deeper than 100 levels"),
+    "900-deep block nesting": (deep_block(), "nesting deeper than 100 levels"),
+    "a million levels of nesting": (deep_flow(1_000_000), "nesting deeper than 100 levels"),
+    "50 MB": ("kind: Pod\nmetadata: {name: " + "x" * (50 * 1024 * 1024) + "}\n", "larger than the 5 MB limit"),
+}
+"""name -> (YAML text, words of the refusal)."""
+
+NON_UTF8 = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: caf\xe9\n"

@@ -1,0 +1,50 @@
+"""Credentials in Git URLs are hidden everywhere, parsed rather than pattern-matched:
+everything up to the last `@` of the authority."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.models import DesiredSource
+from policies.redaction import redact_credentials
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://user:p@ss@host/x.git", "https://***@host/x.git"),
+        ("https://user:p@ss@word@git.example:8443/x.git", "https://***@git.example:8443/x.git"),
+        ("https://ghp_token123@github.com/o/r.git", "https://***@github.com/o/r.git"),
+        ("HTTPS://u:p@[2001:db8::1]:443/r", "HTTPS://***@[2001:db8::1]:443/r"),
+        ("ssh://git@host:22/r.git", "ssh://***@host:22/r.git"),
+        ("https://u%40x:p%2Fq@host/r", "https://***@host/r"),
+        ("https://@host/r", "https://***@host/r"),
+        # a password with an unescaped '/' or '#': where it ends is unknowable, hide it all
+        ("https://user:pa/ss@host/r.git", "https://***"),
+        ("https://user:pa#ss@host/r.git", "https://***"),
+        ("https://user:pa?ss@host/r.git", "https://***"),
+        # no credentials: untouched, also with '@' in the path, query or a branch
+        ("https://host/x.git@main", "https://host/x.git@main"),
+        ("https://host:8443/x?ref=a@b", "https://host:8443/x?ref=a@b"),
+        ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+        ("/srv/repos/r.git", "/srv/repos/r.git"),
+        # in a sentence, quoted, and several
+        (
+            "fatal: unable to access 'https://u:pw@h.example/r.git/': 403 and https://a:b@c/d",
+            "fatal: unable to access 'https://***@h.example/r.git/': 403 and https://***@c/d",
+        ),
+        ("https://user:pa'ss@host/r", "https://***@host/r"),
+    ],
+)
+def test_credentials_are_hidden(text, shown):
+    assert redact_credentials(text) == shown
+
+
+def test_a_source_label_hides_the_password_with_an_at_sign():
+    source = DesiredSource(kind="git", location="https://user:p@ss@host/x.git", branch="main")
+    assert source.label == "https://***@host/x.git@main"
+
+
+def test_a_directory_label_shows_no_server_path():
+    source = DesiredSource(kind="directory", location="/srv/secret/place/policies")
+    assert source.label == "directory …/policies"

@@ -1,0 +1,53 @@
+"""Sign-in failures are limited per user name and per client address (10 in 15 minutes
+by default), on the login page and the admin's, with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(client: Client, username: str, password: str, *, url: str = "/accounts/login/", address: str = "10.0.0.1"):
+    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_ten_failures_lock_the_user_name_even_with_the_right_password(users, settings):
+    client = Client()
+    for _ in range(10):
+        response = attempt(client, "viewer", "wrong")
+        assert response.status_code == 200
+        assert "Too many failed sign-ins" not in response.content.decode()
+    blocked = attempt(client, "viewer", "pw-viewer", address="10.9.9.9")
+    assert "Too many failed sign-ins for this user or from this address; try again in 15 minutes." in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+    # another user from another address is not affected
+    assert attempt(Client(), "editor", "pw-editor", address="10.0.0.2").status_code == 302
+
+
+def test_ten_failures_from_one_address_lock_that_address_for_every_name(users):
+    client = Client()
+    for i in range(10):
+        attempt(client, f"guess-{i}", "wrong", address="192.0.2.7")
+    blocked = attempt(client, "editor", "pw-editor", address="192.0.2.7")
+    assert "Too many failed sign-ins" in blocked.content.decode()
+    assert attempt(Client(), "editor", "pw-editor", address="192.0.2.8").status_code == 302
+
+
+def test_the_limit_and_window_are_settings(users, settings):
+    settings.NETPOLUI_LOGIN_FAILURES = 2
+    settings.NETPOLUI_LOGIN_WINDOW_SECONDS = 60
+    client = Client()
+    attempt(client, "viewer", "wrong")
+    attempt(client, "viewer", "wrong")
+    blocked = attempt(client, "viewer", "pw-viewer")
+    assert "try again in 1 minute." in blocked.content.decode()
+
+
+def test_the_admin_sign_in_counts_too(users):
+    client = Client()
+    for _ in range(10):
+        attempt(client, "admin", "wrong", url="/admin/login/")
+    blocked = attempt(client, "admin", "pw-admin", url="/admin/login/")
+    assert "Too many failed sign-ins" in blocked.content.decode()
