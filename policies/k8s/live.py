@@ -30,6 +30,66 @@ from .objects import slim_object
 from .sync import SyncOptions, list_resource
 
 
+@dataclass(frozen=True)
+class ExtraResource:
+    """A kind the engine reads that the sync does not mirror: cluster-scoped, optional."""
+
+    resource: Resource
+    version: str  # "" for nodes (the core API); the CRD version otherwise
+    why: str  # what the answer misses without it, for the note when it cannot be read
+
+    def lister(self, api_client: k8s.ApiClient) -> Any:
+        if not self.version:
+            return k8s.CoreV1Api(api_client).list_node
+        custom = k8s.CustomObjectsApi(api_client)
+        group, version, plural = self.resource.group, self.version, self.resource.plural
+        return lambda **kwargs: custom.list_cluster_custom_object(group, version, plural, **kwargs)
+
+
+_NETWORK_POLICY_API = "policy.networking.k8s.io"
+# The cluster-wide tiers (kubernetes-sigs/network-policy-api) and the nodes their `nodes`
+# peers select. A cluster without the CRDs answers 404: nothing to read. A role that may
+# not list them gets a note, since an answer without them can be wrong.
+EXTRA_RESOURCES: tuple[ExtraResource, ...] = (
+    ExtraResource(
+        Resource("adminnetworkpolicies", "AdminNetworkPolicy", _NETWORK_POLICY_API,
+                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
+        "v1alpha1",
+        "their Allow, Deny and Pass rules are left out of the answer",
+    ),
+    ExtraResource(
+        Resource("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", _NETWORK_POLICY_API,
+                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
+        "v1alpha1",
+        "its baseline rules are left out of the answer",
+    ),
+    ExtraResource(
+        Resource("clusternetworkpolicies", "ClusterNetworkPolicy", _NETWORK_POLICY_API,
+                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
+        "v1alpha2",
+        "their Accept, Deny and Pass rules are left out of the answer",
+    ),
+    ExtraResource(
+        Resource("nodes", "Node", "", k8s.CoreV1Api, "list_node", namespaced=False),
+        "",
+        "`nodes` peers of cluster-wide policies match no address",
+    ),
+)
+
+
+def _slim_extra(kind: str, api_version: str) -> Any:
+    def slim(obj: dict[str, Any]) -> dict[str, Any]:
+        meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "selfLink")}
+        out: dict[str, Any] = {"apiVersion": obj.get("apiVersion") or api_version, "kind": kind, "metadata": meta}
+        if kind == "Node":  # addresses only: images, conditions and capacity are not ours
+            out["status"] = {"addresses": (obj.get("status") or {}).get("addresses") or []}
+        else:
+            out["spec"] = obj.get("spec") or {}
+        return out
+
+    return slim
+
+
 class LiveReadError(Exception):
     """The cluster could not be read; the message names the context and what to fix."""
 
@@ -65,7 +125,8 @@ def read_cluster(
     namespaces: tuple[str, ...] = (),
     options: SyncOptions | None = None,
 ) -> LiveSnapshot:
-    """Namespaces, workloads, pods and policies of `context` (of `namespaces` only, if given)."""
+    """Namespaces, workloads, pods and NetworkPolicies of `context` (of `namespaces` only,
+    if given), then the cluster-wide policies and nodes the engine also reads."""
     options = options or SyncOptions()
     settings = ConnectionSettings(source="kubeconfig", kubeconfig_path=kubeconfig, context=context)
     try:
@@ -82,9 +143,34 @@ def read_cluster(
             except Exception as exc:  # every client failure becomes one sentence, never a traceback
                 failure = describe_failure(exc, resource=resource, server=snapshot.server)
                 raise LiveReadError(f"context {context}: {failure.message}") from exc
+        for extra in EXTRA_RESOURCES:
+            snapshot.objects.extend(_read_extra(api_client, extra, options, snapshot))
     finally:
         api_client.close()
     return snapshot
+
+
+def _read_extra(
+    api_client: k8s.ApiClient, extra: ExtraResource, options: SyncOptions, snapshot: LiveSnapshot
+) -> list[dict[str, Any]]:
+    resource = extra.resource
+    api_version = f"{resource.group}/{extra.version}" if resource.group else "v1"
+    try:
+        items, _version = list_resource(
+            extra.lister(api_client), resource, options, slim=_slim_extra(resource.kind, api_version)
+        )
+    except ApiException as exc:
+        if exc.status == 404:  # the CRD is not installed
+            return []
+        failure = describe_failure(exc, resource=resource, server=snapshot.server)
+        if exc.status == 403:
+            snapshot.notes.append(f"{resource.plural}: {failure.message} Without them {extra.why}.")
+            return []
+        raise LiveReadError(f"context {snapshot.context}: {failure.message}") from exc
+    except Exception as exc:  # every client failure becomes one sentence, never a traceback
+        failure = describe_failure(exc, resource=resource, server=snapshot.server)
+        raise LiveReadError(f"context {snapshot.context}: {failure.message}") from exc
+    return items
 
 
 def _read(

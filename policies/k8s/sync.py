@@ -297,12 +297,18 @@ class ClusterSync:
 
 
 def list_resource(
-    lister: Callable[..., Any], resource: Resource, options: SyncOptions
+    lister: Callable[..., Any],
+    resource: Resource,
+    options: SyncOptions,
+    *,
+    slim: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """Every item of one list call, paged, slimmed, with the list's resourceVersion.
 
     Restarts when the continue token expires (410) between pages; `lister` is a
-    cluster-wide or a namespaced list method of the official client."""
+    cluster-wide or a namespaced list method of the official client; `slim` replaces
+    slim_object for kinds it does not know."""
+    keep = slim or (lambda item: slim_object(resource.kind, item))
     for _attempt in range(3):
         items: list[dict[str, Any]] = []
         continue_token: str | None = None
@@ -324,7 +330,7 @@ def list_resource(
                 metadata = page.get("metadata") or {}
                 if not list_version:
                     list_version = str(metadata.get("resourceVersion") or "")
-                items.extend(slim_object(resource.kind, item) for item in page.get("items") or [])
+                items.extend(keep(item) for item in page.get("items") or [])
                 continue_token = metadata.get("continue") or None
                 if not continue_token:
                     break

@@ -59,6 +59,19 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("cronjobs", "CronJob", "batch", "v1", short_names=("cj",), singular="cronjob"),
     Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", has_status=False,
              short_names=("netpol",), singular="networkpolicy"),
+    Resource("nodes", "Node", "", "v1", namespaced=False, has_generation=False,
+             short_names=("no",), singular="node"),
+    # The network-policy-api CRDs (kubernetes-sigs/network-policy-api), as a cluster with
+    # them installed serves them: cluster-scoped, no status subresource used here.
+    Resource("adminnetworkpolicies", "AdminNetworkPolicy", "policy.networking.k8s.io",
+             "v1alpha1", namespaced=False, has_status=False, short_names=("anp",),
+             singular="adminnetworkpolicy"),
+    Resource("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy",
+             "policy.networking.k8s.io", "v1alpha1", namespaced=False, has_status=False,
+             short_names=("banp",), singular="baselineadminnetworkpolicy"),
+    Resource("clusternetworkpolicies", "ClusterNetworkPolicy", "policy.networking.k8s.io",
+             "v1alpha2", namespaced=False, has_status=False, short_names=("cnp",),
+             singular="clusternetworkpolicy"),
 )
 
 _BY_NAME: dict[str, Resource] = {}

@@ -184,6 +184,7 @@ class FakeKubeApiServer:
         self._cuts: list[_Cut] = []
         self._slow: dict[str | None, float] = {}
         self._denials: set[_Denial] = set()
+        self._unserved: set[str] = set()
         self._watches: dict[int, _Watch] = {}
         self._watches_started = 0
         self.errors: list[str] = []  # unexpected exceptions inside the fake (should stay empty)
@@ -379,6 +380,10 @@ class FakeKubeApiServer:
         plural = resource if resource == "*" else resource_for(resource).plural
         with self._state:
             self._denials.add(_Denial(verb, plural, namespace))
+
+    def remove_resource(self, resource: str) -> None:
+        """Stop serving a resource (404 on every path), as a cluster without that CRD."""
+        self._unserved.add(resource_for(resource).plural)
 
     def allow(self, verb: str, resource: str, namespace: str | None = None) -> None:
         plural = resource if resource == "*" else resource_for(resource).plural
@@ -619,6 +624,8 @@ class FakeKubeApiServer:
         if not rest or len(rest) > 3:
             raise not_found
         resource = resource_at(group, version, rest[0])
+        if resource is not None and resource.plural in self._unserved:
+            raise not_found
         if resource is None or (namespace is not None and not resource.namespaced):
             raise not_found
         name = rest[1] if len(rest) > 1 else None

@@ -20,7 +20,9 @@ from policies.k8s.sync import SyncOptions
 from tests.fake_k8s import objects
 from tests.fake_k8s.server import FakeKubeApiServer
 
-KINDS = ["Namespace", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "NetworkPolicy"]
+KINDS = ["Namespace", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod",
+         "NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "Node"]
+CRDS = ("adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies")
 BACKEND_FROM_FRONTEND = "shop/frontend[Deployment] => shop/backend[Deployment] : TCP 8080"
 
 
@@ -75,7 +77,56 @@ def test_live_read_only_lists_and_never_writes_or_watches(fake_k8s, kubeconfig, 
     assert not any(r.watch for r in requests)
     listed = {r.path.rsplit("/", 1)[-1] for r in requests}
     assert listed == {"namespaces", "deployments", "replicasets", "statefulsets", "daemonsets",
-                      "cronjobs", "jobs", "pods", "networkpolicies"}
+                      "cronjobs", "jobs", "pods", "networkpolicies", "nodes", *CRDS}
+
+
+def deny_frontend_to_backend() -> dict:
+    """An AdminNetworkPolicy that denies what shop's NetworkPolicy allows (Admin tier first)."""
+    shop = {"matchLabels": {"kubernetes.io/metadata.name": "shop"}}
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "freeze-backend"},
+        "spec": {
+            "priority": 10,
+            "subject": {"pods": {"namespaceSelector": shop, "podSelector": {"matchLabels": {"tier": "backend"}}}},
+            "ingress": [{"name": "no-frontend", "action": "Deny",
+                         "from": [{"pods": {"namespaceSelector": shop,
+                                            "podSelector": {"matchLabels": {"tier": "frontend"}}}}]}],
+        },
+    }
+
+
+def test_cluster_wide_policies_are_read_when_the_cluster_serves_them(fake_k8s, kubeconfig, tmp_path, capsys):
+    fake_k8s.put(deny_frontend_to_backend())
+    code, live, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
+    assert code == 0, err
+    assert BACKEND_FROM_FRONTEND not in live.splitlines()
+    assert live == run(capsys, "analyze", str(dump(fake_k8s, tmp_path / "all.yaml")))[1]
+    code, out, _ = run(capsys, "explain", "--context", "fake", "--kubeconfig", kubeconfig,
+                       "--src", "shop/frontend", "--dst", "shop/backend", "--port", "8080")
+    assert "freeze-backend" in out
+
+
+def test_a_cluster_without_the_policy_crds_is_read_without_a_note(fake_k8s, kubeconfig, capsys):
+    for plural in CRDS:
+        fake_k8s.remove_resource(plural)
+    code, out, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
+    assert code == 0, err
+    assert BACKEND_FROM_FRONTEND in out.splitlines()
+    assert "note" not in err
+    assert {r.status for r in fake_k8s.requests if "policy.networking.k8s.io" in r.path} == {404}
+
+
+def test_cluster_wide_policies_the_role_may_not_list_are_a_note_naming_the_rule(fake_k8s, kubeconfig, capsys):
+    fake_k8s.deny("list", "adminnetworkpolicies")
+    code, _out, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
+    assert code == 0, err
+    assert (
+        "netpolui: note: adminnetworkpolicies: permission denied to adminnetworkpolicies (403 Forbidden)"
+    ) in err
+    assert 'Missing RBAC rule: apiGroups: ["policy.networking.k8s.io"], resources: ["adminnetworkpolicies"]' in err
+    assert "Without them their Allow, Deny and Pass rules are left out of the answer." in err
 
 
 def test_live_read_pages_through_every_list(fake_k8s, kubeconfig):
