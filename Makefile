@@ -42,9 +42,9 @@ kubectl:
 graphviz:
 	@command -v dot >/dev/null || { \
 	  echo "installing Debian's graphviz for svg and png output"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null || \
-	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null; } || \
-	  echo "graphviz could not be installed: svg and png output will be unavailable"; }
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null 2>&1; } || \
+	  echo "graphviz could not be installed (apt-get install graphviz as root): svg and png output are unavailable"; }
 
 run: venv assets graphviz
 	NETPOLUI_ENV=development $(BIN)/python manage.py migrate --noinput
@@ -66,7 +66,7 @@ test: venv assets browser kubectl graphviz lint
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(REDIS)/14} \
 	  NETPOLUI_ENV=test $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-test-fast: venv
+test-fast: venv kubectl graphviz
 	NETPOLUI_ENV=test $(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
 # Engine, sync and API figures against the DESIGN.md targets (PostgreSQL and Redis as in
