@@ -7,7 +7,7 @@ ASSETS := frontend/static/vendor/.built
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379
 
-.PHONY: run test lint bench venv assets browser kubectl graphviz migrate demo services clean check-migrations test-fast
+.PHONY: run test lint bench venv assets browser kubectl graphviz migrate demo services clean check-migrations test-fast screenshots
 
 venv: $(STAMP)
 
@@ -73,6 +73,10 @@ test-fast: venv kubectl graphviz
 # production; the API part falls back to SQLite without DATABASE_URL).
 bench: venv
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} REDIS_URL=$${REDIS_URL:-$(REDIS)/13} $(BIN)/python -m bench
+
+# The README's screenshots (docs/screenshots/*.png), taken in headless Chromium on the demo.
+screenshots: venv assets browser
+	NETPOLUI_SCREENSHOTS=docs/screenshots NETPOLUI_ENV=test $(BIN)/pytest tests/e2e/test_screenshots.py -q $(PYTEST_ARGS)
 
 services:
 	.ci/services

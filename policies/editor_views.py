@@ -26,7 +26,7 @@ from .filtersets import DraftFilterSet
 from .models import AuditEvent, Cluster, NetworkPolicy, PolicyDraft
 from .query import BadParameter, parse_id, parse_ids
 from .roles import ADMIN, EDITOR, VIEWER, has_role
-from .services import drafts, templates
+from .services import drafts, fixes, templates
 from .views import role_required
 
 
@@ -184,6 +184,8 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
         return _editor(
             request, cluster, form_data=drafts.blank_form(request.GET.get("namespace", ""))
         )
+    if request.GET.get("fix"):
+        return _fix(request, cluster)
     if request.GET.get("clone"):
         clone = parse_id(request.GET["clone"])
         if clone is None:
@@ -225,6 +227,23 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
             request, cluster, engine.dump_yaml(objs), namespace="", origin=origin
         )
     return _start_page(request, cluster)
+
+
+def _fix(request: HttpRequest, cluster: Cluster) -> HttpResponse:
+    """The editor opened on the prepared fix of one finding (?fix=code&namespace&kind&name)."""
+    get = request.GET
+    try:
+        proposal = fixes.propose(cluster, get["fix"], get.get("namespace", ""), get.get("kind", ""), get.get("name", ""))
+    except fixes.FixUnavailable as exc:
+        messages.error(request, str(exc))
+        return _start_page(request, cluster, status=404)
+    return _editor(
+        request,
+        cluster,
+        form_data=drafts.policy_to_form(proposal.obj),
+        notes=proposal.notes,
+        origin=proposal.origin,
+    )
 
 
 def _save_new(request: HttpRequest, cluster: Cluster) -> HttpResponse:
@@ -524,6 +543,14 @@ def draft_restore(request: HttpRequest, cluster_id: int, pk: int, number: int) -
 # --- what-if, export, apply --------------------------------------------------------------------
 
 
+def _nothing_selected(request: HttpRequest, cluster: Cluster, verb: str) -> HttpResponse | None:
+    """The list's "selected" buttons with no box ticked: say so instead of taking every draft."""
+    if request.GET.get("from") != "selection" or _ids(request):
+        return None
+    messages.error(request, f"No draft is selected: tick the drafts to {verb}.")
+    return HttpResponseRedirect(reverse("draft-list", args=[cluster.pk]))
+
+
 def _ids(request: HttpRequest) -> list[int]:
     try:
         return parse_ids(request.GET.getlist("ids"))
@@ -538,6 +565,8 @@ def draft_what_if_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
     cluster = _cluster(request, cluster_id)
     namespace = request.GET.get("namespace", "")
     status = request.GET.get("status", "")
+    if (refused := _nothing_selected(request, cluster, "see together in a what-if")) is not None:
+        return refused
     try:
         rows = drafts.drafts_for_export(
             cluster, ids=_ids(request), namespace=namespace, status=status
@@ -582,6 +611,8 @@ def draft_export_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
     status = request.GET.get("status", "")
     if status and status not in PolicyDraft.Status.values:
         raise Http404(f"unknown status {status!r}")
+    if (refused := _nothing_selected(request, cluster, "download")) is not None:
+        return refused
     try:
         rows = drafts.drafts_for_export(
             cluster, ids=_ids(request), namespace=namespace, status=status

@@ -8,7 +8,7 @@ from typing import Any
 import django_filters as filters
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTransform
 
 from .models import Cluster, Namespace, NetworkPolicy, Pod, PolicyDraft, Workload
 
@@ -64,7 +64,7 @@ class LabelFilter(filters.CharFilter):
             else:
                 # The key is data, never part of a lookup path (`isnull`, `a__b`).
                 alias = f"_label_{i}"
-                qs = qs.alias(**{alias: KeyTextTransform(key, self.field_name)}).filter(**{alias: label_value})
+                qs = qs.alias(**{alias: KeyTransform(key, self.field_name)}).filter(**{alias: label_value})
         return qs
 
 

@@ -24,7 +24,7 @@ from .filtersets import NetworkPolicyFilterSet
 from .forms import ExplainForm, ReachabilityForm
 from .models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from .roles import EDITOR, VIEWER, has_role
-from .services import analysis
+from .services import analysis, filter_checks, finding_groups
 
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 100
@@ -130,21 +130,17 @@ def _tier_choices(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @role_required(VIEWER)
 def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
     cluster = _cluster(request, cluster_id)
-    found = analysis.findings_by_risk(cluster)
     tiers = analysis.reachability(cluster, analysis.ReachabilityQuery(level="tier"))
     workloads = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
-    severities: dict[str, int] = {}
-    for f in found:
-        severities[f.severity] = severities.get(f.severity, 0) + 1
+    context = finding_groups.page_context(cluster, request.GET, _namespaces(cluster))
     return render(
         request,
         "policies/overview.html",
         {
+            **context,
             "cluster": cluster,
             "state": mirror.display_status(cluster),
             "counts": _overview_counts(cluster),
-            "findings": found,
-            "severities": severities,
             "tier_nodes": _tier_choices(tiers["nodes"]),
             "endpoint_names": [n["id"] for n in workloads["nodes"]],
             "explain_form": ExplainForm(),
@@ -181,15 +177,19 @@ def _reachability_page(
     form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query(fmt)
     payload = analysis.reachability(cluster, query)
+    label_keys = _label_keys(cluster)
     return render(
         request,
         template,
         {
+            "filter_problems": filter_checks.reachability_problems(
+                request.GET, namespaces, label_keys, analysis.tier_keys()
+            ),
             "cluster": cluster,
             "form": form,
             "query": query,
             "payload": payload,
-            "label_keys": _label_keys(cluster),
+            "label_keys": label_keys,
             "tier_keys": analysis.tier_keys(),
             "page_config": {
                 "cluster": cluster.pk,
@@ -348,6 +348,7 @@ def policy_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {
+        "filter_problems": filter_checks.policy_list_problems(cluster, request.GET, _namespaces(cluster)),
         "cluster": cluster,
         "filterset": filterset,
         "page": page,
@@ -393,6 +394,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "selected": selected,
             "more_selected": max(0, len(selected_keys) - len(selected)),
             "rows": analysis.endpoint_rows(cluster, row_keys),
+            "object_findings": finding_groups.for_object(cluster, "NetworkPolicy", policy.namespace, policy.name),
         },
     )
 
@@ -449,6 +451,7 @@ def workload_detail(request: HttpRequest, pk: int) -> HttpResponse:
         top_name=workload.top_name or workload.name,
     )
     context = {"cluster": cluster, "workload": workload, "key": key, "top": top, "pods": pods}
+    context["object_findings"] = finding_groups.for_object(cluster, workload.kind, workload.namespace, workload.name)
     context.update(_endpoint_context(cluster, key))
     return render(request, "policies/workload_detail.html", context)
 
@@ -470,6 +473,7 @@ def pod_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "key": key,
         "owner": owner,
         "selection": analysis.policies_selecting_pod(pod),
+        "object_findings": finding_groups.for_object(cluster, "Pod", pod.namespace, pod.name),
     }
     context.update(_endpoint_context(cluster, key))
     return render(request, "policies/pod_detail.html", context)

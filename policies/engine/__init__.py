@@ -22,7 +22,8 @@ Reachability
     Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of)
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
-    diff_reachability(old, new) -> ReachabilityDiff; findings(cluster) -> list[Finding]
+    diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
+    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding]
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
@@ -32,7 +33,15 @@ Output
 """
 
 from .cluster import Cluster, Isolation, build_cluster
-from .diff import ChangedConnection, ReachabilityDiff, diff_reachability
+from .diff import (
+    DIFF_FORMATS,
+    ChangedConnection,
+    DiffLine,
+    ReachabilityDiff,
+    address_families,
+    diff_clusters,
+    diff_reachability,
+)
 from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
 from .formats import FORMATS, render
 from .generate import generate_cluster
@@ -65,6 +74,7 @@ from .selectors import LabelSelector, Requirement
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "DIFF_FORMATS",
     "FORMATS",
     "PICTURE_FORMATS",
     "PROTOCOLS",
@@ -73,6 +83,7 @@ __all__ = [
     "Cluster",
     "ConnSet",
     "Connection",
+    "DiffLine",
     "DirectionVerdict",
     "Endpoint",
     "Explanation",
@@ -101,9 +112,11 @@ __all__ = [
     "UnknownEndpoint",
     "UnsafeInput",
     "Workload",
+    "address_families",
     "analyze",
     "build_cluster",
     "clean_policy",
+    "diff_clusters",
     "diff_reachability",
     "dump_yaml",
     "explain",

@@ -3,7 +3,7 @@
     netpolui analyze PATH... [-o txt|json|csv|md|dot|svg|png|html] [--level workload|pod]
                      [--direction combined|ingress|egress] [--focus WORKLOAD] [--explain]
     netpolui explain PATH... --src X --dst Y [--port P] [--protocol TCP] [-o txt|json]
-    netpolui diff OLD NEW [-o txt|json] [--level workload|pod] [--fail-on-change]
+    netpolui diff OLD NEW [-o txt|csv|md|json] [--level workload|pod] [--fail-on-change]
     netpolui lint PATH... [-o txt|json]
 
 Every command reads within caps: --max-file-size (default 5M) for each file,
@@ -31,13 +31,14 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .cluster import Cluster, build_cluster
-from .diff import diff_reachability
+from .diff import DIFF_FORMATS, diff_clusters
 from .explain import UnknownEndpoint, explain
-from .formats import FORMATS, render
+from .formats import FORMATS, render, write
 from .lint import findings
 from .manifests import ManifestError, load_documents, load_paths
+from .pairs import PairTable
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, render_picture
-from .reachability import analyze
+from .reachability import Analyzer, analyze
 from .safe_input import DEFAULT_LIMITS, ReadLimits
 
 EXIT_OK = 0
@@ -126,6 +127,8 @@ def _load_input(args: argparse.Namespace) -> Cluster:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     cluster = _load_input(args)
+    if not args.explain and args.output not in PICTURE_FORMATS:
+        return _stream_analysis(cluster, args)
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
         if not any(args.focus in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
@@ -155,6 +158,27 @@ def _source_name(args: argparse.Namespace) -> str:
     return f"context {args.context}" if args.context else "the current context"
 
 
+def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
+    """The connection list written row by row from the cells: no pair is held as an
+    object, so a cluster with millions of pairs streams in bounded memory."""
+    table = PairTable(Analyzer(cluster), level=args.level, direction=args.direction)
+    focus = None
+    if args.focus:
+        focus = table.focus_ranks(args.focus)
+        if not focus:
+            print(
+                f"netpolui: error: --focus {args.focus!r} names no workload in the input",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+    if not write(table, args.output, sys.stdout, focus=focus):
+        print(
+            "netpolui: note: no allowed connections between the workloads and address ranges of the input",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     cluster = _load_input(args)
     port: int | str | None = args.port
@@ -170,13 +194,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     old_cluster, new_cluster = _diff_sides(args)
-    old = analyze(old_cluster, level=args.level)
-    new = analyze(new_cluster, level=args.level)
-    result = diff_reachability(old, new)
-    if args.output == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
-    else:
-        sys.stdout.write(result.render_text())
+    result = diff_clusters(old_cluster, new_cluster, level=args.level)
+    if result.is_empty:
+        print("netpolui: note: no connections diff", file=sys.stderr)
+    sys.stdout.write(result.render(args.output))
     return EXIT_CHANGED if args.fail_on_change and not result.is_empty else EXIT_OK
 
 
@@ -290,7 +311,13 @@ def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
     p.add_argument("old", metavar="OLD", nargs="?")
     p.add_argument("new", metavar="NEW", nargs="?")
     _add_live_options(p)
-    p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=DIFF_FORMATS,
+        default="txt",
+        help="netpol-analyzer's diff format (txt, csv, md) or json",
+    )
     p.add_argument("--level", choices=("workload", "pod"), default="workload")
     p.add_argument(
         "--fail-on-change", action="store_true", help="exit 1 when there are differences"

@@ -7,6 +7,11 @@
 (with its hostNetwork and isolation marks); ``dot`` is a Graphviz digraph with one
 cluster per namespace. With ``explain=cluster`` each pair is annotated with the policies
 and rules that allow it (txt, md and json).
+
+``write(source, fmt, out, *, focus=None)`` streams the same text row by row to a file
+from a Reachability or, without any Connection object, from a ``PairTable`` (the CLI on
+large clusters): each destination's text is made once per ConnSet and shared by every
+source row, and a row is written with one join.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Literal
+from collections.abc import Callable, Iterator
+from typing import Literal, TextIO
 
 from .cluster import Cluster
 from .explain import Explanation, explain_connection
-from .reachability import Connection, Reachability
+from .pairs import PairTable
+from .ports import ConnSet
+from .reachability import Connection, Endpoint, Reachability
 
 Format = Literal["txt", "json", "csv", "md", "dot"]
 FORMATS: tuple[str, ...] = ("txt", "json", "csv", "md", "dot")
@@ -69,15 +77,6 @@ def render_json(reach: Reachability, explain: Cluster | None = None) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def render_csv(reach: Reachability) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["src", "dst", "conn"])
-    for c in reach.connections:
-        writer.writerow([c.src.key, c.dst.key, str(c.conns)])
-    return buf.getvalue()
-
-
 def render_md(reach: Reachability, explain: Cluster | None = None) -> str:
     if explain is None:
         lines = ["| src | dst | conn |", "|-----|-----|------|"]
@@ -96,13 +95,176 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_dot(reach: Reachability) -> str:
+def render(reach: Reachability, fmt: Format, *, explain: Cluster | None = None) -> str:
+    """The reachability in one of FORMATS; `explain` annotates pairs (txt, md, json)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if explain is not None and fmt in ("txt", "json", "md"):
+        if fmt == "txt":
+            return render_txt(reach, explain)
+        if fmt == "json":
+            return render_json(reach, explain)
+        return render_md(reach, explain)
+    buf = io.StringIO()
+    write(reach, fmt, buf)
+    return buf.getvalue()
+
+
+# -- streaming ------------------------------------------------------------------------------
+
+Piece = Callable[[Endpoint, ConnSet], str]
+
+
+def _rows(
+    source: Reachability | PairTable, piece: Piece, focus: frozenset[int] | None
+) -> Iterator[tuple[Endpoint, list[str]]]:
+    """(source endpoint, the piece of each of its pairs) row after row."""
+    if isinstance(source, PairTable):
+        yield from source.rows(piece, focus=focus)
+        return
+    made: dict[tuple[str, ConnSet], str] = {}
+    src: Endpoint | None = None
+    row: list[str] = []
+    for c in source.connections:
+        if c.src is not src and (src is None or c.src.key != src.key):
+            if row:
+                assert src is not None
+                yield src, row
+            src, row = c.src, []
+        k = (c.dst.key, c.conns)
+        text = made.get(k)
+        if text is None:
+            text = made[k] = piece(c.dst, c.conns)
+        row.append(text)
+    if row:
+        assert src is not None
+        yield src, row
+
+
+def _conn_text() -> Callable[[ConnSet], str]:
+    texts: dict[ConnSet, str] = {}
+
+    def text(conns: ConnSet) -> str:
+        found = texts.get(conns)
+        if found is None:
+            found = texts[conns] = str(conns)
+        return found
+
+    return text
+
+
+def _csv_field(value: str) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([value, ""])
+    return buf.getvalue()[:-2]
+
+
+def _json_item_indent(text: str) -> str:
+    """A value json.dumps(indent=2) wrote at the top, as it reads two levels down."""
+    return text.replace("\n", "\n    ")
+
+
+def write(
+    source: Reachability | PairTable,
+    fmt: Format,
+    out: TextIO,
+    *,
+    focus: frozenset[int] | None = None,
+) -> int:
+    """Write `source` in `fmt` to `out` row by row: the text `render` returns (without
+    explanations). `focus` (ranks of a PairTable) keeps pairs with one end among them.
+    Returns how many pairs were written."""
+    text = _conn_text()
+    written = 0
+    if fmt == "txt":
+        for src, row in _rows(source, lambda d, c: f"{d.key} : {text(c)}\n", focus):
+            prefix = f"{src.key} => "
+            out.write(prefix + prefix.join(row))
+            written += len(row)
+    elif fmt == "csv":
+        out.write("src,dst,conn\n")
+        piece: Piece = lambda d, c: f"{_csv_field(d.key)},{_csv_field(text(c))}\n"  # noqa: E731
+        for src, row in _rows(source, piece, focus):
+            prefix = _csv_field(src.key) + ","
+            out.write(prefix + prefix.join(row))
+            written += len(row)
+    elif fmt == "md":
+        out.write("| src | dst | conn |\n|-----|-----|------|\n")
+        for src, row in _rows(source, lambda d, c: f"{d.key} | {text(c)} |\n", focus):
+            prefix = f"| {src.key} | "
+            out.write(prefix + prefix.join(row))
+            written += len(row)
+    elif fmt == "dot":
+        head, tail = _dot_frame(source.nodes)
+        out.write(head)
+        piece = lambda d, c: (  # noqa: E731
+            f"{_dot_quote(d.key)} [label={_dot_quote(text(c))} "
+            'color="gold2" fontcolor="darkgreen"]\n'
+        )
+        for src, row in _rows(source, piece, focus):
+            prefix = f"\t{_dot_quote(src.key)} -> "
+            out.write(prefix + prefix.join(row))
+            written += len(row)
+        out.write(tail)
+    elif fmt == "json":
+        written = _write_json(source, out, focus, text)
+    else:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return written
+
+
+def _write_json(
+    source: Reachability | PairTable,
+    out: TextIO,
+    focus: frozenset[int] | None,
+    text: Callable[[ConnSet], str],
+) -> int:
+    marker = "@@connections@@"
+    doc = {
+        "level": source.level,
+        "direction": source.direction,
+        "nodes": [n.to_dict() for n in source.nodes],
+        "connections": [marker],
+    }
+    head, tail = json.dumps(doc, indent=2).rsplit(json.dumps(marker), 1)
+
+    def piece(d: Endpoint, c: ConnSet) -> str:
+        item = json.dumps({"dst": d.key, "conn": text(c), "conns": c.to_json()}, indent=2)
+        return "      " + _json_item_indent(item[4:])  # without its opening "{\n  "
+
+    rows = _rows(source, piece, focus)
+    first = next(rows, None)
+    if first is None:
+        # json.dumps writes an empty list on one line.
+        out.write(head.rsplit("[", 1)[0] + "[]" + tail.split("]", 1)[1] + "\n")
+        return 0
+    out.write(head)
+    sep = ""
+    written = 0
+    for src, row in _chain_first(first, rows):
+        prefix = '{\n      "src": ' + json.dumps(src.key) + ",\n"
+        out.write(sep + prefix + (",\n    " + prefix).join(row))
+        sep = ",\n    "
+        written += len(row)
+    out.write(tail + "\n")
+    return written
+
+
+def _chain_first(
+    first: tuple[Endpoint, list[str]], rest: Iterator[tuple[Endpoint, list[str]]]
+) -> Iterator[tuple[Endpoint, list[str]]]:
+    yield first
+    yield from rest
+
+
+def _dot_frame(nodes: list[Endpoint]) -> tuple[str, str]:
+    """The dot text before the edges (graph, namespace clusters, ranges) and after."""
     # newrank: Graphviz 2.43 (Debian 12, Ubuntu 22.04) fails on namespace clusters with
     # edges between them ("trouble in init_rank") under the old ranking.
     lines = ["digraph {", "\tnewrank=true"]
     by_ns: dict[str, list[str]] = {}
     external: list[str] = []
-    for n in reach.nodes:
+    for n in nodes:
         if n.is_external:
             external.append(
                 f'\t{_dot_quote(n.key)} [label={_dot_quote(n.key)} color="red2" fontcolor="red2"]'
@@ -120,25 +282,4 @@ def render_dot(reach: Reachability) -> str:
         lines.append(f"\t\tlabel={_dot_quote(ns)}")
         lines.append("\t}")
     lines.extend(sorted(external))
-    for c in reach.connections:
-        lines.append(
-            f"\t{_dot_quote(c.src.key)} -> {_dot_quote(c.dst.key)} "
-            f'[label={_dot_quote(str(c.conns))} color="gold2" fontcolor="darkgreen"]'
-        )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def render(reach: Reachability, fmt: Format, *, explain: Cluster | None = None) -> str:
-    """The reachability in one of FORMATS; `explain` annotates pairs (txt, md, json)."""
-    if fmt == "txt":
-        return render_txt(reach, explain)
-    if fmt == "json":
-        return render_json(reach, explain)
-    if fmt == "csv":
-        return render_csv(reach)
-    if fmt == "md":
-        return render_md(reach, explain)
-    if fmt == "dot":
-        return render_dot(reach)
-    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return "\n".join(lines) + "\n", "}\n"

@@ -320,7 +320,7 @@ def _src_cut_ranges(cluster: Cluster) -> list[IPRange]:
 class _Universe:
     """Pod classes, external ranges and label indexes: the bit positions."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, families: Iterable[int] = (4,)) -> None:
         self.cluster = cluster
         index: dict[tuple[Any, ...], int] = {}
         self.classes: list[_Class] = []
@@ -339,8 +339,12 @@ class _Universe:
         self.n = len(self.classes)
         self.all_pods = (1 << self.n) - 1
 
-        self.src_ext = cut_space(_src_cut_ranges(cluster))
-        self.dst_ext = cut_space(_dst_cut_ranges(cluster))
+        # IPv4 always; another family when a block names it or `families` asks for it
+        # (a diff compares two sides on the families of both).
+        self.requested_families = tuple(sorted({4, *families}))
+        self.src_ext = cut_space(_src_cut_ranges(cluster), self.requested_families)
+        self.dst_ext = cut_space(_dst_cut_ranges(cluster), self.requested_families)
+        self.families = tuple(sorted({r.family for r in (*self.src_ext, *self.dst_ext)}))
         self.cut_signature = (tuple(self.src_ext), tuple(self.dst_ext))
         self._src_firsts = [(r.family, r.first) for r in self.src_ext]
         self._dst_firsts = [(r.family, r.first) for r in self.dst_ext]
@@ -572,7 +576,12 @@ def _network_policy_tier(states: dict[_State, int], isolated: int, v1: Cells) ->
 
 def _refine(cells: Cells, contributions: Sequence[tuple[int, ConnSet]]) -> Cells:
     """Add each (sources, conns) contribution to a partition of sources by ConnSet."""
+    # Allows are a union: contributions of one ConnSet refine as one (a column often
+    # gets hundreds of rules and a handful of distinct ConnSets).
+    merged: dict[ConnSet, int] = {}
     for bits, conn in contributions:
+        merged[conn] = merged.get(conn, 0) | bits
+    for conn, bits in merged.items():
         if not bits or conn.is_empty:
             continue
         new: Cells = {}
@@ -611,9 +620,9 @@ class Analyzer:
     moves.
     """
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, *, families: Iterable[int] = (4,)) -> None:
         self.cluster = cluster
-        self._u = _Universe(cluster)
+        self._u = _Universe(cluster, families)
         self._compiled = {p.key: self._u.compile(p) for p in cluster.policies}
         self._tier_compiled = {
             p.key: self._u.compile_cluster_policy(p) for p in cluster.cluster_policies
@@ -626,6 +635,11 @@ class Analyzer:
         self._endpoints: dict[str, _Layer] = {}
         self._rows: dict[tuple[str, str], _Rows] = {}
         self._inherited: dict[tuple[str, str], _Inherited] = {}
+
+    @property
+    def families(self) -> tuple[int, ...]:
+        """Address families (4, 6) whose space the external ranges cover."""
+        return self._u.families
 
     # -- indexes --------------------------------------------------------------------------
     def _index(self) -> None:
@@ -1210,7 +1224,7 @@ class Analyzer:
         changed_tiers = self._changed_tier_policies(tier_policies, touched_tiers)
         if self._cut_moves(cluster, changed, changed_tiers):
             # Every bit position of an external range moves: start from scratch.
-            return Analyzer(cluster)
+            return Analyzer(cluster, families=u.requested_families)
         old_cps = [old for old, _ in changed if old is not None]
         new_cps = [u.compile(new) for _, new in changed if new is not None]
         old_tcs = [old for old, _ in changed_tiers if old is not None]
@@ -1275,9 +1289,10 @@ class Analyzer:
             or _tier_dst_ranges(self.cluster, tiers)
         ):
             return False
+        fams = self._u.requested_families
         signature = (
-            tuple(cut_space(_src_cut_ranges(cluster))),
-            tuple(cut_space(_dst_cut_ranges(cluster))),
+            tuple(cut_space(_src_cut_ranges(cluster), fams)),
+            tuple(cut_space(_dst_cut_ranges(cluster), fams)),
         )
         return signature != self._u.cut_signature
 
@@ -1426,10 +1441,18 @@ def _with_flags(layer: _Layer, classes: int, ingress: int, egress: int) -> _Laye
 
 
 def analyze(
-    cluster: Cluster, *, level: Level = "workload", direction: Direction = "combined"
+    cluster: Cluster,
+    *,
+    level: Level = "workload",
+    direction: Direction = "combined",
+    families: Iterable[int] = (4,),
 ) -> Reachability:
-    """Every allowed connection between endpoints of `cluster` (see module docstring)."""
-    return Analyzer(cluster).analyze(level=level, direction=direction)
+    """Every allowed connection between endpoints of `cluster` (see module docstring).
+
+    External ranges cover IPv4 and every family an ipBlock names; `families` adds more
+    (IPv6 as `(4, 6)`), so that two clusters can be compared on the same address space.
+    """
+    return Analyzer(cluster, families=families).analyze(level=level, direction=direction)
 
 
 def group_reachability(reach: Reachability, group_of: Callable[[Endpoint], str]) -> Reachability:

@@ -41,7 +41,7 @@ from ..models import (
     PolicyDraft,
     Workload,
 )
-from . import analysis
+from . import analysis, draft_checks
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
@@ -651,7 +651,7 @@ def preview(
         "yaml": engine.dump_yaml([obj]),
         "valid": not errors,
         "errors": error_dicts(errors),
-        "warnings": warnings(obj) if not errors else [],
+        "warnings": warnings(obj) + draft_checks.extra_warnings(obj, cluster) if not errors else [],
         "zones": None,
     }
     if not errors and cluster is not None:
@@ -919,6 +919,10 @@ def what_if(
     changed = base.with_policies_changed(prepared)
     old = analysis.base_reachability(cluster, "workload", "combined")
     new = changed.analyze(level="workload", direction="combined")
+    if base.families != changed.families:  # drafts bring or take away IPv6 ipBlocks
+        families = {*base.families, *changed.families}
+        old = engine.Analyzer(base.cluster, families=families).analyze(level="workload")
+        new = engine.Analyzer(changed.cluster, families=families).analyze(level="workload")
     diff = engine.diff_reachability(old, new)
     allowed: list[dict[str, Any]] = [
         _conn_entry(c.src, c.dst, c.conns, "new pair") for c in diff.added
@@ -927,7 +931,7 @@ def what_if(
         _conn_entry(c.src, c.dst, c.conns, "pair gone") for c in diff.removed
     ]
     for c in diff.changed:
-        src, dst = new.node(c.src) or old.node(c.src), new.node(c.dst) or old.node(c.dst)
+        src, dst = c.src_endpoint, c.dst_endpoint
         assert src is not None
         assert dst is not None
         more = c.new_conns - c.old_conns
@@ -1000,7 +1004,13 @@ def _isolation_changes(old: engine.Reachability, new: engine.Reachability) -> li
 
 
 def _dns_senders(reach: engine.Reachability) -> set[str]:
-    return {c.src.key for c in reach.connections if c.conns.allows("UDP", 53)}
+    # Address ranges are not workloads, and their keys change whenever an ipBlock cuts
+    # the address space differently: only workloads can lose DNS.
+    return {
+        c.src.key
+        for c in reach.connections
+        if not c.src.is_external and c.conns.allows("UDP", 53)
+    }
 
 
 def _dns_losses(old: engine.Reachability, new: engine.Reachability) -> list[str]:

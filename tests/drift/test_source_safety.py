@@ -81,7 +81,7 @@ def test_directory_sources_skip_special_files_and_outside_links(cluster, tmp_pat
     assert sorted(str(p) for p in state.problems) == [
         "leak.yaml: a link to outside the source; not followed",
         "pipe.yaml: not a regular file (a device, FIFO or socket); skipped",
-        "same.yaml: NetworkPolicy shop/deny-all is defined twice (ok.yaml:1 and same.yaml:1); the later one is used",
+        "same.yaml:2: NetworkPolicy shop/deny-all is defined twice (ok.yaml:2 and same.yaml:2); the later one is used",
     ]
     assert str(tmp_path) not in " ".join(str(p) for p in state.problems)
 

@@ -84,14 +84,18 @@ def test_new_user_finds_who_reaches_the_database_tier_from_the_overview(demo_pag
     assert "high" in first.inner_text()
     page.get_by_label("Who can reach this tier, on which port, because of which policy?").select_option("shop/tier=database")
     page.get_by_role("button", name="Show").click()
-    answer = page.locator("#answer .conn")
+    page.wait_for_load_state("networkidle")
+    # The answer has its own address (shareable) and comes first on its page.
+    assert f"/clusters/{page.demo.pk}/node/?level=tier&id=shop%2Ftier%3Ddatabase" in page.url
+    answer = page.locator(".node-panel .conn")
     answer.first.wait_for()
     assert answer.count() >= 1
-    inbound = page.locator("#answer .conn-list.inbound").inner_text()
+    inbound = page.locator(".node-panel .conn-list.inbound").inner_text()
     assert "from shop: tier=backend" in inbound
     assert "TCP 5432" in inbound
     assert "shop/database-policy ingress rule #0: from pods [tier=backend]; TCP 5432" in inbound
-    assert page.url.endswith(f"/clusters/{page.demo.pk}/")  # a fragment, not a navigation
+    headings = page.locator(".node-panel h3").all_inner_texts()
+    assert headings[0] == "Who can reach it"
 
 
 def test_graph_draws_the_apis_nodes_and_edges_at_tier_and_workload_level(demo_page):

@@ -239,7 +239,10 @@ def test_what_if_of_several_policies_combines_them(api, three_tier):
     ).json()
     assert both["dns"] == []
     lines = set(both["text"].splitlines())
-    assert "- shop/frontend[Deployment] => shop/backend[Deployment] : All Connections" in lines
+    assert (
+        "diff-type: removed, source: shop/frontend[Deployment], destination: shop/backend[Deployment], "
+        "ref1: All Connections, ref2: No Connections" in lines
+    )
 
 
 def templates_allow_dns():
@@ -342,3 +345,51 @@ def test_export_with_nothing_to_export_or_bad_ids_is_400(api, three_tier):
     assert api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&ids=x").status_code == 400
     assert api("editor").get(f"/api/drafts/export/?cluster={three_tier.pk}&ids=999").status_code == 400
     assert api("editor").get("/api/drafts/export/").status_code == 400
+
+
+# --- what-if on one common refinement of address ranges -------------------------------------------
+
+BACKEND_FROM_10 = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "backend-from-10", "namespace": "shop"},
+    "spec": {
+        "podSelector": {"matchLabels": {"tier": "backend"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "TCP", "port": 8080}]}],
+    },
+}
+
+
+def test_what_if_of_an_ipblock_draft_reports_exactly_the_one_change(api, demo_cluster):
+    body = api("viewer").post(
+        "/api/drafts/what-if/", {"cluster": demo_cluster.pk, "policy": BACKEND_FROM_10}, format="json"
+    ).json()
+    assert [(c["src"], c["dst"], c["ports"], c["change"]) for c in body["allowed"]] == [
+        ("10.0.0.0-10.255.255.255[External]", "shop/backend[Deployment]", "TCP 8080", "new pair")
+    ]
+    assert body["allowed"][0]["src_external"] is True
+    assert body["denied"] == []
+    assert body["dns"] == []
+    assert body["counts"] == {"allowed": 1, "denied": 0, "added_pairs": 1, "removed_pairs": 0, "changed_pairs": 0}
+    assert body["text"] == (
+        "Connectivity diff:\n"
+        "diff-type: added, source: 10.0.0.0-10.255.255.255[External], destination: shop/backend[Deployment], "
+        "ref1: No Connections, ref2: TCP 8080\n"
+    )
+
+
+def test_what_if_of_a_first_ipv6_block_selecting_nothing_is_empty(api, demo_cluster):
+    nobody = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "nobody", "namespace": "shop"},
+        "spec": {
+            "podSelector": {"matchLabels": {"tier": "nobody"}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": "2001:db8::/32"}}]}],
+            "egress": [{"to": [{"ipBlock": {"cidr": "192.0.2.0/24"}}]}],
+        },
+    }
+    body = api("viewer").post("/api/drafts/what-if/", {"cluster": demo_cluster.pk, "policy": nobody}, format="json").json()
+    assert (body["is_empty"], body["allowed"], body["denied"], body["dns"], body["text"]) == (True, [], [], [], "")

@@ -119,8 +119,9 @@ def test_diff_added_removed_changed() -> None:
     }
     assert d.added == []
     assert not d.is_empty
-    assert d.to_dict()["changed"][0]["new_conn"] == "TCP 81"
-    assert "2 removed" in d.render_text()
+    assert d.to_dict()["counts"] == {"changed": 3, "added": 0, "removed": 2}
+    assert d.to_dict()["diff"][0]["ref2"] == "TCP 81"
+    assert d.render_text().splitlines()[0] == "Connectivity diff:"
 
 
 def test_diff_of_identical_inputs_is_empty() -> None:

@@ -4,7 +4,6 @@ sync's words for every failure, and the kubectl plugin's current context."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -255,25 +254,27 @@ def live_dir(fake_k8s, kubeconfig, tmp_path) -> Path:
 
 
 def test_diff_context_then_dir_shows_what_applying_the_dir_would_change(kubeconfig, ci_dir, live_dir, capsys):
-    code, out, err = run(capsys, "diff", "--context", "fake", "--kubeconfig", kubeconfig, str(ci_dir), "-o", "json")
+    code, out, err = run(capsys, "diff", "--context", "fake", "--kubeconfig", kubeconfig, str(ci_dir))
     assert code == 0, err
-    assert out == run(capsys, "diff", str(live_dir), str(ci_dir), "-o", "json")[1]
-    changes = json.loads(out)
-    assert "shop/backend[Deployment]" in json.dumps(changes["added"])
-    assert not changes["removed"]
-    code, text, _ = run(capsys, "diff", "--context", "fake", "--kubeconfig", kubeconfig, str(ci_dir))
-    assert text == run(capsys, "diff", str(live_dir), str(ci_dir))[1]
-    assert "shop/db[StatefulSet]" in text
+    assert out.splitlines() == [
+        "Connectivity diff:",
+        "diff-type: added, source: shop/backend[Deployment], destination: shop/db[StatefulSet], "
+        "ref1: No Connections, ref2: TCP 5432",
+    ]
+    assert out == run(capsys, "diff", str(live_dir), str(ci_dir))[1]
+    json_out = run(capsys, "diff", "--context", "fake", "--kubeconfig", kubeconfig, str(ci_dir), "-o", "json")[1]
+    assert json_out == run(capsys, "diff", str(live_dir), str(ci_dir), "-o", "json")[1]
 
 
 def test_diff_dir_then_context_shows_how_the_cluster_drifted(kubeconfig, ci_dir, live_dir, capsys):
-    code, out, err = run(capsys, "diff", str(ci_dir), "--context", "fake", "--kubeconfig", kubeconfig,
-                         "--fail-on-change", "-o", "json")
+    code, out, err = run(capsys, "diff", str(ci_dir), "--context", "fake", "--kubeconfig", kubeconfig, "--fail-on-change")
     assert code == 1, err
-    assert out == run(capsys, "diff", str(ci_dir), str(live_dir), "-o", "json")[1]
-    changes = json.loads(out)
-    assert "shop/db[StatefulSet]" in json.dumps(changes["removed"])
-    assert not changes["added"]
+    assert out.splitlines() == [
+        "Connectivity diff:",
+        "diff-type: removed, source: shop/backend[Deployment], destination: shop/db[StatefulSet], "
+        "ref1: TCP 5432, ref2: No Connections",
+    ]
+    assert out == run(capsys, "diff", str(ci_dir), str(live_dir))[1]
 
 
 def test_diff_fail_on_change_exit_codes(fake_k8s, kubeconfig, tmp_path, capsys):

@@ -73,8 +73,8 @@ def test_clusters_page_tells_live_from_lagging_by_the_heartbeat(viewer, db):
 
 def test_overview_lists_findings_highest_risk_first_each_linked(viewer, demo_cluster):
     response = viewer.get(reverse("cluster-overview", args=[demo_cluster.pk]))
-    found = response.context["findings"]
-    severities = [f.severity for f in found]
+    groups = response.context["finding_groups"]
+    severities = [g.severity for g in groups]
     assert severities == sorted(severities, key=lambda s: analysis.SEVERITY_RANK[s])
     assert severities[0] == "high"
     html = response.content.decode()

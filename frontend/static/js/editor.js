@@ -513,25 +513,36 @@
     ["cluster", function () { return "Elsewhere in the cluster"; }],
     ["external", function () { return "Outside the cluster"; }],
   ];
+  var ZONE_PEER = { namespace: "pods", cluster: "namespaces", external: "ip_block" };
+  var ZONE_WORDS = { namespace: "in this namespace", cluster: "elsewhere in the cluster", external: "outside the cluster" };
+  function zoneAddButton(cell, zone, direction) {
+    if (readOnly) return cell;
+    cell.appendChild(el("button", {
+      type: "button", class: "ed-zone-add", "data-action": "zone-add", "data-direction": direction, "data-zone": zone,
+      "aria-label": "Add an " + direction + " peer " + ZONE_WORDS[zone],
+    }, "+ Add peer"));
+    return cell;
+  }
   function zoneCell(side, zone, direction) {
-    var cell = el("div", { class: "ed-zone-cell ed-zone-" + direction });
+    var cell = el("div", { class: "ed-zone-cell ed-zone-" + direction, "data-zone": zone, "data-direction": direction });
     if (!side.affected) {
       cell.appendChild(el("p", { class: "muted" }, "Not isolated by this policy"));
       cell.classList.add("ed-open");
-      return cell;
+      return zoneAddButton(cell, zone, direction);
     }
     if (side.deny_all) {
       cell.appendChild(el("p", { class: "ed-deny" }, "Nothing allowed (no rules)"));
-      return cell;
+      return zoneAddButton(cell, zone, direction);
     }
     var items = side[zone] || [];
     if (!items.length) {
       cell.appendChild(el("p", { class: "muted" }, "—"));
-      return cell;
+      return zoneAddButton(cell, zone, direction);
     }
     var ul = el("ul", { class: "plain" });
     items.forEach(function (item) {
-      var li = el("li", { class: "ed-zone-item" });
+      var li = el("li", { class: "ed-zone-item", "data-direction": direction, "data-rule": String(item.rule),
+        "data-peer": item.peer === null || item.peer === undefined ? "" : String(item.peer) });
       li.appendChild(el("span", { class: "ed-zone-text" }, item.text));
       li.appendChild(el("span", { class: "ed-zone-ports" }, " · " + item.ports));
       li.appendChild(el("span", { class: "ed-zone-rule muted" }, " (rule " + (item.rule + 1) + ")"));
@@ -541,18 +552,47 @@
       } else if (item.peer !== null && item.peer !== undefined && zone !== "external") {
         li.appendChild(el("small", { class: "ed-zone-match muted" }, "matches no workload now"));
       }
+      if (!readOnly && item.peer !== null && item.peer !== undefined) {
+        var at = { type: "button", "data-direction": direction, "data-rule": String(item.rule), "data-peer": String(item.peer) };
+        li.appendChild(el("button", Object.assign({ "data-action": "zone-edit", "aria-label": "Edit " + direction + " rule " + (item.rule + 1) + " peer " + (item.peer + 1) }, at), "Edit"));
+        li.appendChild(el("button", Object.assign({ "data-action": "zone-remove", "aria-label": "Remove " + direction + " rule " + (item.rule + 1) + " peer " + (item.peer + 1) }, at), "Remove"));
+      }
       ul.appendChild(li);
     });
     cell.appendChild(ul);
-    return cell;
+    return zoneAddButton(cell, zone, direction);
   }
-  function showZones(z) {
+  var lastZones = null;
+  function markBroken(box, errors) {
+    (errors || []).forEach(function (e) {
+      var m = /^spec\.(ingress|egress)\[(\d+)\](?:\.(?:from|to)\[(\d+)\])?/.exec(e.path || "");
+      if (!m) return;
+      $all('.ed-zone-item[data-direction="' + m[1] + '"][data-rule="' + m[2] + '"]', box).forEach(function (li) {
+        if (m[3] === undefined || li.getAttribute("data-peer") === m[3]) li.classList.add("ed-zone-broken");
+      });
+    });
+  }
+  function showZones(z, errors) {
     var box = $("#zones");
     box.textContent = "";
+    box.classList.remove("ed-stale");
+    if (!z && lastZones) {
+      // Keep the picture: the last valid version, with the broken parts marked.
+      box.classList.add("ed-stale");
+      box.appendChild(el("p", { class: "ed-stale-note", role: "status" },
+        "The policy has problems: the picture shows its last valid version, broken parts outlined."));
+      drawZones(box, lastZones);
+      markBroken(box, errors);
+      return;
+    }
     if (!z) {
       box.appendChild(el("p", { class: "muted" }, "Fix the problems to see the picture."));
       return;
     }
+    lastZones = z;
+    drawZones(box, z);
+  }
+  function drawZones(box, z) {
     var grid = el("div", { class: "ed-zone-grid", role: "group", "aria-label": "Three-zone picture" });
     grid.appendChild(el("div", { class: "ed-zone-corner" }));
     grid.appendChild(el("div", { class: "ed-zone-head" }, "Ingress: who may connect"));
@@ -682,7 +722,7 @@
       var preview = res.data;
       showYaml(preview.yaml);
       showProblems(preview.errors, preview.warnings);
-      showZones(preview.zones);
+      showZones(preview.zones, preview.errors);
       if (!preview.valid) {
         setWhatIfStatus("Fix the problems above to see what this policy would change.");
         form.removeAttribute("aria-busy");
@@ -709,9 +749,12 @@
     post(config.urls.parse, { yaml: yamlIn.value, namespace: $("#f-namespace").value }).then(function (res) {
       list.textContent = "";
       if (!res.ok) {
-        (Array.isArray(res.data) ? res.data : [{ path: "yaml", message: "could not be read" }]).forEach(function (e) {
+        var problems = Array.isArray(res.data) ? res.data : [{ path: "yaml", message: "could not be read" }];
+        problems.forEach(function (e) {
           list.appendChild(el("li", {}, e.message));
         });
+        // The Problems list names YAML syntax errors too, not only the box under the text.
+        showProblems(problems.map(function (e) { return { path: "", message: "YAML: " + e.message }; }), []);
         return;
       }
       var docs = res.data.documents;
@@ -760,6 +803,11 @@
     if (!button || !form.contains(button) || readOnly) return;
     var action = button.dataset.action;
     var focus = null;
+    if (action === "zone-add" || action === "zone-edit" || action === "zone-remove") {
+      event.preventDefault();
+      zoneAction(action, button.dataset);
+      return;
+    }
     if (action === "add-rule") {
       var rule = makeRule(button.dataset.direction, { peers: [], ports: [] });
       $('[data-rules="' + button.dataset.direction + '"]').appendChild(rule);
@@ -796,6 +844,46 @@
     event.preventDefault();
     changed(true);
     if (focus) focus.focus();
+  }
+
+  // --- the three-zone picture as the place to work ------------------------------------------------
+  function formPeer(direction, rule, peer) {
+    var r = children($('[data-rules="' + direction + '"]'))[Number(rule)];
+    return r ? children($('[data-list="peers"]', r))[Number(peer)] : null;
+  }
+  function zoneAction(action, data) {
+    var direction = data.direction;
+    if (action === "zone-add") {
+      if ($("#pt-explicit") && $("#pt-explicit").checked) {
+        var box = $("#pt-" + direction);
+        if (box && !box.checked) { box.checked = true; ptTouched = true; }
+      }
+      var rule = makeRule(direction, { peers: [], ports: [] });
+      $('[data-rules="' + direction + '"]').appendChild(rule);
+      var made = makePeer({ kind: ZONE_PEER[data.zone] });
+      $('[data-list="peers"]', rule).appendChild(made);
+      changed(true);
+      showPeer(made);
+      return;
+    }
+    var peer = formPeer(direction, data.rule, data.peer);
+    if (!peer) return;
+    if (action === "zone-remove") {
+      var list = peer.parentElement;
+      peer.remove();
+      changed(true);
+      var next = list.closest("[data-rule]");
+      if (next) ($("[data-action=add-peer]", next) || next).focus();
+      return;
+    }
+    showPeer(peer);
+  }
+  function showPeer(peer) {
+    peer.scrollIntoView({ block: "center" });
+    peer.classList.add("ed-flash");
+    setTimeout(function () { peer.classList.remove("ed-flash"); }, 1500);
+    var input = $('[data-part]:not([hidden]) input, [data-field=kind]', peer);
+    (input || field(peer, "kind")).focus();
   }
 
   function onChange(event) {

@@ -1,0 +1,72 @@
+"""The answer to "can A reach B?" in one plain sentence, before the details."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+
+from .netpolui import endpoint_text
+
+register = template.Library()
+
+
+def _short(key: str) -> str:
+    """`shop/backend[Deployment]` -> `shop/backend`: the sentence names, the badge types."""
+    text = endpoint_text(key)
+    return text.rsplit(" (", 1)[0] if text.endswith(")") and "/" in text else text
+
+
+def _why_allowed(side: Mapping[str, Any]) -> list[str]:
+    if not side.get("isolated"):
+        return []
+    seen: list[str] = []
+    for m in side.get("matches") or []:
+        text = f"{m['policy']} {m['direction']} rule #{m['rule_index']}"
+        if text not in seen:
+            seen.append(text)
+    return seen
+
+
+@register.filter
+def answer_sentence(ex: Mapping[str, Any]) -> str:
+    """"shop/backend → shop/database: TCP 5432, allowed by shop/database-policy ingress
+    rule #0 and shop/backend-egress egress rule #1." or why it is denied."""
+    head = f"{_short(ex['src'])} → {_short(ex['dst'])}"
+    asked = ""
+    if ex.get("port") not in (None, ""):
+        asked = f"{ex.get('protocol') or 'TCP'} {ex['port']}"
+    if ex.get("allowed"):
+        conns = ex.get("conns_text") or ""
+        what = (asked or "every connection") if conns in ("", "All Connections") else conns
+        reasons = _why_allowed(ex["ingress"]) + _why_allowed(ex["egress"])
+        open_sides = [
+            f"{side} is not isolated" for side in ("egress", "ingress") if not ex[side].get("isolated")
+        ]
+        why = " and ".join(reasons)
+        if open_sides:
+            why = (why + "; " if why else "") + ", ".join(open_sides)
+        return f"{head}: {what}, allowed" + (f" by {why}" if reasons else f" ({why})" if why else "") + "."
+    blocked = []
+    for side in ("egress", "ingress"):
+        v = ex[side]
+        if not v.get("allowed"):
+            policies = ", ".join(v.get("policies") or [])
+            blocked.append(
+                f"{side} {'from ' + _short(ex['src']) if side == 'egress' else 'to ' + _short(ex['dst'])} is "
+                f"isolated by {policies} and no rule matches"
+            )
+    return f"{head}: {asked or 'no connection'}, denied: " + "; ".join(blocked) + "."
+
+
+@register.filter
+def restricted(rows: Any) -> list[Any]:
+    """Connection rows that allow less than everything (the ones worth listing on a
+    non-isolated endpoint's page, whose other rows all read "all connections")."""
+    return [r for r in rows or [] if r.get("conns") != "all"]
+
+
+@register.filter
+def unrestricted_count(rows: Any) -> int:
+    return sum(1 for r in rows or [] if r.get("conns") == "all")

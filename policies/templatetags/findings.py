@@ -1,0 +1,37 @@
+"""Template helpers for findings: the "Fix" action and the object a finding is about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from ..services import finding_groups
+from ..services.analysis import FindingView
+
+register = template.Library()
+
+
+@register.simple_tag
+def finding_fix(finding: FindingView, cluster_id: int) -> dict[str, Any] | None:
+    """{"label", "url"} of the finding's Fix action (the editor opened on the prepared
+    policy), or None when the finding has no prepared fix."""
+    link = finding_groups.fix_link(finding)
+    if link is None:
+        return None
+    return {"label": link["label"], "url": f"{reverse('draft-new', args=[cluster_id])}?{link['query']}"}
+
+
+@register.filter
+def object_text(finding: FindingView) -> str:
+    if finding.object_kind == "Namespace":
+        return f"namespace {finding.object_name or finding.namespace}"
+    return f"{finding.namespace}/{finding.object_name} ({finding.object_kind})"
+
+
+@register.filter
+def code_label(code: str) -> str:
+    """`egress-without-dns` -> "Egress without DNS": a finding's kind in words."""
+    words = code.replace("-", " ").split()
+    return " ".join(w.upper() if w in ("dns", "ip") else w for w in words).capitalize().replace(" dns", " DNS")
