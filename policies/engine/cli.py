@@ -104,7 +104,7 @@ def _load_live(args: argparse.Namespace) -> Cluster:
             "reading a live cluster needs the kubernetes client: run the installed `netpolui` command"
         )
     objects, source = reader(
-        LiveRequest(args.context, args.kubeconfig or "", tuple(args.namespace or ()))
+        LiveRequest(args.context, args.kubeconfig or "", tuple(dict.fromkeys(args.namespace or ())))
     )
     cluster = build_cluster(load_documents(objects, source=source))
     for note in cluster.notes:

@@ -61,7 +61,7 @@ EXTRA_RESOURCES: tuple[ExtraResource, ...] = (
         Resource("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", _NETWORK_POLICY_API,
                  k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
         "v1alpha1",
-        "its baseline rules are left out of the answer",
+        "the baseline tier is left out of the answer",
     ),
     ExtraResource(
         Resource("clusternetworkpolicies", "ClusterNetworkPolicy", _NETWORK_POLICY_API,

@@ -148,6 +148,8 @@ def test_namespace_option_reads_only_those_namespaces(fake_k8s, kubeconfig, caps
     assert "/api/v1/pods" not in paths
     assert "/api/v1/namespaces" not in paths  # only GET /api/v1/namespaces/ops
     assert not any("/namespaces/shop" in p for p in paths)
+    twice = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig, "-n", "ops", "-n", "ops", "-o", "json")
+    assert twice == (0, out, err)  # read once, not listed twice
 
 
 def test_namespace_scoped_user_without_namespace_read_gets_a_note(fake_k8s, kubeconfig, capsys):
