@@ -69,7 +69,7 @@ test: venv assets browser kubectl graphviz lint
 test-fast: venv kubectl graphviz
 	NETPOLUI_ENV=test $(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-# Engine, sync and API figures against the DESIGN.md targets (PostgreSQL and Redis as in
+# Engine, sync and API figures against the targets of docs/architecture.md (PostgreSQL and Redis as in
 # production; the API part falls back to SQLite without DATABASE_URL).
 bench: venv
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} REDIS_URL=$${REDIS_URL:-$(REDIS)/13} $(BIN)/python -m bench

@@ -1,6 +1,7 @@
 """Benchmarks: `python -m bench` (or `make bench`) runs each part and prints its figures.
 
-Parts: `bench.engine` (reachability engine on a generated cluster). Each part exposes
+Parts: `bench.engine` (reachability engine on a generated cluster), `bench.hostile`
+(hostile YAML refused by the CLI: time and memory). Each part exposes
 `run() -> list[Figure]`; `bench.__main__` prints them as one table.
 """
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import Figure, api, engine, sync
+from bench import Figure, api, engine, hostile, sync
 
-PARTS = [engine.run, sync.run, api.run]
+PARTS = [engine.run, hostile.run, sync.run, api.run]
 
 
 def _fmt(value: float, unit: str) -> str:

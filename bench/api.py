@@ -109,7 +109,7 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
     from django.core.management import call_command
     from django.test import Client
 
-    from policies.engine import generate_cluster
+    from bench.generate import generate_cluster
     from policies.mirror import load_snapshot
     from policies.models import Cluster
 

@@ -1,4 +1,4 @@
-"""Sync benchmark (DESIGN.md section 6): the generated cluster (10,000 pods and their
+"""Sync benchmark (docs/architecture.md, Targets): the generated cluster (10,000 pods and their
 workloads, namespaces and policies) listed from the fake API server and stored, under
 20 s; then a watch event visible through the REST API, under 2 s.
 
@@ -38,7 +38,7 @@ def child() -> list[Figure]:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from policies.engine import generate_cluster
+    from bench.generate import generate_cluster
     from policies.k8s.sync import SyncOptions
     from policies.models import Cluster
     from policies.services.sync import ClusterSpec, register_cluster, sync_cluster

@@ -298,6 +298,8 @@ NETPOLUI_GIT_SSH = envbool("NETPOLUI_GIT_SSH", False)
 # client address, sign-in is refused until the window has passed.
 NETPOLUI_LOGIN_FAILURES = envint("NETPOLUI_LOGIN_FAILURES", 10)
 NETPOLUI_LOGIN_WINDOW_SECONDS = envint("NETPOLUI_LOGIN_WINDOW_SECONDS", 15 * 60)
+# Behind a reverse proxy: count failures per the address it appends to X-Forwarded-For.
+NETPOLUI_TRUST_X_FORWARDED_FOR = envbool("NETPOLUI_TRUST_X_FORWARDED_FOR", False)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

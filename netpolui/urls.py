@@ -9,7 +9,7 @@ admin.site.login_form = RateLimitedAdminAuthenticationForm
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("policies.api.urls")),
-    path("", include("policies.urls")),
+    path("", include("policies.dashboard.urls")),
 ]
 
 # Errors under /api/ are JSON; pages keep Django's pages.

@@ -7,10 +7,19 @@ from typing import Any
 
 import django_filters as filters
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 
-from .models import Cluster, Namespace, NetworkPolicy, Pod, PolicyDraft, Workload
+from .models import (
+    TOP_LEVEL_WORKLOAD,
+    Cluster,
+    ClusterPolicy,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    PolicyDraft,
+    Workload,
+)
 
 # A label key: an optional DNS-subdomain prefix and a name of at most 63 characters;
 # a label value: at most 63 characters of the same alphabet, or empty.
@@ -127,8 +136,7 @@ class WorkloadFilterSet(filters.FilterSet):
     def filter_top(self, qs: QuerySet[Workload], name: str, value: bool | None) -> QuerySet[Workload]:
         if value is None:
             return qs
-        top = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
-        return qs.filter(top) if value else qs.exclude(top)
+        return qs.filter(TOP_LEVEL_WORKLOAD) if value else qs.exclude(TOP_LEVEL_WORKLOAD)
 
 
 class PodFilterSet(filters.FilterSet):
@@ -148,6 +156,18 @@ class PodFilterSet(filters.FilterSet):
         if not value:
             return qs
         return qs.filter(pk__in=[p.pk for p in qs.only("pk", "ips") if value in (p.ips or [])])
+
+
+class ClusterPolicyFilterSet(filters.FilterSet):
+    cluster = filters.ModelChoiceFilter(queryset=Cluster.objects.all())
+    kind = filters.ChoiceFilter(choices=ClusterPolicy.Kind.choices)
+    tier = filters.ChoiceFilter(choices=[("Admin", "Admin"), ("Baseline", "Baseline")])
+    name = filters.CharFilter(lookup_expr="icontains")
+    label = LabelFilter(field_name="labels")
+
+    class Meta:
+        model = ClusterPolicy
+        fields = ["cluster", "kind", "tier", "name", "label"]
 
 
 class NetworkPolicyFilterSet(filters.FilterSet):

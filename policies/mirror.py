@@ -20,12 +20,14 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from .engine.model import effective_policy_types
-from .k8s.client import RESOURCES_BY_KIND, Resource, SyncFailure
+from .k8s.client import POLICY_KINDS, RESOURCES_BY_KIND, Resource, SyncFailure
 from .k8s.objects import controller_of, pod_ips, pod_template_labels, slim_object
-from .models import Cluster, Namespace, NetworkPolicy, Pod, SyncState, Workload
+from .models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, SyncState, Workload
 
 BATCH = 1000
 WORKLOAD_KINDS = {k.value for k in Workload.Kind}
+CLUSTER_POLICY_KINDS = {k.value for k in ClusterPolicy.Kind}
+OPTIONAL_KINDS = CLUSTER_POLICY_KINDS | {"Node"}  # mirrored only where served
 _sqlite_writer = threading.RLock()
 
 
@@ -40,9 +42,13 @@ def _writing() -> Iterator[None]:
         yield
 
 
-def model_for(kind: str) -> type[Namespace | Workload | Pod | NetworkPolicy]:
+def model_for(kind: str) -> type[Namespace | Workload | Pod | NetworkPolicy | ClusterPolicy | Node]:
     if kind == "Namespace":
         return Namespace
+    if kind == "Node":
+        return Node
+    if kind in CLUSTER_POLICY_KINDS:
+        return ClusterPolicy
     if kind == "Pod":
         return Pod
     if kind == "NetworkPolicy":
@@ -60,6 +66,26 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         "obj": obj,
     }
     if kind == "Namespace":
+        return fields
+    if kind == "Node":
+        status = obj.get("status") or {}
+        fields["addresses"] = [
+            a.get("address") for a in status.get("addresses") or [] if isinstance(a, dict) and a.get("address")
+        ]
+        return fields
+    if kind in CLUSTER_POLICY_KINDS:
+        spec = obj.get("spec") or {}
+        spec = spec if isinstance(spec, dict) else {}
+        priority = spec.get("priority")
+        fields["kind"] = kind
+        fields["api_version"] = str(obj.get("apiVersion") or "")
+        fields["tier"] = (
+            str(spec.get("tier") or "")
+            if kind == "ClusterNetworkPolicy"
+            else ("Admin" if kind == "AdminNetworkPolicy" else "Baseline")
+        )
+        fields["priority"] = priority if isinstance(priority, int) and not isinstance(priority, bool) else None
+        fields["generation"] = int(meta.get("generation") or 0)
         return fields
     fields["namespace"] = meta.get("namespace") or "default"
     if kind == "NetworkPolicy":
@@ -90,7 +116,7 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
 def _scope(cluster_id: int, kind: str) -> Any:
     model = model_for(kind)
     qs = model.objects.filter(cluster_id=cluster_id)
-    if model is Workload:
+    if model is Workload or model is ClusterPolicy:
         qs = qs.filter(kind=kind)
     return qs
 
@@ -132,7 +158,7 @@ class DatabaseMirror:
             self._save_version(resource, resource_version, listed=True, count=len(items))
             Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
             if changed:
-                _bump(self.cluster_id, topology=resource.kind != "NetworkPolicy")
+                _bump(self.cluster_id, topology=resource.kind not in POLICY_KINDS)
 
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
         kind = resource.kind
@@ -151,7 +177,7 @@ class DatabaseMirror:
             now = timezone.now()
             Cluster.objects.filter(pk=self.cluster_id).update(last_event_at=now)
             if changed:
-                _bump(self.cluster_id, topology=kind != "NetworkPolicy")
+                _bump(self.cluster_id, topology=kind not in POLICY_KINDS)
 
     def bookmark(self, resource: Resource, resource_version: str) -> None:
         with _writing():
@@ -297,6 +323,17 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
 # --- manifests clusters -----------------------------------------------------------------------
 
 
+def clear_unserved(cluster_id: int, served: Iterable[Resource]) -> None:
+    """Drop the stored rows of the optional kinds (cluster-wide policies, Nodes) the
+    cluster no longer serves, so an uninstalled API leaves nothing behind."""
+    kinds = {r.kind for r in served}
+    gone = [k for k in (*CLUSTER_POLICY_KINDS, "Node") if k not in kinds]
+    with _writing(), transaction.atomic():
+        deleted = sum(_scope(cluster_id, kind).delete()[0] for kind in gone)
+        if deleted:
+            _bump(cluster_id, topology=True)
+
+
 def manifest_uid(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     key = f"{obj.get('kind')}/{meta.get('namespace') or ''}/{meta.get('name')}"
@@ -315,7 +352,7 @@ def load_snapshot(cluster: Cluster, objects: Iterable[dict[str, Any]]) -> dict[s
             continue
         slim = slim_object(kind, obj)
         meta = slim.setdefault("metadata", {})
-        if kind != "Namespace":
+        if RESOURCES_BY_KIND[kind].namespaced:
             meta.setdefault("namespace", "default")
         meta.setdefault("uid", manifest_uid(slim))
         if not meta.get("resourceVersion"):
@@ -327,8 +364,9 @@ def load_snapshot(cluster: Cluster, objects: Iterable[dict[str, Any]]) -> dict[s
         for kind, items in by_kind.items():
             kind_changed = replace_objects(cluster.pk, kind, items)
             changed |= kind_changed
-            topology_changed |= kind_changed and kind != "NetworkPolicy"
-            counts[kind] = len(items)
+            topology_changed |= kind_changed and kind not in POLICY_KINDS
+            if items or kind not in OPTIONAL_KINDS:
+                counts[kind] = len(items)
         now = timezone.now()
         Cluster.objects.filter(pk=cluster.pk).update(
             status=Cluster.Status.SNAPSHOT, last_list_at=now, heartbeat_at=now, last_error=""

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 
 
 class Cluster(models.Model):
@@ -160,6 +160,11 @@ class Workload(MirroredObject):
         return not self.owner_kind or (self.top_kind, self.top_name) == (self.kind, self.name)
 
 
+# What the pages and the API count and list as workloads: the top-most owners (a
+# Deployment, not its ReplicaSets), the condition of Workload.is_top as a query.
+TOP_LEVEL_WORKLOAD = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
+
+
 class Pod(MirroredObject):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="pods")
     namespace = models.CharField(max_length=63)
@@ -215,6 +220,54 @@ class NetworkPolicy(MirroredObject):
     def spec(self) -> dict[str, Any]:
         spec = self.obj.get("spec") or {}
         return spec if isinstance(spec, dict) else {}
+
+
+class ClusterPolicy(MirroredObject):
+    """A cluster-wide policy: ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2),
+    AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1). Cluster-scoped."""
+
+    class Kind(models.TextChoices):
+        CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"
+        ADMIN_NETWORK_POLICY = "AdminNetworkPolicy"
+        BASELINE_ADMIN_NETWORK_POLICY = "BaselineAdminNetworkPolicy"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="cluster_policies")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    api_version = models.CharField(max_length=64, blank=True)
+    tier = models.CharField(max_length=16, blank=True)  # Admin | Baseline
+    priority = models.IntegerField(null=True, blank=True)  # none for the BANP
+    generation = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "uid"], name="clusterpolicy_unique_uid")
+        ]
+        indexes = [models.Index(fields=["cluster", "kind", "name"], name="clusterpolicy_kind_name_idx")]
+        ordering = ["tier", "priority", "kind", "name"]
+        verbose_name_plural = "cluster policies"
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.obj.get("spec") or {}
+        return spec if isinstance(spec, dict) else {}
+
+
+class Node(MirroredObject):
+    """A Node: its labels and addresses, what `nodes` peers of cluster-wide policies
+    select."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="nodes")
+    addresses = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="node_unique_uid")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AuditEvent(models.Model):

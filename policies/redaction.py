@@ -33,11 +33,11 @@ def _is_host(authority: str) -> bool:
     """host, host:port or [v6]:port -- not user:password cut short by a `/`."""
     if authority.startswith("["):
         _, _, tail = authority.partition("]")
-        return tail == "" or (tail.startswith(":") and tail[1:].isdigit())
+        return tail == "" or (tail.startswith(":") and tail[1:].isascii() and tail[1:].isdigit())
     if ":" not in authority:
         return True
     port = authority.rsplit(":", 1)[1]
-    return port == "" or port.isdigit()
+    return port == "" or (port.isascii() and port.isdigit())
 
 
 def redact_credentials(text: str) -> str:

@@ -27,7 +27,15 @@ def _window() -> int:
 
 
 def client_address(request: HttpRequest | None) -> str:
-    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
+    """The client's address; behind a trusted proxy (NETPOLUI_TRUST_X_FORWARDED_FOR) the
+    last one the proxy appended to X-Forwarded-For, else every user would share one."""
+    if request is None:
+        return ""
+    if getattr(settings, "NETPOLUI_TRUST_X_FORWARDED_FOR", False):
+        forwarded = [a.strip() for a in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if a.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def _keys(username: str, address: str) -> list[str]:

@@ -27,12 +27,12 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import engine
 from ..filtersets import DraftFilterSet
 from ..models import Cluster, DraftRevision, PolicyDraft
 from ..query import MAX_ID, BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER
 from ..services import drafts, templates
+from ..web import yaml_attachment
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class DraftSerializer(serializers.ModelSerializer[PolicyDraft]):
         read_only_fields = fields
 
     def get_yaml(self, draft: PolicyDraft) -> str:
-        return engine.dump_yaml([draft.obj])
+        return drafts.canonical_yaml([draft.obj])
 
 
 class RevisionSerializer(serializers.ModelSerializer[DraftRevision]):
@@ -147,7 +147,7 @@ class PolicyInput(serializers.Serializer[Any]):
                 raise serializers.ValidationError({key: ["must be a JSON object"]})
         return attrs
 
-    def resolve(self) -> tuple[dict[str, Any], list[engine.FieldError]]:
+    def resolve(self) -> tuple[dict[str, Any], list[drafts.FieldError]]:
         """The policy (prepared) and the problems of the form data itself."""
         data = self.validated_data
         if "form" in data:
@@ -222,7 +222,7 @@ class WhatIfInput(serializers.Serializer[Any]):
     def resolve(self) -> list[dict[str, Any]]:
         data = self.validated_data
         objs: list[dict[str, Any]] = []
-        problems: list[engine.FieldError] = []
+        problems: list[drafts.FieldError] = []
         if "policy" in data:
             objs.append(data["policy"])
         objs += list(data.get("policies") or [])
@@ -292,12 +292,6 @@ def _role(request: Request) -> str:
     from rest_framework.permissions import SAFE_METHODS
 
     return VIEWER if request.method in SAFE_METHODS else EDITOR
-
-
-def _yaml_response(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 EXPORT_PARAMS = [
@@ -455,7 +449,7 @@ class DraftViewSet(
         errors = form_errors + drafts.validate(obj)
         if errors:
             raise _invalid(errors)
-        return Response({"valid": True, "policy": obj, "yaml": engine.dump_yaml([obj])})
+        return Response({"valid": True, "policy": obj, "yaml": drafts.canonical_yaml([obj])})
 
     @extend_schema(
         summary="Canonical YAML, errors, warnings and the three-zone picture of a policy",
@@ -615,7 +609,7 @@ class DraftViewSet(
             raise serializers.ValidationError({"detail": ["no draft matches: nothing to export"]})
         filename = drafts.export_filename(cluster, rows, namespace=namespace, status=status_value)
         drafts.record_export(request.user, cluster, rows, filename)
-        return _yaml_response(drafts.export_yaml(rows), filename)
+        return yaml_attachment(drafts.export_yaml(rows), filename)
 
     @extend_schema(
         summary="One draft as a YAML file (editor)",
@@ -627,7 +621,7 @@ class DraftViewSet(
         draft = self.get_object()
         filename = drafts.export_filename(draft.cluster, [draft])
         drafts.record_export(request.user, draft.cluster, [draft], filename)
-        return _yaml_response(drafts.export_yaml([draft]), filename)
+        return yaml_attachment(drafts.export_yaml([draft]), filename)
 
     @extend_schema(
         summary="Server-side apply of an approved draft (admin)",
@@ -651,8 +645,6 @@ class DraftViewSet(
     )
     @action(detail=True, methods=["post"], required_role=ADMIN)
     def apply(self, request: Request, pk: str | None = None) -> Response:
-        from ..k8s.apply import ApplyError
-
         draft = self.get_object()
         data = ApplyInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -667,7 +659,7 @@ class DraftViewSet(
             )
         except drafts.ApplyRefused as exc:
             raise Conflict(str(exc)) from exc
-        except ApplyError as exc:
+        except drafts.ApplyFailed as exc:
             if exc.conflict:
                 raise Conflict(str(exc)) from exc
             error = APIException(str(exc))

@@ -36,6 +36,7 @@ from rest_framework.routers import BaseRouter
 from ..models import Cluster, DesiredSource, DriftItem, DriftReport
 from ..roles import ADMIN, EDITOR, has_role
 from ..services import drift
+from ..web import yaml_attachment
 
 UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
 
@@ -392,9 +393,7 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
                 {"detail": "this report did not compare anything: a source could not be read"},
                 status=status.HTTP_409_CONFLICT,
             )
-        response = HttpResponse(drift.EXPORTS[which][0](report), content_type="application/yaml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{drift.export_filename(report, which)}"'
-        return response
+        return yaml_attachment(drift.EXPORTS[which][0](report), drift.export_filename(report, which))
 
     @extend_schema(
         summary="Compare now, fetching the sources (editor); the report appears when it finishes",

@@ -5,24 +5,16 @@ A bad value is a 400 naming the parameter: `{"level": ["\"x\" is not a valid cho
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import QueryDict
 from rest_framework import serializers
 
-from .. import engine
+from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, PROTOCOLS, SEVERITIES
 from ..filtersets import LABEL_KEY
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis
-
-# The engine's findings (policies/engine/lint.py), most severe first.
-FINDING_CODES = (
-    "named-port-unresolved", "egress-without-dns", "namespace-without-policy", "ingress-not-isolated",
-    "policy-selects-nothing", "host-network-selected", "egress-not-isolated", "peer-matches-nothing",
-)
-SEVERITIES = ("high", "medium", "low")
-
+from ..web import comma_list, parse_port
 
 
 def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -31,7 +23,7 @@ def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, A
     data: dict[str, Any] = {}
     for key in params:
         if key in lists:
-            data[key] = [v.strip() for raw in params.getlist(key) for v in raw.split(",") if v.strip()]
+            data[key] = comma_list(params.getlist(key))
         else:
             data[key] = params.get(key)
     return data
@@ -41,7 +33,7 @@ class ProtocolField(serializers.ChoiceField):
     """TCP, UDP or SCTP, in any letter case."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=list(engine.PROTOCOLS), **kwargs)
+        super().__init__(choices=list(PROTOCOLS), **kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
         return super().to_internal_value(data.upper() if isinstance(data, str) else data)
@@ -66,13 +58,13 @@ class ClusterScoped(serializers.Serializer[Any]):
 
 
 class ReachabilityParams(ClusterScoped):
-    level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
+    level = serializers.ChoiceField(choices=list(LEVELS), default="workload")
     group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
     namespace = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
     protocol = ProtocolField(required=False, allow_blank=True, default="")
     port = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=65535)
-    direction = serializers.ChoiceField(choices=list(analysis.DIRECTIONS), default="combined")
-    format = serializers.ChoiceField(choices=list(analysis.FORMATS), default="edges")
+    direction = serializers.ChoiceField(choices=list(DIRECTIONS), default="combined")
+    format = serializers.ChoiceField(choices=list(FORMATS), default="edges")
 
     def validate_group_by(self, value: str) -> str:
         if value and not LABEL_KEY.match(value):
@@ -101,22 +93,11 @@ class ReachabilityParams(ClusterScoped):
 class PortParamField(serializers.CharField):
     """A port number (1-65535) or a named port (an IANA_SVC_NAME such as http)."""
 
-    NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
-
     def to_internal_value(self, data: Any) -> int | str:
-        text = str(super().to_internal_value(data)).strip()
-        if len(text) > 15:
-            raise serializers.ValidationError("a port is a number (1-65535) or a name of at most 15 characters")
-        if text.isdigit():
-            number = int(text)
-            if not 1 <= number <= 65535:
-                raise serializers.ValidationError("a port number must be between 1 and 65535")
-            return number
-        if not self.NAME.match(text) or not re.search(r"[a-z]", text):
-            raise serializers.ValidationError(
-                f"{text!r} is neither a port number (1-65535) nor a port name (lowercase letters, digits and '-', at most 15)"
-            )
-        return text
+        try:
+            return parse_port(str(super().to_internal_value(data)))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class ExplainParams(serializers.Serializer[Any]):
@@ -137,9 +118,9 @@ class ExplainParams(serializers.Serializer[Any]):
 class ExplainEdgeParams(serializers.Serializer[Any]):
     src = serializers.CharField(max_length=600, help_text="the edge's source node id, as reachability returned it")
     dst = serializers.CharField(max_length=600, help_text="the edge's target node id")
-    level = serializers.ChoiceField(choices=list(analysis.LEVELS), default="workload")
+    level = serializers.ChoiceField(choices=list(LEVELS), default="workload")
     group_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=317)
-    direction = serializers.ChoiceField(choices=list(analysis.DIRECTIONS), default="combined")
+    direction = serializers.ChoiceField(choices=list(DIRECTIONS), default="combined")
 
     validate_group_by = ReachabilityParams.validate_group_by
 

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..mirror import display_status
-from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import ADMIN, has_role
 from ..services import analysis
 from ..services.sync import ClusterSetupError, ClusterSpec, register_cluster
@@ -178,14 +178,56 @@ class NetworkPolicySerializer(serializers.ModelSerializer[NetworkPolicy]):
     cluster = serializers.IntegerField(source="cluster_id", read_only=True)
     spec = serializers.JSONField(read_only=True)
     yaml = serializers.SerializerMethodField(help_text="the policy as clean YAML, ready for kubectl apply")
+    scope = serializers.SerializerMethodField(help_text="Namespaced (cluster-wide policies: /api/cluster-policies/)")
+    tier = serializers.SerializerMethodField(help_text="the evaluation tier: NetworkPolicy, between Admin and Baseline")
+    priority = serializers.SerializerMethodField(help_text="none: NetworkPolicies are additive, unordered")
 
     class Meta:
         model = NetworkPolicy
         fields = [
-            "id", "cluster", "namespace", "name", "uid", "labels", "generation", "resource_version",
-            "policy_types", "affects_ingress", "affects_egress", "spec", "yaml", "updated_at",
+            "id", "cluster", "scope", "tier", "priority", "namespace", "name", "uid", "labels", "generation",
+            "resource_version", "policy_types", "affects_ingress", "affects_egress", "spec", "yaml", "updated_at",
         ]
         read_only_fields = fields
 
+    def get_scope(self, policy: NetworkPolicy) -> str:
+        return "Namespaced"
+
+    def get_tier(self, policy: NetworkPolicy) -> str:
+        return "NetworkPolicy"
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_priority(self, policy: NetworkPolicy) -> int | None:
+        return None
+
     def get_yaml(self, policy: NetworkPolicy) -> str:
         return analysis.policy_yaml(policy)
+
+
+class ClusterPolicySerializer(serializers.ModelSerializer[ClusterPolicy]):
+    """A cluster-wide policy: ClusterNetworkPolicy (v1alpha2), AdminNetworkPolicy or
+    BaselineAdminNetworkPolicy (v1alpha1), with its ordered rules and their actions."""
+
+    cluster = serializers.IntegerField(source="cluster_id", read_only=True)
+    scope = serializers.SerializerMethodField(help_text="Cluster")
+    spec = serializers.JSONField(read_only=True)
+    rules = serializers.SerializerMethodField(help_text="subject and ordered rules as the engine reads them")
+    yaml = serializers.SerializerMethodField(help_text="the policy as clean YAML, ready for kubectl apply")
+
+    class Meta:
+        model = ClusterPolicy
+        fields = [
+            "id", "cluster", "scope", "kind", "api_version", "tier", "priority", "name", "uid", "labels",
+            "generation", "resource_version", "spec", "rules", "yaml", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_scope(self, policy: ClusterPolicy) -> str:
+        return "Cluster"
+
+    @extend_schema_field(serializers.JSONField())
+    def get_rules(self, policy: ClusterPolicy) -> dict[str, Any]:
+        return analysis.cluster_policy_rules(policy)
+
+    def get_yaml(self, policy: ClusterPolicy) -> str:
+        return analysis.cluster_policy_yaml(policy)

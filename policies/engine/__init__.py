@@ -14,7 +14,14 @@ Input limits (alias bombs, nesting, sizes, links, time)
     walk_manifest_files(root, boundary, budget) -> (files, skipped)
 Model
     build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
-    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError
+    NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError;
+    effective_policy_types(spec)
+Cluster-wide tiers (tiers.py)
+    ClusterPolicy (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy and
+    BaselineAdminNetworkPolicy v1alpha1, keys "Kind/name"), TierRule, TierPeer, Tier,
+    TIERS, ClusterNode; validate_cluster_policy(obj) -> list[FieldError];
+    parse_cluster_policy(obj); normalize_cluster_policy(obj) (rule order kept);
+    CLUSTER_POLICY_KINDS
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -23,7 +30,9 @@ Reachability
 Explaining, comparing, reviewing
     explain(cluster, src, dst, *, port, protocol) -> Explanation; UnknownEndpoint;
     diff_reachability(old, new) -> ReachabilityDiff (netpol-analyzer's diff format);
-    diff_clusters(old, new, *, level) -> ReachabilityDiff; findings(cluster) -> list[Finding]
+    diff_clusters(old, new, *, level) -> ReachabilityDiff;
+    on_common_families(old_analyzer, new_analyzer); findings(cluster) -> list[Finding];
+    CHECKS, FINDING_CODES, SEVERITIES (one check per code); rule_allows_dns(rule)
 Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
@@ -41,11 +50,18 @@ from .diff import (
     address_families,
     diff_clusters,
     diff_reachability,
+    on_common_families,
 )
-from .explain import DirectionVerdict, Explanation, RuleMatch, UnknownEndpoint, explain
+from .explain import (
+    DirectionVerdict,
+    Explanation,
+    RuleMatch,
+    TierMatch,
+    UnknownEndpoint,
+    explain,
+)
 from .formats import FORMATS, render
-from .generate import generate_cluster
-from .lint import Finding, findings
+from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
 from .manifests import (
     InputError,
     Inventory,
@@ -56,7 +72,16 @@ from .manifests import (
     load_text,
     load_yaml_text,
 )
-from .model import IPBlock, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Workload
+from .model import (
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    PolicyPort,
+    Rule,
+    Workload,
+    effective_policy_types,
+)
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, graphviz, render_picture
 from .ports import PROTOCOLS, ConnSet
@@ -71,15 +96,35 @@ from .safe_input import (
     walk_manifest_files,
 )
 from .selectors import LabelSelector, Requirement
+from .tier_normalize import normalize_cluster_policy
+from .tier_validation import validate_cluster_policy
+from .tiers import (
+    CLUSTER_POLICY_KINDS,
+    TIERS,
+    ClusterPolicy,
+    Tier,
+    TierPeer,
+    TierRule,
+    parse_cluster_policy,
+)
+from .tiers import Node as ClusterNode
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "CLUSTER_POLICY_KINDS",
+    "CHECKS",
     "DIFF_FORMATS",
+    "FINDING_CODES",
     "FORMATS",
     "PICTURE_FORMATS",
     "PROTOCOLS",
+    "TIERS",
+    "SEVERITIES",
     "Analyzer",
+    "ClusterNode",
+    "ClusterPolicy",
     "ChangedConnection",
+    "Check",
     "Cluster",
     "ConnSet",
     "Connection",
@@ -108,6 +153,10 @@ __all__ = [
     "Requirement",
     "Rule",
     "RuleMatch",
+    "Tier",
+    "TierMatch",
+    "TierPeer",
+    "TierRule",
     "Skipped",
     "UnknownEndpoint",
     "UnsafeInput",
@@ -119,9 +168,9 @@ __all__ = [
     "diff_clusters",
     "diff_reachability",
     "dump_yaml",
+    "effective_policy_types",
     "explain",
     "findings",
-    "generate_cluster",
     "graphviz",
     "group_reachability",
     "is_inside",
@@ -129,10 +178,15 @@ __all__ = [
     "load_paths",
     "load_text",
     "load_yaml_text",
+    "normalize_cluster_policy",
     "normalize_policy",
+    "parse_cluster_policy",
+    "on_common_families",
     "read_manifest_file",
     "render",
     "render_picture",
+    "validate_cluster_policy",
+    "rule_allows_dns",
     "validate_network_policy",
     "walk_manifest_files",
 ]

@@ -35,7 +35,7 @@ from .diff import DIFF_FORMATS, diff_clusters
 from .explain import UnknownEndpoint, explain
 from .formats import FORMATS, render, write
 from .lint import findings
-from .manifests import ManifestError, load_documents, load_paths
+from .manifests import InputError, ManifestError, load_documents, load_paths
 from .pairs import PairTable
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, render_picture
 from .reachability import Analyzer, analyze
@@ -87,6 +87,13 @@ def _limits(args: argparse.Namespace) -> ReadLimits:
 
 def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
     inventory = load_paths(paths, limits)
+    if not inventory.objects and not inventory.skipped:
+        for note in inventory.notes:
+            print(f"netpolui: note: {note}", file=sys.stderr)
+        where = ", ".join(paths)
+        raise ManifestError(
+            [InputError(where, 0, "", "", "no Kubernetes object found (no YAML or JSON document with a kind)")]
+        )
     cluster = build_cluster(inventory)
     for note in cluster.notes:
         print(f"netpolui: note: {note}", file=sys.stderr)
@@ -182,7 +189,7 @@ def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
 def _cmd_explain(args: argparse.Namespace) -> int:
     cluster = _load_input(args)
     port: int | str | None = args.port
-    if isinstance(port, str) and port.isdigit():
+    if isinstance(port, str) and port.isdigit() and port.isascii():
         port = int(port)
     result = explain(cluster, args.src, args.dst, port=port, protocol=args.protocol)
     if args.output == "json":

@@ -198,6 +198,14 @@ def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return tpl if isinstance(tpl, Mapping) else {}
 
 
+_NAME_PATHS = ("metadata.name", "metadata.namespace")
+
+
+def _odd_name(loc: Location, name: str, path: str, message: str) -> str:
+    where = f"{loc.file}:{loc.line_of(path)}"
+    return f"{where}: {name}: {path} {message}; the API server would refuse it, read anyway"
+
+
 class _Problems:
     def __init__(self) -> None:
         self.errors: list[InputError] = []
@@ -284,8 +292,8 @@ def build_cluster(
         if kind == "Namespace":
             name = str(meta.get("name"))
             err = dns1123_label_error(name)
-            if err:
-                problems.add(loc, obj, "metadata.name", f'"{name}" {err}')
+            if err:  # the API server would refuse it; the name still means one namespace
+                notes.append(_odd_name(loc, f"Namespace {name}", "metadata.name", f'"{name}" {err}'))
             ns_labels = dict(_labels(meta, "metadata.labels", loc, problems))
             ns_labels[NAMESPACE_NAME_LABEL] = name
             namespaces[name] = frozen_labels(ns_labels)
@@ -296,6 +304,10 @@ def build_cluster(
         elif kind == "NetworkPolicy":
             errors = validate_network_policy(obj)
             key = f"{_ns(obj)}/{meta.get('name')}"
+            if errors and meta.get("name") and all(e.path in _NAME_PATHS for e in errors):
+                # A name the API server would refuse (`web_policy`) changes no answer.
+                notes.extend(_odd_name(loc, f"NetworkPolicy {key}", e.path, e.message) for e in errors)
+                errors = []
             if errors:
                 invalid.append((key, errors))
                 for e in errors:

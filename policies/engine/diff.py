@@ -5,7 +5,8 @@
 dst, old_conns, new_conns, src_endpoint, dst_endpoint)``); ``is_empty``, ``lines()``,
 ``render(fmt)`` in netpol-analyzer's ``diff`` format (txt, csv, md) or json,
 ``render_text()`` (= txt), ``to_dict()``. ``diff_clusters(old, new, level=...)``
-analyzes both on the same address families first (``address_families(cluster)``).
+analyzes both on the same address families first (``address_families(cluster)``);
+``on_common_families(old_analyzer, new_analyzer)`` does the same for analyzers.
 
 Both sides are compared on one common refinement of their address ranges, as
 netpol-analyzer's ``diff`` does: each side cuts the address space at its own ipBlocks,
@@ -121,17 +122,11 @@ class ReachabilityDiff:
     def is_empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
-    def _info(self, diff_type: DiffType, src: Endpoint | str, dst: Endpoint | str) -> str:
-        """`workload X added` when a pair's workload exists on one side only."""
-        if diff_type == "changed":
-            return ""
+    def _info(self, diff_type: DiffType, src: Endpoint, dst: Endpoint) -> str:
+        """`workload X added` when a pair's workload exists on one side only (address
+        ranges are never named: their cut differs between sides by design)."""
         other = self.old_workloads if diff_type == "added" else self.new_workloads
-        gone = [
-            e.key if isinstance(e, Endpoint) else e
-            for e in (src, dst)
-            if not (isinstance(e, Endpoint) and e.is_external)
-            and (e.key if isinstance(e, Endpoint) else e) not in other
-        ]
+        gone = [e.key for e in (src, dst) if not e.is_external and e.key not in other]
         if not gone:
             return ""
         return f"workload {' and '.join(gone)} {diff_type}"
@@ -364,3 +359,13 @@ def diff_clusters(old: Cluster, new: Cluster, *, level: Level = "workload") -> R
         Analyzer(old, families=families).analyze(level=level),
         Analyzer(new, families=families).analyze(level=level),
     )
+
+
+def on_common_families(old: Analyzer, new: Analyzer) -> tuple[Analyzer, Analyzer]:
+    """`old` and `new` over the same address families: the same analyzers when they
+    already are, else both rebuilt over the families of both (a change that brings or
+    takes away the only IPv6 ipBlock), so that their diff compares like with like."""
+    if old.families == new.families:
+        return old, new
+    families = {*old.families, *new.families}
+    return Analyzer(old.cluster, families=families), Analyzer(new.cluster, families=families)

@@ -115,6 +115,9 @@ class DirectionVerdict:
     """What reached the NetworkPolicy tier (None: the cluster-wide tiers alone)."""
     default_conns: ConnSet = field(default_factory=ConnSet.none)
     """What no tier decided, allowed by default, when cluster-wide policies apply."""
+    tier_policies: tuple[str, ...] = ()
+    """Cluster-wide policies ("Kind/name") whose subject selects the pod with rules in
+    this direction, in evaluation order."""
 
     def summary(self) -> str:
         if self.note:
@@ -132,6 +135,9 @@ class DirectionVerdict:
             if not self.default_conns.is_empty:
                 parts.append(f"no tier decided {self.default_conns}: allowed by default")
             return "; ".join(parts)
+        if self.tier_policies:
+            names = ", ".join(p.replace("/", " ", 1) for p in self.tier_policies)
+            return f"no rule of the cluster-wide policies selecting it ({names}) matches; {self._v1_summary()}"
         return self._v1_summary()
 
     def _v1_summary(self) -> str:
@@ -153,6 +159,7 @@ class DirectionVerdict:
             "matches": [m.to_dict() for m in self.matches],
             "conns": self.conns.to_json(),
             "tier_matches": [m.to_dict() for m in self.tier_matches],
+            "tier_policies": list(self.tier_policies),
             "default_conns": self.default_conns.to_json(),
             "summary": self.summary(),
         }
@@ -297,7 +304,7 @@ def _query_conns(
     proto = protocol.upper() if protocol else None
     if port is None:
         return (ConnSet.all().restrict(proto) if proto else ConnSet.all(), None)
-    if isinstance(port, str) and not port.isdigit():
+    if isinstance(port, str) and not (port.isdigit() and port.isascii()):
         p = proto or "TCP"
         named = dst.named_ports()
         numbers = [n for name, pr, n in named or () if name == port and pr == p]
@@ -407,6 +414,7 @@ def _direction(
         tier_matches=tuple(matches),
         network_policy_conns=reached_v1 if v1.isolated else none,
         default_conns=default,
+        tier_policies=tuple(p.key for p in tiered),
     )
 
 
@@ -496,7 +504,7 @@ def explain(
     protocol: str | None = "TCP",
 ) -> Explanation:
     """Verdict per direction for src -> dst, naming the policies and rules that decide it."""
-    if isinstance(port, str) and port.isdigit():
+    if isinstance(port, str) and port.isdigit() and port.isascii():
         port = int(port)
     if isinstance(port, int) and not 1 <= port <= 65535:
         raise ValueError(f"port {port} must be between 1 and 65535")

@@ -15,14 +15,21 @@ Public API (stable):
 - ``ManifestError``: raised for bad input; ``errors`` is a list of ``InputError``, each
   with file, line, object, path and message, ``str()`` = ``file:line: message``.
 
-Line numbers come from the YAML composer, so a semantic error can point at the line of
-the offending field, not only at the document. Every text passes ``check_yaml_text``
+What is accepted is what kubectl, Helm and the API server write: empty documents are
+skipped, typed lists (``PodList``...) give their items the list's kind and apiVersion,
+``kind: List`` is unpacked, and in a directory walk a file with no Kubernetes object is
+skipped with a note (``load_text(..., skip_without_objects=True)`` for one file).
+
+Reading uses libyaml's C loader into plain objects. Line numbers are computed only when
+a message needs one: a ``Location`` composes its file once more, with marks, on the
+first ``line``/``line_of``, so a semantic error still points at the offending field. Every text passes ``check_yaml_text``
 before it is composed: alias bombs, recursive aliases and deep nesting are refused in
 milliseconds with a ManifestError.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,25 +73,162 @@ try:  # libyaml is much faster on big manifests; both give the same nodes and ma
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers
+_WILDCARD = _IMPLICIT.get(None, [])
 
-@dataclass(frozen=True)
+
+class _FastLoader(_Loader):  # type: ignore[misc,valid-type,unused-ignore]
+    """The safe loader's tags, resolved without its path-resolver bookkeeping (the safe
+    loader has no path resolvers): the composer asks for one tag per node."""
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
+                    if regexp.match(value):
+                        return str(tag)
+                for tag, regexp in _WILDCARD:
+                    if regexp.match(value):
+                        return str(tag)
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+class _Unusual(Exception):
+    """A document the plain conversion leaves to PyYAML's constructor (merge keys, tags,
+    complex keys)."""
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Plain:
+    """Composed nodes to plain dicts, lists and scalars, as the safe constructor builds
+    them, without its per-node bookkeeping: strings (nearly every value of a manifest)
+    are taken as they are, other scalars go through the safe constructor."""
+
+    def __init__(self) -> None:
+        self._constructor = yaml.constructor.SafeConstructor()
+
+    def scalar(self, node: yaml.Node) -> Any:
+        c = self._constructor
+        value = c.construct_object(node, deep=True)
+        c.constructed_objects.clear()
+        return value
+
+    def document(self, node: yaml.Node) -> Any:
+        try:
+            return self.build(node, 0)
+        except (_Unusual, RecursionError, TypeError):  # TypeError: an unhashable key
+            c = self._constructor
+            try:
+                return c.construct_document(node)
+            finally:
+                c.constructed_objects.clear()
+                c.recursive_objects.clear()
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            return node.value if node.tag == _STR else self.scalar(node)
+        depth += 1
+        if depth > MAX_NESTING:
+            raise _TooDeep
+        if cls is yaml.SequenceNode:
+            if node.tag != _SEQ:
+                raise _Unusual
+            out_list = []
+            for v in node.value:
+                if v.__class__ is yaml.ScalarNode and v.tag == _STR:
+                    out_list.append(v.value)
+                else:
+                    out_list.append(self.build(v, depth))
+            return out_list
+        if node.tag != _MAP:
+            raise _Unusual
+        out: dict[Any, Any] = {}
+        for k, v in node.value:
+            if k.__class__ is yaml.ScalarNode and k.tag == _STR:
+                key = k.value
+            elif k.__class__ is yaml.ScalarNode and not k.tag.endswith((":merge", ":value")):
+                key = self.scalar(k)
+            else:
+                raise _Unusual
+            if v.__class__ is yaml.ScalarNode and v.tag == _STR:
+                out[key] = v.value
+            else:
+                out[key] = self.build(v, depth)
+        return out
+
+
 class Location:
-    """Where an object came from, with the line of each of its fields when known."""
+    """Where an object came from, with the line of each of its fields when known.
 
-    file: str
-    line: int = 0
-    field_lines: Mapping[str, int] = field(default_factory=dict, repr=False)
+    Lines of files read by the reader are computed only when asked for (an error or a
+    warning to report): the text is then composed once more, with marks, by ``_Lines``.
+    """
+
+    __slots__ = ("_field_lines", "_item", "_line", "_lines", "_doc", "file")
+
+    def __init__(
+        self,
+        file: str,
+        line: int = 0,
+        field_lines: Mapping[str, int] | None = None,
+        *,
+        lines: _Lines | None = None,
+        doc: int = 0,
+        item: int | None = None,
+    ) -> None:
+        self.file = file
+        self._line = line
+        self._field_lines = field_lines
+        self._lines = lines
+        self._doc = doc
+        self._item = item
+
+    def _resolve(self) -> None:
+        if self._field_lines is None:
+            if self._lines is None:
+                self._field_lines = {}
+            else:
+                self._line, self._field_lines = self._lines.of(self._doc, self._item)
+
+    @property
+    def line(self) -> int:
+        self._resolve()
+        return self._line
+
+    @property
+    def field_lines(self) -> Mapping[str, int]:
+        self._resolve()
+        assert self._field_lines is not None
+        return self._field_lines
 
     def line_of(self, path: str) -> int:
         """The line of `path` or of its closest parent field that has one."""
+        lines = self.field_lines
         p = path
         while p:
-            found = self.field_lines.get(p)
+            found = lines.get(p)
             if found:
                 return found
             cut = max(p.rfind("."), p.rfind("["))
             p = p[:cut] if cut > 0 else ""
         return self.line
+
+    def __repr__(self) -> str:
+        return f"Location({self.file!r})"
 
 
 @dataclass(frozen=True)
@@ -188,50 +332,125 @@ def _object_name(obj: Mapping[str, Any]) -> str:
     return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
 
 
+def _list_items_node(node: yaml.Node) -> yaml.SequenceNode | None:
+    """The `items` of a composed `kind: ...List` document, else None."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    items = None
+    is_list = False
+    for k, v in node.value:
+        key = getattr(k, "value", None)
+        if key == "items" and isinstance(v, yaml.SequenceNode):
+            items = v
+        elif key == "kind" and str(getattr(v, "value", "")).endswith("List"):
+            is_list = True
+    return items if is_list else None
+
+
+class _Lines:
+    """Field lines of one text's documents, composed (with marks) on first use only:
+    reading takes the C loader's plain objects, and lines matter only for a message."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._nodes: list[yaml.Node | None] | None = None
+
+    def of(self, doc: int, item: int | None) -> tuple[int, dict[str, int]]:
+        if self._nodes is None:
+            try:
+                self._nodes = list(yaml.compose_all(self._text, Loader=_Loader))
+            except (yaml.YAMLError, RecursionError):
+                self._nodes = []
+            self._text = ""
+        node = self._nodes[doc] if doc < len(self._nodes) else None
+        if node is None:
+            return 0, {}
+        if item is not None:
+            items = _list_items_node(node)
+            if items is None or item >= len(items.value):
+                return node.start_mark.line + 1, {}
+            node = items.value[item]
+        lines: dict[str, int] = {}
+        with contextlib.suppress(yaml.YAMLError, UnsafeInput):  # the lines up to the problem
+            _Builder().build(node, "", lines)
+        return node.start_mark.line + 1, lines
+
+
+def _typed_list_items(doc: Any) -> list[Any] | None:
+    """The items of `kind: List` or a typed list (`PodList`, `NetworkPolicyList`...).
+
+    The API server leaves `kind` and `apiVersion` out of a typed list's items: they
+    take the list's (`PodList` -> `Pod`); `kind: List` items carry their own."""
+    if not isinstance(doc, Mapping):
+        return None
+    kind, items = doc.get("kind"), doc.get("items")
+    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+        return None
+    item_kind = kind[: -len("List")]
+    if item_kind:
+        api_version = doc.get("apiVersion")
+        for item in items:
+            if isinstance(item, dict) and not item.get("kind"):
+                item["kind"] = item_kind
+                if api_version and not item.get("apiVersion"):
+                    item["apiVersion"] = api_version
+    return items
+
+
+def _load_all(text: str) -> list[Any]:
+    """The documents of a stream as plain objects (`_TooDeep` for one nested too deep)."""
+    loader = _FastLoader(text)
+    plain = _Plain()
+    docs: list[Any] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            try:
+                docs.append(None if node is None else plain.document(node))
+            except _TooDeep:
+                docs.append(_TooDeep)
+    finally:
+        loader.dispose()
+    return docs
+
+
 def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
-    """Every object of a YAML/JSON stream, List items flattened, with locations."""
-    builder = _Builder()
-    out: list[tuple[Any, Location]] = []
+    """Every object of a YAML/JSON stream, List items flattened, with lazy locations.
+
+    Empty documents (a `---` followed by nothing or only comments, trailing separators)
+    are skipped."""
     try:
         check_yaml_text(text)
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        docs = _load_all(text)
     except UnsafeInput as exc:
         raise ManifestError([_unsafe_error(exc, source)]) from None
     except yaml.YAMLError as exc:
         raise ManifestError([_yaml_error(exc, source)]) from None
-    except RecursionError:  # only the pure-Python composer recurses in Python
+    except RecursionError:  # only the pure-Python loader recurses in Python
         raise ManifestError([InputError(source, 0, "", "", f"nesting deeper than {MAX_NESTING} levels")]) from None
+    lines = _Lines(text)
+    out: list[tuple[Any, Location]] = []
     errors: list[InputError] = []
-    for node in nodes:
-        if node is None:
+    for i, doc in enumerate(docs):
+        if doc is None:
             continue
-        try:
-            if isinstance(node, yaml.MappingNode):
-                items_node = None
-                for k, v in node.value:
-                    if getattr(k, "value", None) == "items" and isinstance(v, yaml.SequenceNode):
-                        items_node = v
-                kind_is_list = any(
-                    getattr(k, "value", None) == "kind"
-                    and str(getattr(v, "value", "")).endswith("List")
-                    for k, v in node.value
-                )
-                if kind_is_list and items_node is not None:
-                    for item in items_node.value:
-                        lines: dict[str, int] = {}
-                        obj = builder.build(item, "", lines)
-                        out.append((obj, Location(source, item.start_mark.line + 1, lines)))
-                    continue
-            lines = {}
-            obj = builder.build(node, "", lines)
-            out.append((obj, Location(source, node.start_mark.line + 1, lines)))
-        except yaml.YAMLError as exc:
-            errors.append(_yaml_error(exc, source))
-        except UnsafeInput as exc:
-            errors.append(_unsafe_error(exc, source))
+        if doc is _TooDeep:
+            line = Location(source, lines=lines, doc=i).line
+            errors.append(InputError(source, line, "", "", f"nesting deeper than {MAX_NESTING} levels"))
+            continue
+        items = _typed_list_items(doc)
+        if items is None:
+            out.append((doc, Location(source, lines=lines, doc=i)))
+            continue
+        out.extend((item, Location(source, lines=lines, doc=i, item=j)) for j, item in enumerate(items))
     if errors:
         raise ManifestError(errors)
     return out
+
+
+def _is_object(doc: Any) -> bool:
+    """A Kubernetes object: a mapping with a kind."""
+    return isinstance(doc, dict) and isinstance(doc.get("kind"), str) and bool(doc["kind"])
 
 
 def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -> None:
@@ -294,20 +513,45 @@ def load_yaml_text(
     return inv.objects
 
 
-def load_text(text: str, source: str = "<input>", limits: ReadLimits = DEFAULT_LIMITS) -> Inventory:
-    """Like load_yaml_text but keeps locations and skips kinds the engine does not read."""
+def load_text(
+    text: str,
+    source: str = "<input>",
+    limits: ReadLimits = DEFAULT_LIMITS,
+    *,
+    skip_without_objects: bool = False,
+) -> Inventory:
+    """Like load_yaml_text but keeps locations and skips kinds the engine does not read.
+
+    With `skip_without_objects` (a file met in a directory walk), a text holding no
+    Kubernetes object at all (a chart's values, another tool's JSON) gives an empty
+    Inventory with one note instead of errors."""
     _check_size(text, source, limits)
     inv = Inventory()
     errors: list[InputError] = []
-    for obj, loc in _parse_stream(text, source):
+    parsed = _parse_stream(text, source)
+    if skip_without_objects and not any(_is_object(o) for o, _ in parsed):
+        inv.notes = [_no_object_note(source)]
+        return inv
+    for obj, loc in parsed:
         _accept(inv, obj, loc, errors)
     if errors:
         raise ManifestError(errors)
     return inv.finish()
 
 
+def _no_object_note(source: str) -> str:
+    return f"skipped {source}: it holds no Kubernetes object (no document with a kind)"
+
+
 def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS) -> Inventory:
     """Read files and directories (recursively) of YAML/JSON manifests.
+
+    What kubectl, Helm and the API server write is accepted: empty documents are
+    skipped, typed lists give their items the list's kind, and a file met in a directory
+    walk that holds no Kubernetes object (a chart's values, a kustomization's JSON
+    patch) is skipped with a note. ManifestError when a file cannot be read or parsed,
+    or when a document of a file with objects is not one. (Nothing at all to read is
+    the caller's to judge: the CLI refuses it, a manifests cluster is then empty.)
 
     One budget spans every path: each file is held to `limits.file_bytes`, all of them
     together to `limits.source_bytes`, the whole read to `limits.seconds`. Inside a
@@ -343,6 +587,10 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
                 except ManifestError as exc:
                     errors.extend(exc.errors)
                     continue
+                objects = sum(1 for o, _ in parsed if _is_object(o))
+                if not objects and f is not path:
+                    skipped.append(_no_object_note(str(f)))
+                    continue
                 for obj, loc in parsed:
                     _accept(inv, obj, loc, errors)
     except UnsafeInput as exc:  # a cap of the whole read: nothing more is read
@@ -359,13 +607,12 @@ def load_documents(docs: Iterable[Mapping[str, Any]], source: str = "<input>") -
     inv = Inventory()
     errors: list[InputError] = []
     for i, doc in enumerate(docs):
+        if doc is None:
+            continue
         loc = Location(f"{source}[{i}]")
-        if (
-            isinstance(doc, Mapping)
-            and str(doc.get("kind", "")).endswith("List")
-            and isinstance(doc.get("items"), list)
-        ):
-            for j, item in enumerate(doc["items"]):
+        items = _typed_list_items(doc)
+        if items is not None:
+            for j, item in enumerate(items):
                 _accept(inv, item, Location(f"{source}[{i}].items[{j}]"), errors)
             continue
         _accept(inv, dict(doc) if isinstance(doc, Mapping) else doc, loc, errors)

@@ -142,8 +142,9 @@ def clean_policy(obj: Mapping[str, Any]) -> dict[str, Any]:
 _ORDER = {
     "": ["apiVersion", "kind", "metadata", "spec"],
     "metadata": ["name", "namespace", "labels", "annotations"],
-    "spec": ["podSelector", "policyTypes", "ingress", "egress"],
-    "rule": ["from", "to", "ports"],
+    # tier, priority and subject are the cluster-wide kinds' (absent from NetworkPolicies)
+    "spec": ["tier", "priority", "subject", "podSelector", "policyTypes", "ingress", "egress"],
+    "rule": ["name", "action", "from", "to", "protocols", "ports"],
     "peer": ["podSelector", "namespaceSelector", "ipBlock"],
     "ipBlock": ["cidr", "except"],
     "port": ["protocol", "port", "endPort"],

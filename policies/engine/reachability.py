@@ -907,44 +907,61 @@ class Analyzer:
 
     # -- endpoints ----------------------------------------------------------------------------
     def _endpoint_layer(self, level: str) -> _Layer:
+        """The endpoints of a level ranked by key, in named steps: the workload or pod
+        endpoints with their classes, the external ranges, then the ranking."""
         found = self._endpoints.get(level)
         if found is not None:
             return found
+        members = self._pod_endpoints() if level == "pod" else self._workload_endpoints()
+        layer = self._rank_layer(members, self._external_endpoints())
+        self._endpoints[level] = layer
+        return layer
+
+    def _pod_endpoints(self) -> list[tuple[Endpoint, int]]:
         u = self._u
         ing, eg = self._ingress_isolated, self._egress_isolated
         members: list[tuple[Endpoint, int]] = []
-        if level == "pod":
-            for pod in self.cluster.pods:
-                c = u.class_of[id(pod)]
-                key = pod.workload_key if pod.stand_in else f"{pod.namespace}/{pod.name}[Pod]"
-                ep = Endpoint(
-                    key,
-                    pod.namespace,
-                    pod.name,
-                    pod.owner_kind if pod.stand_in else "Pod",
-                    pod.labels,
-                    (pod.name,),
-                    pod.host_network,
-                    bool(ing >> c & 1),
-                    bool(eg >> c & 1),
-                )
-                members.append((ep, c))
-        else:
-            for w in self.cluster.workloads:
-                rep = w.representative
-                c = u.class_of[id(rep)]
-                ep = Endpoint(
-                    w.key,
-                    w.namespace,
-                    w.name,
-                    w.kind,
-                    rep.labels,
-                    tuple(p.name for p in w.pods if not p.stand_in),
-                    rep.host_network,
-                    bool(ing >> c & 1),
-                    bool(eg >> c & 1),
-                )
-                members.append((ep, c))
+        for pod in self.cluster.pods:
+            c = u.class_of[id(pod)]
+            key = pod.workload_key if pod.stand_in else f"{pod.namespace}/{pod.name}[Pod]"
+            ep = Endpoint(
+                key,
+                pod.namespace,
+                pod.name,
+                pod.owner_kind if pod.stand_in else "Pod",
+                pod.labels,
+                (pod.name,),
+                pod.host_network,
+                bool(ing >> c & 1),
+                bool(eg >> c & 1),
+            )
+            members.append((ep, c))
+        return members
+
+    def _workload_endpoints(self) -> list[tuple[Endpoint, int]]:
+        u = self._u
+        ing, eg = self._ingress_isolated, self._egress_isolated
+        members: list[tuple[Endpoint, int]] = []
+        for w in self.cluster.workloads:
+            rep = w.representative
+            c = u.class_of[id(rep)]
+            ep = Endpoint(
+                w.key,
+                w.namespace,
+                w.name,
+                w.kind,
+                rep.labels,
+                tuple(p.name for p in w.pods if not p.stand_in),
+                rep.host_network,
+                bool(ing >> c & 1),
+                bool(eg >> c & 1),
+            )
+            members.append((ep, c))
+        return members
+
+    def _external_endpoints(self) -> dict[str, Endpoint]:
+        """One endpoint per external range, source side and destination side merged."""
+        u = self._u
         externals: dict[str, Endpoint] = {}
         src_keys = {f"{r}[External]" for r in u.src_ext}
         dst_keys = {f"{r}[External]" for r in u.dst_ext}
@@ -967,6 +984,13 @@ class Analyzer:
                     ip_range=r.text,
                     external_role=role,
                 )
+        return externals
+
+    def _rank_layer(
+        self, members: list[tuple[Endpoint, int]], externals: dict[str, Endpoint]
+    ) -> _Layer:
+        """Rank every endpoint by key and map bit positions to ranks and columns."""
+        u = self._u
         ranked = sorted([e for e, _ in members] + list(externals.values()), key=lambda e: e.key)
         rank = {e.key: i for i, e in enumerate(ranked)}
         per_class: list[list[int]] = [[] for _ in range(u.n)]
@@ -979,11 +1003,9 @@ class Analyzer:
                 columns[rk] = c
         for j, rk in enumerate(dst_ext):
             columns[rk] = u.n + j
-        layer = _Layer(
+        return _Layer(
             ranked, per_class, [rank[f"{r}[External]"] for r in u.src_ext], dst_ext, columns
         )
-        self._endpoints[level] = layer
-        return layer
 
     def _fill(
         self,
@@ -1065,13 +1087,40 @@ class Analyzer:
         return _Rows([tuple(r) for r in dsts], [tuple(r) for r in conns])
 
     def _patch_rows(self, level: str, direction: str, inherited: _Inherited) -> _Rows:
-        u = self._u
-        n = u.n
+        """The parent's rows patched, in named steps: the dirty sources' rows rebuilt;
+        the pairs into dirty destinations computed afresh; every other row patched (the
+        dirty destinations dropped and re-added, endpoints with new flags swapped in),
+        by bisection when few ranks are touched, by one pass otherwise."""
         layer = self._endpoint_layer(level)
-        ranked = layer.ranked
         old, cols, rows, flags = inherited
         dsts, conns = list(old.dsts), list(old.conns)
+        rebuilt = self._rebuild_source_rows(layer, direction, rows, dsts, conns)
+        drop, fresh_dsts, fresh_conns = self._fresh_columns(layer, direction, cols)
+        # Endpoints with new isolation flags, wherever they appear as source or destination.
+        changed = {rk for k in _bits(flags) for rk in layer.per_class[k]}
+        touched = sorted(drop | changed)
+        whole_rows = len(touched) > _BISECT_LIMIT
+        for sr in range(len(layer.ranked)) if touched else ():
+            if sr in rebuilt:
+                continue
+            add = list(zip(fresh_dsts[sr], fresh_conns[sr], strict=True)) or None
+            if whole_rows or sr in changed or (add is not None and len(add) > _BISECT_LIMIT):
+                _refilter_row(layer.ranked, sr, dsts, conns, drop, add)
+            else:
+                _bisect_row(layer.ranked, sr, dsts, conns, drop, touched, add)
+        return _Rows(dsts, conns)
 
+    def _rebuild_source_rows(
+        self,
+        layer: _Layer,
+        direction: str,
+        rows: int,
+        dsts: list[tuple[int, ...]],
+        conns: list[tuple[Connection, ...]],
+    ) -> set[int]:
+        """Rebuild the rows of the source classes in `rows`; their ranks."""
+        n = self._u.n
+        ranked = layer.ranked
         rebuilt: set[int] = set()
         for s in _bits(rows):  # pod classes: external sources are never egress-isolated
             src_ranks = layer.src_ranks(n, s)
@@ -1089,58 +1138,19 @@ class Analyzer:
                 entries.sort()
                 dsts[sr], conns[sr] = _split(entries)
                 rebuilt.add(sr)
+        return rebuilt
 
+    def _fresh_columns(
+        self, layer: _Layer, direction: str, cols: int
+    ) -> tuple[set[int], list[list[int]], list[list[Connection]]]:
+        """The destination ranks of the dirty columns, and every pair into them by
+        source rank."""
+        n = self._u.n
         drop = {dr for d in _bits(cols) for dr in layer.dst_ranks(n, d)}
-        fresh_dsts: list[list[int]] = [[] for _ in ranked]
-        fresh_conns: list[list[Connection]] = [[] for _ in ranked]
+        fresh_dsts: list[list[int]] = [[] for _ in layer.ranked]
+        fresh_conns: list[list[Connection]] = [[] for _ in layer.ranked]
         self._fill(layer, direction, sorted(drop), fresh_dsts, fresh_conns)
-        # Endpoints with new isolation flags, wherever they appear as source or destination.
-        changed = {rk for k in _bits(flags) for rk in layer.per_class[k]}
-        touched = sorted(drop | changed)
-        whole_rows = len(touched) > _BISECT_LIMIT
-        for sr in range(len(ranked)) if touched else ():
-            if sr in rebuilt:
-                continue
-            ds, cs = dsts[sr], conns[sr]
-            add = list(zip(fresh_dsts[sr], fresh_conns[sr], strict=True)) or None
-            if whole_rows or sr in changed or (add is not None and len(add) > _BISECT_LIMIT):
-                if not ds and add is None:
-                    continue
-                src = ranked[sr]
-                entries = [
-                    (
-                        dr,
-                        c
-                        if c.src is src and c.dst is ranked[dr]
-                        else Connection(src, ranked[dr], c.conns),
-                    )
-                    for dr, c in zip(ds, cs, strict=True)
-                    if dr not in drop
-                ]
-                if add is not None:
-                    entries += add
-                    entries.sort()
-                dsts[sr], conns[sr] = _split(entries)
-                continue
-            hits = []
-            for dr in touched:
-                i = bisect.bisect_left(ds, dr)
-                if i < len(ds) and ds[i] == dr:
-                    hits.append(i)
-            if not hits and add is None:
-                continue
-            dl, cl = list(ds), list(cs)
-            for i in reversed(hits):
-                if dl[i] in drop:
-                    del dl[i], cl[i]
-                else:
-                    cl[i] = Connection(cl[i].src, ranked[dl[i]], cl[i].conns)
-            for dr, pair in add or ():
-                j = bisect.bisect_left(dl, dr)
-                dl.insert(j, dr)
-                cl.insert(j, pair)
-            dsts[sr], conns[sr] = tuple(dl), tuple(cl)
-        return _Rows(dsts, conns)
+        return drop, fresh_dsts, fresh_conns
 
     # -- what-if ----------------------------------------------------------------------------
     def replace_policy(self, obj: Mapping[str, Any]) -> Analyzer:
@@ -1388,6 +1398,61 @@ def _split(entries: list[tuple[int, Connection]]) -> tuple[tuple[int, ...], tupl
         return (), ()
     ds, cs = zip(*entries, strict=True)
     return ds, cs
+
+
+def _refilter_row(
+    ranked: list[Endpoint],
+    sr: int,
+    dsts: list[tuple[int, ...]],
+    conns: list[tuple[Connection, ...]],
+    drop: set[int],
+    add: list[tuple[int, Connection]] | None,
+) -> None:
+    """Row sr in one pass: pairs into `drop` out, fresh pairs in, endpoints current."""
+    ds, cs = dsts[sr], conns[sr]
+    if not ds and add is None:
+        return
+    src = ranked[sr]
+    entries = [
+        (dr, c if c.src is src and c.dst is ranked[dr] else Connection(src, ranked[dr], c.conns))
+        for dr, c in zip(ds, cs, strict=True)
+        if dr not in drop
+    ]
+    if add is not None:
+        entries += add
+        entries.sort()
+    dsts[sr], conns[sr] = _split(entries)
+
+
+def _bisect_row(
+    ranked: list[Endpoint],
+    sr: int,
+    dsts: list[tuple[int, ...]],
+    conns: list[tuple[Connection, ...]],
+    drop: set[int],
+    touched: list[int],
+    add: list[tuple[int, Connection]] | None,
+) -> None:
+    """Row sr patched at the few `touched` ranks found by bisection."""
+    ds, cs = dsts[sr], conns[sr]
+    hits = []
+    for dr in touched:
+        i = bisect.bisect_left(ds, dr)
+        if i < len(ds) and ds[i] == dr:
+            hits.append(i)
+    if not hits and add is None:
+        return
+    dl, cl = list(ds), list(cs)
+    for i in reversed(hits):
+        if dl[i] in drop:
+            del dl[i], cl[i]
+        else:
+            cl[i] = Connection(cl[i].src, ranked[dl[i]], cl[i].conns)
+    for dr, pair in add or ():
+        j = bisect.bisect_left(dl, dr)
+        dl.insert(j, dr)
+        cl.insert(j, pair)
+    dsts[sr], conns[sr] = tuple(dl), tuple(cl)
 
 
 def _patched(cells: Cells, rows: int, new: Cells) -> Cells:

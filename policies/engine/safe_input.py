@@ -48,7 +48,10 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _COMPOSE_SAFE_DEPTH = 1000
 _FLOW_OPENS_QUICK = 390
 _LINE_PREFIX_QUICK = 300
-_LONG_LINE_PREFIX = re.compile(rf"(?m)^[ \t?:-]{{{_LINE_PREFIX_QUICK}}}")
+# A literal newline first lets the regex engine skip ahead quickly; the first line is
+# matched on its own.
+_LONG_LINE_PREFIX = re.compile(rf"\n[ \t?:-]{{{_LINE_PREFIX_QUICK}}}")
+_LONG_FIRST_LINE_PREFIX = re.compile(rf"[ \t?:-]{{{_LINE_PREFIX_QUICK}}}")
 
 try:  # the C parser when PyYAML has libyaml, as the reader uses
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -94,10 +97,12 @@ def _nesting_upper_bound(text: str) -> int:
     Flow collections end at a `---` that starts a line (libyaml stops there), so the
     opening brackets are counted per document; `{}` and `[]` nest nothing, so all of
     them together add one level at most."""
-    if _LONG_LINE_PREFIX.search(text):
-        return sys.maxsize
-    opens = max(_flow_opens(chunk) for chunk in text.split("\n---"))
+    opens = _flow_opens(text)
     if opens > _FLOW_OPENS_QUICK:
+        opens = max(_flow_opens(chunk) for chunk in text.split("\n---"))
+        if opens > _FLOW_OPENS_QUICK:
+            return sys.maxsize
+    if _LONG_FIRST_LINE_PREFIX.match(text) or _LONG_LINE_PREFIX.search(text):
         return sys.maxsize
     return opens + 2 * _LINE_PREFIX_QUICK + 2
 

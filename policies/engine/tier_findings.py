@@ -37,33 +37,32 @@ DNS = ConnSet.of("UDP", 53)
 
 
 class _Context:
-    """The cluster with what several checks need, computed once."""
+    """The cluster with what several checks need, computed once. Pods that no selector
+    can tell apart (same namespace, labels, named ports, hostNetwork) are checked once,
+    through their first pod."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
+        groups: dict[tuple[object, ...], list[Pod]] = {}
+        for pod in cluster.pods:
+            sig = (pod.namespace, tuple(pod.labels.items()), pod.named_ports, pod.host_network)
+            groups.setdefault(sig, []).append(pod)
+        self.reps = [members[0] for members in groups.values()]
+        self.size = {id(members[0]): len(members) for members in groups.values()}
 
     def subject_pods(self, policy: ClusterPolicy) -> list[Pod]:
+        """Representatives of the pods the policy's subject selects."""
         return self._subjects[policy.key]
 
     @cached_property
     def _subjects(self) -> dict[str, list[Pod]]:
-        c = self.cluster
-        return {
-            p.key: [
-                pod
-                for pod in c.pods
-                if p.subject.matches_pod(
-                    c.namespace_labels(pod.namespace), pod.labels, pod.host_network
-                )
-            ]
-            for p in c.cluster_policies
-        }
+        return {p.key: self.peer_pods(p.subject) for p in self.cluster.cluster_policies}
 
     def peer_pods(self, peer: TierPeer) -> list[Pod]:
         c = self.cluster
         return [
             pod
-            for pod in c.pods
+            for pod in self.reps
             if peer.matches_pod(c.namespace_labels(pod.namespace), pod.labels, pod.host_network)
         ]
 
@@ -129,11 +128,12 @@ def _equal_priority(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
             shared = {id(x) for x in ctx.subject_pods(a)} & {id(x) for x in ctx.subject_pods(b)}
             if not shared:
                 continue
+            pods = sum(ctx.size[x] for x in shared)
             yield (
                 b,
                 f"{a.tier} tier policies {a.key.replace('/', ' ', 1)} and "
                 f"{b.key.replace('/', ' ', 1)} both have priority {a.priority} and may both "
-                f"match the same {len(shared)} pod(s): upstream leaves their order to the "
+                f"match the same {pods} pod(s): upstream leaves their order to the "
                 f"implementation; netpolui evaluates {a.name} first. Give them different priorities.",
             )
 

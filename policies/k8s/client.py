@@ -3,6 +3,7 @@ errors translated into words a platform engineer can act on."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -48,9 +49,13 @@ class Resource:
     api: type[Any]
     list_all: str  # the cluster-wide list/watch method of `api`
     namespaced: bool = True
+    version: str = ""  # for custom resources (CustomObjectsApi), the served version
 
     def lister(self, api_client: k8s.ApiClient) -> Callable[..., Any]:
-        return getattr(self.api(api_client), self.list_all)  # type: ignore[no-any-return]
+        method = getattr(self.api(api_client), self.list_all)
+        if self.api is k8s.CustomObjectsApi:
+            return functools.partial(method, self.group, self.version, self.plural)
+        return method  # type: ignore[no-any-return]
 
     def namespaced_lister(self, api_client: k8s.ApiClient, namespace: str) -> Callable[..., Any]:
         """The list method for one namespace (`list_namespaced_pod`), bound to it."""
@@ -79,8 +84,77 @@ RESOURCES: tuple[Resource, ...] = (
         "list_network_policy_for_all_namespaces",
     ),
 )
-RESOURCES_BY_PLURAL = {r.plural: r for r in RESOURCES}
-RESOURCES_BY_KIND = {r.kind: r for r in RESOURCES}
+
+POLICY_GROUP = "policy.networking.k8s.io"
+# Cluster-wide policies, mirrored when the cluster serves them (API discovery says so),
+# and Nodes with them: `nodes` peers select node addresses. Absent is not an error.
+CLUSTER_POLICY_RESOURCES: tuple[Resource, ...] = (
+    Resource(
+        "clusternetworkpolicies",
+        "ClusterNetworkPolicy",
+        POLICY_GROUP,
+        k8s.CustomObjectsApi,
+        "list_cluster_custom_object",
+        namespaced=False,
+        version="v1alpha2",
+    ),
+    Resource(
+        "adminnetworkpolicies",
+        "AdminNetworkPolicy",
+        POLICY_GROUP,
+        k8s.CustomObjectsApi,
+        "list_cluster_custom_object",
+        namespaced=False,
+        version="v1alpha1",
+    ),
+    Resource(
+        "baselineadminnetworkpolicies",
+        "BaselineAdminNetworkPolicy",
+        POLICY_GROUP,
+        k8s.CustomObjectsApi,
+        "list_cluster_custom_object",
+        namespaced=False,
+        version="v1alpha1",
+    ),
+)
+NODES = Resource("nodes", "Node", "", k8s.CoreV1Api, "list_node", namespaced=False)
+POLICY_KINDS = frozenset({"NetworkPolicy", *(r.kind for r in CLUSTER_POLICY_RESOURCES)})
+"""Kinds whose changes leave the topology (pods, namespaces, nodes) as it was."""
+
+ALL_RESOURCES = (*RESOURCES, NODES, *CLUSTER_POLICY_RESOURCES)
+RESOURCES_BY_PLURAL = {r.plural: r for r in ALL_RESOURCES}
+RESOURCES_BY_KIND = {r.kind: r for r in ALL_RESOURCES}
+
+
+def discover_resources(api_client: k8s.ApiClient) -> tuple[Resource, ...]:
+    """The resources to mirror from this cluster: the built-in ones, plus the
+    cluster-wide policy kinds API discovery says are served (in the version netpolui
+    reads), plus Nodes when any of them is. A cluster without the policy API group
+    (most clusters) gets the built-in ones alone; a discovery failure is raised."""
+    try:
+        groups = k8s.ApisApi(api_client).get_api_versions()
+    except ApiException as exc:
+        if exc.status == 404:
+            return RESOURCES
+        raise
+    served_versions = {
+        v.version for g in groups.groups or () if g.name == POLICY_GROUP for v in g.versions or ()
+    }
+    found: list[Resource] = []
+    for version in sorted(served_versions):
+        try:
+            listing = k8s.CustomObjectsApi(api_client).get_api_resources(POLICY_GROUP, version)
+        except ApiException as exc:
+            if exc.status == 404:
+                continue
+            raise
+        names = {r.name for r in listing.resources or ()}
+        found += [r for r in CLUSTER_POLICY_RESOURCES if r.version == version and r.plural in names]
+    if not found:
+        return RESOURCES
+    order = {r.plural: i for i, r in enumerate(CLUSTER_POLICY_RESOURCES)}
+    found.sort(key=lambda r: order[r.plural])
+    return (*RESOURCES, NODES, *found)
 
 
 @dataclass(frozen=True)

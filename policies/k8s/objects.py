@@ -1,7 +1,8 @@
 """Slim copies of Kubernetes objects: only what reachability, the pages and drift need.
 
 A pod's images, env and volumes are not ours to store (they can hold secrets) and would
-only cost space; a NetworkPolicy is kept whole but for server bookkeeping.
+only cost space; a NetworkPolicy (and a cluster-wide policy) is kept whole but for
+server bookkeeping; a Node keeps its labels and addresses.
 """
 
 from __future__ import annotations
@@ -67,7 +68,17 @@ def slim_object(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     spec = obj.get("spec") or {}
     if kind == "Namespace":
         return out
-    if kind == "NetworkPolicy":
+    if kind == "Node":
+        status = obj.get("status") or {}
+        out["status"] = {
+            "addresses": [
+                {"type": a.get("type"), "address": a.get("address")}
+                for a in status.get("addresses") or []
+                if isinstance(a, dict)
+            ]
+        }
+        return out
+    if kind in _POLICY_KINDS:
         meta = dict(obj.get("metadata") or {})
         for key in _POLICY_METADATA_DROP:
             meta.pop(key, None)
@@ -101,7 +112,15 @@ _API_VERSIONS = {
     "Job": "batch/v1",
     "CronJob": "batch/v1",
     "NetworkPolicy": "networking.k8s.io/v1",
+    "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
+    "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "Node": "v1",
 }
+# Kept whole but for server bookkeeping (and status).
+_POLICY_KINDS = frozenset(
+    {"NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
+)
 
 
 def controller_of(obj: dict[str, Any]) -> tuple[str, str]:

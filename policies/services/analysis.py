@@ -15,20 +15,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
 from .. import engine
-from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
+from ..choices import DIRECTIONS, FORMATS, LEVELS, SEVERITY_RANK
+from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
 
-Level = Literal["workload", "pod", "tier", "namespace"]
-Direction = Literal["combined", "ingress", "egress"]
-LEVELS: tuple[str, ...] = ("workload", "pod", "tier", "namespace")
-DIRECTIONS: tuple[str, ...] = ("combined", "ingress", "egress")
-FORMATS: tuple[str, ...] = ("edges", "matrix")
 # Pods that finished hold no address and take no traffic.
 FINISHED_PHASES = ("Succeeded", "Failed")
 
@@ -75,6 +71,8 @@ def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
         .values_list("obj", flat=True)
     )
     objects += NetworkPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += ClusterPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += Node.objects.filter(cluster=cluster).values_list("obj", flat=True)
     return objects
 
 
@@ -129,12 +127,33 @@ def _build_analyzer(cluster: Cluster) -> engine.Analyzer:
 
 
 def _policy_versions(cluster: Cluster) -> dict[str, str]:
-    return {
+    """Every stored policy's key ("ns/name", or "Kind/name" for cluster-wide ones) and
+    resourceVersion."""
+    versions = {
         f"{ns}/{name}": rv
         for ns, name, rv in NetworkPolicy.objects.filter(cluster=cluster).values_list(
             "namespace", "name", "resource_version"
         )
     }
+    versions.update(
+        (f"{kind}/{name}", rv)
+        for kind, name, rv in ClusterPolicy.objects.filter(cluster=cluster).values_list(
+            "kind", "name", "resource_version"
+        )
+    )
+    return versions
+
+
+def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tuple[str, dict[str, Any], bool]]:
+    """(key, obj, valid) of the stored policies in `wanted`."""
+    for ns, name, obj in NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj"):
+        key = f"{ns}/{name}"
+        if key in wanted:
+            yield key, obj, not engine.validate_network_policy(obj)
+    for kind, name, obj in ClusterPolicy.objects.filter(cluster=cluster).values_list("kind", "name", "obj"):
+        key = f"{kind}/{name}"
+        if key in wanted:
+            yield key, obj, not engine.validate_cluster_policy(obj)
 
 
 def _rebuild(cluster: Cluster) -> _Derivable:
@@ -143,7 +162,7 @@ def _rebuild(cluster: Cluster) -> _Derivable:
         cluster.state_version,
         cluster.topology_version,
         _policy_versions(cluster),
-        {p.key for p in model.policies},
+        {p.key for p in model.policies} | {p.key for p in model.cluster_policies},
         engine.Analyzer(model),
     )
 
@@ -155,21 +174,18 @@ def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
     upserts: list[dict[str, Any]] = []
     analyzed = set(newest.analyzed)
     removals = [key for key in gone if key in analyzed]
+    added: list[str] = []
     if changed:
-        rows = NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj")
-        wanted = set(changed)
-        for ns, name, obj in rows:
-            key = f"{ns}/{name}"
-            if key not in wanted:
-                continue
-            if engine.validate_network_policy(obj):
+        for key, obj, valid in _changed_policy_objects(cluster, set(changed)):
+            if not valid:
                 # Set aside, as a rebuild would: the API server let it in, we cannot read it.
                 if key in analyzed:
                     removals.append(key)
                 continue
             upserts.append(obj)
+            added.append(key)
     analyzed.difference_update(removals)
-    analyzed.update(f"{(o.get('metadata') or {}).get('namespace') or 'default'}/{o['metadata']['name']}" for o in upserts)
+    analyzed.update(added)
     try:
         derived = newest.analyzer.with_policies_changed(upserts, removals)
     except (ValueError, KeyError):
@@ -499,6 +515,13 @@ def _object_ids(cluster: Cluster, items: Iterable[engine.Finding]) -> dict[tuple
         names = {name for _, name in wanted["Pod"]}
         for pk, ns, name in Pod.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
             ids[("Pod", ns, name)] = pk
+    tier_kinds = set(wanted) & {k.value for k in ClusterPolicy.Kind}
+    if tier_kinds:
+        names = {name for kind in tier_kinds for _, name in wanted[kind]}
+        for pk, kind, name in ClusterPolicy.objects.filter(
+            cluster=cluster, kind__in=tier_kinds, name__in=names
+        ).values_list("pk", "kind", "name"):
+            ids[(kind, "", name)] = pk
     workload_kinds = set(wanted) & {k.value for k in Workload.Kind}
     if workload_kinds:
         names = {name for kind in workload_kinds for _, name in wanted[kind]}
@@ -594,11 +617,53 @@ def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str
 
 
 def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
-    """The live policies as multi-document YAML, clean of server-managed fields."""
+    """The live policies as multi-document YAML, clean of server-managed fields: the
+    cluster-wide ones first (in evaluation order) unless a namespace is asked for, then
+    the NetworkPolicies."""
+    objs: list[dict[str, Any]] = []
+    if not namespace:
+        model = engine_cluster(cluster)
+        by_key = {
+            f"{kind}/{name}": obj
+            for kind, name, obj in ClusterPolicy.objects.filter(cluster=cluster).values_list("kind", "name", "obj")
+        }
+        ordered = [p.key for p in model.cluster_policies if p.key in by_key]
+        ordered += sorted(k for k in by_key if k not in set(ordered))  # set aside as invalid
+        objs += [engine.clean_policy(by_key[k]) for k in ordered]
     rows = NetworkPolicy.objects.filter(cluster=cluster).order_by("namespace", "name")
     if namespace:
         rows = rows.filter(namespace=namespace)
-    return engine.dump_yaml([engine.clean_policy(row.obj) for row in rows])
+    objs += [engine.clean_policy(row.obj) for row in rows]
+    return engine.dump_yaml(objs)
+
+
+def cluster_policies_applying(cluster: Cluster, namespace: str, labels: dict[str, str], host_network: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The cluster-wide policies whose subject selects a pod with these labels in that
+    namespace, per direction, in evaluation order (tier, priority, kind, name)."""
+    model = engine_cluster(cluster)
+    ns_labels = model.namespace_labels(namespace)
+    ids = {
+        (kind, name): pk
+        for pk, kind, name in ClusterPolicy.objects.filter(cluster=cluster).values_list("pk", "kind", "name")
+    }
+    out: dict[str, list[dict[str, Any]]] = {"ingress": [], "egress": []}
+    for policy in model.cluster_policies:
+        if not policy.subject.matches_pod(ns_labels, labels, host_network):
+            continue
+        for direction in ("ingress", "egress"):
+            if policy.rules(direction):
+                out[direction].append(
+                    {
+                        "key": policy.key,
+                        "kind": policy.kind,
+                        "name": policy.name,
+                        "tier": policy.tier,
+                        "priority": policy.priority,
+                        "id": ids.get((policy.kind, policy.name)),
+                        "rules": len(policy.rules(direction)),
+                    }
+                )
+    return out
 
 
 def policy_yaml(policy: NetworkPolicy) -> str:
@@ -606,9 +671,6 @@ def policy_yaml(policy: NetworkPolicy) -> str:
 
 
 # --- page helpers: what the dashboard pages show beside the payloads -----------------------------
-
-SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-
 
 def findings_by_risk(cluster: Cluster) -> list[FindingView]:
     """Findings, highest risk first (the engine's order kept within a severity)."""
@@ -858,3 +920,37 @@ def node_details(
         "outbound": result["outbound"],
         "truncated": truncated,
     }
+
+
+def cluster_policy_rules(policy: ClusterPolicy) -> dict[str, Any]:
+    """A cluster-wide policy's subject and ordered rules with their actions, as the
+    engine reads them, or why it was set aside."""
+    model = engine_cluster(policy.cluster)
+    key = f"{policy.kind}/{policy.name}"
+    parsed = model.cluster_policy(key)
+    if parsed is None:
+        errors = [str(e) for k, errs in model.invalid_policies if k == key for e in errs]
+        return {"valid": False, "errors": errors, "ingress": [], "egress": []}
+    order = [p.key for p in model.cluster_policies]
+    out: dict[str, Any] = {
+        "valid": True,
+        "errors": [],
+        "subject": str(parsed.subject),
+        "evaluation_index": order.index(key),
+    }
+    for direction in ("ingress", "egress"):
+        out[direction] = [
+            {
+                "index": rule.index,
+                "name": rule.name,
+                "action": rule.written_action,
+                "peers": [str(p) for p in rule.peers],
+                "ports": rule.ports_text,
+            }
+            for rule in parsed.rules(direction)
+        ]
+    return out
+
+
+def cluster_policy_yaml(policy: ClusterPolicy) -> str:
+    return engine.dump_yaml([engine.clean_policy(policy.obj)])

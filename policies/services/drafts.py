@@ -30,7 +30,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import engine
+from .. import audit, engine
+from ..choices import RULE_DIRECTIONS
 from ..models import (
     AuditEvent,
     Cluster,
@@ -46,8 +47,6 @@ from . import analysis, draft_checks
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
 PEER_KINDS = ("pods", "namespaces", "pods_in_namespaces", "ip_block")
-PROTOCOLS = ("TCP", "UDP", "SCTP")
-DIRECTIONS = (("ingress", "from"), ("egress", "to"))
 WHAT_IF_LIMIT = 500
 
 
@@ -69,6 +68,20 @@ class DraftConflict(DraftError):
 
 class ApplyRefused(DraftError):
     """Apply is off, the cluster has no API server, or no dry run preceded it."""
+
+
+class ApplyFailed(DraftError):
+    """The API server refused the apply or could not be reached; `status` is its HTTP
+    status (None when unreachable), `conflict` a field manager conflict."""
+
+    def __init__(self, message: str, *, status: int | None, conflict: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.conflict = conflict
+
+
+# The field errors drafts report (path, message), for pages and API to name in signatures.
+FieldError = engine.FieldError
 
 
 def error_dicts(errors: Iterable[engine.FieldError]) -> list[dict[str, str]]:
@@ -276,7 +289,7 @@ def policy_to_form(obj: Mapping[str, Any]) -> dict[str, Any]:
             "types": [_text(t) for t in types] if isinstance(types, list) else [],
         },
     }
-    for direction, peers_key in DIRECTIONS:
+    for direction, peers_key in RULE_DIRECTIONS:
         rules = spec.get(direction)
         form[direction] = (
             [_rule_to_form(r, peers_key) for r in rules] if isinstance(rules, list) else []
@@ -439,7 +452,7 @@ def form_to_policy(form: Mapping[str, Any]) -> tuple[dict[str, Any], list[engine
         listed = [_str(t) for t in _list(types.get("types"))]
         if listed:
             spec["policyTypes"] = listed
-    for direction, peers_key in DIRECTIONS:
+    for direction, peers_key in RULE_DIRECTIONS:
         rules = []
         for i, raw in enumerate(_list(form.get(direction))):
             raw = _dict(raw)
@@ -676,7 +689,7 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
         out.append({"path": path, "level": level, "message": message})
 
     types = spec.get("policyTypes")
-    effective = _effective_types(spec)
+    effective = engine.effective_policy_types(spec)
     if not spec.get("podSelector"):
         add("spec.podSelector", f"podSelector {{}} selects every pod in namespace {ns}.", "info")
     if not types:
@@ -687,7 +700,7 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
             + " (Ingress always, Egress only when there are egress rules).",
             "info",
         )
-    for direction, peers_key in DIRECTIONS:
+    for direction, peers_key in RULE_DIRECTIONS:
         title = direction.capitalize()
         rules = spec.get(direction) or []
         if title not in effective:
@@ -746,7 +759,9 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
                             f"Named port {named[0]!r} never matches an address outside the "
                             "cluster: an ipBlock destination needs a port number.",
                         )
-    if "Egress" in effective and not _allows_dns(spec):
+    if "Egress" in effective and not any(
+        engine.rule_allows_dns(rule) for rule in _parse(obj).rules("egress")
+    ):
         add(
             "spec.egress",
             "This policy isolates egress and none of its rules allows DNS (UDP 53): the "
@@ -754,30 +769,6 @@ def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
             "The what-if below checks the whole cluster.",
         )
     return out
-
-
-def _effective_types(spec: Mapping[str, Any]) -> list[str]:
-    types = spec.get("policyTypes")
-    if types:
-        return [t for t in ("Ingress", "Egress") if t in types]
-    return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
-
-
-def _allows_dns(spec: Mapping[str, Any]) -> bool:
-    for rule in spec.get("egress") or []:
-        ports = (rule or {}).get("ports") or []
-        if not ports:
-            return True
-        for p in ports:
-            proto = p.get("protocol") or "TCP"
-            port = p.get("port")
-            if proto != "UDP":
-                continue
-            if port is None or (isinstance(port, str) and "dns" in port):
-                return True
-            if isinstance(port, int) and port <= 53 <= (p.get("endPort") or port):
-                return True
-    return False
 
 
 # --- the three-zone picture -------------------------------------------------------------------
@@ -810,7 +801,7 @@ def zones(cluster: Cluster, obj: Mapping[str, Any]) -> dict[str, Any]:
             "more": selected_more,
         },
     }
-    for direction, _ in DIRECTIONS:
+    for direction, _ in RULE_DIRECTIONS:
         affected = direction.capitalize() in parsed.policy_types
         side: dict[str, Any] = {
             "affected": affected,
@@ -917,12 +908,9 @@ def what_if(
     base = analysis.analyzer(cluster)
     # One derivation for all of them (a later draft of the same name wins, as in order).
     changed = base.with_policies_changed(prepared)
-    old = analysis.base_reachability(cluster, "workload", "combined")
+    before, changed = engine.on_common_families(base, changed)  # drafts may bring IPv6 ipBlocks
+    old = analysis.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
     new = changed.analyze(level="workload", direction="combined")
-    if base.families != changed.families:  # drafts bring or take away IPv6 ipBlocks
-        families = {*base.families, *changed.families}
-        old = engine.Analyzer(base.cluster, families=families).analyze(level="workload")
-        new = engine.Analyzer(changed.cluster, families=families).analyze(level="workload")
     diff = engine.diff_reachability(old, new)
     allowed: list[dict[str, Any]] = [
         _conn_entry(c.src, c.dst, c.conns, "new pair") for c in diff.added
@@ -1120,19 +1108,19 @@ def _short(value: Any) -> str:
 def _audit(
     actor: Any,
     cluster: Cluster | None,
-    action: str,
+    action: audit.Action,
     draft: PolicyDraft | None,
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    AuditEvent.objects.create(
-        actor=_actor(actor),
+    audit.record(
+        action,
+        actor=actor,
         cluster=cluster,
-        action=action,
         object_type="draft",
-        object_id=str(draft.pk) if draft is not None else "",
-        summary=summary[:500],
-        details=details or {},
+        object_id=draft.pk if draft is not None else "",
+        summary=summary,
+        details=details,
     )
 
 
@@ -1173,7 +1161,7 @@ def create_draft(
             _audit(
                 actor,
                 cluster,
-                "draft.created",
+                audit.Action.DRAFT_CREATED,
                 draft,
                 f"{namespace}/{name}: {summary}",
                 {"revision": 1, "origin": origin},
@@ -1238,7 +1226,7 @@ def update_draft(
         _audit(
             actor,
             current.cluster,
-            "draft.updated",
+            audit.Action.DRAFT_UPDATED,
             current,
             f"{namespace}/{name} r{current.revision}: {summary}{status_note}",
             {"revision": current.revision},
@@ -1274,7 +1262,11 @@ def set_status(
             status=status,
             summary=summary,
         )
-        action = "draft.approved" if status == PolicyDraft.Status.APPROVED else "draft.unapproved"
+        action = (
+            audit.Action.DRAFT_APPROVED
+            if status == PolicyDraft.Status.APPROVED
+            else audit.Action.DRAFT_UNAPPROVED
+        )
         _audit(
             actor,
             current.cluster,
@@ -1291,7 +1283,7 @@ def delete_draft(draft: PolicyDraft, *, actor: Any) -> None:
         _audit(
             actor,
             draft.cluster,
-            "draft.deleted",
+            audit.Action.DRAFT_DELETED,
             draft,
             f"{draft.namespace}/{draft.name} deleted at revision {draft.revision}",
             {"revision": draft.revision, "policy": draft.obj},
@@ -1368,7 +1360,7 @@ def record_export(
     _audit(
         actor,
         cluster,
-        "drafts.exported",
+        audit.Action.DRAFTS_EXPORTED,
         drafts[0] if len(drafts) == 1 else None,
         f"{len(drafts)} draft(s) exported as {filename}",
         {"drafts": [d.pk for d in drafts], "revisions": {str(d.pk): d.revision for d in drafts}},
@@ -1425,8 +1417,8 @@ def last_dry_run(draft: PolicyDraft, *, force: bool = False) -> AuditEvent | Non
     made with the same `force` (a dry run without force says nothing about taking over
     fields other managers own)."""
     since = timezone.now() - timedelta(seconds=DRY_RUN_VALID_SECONDS)
-    events = AuditEvent.objects.filter(
-        action="draft.apply_dry_run", object_type="draft", object_id=str(draft.pk), at__gte=since
+    events = audit.events_of("draft", draft.pk).filter(
+        action=audit.Action.DRAFT_APPLY_DRY_RUN, at__gte=since
     ).order_by("-at", "-id")
     for event in events[:20]:
         if (
@@ -1463,7 +1455,7 @@ def apply_draft(
             f"run a dry run of draft {draft.namespace}/{draft.name} revision {draft.revision}{with_force} first"
         )
     obj = engine.clean_policy(draft.obj)
-    action = "draft.apply_dry_run" if dry_run else "draft.applied"
+    action = audit.Action.DRAFT_APPLY_DRY_RUN if dry_run else audit.Action.DRAFT_APPLIED
     try:
         api_client = build_api_client(_connection(draft.cluster))
     except ConnectionSettingsError as exc:
@@ -1479,7 +1471,7 @@ def apply_draft(
             f"{draft.namespace}/{draft.name} r{draft.revision}: failed: {exc}",
             {"revision": draft.revision, "ok": False, "error": str(exc), "force": force},
         )
-        raise
+        raise ApplyFailed(str(exc), status=exc.status, conflict=exc.conflict) from exc
     finally:
         api_client.close()
     outcome = result.to_dict()

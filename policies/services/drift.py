@@ -49,7 +49,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import engine
+from .. import audit, engine
+from ..choices import SEVERITY_RANK
 from ..models import (
     Cluster,
     DesiredSource,
@@ -248,7 +249,7 @@ def read_manifest_dir(source: DesiredSource, root: Path, display_root: Path | No
     for path in files:
         try:
             text = engine.read_manifest_file(path, budget, regular_only=True)
-            inventory = engine.load_text(text, str(path))
+            inventory = engine.load_text(text, str(path), skip_without_objects=True)
         except engine.UnsafeInput as exc:
             if exc.whole_read:
                 raise SourceUnreadable(exc.message) from None
@@ -346,7 +347,7 @@ def read_git(source: DesiredSource) -> SourceRead:
     if not root.is_dir():
         raise SourceUnreadable(
             f"sub-directory {source.subdirectory.strip('/')!r} does not exist in "
-            f"{redact(source.location)} at commit {revision[:12]}"
+            f"{shown_location(source)} at commit {revision[:12]}"
         )
     out = read_manifest_dir(source, root, display_root=checkout)
     out.revision = revision
@@ -525,12 +526,21 @@ def _git_reason(stderr: str) -> str:
     return redact(chosen)
 
 
+def shown_location(source: DesiredSource) -> str:
+    """The location as pages show it: credentials hidden, a server path shortened to its
+    last part (the full path is for admins, in the source's settings)."""
+    location = source.location.strip()
+    if is_local_git_location(location):
+        return "…/" + (location.rstrip("/").rsplit("/", 1)[-1] or "/")
+    return redact(location)
+
+
 def _explain_git_failure(source: DesiredSource, exc: GitFailed) -> str:
     """One sentence for every failure to fetch: telling "no such branch" from "connection
     refused" from "timed out" would let whoever adds a source map the server's network.
     The reason goes to the server log (credentials hidden) for the admin."""
-    url = redact(source.location)
-    log.warning("desired-state source %s: %s failed: %s", source.pk or url, exc.what, exc.reason)
+    url = shown_location(source)
+    log.warning("desired-state source %s: %s failed: %s", source.pk or redact(source.location), exc.what, exc.reason)
     branch = f" (branch {source.branch!r})" if source.branch else ""
     if exc.what.startswith(("git clone", "git fetch")):
         return (
@@ -816,11 +826,14 @@ def reachability_effects(
             diff.effect = {"error": str(exc)}
             continue
         if i < EFFECT_ITEM_LIMIT:
-            one = _reconcile_one(base, diff)
-            diff.effect = connection_delta(live, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
+            before, one = engine.on_common_families(base, _reconcile_one(base, diff))
+            now = live if before is base else before.analyze(level="workload")
+            diff.effect = connection_delta(now, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
         else:
             diff.effect = {"error": f"not computed: only the first {EFFECT_ITEM_LIMIT} differences get one"}
-    delta = connection_delta(live, desired.analyze(level="workload"))
+    before, desired = engine.on_common_families(base, desired)
+    now = live if before is base else before.analyze(level="workload")
+    delta = connection_delta(now, desired.analyze(level="workload"))
     return delta, desired.cluster
 
 
@@ -835,7 +848,7 @@ def coverage_findings(cluster: Cluster, desired_cluster: engine.Cluster) -> dict
     wanted = engine.findings(desired_cluster)
     desired_ids = {ident(f) for f in wanted}
     rows = [{**f.to_dict(), "in_live": ident(f) in live} for f in wanted]
-    rows.sort(key=lambda r: (r["code"] not in COVERAGE_CODES, analysis.SEVERITY_RANK.get(r["severity"], 3)))
+    rows.sort(key=lambda r: (r["code"] not in COVERAGE_CODES, SEVERITY_RANK.get(r["severity"], 3)))
     resolved = [
         {k: v for k, v in f.to_dict().items() if k in ("code", "severity", "namespace", "object_kind", "object_name", "message")}
         for key, f in live.items()
@@ -1306,16 +1319,14 @@ def _dns_label_error(name: str) -> str | None:
     return None
 
 
-def _audit(actor: Any, source: DesiredSource, action: str, summary: str) -> None:
-    from ..models import AuditEvent
-
-    AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+def _audit(actor: Any, source: DesiredSource, action: audit.Action, summary: str) -> None:
+    audit.record(
+        action,
+        actor=actor,
         cluster=source.cluster,
-        action=action,
         object_type="desired_source",
-        object_id=str(source.pk),
-        summary=summary[:500],
+        object_id=source.pk,
+        summary=summary,
         details={"kind": source.kind, "location": redact(source.location), "branch": source.branch},
     )
 
@@ -1333,7 +1344,7 @@ def save_source(source: DesiredSource, *, actor: Any = None) -> DesiredSource:
         _audit(
             actor,
             source,
-            "drift_source.created" if creating else "drift_source.updated",
+            audit.Action.DRIFT_SOURCE_CREATED if creating else audit.Action.DRIFT_SOURCE_UPDATED,
             f"{source.cluster.name}: desired state from {source.get_kind_display()} {redact(source.label)}",
         )
     return source
@@ -1342,6 +1353,6 @@ def save_source(source: DesiredSource, *, actor: Any = None) -> DesiredSource:
 def delete_source(source: DesiredSource, *, actor: Any = None) -> None:
     pk = source.pk
     with transaction.atomic():
-        _audit(actor, source, "drift_source.deleted", f"{source.cluster.name}: removed {redact(source.label)}")
+        _audit(actor, source, audit.Action.DRIFT_SOURCE_DELETED, f"{source.cluster.name}: removed {redact(source.label)}")
         source.delete()
     forget_checkout(pk)

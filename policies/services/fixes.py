@@ -291,18 +291,27 @@ def _narrow_internet(cluster: Cluster, model: engine.Cluster, namespace: str, ki
     pol_ns, _, pol_name = candidates[0].partition("/")
     obj = drafts.clone_live(_live(cluster, pol_ns, pol_name))
     changed = []
+    widened_block = False
     for i, rule in enumerate(obj.get("spec", {}).get("ingress") or []):
         if not rule.get("from"):
             rule["from"] = [{"podSelector": {}}]
-            changed.append(f"spec.ingress[{i}] had no peers (every source) and now admits pods of {pol_ns}")
+            changed.append(
+                f"spec.ingress[{i}] had no peers (every source, outside addresses included) and now "
+                f"admits only pods of {pol_ns}"
+            )
         else:
             for j, peer in enumerate(rule["from"]):
                 if _all_addresses(peer):
                     peer["ipBlock"] = {"cidr": "10.0.0.0/8"}
+                    widened_block = True
                     changed.append(f"spec.ingress[{i}].from[{j}] ipBlock 0.0.0.0/0 became 10.0.0.0/8")
     notes = [
-        "; ".join(changed).capitalize() + ". Replace 10.0.0.0/8 with the addresses that must reach it "
-        "(a load balancer, an office range).",
+        f"Narrowed {candidates[0]}: " + "; ".join(changed) + "."
+        + (
+            " Replace 10.0.0.0/8 with the addresses that must reach it (a load balancer, an office range)."
+            if widened_block
+            else " Add peers for the sources that must keep reaching it (the what-if lists what closes)."
+        ),
     ]
     if len(candidates) > 1:
         notes.append(f"Also open to every address through {', '.join(candidates[1:])}: fix those next.")

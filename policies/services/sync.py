@@ -18,10 +18,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..k8s.client import ConnectionSettings, ConnectionSettingsError, SyncFailure, build_api_client
+from .. import audit
+from ..k8s.client import (
+    RESOURCES,
+    ConnectionSettings,
+    ConnectionSettingsError,
+    SyncFailure,
+    build_api_client,
+    discover_resources,
+)
 from ..k8s.sync import ClusterSync, SyncOptions
-from ..mirror import DatabaseMirror, load_snapshot
-from ..models import AuditEvent, Cluster
+from ..mirror import DatabaseMirror, clear_unserved, load_snapshot
+from ..models import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +105,12 @@ def register_cluster(spec: ClusterSpec, *, actor: Any = None, replace: bool = Fa
             cluster = existing
         else:
             cluster = Cluster.objects.create(name=spec.name, **fields)
-        AuditEvent.objects.create(
-            actor=actor if getattr(actor, "pk", None) else None,
+        audit.record(
+            audit.Action.CLUSTER_UPDATED if existing else audit.Action.CLUSTER_REGISTERED,
+            actor=actor,
             cluster=cluster,
-            action="cluster.registered" if not existing else "cluster.updated",
             object_type="cluster",
-            object_id=str(cluster.pk),
+            object_id=cluster.pk,
             summary=f"{cluster.name} ({cluster.get_source_display()})",
         )
     return cluster
@@ -261,10 +269,12 @@ def sync_cluster(
         Cluster.objects.filter(pk=cluster.pk, status=Cluster.Status.PENDING).update(
             status=Cluster.Status.SYNCING
         )
+        resources = _served_resources(cluster, api_client, progress)
         sync = ClusterSync(
             api_client,
             lambda: DatabaseMirror(cluster.pk),
             options=options or sync_options(),
+            resources=resources,
             on_progress=progress,
             heartbeat_hook=lambda: _keep_lock(lock, sync),
         )
@@ -277,6 +287,27 @@ def sync_cluster(
             return True
         finally:
             api_client.close()
+
+
+def _served_resources(
+    cluster: Cluster, api_client: Any, progress: Callable[[str], None] | None
+) -> tuple[Any, ...]:
+    """What to mirror: API discovery says whether the cluster serves the cluster-wide
+    policy kinds (absent is normal). Kinds no longer served lose their stored rows."""
+    try:
+        resources = discover_resources(api_client)
+    except Exception:  # the list that follows reports an unreachable cluster
+        log.info("API discovery of cluster %s failed; mirroring the built-in kinds", cluster.pk)
+        return RESOURCES
+    extra = [r.plural for r in resources if r not in RESOURCES]
+    if progress:
+        progress(
+            "cluster-wide policies served: " + ", ".join(extra)
+            if extra
+            else "no cluster-wide policy kinds served (policy.networking.k8s.io)"
+        )
+    clear_unserved(cluster.pk, resources)
+    return resources
 
 
 def _keep_lock(lock: ClusterLock, sync: ClusterSync) -> None:

@@ -70,3 +70,23 @@ def restricted(rows: Any) -> list[Any]:
 @register.filter
 def unrestricted_count(rows: Any) -> int:
     return sum(1 for r in rows or [] if r.get("conns") == "all")
+
+
+@register.filter
+def reach_sentence(details: Mapping[str, Any], limit: int = 6) -> str:
+    """"shop: tier=backend on TCP 5432; monitoring/prometheus (Deployment) on TCP 9090."
+    — who may reach a node, in one line, before the rule-by-rule list."""
+    rows = list(details.get("inbound") or [])
+    if not rows:
+        return "Nothing may connect to it."
+    parts = []
+    for row in rows[:limit]:
+        label = row.get("label") or ""
+        what = "every connection" if label in ("", "All Connections") else label
+        parts.append(f"{endpoint_text(row['peer'])} on {what}")
+    more = len(rows) - limit
+    return (
+        f"{len(rows)} source{'s' if len(rows) != 1 else ''} may connect: "
+        + "; ".join(parts)
+        + (f"; and {more} more." if more > 0 else ".")
+    )

@@ -150,6 +150,21 @@ def test_findings_filters(api, findings_cluster):
     assert {f["namespace"] for f in ns} == {"open", "partial"}
 
 
+def test_every_code_the_demo_emits_is_a_valid_filter(api, demo_cluster):
+    """The filter knows the engine's codes, not a copy of them (the demo emits
+    open-to-internet and peer-allows-all-namespaces)."""
+    client = api("viewer")
+    base = f"/api/clusters/{demo_cluster.pk}/findings/"
+    emitted = {f["code"] for f in client.get(base).json()["findings"]}
+    assert {"open-to-internet", "peer-allows-all-namespaces"} <= emitted
+    for code in sorted(emitted):
+        response = client.get(f"{base}?code={code}")
+        assert response.status_code == 200, (code, response.content)
+        found = response.json()["findings"]
+        assert found
+        assert {f["code"] for f in found} == {code}
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [("severity=urgent", "severity"), ("code=everything-fine", "code"), ("namespace=elsewhere", "namespace")],

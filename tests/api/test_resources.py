@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from policies.models import Namespace, NetworkPolicy, Pod, Workload
 from policies.services import analysis
-from tests.builders import add_rows
+from tests.builders import add_rows, demo_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,8 @@ def test_cluster_counts_come_from_the_mirror(api, demo_cluster):
     body = api("viewer").get(f"/api/clusters/{demo_cluster.pk}/").json()
     assert body["counts"] == {
         "namespaces": Namespace.objects.filter(cluster=demo_cluster).count(),
-        "workloads": Workload.objects.filter(cluster=demo_cluster).count(),
+        # Workloads are the top-most owners, as the pages count them (no ReplicaSets of Deployments).
+        "workloads": demo_counts()["workloads"],
         "pods": Pod.objects.filter(cluster=demo_cluster).count(),
         "policies": NetworkPolicy.objects.filter(cluster=demo_cluster).count(),
     }
@@ -72,7 +73,18 @@ def test_namespace_counts_per_namespace(api, demo_cluster):
     shop = rows[0]
     assert shop["policies"] == NetworkPolicy.objects.filter(cluster=demo_cluster, namespace="shop").count()
     assert shop["pods"] == Pod.objects.filter(cluster=demo_cluster, namespace="shop").count()
-    assert shop["workloads"] == Workload.objects.filter(cluster=demo_cluster, namespace="shop").count()
+    top = [w for w in Workload.objects.filter(cluster=demo_cluster, namespace="shop") if w.is_top]
+    assert len(top) < Workload.objects.filter(cluster=demo_cluster, namespace="shop").count()
+    assert shop["workloads"] == len(top)
+
+
+def test_api_and_clusters_page_count_the_same_workloads(api, client_for, demo_cluster):
+    from django.urls import reverse
+
+    body = api("viewer").get(f"/api/clusters/{demo_cluster.pk}/").json()
+    page = client_for("viewer").get(reverse("clusters"))
+    row = next(r for r in page.context["rows"] if r["cluster"].pk == demo_cluster.pk)
+    assert body["counts"]["workloads"] == row["cluster"].workload_count == demo_counts()["workloads"]
 
 
 def test_workload_filters_and_endpoint_key(api, demo_cluster):

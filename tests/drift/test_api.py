@@ -148,11 +148,11 @@ def test_viewers_read_sources_and_editors_write_them(api, demo_cluster, demo_rep
     # The check ran at once (eagerly here) and found the URL unreachable, in words.
     report = DriftReport.objects.get(cluster=demo_cluster)
     assert report.status == "error"
-    assert report.errors[0]["message"].startswith("cannot reach the Git repository https://git.example/policies.git")
+    assert report.errors[0]["message"].startswith("cannot fetch the Git repository https://git.example/policies.git")
 
     listed = api("viewer").get("/api/drift-sources/", {"cluster": demo_cluster.pk}).json()
     assert [s["id"] for s in listed["results"]] == [source.pk]
-    assert listed["results"][0]["last_error"].startswith("cannot reach")
+    assert listed["results"][0]["last_error"].startswith("cannot fetch the Git repository")
 
     changed = api("editor").patch(f"/api/drift-sources/{source.pk}/", {"branch": "release"}, format="json")
     assert changed.status_code == 200

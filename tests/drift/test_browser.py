@@ -103,7 +103,7 @@ def test_a_bad_branch_is_shown_in_words(page, sign_in, users, demo_cluster, inte
     page.get_by_label("Branch").fill("release-9")
     page.get_by_role("button", name="Add and check").click()
     alert = page.get_by_role("alert").filter(has_text="problem")
-    assert f"branch 'release-9' does not exist in {intended_repo.path}" in alert.inner_text()
+    assert f"cannot fetch the Git repository …/{intended_repo.path.name} (branch 'release-9')" in alert.inner_text()
     assert "Not compared" in page.locator("main").inner_text()
 
 

@@ -80,7 +80,10 @@ def test_a_bad_source_exits_2_and_says_why(demo_cluster, demo_repo):
     git_source(demo_cluster, demo_repo, branch="no-such-branch")
     code, out = drift_command("demo", "--fail-on-drift")
     assert code == 2
-    assert f"error: [{demo_repo.path}@no-such-branch (policies/)] branch 'no-such-branch' does not exist" in out
+    assert (
+        f"error: [repository …/{demo_repo.path.name}@no-such-branch (policies/)] cannot fetch the Git repository "
+        f"…/{demo_repo.path.name} (branch 'no-such-branch')"
+    ) in out
     assert "not compared" in out
 
 

@@ -31,3 +31,21 @@ def test_an_ipblock_change_opens_exactly_the_addresses_it_adds(demo_cluster):
     assert rows(change.effect, "live_only") == set()
     assert rows(delta, "desired_only") == opened
     assert rows(delta, "live_only") == set()
+
+
+def test_a_missing_policy_that_selects_nothing_has_no_effect_even_with_a_first_ipv6_block(demo_cluster):
+    nobody = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "nobody", "namespace": "shop"},
+        "spec": {
+            "podSelector": {"matchLabels": {"tier": "nobody"}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}],
+            "egress": [{"to": [{"ipBlock": {"cidr": "2001:db8::/32"}}]}],
+        },
+    }
+    missing = drift.Difference(DriftItem.Kind.MISSING, "shop", "nobody", desired=nobody)
+    delta, _ = drift.reachability_effects(demo_cluster, [missing])
+    for d in (missing.effect, delta):
+        assert (d["live_only"], d["desired_only"]) == ([], [])

@@ -239,7 +239,7 @@ def test_a_bad_source_stores_an_error_report_without_differences(fake_demo, demo
     assert report.status == DriftReport.Status.ERROR
     assert not report.compared
     assert report.items.count() == 0
-    assert report.errors[0]["message"] == f"branch 'gone' does not exist in {demo_repo.path}"
+    assert report.errors[0]["message"].startswith(f"cannot fetch the Git repository …/{demo_repo.path.name} (branch 'gone'): ")
     assert report.errors[0]["fatal"] is True
 
 

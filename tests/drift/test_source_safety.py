@@ -174,7 +174,7 @@ def test_every_failure_to_fetch_reads_the_same(cluster, demo_repo, tmp_path):
     messages = []
     for source in (missing_branch, refused, nothing):
         (problem,) = drift.read_desired_state(cluster, [source]).problems
-        messages.append(problem.message.replace(drift.redact(source.location), "URL").replace(" (branch 'nope')", ""))
+        messages.append(problem.message.replace(drift.shown_location(source), "URL").replace(" (branch 'nope')", ""))
     assert len(set(messages)) == 1
     assert messages[0] == (
         "cannot fetch the Git repository URL: the address, branch or credentials are wrong, "

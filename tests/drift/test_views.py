@@ -93,7 +93,7 @@ def test_source_errors_are_shown_in_words(client_as, demo_cluster, demo_repo):
     drift.compute_drift(demo_cluster)
     html = client_as("viewer").get(reverse("drift-summary", args=[demo_cluster.pk])).content.decode()
     assert "The desired state has 1 problem" in html
-    assert "branch &#x27;nope&#x27; does not exist in" in html
+    assert "(branch &#x27;nope&#x27;): the address, branch or credentials are wrong" in html
     assert "Not compared" in html
 
 

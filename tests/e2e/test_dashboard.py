@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from bench.generate import generate_cluster
 from policies import mirror
-from policies.engine import generate_cluster
 from policies.models import Cluster, NetworkPolicy
 from policies.services import analysis
 from tests.builders import demo_counts

@@ -5,6 +5,7 @@ editor's warnings and YAML errors in Problems, and dark mode."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,3 +190,23 @@ def test_dark_mode_follows_the_browser_and_keeps_the_graph_light(demo_page):
     assert colours["body"] == "rgb(18, 22, 31)"
     assert colours["ink"] == "rgb(230, 233, 239)"
     assert colours["graph"] == "rgb(247, 248, 250)"
+
+
+def test_truth_table_from_the_matrix_with_a_csv_download(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/matrix/")
+    page.get_by_role("link", name="Per-port truth table").click()
+    page.get_by_label("Ports").fill("TCP/5432, UDP/53")
+    page.get_by_label("Namespaces").select_option(["shop"])
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state("networkidle")
+    assert "ports=TCP%2F5432" in page.url
+    table = page.locator('.truth-table[data-port="TCP/5432"]')
+    row = table.locator("tbody tr", has=page.locator("th", has_text="shop/backend (Deployment)"))
+    headers = table.locator("thead th").all_inner_texts()
+    column = headers.index("shop/database (StatefulSet)")
+    assert row.locator("th, td").nth(column).inner_text().startswith("✔")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    text = Path(download.value.path()).read_text()
+    assert text.startswith("port,source \\ destination (combined),")

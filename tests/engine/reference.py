@@ -2,7 +2,7 @@
 cluster-wide tiers around them (``tiered_allowed``).
 
 It answers one question at a time -- may this source open this destination on this
-protocol and port? -- straight from the raw dicts and DESIGN.md section 3, with its own
+protocol and port? -- straight from the raw dicts and docs/semantics.md, with its own
 selector, ipBlock and defaulting code. It shares nothing with the engine's fast path, so
 the property tests comparing the two can catch errors in either.
 """

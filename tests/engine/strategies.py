@@ -1,5 +1,5 @@
 """Hypothesis strategies for the engine's property tests: small random clusters and
-policies that reach every corner of DESIGN.md section 3.
+policies that reach every corner of docs/semantics.md.
 
 Clusters: namespaces with labels, pods with labels, named ports and sometimes
 hostNetwork (optionally several pods under one owner, with differing labels, so a

@@ -4,7 +4,8 @@ not a timed test), and the generator is deterministic and valid."""
 from __future__ import annotations
 
 from bench import engine as bench_engine
-from policies.engine import build_cluster, generate_cluster
+from bench.generate import generate_cluster
+from policies.engine import build_cluster
 
 
 def test_bench_engine_runs_on_a_small_cluster() -> None:
@@ -12,6 +13,8 @@ def test_bench_engine_runs_on_a_small_cluster() -> None:
     names = [f.name for f in figures]
     assert any("full workload-level reachability" in n for n in names)
     assert any("recompute" in n for n in names)
+    assert any("recompute with tiers" in n for n in names)
+    assert any("whole CLI run" in n for n in names)
 
 
 def test_generated_cluster_has_the_requested_sizes_and_is_deterministic() -> None:
@@ -22,3 +25,13 @@ def test_generated_cluster_has_the_requested_sizes_and_is_deterministic() -> Non
     assert len(cluster.workloads) == 30
     assert len(cluster.policies) == 50
     assert len(cluster.namespaces) == 10
+
+
+def test_generated_cluster_wide_policies_are_valid_and_leave_the_rest_unchanged() -> None:
+    sizes = {"pods": 300, "workloads": 30, "namespaces": 10, "policies": 50, "seed": 3}
+    with_tiers = generate_cluster(**sizes, cluster_policies=12)
+    assert with_tiers[:-12] == generate_cluster(**sizes)
+    cluster = build_cluster(with_tiers)  # strict: every generated policy is valid
+    kinds = {p.kind for p in cluster.cluster_policies}
+    assert kinds == {"ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
+    assert {p.tier for p in cluster.cluster_policies} == {"Admin", "Baseline"}

@@ -310,3 +310,37 @@ def test_diff_reports_exactly_the_addresses_whose_connections_changed(
                     assert covering == [], (wl, address_is_source, addr)
                 else:
                     assert [(r[3], r[4]) for r in covering] == [(c1, c2)], (wl, addr)
+
+
+# -- the address partition of a connection list -------------------------------------------------
+
+
+@pytest.mark.parametrize("level", ["workload", "pod"])
+def test_every_source_gets_one_line_per_destination_range_selected_or_not(level: str) -> None:
+    objs = [
+        pod("a", "picky", {"app": "picky"}),
+        pod("a", "free", {"app": "free"}),
+        netpol(
+            "a",
+            "out",
+            podSelector={"matchLabels": {"app": "picky"}},
+            policyTypes=["Egress"],
+            egress=[{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}]}],
+        ),
+    ]
+    ranges = [
+        "0.0.0.0-9.255.255.255[External]",
+        "10.0.0.0-10.0.255.255[External]",
+        "10.1.0.0-10.1.255.255[External]",
+        "10.2.0.0-10.255.255.255[External]",
+        "11.0.0.0-255.255.255.255[External]",
+    ]
+    analyzer = Analyzer(build_cluster(objs))
+    # A derived analyzer (the cut unchanged) lists the same ranges.
+    derived = analyzer.replace_policy({**objs[2], "spec": {**objs[2]["spec"]}})
+    for reach in (analyzer.analyze(level=level), derived.analyze(level=level)):  # type: ignore[arg-type]
+        out = {(c.src.key, c.dst.key) for c in reach.connections if c.dst.is_external}
+        assert out == {("a/free[Pod]", r) for r in ranges} | {
+            ("a/picky[Pod]", "10.0.0.0-10.0.255.255[External]"),
+            ("a/picky[Pod]", "10.2.0.0-10.255.255.255[External]"),
+        }

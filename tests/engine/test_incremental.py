@@ -19,12 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.generate import generate_cluster
 from policies.engine import (
     Analyzer,
     ConnSet,
     Reachability,
     build_cluster,
-    generate_cluster,
     reachability,
 )
 from policies.engine.reachability import Direction, Level

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from policies.engine import Analyzer, Endpoint, Reachability, build_cluster, generate_cluster
+from bench.generate import generate_cluster
+from policies.engine import Analyzer, Endpoint, Reachability, build_cluster
 from policies.engine.formats import FORMATS, write
 from policies.engine.pairs import PairTable
 from policies.engine.reachability import group_reachability

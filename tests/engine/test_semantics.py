@@ -1,4 +1,4 @@
-"""One test per rule and pitfall of DESIGN.md section 3 (networking.k8s.io/v1)."""
+"""One test per rule and pitfall of docs/semantics.md (networking.k8s.io/v1)."""
 
 from __future__ import annotations
 

@@ -678,3 +678,36 @@ def test_removing_a_missing_cluster_policy_is_a_key_error() -> None:
 def test_with_policies_changed_rejects_an_invalid_cluster_policy() -> None:
     with pytest.raises(ValueError, match="spec.priority"):
         Analyzer(build_cluster(BASE)).replace_policy(cnp("x", "Admin", -1, EVERY_NS))
+
+
+# -- canonical form and YAML -------------------------------------------------------------
+
+
+def test_normal_form_keeps_rule_order_and_sorts_peers() -> None:
+    from policies.engine import dump_yaml
+    from policies.engine.tier_normalize import normalize_cluster_policy
+
+    a = anp(
+        "x",
+        3,
+        {"namespaces": {"matchLabels": {"b": "2", "a": "1"}}},
+        ingress=[
+            {"name": "one", "action": "Deny", "from": [ns_sel("web"), ns_sel("db")], "ports": [{"portNumber": {"port": 80}}]},
+            {"name": "two", "action": "Allow", "from": [EVERY_NS]},
+        ],
+    )
+    b = anp(
+        "x",
+        3,
+        {"namespaces": {"matchLabels": {"a": "1", "b": "2"}}},
+        ingress=[
+            {"name": "one", "action": "Deny", "from": [ns_sel("db"), ns_sel("web")], "ports": [{"portNumber": {"protocol": "TCP", "port": 80}}]},
+            {"name": "two", "action": "Allow", "from": [EVERY_NS]},
+        ],
+    )
+    assert normalize_cluster_policy(a) == normalize_cluster_policy(b)
+    b["spec"]["ingress"].reverse()  # order is meaning: the first match decides
+    assert normalize_cluster_policy(a) != normalize_cluster_policy(b)
+    text = dump_yaml([cnp("y", "Admin", 5, EVERY_NS, ingress=[{"action": "Deny", "name": "n", "from": [EVERY_NS]}])])
+    assert text.index("tier:") < text.index("priority:") < text.index("subject:") < text.index("ingress:")
+    assert text.index("name: n") < text.index("action: Deny") < text.index("from:")

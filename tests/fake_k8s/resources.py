@@ -59,23 +59,27 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("cronjobs", "CronJob", "batch", "v1", short_names=("cj",), singular="cronjob"),
     Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", has_status=False,
              short_names=("netpol",), singular="networkpolicy"),
+)
+
+# Served only by a fake started with policy_api=True, as a cluster that installed the
+# Network Policy API CRDs (kubernetes-sigs/network-policy-api) serves them; Nodes with
+# them, for `nodes` peers.
+POLICY_API_RESOURCES: tuple[Resource, ...] = (
     Resource("nodes", "Node", "", "v1", namespaced=False, has_generation=False,
              short_names=("no",), singular="node"),
-    # The network-policy-api CRDs (kubernetes-sigs/network-policy-api), as a cluster with
-    # them installed serves them: cluster-scoped, no status subresource used here.
+    Resource("clusternetworkpolicies", "ClusterNetworkPolicy", "policy.networking.k8s.io",
+             "v1alpha2", namespaced=False, short_names=("cnp",),
+             singular="clusternetworkpolicy"),
     Resource("adminnetworkpolicies", "AdminNetworkPolicy", "policy.networking.k8s.io",
-             "v1alpha1", namespaced=False, has_status=False, short_names=("anp",),
+             "v1alpha1", namespaced=False, short_names=("anp",),
              singular="adminnetworkpolicy"),
     Resource("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy",
-             "policy.networking.k8s.io", "v1alpha1", namespaced=False, has_status=False,
-             short_names=("banp",), singular="baselineadminnetworkpolicy"),
-    Resource("clusternetworkpolicies", "ClusterNetworkPolicy", "policy.networking.k8s.io",
-             "v1alpha2", namespaced=False, has_status=False, short_names=("cnp",),
-             singular="clusternetworkpolicy"),
+             "policy.networking.k8s.io", "v1alpha1", namespaced=False, short_names=("banp",),
+             singular="baselineadminnetworkpolicy"),
 )
 
 _BY_NAME: dict[str, Resource] = {}
-for _r in RESOURCES:
+for _r in (*RESOURCES, *POLICY_API_RESOURCES):
     for _name in (_r.plural, _r.kind, _r.kind.lower(), _r.singular, *_r.short_names):
         _BY_NAME[_name] = _r
 
@@ -99,16 +103,17 @@ def resource_for_object(obj: dict) -> Resource:
     return resource
 
 
-def resource_at(group: str, version: str, plural: str) -> Resource | None:
-    for resource in RESOURCES:
+def resource_at(group: str, version: str, plural: str,
+                served: tuple[Resource, ...] = RESOURCES) -> Resource | None:
+    for resource in served:
         if (resource.group, resource.version, resource.plural) == (group, version, plural):
             return resource
     return None
 
 
-def groups() -> dict[str, list[Resource]]:
+def groups(served: tuple[Resource, ...] = RESOURCES) -> dict[str, list[Resource]]:
     """Resources by group/version, core first."""
     out: dict[str, list[Resource]] = {}
-    for resource in RESOURCES:
+    for resource in served:
         out.setdefault(resource.api_version, []).append(resource)
     return out

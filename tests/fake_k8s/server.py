@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from .api import Api
-from .resources import RESOURCES, Resource, groups, resource_at, resource_for
+from .resources import POLICY_API_RESOURCES, RESOURCES, Resource, groups, resource_at, resource_for
 from .selectors import make_filter
 from .status import ApiError, forbidden, method_not_allowed, options_invalid, unauthorized
 from .store import Event, Store
@@ -161,8 +161,15 @@ class FakeKubeApiServer:
         start_resource_version: int = 1000,
         history_limit: int | None = None,
         version: tuple[str, str] = ("1", "33"),
+        policy_api: bool = False,
     ) -> None:
         self.token = token
+        # policy_api: also serve Nodes and the policy.networking.k8s.io kinds
+        # (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy and
+        # BaselineAdminNetworkPolicy v1alpha1), as a cluster with those CRDs does.
+        self.served: tuple[Resource, ...] = (
+            (*RESOURCES, *POLICY_API_RESOURCES) if policy_api else RESOURCES
+        )
         self.tls = tls
         self.user = user
         self.bookmark_interval = bookmark_interval
@@ -184,7 +191,6 @@ class FakeKubeApiServer:
         self._cuts: list[_Cut] = []
         self._slow: dict[str | None, float] = {}
         self._denials: set[_Denial] = set()
-        self._unserved: set[str] = set()
         self._watches: dict[int, _Watch] = {}
         self._watches_started = 0
         self.errors: list[str] = []  # unexpected exceptions inside the fake (should stay empty)
@@ -328,6 +334,11 @@ class FakeKubeApiServer:
         """Creates or replaces obj as a controller would: defaults applied, no validation,
         status and a given uid kept. A different uid for an existing name means the object
         was deleted and recreated. Emits ADDED/MODIFIED; returns the stored object."""
+        from .resources import resource_for_object
+
+        if resource_for_object(obj) not in self.served:
+            raise KeyError(f"this fake API server does not serve {obj.get('kind')} "
+                           "(start it with policy_api=True)")
         return _copy(self.api.put(obj))
 
     upsert = put
@@ -380,10 +391,6 @@ class FakeKubeApiServer:
         plural = resource if resource == "*" else resource_for(resource).plural
         with self._state:
             self._denials.add(_Denial(verb, plural, namespace))
-
-    def remove_resource(self, resource: str) -> None:
-        """Stop serving a resource (404 on every path), as a cluster without that CRD."""
-        self._unserved.add(resource_for(resource).plural)
 
     def allow(self, verb: str, resource: str, namespace: str | None = None) -> None:
         plural = resource if resource == "*" else resource_for(resource).plural
@@ -571,16 +578,21 @@ class FakeKubeApiServer:
                 "compiler": "gc", "platform": "linux/amd64"}
 
     def _discovery(self, path: str) -> dict[str, Any] | None:
-        by_gv = groups()
+        by_gv = groups(self.served)
         if path == "/api":
             return {"kind": "APIVersions", "versions": ["v1"],
                     "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
                                                     "serverAddress": f"{self.host}:{self.port}"}]}
-        named = {gv.split("/")[0]: gv for gv in by_gv if "/" in gv}
+        named: dict[str, list[str]] = {}
+        for gv in by_gv:
+            if "/" in gv:
+                named.setdefault(gv.split("/")[0], []).append(gv)
 
         def group_doc(name: str) -> dict[str, Any]:
-            gv = {"groupVersion": named[name], "version": named[name].split("/")[1]}
-            return {"name": name, "versions": [gv], "preferredVersion": gv}
+            # Newest version first, and preferred, as the API server orders them.
+            versions = [{"groupVersion": gv, "version": gv.split("/")[1]}
+                        for gv in sorted(named[name], reverse=True)]
+            return {"name": name, "versions": versions, "preferredVersion": versions[0]}
 
         if path == "/apis":
             return {"kind": "APIGroupList", "apiVersion": "v1",
@@ -619,13 +631,11 @@ class FakeKubeApiServer:
             rest = rest[1:]
         namespace = None
         if (len(rest) >= 3 and rest[0] == "namespaces"
-                and resource_at(group, version, rest[2]) is not None):
+                and resource_at(group, version, rest[2], self.served) is not None):
             namespace, rest = rest[1], rest[2:]
         if not rest or len(rest) > 3:
             raise not_found
-        resource = resource_at(group, version, rest[0])
-        if resource is not None and resource.plural in self._unserved:
-            raise not_found
+        resource = resource_at(group, version, rest[0], self.served)
         if resource is None or (namespace is not None and not resource.namespaced):
             raise not_found
         name = rest[1] if len(rest) > 1 else None

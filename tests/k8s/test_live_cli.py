@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -96,20 +97,27 @@ def deny_frontend_to_backend() -> dict:
     }
 
 
-def test_cluster_wide_policies_are_read_when_the_cluster_serves_them(fake_k8s, kubeconfig, tmp_path, capsys):
-    fake_k8s.put(deny_frontend_to_backend())
+@pytest.fixture
+def policy_api_kubeconfig(tmp_path) -> Iterator[tuple[FakeKubeApiServer, str]]:
+    """A fake cluster that has the network-policy-api CRDs installed (and serves Nodes)."""
+    with FakeKubeApiServer(policy_api=True) as fake:
+        seed(fake)
+        yield fake, str(fake.write_kubeconfig(tmp_path / "kubeconfig", context="fake"))
+
+
+def test_cluster_wide_policies_are_read_when_the_cluster_serves_them(policy_api_kubeconfig, tmp_path, capsys):
+    fake, kubeconfig = policy_api_kubeconfig
+    fake.put(deny_frontend_to_backend())
     code, live, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
     assert code == 0, err
     assert BACKEND_FROM_FRONTEND not in live.splitlines()
-    assert live == run(capsys, "analyze", str(dump(fake_k8s, tmp_path / "all.yaml")))[1]
+    assert live == run(capsys, "analyze", str(dump(fake, tmp_path / "all.yaml")))[1]
     code, out, _ = run(capsys, "explain", "--context", "fake", "--kubeconfig", kubeconfig,
                        "--src", "shop/frontend", "--dst", "shop/backend", "--port", "8080")
     assert "freeze-backend" in out
 
 
 def test_a_cluster_without_the_policy_crds_is_read_without_a_note(fake_k8s, kubeconfig, capsys):
-    for plural in CRDS:
-        fake_k8s.remove_resource(plural)
     code, out, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
     assert code == 0, err
     assert BACKEND_FROM_FRONTEND in out.splitlines()
@@ -117,8 +125,9 @@ def test_a_cluster_without_the_policy_crds_is_read_without_a_note(fake_k8s, kube
     assert {r.status for r in fake_k8s.requests if "policy.networking.k8s.io" in r.path} == {404}
 
 
-def test_cluster_wide_policies_the_role_may_not_list_are_a_note_naming_the_rule(fake_k8s, kubeconfig, capsys):
-    fake_k8s.deny("list", "adminnetworkpolicies")
+def test_cluster_wide_policies_the_role_may_not_list_are_a_note_naming_the_rule(policy_api_kubeconfig, capsys):
+    fake, kubeconfig = policy_api_kubeconfig
+    fake.deny("list", "adminnetworkpolicies")
     code, _out, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
     assert code == 0, err
     assert (

@@ -52,6 +52,7 @@ def test_node_page_puts_who_can_reach_it_first(demo_cluster, client_for):
         f"/clusters/{demo_cluster.pk}/node/", {"id": "shop/tier=database", "level": "tier"}
     ).content.decode()
     assert html.index("Who can reach it") < html.index("Workloads in it") < html.index("Policies that select")
+    assert '<p class="answer-line" data-testid="answer">1 source may connect: shop: tier=backend on TCP 5432.</p>' in html
 
 
 # --- warnings ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def _findings_after(cluster, obj):
 
 def test_demo_has_a_finding_of_every_fixable_code(demo_cluster):
     codes = {f.code for f in analysis.findings(demo_cluster)}
-    assert set(fixes.FIX_ACTIONS) - {"open-to-internet", "peer-allows-all-namespaces"} <= codes
+    assert set(fixes.FIX_ACTIONS) <= codes
 
 
 def test_each_fix_is_a_valid_policy_that_removes_its_finding_and_nothing_else_breaks(demo_cluster):
@@ -193,3 +193,14 @@ def test_policy_page_shows_its_own_findings(demo_cluster, client_for):
     page = client_for("editor").get(f"/policies/{policy.pk}/")
     assert [f.code for f in page.context["object_findings"]] == ["policy-selects-nothing"]
     assert "Fix: adopt or delete" in page.content.decode()
+
+
+def test_open_to_internet_fix_narrows_the_rule_without_peers_to_the_namespace(demo_cluster):
+    proposal = fixes.propose(demo_cluster, "open-to-internet", "shop", "Deployment", "frontend")
+    assert proposal.obj["metadata"]["name"] == "frontend-policy"
+    assert proposal.obj["spec"]["ingress"][0]["from"] == [{"podSelector": {}}]
+    assert proposal.notes[0].startswith(
+        "Narrowed shop/frontend-policy: spec.ingress[0] had no peers (every source, outside addresses included)"
+    )
+    result = drafts.what_if(demo_cluster, [proposal.obj])
+    assert any(e["src_external"] and e["dst"] == "shop/frontend[Deployment]" for e in result["denied"])

@@ -326,3 +326,15 @@ def test_nav_points_at_the_cluster_of_the_object_shown(viewer, demo_cluster, mak
     assert f'<option value="{demo_cluster.pk}" selected>demo</option>' in html
     assert f'<option value="{other.pk}" >aaa-first</option>' in html
     assert f'href="{reverse("graph", args=[demo_cluster.pk])}"' in html
+
+
+@pytest.mark.parametrize("port", ["70000", "Web_Port", "a-very-long-port-name"])
+def test_explain_page_and_api_refuse_a_bad_port_with_the_same_words(viewer, api, demo_cluster, port):
+    import html as html_module
+
+    query = f"?src=shop/frontend&dst=shop/database&port={port}"
+    page = viewer.get(reverse("explain", args=[demo_cluster.pk]) + query)
+    answer = api("viewer").get(f"/api/clusters/{demo_cluster.pk}/explain/{query}")
+    assert page.status_code == answer.status_code == 400
+    message = answer.json()["port"][0]
+    assert html_module.escape(message) in page.content.decode()

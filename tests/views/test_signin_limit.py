@@ -51,3 +51,17 @@ def test_the_admin_sign_in_counts_too(users):
         attempt(client, "admin", "wrong", url="/admin/login/")
     blocked = attempt(client, "admin", "pw-admin", url="/admin/login/")
     assert "Too many failed sign-ins" in blocked.content.decode()
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(users, settings):
+    settings.NETPOLUI_TRUST_X_FORWARDED_FOR = True
+    client = Client()
+    for i in range(10):
+        client.post("/accounts/login/", {"username": f"g{i}", "password": "x"}, REMOTE_ADDR="10.0.0.254",
+                    HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7")
+    other = Client().post("/accounts/login/", {"username": "editor", "password": "pw-editor"}, REMOTE_ADDR="10.0.0.254",
+                          HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert other.status_code == 302  # the proxy's address is not what is counted
+    blocked = Client().post("/accounts/login/", {"username": "editor", "password": "pw-editor"}, REMOTE_ADDR="10.0.0.254",
+                            HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert "Too many failed sign-ins" in blocked.content.decode()

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from policies.models import AuditEvent
+from policies import audit
 from policies.roles import ROLES, ensure_roles, role_of
 
 
@@ -43,11 +43,11 @@ class Command(BaseCommand):
                 raise CommandError(f"user {user.username} is inactive; a token would not work")
             Token.objects.filter(user=user).delete()
             token = Token.objects.create(user=user)
-            AuditEvent.objects.create(
+            audit.record(
+                audit.Action.TOKEN_CREATED,
                 actor=user,
-                action="token.created",
                 object_type="user",
-                object_id=str(user.pk),
+                object_id=user.pk,
                 summary=f"API token for {user.username}" + (f" (role {role})" if role else ""),
             )
         user = users.get(pk=user.pk)  # the role as stored now

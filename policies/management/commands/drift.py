@@ -79,7 +79,7 @@ class Command(BaseCommand):
     @staticmethod
     def _cluster(name: str) -> Cluster:
         cluster = Cluster.objects.filter(name=name).first()
-        if cluster is None and name.isdigit():
+        if cluster is None and name.isdigit() and name.isascii() and len(name) < 19:
             cluster = Cluster.objects.filter(pk=int(name)).first()
         if cluster is None:
             known = ", ".join(Cluster.objects.values_list("name", flat=True)) or "none"

@@ -1,5 +1,5 @@
-"""Viewsets of the REST API: the mirrored resources (read-only; clusters writable by
-admins) and the questions asked of a cluster (reachability, explain, export, findings).
+"""Clusters in the REST API: the mirrored clusters (writable by admins) and the questions
+asked of a cluster (reachability, explain, export, findings).
 
 Every answer comes from policies.services.analysis; nothing here talks to the engine.
 """
@@ -14,8 +14,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +24,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import SAFE_METHODS
@@ -34,21 +33,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from .. import filtersets
-from ..models import AuditEvent, Cluster, Namespace, NetworkPolicy, Pod, Workload
+from .. import audit, filtersets
+from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, SEVERITIES
+from ..models import (
+    TOP_LEVEL_WORKLOAD,
+    Cluster,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    Workload,
+)
 from ..roles import ADMIN, EDITOR, VIEWER
 from ..services import analysis
 from ..services.sync import ClusterSetupError, load_manifests
+from ..web import count_of, yaml_attachment
 from . import params as p
-from . import responses as r
+from . import schemas as r
+from .base import NAMESPACES, BaseViewSet, validated_params
 from .serializers import (
     ClusterCreateSerializer,
     ClusterSerializer,
-    NamespaceSerializer,
-    NetworkPolicySerializer,
-    NetworkPolicySummarySerializer,
-    PodSerializer,
-    WorkloadSerializer,
 )
 
 
@@ -78,33 +82,8 @@ class YAMLRenderer(BaseRenderer):
         return yaml.safe_dump(plain, sort_keys=False).encode()
 
 
-def _count(model: type[Any], **match: Any) -> Coalesce:
-    """A correlated COUNT(*) subquery: one SQL statement for a whole page of rows."""
-    rows = model.objects.filter(**match).order_by().values(*match).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 def _cluster_role(request: Request) -> str:
     return VIEWER if request.method in SAFE_METHODS else ADMIN
-
-
-def _params(serializer_class: type[Any], request: Request, *, lists: tuple[str, ...] = (), **context: Any) -> Any:
-    """The query parameters validated by `serializer_class` (400 with field errors if not)."""
-    serializer = serializer_class(data=p.query_data(request.query_params, lists=lists), context={"request": request, **context})
-    serializer.is_valid(raise_exception=True)
-    return serializer
-
-
-CLUSTER_ID = OpenApiParameter("cluster", OpenApiTypes.INT, description="only rows of this cluster (id); scopes namespace and name filters")
-NAMESPACES = OpenApiParameter(
-    "namespace", OpenApiTypes.STR, many=True, explode=True,
-    description="namespace names: repeat the parameter or separate with commas",
-)
-
-
-class BaseViewSet(viewsets.GenericViewSet[Any]):
-    # Per-view role (see permissions.RolePermission); actions may set their own.
-    required_role: Any = None
 
 
 @extend_schema_view(
@@ -125,10 +104,10 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         qs = Cluster.objects.all().order_by("name", "pk")
         if self.action in ("list", "retrieve"):
             qs = qs.annotate(
-                namespace_count=_count(Namespace, cluster=OuterRef("pk")),
-                workload_count=_count(Workload, cluster=OuterRef("pk")),
-                pod_count=_count(Pod, cluster=OuterRef("pk")),
-                policy_count=_count(NetworkPolicy, cluster=OuterRef("pk")),
+                namespace_count=count_of(Namespace, cluster=OuterRef("pk")),
+                workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, cluster=OuterRef("pk")),
+                pod_count=count_of(Pod, cluster=OuterRef("pk")),
+                policy_count=count_of(NetworkPolicy, cluster=OuterRef("pk")),
             )
         return qs
 
@@ -154,11 +133,11 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
 
     def perform_destroy(self, instance: Cluster) -> None:
         with transaction.atomic():
-            AuditEvent.objects.create(
+            audit.record(
+                audit.Action.CLUSTER_DELETED,
                 actor=self.request.user,
-                action="cluster.deleted",
                 object_type="cluster",
-                object_id=str(instance.pk),
+                object_id=instance.pk,
                 summary=f"{instance.name} ({instance.get_source_display()})",
             )
             instance.delete()
@@ -174,20 +153,20 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             "The response carries an ETag; send it back in If-None-Match to get 304."
         ),
         parameters=[
-            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload", description="what a node is"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(LEVELS), default="workload", description="what a node is"),
             OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers (default: the NETPOLUI_TIER_KEYS setting, tier, app.kubernetes.io/component, app)"),
             NAMESPACES,
             OpenApiParameter("protocol", OpenApiTypes.STR, enum=["TCP", "UDP", "SCTP"], description="only connections on this protocol"),
             OpenApiParameter("port", OpenApiTypes.INT, description="only connections on this port (1-65535)"),
-            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
-            OpenApiParameter("format", OpenApiTypes.STR, enum=list(analysis.FORMATS), default="edges", description="edges (sparse list) or matrix"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(DIRECTIONS), default="combined", description="combined = egress AND ingress allow it; ingress/egress = that side's policies alone"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=list(FORMATS), default="edges", description="edges (sparse list) or matrix"),
         ],
         responses={200: r.ReachabilitySerializer, 304: OpenApiResponse(description="not modified (If-None-Match)"), **r.ERRORS},
     )
     @action(detail=True, methods=["get"])
     def reachability(self, request: Request, pk: str | None = None) -> HttpResponse:
         cluster = self.get_object()
-        query = _params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster).to_query()
+        query = validated_params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster).to_query()
         # Served compressed when the client accepts it (browsers do): the cache keeps the
         # compressed bytes, a tenth of the JSON.
         gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
@@ -218,7 +197,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"])
     def explain(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(p.ExplainParams, request).validated_data
+        data = validated_params(p.ExplainParams, request).validated_data
         try:
             result = analysis.explain(cluster, data["src"], data["dst"], port=data["port"], protocol=data["protocol"])
         except analysis.UnknownEndpoint as exc:
@@ -231,16 +210,16 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         parameters=[
             OpenApiParameter("src", OpenApiTypes.STR, required=True, description="the edge's source node id"),
             OpenApiParameter("dst", OpenApiTypes.STR, required=True, description="the edge's target node id"),
-            OpenApiParameter("level", OpenApiTypes.STR, enum=list(analysis.LEVELS), default="workload"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=list(LEVELS), default="workload"),
             OpenApiParameter("group_by", OpenApiTypes.STR, description="level=tier: the label key that names tiers"),
-            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(analysis.DIRECTIONS), default="combined"),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=list(DIRECTIONS), default="combined"),
         ],
         responses={200: r.EdgeExplanationSerializer, **r.ERRORS},
     )
     @action(detail=True, methods=["get"], url_path="explain-edge", url_name="explain-edge")
     def explain_edge(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(p.ExplainEdgeParams, request).validated_data
+        data = validated_params(p.ExplainEdgeParams, request).validated_data
         try:
             result = analysis.explain_edge(
                 cluster, data["src"], data["dst"], level=data["level"],
@@ -259,12 +238,10 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"], required_role=EDITOR, renderer_classes=[JSONRenderer, YAMLRenderer])
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
         cluster = self.get_object()
-        namespace = _params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
+        namespace = validated_params(p.ExportParams, request, cluster=cluster).validated_data["namespace"]
         body = analysis.export_yaml(cluster, namespace or None)
         name = f"{cluster.name}-{namespace}" if namespace else cluster.name
-        response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}-networkpolicies.yaml"'
-        return response
+        return yaml_attachment(body, f"{name}-networkpolicies.yaml")
 
     @extend_schema(
         summary="What deserves a look",
@@ -272,11 +249,12 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             "The engine's findings, most severe first: namespaces with no policy, workloads not "
             "isolated for ingress or egress, policies that select nothing, peers that match "
             "nothing, named ports that resolve nowhere, egress isolation without DNS, "
-            "hostNetwork pods selected by a policy."
+            "hostNetwork pods selected by a policy, workloads open to the internet, peers that "
+            "admit every namespace."
         ),
         parameters=[
-            OpenApiParameter("severity", OpenApiTypes.STR, enum=list(p.SEVERITIES)),
-            OpenApiParameter("code", OpenApiTypes.STR, enum=list(p.FINDING_CODES)),
+            OpenApiParameter("severity", OpenApiTypes.STR, enum=list(SEVERITIES)),
+            OpenApiParameter("code", OpenApiTypes.STR, enum=list(FINDING_CODES)),
             NAMESPACES,
         ],
         responses={200: r.FindingsSerializer, **r.ERRORS},
@@ -284,7 +262,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
     @action(detail=True, methods=["get"])
     def findings(self, request: Request, pk: str | None = None) -> Response:
         cluster = self.get_object()
-        data = _params(p.FindingParams, request, lists=("namespace",), cluster=cluster).validated_data
+        data = validated_params(p.FindingParams, request, lists=("namespace",), cluster=cluster).validated_data
         items = analysis.findings(cluster)
         if data.get("severity"):
             items = [f for f in items if f.severity == data["severity"]]
@@ -306,120 +284,3 @@ def _endpoint_field(message: str, data: dict[str, Any]) -> str:
     """Which parameter the engine's "no workload, pod or IP address 'x'" is about (it
     resolves src first, and quotes the name it could not resolve)."""
     return "src" if repr(data["src"]) in message else "dst"
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Namespaces", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One namespace"),
-)
-class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = NamespaceSerializer
-    filterset_class = filtersets.NamespaceFilterSet
-
-    def get_queryset(self) -> QuerySet[Namespace]:
-        scope = {"cluster": OuterRef("cluster"), "namespace": OuterRef("name")}
-        return (
-            Namespace.objects.defer("obj")
-            .annotate(
-                workload_count=_count(Workload, **scope),
-                pod_count=_count(Pod, **scope),
-                policy_count=_count(NetworkPolicy, **scope),
-            )
-            .order_by("cluster_id", "name", "pk")
-        )
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Workloads (Deployments, StatefulSets, ... and their ReplicaSets)", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One workload"),
-)
-class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = WorkloadSerializer
-    filterset_class = filtersets.WorkloadFilterSet
-
-    def get_queryset(self) -> QuerySet[Workload]:
-        return (
-            Workload.objects.defer("obj")
-            .annotate(
-                pod_count=_count(
-                    Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
-                    top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
-                )
-            )
-            .order_by("cluster_id", "namespace", "name", "kind", "pk")
-        )
-
-    @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def policies(self, request: Request, pk: str | None = None) -> Response:
-        workload = self.get_object()
-        policies = analysis.policies_selecting_workload(workload)
-        return Response(
-            {
-                "workload": analysis.workload_key(workload),
-                "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
-            }
-        )
-
-    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def connections(self, request: Request, pk: str | None = None) -> Response:
-        workload = self.get_object()
-        key = analysis.workload_key(workload)
-        return Response({"workload": key, **analysis.endpoint_reachability(workload.cluster, key)})
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Pods", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One pod"),
-)
-class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = PodSerializer
-    filterset_class = filtersets.PodFilterSet
-
-    def get_queryset(self) -> QuerySet[Pod]:
-        return Pod.objects.defer("obj").order_by("cluster_id", "namespace", "name", "pk")
-
-    @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def policies(self, request: Request, pk: str | None = None) -> Response:
-        pod = self.get_object()
-        selection = analysis.policies_selecting_pod(pod)
-        return Response(
-            {
-                "pod": PodSerializer(pod).data,
-                "ingress_isolated": selection["ingress_isolated"],
-                "egress_isolated": selection["egress_isolated"],
-                "host_network": selection.get("host_network", pod.host_network),
-                "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
-            }
-        )
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Live NetworkPolicies with their YAML", parameters=[CLUSTER_ID]),
-    retrieve=extend_schema(summary="One live NetworkPolicy with its YAML"),
-)
-class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    serializer_class = NetworkPolicySerializer
-    filterset_class = filtersets.NetworkPolicyFilterSet
-
-    def get_queryset(self) -> QuerySet[NetworkPolicy]:
-        return NetworkPolicy.objects.order_by("cluster_id", "namespace", "name", "pk")
-
-    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSerializer, **r.ERRORS})
-    @action(detail=True, methods=["get"])
-    def selected(self, request: Request, pk: str | None = None) -> Response:
-        policy = self.get_object()
-        pods = list(analysis.pods_selected_by_policy(policy).defer("obj").order_by("namespace", "name"))
-        keys = analysis.workloads_selected_by_policy(policy)
-        with_pods = {analysis.pod_key(pod) for pod in pods}
-        return Response(
-            {
-                "policy": NetworkPolicySummarySerializer(policy).data,
-                "pods": PodSerializer(pods, many=True).data,
-                "workloads": keys,
-                "stand_ins": [k for k in keys if k not in with_pods],
-            }
-        )
-

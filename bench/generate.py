@@ -46,10 +46,12 @@ def generate_cluster(
     seed: int = 0,
     *,
     locked_down: float = 0.7,
+    cluster_policies: int = 0,
 ) -> list[dict[str, Any]]:
     """Kubernetes objects of a synthetic cluster with the given sizes.
 
-    `locked_down` is the share of namespaces with default deny and egress rules.
+    `locked_down` is the share of namespaces with default deny and egress rules;
+    `cluster_policies` adds that many cluster-wide policies (see cluster_wide_policies).
     """
     rng = random.Random(seed)
     objs: list[dict[str, Any]] = []
@@ -315,4 +317,173 @@ def generate_cluster(
             objs.append(_policy(ns, name, makers[k](ns)))
             made += 1
         round_ += 1
+    objs.extend(cluster_wide_policies(cluster_policies, seed))
     return objs
+
+
+def _team(i: int) -> dict[str, Any]:
+    return {"matchLabels": {"team": f"group-{i % 20}"}}
+
+
+def _env(env: str) -> dict[str, Any]:
+    return {"matchLabels": {"env": env}}
+
+
+def cluster_wide_policies(count: int, seed: int = 0) -> list[dict[str, Any]]:
+    """`count` cluster-wide policies as platform teams write them: Admin tier
+    guardrails (no dev traffic into prod, DNS always accepted, the metadata address
+    denied, monitoring passed to the namespaces' own policies) as ClusterNetworkPolicies
+    and AdminNetworkPolicies, Baseline default denies per team, and one
+    BaselineAdminNetworkPolicy. Their own random stream: the rest of the cluster is the
+    same with or without them."""
+    rng = random.Random(seed + 7919)
+    out: list[dict[str, Any]] = []
+
+    def cnp(name: str, tier: str, prio: int, spec: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "apiVersion": "policy.networking.k8s.io/v1alpha2",
+            "kind": "ClusterNetworkPolicy",
+            "metadata": {"name": name},
+            "spec": {"tier": tier, "priority": prio, **spec},
+        }
+
+    def anp(name: str, prio: int, spec: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "apiVersion": "policy.networking.k8s.io/v1alpha1",
+            "kind": "AdminNetworkPolicy",
+            "metadata": {"name": name},
+            "spec": {"priority": prio, **spec},
+        }
+
+    dns = {
+        "pods": {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    }
+    makers: list[Callable[[int], dict[str, Any]]] = [
+        lambda i: cnp(
+            f"no-dev-into-prod-{i}",
+            "Admin",
+            10 + i,
+            {
+                "subject": {
+                    "namespaces": {"matchLabels": {"env": "prod", "team": f"group-{i % 20}"}}
+                },
+                "ingress": [
+                    {"name": "deny-dev", "action": "Deny", "from": [{"namespaces": _env("dev")}]}
+                ],
+            },
+        ),
+        lambda i: cnp(
+            f"dns-always-{i}",
+            "Admin",
+            1,
+            {
+                "subject": {"namespaces": _team(i)},
+                "egress": [
+                    {
+                        "name": "dns",
+                        "action": "Accept",
+                        "to": [dns],
+                        "protocols": [
+                            {"udp": {"destinationPort": {"number": 53}}},
+                            {"destinationNamedPort": "dns-tcp"},
+                        ],
+                    }
+                ],
+            },
+        ),
+        lambda i: anp(
+            f"no-metadata-{i}",
+            20 + i,
+            {
+                "subject": {
+                    "pods": {
+                        "namespaceSelector": _team(i),
+                        "podSelector": {
+                            "matchExpressions": [
+                                {
+                                    "key": "tier",
+                                    "operator": "In",
+                                    "values": [rng.choice(("frontend", "backend", "worker"))],
+                                }
+                            ]
+                        },
+                    }
+                },
+                "egress": [
+                    {
+                        "name": "metadata",
+                        "action": "Deny",
+                        "to": [{"networks": ["169.254.169.254/32"]}],
+                    }
+                ],
+            },
+        ),
+        lambda i: anp(
+            f"monitoring-to-np-{i}",
+            40 + i,
+            {
+                "subject": {
+                    "pods": {
+                        "namespaceSelector": _team(i),
+                        "podSelector": {"matchLabels": {"tier": "database"}},
+                    }
+                },
+                "ingress": [
+                    {
+                        "name": "monitoring",
+                        "action": "Pass",
+                        "from": [{"namespaces": _team((i + 1) % 20)}],
+                        "ports": [{"namedPort": "metrics"}],
+                    },
+                    {
+                        "name": "others",
+                        "action": "Deny",
+                        "from": [{"namespaces": _env("dev")}],
+                        "ports": [{"portRange": {"protocol": "TCP", "start": 5000, "end": 5999}}],
+                    },
+                ],
+            },
+        ),
+        lambda i: cnp(
+            f"baseline-team-{i}",
+            "Baseline",
+            100 + i,
+            {
+                "subject": {"namespaces": _team(i)},
+                "ingress": [
+                    {"name": "same-team", "action": "Accept", "from": [{"namespaces": _team(i)}]},
+                    {"name": "rest", "action": "Deny", "from": [{"namespaces": {}}]},
+                ],
+                "egress": [
+                    {
+                        "name": "no-internet",
+                        "action": "Deny",
+                        "to": [{"networks": ["0.0.0.0/0"]}],
+                        "protocols": [
+                            {"tcp": {"destinationPort": {"range": {"start": 1, "end": 1023}}}}
+                        ],
+                    }
+                ],
+            },
+        ),
+    ]
+    for i in range(max(0, count - 1)):
+        out.append(makers[i % len(makers)](i // len(makers)))
+    if count:
+        out.append(
+            {
+                "apiVersion": "policy.networking.k8s.io/v1alpha1",
+                "kind": "BaselineAdminNetworkPolicy",
+                "metadata": {"name": "default"},
+                "spec": {
+                    "subject": {"namespaces": _env("dev")},
+                    "egress": [
+                        {"name": "no-prod", "action": "Deny", "to": [{"namespaces": _env("prod")}]}
+                    ],
+                },
+            }
+        )
+    return out

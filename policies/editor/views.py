@@ -14,30 +14,24 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import engine
-from .editor_forms import (
+from .. import audit
+from ..filtersets import DraftFilterSet
+from ..models import Cluster, NetworkPolicy, PolicyDraft
+from ..query import BadParameter, parse_id, parse_ids
+from ..roles import ADMIN, EDITOR, VIEWER, has_role
+from ..services import drafts, fixes, templates
+from ..web import get_cluster, role_required, yaml_attachment
+from .forms import (
     ApplyForm,
     ImportForm,
     SaveDraftForm,
     StatusForm,
     TemplateForm,
 )
-from .filtersets import DraftFilterSet
-from .models import AuditEvent, Cluster, NetworkPolicy, PolicyDraft
-from .query import BadParameter, parse_id, parse_ids
-from .roles import ADMIN, EDITOR, VIEWER, has_role
-from .services import drafts, fixes, templates
-from .views import role_required
-
-
-def _cluster(request: HttpRequest, cluster_id: int) -> Cluster:
-    cluster = get_object_or_404(Cluster, pk=cluster_id)
-    request.netpolui_cluster = cluster  # type: ignore[attr-defined]
-    return cluster
 
 
 def _draft(request: HttpRequest, cluster_id: int, pk: int) -> PolicyDraft:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     return get_object_or_404(PolicyDraft.objects.select_related("cluster"), pk=pk, cluster=cluster)
 
 
@@ -51,7 +45,7 @@ def _editor_url(draft: PolicyDraft) -> str:
 @require_GET
 @role_required(VIEWER)
 def draft_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     base = PolicyDraft.objects.filter(cluster=cluster).select_related("updated_by")
     filterset = DraftFilterSet(request.GET or None, queryset=base)
     if filterset.is_bound and filterset.is_valid():
@@ -87,7 +81,7 @@ def _editor(
     *,
     form_data: dict[str, Any],
     draft: PolicyDraft | None = None,
-    errors: list[engine.FieldError] | None = None,
+    errors: list[drafts.FieldError] | None = None,
     notes: list[str] | None = None,
     origin: str = "",
     note: str = "",
@@ -128,7 +122,7 @@ def _draft_context(request: HttpRequest, draft: PolicyDraft) -> dict[str, Any]:
     why_not = drafts.can_apply_to(draft.cluster)
     return {
         "revisions": revisions,
-        "audit": AuditEvent.objects.filter(object_type="draft", object_id=str(draft.pk))
+        "audit": audit.events_of("draft", draft.pk)
         .select_related("actor")
         .order_by("-at", "-id")[:20],
         "can_edit": has_role(request.user, EDITOR),
@@ -175,7 +169,7 @@ def _start_page(
 def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """GET: the start points, or the editor opened on one (?start=blank, ?clone=<policy
     id>, ?template=<slug>). POST (editors): save the form as a new draft."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     if request.method == "POST":
         if not has_role(request.user, EDITOR):
             raise PermissionDenied("Creating drafts needs the editor role.")
@@ -224,7 +218,7 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 origin=origin,
             )
         return _import_preview(
-            request, cluster, engine.dump_yaml(objs), namespace="", origin=origin
+            request, cluster, drafts.canonical_yaml(objs), namespace="", origin=origin
         )
     return _start_page(request, cluster)
 
@@ -368,7 +362,7 @@ def _import_preview(
         rows.append(
             {
                 "doc": doc,
-                "yaml": engine.dump_yaml([doc.obj]),
+                "yaml": drafts.canonical_yaml([doc.obj]),
                 "existing": drafts.existing_draft(cluster, doc.obj),
             }
         )
@@ -390,7 +384,7 @@ def _import_preview(
             "blocked": any(r["existing"] for r in rows),
             "what_if": what_if,
             "what_if_error": what_if_error,
-            "text": engine.dump_yaml([d.obj for d in docs]),
+            "text": drafts.canonical_yaml([d.obj for d in docs]),
             "namespace": namespace,
             "origin": origin,
             "can_edit": has_role(request.user, EDITOR),
@@ -404,7 +398,7 @@ def _import_preview(
 def draft_import(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """Pasted or uploaded YAML: one document opens in the editor, several go to a
     preview from which editors create one draft each."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _start_page(request, cluster, import_form=form, status=400)
@@ -452,7 +446,7 @@ def draft_import(request: HttpRequest, cluster_id: int) -> HttpResponse:
 @require_POST
 @role_required(EDITOR)
 def draft_import_confirm(request: HttpRequest, cluster_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     text = request.POST.get("yaml", "")
     namespace = request.POST.get("namespace", "")
     origin = request.POST.get("origin", "")[:200] or "imported YAML"
@@ -519,8 +513,8 @@ def draft_revision(request: HttpRequest, cluster_id: int, pk: int, number: int) 
             "cluster": draft.cluster,
             "draft": draft,
             "revision": revision,
-            "yaml": engine.dump_yaml([revision.obj]),
-            "previous_yaml": engine.dump_yaml([previous.obj]) if previous else "",
+            "yaml": drafts.canonical_yaml([revision.obj]),
+            "previous_yaml": drafts.canonical_yaml([previous.obj]) if previous else "",
             "previous": previous,
             "can_edit": has_role(request.user, EDITOR),
         },
@@ -562,7 +556,7 @@ def _ids(request: HttpRequest) -> list[int]:
 @role_required(VIEWER)
 def draft_what_if_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """What the selected drafts (or all approved drafts of a namespace) change together."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     namespace = request.GET.get("namespace", "")
     status = request.GET.get("status", "")
     if (refused := _nothing_selected(request, cluster, "see together in a what-if")) is not None:
@@ -587,26 +581,20 @@ def draft_what_if_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
     )
 
 
-def _download(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_GET
 @role_required(EDITOR)
 def draft_export(request: HttpRequest, cluster_id: int, pk: int) -> HttpResponse:
     draft = _draft(request, cluster_id, pk)
     filename = drafts.export_filename(draft.cluster, [draft])
     drafts.record_export(request.user, draft.cluster, [draft], filename)
-    return _download(drafts.export_yaml([draft]), filename)
+    return yaml_attachment(drafts.export_yaml([draft]), filename)
 
 
 @require_GET
 @role_required(EDITOR)
 def draft_export_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """Selected drafts (?ids=), or a namespace's (?namespace=, ?status=approved), as one file."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     namespace = request.GET.get("namespace", "")
     status = request.GET.get("status", "")
     if status and status not in PolicyDraft.Status.values:
@@ -624,15 +612,13 @@ def draft_export_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("draft-list", args=[cluster.pk]))
     filename = drafts.export_filename(cluster, rows, namespace=namespace, status=status)
     drafts.record_export(request.user, cluster, rows, filename)
-    return _download(drafts.export_yaml(rows), filename)
+    return yaml_attachment(drafts.export_yaml(rows), filename)
 
 
 @require_POST
 @role_required(ADMIN)
 def draft_apply(request: HttpRequest, cluster_id: int, pk: int) -> HttpResponse:
     """Step 1 (dry run): show what the API server would store. Step 2: apply it."""
-    from .k8s.apply import ApplyError
-
     draft = _draft(request, cluster_id, pk)
     form = ApplyForm(request.POST)
     if not form.is_valid():
@@ -648,7 +634,7 @@ def draft_apply(request: HttpRequest, cluster_id: int, pk: int) -> HttpResponse:
     dry_run = data["step"] == "dry-run"
     try:
         result = drafts.apply_draft(draft, actor=request.user, dry_run=dry_run, force=data["force"])
-    except (drafts.ApplyRefused, ApplyError) as exc:
+    except (drafts.ApplyRefused, drafts.ApplyFailed) as exc:
         messages.error(request, f"{'Dry run' if dry_run else 'Apply'} failed: {exc}")
         return HttpResponseRedirect(_editor_url(draft))
     if not dry_run:

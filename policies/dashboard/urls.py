@@ -3,8 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from . import sync_views, truth_table_views, views
-from .signin import RateLimitedAuthenticationForm
+from ..signin import RateLimitedAuthenticationForm
+from . import sync_now, truth_table, views
 
 urlpatterns = [
     path(
@@ -14,16 +14,16 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.clusters, name="clusters"),
-    path("", include("policies.editor_urls")),
-    path("", include("policies.drift_urls")),
+    path("", include("policies.editor.urls")),
+    path("", include("policies.drift.urls")),
     path("clusters/<int:cluster_id>/", views.cluster_overview, name="cluster-overview"),
-    path("clusters/<int:cluster_id>/sync-now/", sync_views.cluster_sync_now, name="cluster-sync-now"),
+    path("clusters/<int:cluster_id>/sync-now/", sync_now.cluster_sync_now, name="cluster-sync-now"),
     path("clusters/<int:cluster_id>/graph/", views.graph, name="graph"),
     re_path(
         r"^clusters/(?P<cluster_id>[0-9]+)/graph\.(?P<fmt>svg|png)$", views.graph_picture, name="graph-picture"
     ),
     path("clusters/<int:cluster_id>/matrix/", views.matrix, name="matrix"),
-    path("clusters/<int:cluster_id>/truth-table/", truth_table_views.truth_table_page, name="truth-table"),
+    path("clusters/<int:cluster_id>/truth-table/", truth_table.truth_table_page, name="truth-table"),
     path("clusters/<int:cluster_id>/explain/", views.explain, name="explain"),
     path("clusters/<int:cluster_id>/node/", views.node, name="node"),
     path("clusters/<int:cluster_id>/policies/", views.policy_list, name="policy-list"),

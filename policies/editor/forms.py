@@ -12,8 +12,8 @@ from typing import Any
 
 from django import forms
 
-from .models import PolicyDraft
-from .services import templates
+from ..models import PolicyDraft
+from ..services import templates
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 

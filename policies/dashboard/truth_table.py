@@ -8,10 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 
-from .models import Cluster
-from .roles import VIEWER
-from .services import filter_checks, truth_table
-from .views import _namespaces, role_required
+from ..models import Cluster
+from ..roles import VIEWER
+from ..services import filter_checks, truth_table
+from ..web import role_required
+from .views import _namespaces
 
 EXPORTS = {"csv": ("text/csv; charset=utf-8", truth_table.to_csv), "md": ("text/markdown; charset=utf-8", truth_table.to_markdown)}
 

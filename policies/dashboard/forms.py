@@ -8,25 +8,18 @@ from typing import Any
 
 from django import forms
 
-from .services.analysis import ReachabilityQuery
+from ..choices import DIRECTION_LABELS, LEVEL_LABELS, LEVELS, PROTOCOLS
+from ..services.analysis import ReachabilityQuery
+from ..web import parse_port
 
-PROTOCOL_CHOICES = [("", "any protocol"), ("TCP", "TCP"), ("UDP", "UDP"), ("SCTP", "SCTP")]
-DIRECTION_CHOICES = [
-    ("combined", "combined"),
-    ("ingress", "ingress rules only"),
-    ("egress", "egress rules only"),
-]
+PROTOCOL_CHOICES = [("", "any protocol"), *((p, p) for p in PROTOCOLS)]
+DIRECTION_CHOICES = list(DIRECTION_LABELS.items())
 
 
 class ReachabilityForm(forms.Form):
     """The controls above the graph and the matrix."""
 
-    LEVEL_CHOICES = [
-        ("tier", "tiers"),
-        ("workload", "workloads"),
-        ("namespace", "namespaces"),
-        ("pod", "pods"),
-    ]
+    LEVEL_CHOICES = list(LEVEL_LABELS.items())
 
     level = forms.ChoiceField(choices=LEVEL_CHOICES, required=False, label="Show")
     group_by = forms.CharField(
@@ -68,11 +61,11 @@ class ExplainForm(forms.Form):
     src = forms.CharField(max_length=600, label="From", help_text="a workload (ns/name), pod, tier or an IP address")
     dst = forms.CharField(max_length=600, label="To")
     port = forms.CharField(
-        required=False, max_length=15, label="Port", help_text="a number or a named port; empty = every port"
+        required=False, max_length=600, label="Port", help_text="a number or a named port; empty = every port"
     )
     protocol = forms.ChoiceField(choices=PROTOCOL_CHOICES, required=False, label="Protocol")
     level = forms.ChoiceField(
-        choices=[("workload", "workload"), ("pod", "pod"), ("tier", "tier"), ("namespace", "namespace")],
+        choices=[(level, level) for level in LEVELS],
         required=False,
         widget=forms.HiddenInput,
     )
@@ -83,9 +76,7 @@ class ExplainForm(forms.Form):
         value = (self.cleaned_data.get("port") or "").strip()
         if not value:
             return None
-        if value.isdigit():
-            number = int(value)
-            if not 1 <= number <= 65535:
-                raise forms.ValidationError("port must be between 1 and 65535")
-            return number
-        return value
+        try:
+            return parse_port(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import tasks
-from .models import Cluster
-from .roles import ADMIN
-from .views import role_required
+from .. import tasks
+from ..models import Cluster
+from ..roles import ADMIN
+from ..web import role_required
 
 # A live cluster's one-off run lists everything, then watches this long before it ends.
 SYNC_NOW_SECONDS = 2.0

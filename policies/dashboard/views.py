@@ -5,26 +5,24 @@ never a site-wide navigation."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 
-from . import mirror
-from .filtersets import NetworkPolicyFilterSet
+from .. import mirror
+from ..choices import DIRECTIONS, LEVELS
+from ..filtersets import NetworkPolicyFilterSet
+from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
+from ..roles import EDITOR, VIEWER
+from ..services import analysis, filter_checks, finding_groups
+from ..web import count_of, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
-from .models import Cluster, Namespace, NetworkPolicy, Pod, Workload
-from .roles import EDITOR, VIEWER, has_role
-from .services import analysis, filter_checks, finding_groups
 
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 100
@@ -34,23 +32,6 @@ GRAPH_LABEL_LIMIT = 150
 GRAPH_FAST_LAYOUT_NODES = 120
 # Above this many edges the graph asks for filters before drawing (one click draws anyway).
 GRAPH_DRAW_LIMIT = 4000
-
-
-def role_required(role: str = VIEWER) -> Callable[[View], View]:
-    """Anonymous users go to the sign-in page; signed-in users without the role get 403."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, role):
-                raise PermissionDenied(f"This page needs the {role} role.")
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -66,28 +47,8 @@ def render_fragment(
     return response
 
 
-def _cluster(request: HttpRequest, cluster_id: int) -> Cluster:
-    cluster = get_object_or_404(Cluster, pk=cluster_id)
-    request.netpolui_cluster = cluster  # type: ignore[attr-defined]  # for the nav bar
-    return cluster
-
-
-TOP_WORKLOAD = Q(owner_kind="") | (Q(top_kind=F("kind")) & Q(top_name=F("name")))
-
-
-def _count(model: Any, *conditions: Q) -> Coalesce:
-    rows = (
-        model.objects.filter(*conditions, cluster=OuterRef("pk"))
-        .order_by()
-        .values("cluster")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 def _top_workloads(cluster: Cluster) -> QuerySet[Workload]:
-    return Workload.objects.filter(cluster=cluster).filter(TOP_WORKLOAD)
+    return Workload.objects.filter(cluster=cluster).filter(TOP_LEVEL_WORKLOAD)
 
 
 # --- clusters and overview ----------------------------------------------------------------------
@@ -96,10 +57,10 @@ def _top_workloads(cluster: Cluster) -> QuerySet[Workload]:
 @role_required(VIEWER)
 def clusters(request: HttpRequest) -> HttpResponse:
     rows = Cluster.objects.annotate(
-        namespace_count=_count(Namespace),
-        workload_count=_count(Workload, TOP_WORKLOAD),
-        pod_count=_count(Pod),
-        policy_count=_count(NetworkPolicy),
+        namespace_count=count_of(Namespace, cluster=OuterRef("pk")),
+        workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, cluster=OuterRef("pk")),
+        pod_count=count_of(Pod, cluster=OuterRef("pk")),
+        policy_count=count_of(NetworkPolicy, cluster=OuterRef("pk")),
     ).order_by("name")
     return render(
         request,
@@ -129,7 +90,7 @@ def _tier_choices(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @role_required(VIEWER)
 def cluster_overview(request: HttpRequest, cluster_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     tiers = analysis.reachability(cluster, analysis.ReachabilityQuery(level="tier"))
     workloads = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
     context = finding_groups.page_context(cluster, request.GET, _namespaces(cluster))
@@ -172,7 +133,7 @@ def _label_keys(cluster: Cluster) -> list[str]:
 def _reachability_page(
     request: HttpRequest, cluster_id: int, *, template: str, fmt: str, default_level: str
 ) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     namespaces = _namespaces(cluster)
     form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query(fmt)
@@ -218,7 +179,7 @@ def graph(request: HttpRequest, cluster_id: int) -> HttpResponse:
 @role_required(VIEWER)
 def graph_picture(request: HttpRequest, cluster_id: int, fmt: str) -> HttpResponse:
     """The graph page's current view (same query string) as an SVG or PNG download."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     form = ReachabilityForm(request.GET or None, namespaces=_namespaces(cluster), default_level="tier")
     query = form.query("edges")
     try:
@@ -247,7 +208,7 @@ def matrix(request: HttpRequest, cluster_id: int) -> HttpResponse:
 def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """Why src may (or may not) reach dst: a page of its own, or the side-panel fragment
     of a graph edge or a matrix cell."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     form = ExplainForm(request.GET or None)
     context: dict[str, Any] = {"cluster": cluster, "form": form, "explanations": None}
     status = 200
@@ -303,11 +264,11 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
 @role_required(VIEWER)
 def node(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """A node of the graph: its members, the policies selecting them, who may reach it."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     node_id = request.GET.get("id", "")
     level = request.GET.get("level") or "workload"
     direction = request.GET.get("direction") or "combined"
-    if level not in analysis.LEVELS or direction not in analysis.DIRECTIONS:
+    if level not in LEVELS or direction not in DIRECTIONS:
         raise Http404("unknown level or direction")
     try:
         details = analysis.node_details(
@@ -334,7 +295,7 @@ def _detail_rows(cluster: Cluster, details: dict[str, Any]) -> dict[str, tuple[s
 
 @role_required(VIEWER)
 def policy_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     base = NetworkPolicy.objects.filter(cluster=cluster).order_by("namespace", "name")
     filterset = NetworkPolicyFilterSet(request.GET, queryset=base)
     policies = filterset.qs if filterset.is_valid() else base.none()
@@ -403,23 +364,19 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def policy_yaml(request: HttpRequest, pk: int) -> HttpResponse:
     """The policy as a YAML file, clean of server-managed fields (the text the page shows)."""
     policy = get_object_or_404(NetworkPolicy, pk=pk)
-    response = HttpResponse(analysis.policy_yaml(policy), content_type="application/yaml; charset=utf-8")
     filename = f"{slugify(policy.namespace)}-{slugify(policy.name)}.yaml"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return yaml_attachment(analysis.policy_yaml(policy), filename)
 
 
 @role_required(EDITOR)
 def cluster_export(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """Every live policy of the cluster (or one namespace) as multi-document YAML."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     namespace = request.GET.get("namespace") or None
-    response = HttpResponse(
-        analysis.export_yaml(cluster, namespace=namespace), content_type="application/yaml; charset=utf-8"
-    )
     suffix = f"-{slugify(namespace)}" if namespace else ""
-    response["Content-Disposition"] = f'attachment; filename="{cluster.name}{suffix}-networkpolicies.yaml"'
-    return response
+    return yaml_attachment(
+        analysis.export_yaml(cluster, namespace=namespace), f"{cluster.name}{suffix}-networkpolicies.yaml"
+    )
 
 
 # --- workloads, pods, namespaces --------------------------------------------------------------

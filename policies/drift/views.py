@@ -16,21 +16,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import mirror
-from .models import Cluster, DesiredSource, DriftReport
-from .roles import ADMIN, EDITOR, VIEWER, has_role
-from .services import analysis, drift
-from .views import role_required
+from .. import mirror
+from ..models import Cluster, DesiredSource, DriftReport
+from ..roles import ADMIN, EDITOR, VIEWER, has_role
+from ..services import analysis, drift
+from ..web import get_cluster, role_required, yaml_attachment
 
 TREND_REPORTS = 30
 HISTORY_PAGE_SIZE = 50
 UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
-
-
-def _cluster(request: HttpRequest, cluster_id: int) -> Cluster:
-    cluster = get_object_or_404(Cluster, pk=cluster_id)
-    request.netpolui_cluster = cluster  # type: ignore[attr-defined]  # for the nav bar
-    return cluster
 
 
 def _url(name: str, *args: Any) -> str | None:
@@ -138,19 +132,19 @@ def _summary(request: HttpRequest, cluster: Cluster, report: DriftReport | None)
 
 @role_required(VIEWER)
 def drift_summary(request: HttpRequest, cluster_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     return _summary(request, cluster, drift.latest_report(cluster))
 
 
 @role_required(VIEWER)
 def drift_report(request: HttpRequest, cluster_id: int, report_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     return _summary(request, cluster, _report(cluster, report_id))
 
 
 @role_required(VIEWER)
 def drift_history(request: HttpRequest, cluster_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     reports = DriftReport.objects.filter(cluster=cluster).order_by("-computed_at", "-pk")
     page = Paginator(reports, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "drift/history.html", {"cluster": cluster, "page": page})
@@ -158,7 +152,7 @@ def drift_history(request: HttpRequest, cluster_id: int) -> HttpResponse:
 
 @role_required(VIEWER)
 def drift_item(request: HttpRequest, cluster_id: int, namespace: str, name: str) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     report = _report(cluster, request.GET.get("report"))
     item = report.items.filter(namespace=namespace, name=name).first() if report else None
     if item is None:
@@ -184,30 +178,28 @@ def drift_item(request: HttpRequest, cluster_id: int, namespace: str, name: str)
 
 @role_required(EDITOR)
 def drift_export(request: HttpRequest, cluster_id: int, which: str) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     if which not in drift.EXPORTS:
         raise Http404("the exports are reconcile and adopt")
     report = _report(cluster, request.GET.get("report"))
     if report is None or not report.compared:
         raise Http404("no compared drift report to export")
     render_export = drift.EXPORTS[which][0]
-    response = HttpResponse(render_export(report), content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{drift.export_filename(report, which)}"'
-    return response
+    return yaml_attachment(render_export(report), drift.export_filename(report, which))
 
 
 @require_POST
 @role_required(EDITOR)
 def drift_check(request: HttpRequest, cluster_id: int) -> HttpResponse:
     """Compare now (fetching the sources) instead of waiting for the schedule."""
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     _queue_check(cluster)
     messages.info(request, "Drift check started: the report below is replaced when it finishes.")
     return redirect("drift-summary", cluster.pk)
 
 
 def _queue_check(cluster: Cluster) -> None:
-    from . import tasks
+    from .. import tasks
 
     transaction.on_commit(lambda: tasks.compute_drift.delay(cluster.pk))
 
@@ -309,7 +301,7 @@ def _sources_page(request: HttpRequest, cluster: Cluster, form: DesiredSourceFor
 @require_http_methods(["GET", "POST"])
 @role_required(EDITOR)
 def drift_sources(request: HttpRequest, cluster_id: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     source = DesiredSource(cluster=cluster)
     if request.method == "POST":
         form = DesiredSourceForm(request.POST, request.FILES, instance=source, cluster=cluster, user=request.user)
@@ -327,7 +319,7 @@ def drift_sources(request: HttpRequest, cluster_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(EDITOR)
 def drift_source_edit(request: HttpRequest, cluster_id: int, pk: int) -> HttpResponse:
-    cluster = _cluster(request, cluster_id)
+    cluster = get_cluster(request, cluster_id)
     source = get_object_or_404(DesiredSource, pk=pk, cluster=cluster)
     if request.method == "POST":
         if "delete" in request.POST:

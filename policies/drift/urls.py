@@ -1,8 +1,8 @@
-"""Drift review pages, included from policies/urls.py."""
+"""Drift review pages, included from policies/dashboard/urls.py."""
 
 from django.urls import path
 
-from . import drift_views
+from . import views as drift_views
 
 urlpatterns = [
     path("clusters/<int:cluster_id>/drift/", drift_views.drift_summary, name="drift-summary"),

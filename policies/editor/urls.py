@@ -1,8 +1,8 @@
-"""The policy editor's pages (included from policies/urls.py)."""
+"""The policy editor's pages (included from policies/dashboard/urls.py)."""
 
 from django.urls import path
 
-from . import editor_views as v
+from . import views as v
 
 urlpatterns = [
     path("clusters/<int:cluster_id>/drafts/", v.draft_list, name="draft-list"),

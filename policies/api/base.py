@@ -1,0 +1,32 @@
+"""What the API's viewsets share: the role hook, query parameters validated by a
+serializer, and the parameters the schema documents for every list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import viewsets
+from rest_framework.request import Request
+
+from . import params as p
+
+
+def validated_params(serializer_class: type[Any], request: Request, *, lists: tuple[str, ...] = (), **context: Any) -> Any:
+    """The query parameters validated by `serializer_class` (400 with field errors if not)."""
+    serializer = serializer_class(data=p.query_data(request.query_params, lists=lists), context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+CLUSTER_ID = OpenApiParameter("cluster", OpenApiTypes.INT, description="only rows of this cluster (id); scopes namespace and name filters")
+NAMESPACES = OpenApiParameter(
+    "namespace", OpenApiTypes.STR, many=True, explode=True,
+    description="namespace names: repeat the parameter or separate with commas",
+)
+
+
+class BaseViewSet(viewsets.GenericViewSet[Any]):
+    # Per-view role (see permissions.RolePermission); actions may set their own.
+    required_role: Any = None

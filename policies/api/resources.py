@@ -1,0 +1,160 @@
+"""The mirrored resources in the REST API, read-only: namespaces, workloads, pods and
+live NetworkPolicies, each with the questions asked of one object."""
+
+from __future__ import annotations
+
+from django.db.models import F, OuterRef, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import filtersets
+from ..models import TOP_LEVEL_WORKLOAD, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
+from ..services import analysis
+from ..web import count_of
+from . import schemas as r
+from .base import CLUSTER_ID, BaseViewSet
+from .serializers import (
+    ClusterPolicySerializer,
+    NamespaceSerializer,
+    NetworkPolicySerializer,
+    NetworkPolicySummarySerializer,
+    PodSerializer,
+    WorkloadSerializer,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Namespaces", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One namespace"),
+)
+class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = NamespaceSerializer
+    filterset_class = filtersets.NamespaceFilterSet
+
+    def get_queryset(self) -> QuerySet[Namespace]:
+        scope = {"cluster": OuterRef("cluster"), "namespace": OuterRef("name")}
+        return (
+            Namespace.objects.defer("obj")
+            .annotate(
+                workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, **scope),
+                pod_count=count_of(Pod, **scope),
+                policy_count=count_of(NetworkPolicy, **scope),
+            )
+            .order_by("cluster_id", "name", "pk")
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Workloads (Deployments, StatefulSets, ... and their ReplicaSets)", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One workload"),
+)
+class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = WorkloadSerializer
+    filterset_class = filtersets.WorkloadFilterSet
+
+    def get_queryset(self) -> QuerySet[Workload]:
+        return (
+            Workload.objects.defer("obj")
+            .annotate(
+                pod_count=count_of(
+                    Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
+                    top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
+                )
+            )
+            .order_by("cluster_id", "namespace", "name", "kind", "pk")
+        )
+
+    @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSerializer, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def policies(self, request: Request, pk: str | None = None) -> Response:
+        workload = self.get_object()
+        policies = analysis.policies_selecting_workload(workload)
+        return Response(
+            {
+                "workload": analysis.workload_key(workload),
+                "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
+            }
+        )
+
+    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def connections(self, request: Request, pk: str | None = None) -> Response:
+        workload = self.get_object()
+        key = analysis.workload_key(workload)
+        return Response({"workload": key, **analysis.endpoint_reachability(workload.cluster, key)})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Pods", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One pod"),
+)
+class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = PodSerializer
+    filterset_class = filtersets.PodFilterSet
+
+    def get_queryset(self) -> QuerySet[Pod]:
+        return Pod.objects.defer("obj").order_by("cluster_id", "namespace", "name", "pk")
+
+    @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSerializer, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def policies(self, request: Request, pk: str | None = None) -> Response:
+        pod = self.get_object()
+        selection = analysis.policies_selecting_pod(pod)
+        return Response(
+            {
+                "pod": PodSerializer(pod).data,
+                "ingress_isolated": selection["ingress_isolated"],
+                "egress_isolated": selection["egress_isolated"],
+                "host_network": selection.get("host_network", pod.host_network),
+                "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
+            }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Live cluster-wide policies (Admin and Baseline tiers) with their rules", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One live cluster-wide policy with its ordered rules and YAML"),
+)
+class ClusterPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Live cluster-wide policies, in evaluation order per cluster (tier, priority)."""
+
+    serializer_class = ClusterPolicySerializer
+    filterset_class = filtersets.ClusterPolicyFilterSet
+
+    def get_queryset(self) -> QuerySet[ClusterPolicy]:
+        # The BaselineAdminNetworkPolicy has no priority: after the Baseline ones.
+        return ClusterPolicy.objects.select_related("cluster").order_by(
+            "cluster_id", "tier", F("priority").asc(nulls_last=True), "kind", "name", "pk"
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Live NetworkPolicies with their YAML", parameters=[CLUSTER_ID]),
+    retrieve=extend_schema(summary="One live NetworkPolicy with its YAML"),
+)
+class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = NetworkPolicySerializer
+    filterset_class = filtersets.NetworkPolicyFilterSet
+
+    def get_queryset(self) -> QuerySet[NetworkPolicy]:
+        return NetworkPolicy.objects.order_by("cluster_id", "namespace", "name", "pk")
+
+    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSerializer, **r.ERRORS})
+    @action(detail=True, methods=["get"])
+    def selected(self, request: Request, pk: str | None = None) -> Response:
+        policy = self.get_object()
+        pods = list(analysis.pods_selected_by_policy(policy).defer("obj").order_by("namespace", "name"))
+        keys = analysis.workloads_selected_by_policy(policy)
+        with_pods = {analysis.pod_key(pod) for pod in pods}
+        return Response(
+            {
+                "policy": NetworkPolicySummarySerializer(policy).data,
+                "pods": PodSerializer(pods, many=True).data,
+                "workloads": keys,
+                "stand_ins": [k for k in keys if k not in with_pods],
+            }
+        )
+

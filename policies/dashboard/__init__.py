@@ -1,0 +1,1 @@
+"""The dashboard pages: clusters, overview, graph, matrix, explain, lists and details."""

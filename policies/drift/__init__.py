@@ -1,0 +1,1 @@
+"""Drift review pages: desired sources, reports, items and exports."""

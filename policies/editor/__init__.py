@@ -1,0 +1,1 @@
+"""The policy editor's pages: drafts, the form editor, what-if, history, export and apply."""

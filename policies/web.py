@@ -1,0 +1,94 @@
+"""What the HTML pages and the API share: the role check of a page, the cluster a URL
+names, YAML downloads, comma-separated list parameters and counts per parent row.
+
+Web modules (pages, API, forms) reach the engine and the Kubernetes client only through
+policies.services; import-linter holds them to it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from .models import Cluster
+from .roles import VIEWER, has_role
+
+View = Callable[..., HttpResponse]
+
+
+def role_required(role: str = VIEWER) -> Callable[[View], View]:
+    """Anonymous users go to the sign-in page; signed-in users without the role get 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This page needs the {role} role.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def get_cluster(request: HttpRequest, cluster_id: int) -> Cluster:
+    """The cluster a page's URL names (404 if none); the nav bar shows it."""
+    cluster = get_object_or_404(Cluster, pk=cluster_id)
+    request.netpolui_cluster = cluster  # type: ignore[attr-defined]
+    return cluster
+
+
+def yaml_attachment(body: str, filename: str) -> HttpResponse:
+    """A YAML download, as pages and API serve policies, drafts and drift exports."""
+    response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def comma_list(values: Iterable[str]) -> list[str]:
+    """Repeated parameters, each also split on commas: `?ns=a,b&ns=c` -> [a, b, c]."""
+    return [v.strip() for raw in values for v in raw.split(",") if v.strip()]
+
+
+PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+
+def parse_port(text: str) -> int | str:
+    """A port as people type it in the explain question: a number (1-65535) or a named port
+    (an IANA_SVC_NAME such as http). ValueError says what is wrong, for form and API alike."""
+    text = text.strip()
+    if len(text) > 15:
+        raise ValueError("a port is a number (1-65535) or a name of at most 15 characters")
+    if text.isdigit() and text.isascii():  # not '²', which isdigit() but int() refuses
+        number = int(text)
+        if not 1 <= number <= 65535:
+            raise ValueError("a port number must be between 1 and 65535")
+        return number
+    if not PORT_NAME.match(text) or not re.search(r"[a-z]", text):
+        raise ValueError(
+            f"{text!r} is neither a port number (1-65535) nor a port name (lowercase letters, digits and '-', at most 15)"
+        )
+    return text
+
+
+def count_of(model: type[Any], *conditions: Q, **match: Any) -> Coalesce:
+    """A correlated COUNT(*) subquery, `match` naming the outer row (`cluster=OuterRef("pk")`):
+    one SQL statement for a whole page of rows."""
+    rows = (
+        model.objects.filter(*conditions, **match)
+        .order_by()
+        .values(*match)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)

@@ -1,0 +1,60 @@
+"""The `netpolui` command on cluster-wide policies: analyze (netpol-analyzer's output on
+its ANP/BANP demo, see golden/README.md), explain, lint, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .test_cli import GOLDEN, run
+
+BLOG_DEMO = GOLDEN / "upstream_anp_banp_blog_demo" / "input"
+
+
+def test_analyze_matches_netpol_analyzer_on_anp_and_banp() -> None:
+    res = run("analyze", BLOG_DEMO)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == (GOLDEN / "upstream_anp_banp_blog_demo" / "expected.txt").read_text()
+    assert "not used for NetworkPolicy analysis" not in res.stderr
+
+
+def test_explain_names_the_deciding_tier_rules() -> None:
+    res = run("explain", BLOG_DEMO, "--src", "monitoring/mymonitoring", "--dst", "bar/mybar")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == (
+        "monitoring/mymonitoring[Pod] => bar/mybar[Pod] (any connection): DENIED\n"
+        "  egress from monitoring/mymonitoring[Pod]: allowed\n"
+        "    not isolated for egress: no policy selects it with Egress in policyTypes, so everything is allowed\n"
+        "  ingress to bar/mybar[Pod]: denied\n"
+        '    passed (All Connections) by Admin tier AdminNetworkPolicy pass-monitoring ingress rule #0 "pass-ingress-from-monitoring" (Pass); '
+        'denied (All Connections) by Baseline tier BaselineAdminNetworkPolicy default ingress rule #0 "deny-ingress-from-all-namespaces" (Deny)\n'
+    )
+    res = run("explain", BLOG_DEMO, "--src", "monitoring/mymonitoring", "--dst", "foo/myfoo", "--port", "80", "-o", "json")
+    ingress = json.loads(res.stdout)["ingress"]
+    assert [(m["tier"], m["policy"], m["action"]) for m in ingress["tier_matches"]] == [
+        ("Admin", "AdminNetworkPolicy/pass-monitoring", "Pass")
+    ]
+    assert ingress["allowed"] is True
+    assert "NetworkPolicy tier (TCP 80): allowed by foo/allow-monitoring" in ingress["summary"]
+
+
+def test_lint_reports_tier_findings() -> None:
+    res = run("lint", BLOG_DEMO, "-o", "json")
+    found = {(f["code"], f["object_kind"], f["object_name"]) for f in json.loads(res.stdout)}
+    assert ("pass-without-network-policy", "AdminNetworkPolicy", "pass-monitoring") in found
+
+
+def test_invalid_cluster_policy_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "cnp.yaml"
+    bad.write_text(
+        "apiVersion: policy.networking.k8s.io/v1alpha2\n"
+        "kind: ClusterNetworkPolicy\n"
+        "metadata: {name: bad}\n"
+        "spec:\n"
+        "  tier: Admin\n"
+        "  priority: 5000\n"
+        "  subject: {namespaces: {}}\n"
+    )
+    res = run("analyze", bad)
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"{bad}:6: ClusterNetworkPolicy bad: spec.priority 5000 must be between 0 and 1000"
