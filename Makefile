@@ -7,7 +7,7 @@ ASSETS := frontend/static/vendor/.built
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379
 
-.PHONY: run test lint bench venv assets browser migrate demo services clean check-migrations test-fast screenshots
+.PHONY: run test lint bench venv assets browser kubectl graphviz migrate demo services clean check-migrations test-fast screenshots
 
 venv: $(STAMP)
 
@@ -31,7 +31,22 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
 	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
 
-run: venv assets
+# `kubectl kustomize` renders deploy/ in the tests; Debian's kubernetes-client if none is here.
+kubectl:
+	@command -v kubectl >/dev/null || { \
+	  echo "installing Debian's kubernetes-client (kubectl) for the deploy tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q kubernetes-client >/dev/null || \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q kubernetes-client >/dev/null; }; }
+
+# Graphviz's `dot` draws `netpolui analyze -o svg|png|html` and the graph's downloads.
+graphviz:
+	@command -v dot >/dev/null || { \
+	  echo "installing Debian's graphviz for svg and png output"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null 2>&1; } || \
+	  echo "graphviz could not be installed (apt-get install graphviz as root): svg and png output are unavailable"; }
+
+run: venv assets graphviz
 	NETPOLUI_ENV=development $(BIN)/python manage.py migrate --noinput
 	NETPOLUI_ENV=development $(BIN)/python manage.py load_demo
 	NETPOLUI_ENV=development $(BIN)/python manage.py ensure_admin
@@ -47,11 +62,11 @@ check-migrations: lint
 
 # The whole suite: lint, unit, integration (PostgreSQL, Redis, a real Celery worker),
 # browser tests in headless Chromium. Set DATABASE_URL to test on another database.
-test: venv assets browser lint
+test: venv assets browser kubectl graphviz lint
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(REDIS)/14} \
 	  NETPOLUI_ENV=test $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-test-fast: venv
+test-fast: venv kubectl graphviz
 	NETPOLUI_ENV=test $(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
 # Engine, CLI, sync and API figures against the targets of docs/architecture.md (PostgreSQL and Redis as in

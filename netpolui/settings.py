@@ -179,12 +179,15 @@ if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "netpolui") or "netpolui"
-# Cluster syncs hold a watch open for minutes, mostly waiting on the network: they run on
-# their own queue, served by a worker with a thread pool that holds many watches at once
-# (`celery worker -Q sync --pool threads --concurrency 60`), so they never take the
-# compute workers' prefork slots.
-NETPOLUI_SYNC_QUEUE = env("NETPOLUI_SYNC_QUEUE", "sync") or "sync"
-CELERY_TASK_ROUTES = {"policies.tasks.sync_cluster": {"queue": NETPOLUI_SYNC_QUEUE}}
+# Cluster syncs hold a watch open for minutes, mostly waiting on the network. Set
+# NETPOLUI_SYNC_QUEUE to give them their own queue, served by a worker with a thread pool
+# that holds many watches at once (`celery worker -Q sync --pool threads --concurrency 64`),
+# so they never take the compute workers' prefork slots; unset, every task shares the
+# default queue (make run). Compose and deploy/ set it.
+NETPOLUI_SYNC_QUEUE = env("NETPOLUI_SYNC_QUEUE", "")
+CELERY_TASK_ROUTES = (
+    {"policies.tasks.sync_cluster": {"queue": NETPOLUI_SYNC_QUEUE}} if NETPOLUI_SYNC_QUEUE else {}
+)
 # Database connections one process's sync threads share (see policies/mirror.py).
 NETPOLUI_SYNC_DB_CONNECTIONS = envint("NETPOLUI_SYNC_DB_CONNECTIONS", 8)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND")

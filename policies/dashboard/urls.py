@@ -1,7 +1,7 @@
 """HTML pages."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from ..signin import RateLimitedAuthenticationForm
 from . import sync_now, truth_table, views
@@ -19,6 +19,9 @@ urlpatterns = [
     path("clusters/<int:cluster_id>/", views.cluster_overview, name="cluster-overview"),
     path("clusters/<int:cluster_id>/sync-now/", sync_now.cluster_sync_now, name="cluster-sync-now"),
     path("clusters/<int:cluster_id>/graph/", views.graph, name="graph"),
+    re_path(
+        r"^clusters/(?P<cluster_id>[0-9]+)/graph\.(?P<fmt>svg|png)$", views.graph_picture, name="graph-picture"
+    ),
     path("clusters/<int:cluster_id>/matrix/", views.matrix, name="matrix"),
     path("clusters/<int:cluster_id>/truth-table/", truth_table.truth_table_page, name="truth-table"),
     path("clusters/<int:cluster_id>/explain/", views.explain, name="explain"),

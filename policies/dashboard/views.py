@@ -178,6 +178,27 @@ def graph(request: HttpRequest, cluster_id: int) -> HttpResponse:
 
 
 @role_required(VIEWER)
+def graph_picture(request: HttpRequest, cluster_id: int, fmt: str) -> HttpResponse:
+    """The graph page's current view (same query string) as an SVG or PNG download."""
+    cluster = get_cluster(request, cluster_id)
+    form = ReachabilityForm(request.GET or None, namespaces=_namespaces(cluster), default_level="tier")
+    query = form.query("edges")
+    try:
+        data = analysis.graph_picture(cluster, query, fmt)
+    except analysis.GraphPictureUnavailable as exc:
+        return HttpResponse(
+            f"The {cluster.name} graph cannot be downloaded as {fmt.upper()}: {exc}.\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    content_type = "image/svg+xml" if fmt == "svg" else "image/png"
+    response = HttpResponse(data, content_type=content_type)
+    name = slugify(f"{cluster.name}-{query.level}-graph")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@role_required(VIEWER)
 def matrix(request: HttpRequest, cluster_id: int) -> HttpResponse:
     return _reachability_page(
         request, cluster_id, template="policies/matrix.html", fmt="matrix", default_level="workload"

@@ -40,6 +40,8 @@ Policies as YAML
 Output
     render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot;
     write(reach_or_table, fmt, out, *, focus=None) streams the same text row by row
+    render_picture(reach, fmt, *, title) with fmt in svg, png, html (Graphviz's dot);
+    graphviz(dot, fmt, *, timeout) -> bytes; GraphvizUnavailable
 """
 
 from .cluster import Cluster, Isolation, build_cluster
@@ -85,6 +87,7 @@ from .model import (
 )
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .pairs import PairTable
+from .pictures import PICTURE_FORMATS, GraphvizUnavailable, graphviz, render_picture
 from .ports import PROTOCOLS, ConnSet
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
 from .safe_input import (
@@ -117,6 +120,7 @@ __all__ = [
     "DIFF_FORMATS",
     "FINDING_CODES",
     "FORMATS",
+    "PICTURE_FORMATS",
     "PROTOCOLS",
     "TIERS",
     "SEVERITIES",
@@ -133,6 +137,7 @@ __all__ = [
     "Endpoint",
     "Explanation",
     "FieldError",
+    "GraphvizUnavailable",
     "Finding",
     "IPBlock",
     "InputError",
@@ -171,6 +176,7 @@ __all__ = [
     "effective_policy_types",
     "explain",
     "findings",
+    "graphviz",
     "group_reachability",
     "is_inside",
     "load_documents",
@@ -183,6 +189,7 @@ __all__ = [
     "on_common_families",
     "read_manifest_file",
     "render",
+    "render_picture",
     "validate_cluster_policy",
     "rule_allows_dns",
     "validate_network_policy",

@@ -1,6 +1,6 @@
 """The `netpolui` command: the engine on manifest files, no database needed.
 
-    netpolui analyze PATH... [-o txt|json|csv|md|dot] [--level workload|pod]
+    netpolui analyze PATH... [-o txt|json|csv|md|dot|svg|png|html] [--level workload|pod]
                      [--direction combined|ingress|egress] [--focus WORKLOAD] [--explain]
     netpolui explain PATH... --src X --dst Y [--port P] [--protocol TCP] [-o txt|json]
     netpolui diff OLD NEW [-o txt|csv|md|json] [--level workload|pod] [--fail-on-change]
@@ -9,8 +9,15 @@
 Every command reads within caps: --max-file-size (default 5M) for each file,
 --max-total-size (default 50M) for all files together; beyond them exit 2.
 
-Exit status: 0 success; 1 `diff --fail-on-change` found differences; 2 bad input or
-usage, with `file:line: what is wrong` on stderr and never a traceback.
+Instead of PATH... every command can read a live cluster: `--context CTX [--kubeconfig
+PATH] [--namespace NS ...]`; `diff --context CTX DIR` compares the cluster (old) with DIR
+(new), `diff DIR --context CTX` compares DIR (old) with the cluster (new). The engine
+never talks to a cluster itself: the caller passes `live_reader`, which returns plain
+dicts (policies/cli.py does, with the kubernetes client).
+
+Exit status: 0 success; 1 `diff --fail-on-change` found differences; 2 bad input, usage
+or an unreadable cluster, with `file:line: what is wrong` (or the cluster's error) on
+stderr and never a traceback.
 """
 
 from __future__ import annotations
@@ -19,22 +26,41 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from .cluster import Cluster, build_cluster
 from .diff import DIFF_FORMATS, diff_clusters
 from .explain import UnknownEndpoint, explain
 from .formats import FORMATS, render, write
 from .lint import findings
-from .manifests import InputError, ManifestError, load_paths
+from .manifests import InputError, ManifestError, load_documents, load_paths
 from .pairs import PairTable
+from .pictures import PICTURE_FORMATS, GraphvizUnavailable, render_picture
 from .reachability import Analyzer, analyze
 from .safe_input import DEFAULT_LIMITS, ReadLimits
 
 EXIT_OK = 0
 EXIT_CHANGED = 1
 EXIT_BAD_INPUT = 2
+
+
+@dataclass(frozen=True)
+class LiveRequest:
+    """Which cluster to read: a kubeconfig context (None: the current one) and namespaces."""
+
+    context: str | None
+    kubeconfig: str
+    namespaces: tuple[str, ...]
+
+
+class SourceUnavailable(Exception):
+    """A live cluster could not be read; the message says which and why."""
+
+
+LiveReader = Callable[[LiveRequest], tuple[list[dict[str, Any]], str]]
+"""Reads a cluster: its objects as plain dicts and a name for messages (`context dev`)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,9 +100,41 @@ def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
     return cluster
 
 
+def _wants_live(args: argparse.Namespace, paths: Sequence[str]) -> bool:
+    return bool(args.context is not None or args.kubeconfig or (args.live_by_default and not paths))
+
+
+def _load_live(args: argparse.Namespace) -> Cluster:
+    reader: LiveReader | None = args.live_reader
+    if reader is None:
+        raise SourceUnavailable(
+            "reading a live cluster needs the kubernetes client: run the installed `netpolui` command"
+        )
+    objects, source = reader(
+        LiveRequest(args.context, args.kubeconfig or "", tuple(dict.fromkeys(args.namespace or ())))
+    )
+    cluster = build_cluster(load_documents(objects, source=source))
+    for note in cluster.notes:
+        print(f"netpolui: note: {note}", file=sys.stderr)
+    return cluster
+
+
+def _load_input(args: argparse.Namespace) -> Cluster:
+    """The cluster to work on: the PATHs, or the live cluster of --context."""
+    if _wants_live(args, args.paths):
+        if args.paths:
+            raise ValueError("give PATH... or --context, not both")
+        return _load_live(args)
+    if not args.paths:
+        raise ValueError("give manifest PATH... or a live cluster with --context CTX")
+    if args.namespace:
+        raise ValueError("--namespace applies to a live cluster (--context) only")
+    return _load(args.paths, _limits(args))
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    cluster = _load(args.paths, _limits(args))
-    if not args.explain:
+    cluster = _load_input(args)
+    if not args.explain and args.output not in PICTURE_FORMATS:
         return _stream_analysis(cluster, args)
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
@@ -92,8 +150,19 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             "netpolui: note: no allowed connections between the workloads and address ranges of the input",
             file=sys.stderr,
         )
+    if args.output in PICTURE_FORMATS:
+        title = f"netpolui: {_source_name(args)}"
+        sys.stdout.buffer.write(render_picture(reach, args.output, title=title))
+        sys.stdout.flush()
+        return EXIT_OK
     sys.stdout.write(render(reach, args.output, explain=cluster if args.explain else None))
     return EXIT_OK
+
+
+def _source_name(args: argparse.Namespace) -> str:
+    if args.paths:
+        return " ".join(args.paths)
+    return f"context {args.context}" if args.context else "the current context"
 
 
 def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
@@ -118,7 +187,7 @@ def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    cluster = _load(args.paths, _limits(args))
+    cluster = _load_input(args)
     port: int | str | None = args.port
     if isinstance(port, str) and port.isdigit() and port.isascii():
         port = int(port)
@@ -131,16 +200,60 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    limits = _limits(args)
-    result = diff_clusters(_load([args.old], limits), _load([args.new], limits), level=args.level)
+    old_cluster, new_cluster = _diff_sides(args)
+    result = diff_clusters(old_cluster, new_cluster, level=args.level)
     if result.is_empty:
         print("netpolui: note: no connections diff", file=sys.stderr)
     sys.stdout.write(result.render(args.output))
     return EXIT_CHANGED if args.fail_on_change and not result.is_empty else EXIT_OK
 
 
+def _diff_sides(args: argparse.Namespace) -> tuple[Cluster, Cluster]:
+    given = [p for p in (args.old, args.new) if p is not None]
+    if not _wants_live(args, given[1:]):
+        if len(given) != 2:
+            raise ValueError("diff needs OLD and NEW, or one DIR and --context CTX")
+        return _load([args.old], _limits(args)), _load([args.new], _limits(args))
+    if len(given) != 1:
+        raise ValueError("diff with a live cluster takes one DIR: `diff --context CTX DIR` or `diff DIR --context CTX`")
+    files = _load(given, _limits(args))
+    live = _load_live(args)
+    # The side written first is OLD: `--context CTX DIR` = what applying DIR would change,
+    # `DIR --context CTX` = how the cluster drifted from DIR.
+    return (files, live) if args.live_after_paths else (live, files)
+
+
+class _LiveOption(argparse.Action):
+    """--context/--kubeconfig, remembering whether a path came before them (diff's order)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        if getattr(namespace, "live_after_paths", None) is None:
+            first = getattr(namespace, "old", None) or getattr(namespace, "paths", None)
+            namespace.live_after_paths = bool(first)
+
+
+def _add_live_options(p: argparse.ArgumentParser) -> None:
+    live = p.add_argument_group("live cluster (instead of PATH)")
+    live.add_argument(
+        "--context", action=_LiveOption, metavar="CTX", help="kubeconfig context to read (read-only)"
+    )
+    live.add_argument(
+        "--kubeconfig", action=_LiveOption, metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
+    )
+    live.add_argument(
+        "-n", "--namespace", action="append", metavar="NS", help="read only this namespace (repeatable)"
+    )
+
+
 def _cmd_lint(args: argparse.Namespace) -> int:
-    found = findings(_load(args.paths, _limits(args)))
+    found = findings(_load_input(args))
     if args.output == "json":
         sys.stdout.write(json.dumps([f.to_dict() for f in found], indent=2) + "\n")
     else:
@@ -148,10 +261,8 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="netpolui", description="Who can reach whom under Kubernetes NetworkPolicies."
-    )
+def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description="Who can reach whom under Kubernetes NetworkPolicies.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     caps = _Parser(add_help=False)
     caps.add_argument(
@@ -170,8 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("analyze", parents=[caps], help="list allowed connections (np-guard compatible txt)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="YAML/JSON files or directories")
-    p.add_argument("-o", "--output", choices=FORMATS, default="txt")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="YAML/JSON files or directories")
+    _add_live_options(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=FORMATS + PICTURE_FORMATS,
+        default="txt",
+        help="svg and png are drawn by Graphviz's dot; html is one page with graph and matrix",
+    )
     p.add_argument("--level", choices=("workload", "pod"), default="workload")
     p.add_argument("--direction", choices=("combined", "ingress", "egress"), default="combined")
     p.add_argument(
@@ -185,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("explain", parents=[caps], help="why one connection is allowed or denied")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    _add_live_options(p)
     p.add_argument("--src", required=True, help="ns/name, ns/name[Kind] or an IP address")
     p.add_argument("--dst", required=True, help="ns/name, ns/name[Kind] or an IP address")
     p.add_argument("--port", help="port number or name (default: every connection)")
@@ -196,8 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "diff", parents=[caps], help="connections added, removed and changed between two manifest sets"
     )
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
+    p.add_argument("old", metavar="OLD", nargs="?")
+    p.add_argument("new", metavar="NEW", nargs="?")
+    _add_live_options(p)
     p.add_argument(
         "-o",
         "--output",
@@ -214,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "lint", parents=[caps], help="findings: unprotected workloads, dead selectors, missing DNS..."
     )
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    _add_live_options(p)
     p.add_argument("-o", "--output", choices=("txt", "json"), default="txt")
     p.set_defaults(func=_cmd_lint)
     return parser
@@ -223,8 +344,18 @@ def build_parser() -> argparse.ArgumentParser:
 _CAP_FLAGS = (("limit for one file", "--max-file-size"), ("limit for one source", "--max-total-size"))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    live_reader: LiveReader | None = None,
+    live_by_default: bool = False,
+    prog: str = "netpolui",
+) -> int:
+    """Run one command. `live_reader` reads --context clusters; with `live_by_default`
+    (the kubectl plugin) a command without PATH reads the current context."""
+    args = build_parser(prog).parse_args(argv)
+    args.live_reader = live_reader
+    args.live_by_default = live_by_default
     try:
         code: int = args.func(args)
     except ManifestError as exc:
@@ -232,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             hint = next((f" (see {flag})" for words, flag in _CAP_FLAGS if words in err.message), "")
             print(f"{err}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (UnknownEndpoint, ValueError) as exc:
+    except (UnknownEndpoint, ValueError, SourceUnavailable, GraphvizUnavailable) as exc:
         print(f"netpolui: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:

@@ -259,7 +259,9 @@ def _chain_first(
 
 def _dot_frame(nodes: list[Endpoint]) -> tuple[str, str]:
     """The dot text before the edges (graph, namespace clusters, ranges) and after."""
-    lines = ["digraph {"]
+    # newrank: Graphviz 2.43 (Debian 12, Ubuntu 22.04) fails on namespace clusters with
+    # edges between them ("trouble in init_rank") under the old ranking.
+    lines = ["digraph {", "\tnewrank=true"]
     by_ns: dict[str, list[str]] = {}
     external: list[str] = []
     for n in nodes:
@@ -268,7 +270,8 @@ def _dot_frame(nodes: list[Endpoint]) -> tuple[str, str]:
                 f'\t{_dot_quote(n.key)} [label={_dot_quote(n.key)} color="red2" fontcolor="red2"]'
             )
             continue
-        label = f"{n.name}[{n.kind}]"
+        # A tier or namespace group sits in its namespace's box: its name says the rest.
+        label = n.name.removeprefix(f"{n.namespace}/") if n.kind == "Group" else f"{n.name}[{n.kind}]"
         style = " style=dashed" if n.host_network else ""
         by_ns.setdefault(n.namespace, []).append(
             f'\t\t{_dot_quote(n.key)} [label={_dot_quote(label)} color="blue" fontcolor="blue"{style}]'

@@ -57,6 +57,14 @@ class Resource:
             return functools.partial(method, self.group, self.version, self.plural)
         return method  # type: ignore[no-any-return]
 
+    def namespaced_lister(self, api_client: k8s.ApiClient, namespace: str) -> Callable[..., Any]:
+        """The list method for one namespace (`list_namespaced_pod`), bound to it."""
+        method = "list_namespaced_" + self.list_all.removeprefix("list_").removesuffix(
+            "_for_all_namespaces"
+        )
+        bound = getattr(self.api(api_client), method)
+        return lambda **kwargs: bound(namespace, **kwargs)
+
 
 # Order matters for the first list: namespaces and owners before pods, policies last.
 RESOURCES: tuple[Resource, ...] = (

@@ -245,40 +245,10 @@ class ClusterSync:
     # --- layer 2: list -----------------------------------------------------------------------
 
     def _list(self, store: MirrorStore, resource: Resource) -> int:
-        """Page through the resource; restart when the continue token expires."""
-        lister = resource.lister(self.api_client)
-        for _attempt in range(3):
-            items: list[dict[str, Any]] = []
-            continue_token: str | None = None
-            list_version = ""
-            try:
-                while True:
-                    kwargs: dict[str, Any] = {
-                        "limit": self.options.page_size,
-                        "_preload_content": False,
-                        "_request_timeout": (
-                            self.options.connect_timeout_seconds,
-                            self.options.read_timeout_seconds,
-                        ),
-                    }
-                    if continue_token:
-                        kwargs["_continue"] = continue_token
-                    response = lister(**kwargs)
-                    page = json.loads(response.data)
-                    metadata = page.get("metadata") or {}
-                    if not list_version:
-                        list_version = str(metadata.get("resourceVersion") or "")
-                    items.extend(slim_object(resource.kind, item) for item in page.get("items") or [])
-                    continue_token = metadata.get("continue") or None
-                    if not continue_token:
-                        break
-            except ApiException as exc:
-                if exc.status == 410:  # the continue token expired: start the list over
-                    continue
-                raise
-            store.replace_all(resource, items, list_version)
-            return len(items)
-        raise Gone(f"{resource.plural}: the list kept expiring")
+        """Page through the resource and hand the whole set to the store."""
+        items, list_version = list_resource(resource.lister(self.api_client), resource, self.options)
+        store.replace_all(resource, items, list_version)
+        return len(items)
 
     # --- layer 3: watch ----------------------------------------------------------------------
 
@@ -324,6 +294,52 @@ class ClusterSync:
             response.close()
             response.release_conn()
         return resource_version
+
+
+def list_resource(
+    lister: Callable[..., Any],
+    resource: Resource,
+    options: SyncOptions,
+    *,
+    slim: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """Every item of one list call, paged, slimmed, with the list's resourceVersion.
+
+    Restarts when the continue token expires (410) between pages; `lister` is a
+    cluster-wide or a namespaced list method of the official client; `slim` replaces
+    slim_object for kinds it does not know."""
+    keep = slim or (lambda item: slim_object(resource.kind, item))
+    for _attempt in range(3):
+        items: list[dict[str, Any]] = []
+        continue_token: str | None = None
+        list_version = ""
+        try:
+            while True:
+                kwargs: dict[str, Any] = {
+                    "limit": options.page_size,
+                    "_preload_content": False,
+                    "_request_timeout": (
+                        options.connect_timeout_seconds,
+                        options.read_timeout_seconds,
+                    ),
+                }
+                if continue_token:
+                    kwargs["_continue"] = continue_token
+                response = lister(**kwargs)
+                page = json.loads(response.data)
+                metadata = page.get("metadata") or {}
+                if not list_version:
+                    list_version = str(metadata.get("resourceVersion") or "")
+                items.extend(keep(item) for item in page.get("items") or [])
+                continue_token = metadata.get("continue") or None
+                if not continue_token:
+                    break
+        except ApiException as exc:
+            if exc.status == 410:  # the continue token expired: start the list over
+                continue
+            raise
+        return items, list_version
+    raise Gone(f"{resource.plural}: the list kept expiring")
 
 
 def _lines(response: Any) -> Iterator[str]:

@@ -316,7 +316,44 @@ def clear_process_caches() -> None:
         _newest.clear()
 
 
-def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+class GraphPictureUnavailable(Exception):
+    """The graph could not be drawn (Graphviz missing or too slow); the message says why."""
+
+
+GRAPH_PICTURE_TIMEOUT_SECONDS = 30.0
+
+
+def graph_picture(cluster: Cluster, query: ReachabilityQuery, fmt: str) -> bytes:
+    """The graph of this view (level, grouping, namespaces, port filters) drawn by
+    Graphviz as svg or png: the same nodes and edges the graph page shows."""
+    if fmt not in ("svg", "png"):
+        raise ValueError("format must be svg or png")
+    reach, nodes, edges, _members = _view(cluster, query)
+    picture = engine.Reachability(
+        nodes,
+        [engine.Connection(src, dst, conns) for src, dst, conns in edges],
+        level=reach.level,
+        direction=reach.direction,
+    )
+    try:
+        return engine.graphviz(
+            engine.render(picture, "dot"),
+            "svg" if fmt == "svg" else "png",
+            timeout=GRAPH_PICTURE_TIMEOUT_SECONDS,
+        )
+    except engine.GraphvizUnavailable as exc:
+        raise GraphPictureUnavailable(str(exc)) from exc
+
+
+def _view(
+    cluster: Cluster, query: ReachabilityQuery
+) -> tuple[
+    engine.Reachability,
+    list[engine.Endpoint],
+    list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]],
+    dict[str, list[str]],
+]:
+    """The nodes and edges a reachability query shows, after grouping and filters."""
     reach = base_reachability(cluster, query.level, query.direction)
     members: dict[str, list[str]] = {}
     if query.level in ("tier", "namespace"):
@@ -343,7 +380,11 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
         nodes = [n for n in reach.nodes if n.key in keep]
     else:
         nodes = list(reach.nodes)
+    return reach, nodes, edges, members
 
+
+def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+    reach, nodes, edges, members = _view(cluster, query)
     node_dicts = [_node_dict(n, query, members.get(n.key)) for n in nodes]
     payload: dict[str, Any] = {
         "cluster": cluster.pk,

@@ -1,0 +1,57 @@
+"""The `netpolui` and `kubectl-netpolui` console scripts.
+
+Both run the engine's command line (policies.engine.cli) and give it a reader for live
+clusters. The kubernetes client is imported only when a command reads a cluster, so
+file-only runs start as fast as the engine alone. Nothing here needs Django or a
+database.
+
+`kubectl netpolui ...` finds `kubectl-netpolui` on PATH (kubectl's plugin rule); as a
+plugin, a command given no PATH reads kubectl's current context.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from policies.engine import cli as engine_cli
+
+
+def read_live(request: engine_cli.LiveRequest) -> tuple[list[dict[str, Any]], str]:
+    """The engine's LiveReader: one read-only pass over the cluster of `request`."""
+    try:
+        from policies.k8s.live import LiveReadError, current_context, read_cluster
+    except ImportError as exc:  # installed without its dependencies
+        raise engine_cli.SourceUnavailable(
+            f"reading a live cluster needs the kubernetes Python client ({exc}): pip install kubernetes"
+        ) from exc
+
+    try:
+        context = request.context or current_context(request.kubeconfig)
+        snapshot = read_cluster(
+            context, kubeconfig=request.kubeconfig, namespaces=request.namespaces
+        )
+    except LiveReadError as exc:
+        raise engine_cli.SourceUnavailable(str(exc)) from exc
+    for note in snapshot.notes:
+        print(f"netpolui: note: {note}", file=sys.stderr)
+    return snapshot.objects, f"context {context}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return engine_cli.main(argv, live_reader=read_live)
+
+
+def kubectl_main(argv: Sequence[str] | None = None) -> int:
+    return engine_cli.main(
+        argv, live_reader=read_live, live_by_default=True, prog="kubectl netpolui"
+    )
+
+
+def run() -> None:  # pragma: no cover - `python -m policies.cli`
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

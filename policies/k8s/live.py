@@ -1,0 +1,217 @@
+"""One read of a live cluster for the command line: no database, nothing written.
+
+The same client factory, resource list, paged list calls and error words as the sync
+(`client.py`, `sync.list_resource`); only list and get verbs are used, so the read-only
+RBAC of the in-cluster deployment (or a namespace-scoped role with `--namespace`) is
+enough.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from .client import (
+    RESOURCES,
+    ConnectionSettings,
+    ConnectionSettingsError,
+    Resource,
+    build_api_client,
+    describe_failure,
+    server_url,
+)
+from .objects import slim_object
+from .sync import SyncOptions, list_resource
+
+
+@dataclass(frozen=True)
+class ExtraResource:
+    """A kind the engine reads that the sync does not mirror: cluster-scoped, optional."""
+
+    resource: Resource
+    version: str  # "" for nodes (the core API); the CRD version otherwise
+    why: str  # what the answer misses without it, for the note when it cannot be read
+
+    def lister(self, api_client: k8s.ApiClient) -> Any:
+        if not self.version:
+            return k8s.CoreV1Api(api_client).list_node
+        custom = k8s.CustomObjectsApi(api_client)
+        group, version, plural = self.resource.group, self.version, self.resource.plural
+        return lambda **kwargs: custom.list_cluster_custom_object(group, version, plural, **kwargs)
+
+
+_NETWORK_POLICY_API = "policy.networking.k8s.io"
+# The cluster-wide tiers (kubernetes-sigs/network-policy-api) and the nodes their `nodes`
+# peers select. A cluster without the CRDs answers 404: nothing to read. A role that may
+# not list them gets a note, since an answer without them can be wrong.
+EXTRA_RESOURCES: tuple[ExtraResource, ...] = (
+    ExtraResource(
+        Resource("adminnetworkpolicies", "AdminNetworkPolicy", _NETWORK_POLICY_API,
+                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
+        "v1alpha1",
+        "their Allow, Deny and Pass rules are left out of the answer",
+    ),
+    ExtraResource(
+        Resource("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", _NETWORK_POLICY_API,
+                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
+        "v1alpha1",
+        "the baseline tier is left out of the answer",
+    ),
+    ExtraResource(
+        Resource("clusternetworkpolicies", "ClusterNetworkPolicy", _NETWORK_POLICY_API,
+                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
+        "v1alpha2",
+        "their Accept, Deny and Pass rules are left out of the answer",
+    ),
+    ExtraResource(
+        Resource("nodes", "Node", "", k8s.CoreV1Api, "list_node", namespaced=False),
+        "",
+        "`nodes` peers of cluster-wide policies match no address",
+    ),
+)
+
+
+def _slim_extra(kind: str, api_version: str) -> Any:
+    def slim(obj: dict[str, Any]) -> dict[str, Any]:
+        meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "selfLink")}
+        out: dict[str, Any] = {"apiVersion": obj.get("apiVersion") or api_version, "kind": kind, "metadata": meta}
+        if kind == "Node":  # addresses only: images, conditions and capacity are not ours
+            out["status"] = {"addresses": (obj.get("status") or {}).get("addresses") or []}
+        else:
+            out["spec"] = obj.get("spec") or {}
+        return out
+
+    return slim
+
+
+class LiveReadError(Exception):
+    """The cluster could not be read; the message names the context and what to fix."""
+
+
+@dataclass
+class LiveSnapshot:
+    """What one read found: objects in the Kubernetes JSON shape, and notes for stderr."""
+
+    context: str
+    server: str
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def current_context(kubeconfig: str = "") -> str:
+    """kubectl's current context: `current-context` of --kubeconfig, else of $KUBECONFIG
+    (several files merged, as kubectl does), else of ~/.kube/config."""
+    try:
+        _contexts, active = k8s_config.list_kube_config_contexts(config_file=kubeconfig or None)
+    except (ConfigException, OSError) as exc:
+        where = kubeconfig or "$KUBECONFIG or ~/.kube/config"
+        raise LiveReadError(f"no kubeconfig to read the current context from ({where}): {exc}") from exc
+    name = (active or {}).get("name") if isinstance(active, dict) else None
+    if not name:
+        raise LiveReadError("the kubeconfig has no current context: pass --context")
+    return str(name)
+
+
+def read_cluster(
+    context: str,
+    *,
+    kubeconfig: str = "",
+    namespaces: tuple[str, ...] = (),
+    options: SyncOptions | None = None,
+) -> LiveSnapshot:
+    """Namespaces, workloads, pods and NetworkPolicies of `context` (of `namespaces` only,
+    if given), then the cluster-wide policies and nodes the engine also reads."""
+    options = options or SyncOptions()
+    settings = ConnectionSettings(source="kubeconfig", kubeconfig_path=kubeconfig, context=context)
+    try:
+        api_client = build_api_client(settings)
+    except ConnectionSettingsError as exc:
+        raise LiveReadError(f"context {context}: {exc}") from exc
+    snapshot = LiveSnapshot(context=context, server=server_url(api_client))
+    try:
+        for resource in RESOURCES:
+            try:
+                snapshot.objects.extend(_read(api_client, resource, namespaces, options, snapshot))
+            except LiveReadError:
+                raise
+            except Exception as exc:  # every client failure becomes one sentence, never a traceback
+                failure = describe_failure(exc, resource=resource, server=snapshot.server)
+                raise LiveReadError(f"context {context}: {failure.message}") from exc
+        for extra in EXTRA_RESOURCES:
+            snapshot.objects.extend(_read_extra(api_client, extra, options, snapshot))
+    finally:
+        api_client.close()
+    return snapshot
+
+
+def _read_extra(
+    api_client: k8s.ApiClient, extra: ExtraResource, options: SyncOptions, snapshot: LiveSnapshot
+) -> list[dict[str, Any]]:
+    resource = extra.resource
+    api_version = f"{resource.group}/{extra.version}" if resource.group else "v1"
+    try:
+        items, _version = list_resource(
+            extra.lister(api_client), resource, options, slim=_slim_extra(resource.kind, api_version)
+        )
+    except ApiException as exc:
+        if exc.status == 404:  # the CRD is not installed
+            return []
+        failure = describe_failure(exc, resource=resource, server=snapshot.server)
+        if exc.status == 403:
+            snapshot.notes.append(f"{resource.plural}: {failure.message} Without them {extra.why}.")
+            return []
+        raise LiveReadError(f"context {snapshot.context}: {failure.message}") from exc
+    except Exception as exc:  # every client failure becomes one sentence, never a traceback
+        failure = describe_failure(exc, resource=resource, server=snapshot.server)
+        raise LiveReadError(f"context {snapshot.context}: {failure.message}") from exc
+    return items
+
+
+def _read(
+    api_client: k8s.ApiClient,
+    resource: Resource,
+    namespaces: tuple[str, ...],
+    options: SyncOptions,
+    snapshot: LiveSnapshot,
+) -> list[dict[str, Any]]:
+    if not namespaces:
+        items, _version = list_resource(resource.lister(api_client), resource, options)
+        return items
+    if resource.namespaced:
+        return [
+            item
+            for namespace in namespaces
+            for item in list_resource(resource.namespaced_lister(api_client, namespace), resource, options)[0]
+        ]
+    return [
+        obj for name in namespaces if (obj := _read_namespace(api_client, name, snapshot)) is not None
+    ]
+
+
+def _read_namespace(
+    api_client: k8s.ApiClient, name: str, snapshot: LiveSnapshot
+) -> dict[str, Any] | None:
+    api = k8s.CoreV1Api(api_client)
+    try:
+        raw = api.read_namespace(name, _preload_content=False)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise LiveReadError(
+                f"context {snapshot.context}: namespace {name} does not exist on {snapshot.server}"
+            ) from exc
+        if exc.status == 403:
+            # A namespace-scoped role may not read its Namespace object: without it only
+            # the kubernetes.io/metadata.name label is known, which the engine adds itself.
+            snapshot.notes.append(
+                f"namespace {name}: its labels cannot be read (403 Forbidden); "
+                "namespaceSelectors see only kubernetes.io/metadata.name"
+            )
+            return None
+        raise
+    return slim_object("Namespace", json.loads(raw.data))
