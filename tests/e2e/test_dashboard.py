@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from bench.generate import generate_cluster
 from policies import mirror
@@ -199,7 +200,9 @@ def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     page.locator("[data-matrix-wrap]").focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('#side-panel').dataset.loaded !== 'shop/backend[Deployment]>shop/database[StatefulSet]'")
+    expect(page.locator("#side-panel")).not_to_have_attribute(
+        "data-loaded", "shop/backend[Deployment]>shop/database[StatefulSet]"
+    )
 
 
 def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
@@ -207,11 +210,11 @@ def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
     page.goto(f"{page.base_url}/clusters/{page.demo.pk}/policies/")
     assert page.locator("tr[data-policy]").count() == demo_counts()["policies"]
     page.get_by_label("Namespace").select_option("shop")  # HTMX swaps the table
-    page.wait_for_function("document.querySelectorAll('tr[data-policy]').length === 7")
+    expect(page.locator("tr[data-policy]")).to_have_count(7)
     assert "namespace=shop" in page.url
     page.get_by_label("Selects pod").fill("shop/database-0")
     page.get_by_role("button", name="Filter").click()
-    page.wait_for_function("document.querySelectorAll('tr[data-policy]').length === 3")
+    expect(page.locator("tr[data-policy]")).to_have_count(3)
     page.get_by_role("link", name="shop/database-policy").click()
     assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
     page.wait_for_selector("code.language-yaml.hljs")  # highlighted by highlight.js
