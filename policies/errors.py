@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 from django.views import csrf, defaults
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,16 @@ def too_large(request: HttpRequest, limit: int) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": message}, status=413)
     return HttpResponse(f"<!doctype html><title>Request too large</title><h1>Request too large</h1><p>{message}.</p>", status=413)
+
+
+def bad_parameter(request: HttpRequest, name: str, message: str) -> HttpResponse:
+    """400 naming the query parameter: `{name: [message]}` as DRF words its own, or a page."""
+    if is_api(request):
+        return JsonResponse({name: [message]}, status=400)
+    return HttpResponse(
+        f"<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{escape(name)}: {message}.</p>",
+        status=400,
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .errors import too_large
+from .errors import bad_parameter, too_large
 
 # Scripts and everything else from our own origin only: no inline script, no eval, no
 # framing. Inline style attributes stay allowed (legend swatches, bar heights); they
@@ -54,4 +54,19 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > limit:
             return too_large(request, limit)
+        return self.get_response(request)
+
+
+class QueryStringGuardMiddleware:
+    """A NUL character in a query parameter is refused with 400 naming the parameter
+    before any view sees it: PostgreSQL cannot hold or compare text containing NUL, so
+    every filter that reaches the database would otherwise end in a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in v for v in values):
+                return bad_parameter(request, name.replace("\x00", "\\x00"), "must not contain a NUL character")
         return self.get_response(request)

@@ -71,3 +71,13 @@ def test_every_answer_has_a_strict_content_security_policy(client_for, url):
     assert "unsafe-inline" not in script_src
     assert "unsafe-eval" not in script_src
     assert "frame-ancestors 'none'" in csp
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(client_for, demo_cluster):
+    api = client_for("viewer").get("/api/policies/", {"namespace": "a\x00b"})
+    assert api.status_code == 400
+    assert api.json() == {"namespace": ["must not contain a NUL character"]}
+    page = client_for("viewer").get(f"/clusters/{demo_cluster.pk}/policies/", {"namespace": "a\x00b"})
+    assert page.status_code == 400
+    assert "namespace: must not contain a NUL character" in page.content.decode()

@@ -173,7 +173,7 @@ def test_two_workers_never_sync_one_cluster_at_once(cluster, fake_k8s, start_wor
     assert_mirror_converges(cluster, fake_k8s)
 
 
-FOLLOWED = int(os.environ.get("NETPOLUI_TEST_FOLLOWED_CLUSTERS", "20"))
+FOLLOWED = int(os.environ.get("NETPOLUI_TEST_FOLLOWED_CLUSTERS", "10"))
 
 
 def test_one_thread_pool_worker_process_follows_many_clusters(fake_k8s, tmp_path, start_worker, queue, api):
