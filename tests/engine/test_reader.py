@@ -304,3 +304,27 @@ def test_pasted_yaml_reads_typed_lists_and_skips_empty_documents() -> None:
     (policy,) = load_yaml_text(text)
     assert (policy["kind"], policy["apiVersion"]) == ("NetworkPolicy", "networking.k8s.io/v1")
     assert validate_network_policy(policy) == []
+
+
+def test_json_is_read_by_the_json_parser_with_the_same_objects_and_error_lines(tmp_path: Path) -> None:
+    items = [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}}},
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "broken", "namespace": "shop"},
+            "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 80, "endPort": 70}]}]},
+        },
+    ]
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2)
+    as_json = write(tmp_path, "a.json", text)
+    # A leading comment makes the same text YAML only: it goes through the YAML loader.
+    as_yaml = write(tmp_path, "b.yaml", "# the same objects\n" + text)
+    assert load_paths([as_json]).objects == load_paths([as_yaml]).objects
+    line_of_end_port = 1 + text.splitlines().index('                "endPort": 70')
+    for path, shift in ((as_json, 0), (as_yaml, 1)):
+        with pytest.raises(ManifestError) as caught:
+            build_cluster(load_paths([path]))
+        (error,) = caught.value.errors
+        assert error.line == line_of_end_port + shift
+        assert "endPort 70 is below port 80" in str(error)
