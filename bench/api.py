@@ -169,7 +169,7 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
 
 
 # The pieces a large cluster's pages ask for instead of the whole workload level; the
-# summary's target is the DESIGN.md one for summary endpoints.
+# summary's target is the project target for summary endpoints (docs/architecture.md, README).
 TARGET_SUMMARY = 0.2
 
 

@@ -1,7 +1,7 @@
 """CLI benchmark: `netpolui analyze` end to end on a generated cluster written as one
 JSON List file (what `kubectl get -o json` gives), as a user runs it: a child process
 reading the file, building the model, analysing and writing the txt connection list to
-a file. Wall time and the child's peak resident memory (DESIGN.md section 6: the
+a file. Wall time and the child's peak resident memory (targets: the
 1,000-workload cluster under 1 s; the 5,000-workload / 1,000-namespace / 10,000-policy
 cluster under 10 s and 1 GiB, with `--size large`).
 
