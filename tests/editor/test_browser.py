@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import THREE_TIER_WORKLOADS
 
@@ -165,15 +166,17 @@ def test_what_if_shows_connections_the_draft_would_deny(page, sign_in, three_tie
         page, page.base_url, three_tier.pk, name="backend-policy", pods={"tier": "backend"},
         rules={"ingress": [{"peers": [("pods", {"tier": "frontend"})], "ports": [("TCP", "8080")]}]},
     )
+    # The what-if follows the form as it is filled in: wait for the finished draft's answer
+    # (an earlier one, before the port was set, denies the frontend everything).
+    wait_for_yaml(page, BACKEND_YAML)
     what_if = page.locator("#what-if")
     denied = what_if.locator("table.denied")
-    denied.wait_for()
+    # The frontend keeps 8080 only: everything else towards the backend goes.
+    frontend = denied.locator("tr", has_text="shop/frontend[Deployment]").filter(has_text="shop/backend[Deployment]")
+    expect(frontend).to_contain_text("these ports only")
     # The database could reach the backend on every port; after the policy it cannot.
     row = denied.locator("tr", has_text="shop/database[StatefulSet]").filter(has_text="shop/backend[Deployment]")
     assert row.locator("td").nth(2).inner_text() == "All Connections"
-    # The frontend keeps 8080 only: everything else towards the backend goes.
-    frontend = denied.locator("tr", has_text="shop/frontend[Deployment]").filter(has_text="shop/backend[Deployment]")
-    assert "these ports only" in frontend.inner_text()
     assert "TCP 8080" not in frontend.locator("td").nth(2).inner_text().split(",")
     assert what_if.locator("table.allowed").count() == 0
     assert "shop/backend[Deployment]: ingress open → isolated" in what_if.inner_text()
