@@ -10,7 +10,9 @@ from .kinds import (
     CniKind,
     api_group,
     cni_kind,
+    cni_object_key,
     is_cni_object,
 )
 
-__all__ = ["ANTREA", "CALICO", "CILIUM", "CNIS", "CNI_KINDS", "CniKind", "api_group", "cni_kind", "is_cni_object"]
+__all__ = ["ANTREA", "CALICO", "CILIUM", "CNIS", "CNI_KINDS", "CniKind", "api_group", "cni_kind",
+    "cni_object_key", "is_cni_object"]

@@ -88,3 +88,19 @@ def cni_kind(obj: Mapping[str, Any]) -> CniKind | None:
 
 def is_cni_object(obj: Mapping[str, Any]) -> bool:
     return cni_kind(obj) is not None
+
+
+def cni_object_key(obj: Mapping[str, Any]) -> str:
+    """The key naming a CNI object everywhere (explanations, findings, pages, drift):
+    ``cni:Kind:namespace/name`` for namespaced kinds, ``cni:Kind:name`` for cluster-scoped
+    ones, e.g. ``calico:GlobalNetworkPolicy:deny-egress`` or
+    ``cilium:CiliumNetworkPolicy:shop/backend``. Raises ValueError for other objects."""
+    found = cni_kind(obj)
+    if found is None:
+        raise ValueError(f"not a CNI object: {obj.get('apiVersion')} {obj.get('kind')}")
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    name = str(meta.get("name") or "")
+    if found.namespaced:
+        return f"{found.cni}:{found.kind}:{meta.get('namespace') or 'default'}/{name}"
+    return f"{found.cni}:{found.kind}:{name}"
