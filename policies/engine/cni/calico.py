@@ -284,7 +284,7 @@ class _Compiler:
                     out.append(TierPort(proto, max(first, 1), last))
             else:
                 for proto in protocols:
-                    out.append(TierPort(proto, name=name))
+                    out.append(TierPort(proto, name=name, name_with_protocol=True))
         return tuple(out)
 
     # -- entities ---------------------------------------------------------------------------
