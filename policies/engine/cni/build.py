@@ -18,7 +18,7 @@ from typing import Any
 
 from ..tiers import ADMIN, BASELINE, NETWORK_POLICY, ClusterPolicy
 from ..validation import FieldError
-from . import calico
+from . import calico, cilium
 from .common import DENY_END, FALL_THROUGH, CniPolicyInfo, CniTierPolicy, PlanTier
 from .kinds import ANTREA, CALICO, CILIUM, CNIS, cni_kind
 
@@ -126,15 +126,19 @@ def build_cni(
             continue
         enforced = k.cni == cni
         reason = "" if enforced else f"not enforced here: the cluster's CNI is {cni}"
+        compiled: list[CniTierPolicy] = []
         if k.cni == CALICO:
-            info, compiled = calico.compile_policy(obj, ctx, enforced, reason)
+            info, one = calico.compile_policy(obj, ctx, enforced, reason)
+            compiled = [one] if one is not None else []
+        elif k.cni == CILIUM:
+            info, compiled = cilium.compile_policy(obj, enforced, reason)
         else:
-            info, compiled = _listed_only(obj, k.cni, k.kind, enforced, reason)
+            info, _ = _listed_only(obj, k.cni, k.kind, enforced, reason)
         if info.key in state.policies:
             state.notes.append(f"{info.key} is defined twice; the later one is used")
+            state.tier_policies = [p for p in state.tier_policies if p.key != info.key]
         state.policies[info.key] = info
-        if compiled is not None:
-            state.tier_policies.append(compiled)
+        state.tier_policies.extend(compiled)
     state.tier_policies = [p for p in state.tier_policies if state.policies[p.key].enforced]
     if cni == CALICO:
         state.tiers = sorted(
@@ -194,6 +198,11 @@ def tier_plan(
                 members.append(((calico.V1_ORDER, calico.V1_NAME_PREFIX), None))
             members.sort(key=lambda m: (m[0][0] if not math.isinf(m[0][0]) else math.inf, m[0][1]))
             plan.append(PlanTier(name, end, tuple(m for _, m in members), CALICO))
+    elif cni == CILIUM:
+        deny = tuple(p for p in cni_policies if p.tier == cilium.DENY_TIER)
+        allow = tuple(p for p in cni_policies if p.tier == cilium.ALLOW_TIER)
+        plan.append(PlanTier(cilium.DENY_TIER, FALL_THROUGH, deny, CILIUM))
+        plan.append(PlanTier(cilium.ALLOW_TIER, DENY_END, (*allow, None), CILIUM))
     else:
         plan.append(PlanTier(NETWORK_POLICY, DENY_END, (None,)))
     plan.append(PlanTier(BASELINE, FALL_THROUGH, baseline))
