@@ -21,7 +21,9 @@ Cluster-wide tiers (tiers.py)
     BaselineAdminNetworkPolicy v1alpha1, keys "Kind/name"), TierRule, TierPeer, Tier,
     TIERS, ClusterNode; validate_cluster_policy(obj) -> list[FieldError];
     parse_cluster_policy(obj); normalize_cluster_policy(obj) (rule order kept);
-    CLUSTER_POLICY_KINDS
+    CLUSTER_POLICY_KINDS; to_cluster_network_policy(obj) -> Conversion (a v1alpha1
+    AdminNetworkPolicy / BaselineAdminNetworkPolicy written as a v1alpha2
+    ClusterNetworkPolicy, with notes on what was left out)
 CNI policies (cni/): Calico, Cilium, Antrea objects identified by API group and kind
     CNI_KINDS; cni_kind(obj); cni_object_key(obj) (their one name everywhere);
     CNI_CHOICES ("calico", "cilium", "antrea", "none"); detect_cni; CniPolicyInfo
@@ -113,6 +115,7 @@ from .safe_input import (
     walk_manifest_files,
 )
 from .selectors import LabelSelector, Requirement
+from .tier_convert import Conversion, to_cluster_network_policy
 from .tier_normalize import normalize_cluster_policy
 from .tier_validation import validate_cluster_policy
 from .tiers import (
@@ -158,6 +161,7 @@ __all__ = [
     "Cluster",
     "ConnSet",
     "Connection",
+    "Conversion",
     "DiffLine",
     "DirectionVerdict",
     "Endpoint",
@@ -216,6 +220,7 @@ __all__ = [
     "read_manifest_file",
     "render",
     "render_picture",
+    "to_cluster_network_policy",
     "validate_cluster_policy",
     "rule_allows_dns",
     "validate_network_policy",
