@@ -95,7 +95,9 @@ class Node:
 
 class PeerMatch(Protocol):
     """How a CNI peer or subject selects pods (CNI selector languages differ):
-    ``cache_key`` is equal for two matches that select the same pods."""
+    ``cache_key`` is equal for two matches that select the same pods. A match may also
+    have ``only_namespaces`` (the namespaces outside which it matches nothing) so that
+    only their pods are tested."""
 
     @property
     def cache_key(self) -> object: ...

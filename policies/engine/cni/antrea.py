@@ -84,6 +84,12 @@ class AntreaMatch:
     def cache_key(self) -> object:
         return ("antrea", self.alts)
 
+    @property
+    def only_namespaces(self) -> frozenset[str] | None:
+        if all(a.namespace is not None for a in self.alts):
+            return frozenset(a.namespace for a in self.alts if a.namespace is not None)
+        return None
+
     def matches(
         self,
         namespace: str,
@@ -161,7 +167,7 @@ def parse_group(obj: Mapping[str, Any], problems: list[FieldError]) -> tuple[str
 class AntreaContext:
     tiers: dict[str, float]
     groups: dict[str, Group]
-    namespaces: list[str]
+    namespaces: Mapping[str, Mapping[str, str]]
 
 
 def _tier_rank(name: str, ctx: AntreaContext) -> float | None:
@@ -369,8 +375,16 @@ class _Compiler:
             else:
                 # `namespaces.match: Self`: one rule per namespace, for the pods of that
                 # namespace the rule applies to.
-                for ns in self.ctx.namespaces:
-                    alts = tuple(Alt(a.pod_selector, a.namespace_selector, ns, a.service_account) for a in (local_alts or policy_alts or ()))
+                for ns, ns_labels in self.ctx.namespaces.items():
+                    alts = tuple(
+                        Alt(a.pod_selector, a.namespace_selector, ns, a.service_account)
+                        for a in (local_alts or policy_alts or ())
+                        if (a.namespace is None or a.namespace == ns)
+                        and (a.namespace_selector is None or a.namespace_selector.matches(ns_labels))
+                        and (a.service_account is None or a.service_account[0] == ns)
+                    )
+                    if not alts:
+                        continue  # the rule applies to no pod of this namespace
                     lm = AntreaMatch(alts)
                     peer_alts = tuple(Alt(sel, None, ns) for sel in selfs)
                     pm = AntreaMatch(peer_alts)

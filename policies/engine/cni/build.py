@@ -138,7 +138,7 @@ def build_cni(
             gkey, group = antrea.parse_group(obj, problems)
             groups[gkey] = group
         state.notes.extend(f"{k.kind} {_meta(obj).get('name')}: {p.path} {p.message}" for p in problems)
-    actx = antrea.AntreaContext(atiers, groups, sorted(namespaces))
+    actx = antrea.AntreaContext(atiers, groups, dict(sorted(namespaces.items())))
 
     for obj, k in kinds:
         if k is None or not k.policy:

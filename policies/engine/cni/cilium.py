@@ -36,7 +36,7 @@ evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,45 @@ def endpoint_labels(
     return out
 
 
+class _EndpointLabels(Mapping[str, str]):
+    """The labels of ``endpoint_labels`` as a view, without building the dict (a
+    selector asks for a few keys of thousands of pod classes)."""
+
+    __slots__ = ("_labels", "_namespace", "_ns_labels", "_sa")
+
+    def __init__(
+        self, labels: Mapping[str, str], namespace: str, ns_labels: Mapping[str, str], sa: str
+    ) -> None:
+        self._labels = labels
+        self._namespace = namespace
+        self._ns_labels = ns_labels
+        self._sa = sa or "default"
+
+    def __getitem__(self, key: str) -> str:
+        if key == NS_LABEL:
+            return self._namespace
+        if key == SA_LABEL:
+            return self._sa
+        if key == "io.cilium.k8s.policy.cluster":
+            return "default"
+        if key.startswith(NS_LABELS_PREFIX):
+            return self._ns_labels[key[len(NS_LABELS_PREFIX):]]
+        return self._labels[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(endpoint_labels(self._labels, self._namespace, self._ns_labels, self._sa))
+
+    def __len__(self) -> int:
+        return len(endpoint_labels(self._labels, self._namespace, self._ns_labels, self._sa))
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[str(key)]
+        except KeyError:
+            return False
+        return True
+
+
 @dataclass(frozen=True)
 class CiliumMatch:
     selector: LabelSelector
@@ -94,6 +133,10 @@ class CiliumMatch:
     @property
     def cache_key(self) -> object:
         return ("cilium", self.selector, self.namespace)
+
+    @property
+    def only_namespaces(self) -> frozenset[str] | None:
+        return None if self.namespace is None else frozenset((self.namespace,))
 
     def matches(
         self,
@@ -104,7 +147,7 @@ class CiliumMatch:
     ) -> bool:
         if self.namespace is not None and namespace != self.namespace:
             return False
-        return self.selector.matches(endpoint_labels(labels, namespace, namespace_labels, service_account))
+        return self.selector.matches(_EndpointLabels(labels, namespace, namespace_labels, service_account))
 
 
 ALL_PODS = CiliumMatch(LabelSelector(), None)
