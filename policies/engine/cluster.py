@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cni.build import CniState, build_cni, tier_plan
+from .cni.build import CniSource, CniState, build_cni, tier_plan
 from .cni.common import CniPolicyInfo, CniTierPolicy, PlanTier
 from .cni.kinds import cni_kind
 from .manifests import InputError, Inventory, Location, ManifestError
@@ -85,6 +85,8 @@ class Cluster:
     cni_tier_policies: list[CniTierPolicy] = field(default_factory=list)
     """The enforced (valid) CNI policies compiled into the tier model."""
     cni_tiers: list[tuple[str, float, str]] = field(default_factory=list)
+    cni_source: CniSource = field(default_factory=CniSource)
+    """What the CNI part was built from (``with_cni_changes`` builds it again)."""
 
     def __post_init__(self) -> None:
         self.cluster_policies = sorted(self.cluster_policies, key=lambda p: p.order)
@@ -175,6 +177,38 @@ class Cluster:
             dict(self.cni_policies),
             list(self.cni_tier_policies),
             list(self.cni_tiers),
+            self.cni_source,
+        )
+
+    def with_cni_changes(
+        self, upserts: Sequence[Mapping[str, Any]] = (), removals: Sequence[str] = ()
+    ) -> Cluster:
+        """The same cluster with CNI objects (policies, tiers, sets, groups) added or
+        replaced (`upserts`) and removed (`removals`, cni_object_keys); KeyError for a
+        removal that is not there."""
+        source = self.cni_source.changed(upserts, removals)
+        state = build_cni(
+            source.objects,
+            agents=source.agents,
+            namespaces=self.namespaces,
+            service_accounts=source.service_accounts,
+            requested=source.requested,
+        )
+        return Cluster(
+            dict(self.namespaces),
+            self.pods,
+            self.workloads,
+            list(self.policies),
+            list(self.invalid_policies),
+            list(self.notes),
+            list(self.cluster_policies),
+            list(self.nodes),
+            state.cni,
+            state.detected_by,
+            state.policies,
+            state.tier_policies,
+            state.tiers,
+            state.source,
         )
 
 
@@ -528,4 +562,5 @@ def build_cluster(
         cni_state.policies,
         cni_state.tier_policies,
         cni_state.tiers,
+        cni_state.source,
     )

@@ -43,6 +43,7 @@ from typing import Any, Literal, NamedTuple
 
 from .cluster import Cluster
 from .cni.common import DENY_END, CniTierPolicy, PlanTier
+from .cni.kinds import CNIS, is_cni_object
 from .ipranges import IPRange, cut_space
 from .model import (
     EMPTY_LABELS,
@@ -1258,7 +1259,7 @@ class Analyzer:
         """A new Analyzer after several policy changes at once.
 
         Each of `removals` ("namespace/name" of a NetworkPolicy, "Kind/name" of a
-        cluster-wide policy) is removed, then each of `upserts` (NetworkPolicy,
+        cluster-wide policy, the cni_object_key of a CNI object) is removed, then each of `upserts` (NetworkPolicy,
         ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy) added or
         replacing the policy of the same key, in order (so a later upsert of one name
         wins, and a name both removed and upserted ends up upserted): the same as the
@@ -1267,6 +1268,16 @@ class Analyzer:
         for a removal of a policy that is not there; nothing is changed then.
         """
         upserts = list(upserts)
+        removals = list(removals)
+        cni_upserts = [o for o in upserts if is_cni_object(o)]
+        cni_removals = [k for k in removals if k.partition(":")[0] in CNIS]
+        if cni_upserts or cni_removals:
+            # A CNI object can move tiers and what every pod's tiers select: a rebuild.
+            plain = [o for o in upserts if not is_cni_object(o)]
+            rest = [k for k in removals if k not in cni_removals]
+            base = self.with_policies_changed(plain, rest) if plain or rest else self
+            cluster = base.cluster.with_cni_changes(cni_upserts, cni_removals)
+            return Analyzer(cluster, families=self._u.requested_families)
         errors = [
             str(e)
             for obj in upserts
