@@ -238,3 +238,16 @@ def keys_selecting_pod(cluster: Cluster, namespace: str, pod_name: str) -> set[s
         for policy in model.cluster_policies
         if policy.subject.matches_pod(model.namespace_labels(pod.namespace), pod.labels, pod.host_network)
     }
+
+
+def applying_to_namespace(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
+    """The cluster-wide policies whose subject can select pods of the namespace, in
+    evaluation order, each with its pk for a link."""
+    keys = keys_applying_to_namespaces(cluster, [namespace])
+    ids = _ids(cluster)
+    model = analysis.engine_cluster(cluster)
+    return [
+        {"key": p.key, "tier": p.tier, "priority": p.priority, "id": ids.get(p.key)}
+        for p in model.cluster_policies
+        if p.key in keys
+    ]
