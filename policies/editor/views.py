@@ -19,7 +19,7 @@ from ..filtersets import DraftFilterSet
 from ..models import Cluster, ClusterPolicyDraft, NetworkPolicy, PolicyDraft
 from ..query import BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER, has_role
-from ..services import drafts, fixes, templates
+from ..services import drafts, fixes, starter_policies
 from ..web import get_cluster, role_required, yaml_attachment
 from .forms import (
     ApplyForm,
@@ -154,7 +154,7 @@ def _start_page(
             "cluster": cluster,
             "namespaces": drafts.namespace_names(cluster),
             "namespace": namespace,
-            "templates": templates.TEMPLATES,
+            "templates": starter_policies.TEMPLATES,
             "template_form": template_form
             or TemplateForm(initial={"namespace": namespace or "default"}),
             "import_form": import_form or ImportForm(initial={"namespace": namespace}),
