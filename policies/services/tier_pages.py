@@ -182,9 +182,24 @@ def annotate_tier_matches(cluster: Cluster, explanations: Iterable[dict[str, Any
 def annotate_node_details(cluster: Cluster, details: dict[str, Any] | None) -> None:
     """Connections of a node (pages.node_details) also name the tier rules that
     decided them; a side the cluster-wide tiers decided is no longer called "not
-    isolated". In place."""
+    isolated"; `tier_policies` lists the cluster-wide policies selecting its members, in
+    evaluation order. In place."""
     if not details:
         return
+    model = engine_cache.engine_cluster(cluster)
+    members = {m["key"] for m in details.get("members", [])}
+    ids = _ids(cluster)
+    member_pods = [p for p in model.pods if p.workload_key in members] if model.cluster_policies else []
+    selecting = []
+    for policy in model.cluster_policies:
+        if not any(
+            policy.subject.matches_pod(model.namespace_labels(p.namespace), p.labels, p.host_network) for p in member_pods
+        ):
+            continue
+        directions = [d for d in ("ingress", "egress") if policy.rules(d)]
+        if directions:
+            selecting.append({"key": policy.key, "tier": policy.tier, "priority": policy.priority, "id": ids.get(policy.key), "directions": directions})
+    details["tier_policies"] = selecting
     rows = [row for side in ("inbound", "outbound") for row in details[side]]
     annotate_tier_matches(cluster, [ex for row in rows for ex in row["explanations"]])
     for row in rows:

@@ -278,3 +278,33 @@ def test_namespace_page_lists_the_cluster_wide_policies_that_apply(viewer, demo_
     monitoring = Namespace.objects.get(cluster=demo_cluster, name="monitoring")
     html = viewer.get(reverse("namespace-detail", args=[monitoring.pk])).content.decode()
     assert "namespace-cluster-policies" not in html
+
+
+def test_api_filters_cluster_policies_by_namespace_and_pod_like_the_page(api, demo_cluster):
+    client = api("viewer")
+    base = f"/api/cluster-policies/?cluster={demo_cluster.pk}"
+
+    def names(query: str) -> set[str]:
+        response = client.get(base + query)
+        assert response.status_code == 200, response.content
+        return {row["name"] for row in response.json()["results"]}
+
+    assert names("&namespace=payments") == {"prometheus-probes-payments", "baseline-prod-isolation"}
+    assert names("&namespace=team-a,monitoring") == {"team-a-guardrails"}
+    assert names("&pod=payments/ledger-0") == {"prometheus-probes-payments", "baseline-prod-isolation"}
+    assert names("&pod=toolbox") == set()
+
+
+def test_graph_node_panel_lists_the_cluster_wide_policies_in_order(viewer, demo_cluster):
+    response = viewer.get(
+        reverse("node", args=[demo_cluster.pk]),
+        {"id": "payments", "level": "namespace"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    block = html[html.index('data-testid="node-tier-policies"'):]
+    words = text(block[: block.index("</ol>")])
+    assert words.index("prometheus-probes-payments") < words.index("baseline-prod-isolation")
+    assert "ingress" in words
+    assert "team-a-guardrails" not in words
