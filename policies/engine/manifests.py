@@ -30,7 +30,6 @@ milliseconds with a ManifestError.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from .safe_input import (
     UnsafeInput,
     check_text_size,
     check_yaml_text,
+    load_json_text,
     read_manifest_file,
     walk_manifest_files,
 )
@@ -415,27 +415,17 @@ def _load_all(text: str) -> list[Any]:
     return docs
 
 
-def _load_json(text: str) -> list[Any] | None:
-    """A JSON text's one document, parsed by the json module (libyaml reads long JSON
-    lines slowly: a 7 MB `kubectl get -o json` dump took 18 s); None when the text is
-    not JSON, so the YAML loader reads it (and reports its errors)."""
-    if not text.lstrip().startswith(("{", "[")):
-        return None
-    try:
-        return [json.loads(text)]
-    except (ValueError, RecursionError):
-        return None
-
-
 def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
     """Every object of a YAML/JSON stream, List items flattened, with lazy locations.
 
     Empty documents (a `---` followed by nothing or only comments, trailing separators)
     are skipped."""
     try:
-        check_yaml_text(text)
-        docs = _load_json(text)
+        # JSON through the json module (libyaml reads long JSON lines slowly: a 7 MB
+        # `kubectl get -o json` dump took 18 s), parsed once; YAML checked, then loaded.
+        docs = load_json_text(text)
         if docs is None:
+            check_yaml_text(text)
             docs = _load_all(text)
     except UnsafeInput as exc:
         raise ManifestError([_unsafe_error(exc, source)]) from None
