@@ -91,17 +91,30 @@ class _FastLoader(_Loader):  # type: ignore[misc,valid-type,unused-ignore]
     def ascend_resolver(self) -> None:
         pass
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._plain_tags: dict[str, str] = {}  # a manifest repeats its plain scalars
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode:
             if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
-                    if regexp.match(value):
-                        return str(tag)
-                for tag, regexp in _WILDCARD:
-                    if regexp.match(value):
-                        return str(tag)
+                tag = self._plain_tags.get(value)
+                if tag is None:
+                    tag = self._plain_tags[value] = _implicit_tag(value)
+                return tag
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+def _implicit_tag(value: str) -> str:
+    """The tag the safe loader resolves a plain scalar to (`true` bool, `8080` int...)."""
+    for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
+        if regexp.match(value):
+            return str(tag)
+    for tag, regexp in _WILDCARD:
+        if regexp.match(value):
+            return str(tag)
+    return _STR
 
 
 class _Unusual(Exception):
