@@ -31,7 +31,7 @@ from ..filtersets import DraftFilterSet
 from ..models import Cluster, DraftRevision, PolicyDraft
 from ..query import MAX_ID, BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER
-from ..services import drafts, templates
+from ..services import deletions, drafts, templates
 from ..web import yaml_attachment
 
 # --- errors -------------------------------------------------------------------------------------
@@ -85,6 +85,11 @@ class DraftStatusField(serializers.ChoiceField):
 
 class DraftSerializer(serializers.ModelSerializer[PolicyDraft]):
     status = DraftStatusField(read_only=True)
+    action = serializers.ChoiceField(
+        choices=PolicyDraft.Action.choices,
+        read_only=True,
+        help_text="apply: the policy is created or replaced; delete: the live policy is deleted",
+    )
     policy = serializers.JSONField(
         source="obj", read_only=True, help_text="the NetworkPolicy object"
     )
@@ -100,6 +105,7 @@ class DraftSerializer(serializers.ModelSerializer[PolicyDraft]):
             "namespace",
             "name",
             "status",
+            "action",
             "revision",
             "policy",
             "yaml",
@@ -416,6 +422,8 @@ class DraftViewSet(
             raise _invalid(exc.errors) from exc
         except drafts.DraftConflict as exc:
             raise Conflict(str(exc)) from exc
+        except drafts.DraftError as exc:  # a deletion draft has no content to edit
+            raise Conflict(str(exc)) from exc
         return self._out(draft)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -503,7 +511,7 @@ class DraftViewSet(
     def draft_what_if(self, request: Request, pk: str | None = None) -> Response:
         draft = self.get_object()
         try:
-            return Response(drafts.what_if(draft.cluster, [draft.obj]))
+            return Response(deletions.drafts_what_if(draft.cluster, [draft]))
         except drafts.DraftInvalid as exc:
             raise _invalid(exc.errors) from exc
 

@@ -7,6 +7,11 @@ from . import views as v
 urlpatterns = [
     path("clusters/<int:cluster_id>/drafts/", v.draft_list, name="draft-list"),
     path("clusters/<int:cluster_id>/drafts/new/", v.draft_new, name="draft-new"),
+    path(
+        "clusters/<int:cluster_id>/drafts/new/deletion/",
+        v.draft_new_deletion,
+        name="draft-new-deletion",
+    ),
     path("clusters/<int:cluster_id>/drafts/import/", v.draft_import, name="draft-import"),
     path(
         "clusters/<int:cluster_id>/drafts/import/confirm/",

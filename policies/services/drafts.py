@@ -894,20 +894,29 @@ def _conn_entry(
 
 
 def what_if(
-    cluster: Cluster, objs: Sequence[Mapping[str, Any]], *, limit: int = WHAT_IF_LIMIT
+    cluster: Cluster,
+    objs: Sequence[Mapping[str, Any]],
+    *,
+    removals: Sequence[str] = (),
+    limit: int = WHAT_IF_LIMIT,
 ) -> dict[str, Any]:
     """How workload reachability changes if `objs` were applied (each added, or
-    replacing the live policy of the same namespace/name).
+    replacing the live policy of the same namespace/name) and the live policies
+    `removals` ("namespace/name") deleted.
 
-    Raises DraftInvalid when a policy would be rejected by the API server.
+    Raises DraftInvalid when a policy would be rejected by the API server, DraftError
+    when a policy to delete is not in the cluster.
     """
     prepared = [prepare(o) for o in objs]
     errors = [e for o in prepared for e in validate(o)]
     if errors:
         raise DraftInvalid(errors)
     base = analysis.analyzer(cluster)
+    missing = [key for key in removals if base.cluster.policy(key) is None]
+    if missing:
+        raise DraftError(f"no live policy {', '.join(missing)} in cluster {cluster.name} to delete")
     # One derivation for all of them (a later draft of the same name wins, as in order).
-    changed = base.with_policies_changed(prepared)
+    changed = base.with_policies_changed(prepared, removals)
     before, changed = engine.on_common_families(base, changed)  # drafts may bring IPv6 ipBlocks
     old = analysis.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
     new = changed.analyze(level="workload", direction="combined")
@@ -948,11 +957,16 @@ def what_if(
                 "selects": selected,
             }
         )
+    removed = [
+        {"key": key, "selects": sorted({p.workload_key for p in base.cluster.pods_selected_by(key)})}
+        for key in removals
+    ]
     isolation = _isolation_changes(old, new)
     return {
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
         "policies": policies,
+        "removals": removed,
         "counts": {
             "allowed": len(allowed),
             "denied": len(denied),
@@ -1182,7 +1196,12 @@ def update_draft(
     note: str = "",
 ) -> PolicyDraft:
     """Save a new version. Changing an approved draft's policy makes it a draft again:
-    the approval was for the old content."""
+    the approval was for the old content. A deletion draft is never edited."""
+    if draft.action == PolicyDraft.Action.DELETE:
+        raise DraftError(
+            f"draft {draft.namespace}/{draft.name} deletes the live policy: it has no content to edit "
+            "(delete the draft to keep the policy)"
+        )
     prepared = _check(obj)
     namespace, name = _key_of(prepared)
     with transaction.atomic():
@@ -1323,9 +1342,19 @@ def create_drafts(
 
 
 def export_yaml(drafts: Iterable[PolicyDraft]) -> str:
-    """Multi-document YAML in canonical field order, ready for `kubectl apply -f`."""
+    """Multi-document YAML in canonical field order, ready for `kubectl apply -f`.
+
+    Deletion drafts are not documents (applying the policy would keep it): each is a
+    comment with the `kubectl delete` command that carries it out."""
     rows = sorted(drafts, key=lambda d: (d.namespace, d.name))
-    return engine.dump_yaml([engine.clean_policy(d.obj) for d in rows])
+    deletions = [d for d in rows if d.action == PolicyDraft.Action.DELETE]
+    head = "".join(
+        f"# deletion draft (revision {d.revision}, {d.status}): "
+        f"kubectl delete networkpolicy -n {d.namespace} {d.name}\n"
+        for d in deletions
+    )
+    kept = [engine.clean_policy(d.obj) for d in rows if d.action != PolicyDraft.Action.DELETE]
+    return head + (engine.dump_yaml(kept) if kept else "")
 
 
 def export_filename(
@@ -1448,6 +1477,11 @@ def apply_draft(
     if draft.status != PolicyDraft.Status.APPROVED:
         raise ApplyRefused(
             f"draft {draft.namespace}/{draft.name} is not approved: approve it first"
+        )
+    if draft.action == PolicyDraft.Action.DELETE:
+        raise ApplyRefused(
+            f"draft {draft.namespace}/{draft.name} deletes a policy, which netpolui does not do itself: "
+            f"run kubectl delete networkpolicy -n {draft.namespace} {draft.name}"
         )
     if not dry_run and last_dry_run(draft, force=force) is None:
         with_force = " with force" if force else ""

@@ -70,6 +70,8 @@ class FixProposal:
     obj: dict[str, Any]
     origin: str
     notes: list[str] = field(default_factory=list)
+    # "namespace/name" of a live policy whose deletion is offered beside the policy.
+    deletes: str = ""
 
 
 def fix_query(code: str, namespace: str, kind: str, name: str) -> str:
@@ -123,7 +125,7 @@ def propose(cluster: Cluster, code: str, namespace: str, kind: str, name: str) -
             f"A draft {existing.namespace}/{existing.name} exists already: rename this one, "
             "or open the existing draft."
         )
-    return FixProposal(code, obj, proposal.origin[:200], notes)
+    return FixProposal(code, obj, proposal.origin[:200], notes, proposal.deletes)
 
 
 # --- names and selectors ---------------------------------------------------------------------
@@ -365,10 +367,16 @@ def _adopt(cluster: Cluster, model: engine.Cluster, namespace: str, kind: str, n
         f"NetworkPolicy {namespace}/{name} selects no pod. To adopt it, change its podSelector "
         "to the pods it was meant for"
         + (f"; pods in {namespace} carry: {'; '.join(label_sets[:8])}." if label_sets else "."),
-        f"To delete it instead: kubectl delete networkpolicy -n {namespace} {name} "
-        "(it selects no pod, so deleting it changes no connection).",
+        "To delete it instead, propose its deletion below: the what-if shows what deleting it "
+        "changes, and the deletion draft is reviewed and approved like any draft.",
     ]
-    return FixProposal("policy-selects-nothing", obj, f"fix for policy-selects-nothing on {namespace}/{name}", notes)
+    return FixProposal(
+        "policy-selects-nothing",
+        obj,
+        f"fix for policy-selects-nothing on {namespace}/{name}",
+        notes,
+        deletes=f"{namespace}/{name}",
+    )
 
 
 _BUILDERS: dict[str, Any] = {
