@@ -142,3 +142,40 @@ def test_the_what_if_of_selected_drafts_deletes_what_deletion_drafts_delete(demo
     html = client_for("viewer").get(f"/clusters/{demo_cluster.pk}/drafts/what-if/?ids={gone.pk}").content.decode()
     assert "shop/database-policy</strong> is deleted." in html
     assert "No change:" not in html
+
+
+def test_the_api_proposes_a_deletion_and_asks_what_deleting_changes(demo_cluster, api):
+    client = api("editor")
+    created = client.post(
+        "/api/drafts/deletions/",
+        {"cluster": demo_cluster.pk, "namespace": "shop", "name": "database-policy", "note": "replaced"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["namespace"], body["name"], body["action"], body["status"]) == (
+        "shop", "database-policy", "delete", "draft"
+    )
+    assert client.post(
+        "/api/drafts/deletions/", {"cluster": demo_cluster.pk, "namespace": "shop", "name": "database-policy"}, format="json"
+    ).status_code == 409
+    missing = client.post(
+        "/api/drafts/deletions/", {"cluster": demo_cluster.pk, "namespace": "shop", "name": "nope"}, format="json"
+    )
+    assert missing.status_code == 400
+    assert "not in cluster demo" in missing.json()["name"][0]
+    assert api("viewer").post(
+        "/api/drafts/deletions/", {"cluster": demo_cluster.pk, "namespace": "shop", "name": "frontend-policy"}, format="json"
+    ).status_code == 403
+    # the what-if of the deletion draft, of a named removal and of both with a policy
+    by_draft = client.post("/api/drafts/what-if/", {"cluster": demo_cluster.pk, "drafts": [body["id"]]}, format="json").json()
+    by_key = client.post(
+        "/api/drafts/what-if/", {"cluster": demo_cluster.pk, "removals": ["shop/database-policy"]}, format="json"
+    ).json()
+    direct = deletions.removal_what_if(demo_cluster, "shop", "database-policy")
+    assert by_draft["counts"] == by_key["counts"] == direct["counts"]
+    assert not by_key["is_empty"]
+    assert by_key["removals"] == direct["removals"]
+    bad = client.post("/api/drafts/what-if/", {"cluster": demo_cluster.pk, "removals": ["shop/nope"]}, format="json")
+    assert bad.status_code == 400
+    assert "no live policy shop/nope" in bad.json()["removals"][0]
