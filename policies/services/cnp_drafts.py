@@ -214,7 +214,8 @@ def what_if(cluster: Cluster, obj: Mapping[str, Any], *, limit: int = WHAT_IF_LI
     denied = [_conn(c.src, c.dst, c.conns, "pair gone") for c in diff.removed]
     for c in diff.changed:
         src, dst = c.src_endpoint, c.dst_endpoint
-        assert src is not None and dst is not None
+        assert src is not None
+        assert dst is not None
         more, less = c.new_conns - c.old_conns, c.old_conns - c.new_conns
         if not more.is_empty:
             allowed.append(_conn(src, dst, more, "more ports"))
