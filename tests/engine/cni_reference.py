@@ -336,3 +336,122 @@ def cilium_allowed(
     ingress_ok = isinstance(dst, RefAddress) or cilium_direction(
         "ingress", dst, src, dst, protocol, port, cilium, v1, namespaces)
     return egress_ok and ingress_ok
+
+
+# -- Antrea ------------------------------------------------------------------------------------
+# Docs (antrea-network-policy.md): "Emergency > SecurityOps > NetworkOps > Platform >
+# Application > K8s NetworkPolicy > Baseline"; within a tier by policy priority, rules in
+# written order, the first match applies its action; "There is no automatic isolation of
+# Pods on being selected in appliedTo"; Pass hands over to the next tier; an empty From
+# "matches all ingress sources".
+
+ANTREA_TIERS = {"emergency": 50, "securityops": 100, "networkops": 150, "platform": 200,
+                "application": 250, "baseline": 253}
+
+
+def _antrea_applied(entries: list[dict[str, Any]], pod: RefPod, ns: str | None,
+                    namespaces: dict[str, dict[str, str]]) -> bool:
+    for e in entries:
+        if pod.host_network:
+            continue
+        if ns is not None and pod.namespace != ns:
+            continue
+        if "namespaceSelector" in e and not _selector_matches_ref(e["namespaceSelector"], _ns_labels(namespaces, pod.namespace)):
+            continue
+        if "podSelector" in e and not _selector_matches_ref(e["podSelector"], pod.labels):
+            continue
+        return True
+    return False
+
+
+def _selector_matches_ref(sel: dict[str, Any], labels: Labels) -> bool:
+    from .reference import _selector_matches
+    return _selector_matches(sel, labels)
+
+
+def _antrea_peer(entry: dict[str, Any], subject: RefPod, other: RefPod | RefAddress, ns: str | None,
+                 namespaces: dict[str, dict[str, str]]) -> bool:
+    if "ipBlock" in entry:
+        return isinstance(other, RefAddress) and _in_nets(other.address, [entry["ipBlock"]["cidr"]])
+    if isinstance(other, RefAddress) or other.host_network:
+        return False
+    if (entry.get("namespaces") or {}).get("match", "").lower() == "self":
+        if other.namespace != subject.namespace:
+            return False
+    elif "namespaceSelector" in entry:
+        if not _selector_matches_ref(entry["namespaceSelector"], _ns_labels(namespaces, other.namespace)):
+            return False
+    elif ns is not None and other.namespace != ns:
+        return False
+    return "podSelector" not in entry or _selector_matches_ref(entry["podSelector"], other.labels)
+
+
+def _antrea_ports(ports: list[dict[str, Any]] | None, protocol: str, port: int, dst: RefPod | RefAddress) -> bool:
+    if ports is None:
+        return True
+    for p in ports:
+        if p.get("protocol", "TCP") != protocol:
+            continue
+        if "port" not in p:
+            return True
+        if isinstance(p["port"], int):
+            if p["port"] <= port <= p.get("endPort", p["port"]):
+                return True
+        elif isinstance(dst, RefPod) and any(
+                cp["name"] == p["port"] and cp["protocol"] == protocol and cp["containerPort"] == port
+                for cp in dst.ports):
+            return True
+    return False
+
+
+def _antrea_tier_decision(
+    tier: str, direction: str, subject: RefPod, other: RefPod | RefAddress, dst: RefPod | RefAddress,
+    protocol: str, port: int, antrea: list[dict[str, Any]], namespaces: dict[str, dict[str, str]],
+) -> str | None:
+    members = [p for p in antrea if (p["spec"].get("tier") or "application").lower() == tier]
+    members.sort(key=lambda p: (float(p["spec"]["priority"]), 0 if p["kind"] == "ClusterNetworkPolicy" else 1,
+                                p["metadata"]["name"]))
+    side = "from" if direction == "ingress" else "to"
+    for pol in members:
+        ns = pol["metadata"].get("namespace") if pol["kind"] == "NetworkPolicy" else None
+        for rule in pol["spec"].get(direction) or []:
+            applied = rule.get("appliedTo") or pol["spec"].get("appliedTo") or []
+            if not _antrea_applied(applied, subject, ns, namespaces):
+                continue
+            peers = rule.get(side) or []
+            if peers and not any(_antrea_peer(e, subject, other, ns, namespaces) for e in peers):
+                continue
+            if not _antrea_ports(rule.get("ports"), protocol, port, dst):
+                continue
+            if rule["action"] == "Pass":
+                return "Pass"
+            return rule["action"]
+    return None
+
+
+def antrea_direction(
+    direction: str, subject: RefPod, other: RefPod | RefAddress, dst: RefPod | RefAddress,
+    protocol: str, port: int, antrea: list[dict[str, Any]], v1: list[dict[str, Any]],
+    namespaces: dict[str, dict[str, str]],
+) -> bool:
+    for tier, rank in sorted(ANTREA_TIERS.items(), key=lambda kv: kv[1]):
+        if rank == 253:
+            if isolated(direction.capitalize(), subject, v1):
+                return _direction_allows(direction.capitalize(), subject, other, dst, protocol, port, v1, namespaces)
+        got = _antrea_tier_decision(tier, direction, subject, other, dst, protocol, port, antrea, namespaces)
+        if got == "Allow":
+            return True
+        if got in ("Drop", "Reject"):
+            return False
+    return True
+
+
+def antrea_allowed(
+    src: RefPod | RefAddress, dst: RefPod | RefAddress, protocol: str, port: int,
+    antrea: list[dict[str, Any]], v1: list[dict[str, Any]], namespaces: dict[str, dict[str, str]],
+) -> bool:
+    egress_ok = isinstance(src, RefAddress) or antrea_direction(
+        "egress", src, dst, dst, protocol, port, antrea, v1, namespaces)
+    ingress_ok = isinstance(dst, RefAddress) or antrea_direction(
+        "ingress", dst, src, dst, protocol, port, antrea, v1, namespaces)
+    return egress_ok and ingress_ok

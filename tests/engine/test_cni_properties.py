@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from policies.engine import Analyzer, ConnSet, build_cluster, explain
 
 from .builders import namespace, pod
-from .cni_reference import SELECTORS, calico_allowed, cilium_allowed
+from .cni_reference import SELECTORS, antrea_allowed, calico_allowed, cilium_allowed
 from .reference import RefAddress, RefPod
 from .strategies import labels_st, policy_st
 
 V3 = "projectcalico.org/v3"
 CILIUM = "cilium.io/v2"
+ANTREA = "crd.antrea.io/v1beta1"
 NS = ("alpha", "beta")
 PORTS = (("http", "TCP", 80), ("http", "UDP", 8080), ("dns", "UDP", 53))
 SEL_TEXTS = sorted(SELECTORS)
@@ -127,9 +128,9 @@ def check(objs: list[dict[str, Any]], cni: str = "calico") -> None:
     reach = Analyzer(cluster).analyze(level="pod")
     got = {(c.src.key, c.dst.key): c.conns for c in reach.connections}
     ns_labels = {o["metadata"]["name"]: o["metadata"]["labels"] for o in objs if o["kind"] == "Namespace"}
-    calico = [o for o in objs if o.get("apiVersion") in (V3, CILIUM)]
-    v1 = [o for o in objs if o["kind"] == "NetworkPolicy" and o["apiVersion"] not in (V3, CILIUM)]
-    decide = calico_allowed if cni == "calico" else cilium_allowed
+    calico = [o for o in objs if o.get("apiVersion") in (V3, CILIUM, ANTREA)]
+    v1 = [o for o in objs if o["kind"] == "NetworkPolicy" and o["apiVersion"] not in (V3, CILIUM, ANTREA)]
+    decide = {"calico": calico_allowed, "cilium": cilium_allowed, "antrea": antrea_allowed}[cni]
     raw_pods = {f"{o['metadata']['namespace']}/{o['metadata']['name']}[Pod]": o for o in objs if o["kind"] == "Pod"}
 
     def side(key: str) -> list[RefPod | RefAddress]:
@@ -236,3 +237,87 @@ def cilium_cluster_st(draw: Any) -> list[dict[str, Any]]:
 @given(cilium_cluster_st())
 def test_cilium_fast_path_agrees_with_reference(objs: list[dict[str, Any]]) -> None:
     check(objs, "cilium")
+
+
+# -- Antrea ------------------------------------------------------------------------------------
+
+K8S_SELS = ({}, {"matchLabels": {"app": "web"}}, {"matchLabels": {"tier": "db"}},
+            {"matchExpressions": [{"key": "app", "operator": "Exists"}]})
+
+
+@st.composite
+def antrea_peer_st(draw: Any, cluster_scoped: bool) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["pod", "pod", "ns", "both", "self", "ip"] if cluster_scoped else ["pod", "pod", "ns", "both", "ip"]))
+    if kind == "pod":
+        return {"podSelector": draw(st.sampled_from(K8S_SELS))}
+    if kind == "ns":
+        return {"namespaceSelector": draw(st.sampled_from(({}, {"matchLabels": {"env": "prod"}})))}
+    if kind == "both":
+        return {"podSelector": draw(st.sampled_from(K8S_SELS)), "namespaceSelector": {"matchLabels": {"env": "dev"}}}
+    if kind == "self":
+        out: dict[str, Any] = {"namespaces": {"match": "Self"}}
+        if draw(st.booleans()):
+            out["podSelector"] = draw(st.sampled_from(K8S_SELS))
+        return out
+    return {"ipBlock": {"cidr": draw(st.sampled_from(NETS))}}
+
+
+@st.composite
+def antrea_policy_st(draw: Any, i: int) -> dict[str, Any]:
+    cluster_scoped = draw(st.booleans())
+    tier = draw(st.sampled_from([None, "securityops", "Emergency", "baseline"]))
+    spec: dict[str, Any] = {"priority": draw(st.sampled_from([1, 5, 5.5]))}
+    if tier:
+        spec["tier"] = tier
+    per_rule = draw(st.integers(0, 3)) == 0
+
+    def applied() -> list[dict[str, Any]]:
+        if cluster_scoped and draw(st.booleans()):
+            return [{"namespaceSelector": draw(st.sampled_from(({}, {"matchLabels": {"env": "prod"}})))}]
+        return [{"podSelector": draw(st.sampled_from(K8S_SELS))}]
+
+    if not per_rule:
+        spec["appliedTo"] = applied()
+    actions = ["Allow", "Drop", "Reject"] + ([] if tier == "baseline" else ["Pass"])
+    for d, side in (("ingress", "from"), ("egress", "to")):
+        if draw(st.booleans()):
+            rules = []
+            for _ in range(draw(st.integers(1, 3))):
+                r: dict[str, Any] = {"action": draw(st.sampled_from(actions))}
+                if draw(st.integers(0, 3)):
+                    r[side] = draw(st.lists(antrea_peer_st(cluster_scoped), min_size=1, max_size=2))
+                if draw(st.booleans()):
+                    port = draw(st.sampled_from([80, 53, 8000, "http"]))
+                    entry: dict[str, Any] = {"protocol": draw(st.sampled_from(["TCP", "UDP"])), "port": port}
+                    if port == 8000:
+                        entry["endPort"] = 8100
+                    r["ports"] = [entry]
+                if per_rule:
+                    r["appliedTo"] = applied()
+                rules.append(r)
+            spec[d] = rules
+    if per_rule and not (spec.get("ingress") or spec.get("egress")):
+        spec["appliedTo"] = applied()
+    if cluster_scoped:
+        return {"apiVersion": ANTREA, "kind": "ClusterNetworkPolicy", "metadata": {"name": f"a{i}"}, "spec": spec}
+    return {"apiVersion": ANTREA, "kind": "NetworkPolicy",
+            "metadata": {"name": f"a{i}", "namespace": draw(st.sampled_from(NS))}, "spec": spec}
+
+
+@st.composite
+def antrea_cluster_st(draw: Any) -> list[dict[str, Any]]:
+    objs: list[dict[str, Any]] = [namespace(n, env=draw(st.sampled_from(["prod", "dev"]))) for n in NS]
+    for i in range(draw(st.integers(1, 4))):
+        objs.append(pod(draw(st.sampled_from(NS)), f"pod{i}", draw(labels_st),
+                        ports=draw(st.lists(st.sampled_from(PORTS), max_size=2, unique=True))))
+    for i in range(draw(st.integers(1, 3))):
+        objs.append(draw(antrea_policy_st(i)))
+    for i in range(draw(st.integers(0, 2))):
+        objs.append(draw(policy_st(i, draw(st.sampled_from(NS)))))
+    return objs
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(antrea_cluster_st())
+def test_antrea_fast_path_agrees_with_reference(objs: list[dict[str, Any]]) -> None:
+    check(objs, "antrea")
