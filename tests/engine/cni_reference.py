@@ -435,9 +435,8 @@ def antrea_direction(
     namespaces: dict[str, dict[str, str]],
 ) -> bool:
     for tier, rank in sorted(ANTREA_TIERS.items(), key=lambda kv: kv[1]):
-        if rank == 253:
-            if isolated(direction.capitalize(), subject, v1):
-                return _direction_allows(direction.capitalize(), subject, other, dst, protocol, port, v1, namespaces)
+        if rank == 253 and isolated(direction.capitalize(), subject, v1):
+            return _direction_allows(direction.capitalize(), subject, other, dst, protocol, port, v1, namespaces)
         got = _antrea_tier_decision(tier, direction, subject, other, dst, protocol, port, antrea, namespaces)
         if got == "Allow":
             return True
