@@ -735,6 +735,9 @@ class Analyzer:
         self._plan: list[tuple[PlanTier, list[_CompiledClusterPolicy | None]]] = []
         self._tier_in_cols = 0
         self._tier_eg_cols = 0
+        # Pods a tier ending in deny selects (a CNI's default deny): isolated too.
+        self._tier_in_iso = 0
+        self._tier_eg_iso = 0
         for pt in self.cluster.tier_plan:
             members: list[_CompiledClusterPolicy | None] = []
             for m in pt.members:
@@ -749,6 +752,10 @@ class Analyzer:
                     cp = u.compile_cluster_policy(m)
                 members.append(cp)
                 ends_in_deny = pt.end == DENY_END
+                if ends_in_deny and m.applies_to("ingress"):
+                    self._tier_in_iso |= cp.selected
+                if ends_in_deny and m.applies_to("egress"):
+                    self._tier_eg_iso |= cp.selected
                 if cp.ingress_rules or (ends_in_deny and m.applies_to("ingress")):
                     self._tier_in_cols |= cp.selected
                 if cp.selected:
@@ -1008,7 +1015,8 @@ class Analyzer:
 
     def _pod_endpoints(self) -> list[tuple[Endpoint, int]]:
         u = self._u
-        ing, eg = self._ingress_isolated, self._egress_isolated
+        ing = self._ingress_isolated | self._tier_in_iso
+        eg = self._egress_isolated | self._tier_eg_iso
         members: list[tuple[Endpoint, int]] = []
         for pod in self.cluster.pods:
             c = u.class_of[id(pod)]
@@ -1029,7 +1037,8 @@ class Analyzer:
 
     def _workload_endpoints(self) -> list[tuple[Endpoint, int]]:
         u = self._u
-        ing, eg = self._ingress_isolated, self._egress_isolated
+        ing = self._ingress_isolated | self._tier_in_iso
+        eg = self._egress_isolated | self._tier_eg_iso
         members: list[tuple[Endpoint, int]] = []
         for w in self.cluster.workloads:
             rep = w.representative
@@ -1448,7 +1457,12 @@ class Analyzer:
         dirty_rows = {"ingress": 0, "egress": eg_rows, "combined": eg_rows}
         flags = flipped_in | flipped_eg
         derived._endpoints = {
-            level: _with_flags(layer, flags, derived._ingress_isolated, derived._egress_isolated)
+            level: _with_flags(
+                layer,
+                flags,
+                derived._ingress_isolated | derived._tier_in_iso,
+                derived._egress_isolated | derived._tier_eg_iso,
+            )
             for level, layer in list(self._endpoints.items())
         }
         derived._rows = {}

@@ -60,3 +60,18 @@ def test_antrea_clusternetworkpolicy_upsert_is_not_read_as_upstream() -> None:
     got = a.with_policies_changed([acnp])
     assert got.cluster.cluster_policies == []
     assert got.analyze(level="pod").conns_between("web/front[Pod]", "db/pg[Pod]").is_empty
+
+
+def test_endpoints_isolated_by_a_cni_default_deny() -> None:
+    """A pod a Calico policy selects (its tier ends in Deny) is isolated for that
+    direction; an Antrea policy (no isolation) leaves the flag alone."""
+    objs = [*BASE[:5], gnp("lock", selector="app == 'front'", types=["Egress"])]
+    a = Analyzer(build_cluster(objs))
+    front = a.analyze(level="pod").node("web/front[Pod]")
+    assert front is not None
+    assert front.egress_isolated
+    assert not front.ingress_isolated
+    derived = a.with_policies_changed([V1])
+    front2 = derived.analyze(level="pod").node("web/front[Pod]")
+    assert front2 is not None
+    assert front2.egress_isolated
