@@ -114,6 +114,35 @@ class Cluster:
     def policy(self, key: str) -> NetworkPolicy | None:
         return self._policy_index.get(key)
 
+    def cni_isolating(self, pod: Pod, direction: str) -> list[str]:
+        """Keys of the enforced CNI policies that isolate `pod` in `direction`: members
+        of a tier ending in deny that select it for that direction (Calico, Cilium)."""
+        ns_labels = self.namespace_labels(pod.namespace)
+        out: list[str] = []
+        for pt in self.tier_plan:
+            if pt.end != "deny":
+                continue
+            for m in pt.members:
+                if (
+                    isinstance(m, CniTierPolicy)
+                    and m.applies_to(direction)
+                    and m.key not in out
+                    and m.subject.matches_pod(ns_labels, pod.labels, pod.host_network, pod.service_account)
+                ):
+                    out.append(m.key)
+        return out
+
+    def cni_selecting(self, pod: Pod) -> list[str]:
+        """Keys of the enforced CNI policies whose subject selects `pod`."""
+        ns_labels = self.namespace_labels(pod.namespace)
+        return list(
+            dict.fromkeys(
+                p.key
+                for p in self.cni_tier_policies
+                if p.subject.matches_pod(ns_labels, pod.labels, pod.host_network, pod.service_account)
+            )
+        )
+
     def pod(self, namespace: str, name: str) -> Pod | None:
         return self._pod_index.get(f"{namespace}/{name}")
 
