@@ -23,7 +23,7 @@ from typing import Any
 
 from .cni.build import CniSource, CniState, build_cni, tier_plan
 from .cni.common import CniPolicyInfo, CniTierPolicy, PlanTier
-from .cni.kinds import cni_kind
+from .cni.kinds import cni_kind, cni_object_key
 from .manifests import InputError, Inventory, Location, ManifestError
 from .model import (
     NAMESPACE_NAME_LABEL,
@@ -401,6 +401,7 @@ def build_cluster(
     nodes: dict[str, Node] = {}
     invalid: list[tuple[str, list[FieldError]]] = []
     cni_objs: list[Mapping[str, Any]] = []
+    cni_locs: list[Location] = []
     agents: list[Mapping[str, Any]] = []
     service_accounts: dict[tuple[str, str], Mapping[str, str]] = {}
 
@@ -410,6 +411,7 @@ def build_cluster(
         if kind in _CNI_SHARED or (isinstance(kind, str) and kind in _CNI_ONLY):
             if cni_kind(obj) is not None:
                 cni_objs.append(obj)
+                cni_locs.append(loc)
                 continue
             if kind in _CNI_ONLY:
                 continue
@@ -594,6 +596,16 @@ def build_cluster(
         else CniState()
     )
     notes.extend(cni_state.notes)
+    # Where each invalid CNI policy is, with what is wrong: it is left out of the answers.
+    for obj, loc in zip(cni_objs, cni_locs, strict=True):
+        info = cni_state.policies.get(cni_object_key(obj)) if cni_kind(obj) else None
+        if info is None or not info.problems or info.raw is not obj:
+            continue
+        for problem in info.problems:
+            notes.append(
+                f"{loc.file}:{loc.line_of(problem.path)}: {info.key}: {problem.path} {problem.message}; "
+                "the policy is left out"
+            )
     return Cluster(
         dict(sorted(namespaces.items())),
         pods,
