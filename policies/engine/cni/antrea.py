@@ -36,7 +36,7 @@ from ..ipranges import IPRange, block_ranges
 from ..selectors import LabelSelector
 from ..tiers import ALLOW, DENY, PASS, TierPeer, TierPort, TierRule
 from ..validation import FieldError
-from .common import DNS_MARK, CniPolicyInfo, CniRuleInfo, CniTierPolicy
+from .common import DNS_MARK, CniPolicyInfo, CniRuleInfo, CniTierPolicy, label_selector
 from .kinds import ANTREA, cni_kind, cni_object_key
 
 STATIC_TIERS: dict[str, float] = {
@@ -119,16 +119,7 @@ def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _selector(raw: Any, path: str, problems: list[FieldError]) -> LabelSelector | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        problems.append(FieldError(path, "must be a label selector"))
-        return None
-    for i, e in enumerate(raw.get("matchExpressions") or []):
-        if not isinstance(e, Mapping) or e.get("operator") not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            problems.append(FieldError(f"{path}.matchExpressions[{i}]", "needs an operator In, NotIn, Exists or DoesNotExist"))
-            return None
-    return LabelSelector.parse(raw)
+    return label_selector(raw, path, problems)
 
 
 def _ranges(cidr: Any, path: str, problems: list[FieldError]) -> tuple[IPRange, ...]:
