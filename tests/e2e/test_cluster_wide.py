@@ -133,3 +133,37 @@ def test_build_a_cluster_network_policy_with_the_form(demo_cluster, users, sign_
     draft = ClusterPolicyDraft.objects.get(cluster=demo_cluster, name="no-monitoring-from-default")
     assert [r["action"] for r in draft.obj["spec"]["egress"]] == ["Accept", "Deny"]
     assert draft.obj["spec"]["subject"] == {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "default"}}}
+
+
+def test_clone_a_v1alpha1_policy_into_a_v1alpha2_draft(demo_cluster, users, sign_in):
+    page = sign_in("editor", "pw-editor")
+    anp = ClusterPolicy.objects.get(cluster=demo_cluster, kind="AdminNetworkPolicy")
+    page.goto(f"{page.base_url}/cluster-policies/{anp.pk}/")
+    page.get_by_role("link", name="Clone into a v1alpha2 draft").click()
+    expect(page.locator(".ed-note").first).to_contain_text(f"converted from AdminNetworkPolicy/{anp.name}")
+    expect(page.locator("#cnp-state")).to_have_text("Valid")
+    rule = page.locator('[data-cnp-rules="ingress"] [data-cnp-rule]')
+    expect(rule).to_have_count(1)
+    expect(rule.get_by_label("Action")).to_have_value("Accept")
+    expect(rule.get_by_label("Named port")).to_have_value("http")
+    code = page.locator("#cnp-yaml")
+    expect(code).to_contain_text("kind: ClusterNetworkPolicy")
+    expect(code).to_contain_text("destinationNamedPort: http")
+    # it means what the AdminNetworkPolicy means: no change
+    expect(page.get_by_test_id("cnp-whatif-summary")).to_contain_text("No change")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"ClusterNetworkPolicy {anp.name}")
+    draft = ClusterPolicyDraft.objects.get(cluster=demo_cluster, name=anp.name)
+    assert draft.origin == f"AdminNetworkPolicy/{anp.name}"
+    assert draft.obj["spec"]["tier"] == "Admin"
+
+
+def test_a_template_opens_ready_with_its_what_if(demo_cluster, users, sign_in):
+    page = sign_in("editor", "pw-editor")
+    page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/cluster-drafts/new/")
+    page.get_by_role("link", name="Always allow DNS to kube-system").click()
+    expect(page.locator("#cnp-state")).to_have_text("Valid")
+    # payments-api's own NetworkPolicy forgot DNS; the Admin tier gives it back
+    expect(
+        page.locator('#cnp-what-if li[data-src="payments/payments-api[Deployment]"][data-dst="kube-system/coredns[Deployment]"]')
+    ).to_contain_text("UDP 53")
