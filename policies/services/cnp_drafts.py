@@ -205,6 +205,17 @@ def what_if(cluster: Cluster, obj: Mapping[str, Any], *, limit: int = WHAT_IF_LI
     """How workload reachability changes if `obj` (valid) were applied: added, or
     replacing the live ClusterNetworkPolicy of the same name."""
     base = engine_cache.analyzer(cluster)
+    key = f"{KIND}/{obj['metadata']['name']}"
+    model = base.cluster
+    subject = engine.parse_cluster_policy(obj).subject
+    if model.cluster_policy(key) is None and not any(
+        subject.matches_pod(model.namespace_labels(p.namespace), p.labels, p.host_network) for p in model.pods
+    ):
+        # A policy applies to its subject's pods only: selecting none, it changes nothing.
+        return {
+            "key": key, "replaces_live": False, "selects": [], "counts": {"allowed": 0, "denied": 0},
+            "is_empty": True, "allowed": [], "denied": [], "truncated": False, "text": "",
+        }
     changed = base.with_policies_changed([dict(obj)])
     before, changed = engine.on_common_families(base, changed)
     old = engine_cache.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
@@ -223,8 +234,6 @@ def what_if(cluster: Cluster, obj: Mapping[str, Any], *, limit: int = WHAT_IF_LI
             denied.append(_conn(src, dst, less, "fewer ports"))
     allowed.sort(key=lambda e: (e["src"], e["dst"]))
     denied.sort(key=lambda e: (e["src"], e["dst"]))
-    name = str(obj["metadata"]["name"])
-    key = f"{KIND}/{name}"
     parsed = changed.cluster.cluster_policy(key)
     selects: list[str] = []
     if parsed is not None:

@@ -231,3 +231,18 @@ def test_a_garbled_save_is_a_clear_error(client_for, demo_cluster):
     response = client_for("editor").post(reverse("cnp-new", args=[demo_cluster.pk]), {"obj": "{garbled"})
     assert response.status_code == 400
     assert "not valid JSON" in response.content.decode()
+
+
+def test_a_policy_whose_subject_selects_nothing_changes_nothing(demo_cluster):
+    # the template's subject is the namespace "my-namespace", which the demo does not have
+    out = cnp_drafts.check(demo_cluster, cnp_drafts.TEMPLATES["deny-other-namespaces"].build())
+    assert out["valid"]
+    assert out["what_if"]["is_empty"] is True
+    assert out["what_if"]["selects"] == []
+    # named after a live policy it replaces it, so the answer is computed
+    live = ClusterPolicy.objects.get(cluster=demo_cluster, name="team-a-guardrails")
+    obj = cnp_drafts.TEMPLATES["deny-other-namespaces"].build()
+    obj["metadata"]["name"] = live.name
+    out = cnp_drafts.check(demo_cluster, obj)
+    assert out["what_if"]["replaces_live"] is True
+    assert ("default/toolbox[Pod]", "team-a/web[Deployment]") in {(c["src"], c["dst"]) for c in out["what_if"]["allowed"]}
