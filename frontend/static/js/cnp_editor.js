@@ -328,12 +328,16 @@
     }
   }
   function csrf() { var i = $("input[name=csrfmiddlewaretoken]", form); return i ? i.value : ""; }
-  var token = 0, timer = null;
+  var token = 0, timer = null, inFlight = null;
   function check() {
     var obj = collect();
     var mine = ++token;
     $("#cnp-state").textContent = "Checking…";
+    // A newer form state makes the answer in flight useless: stop waiting for it.
+    if (inFlight && window.AbortController) inFlight.abort();
+    inFlight = window.AbortController ? new AbortController() : null;
     fetch(form.getAttribute("data-check-url"), {
+      signal: inFlight ? inFlight.signal : undefined,
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf() },
@@ -350,6 +354,7 @@
       $("#cnp-state").textContent = errors.length ? errors.length + " problem" + (errors.length === 1 ? "" : "s") : "Valid";
       form.setAttribute("data-checked", String(mine));
     }).catch(function (error) {
+      if (error && error.name === "AbortError") return;
       if (mine === token) $("#cnp-state").textContent = "The check failed: " + String(error.message || error);
     });
   }
