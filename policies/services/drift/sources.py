@@ -262,7 +262,10 @@ def read_upload(source: DesiredSource) -> SourceRead:
 
 def read_drafts(source: DesiredSource) -> SourceRead:
     out = SourceRead()
-    drafts = PolicyDraft.objects.filter(cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED)
+    # An approved deletion draft wants its policy gone: it defines no desired policy.
+    drafts = PolicyDraft.objects.filter(
+        cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED
+    ).exclude(action=PolicyDraft.Action.DELETE)
     for draft in drafts.order_by("namespace", "name"):
         obj = dict(draft.obj)
         meta = dict(obj.get("metadata") or {})
