@@ -167,3 +167,33 @@ def test_a_template_opens_ready_with_its_what_if(demo_cluster, users, sign_in):
     expect(
         page.locator('#cnp-what-if li[data-src="payments/payments-api[Deployment]"][data-dst="kube-system/coredns[Deployment]"]')
     ).to_contain_text("UDP 53")
+
+
+def test_a_refused_save_of_an_odd_policy_shows_its_problems_without_script_errors(demo_cluster, users, sign_in):
+    page = sign_in("editor", "pw-editor")
+    page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/cluster-drafts/new/")
+    odd = {
+        "metadata": {"name": 5},
+        "spec": {"tier": None, "priority": "high", "subject": [], "ingress": {"a": 1}, "egress": [None, {"to": "x", "protocols": [{"tcp": None}]}]},
+    }
+    # the form's own submit handler would send what the fields hold: post another form
+    page.evaluate(
+        """(odd) => {
+          const f = document.createElement('form');
+          f.method = 'post';
+          f.action = document.getElementById('cnp-form').action;
+          for (const [name, value] of [['csrfmiddlewaretoken', document.querySelector('[name=csrfmiddlewaretoken]').value], ['obj', JSON.stringify(odd)]]) {
+            const i = document.createElement('input'); i.type = 'hidden'; i.name = name; i.value = value; f.appendChild(i);
+          }
+          document.body.appendChild(f); f.submit();
+        }""",
+        odd,
+    )
+    page.wait_for_load_state("load")
+    expect(page.locator("#cnp-errors li").first).to_be_visible()
+    expect(page.locator("#cnp-problem-count")).not_to_have_text("0")
+    assert not ClusterPolicyDraft.objects.exists()
+    # The refused save answers 400, which Chromium logs; nothing else may have been logged.
+    refused = [e for e in page.js_errors if "status of 400" in e]
+    assert len(refused) == 1
+    page.js_errors.remove(refused[0])
