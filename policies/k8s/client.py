@@ -233,6 +233,18 @@ def discover_resources(api_client: k8s.ApiClient) -> tuple[Resource, ...]:
     return (*RESOURCES, *extra, *cni)
 
 
+def discover_cni_resources(api_client: k8s.ApiClient) -> list[Resource]:
+    """The CNI kinds the cluster serves (see _discover_cni); none when the server has no
+    named API groups at all."""
+    try:
+        groups = k8s.ApisApi(api_client).get_api_versions()
+    except ApiException as exc:
+        if exc.status == 404:
+            return []
+        raise
+    return _discover_cni(api_client, {g.name: [v.version for v in g.versions or ()] for g in groups.groups or ()})
+
+
 def _discover_cni(api_client: k8s.ApiClient, served: dict[str, list[str]]) -> list[Resource]:
     """The CNI kinds the cluster serves, each in the first of netpolui's versions (its
     preferred one) that the server lists. Calico's API server (projectcalico.org/v3)

@@ -176,3 +176,48 @@ def test_a_cni_kind_the_role_may_not_list_names_the_missing_rule(all_cnis, tmp_p
     assert sync_cluster(cluster, once=True, options=FAST) is False
     cluster.refresh_from_db()
     assert 'apiGroups: ["cilium.io"], resources: ["ciliumnetworkpolicies"], verbs: ["get", "list", "watch"]' in cluster.last_error
+
+
+# --- the command line's live read (`--context`) ----------------------------------------------
+
+
+def test_live_read_includes_the_served_cni_resources_and_calico_service_accounts(all_cnis, tmp_path):
+    from policies.k8s.live import read_cluster
+
+    seed(all_cnis)
+    all_cnis.put_all([CALICO_NP, CILIUM_CCNP, ANTREA_ANP, SERVICE_ACCOUNT])
+    kubeconfig = str(all_cnis.write_kubeconfig(tmp_path / "kubeconfig", context="fake"))
+    snapshot = read_cluster("fake", kubeconfig=kubeconfig)
+    found = {(o["apiVersion"], o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in snapshot.objects}
+    assert {
+        ("projectcalico.org/v3", "NetworkPolicy", "db", "allow-front"),
+        ("cilium.io/v2", "CiliumClusterwideNetworkPolicy", "", "fqdn-egress"),
+        ("crd.antrea.io/v1beta1", "NetworkPolicy", "db", "allow-front"),
+        ("networking.k8s.io/v1", "NetworkPolicy", "db", "allow-front"),
+        ("v1", "ServiceAccount", "db", "pg"),
+    } <= found
+    assert snapshot.notes == []
+
+
+def test_live_read_of_one_namespace_reads_its_cni_policies_and_every_cluster_scoped_one(all_cnis, tmp_path):
+    from policies.k8s.live import read_cluster
+
+    seed(all_cnis)
+    all_cnis.put_all([CALICO_NP, {**CALICO_NP, "metadata": {"name": "other", "namespace": "web"}}, CALICO_GNP])
+    kubeconfig = str(all_cnis.write_kubeconfig(tmp_path / "kubeconfig", context="fake"))
+    snapshot = read_cluster("fake", kubeconfig=kubeconfig, namespaces=("db",))
+    calico = {o["metadata"]["name"] for o in snapshot.objects if o["apiVersion"].startswith("projectcalico.org")}
+    assert calico == {"allow-front", "deny-db-from-web"}
+    assert all_cnis.find_requests("GET", "/apis/projectcalico.org/v3/namespaces/db/networkpolicies")
+
+
+def test_live_read_notes_a_cni_kind_the_role_may_not_list(all_cnis, tmp_path):
+    from policies.k8s.live import read_cluster
+
+    seed(all_cnis)
+    all_cnis.deny("list", "ciliumclusterwidenetworkpolicies")
+    kubeconfig = str(all_cnis.write_kubeconfig(tmp_path / "kubeconfig", context="fake"))
+    snapshot = read_cluster("fake", kubeconfig=kubeconfig)
+    assert len(snapshot.notes) == 1
+    assert snapshot.notes[0].startswith("ciliumclusterwidenetworkpolicies.cilium.io: permission denied")
+    assert 'apiGroups: ["cilium.io"], resources: ["ciliumclusterwidenetworkpolicies"]' in snapshot.notes[0]
