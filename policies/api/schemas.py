@@ -169,3 +169,10 @@ ERRORS = {
     403: OpenApiTypes.OBJECT,
     404: OpenApiTypes.OBJECT,
 }
+
+
+class CniStateSerializer(Schema):
+    cluster = serializers.IntegerField()
+    setting = serializers.ChoiceField(choices=["auto", "none", "calico", "cilium", "antrea"], help_text="the cluster's setting")
+    cni = serializers.ChoiceField(choices=["none", "calico", "cilium", "antrea"], help_text="the CNI whose resources are enforced")
+    detected_by = serializers.CharField(help_text="how it was found: set on the cluster, served resources, agent pods")

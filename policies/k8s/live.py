@@ -20,12 +20,12 @@ from kubernetes.config.config_exception import ConfigException
 from .client import (
     RESOURCES,
     SERVICE_ACCOUNTS,
-    discover_cni_resources,
     ConnectionSettings,
     ConnectionSettingsError,
     Resource,
     build_api_client,
     describe_failure,
+    discover_cni_resources,
     server_url,
 )
 from .objects import slim_object

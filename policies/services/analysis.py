@@ -657,7 +657,8 @@ def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str
 def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
     """The live policies as multi-document YAML, clean of server-managed fields: the
     cluster-wide ones first (in evaluation order) unless a namespace is asked for, then
-    the NetworkPolicies."""
+    the NetworkPolicies, then the CNIs' own objects in their own shape (with a
+    namespace: that namespace's)."""
     objs: list[dict[str, Any]] = []
     if not namespace:
         model = engine_cluster(cluster)
@@ -672,6 +673,9 @@ def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
     if namespace:
         rows = rows.filter(namespace=namespace)
     objs += [engine.clean_policy(row.obj) for row in rows]
+    from .cni import export_objects  # cni reads the engine's model through this module
+
+    objs += export_objects(cluster, namespace)
     return engine.dump_yaml(objs)
 
 

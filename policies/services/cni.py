@@ -1,0 +1,192 @@
+"""The CNIs' own policy resources (Calico, Cilium, Antrea) for the pages and the API:
+which CNI enforces policies on a cluster, each mirrored object as the engine reads it
+(tier, order, rules with their actions, whether it is enforced here), the objects that
+apply to a pod, and their YAML in their own shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from .. import audit, engine
+from ..engine.cni.kinds import CNI_KINDS, CNIS, cni_kind
+from ..models import Cluster, CniObject, ServiceAccount, SyncState
+from . import analysis
+
+NOT_ENFORCED = "not enforced here"
+
+
+def cni_objects(cluster: Cluster) -> list[dict[str, Any]]:
+    """The mirrored CNI objects and ServiceAccounts, in the Kubernetes JSON shape, for
+    the engine."""
+    objects: list[dict[str, Any]] = list(CniObject.objects.filter(cluster=cluster).values_list("obj", flat=True))
+    objects += ServiceAccount.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    return objects
+
+
+def served_cnis(cluster: Cluster) -> list[str]:
+    """The CNIs whose resources the cluster serves: for a live cluster what API discovery
+    found (the sync keeps a state per served resource), for a manifests cluster the CNIs
+    its files hold objects of."""
+    if cluster.source == Cluster.Source.MANIFESTS:
+        found = set(CniObject.objects.filter(cluster=cluster).values_list("cni", flat=True))
+    else:
+        found = set()
+        for key in SyncState.objects.filter(cluster=cluster).values_list("resource", flat=True):
+            plural, _, group = key.partition(".")
+            kind = next((k for k in CNI_KINDS if k.group == group and k.plural == plural), None)
+            if kind is not None:
+                found.add(kind.cni)
+    return [c for c in CNIS if c in found]
+
+
+def engine_setting(cluster: Cluster) -> str | None:
+    """What the engine is told about the enforcing CNI: the cluster's setting, or when it
+    says auto and the cluster serves exactly one CNI's resources, that one; otherwise
+    None and the engine detects it from the objects (agent pods such as calico-node)."""
+    if cluster.cni != Cluster.Cni.AUTO:
+        return str(cluster.cni)
+    served = served_cnis(cluster)
+    return served[0] if len(served) == 1 else None
+
+
+def enforcing_cni(cluster: Cluster) -> dict[str, str]:
+    """{"cni": calico|cilium|antrea|none, "detected_by": why, "setting": auto|...}."""
+    model = analysis.engine_cluster(cluster)
+    detected_by = model.cni_detected_by
+    if cluster.cni != Cluster.Cni.AUTO:
+        detected_by = "set on the cluster"
+    elif engine_setting(cluster) is not None:
+        detected_by = f"the cluster serves {model.cni}'s resources"
+    return {"cni": model.cni or "none", "detected_by": detected_by, "setting": str(cluster.cni)}
+
+
+def policy_info(row: CniObject) -> dict[str, Any]:
+    """The engine's reading of one CNI object: enforced or why not, tier, order, what it
+    selects, its rules with their actions, problems and notes. Objects that hold no rules
+    (tiers, network sets, groups) are listed with their tier/order columns alone."""
+    model = analysis.engine_cluster(row.cluster)
+    info = model.cni_policies.get(row.key)
+    if info is not None:
+        out = info.to_dict()
+        out["namespace"] = out.get("namespace") or ""
+        return out
+    return {
+        "key": row.key,
+        "cni": row.cni,
+        "kind": row.kind,
+        "api_version": row.api_version,
+        "namespace": row.namespace,
+        "name": row.name,
+        "enforced": False,
+        "not_enforced_reason": "" if not row.policy else "the engine did not read it",
+        "tier": row.tier,
+        "order": row.order,
+        "selects": "",
+        "types": [],
+        "rules": [],
+        "problems": [],
+        "notes": [],
+    }
+
+
+def enforced_keys(cluster: Cluster) -> set[str]:
+    model = analysis.engine_cluster(cluster)
+    return {key for key, info in model.cni_policies.items() if info.enforced}
+
+
+def filter_enforced(rows: QuerySet[CniObject], enforced: bool) -> QuerySet[CniObject]:
+    """Rows whose policy the cluster's CNI enforces (or, with False, does not)."""
+    ids: list[int] = []
+    by_cluster: dict[int, set[str]] = {}
+    for row in rows.select_related("cluster").defer("obj"):
+        if row.cluster_id not in by_cluster:
+            by_cluster[row.cluster_id] = enforced_keys(row.cluster)
+        if (row.key in by_cluster[row.cluster_id]) == enforced:
+            ids.append(row.pk)
+    return rows.filter(pk__in=ids)
+
+
+def clean_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A CNI object without server-managed fields, in its own shape (a Cilium policy's
+    `specs` list kept)."""
+    out = engine.clean_policy(obj)
+    if "spec" not in obj:
+        out.pop("spec", None)
+    if "specs" in obj:
+        out["specs"] = obj["specs"]
+    return out
+
+
+def policy_yaml(row: CniObject) -> str:
+    return engine.dump_yaml([clean_object(row.obj)])
+
+
+def export_objects(cluster: Cluster, namespace: str | None = None) -> list[dict[str, Any]]:
+    """The mirrored CNI objects (of one namespace, if given), clean, in their own shape:
+    per CNI, tiers and sets before the policies that refer to them, cluster-scoped
+    before namespaced."""
+    rows = CniObject.objects.filter(cluster=cluster).order_by("cni", "policy", "namespace", "kind", "name")
+    if namespace:
+        rows = rows.filter(namespace=namespace)
+    return [clean_object(row.obj) for row in rows]
+
+
+class SettingError(ValueError):
+    """The CNI setting asked for is not one of the choices; the message says which are."""
+
+
+def set_setting(cluster: Cluster, value: str, *, actor: Any = None) -> Cluster:
+    """Set which CNI enforces policies on the cluster (auto: detect it). Every answer
+    changes with it, so the cluster's state version moves on."""
+    choices = [c.value for c in Cluster.Cni]
+    if value not in choices:
+        raise SettingError(f"cni {value!r} is not one of {', '.join(choices)}")
+    if cluster.cni == value:
+        return cluster
+    before = cluster.cni
+    with transaction.atomic():
+        Cluster.objects.filter(pk=cluster.pk).update(cni=value)
+        cluster.cni = value
+        cluster.bump_state_version(topology=True)
+        audit.record(
+            audit.Action.CLUSTER_UPDATED,
+            actor=actor,
+            cluster=cluster,
+            object_type="cluster",
+            object_id=cluster.pk,
+            summary=f"{cluster.name}: enforcing CNI {before} -> {value}",
+        )
+    return cluster
+
+
+def applying(cluster: Cluster, namespace: str, pod_names: Iterable[str]) -> list[dict[str, Any]]:
+    """The enforced CNI policies that select any of these pods (of one namespace), per
+    direction, in evaluation order, each with its id for a link."""
+    model = analysis.engine_cluster(cluster)
+    pods = [p for name in pod_names if (p := model.pod(namespace, name)) is not None]
+    directions: dict[str, set[str]] = {}
+    order: list[str] = []
+    for pod in pods:
+        for direction in ("ingress", "egress"):
+            for policy in model.cluster_policies_selecting(pod, direction):
+                if policy.key not in model.cni_policies:
+                    continue
+                if policy.key not in directions:
+                    order.append(policy.key)
+                directions.setdefault(policy.key, set()).add(direction)
+    ids = {
+        row.key: row.pk
+        for row in CniObject.objects.filter(cluster=cluster, policy=True).only("pk", "cni", "kind", "namespace", "name")
+    }
+    return [
+        {**model.cni_policies[key].to_dict(), "id": ids.get(key), "directions": sorted(directions[key])}
+        for key in order
+    ]
+
+
+def is_cni_manifest(obj: dict[str, Any]) -> bool:
+    return cni_kind(obj) is not None
