@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from ..signin import RateLimitedAuthenticationForm
-from . import sync_now, truth_table, views
+from . import cni, sync_now, truth_table, views
 
 urlpatterns = [
     path(
@@ -28,6 +28,10 @@ urlpatterns = [
     path("clusters/<int:cluster_id>/node/", views.node, name="node"),
     path("clusters/<int:cluster_id>/policies/", views.policy_list, name="policy-list"),
     path("clusters/<int:cluster_id>/export/", views.cluster_export, name="cluster-export"),
+    path("clusters/<int:cluster_id>/cni-policies/", cni.cni_policy_list, name="cni-policy-list"),
+    path("clusters/<int:cluster_id>/cni/", cni.cni_setting, name="cni-setting"),
+    path("cni-policies/<int:pk>/", cni.cni_policy_detail, name="cni-policy-detail"),
+    path("cni-policies/<int:pk>/yaml/", cni.cni_policy_yaml, name="cni-policy-yaml"),
     path("policies/<int:pk>/", views.policy_detail, name="policy-detail"),
     path("policies/<int:pk>/yaml/", views.policy_yaml, name="policy-yaml"),
     path("workloads/<int:pk>/", views.workload_detail, name="workload-detail"),

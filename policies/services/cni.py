@@ -5,7 +5,6 @@ apply to a pod, and their YAML in their own shape."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -163,16 +162,23 @@ def set_setting(cluster: Cluster, value: str, *, actor: Any = None) -> Cluster:
     return cluster
 
 
-def applying(cluster: Cluster, namespace: str, pod_names: Iterable[str]) -> list[dict[str, Any]]:
-    """The enforced CNI policies that select any of these pods (of one namespace), per
-    direction, in evaluation order, each with its id for a link."""
+def applying(cluster: Cluster, *, endpoint_key: str = "", pod: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """The enforced CNI policies that select a workload (by its endpoint key, its pods or
+    its template's stand-in) or one pod, in evaluation order, with the directions they
+    select it in and each one's id for a link."""
+    if not CniObject.objects.filter(cluster=cluster, policy=True).exists():
+        return []
     model = analysis.engine_cluster(cluster)
-    pods = [p for name in pod_names if (p := model.pod(namespace, name)) is not None]
+    if pod is not None:
+        found = model.pod(*pod)
+        pods = [found] if found is not None else []
+    else:
+        pods = [p for p in model.pods if p.workload_key == endpoint_key]
     directions: dict[str, set[str]] = {}
     order: list[str] = []
-    for pod in pods:
+    for engine_pod in pods:
         for direction in ("ingress", "egress"):
-            for policy in model.cluster_policies_selecting(pod, direction):
+            for policy in model.cluster_policies_selecting(engine_pod, direction):
                 if policy.key not in model.cni_policies:
                     continue
                 if policy.key not in directions:
@@ -190,3 +196,11 @@ def applying(cluster: Cluster, namespace: str, pod_names: Iterable[str]) -> list
 
 def is_cni_manifest(obj: dict[str, Any]) -> bool:
     return cni_kind(obj) is not None
+
+
+def clone_verdict(row: CniObject) -> dict[str, Any]:
+    """Whether the object clones exactly into a v1 NetworkPolicy draft, and why not."""
+    from .cni_clone import clone_verdict as verdict
+
+    found = verdict(row)
+    return {"possible": found.possible, "reason": found.reason, "obj": found.obj}
