@@ -175,4 +175,5 @@ class CniStateSerializer(Schema):
     cluster = serializers.IntegerField()
     setting = serializers.ChoiceField(choices=["auto", "none", "calico", "cilium", "antrea"], help_text="the cluster's setting")
     cni = serializers.ChoiceField(choices=["none", "calico", "cilium", "antrea"], help_text="the CNI whose resources are enforced")
-    detected_by = serializers.CharField(help_text="how it was found: set on the cluster, served resources, agent pods")
+    detected_by = serializers.CharField(help_text="how it was found: set on the cluster, agent pods, the policy objects present")
+    served = serializers.ListField(child=serializers.CharField(), help_text="the CNIs whose resources the cluster serves (or its files hold)")

@@ -48,6 +48,10 @@ def _pod_spec(spec: dict[str, Any] | None) -> dict[str, Any]:
         if c.get("ports")
     ]
     out: dict[str, Any] = {"containers": containers}
+    # Calico rules select pods by their ServiceAccount (`serviceAccounts`).
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account and account != "default":
+        out["serviceAccountName"] = account
     if spec.get("hostNetwork"):
         out["hostNetwork"] = True
     if spec.get("nodeName"):

@@ -11,56 +11,26 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from .. import audit, engine
-from ..engine.cni.kinds import CNI_KINDS, CNIS, cni_kind
-from ..models import Cluster, CniObject, ServiceAccount, SyncState
+from ..engine.cni.kinds import cni_kind
+from ..models import Cluster, CniObject
 from . import analysis
+from .cni_setting import engine_setting, served_cnis
+
+__all__ = ["engine_setting", "served_cnis"]
 
 NOT_ENFORCED = "not enforced here"
 
 
-def cni_objects(cluster: Cluster) -> list[dict[str, Any]]:
-    """The mirrored CNI objects and ServiceAccounts, in the Kubernetes JSON shape, for
-    the engine."""
-    objects: list[dict[str, Any]] = list(CniObject.objects.filter(cluster=cluster).values_list("obj", flat=True))
-    objects += ServiceAccount.objects.filter(cluster=cluster).values_list("obj", flat=True)
-    return objects
-
-
-def served_cnis(cluster: Cluster) -> list[str]:
-    """The CNIs whose resources the cluster serves: for a live cluster what API discovery
-    found (the sync keeps a state per served resource), for a manifests cluster the CNIs
-    its files hold objects of."""
-    if cluster.source == Cluster.Source.MANIFESTS:
-        found = set(CniObject.objects.filter(cluster=cluster).values_list("cni", flat=True))
-    else:
-        found = set()
-        for key in SyncState.objects.filter(cluster=cluster).values_list("resource", flat=True):
-            plural, _, group = key.partition(".")
-            kind = next((k for k in CNI_KINDS if k.group == group and k.plural == plural), None)
-            if kind is not None:
-                found.add(kind.cni)
-    return [c for c in CNIS if c in found]
-
-
-def engine_setting(cluster: Cluster) -> str | None:
-    """What the engine is told about the enforcing CNI: the cluster's setting, or when it
-    says auto and the cluster serves exactly one CNI's resources, that one; otherwise
-    None and the engine detects it from the objects (agent pods such as calico-node)."""
-    if cluster.cni != Cluster.Cni.AUTO:
-        return str(cluster.cni)
-    served = served_cnis(cluster)
-    return served[0] if len(served) == 1 else None
-
-
-def enforcing_cni(cluster: Cluster) -> dict[str, str]:
-    """{"cni": calico|cilium|antrea|none, "detected_by": why, "setting": auto|...}."""
+def enforcing_cni(cluster: Cluster) -> dict[str, Any]:
+    """{"cni": calico|cilium|antrea|none, "detected_by": why, "setting": auto|..., "served":
+    the CNIs whose resources the cluster serves}."""
     model = analysis.engine_cluster(cluster)
-    detected_by = model.cni_detected_by
-    if cluster.cni != Cluster.Cni.AUTO:
-        detected_by = "set on the cluster"
-    elif engine_setting(cluster) is not None:
-        detected_by = f"the cluster serves {model.cni}'s resources"
-    return {"cni": model.cni or "none", "detected_by": detected_by, "setting": str(cluster.cni)}
+    return {
+        "cni": model.cni or "none",
+        "detected_by": "set on the cluster" if cluster.cni != Cluster.Cni.AUTO else model.cni_detected_by,
+        "setting": str(cluster.cni),
+        "served": served_cnis(cluster),
+    }
 
 
 def policy_info(row: CniObject) -> dict[str, Any]:
@@ -177,13 +147,17 @@ def applying(cluster: Cluster, *, endpoint_key: str = "", pod: tuple[str, str] |
     directions: dict[str, set[str]] = {}
     order: list[str] = []
     for engine_pod in pods:
-        for direction in ("ingress", "egress"):
-            for policy in model.cluster_policies_selecting(engine_pod, direction):
-                if policy.key not in model.cni_policies:
-                    continue
-                if policy.key not in directions:
-                    order.append(policy.key)
-                directions.setdefault(policy.key, set()).add(direction)
+        ns_labels = model.namespace_labels(engine_pod.namespace)
+        for policy in model.cni_tier_policies:  # the enforced ones, in evaluation order
+            if not policy.subject.matches_pod(
+                ns_labels, engine_pod.labels, engine_pod.host_network, engine_pod.service_account
+            ):
+                continue
+            for direction in ("ingress", "egress"):
+                if policy.applies_to(direction) and policy.key in model.cni_policies:
+                    if policy.key not in directions:
+                        order.append(policy.key)
+                    directions.setdefault(policy.key, set()).add(direction)
     ids = {
         row.key: row.pk
         for row in CniObject.objects.filter(cluster=cluster, policy=True).only("pk", "cni", "kind", "namespace", "name")

@@ -1,0 +1,45 @@
+"""What the engine is told about a cluster's CNI: the mirrored CNI objects and
+ServiceAccounts, and which CNI enforces policies (the cluster's setting, or what it
+serves). Shared by the analysis (which builds the engine's model) and the CNI pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine.cni.kinds import CNI_KINDS, CNIS
+from ..models import Cluster, CniObject, ServiceAccount, SyncState
+
+
+def cni_objects(cluster: Cluster) -> list[dict[str, Any]]:
+    """The mirrored CNI objects and ServiceAccounts, in the Kubernetes JSON shape, for
+    the engine."""
+    objects: list[dict[str, Any]] = list(CniObject.objects.filter(cluster=cluster).values_list("obj", flat=True))
+    objects += ServiceAccount.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    return objects
+
+
+def served_cnis(cluster: Cluster) -> list[str]:
+    """The CNIs whose resources the cluster serves: for a live cluster what API discovery
+    found (the sync keeps a state per served resource), for a manifests cluster the CNIs
+    its files hold objects of."""
+    if cluster.source == Cluster.Source.MANIFESTS:
+        found = set(CniObject.objects.filter(cluster=cluster).values_list("cni", flat=True))
+    else:
+        found = set()
+        for key in SyncState.objects.filter(cluster=cluster).values_list("resource", flat=True):
+            plural, _, group = key.partition(".")
+            kind = next((k for k in CNI_KINDS if k.group == group and k.plural == plural), None)
+            if kind is not None:
+                found.add(kind.cni)
+    return [c for c in CNIS if c in found]
+
+
+def engine_setting(cluster: Cluster) -> str | None:
+    """What the engine is told about the enforcing CNI: the cluster's setting, or None
+    for auto, and the engine detects it: agent pods first (calico-node, cilium,
+    antrea-agent), then the one CNI whose policy objects are present. Served resources
+    alone decide nothing: a cluster that moved to Cilium often still serves Calico's
+    CRDs (served_cnis shows them)."""
+    if cluster.cni != Cluster.Cni.AUTO:
+        return str(cluster.cni)
+    return None
