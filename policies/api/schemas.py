@@ -173,7 +173,7 @@ ERRORS = {
 
 class CniStateSerializer(Schema):
     cluster = serializers.IntegerField()
-    setting = serializers.ChoiceField(choices=["auto", "none", "calico", "cilium", "antrea"], help_text="the cluster's setting")
-    cni = serializers.ChoiceField(choices=["none", "calico", "cilium", "antrea"], help_text="the CNI whose resources are enforced")
+    setting = serializers.CharField(help_text="the cluster's setting: auto, none, calico, cilium or antrea")
+    cni = serializers.CharField(help_text="the CNI whose resources are enforced: none, calico, cilium or antrea")
     detected_by = serializers.CharField(help_text="how it was found: set on the cluster, agent pods, the policy objects present")
     served = serializers.ListField(child=serializers.CharField(), help_text="the CNIs whose resources the cluster serves (or its files hold)")

@@ -90,3 +90,25 @@ SERVICE_ACCOUNT: dict[str, Any] = {
     "kind": "ServiceAccount",
     "metadata": {"name": "pg", "namespace": "db", "labels": {"role": "database"}},
 }
+
+
+def calico_cluster_objects() -> list[dict[str, Any]]:
+    """A small cluster run by Calico (its agent pod in kube-system): web/front and db/pg
+    with no v1 policy, Calico's policies, and a Cilium policy left behind."""
+    from tests.fake_k8s import objects
+
+    statefulset = objects.statefulset("db", "pg", {"app": "pg"}, ports=[("pg", 5432, "TCP")])
+    return [
+        objects.namespace("kube-system"),
+        objects.namespace("web"),
+        objects.namespace("db"),
+        objects.pod("kube-system", "calico-node-x1", {"k8s-app": "calico-node"}, host_network=True),
+        *objects.deployment_stack("web", "front", {"app": "front"}),
+        statefulset,
+        *objects.pods_for(statefulset),
+        CALICO_GNP,
+        CALICO_NP,
+        CALICO_TIER,
+        CILIUM_CNP,
+        SERVICE_ACCOUNT,
+    ]
