@@ -31,7 +31,7 @@ from ..filtersets import DraftFilterSet
 from ..models import Cluster, DraftRevision, PolicyDraft
 from ..query import MAX_ID, BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER
-from ..services import drafts, templates
+from ..services import drafts, starter_policies
 from ..web import yaml_attachment
 
 # --- errors -------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ class ImportInput(serializers.Serializer[Any]):
     yaml = serializers.CharField(required=False, trim_whitespace=False)
     namespace = serializers.CharField(required=False, allow_blank=True, default="")
     template = serializers.ChoiceField(
-        choices=[t.slug for t in templates.TEMPLATES], required=False
+        choices=[t.slug for t in starter_policies.TEMPLATES], required=False
     )
     params = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
 
@@ -532,7 +532,7 @@ class DraftViewSet(
     )
     @action(detail=False, methods=["get"], url_path="templates", url_name="templates")
     def template_list(self, request: Request) -> Response:
-        return Response([t.to_dict() for t in templates.TEMPLATES])
+        return Response([t.to_dict() for t in starter_policies.TEMPLATES])
 
     @extend_schema(
         summary="Create drafts from YAML (one per document) or from a template (editor)",
@@ -552,7 +552,7 @@ class DraftViewSet(
         values = data.validated_data
         try:
             if "template" in values:
-                objs = templates.render(values["template"], values["namespace"], values["params"])
+                objs = starter_policies.render(values["template"], values["namespace"], values["params"])
                 origin = f"template {values['template']}"
             else:
                 docs = drafts.parse_yaml(values["yaml"], default_namespace=values["namespace"])
@@ -561,7 +561,7 @@ class DraftViewSet(
             created = drafts.create_drafts(
                 values["cluster"], objs, actor=request.user, origin=origin
             )
-        except templates.TemplateError as exc:
+        except starter_policies.TemplateError as exc:
             raise serializers.ValidationError({"params": [str(exc)]}) from exc
         except drafts.YamlUnreadable as exc:
             raise _unreadable(exc) from exc

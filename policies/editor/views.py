@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import audit
 from ..filtersets import DraftFilterSet
-from ..models import Cluster, CniObject, NetworkPolicy, PolicyDraft
+from ..models import Cluster, ClusterPolicyDraft, CniObject, NetworkPolicy, PolicyDraft
 from ..query import BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER, has_role
-from ..services import cni, drafts, fixes, templates
+from ..services import cni, drafts, fixes, starter_policies
 from ..web import get_cluster, role_required, yaml_attachment
 from .forms import (
     ApplyForm,
@@ -68,6 +68,7 @@ def draft_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
             "approved_namespaces": approved,
             "can_edit": has_role(request.user, EDITOR),
             "total": base.count(),
+            "cnp_drafts": ClusterPolicyDraft.objects.filter(cluster=cluster).select_related("updated_by"),
         },
     )
 
@@ -153,7 +154,7 @@ def _start_page(
             "cluster": cluster,
             "namespaces": drafts.namespace_names(cluster),
             "namespace": namespace,
-            "templates": templates.TEMPLATES,
+            "templates": starter_policies.TEMPLATES,
             "template_form": template_form
             or TemplateForm(initial={"namespace": namespace or "default"}),
             "import_form": import_form or ImportForm(initial={"namespace": namespace}),

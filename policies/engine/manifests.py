@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from .cni.kinds import is_cni_object
 from .safe_input import (
     DEFAULT_LIMITS,
     MAX_NESTING,
@@ -66,8 +67,10 @@ KINDS = (
     "AdminNetworkPolicy",
     "BaselineAdminNetworkPolicy",
     "Node",
+    "ServiceAccount",
 )
-"""Kinds the engine reads; everything else is skipped with a note."""
+"""Kinds the engine reads (and the CNI kinds of ``cni.CNI_KINDS``, by API group and
+kind); everything else is skipped with a note."""
 
 try:  # libyaml is much faster on big manifests; both give the same nodes and marks.
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -486,7 +489,7 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
             InputError(loc.file, loc.line, _object_name(obj), "kind", "object has no kind")
         )
         return
-    if kind not in KINDS:
+    if kind not in KINDS and not is_cni_object(obj):
         inv.skipped[kind] += 1
         return
     meta = obj.get("metadata")

@@ -10,13 +10,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from .. import audit, engine
+from .. import audit
 from ..engine.cni.kinds import cni_kind
 from ..models import Cluster, CniObject
 from . import analysis
-from .cni_setting import engine_setting, served_cnis
+from .cni_mirror import clean_object, engine_setting, export_objects, policy_yaml, served_cnis
 
-__all__ = ["engine_setting", "served_cnis"]
+__all__ = ["clean_object", "engine_setting", "export_objects", "policy_yaml", "served_cnis"]
 
 NOT_ENFORCED = "not enforced here"
 
@@ -77,31 +77,6 @@ def filter_enforced(rows: QuerySet[CniObject], enforced: bool) -> QuerySet[CniOb
         if (row.key in by_cluster[row.cluster_id]) == enforced:
             ids.append(row.pk)
     return rows.filter(pk__in=ids)
-
-
-def clean_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """A CNI object without server-managed fields, in its own shape (a Cilium policy's
-    `specs` list kept)."""
-    out = engine.clean_policy(obj)
-    if "spec" not in obj:
-        out.pop("spec", None)
-    if "specs" in obj:
-        out["specs"] = obj["specs"]
-    return out
-
-
-def policy_yaml(row: CniObject) -> str:
-    return engine.dump_yaml([clean_object(row.obj)])
-
-
-def export_objects(cluster: Cluster, namespace: str | None = None) -> list[dict[str, Any]]:
-    """The mirrored CNI objects (of one namespace, if given), clean, in their own shape:
-    per CNI, tiers and sets before the policies that refer to them, cluster-scoped
-    before namespaced."""
-    rows = CniObject.objects.filter(cluster=cluster).order_by("cni", "policy", "namespace", "kind", "name")
-    if namespace:
-        rows = rows.filter(namespace=namespace)
-    return [clean_object(row.obj) for row in rows]
 
 
 class SettingError(ValueError):

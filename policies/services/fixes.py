@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from .. import engine
 from ..models import Cluster, NetworkPolicy, PolicyDraft
-from . import analysis, drafts
+from . import drafts, engine_cache, payloads
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # Labels a controller adds to each pod; a policy selecting a workload leaves them out.
@@ -73,7 +73,7 @@ def propose(cluster: Cluster, code: str, namespace: str, kind: str, name: str) -
         raise FixUnavailable(f"Findings of kind {code!r} have no prepared fix.")
     found = [
         f
-        for f in analysis.findings(cluster)
+        for f in payloads.findings(cluster)
         if (f.code, f.namespace, f.object_kind, f.object_name) == (code, namespace, kind, name)
     ]
     if not found:
@@ -81,7 +81,7 @@ def propose(cluster: Cluster, code: str, namespace: str, kind: str, name: str) -
             f"There is no finding {code} on {namespace}/{name} ({kind}) in cluster {cluster.name} "
             "now: it may have been fixed already."
         )
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     build = _BUILDERS[code]
     proposal = build(cluster, model, namespace, kind, name)
     obj = drafts.prepare(proposal.obj)

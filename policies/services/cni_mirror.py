@@ -1,11 +1,13 @@
-"""What the engine is told about a cluster's CNI: the mirrored CNI objects and
-ServiceAccounts, and which CNI enforces policies (the cluster's setting, or what it
-serves). Shared by the analysis (which builds the engine's model) and the CNI pages."""
+"""The mirrored CNI objects as the engine and the exports read them: the objects and
+ServiceAccounts for the engine, which CNI enforces policies (the cluster's setting), what
+the cluster serves, and the objects clean in their own shape. Shared by the engine cache,
+the payloads (export) and the CNI pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .. import engine
 from ..engine.cni.kinds import CNI_KINDS, CNIS
 from ..models import Cluster, CniObject, ServiceAccount, SyncState
 
@@ -43,3 +45,28 @@ def engine_setting(cluster: Cluster) -> str | None:
     if cluster.cni != Cluster.Cni.AUTO:
         return str(cluster.cni)
     return None
+
+
+def clean_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A CNI object without server-managed fields, in its own shape (a Cilium policy's
+    `specs` list kept)."""
+    out = engine.clean_policy(obj)
+    if "spec" not in obj:
+        out.pop("spec", None)
+    if "specs" in obj:
+        out["specs"] = obj["specs"]
+    return out
+
+
+def policy_yaml(row: CniObject) -> str:
+    return engine.dump_yaml([clean_object(row.obj)])
+
+
+def export_objects(cluster: Cluster, namespace: str | None = None) -> list[dict[str, Any]]:
+    """The mirrored CNI objects (of one namespace, if given), clean, in their own shape:
+    per CNI, tiers and sets before the policies that refer to them, cluster-scoped
+    before namespaced."""
+    rows = CniObject.objects.filter(cluster=cluster).order_by("cni", "policy", "namespace", "kind", "name")
+    if namespace:
+        rows = rows.filter(namespace=namespace)
+    return [clean_object(row.obj) for row in rows]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0007_cluster_policies_and_nodes'),
+        ('policies', '0008_cluster_policy_drafts'),
     ]
 
     operations = [
