@@ -80,8 +80,9 @@ def test_the_enforcing_cni_and_its_setting(calico_cluster, api):
     assert calico_cluster.state_version > version
     assert AuditEvent.objects.filter(summary__contains="enforcing CNI auto -> cilium").exists()
     # Now Calico's objects are the ones listed only.
-    enforced = keys(api("viewer").get(URL, {"cluster": calico_cluster.pk, "enforced": "true"}))
-    assert enforced == ["cilium:CiliumNetworkPolicy:db/pg-deny-web"]
+    listed = keys(api("viewer").get(URL, {"cluster": calico_cluster.pk, "enforced": "false", "cni": "calico"}))
+    assert "calico:GlobalNetworkPolicy:deny-db-from-web" in listed
+    assert "calico:NetworkPolicy:db/allow-front" in listed
 
 
 def test_reachability_and_explain_follow_the_enforcing_cnis_policies(calico_cluster, api):
