@@ -16,7 +16,8 @@ def cni_objects(cluster: Cluster) -> list[dict[str, Any]]:
     """The mirrored CNI objects and ServiceAccounts, in the Kubernetes JSON shape, for
     the engine."""
     objects: list[dict[str, Any]] = list(CniObject.objects.filter(cluster=cluster).values_list("obj", flat=True))
-    objects += ServiceAccount.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    if objects:  # only Calico's rules read ServiceAccounts
+        objects += ServiceAccount.objects.filter(cluster=cluster).values_list("obj", flat=True)
     return objects
 
 
