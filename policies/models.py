@@ -614,4 +614,9 @@ class DriftItem(models.Model):
 
     @property
     def key(self) -> str:
+        """ "namespace/name" of a NetworkPolicy; a CNI object's key (its name is stored
+        as "cni:Kind:name", which a NetworkPolicy's name cannot be)."""
+        if ":" in self.name:
+            cni, kind, name = self.name.split(":", 2)
+            return f"{cni}:{kind}:{self.namespace}/{name}" if self.namespace else self.name
         return f"{self.namespace}/{self.name}"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from ... import engine
 from ...models import DriftItem, DriftReport
-from .compare import CONNECTION_LIMIT, KIND_ORDER
+from .compare import CONNECTION_LIMIT, KIND_ORDER, clean
 from .reports import unified_diff
 
 # --- exports -------------------------------------------------------------------------------------
@@ -25,11 +25,19 @@ def _header(report: DriftReport, title: str) -> list[str]:
 
 
 def delete_commands(report: DriftReport) -> list[str]:
-    """kubectl commands that remove the extra policies (apply cannot delete)."""
-    return [
-        f"kubectl delete networkpolicy -n {item.namespace} {item.name}"
-        for item in report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name")
-    ]
+    """kubectl commands that remove the extra policies (apply cannot delete); a CNI
+    object by its plural and API group (`networkpolicies.projectcalico.org` is not the
+    v1 `networkpolicy`)."""
+    out = []
+    for item in report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name"):
+        found = engine.cni_kind(item.live)
+        if found is None:
+            out.append(f"kubectl delete networkpolicy -n {item.namespace} {item.name}")
+            continue
+        name = item.name.split(":", 2)[2]
+        where = f" -n {item.namespace}" if item.namespace else ""
+        out.append(f"kubectl delete {found.plural}.{found.group}{where} {name}")
+    return out
 
 
 def reconcile_yaml(report: DriftReport) -> str:
@@ -52,7 +60,7 @@ def reconcile_yaml(report: DriftReport) -> str:
     else:
         lines.append("# No extra policies: nothing to delete. Apply with: kubectl apply -f THIS-FILE.yaml")
     items = report.items.exclude(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name")
-    objs = [engine.clean_policy(item.desired) for item in items]
+    objs = [clean(item.key, item.desired) for item in items]
     if not objs:
         lines.append("# Nothing to apply: no policy is missing or changed.")
         return "\n".join(lines) + "\n"
@@ -76,7 +84,7 @@ def adopt_yaml(report: DriftReport) -> str:
             *(f"#   {item.key}  ({item.origin})" if item.origin else f"#   {item.key}" for item in missing),
         ]
     items = report.items.exclude(kind=DriftItem.Kind.MISSING).order_by("namespace", "name")
-    objs = [engine.clean_policy(item.live) for item in items]
+    objs = [clean(item.key, item.live) for item in items]
     if not objs:
         lines.append("# Nothing to adopt: no policy is extra or changed.")
         return "\n".join(lines) + "\n"

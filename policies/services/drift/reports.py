@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from ... import engine
 from ...models import Cluster, DesiredSource, DriftItem, DriftReport
+from ..cni_mirror import clean_object
 from .compare import Difference, compare, coverage_findings, live_policies, reachability_effects
 from .errors import NoSources
 from .sources import SourceProblem, read_desired_state
@@ -222,10 +223,17 @@ def grouped_items(report: DriftReport) -> dict[str, list[DriftItem]]:
 
 
 def item_yaml(obj: Mapping[str, Any]) -> str:
-    return engine.dump_yaml([engine.clean_policy(obj)]) if obj else ""
+    if not obj:
+        return ""
+    if engine.cni_kind(obj) is not None:
+        return engine.dump_yaml([clean_object(dict(obj))])
+    return engine.dump_yaml([engine.clean_policy(obj)])
 
 
 def normalized_yaml(obj: Mapping[str, Any]) -> str:
+    """A NetworkPolicy after the API server's defaults; a CNI object as written (cleaned)."""
+    if obj and engine.cni_kind(obj) is not None:
+        return item_yaml(obj)
     return engine.dump_yaml([engine.normalize_policy(obj)]) if obj else ""
 
 

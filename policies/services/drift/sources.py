@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ... import audit, engine
+from ...engine.cni.kinds import api_group, cni_kind
 from ...models import Cluster, DesiredSource, PolicyDraft
 from .errors import SourceUnreadable
 from .git import (
@@ -35,6 +36,7 @@ from .git import (
     redact,
     shown_location,
 )
+from .keys import describe, key_namespace, policy_key
 
 # --- reading the desired state -------------------------------------------------------------------
 
@@ -105,10 +107,12 @@ class DesiredState:
         return self.scope is None or namespace in self.scope
 
 
-def policy_key(obj: Mapping[str, Any]) -> str:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
-    assert isinstance(meta, Mapping)
-    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
+def _keyed_copy(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A desired object as compared: namespaced kinds with their namespace spelled out."""
+    found = cni_kind(obj)
+    if found is not None and not found.namespaced:
+        return dict(obj)
+    return _with_namespace(obj)
 
 
 def _with_namespace(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,12 +135,14 @@ def _policies_from_inventory(
 ) -> None:
     seen = out.seen
     for obj, loc in zip(inventory.objects, inventory.locations, strict=True):
-        if obj.get("kind") != "NetworkPolicy":
+        found = cni_kind(obj)
+        if found is None and (obj.get("kind") != "NetworkPolicy" or api_group(obj) not in ("", "networking.k8s.io")):
             out.skipped += 1
             continue
         file = relative(loc.file)
         key = policy_key(obj)
-        errors = engine.validate_network_policy(obj)
+        # A CNI object's problems are the engine's to report (its page lists them).
+        errors = [] if found is not None else engine.validate_network_policy(obj)
         if errors:
             out.invalid_keys.add(key)
             for e in errors:
@@ -150,14 +156,14 @@ def _policies_from_inventory(
                 SourceProblem(
                     source.pk,
                     source.label,
-                    f"NetworkPolicy {key} is defined twice ({seen[key]} and {where}); the later one is used",
+                    f"{describe(key)} is defined twice ({seen[key]} and {where}); the later one is used",
                     file,
                     loc.line,
                 )
             )
             out.policies = [p for p in out.policies if policy_key(p.obj) != key]
         seen[key] = where
-        out.policies.append(DesiredPolicy(_with_namespace(obj), where, source.pk))
+        out.policies.append(DesiredPolicy(_keyed_copy(obj), where, source.pk))
 
 
 def read_limits() -> engine.ReadLimits:
@@ -326,10 +332,10 @@ def read_source(source: DesiredSource) -> SourceRead:
         )
     wanted = set(source.namespace_list)
     if wanted:
-        kept = [p for p in result.policies if policy_key(p.obj).split("/", 1)[0] in wanted]
+        kept = [p for p in result.policies if key_namespace(policy_key(p.obj)) in wanted]
         result.skipped += len(result.policies) - len(kept)
         result.policies = kept
-        result.invalid_keys = {k for k in result.invalid_keys if k.split("/", 1)[0] in wanted}
+        result.invalid_keys = {k for k in result.invalid_keys if key_namespace(k) in wanted}
     if source.pk is None:  # given on the command line, not stored
         return result
     DesiredSource.objects.filter(pk=source.pk).update(
@@ -363,7 +369,7 @@ def read_desired_state(cluster: Cluster, sources: Iterable[DesiredSource] | None
                     SourceProblem(
                         source.pk,
                         source.label,
-                        f"NetworkPolicy {key} is also defined by {first.label}; that definition is used",
+                        f"{describe(key)} is also defined by {first.label}; that definition is used",
                         policy.origin,
                     )
                 )
