@@ -5,6 +5,7 @@ apply to a pod, and their YAML in their own shape."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -153,3 +154,12 @@ def clone_verdict(row: CniObject) -> dict[str, Any]:
 
     found = verdict(row)
     return {"possible": found.possible, "reason": found.reason, "obj": found.obj}
+
+
+def ids_by_key(cluster: Cluster, keys: Iterable[str]) -> dict[str, int]:
+    """The ids of the mirrored CNI objects with these keys (for links)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = CniObject.objects.filter(cluster=cluster).only("pk", "cni", "kind", "namespace", "name")
+    return {row.key: row.pk for row in rows if row.key in wanted}

@@ -76,3 +76,20 @@ def test_a_source_scoped_to_namespaces_leaves_cluster_scoped_objects_alone(calic
     report = drift.store_report(drift.run_drift(calico_cluster))
     # The GlobalNetworkPolicy and the Tier are outside the source's scope; Cilium's db policy is not.
     assert items(report) == {"cilium:CiliumNetworkPolicy:db/pg-deny-web": "extra"}
+
+
+def test_drift_pages_link_cni_items_including_cluster_scoped_ones(calico_cluster, tmp_path, client_for):
+    from django.urls import reverse
+
+    directory(calico_cluster, tmp_path, [CALICO_NP, CALICO_TIER, CILIUM_CNP])
+    drift.store_report(drift.run_drift(calico_cluster))
+    viewer = client_for("viewer")
+    page = viewer.get(reverse("drift-summary", args=[calico_cluster.pk])).content.decode()
+    item_url = reverse("drift-item-cluster-scoped", args=[calico_cluster.pk, "calico:GlobalNetworkPolicy:deny-db-from-web"])
+    assert item_url in page
+    item = viewer.get(item_url)
+    assert item.status_code == 200
+    detail = item.content.decode()
+    assert "calico:GlobalNetworkPolicy:deny-db-from-web" in detail
+    gnp = next(o for o in calico_cluster.cni_objects.all() if o.name == "deny-db-from-web")
+    assert reverse("cni-policy-detail", args=[gnp.pk]) in detail
