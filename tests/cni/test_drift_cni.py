@@ -42,7 +42,8 @@ def test_cni_objects_are_missing_extra_or_changed_by_their_key(calico_cluster, t
     gnp = report.items.get(name="calico:GlobalNetworkPolicy:deny-db-from-web")
     assert gnp.namespace == ""
     assert gnp.desired["apiVersion"] == "projectcalico.org/v3"
-    assert "action: Allow" in drift.unified_diff(gnp) and "action: Deny" in drift.unified_diff(gnp)
+    assert "action: Allow" in drift.unified_diff(gnp)
+    assert "action: Deny" in drift.unified_diff(gnp)
     # Reconciling the GNP would open web -> db on TCP: Calico enforces it here.
     assert any(
         row["src"] == "web/front[Deployment]" and row["dst"] == "db/pg[StatefulSet]"
