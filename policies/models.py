@@ -370,11 +370,18 @@ class PolicyDraft(models.Model):
         DRAFT = "draft", "draft"
         APPROVED = "approved", "approved"
 
+    class Action(models.TextChoices):
+        APPLY = "apply", "create or replace the policy"
+        DELETE = "delete", "delete the live policy"
+
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="drafts")
     namespace = models.CharField(max_length=63)
     name = models.CharField(max_length=253)
     obj = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # A deletion draft proposes removing the live policy `obj` (as it was when the draft
+    # was made); it is reviewed and approved like any draft, and never edited.
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.APPLY)
     revision = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -13,6 +13,11 @@ urlpatterns = [
     path("clusters/<int:cluster_id>/cluster-drafts/<int:pk>/delete/", cnp.cnp_delete, name="cnp-delete"),
     path("clusters/<int:cluster_id>/drafts/", v.draft_list, name="draft-list"),
     path("clusters/<int:cluster_id>/drafts/new/", v.draft_new, name="draft-new"),
+    path(
+        "clusters/<int:cluster_id>/drafts/new/deletion/",
+        v.draft_new_deletion,
+        name="draft-new-deletion",
+    ),
     path("clusters/<int:cluster_id>/drafts/import/", v.draft_import, name="draft-import"),
     path(
         "clusters/<int:cluster_id>/drafts/import/confirm/",

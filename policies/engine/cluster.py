@@ -199,9 +199,14 @@ def _service_account(spec: Mapping[str, Any]) -> str:
 # -- building -----------------------------------------------------------------------------
 
 
+_NO_META: Mapping[str, Any] = {}
+
+
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = obj.get("metadata")
-    return meta if isinstance(meta, _MAP) else {}
+    if meta.__class__ is dict or isinstance(meta, Mapping):
+        return meta
+    return _NO_META
 
 
 def _ns(obj: Mapping[str, Any]) -> str:
@@ -210,14 +215,18 @@ def _ns(obj: Mapping[str, Any]) -> str:
 
 
 def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(kind, name) of the owner reference marked controller, else of the first one."""
     refs = _meta(obj).get("ownerReferences")
     if not isinstance(refs, list):
         return None
-    refs = [r for r in refs if isinstance(r, _MAP) and r.get("kind") and r.get("name")]
-    chosen = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    if chosen is None:
-        return None
-    return (str(chosen["kind"]), str(chosen["name"]))
+    first = None
+    for r in refs:
+        if isinstance(r, _MAP) and r.get("kind") and r.get("name"):
+            if r.get("controller"):
+                return (str(r["kind"]), str(r["name"]))
+            if first is None:
+                first = r
+    return None if first is None else (str(first["kind"]), str(first["name"]))
 
 
 def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -406,11 +415,19 @@ def build_cluster(
 
     # A pod shows its top-most owner found in the input; when its direct owner is
     # missing it shows that owner, as np-guard does.
-    def display_owner(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    shown_owner: dict[tuple[str, str, str], tuple[str, str]] = {}  # one walk per owner
+
+    def display_owner(obj: Mapping[str, Any], ns: str) -> tuple[str, str] | None:
         ref = _controller_ref(obj)
         if ref is None or ref[0] == "Node":
             return None
-        ns = _ns(obj)
+        key = (ns, *ref)
+        found = shown_owner.get(key)
+        if found is None:
+            found = shown_owner[key] = top_owner(ns, ref)
+        return found
+
+    def top_owner(ns: str, ref: tuple[str, str]) -> tuple[str, str]:
         shown = ref
         seen = set()
         while (ns, *shown) in workload_objs and shown not in seen:
@@ -427,8 +444,8 @@ def build_cluster(
         meta = _meta(obj)
         spec = obj.get("spec") if isinstance(obj.get("spec"), _MAP) else {}
         assert isinstance(spec, _MAP)
-        owner = display_owner(obj)
         ns = _ns(obj)
+        owner = display_owner(obj, ns)
         name = str(meta.get("name"))
         pod = Pod(
             namespace=ns,

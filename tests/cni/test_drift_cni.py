@@ -13,7 +13,7 @@ import yaml
 from policies.models import DesiredSource, DriftItem
 from policies.services import drift
 
-from .manifests import CALICO_GNP, CALICO_NP, CALICO_TIER, CILIUM_CNP, V1_SAME_NAME
+from .manifests import CALICO_GNP, CALICO_NP, CALICO_TIER, CILIUM_CCNP, CILIUM_CNP, V1_SAME_NAME
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,12 @@ def items(report) -> dict[str, str]:
 def test_cni_objects_are_missing_extra_or_changed_by_their_key(calico_cluster, tmp_path):
     relaxed = copy.deepcopy(CALICO_GNP)
     relaxed["spec"]["ingress"][0]["action"] = "Allow"  # the desired state allows web -> pg
-    directory(calico_cluster, tmp_path, [relaxed, CALICO_NP, CALICO_TIER, V1_SAME_NAME])
+    directory(calico_cluster, tmp_path, [relaxed, CALICO_NP, CALICO_TIER, V1_SAME_NAME, CILIUM_CCNP])
     report = drift.store_report(drift.run_drift(calico_cluster))
     assert items(report) == {
         "calico:GlobalNetworkPolicy:deny-db-from-web": "changed",
         "cilium:CiliumNetworkPolicy:db/pg-deny-web": "extra",  # live, not desired
+        "cilium:CiliumClusterwideNetworkPolicy:fqdn-egress": "missing",
         "db/allow-front": "missing",  # the v1 policy of that name is not confused with Calico's
     }
     gnp = report.items.get(name="calico:GlobalNetworkPolicy:deny-db-from-web")
@@ -59,9 +60,15 @@ def test_exports_apply_and_delete_cni_objects_in_their_own_shape(calico_cluster,
     in_sync = drift.store_report(drift.run_drift(calico_cluster))
     assert items(in_sync) == {}
     directory_source = DesiredSource.objects.get(cluster=calico_cluster)
-    (tmp_path / "desired" / "policies.yaml").write_text(yaml.safe_dump_all([CALICO_NP, CALICO_TIER], sort_keys=False))
+    (tmp_path / "desired" / "policies.yaml").write_text(
+        yaml.safe_dump_all([CALICO_NP, CALICO_TIER, CILIUM_CCNP], sort_keys=False)
+    )
     report = drift.store_report(drift.run_drift(calico_cluster, [directory_source]))
-    assert set(items(report).values()) == {"extra"}
+    assert items(report) == {
+        "calico:GlobalNetworkPolicy:deny-db-from-web": "extra",
+        "cilium:CiliumNetworkPolicy:db/pg-deny-web": "extra",
+        "cilium:CiliumClusterwideNetworkPolicy:fqdn-egress": "missing",
+    }
     commands = drift.delete_commands(report)
     assert "kubectl delete globalnetworkpolicies.projectcalico.org deny-db-from-web" in commands
     assert "kubectl delete ciliumnetworkpolicies.cilium.io -n db pg-deny-web" in commands
@@ -70,13 +77,19 @@ def test_exports_apply_and_delete_cni_objects_in_their_own_shape(calico_cluster,
     assert kinds == {("projectcalico.org/v3", "GlobalNetworkPolicy"), ("cilium.io/v2", "CiliumNetworkPolicy")}
 
 
-def test_a_source_scoped_to_namespaces_leaves_cluster_scoped_objects_alone(calico_cluster, tmp_path):
+def test_a_desired_state_speaks_for_its_namespaces_and_its_cnis_only(calico_cluster, tmp_path):
     source = directory(calico_cluster, tmp_path, [CALICO_NP])
     source.namespaces = "db"
     source.save()
-    report = drift.store_report(drift.run_drift(calico_cluster))
-    # The GlobalNetworkPolicy and the Tier are outside the source's scope; Cilium's db policy is not.
-    assert items(report) == {"cilium:CiliumNetworkPolicy:db/pg-deny-web": "extra"}
+    # The GlobalNetworkPolicy and the Tier are outside the source's namespaces; the Cilium
+    # policy belongs to a CNI the desired state holds nothing of.
+    assert items(drift.store_report(drift.run_drift(calico_cluster))) == {}
+    source.namespaces = ""
+    source.save()
+    assert items(drift.store_report(drift.run_drift(calico_cluster))) == {
+        "calico:GlobalNetworkPolicy:deny-db-from-web": "extra",
+        "calico:Tier:security": "extra",
+    }
 
 
 def test_drift_pages_link_cni_items_including_cluster_scoped_ones(calico_cluster, tmp_path, client_for):

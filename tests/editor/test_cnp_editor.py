@@ -149,7 +149,8 @@ def test_clone_of_a_v1alpha1_policy_opens_its_v1alpha2_conversion(client_for, de
     anp = ClusterPolicy.objects.get(cluster=demo_cluster, kind="AdminNetworkPolicy")
     page = client_for("editor").get(reverse("cluster-policy-detail", args=[anp.pk])).content.decode()
     link = f'{reverse("cnp-new", args=[demo_cluster.pk])}?clone={anp.pk}'
-    assert link in page and "Clone into a v1alpha2 draft" in page
+    assert link in page
+    assert "Clone into a v1alpha2 draft" in page
     html = client_for("editor").get(link).content.decode()
     obj = initial_of(html)
     assert obj["kind"] == "ClusterNetworkPolicy"
@@ -183,7 +184,9 @@ def test_save_edit_export_and_delete_a_draft(client_for, demo_cluster):
     assert response.status_code == 302
     draft = ClusterPolicyDraft.objects.get(cluster=demo_cluster)
     assert response["Location"] == reverse("cnp-edit", args=[demo_cluster.pk, draft.pk])
-    assert draft.obj == obj and draft.revision == 1 and draft.origin == "template deny-cloud-metadata"
+    assert draft.obj == obj
+    assert draft.revision == 1
+    assert draft.origin == "template deny-cloud-metadata"
     assert initial_of(editor.get(response["Location"]).content.decode()) == obj
     listing = editor.get(reverse("draft-list", args=[demo_cluster.pk])).content.decode()
     assert f'data-cnp-draft="{draft.name}"' in listing
@@ -192,7 +195,8 @@ def test_save_edit_export_and_delete_a_draft(client_for, demo_cluster):
     response = editor.post(response["Location"], {"obj": json.dumps(obj), "revision": "1"})
     assert response.status_code == 302
     draft.refresh_from_db()
-    assert draft.revision == 2 and draft.obj["spec"]["priority"] == 60
+    assert draft.revision == 2
+    assert draft.obj["spec"]["priority"] == 60
 
     stale = editor.post(reverse("cnp-edit", args=[demo_cluster.pk, draft.pk]), {"obj": json.dumps(obj), "revision": "1"})
     assert stale.status_code == 409

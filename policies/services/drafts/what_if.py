@@ -10,7 +10,7 @@ from typing import Any
 from ... import engine
 from ...models import Cluster
 from .. import engine_cache
-from .errors import DraftInvalid
+from .errors import DraftError, DraftInvalid
 from .preview import prepare, validate
 
 WHAT_IF_LIMIT = 500
@@ -33,20 +33,29 @@ def _conn_entry(
 
 
 def what_if(
-    cluster: Cluster, objs: Sequence[Mapping[str, Any]], *, limit: int = WHAT_IF_LIMIT
+    cluster: Cluster,
+    objs: Sequence[Mapping[str, Any]],
+    *,
+    removals: Sequence[str] = (),
+    limit: int = WHAT_IF_LIMIT,
 ) -> dict[str, Any]:
     """How workload reachability changes if `objs` were applied (each added, or
-    replacing the live policy of the same namespace/name).
+    replacing the live policy of the same namespace/name) and the live policies
+    `removals` ("namespace/name") deleted.
 
-    Raises DraftInvalid when a policy would be rejected by the API server.
+    Raises DraftInvalid when a policy would be rejected by the API server, DraftError
+    when a policy to delete is not in the cluster.
     """
     prepared = [prepare(o) for o in objs]
     errors = [e for o in prepared for e in validate(o)]
     if errors:
         raise DraftInvalid(errors)
     base = engine_cache.analyzer(cluster)
+    missing = [key for key in removals if base.cluster.policy(key) is None]
+    if missing:
+        raise DraftError(f"no live policy {', '.join(missing)} in cluster {cluster.name} to delete")
     # One derivation for all of them (a later draft of the same name wins, as in order).
-    changed = base.with_policies_changed(prepared)
+    changed = base.with_policies_changed(prepared, removals)
     before, changed = engine.on_common_families(base, changed)  # drafts may bring IPv6 ipBlocks
     old = engine_cache.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
     new = changed.analyze(level="workload", direction="combined")
@@ -87,11 +96,16 @@ def what_if(
                 "selects": selected,
             }
         )
+    removed = [
+        {"key": key, "selects": sorted({p.workload_key for p in base.cluster.pods_selected_by(key)})}
+        for key in removals
+    ]
     isolation = _isolation_changes(old, new)
     return {
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
         "policies": policies,
+        "removals": removed,
         "counts": {
             "allowed": len(allowed),
             "denied": len(denied),

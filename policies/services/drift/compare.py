@@ -18,9 +18,9 @@ from typing import Any
 from ... import engine
 from ...choices import SEVERITY_RANK
 from ...models import Cluster, CniObject, DriftItem, NetworkPolicy
-from .. import engine_cache, payloads
+from .. import drift_tiers, engine_cache, payloads
 from ..cni_mirror import clean_object, engine_setting
-from .keys import is_cni_key, join_key, policy_key, split_key
+from .keys import is_cluster_scoped, is_cni_key, join_key, policy_key, split_key
 from .sources import DesiredPolicy
 
 # Caps that keep a report's JSON bounded on big clusters; counts always give the totals.
@@ -62,6 +62,8 @@ def semantically_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     objects: equal once cleaned of server-managed fields (in their own shape)."""
     if engine.cni_kind(a) is not None or engine.cni_kind(b) is not None:
         return clean_object(dict(a)) == clean_object(dict(b))
+    if is_cluster_scoped(a) or is_cluster_scoped(b):
+        return drift_tiers.semantically_equal(a, b)
     try:
         return engine.normalize_policy(a) == engine.normalize_policy(b)
     except (TypeError, ValueError, AttributeError, KeyError):
@@ -111,11 +113,20 @@ def compare(
     return diffs, in_sync
 
 
-def live_policies(cluster: Cluster) -> dict[str, dict[str, Any]]:
-    """The live NetworkPolicies by "namespace/name", and the CNI objects by their key."""
+def live_policies(
+    cluster: Cluster, *, cluster_scoped: bool = False, cnis: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """The live NetworkPolicies by "namespace/name", with `cluster_scoped` the
+    cluster-wide policies by "Kind/name", and the objects of the CNIs in `cnis` by their
+    key. A desired state speaks only for the CNIs it holds objects of: a repository of
+    Calico policies does not call the cluster's Cilium policies extra."""
     rows = NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj")
     out = {f"{ns}/{name}": obj for ns, name, obj in rows}
-    out.update((row.key, row.obj) for row in CniObject.objects.filter(cluster=cluster))
+    if cluster_scoped:
+        out.update(drift_tiers.live_policies(cluster))
+    wanted = set(cnis)
+    if wanted:
+        out.update((row.key, row.obj) for row in CniObject.objects.filter(cluster=cluster, cni__in=wanted))
     return out
 
 
@@ -150,6 +161,8 @@ def connection_delta(
 
 
 def _reconcile_one(base: engine.Analyzer, diff: Difference) -> engine.Analyzer:
+    if drift_tiers.is_cluster_key(diff.key):
+        return drift_tiers.reconcile(base, diff.kind == DriftItem.Kind.EXTRA, diff.namespace, diff.name, diff.desired)
     if diff.kind == DriftItem.Kind.EXTRA:
         return base.remove_policy(diff.namespace, diff.name)
     return base.replace_policy(diff.desired)
@@ -161,9 +174,9 @@ def reachability_effects(
     """Fill each difference's `effect` (what reconciling that one policy would change)
     and return (the delta of the whole desired state, the desired engine cluster).
 
-    NetworkPolicy differences derive the analyzer incrementally; a CNI object's take a
-    rebuild of the model from the mirrored objects with that object changed (tiers,
-    order and the enforcing CNI decide what it does)."""
+    Policy differences derive the analyzer incrementally; a CNI object's take a rebuild
+    of the model from the mirrored objects with that object changed (its tier, order and
+    the enforcing CNI decide what it does)."""
     base = engine_cache.analyzer(cluster)
     live = engine_cache.base_reachability(cluster, "workload", "combined")
     desired = base
@@ -175,8 +188,7 @@ def reachability_effects(
                 diff.effect = {"error": f"not computed: only the first {CNI_EFFECT_LIMIT} CNI objects get one"}
                 continue
             cni_effects += 1
-            one = _rebuilt(cluster, [diff])
-            before, one = engine.on_common_families(base, one)
+            before, one = engine.on_common_families(base, _rebuilt(cluster, [diff]))
             now = live if before is base else before.analyze(level="workload")
             diff.effect = connection_delta(now, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
             continue
@@ -194,7 +206,7 @@ def reachability_effects(
             diff.effect = connection_delta(now, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
         else:
             diff.effect = {"error": f"not computed: only the first {EFFECT_ITEM_LIMIT} differences get one"}
-    if cni_diffs:
+    if cni_diffs:  # CNI objects: the whole desired state from a rebuilt model
         desired = _rebuilt(cluster, diffs)
     before, desired = engine.on_common_families(base, desired)
     now = live if before is base else before.analyze(level="workload")
@@ -205,14 +217,13 @@ def reachability_effects(
 def _rebuilt(cluster: Cluster, diffs: Sequence[Difference]) -> engine.Analyzer:
     """The analyzer of the mirrored objects with these differences reconciled: extra
     objects gone, missing and changed ones as desired."""
-    replaced = {d.key: d for d in diffs}
-    objects = []
-    for obj in engine_cache.engine_objects(cluster):
-        if engine.cni_kind(obj) is None and obj.get("kind") != "NetworkPolicy":
-            objects.append(obj)
-            continue
-        if policy_key(obj) not in replaced:
-            objects.append(obj)
+    replaced = {d.key for d in diffs}
+    objects = [
+        obj
+        for obj in engine_cache.engine_objects(cluster)
+        if policy_key(obj) not in replaced
+        or (engine.cni_kind(obj) is None and obj.get("kind") != "NetworkPolicy" and not is_cluster_scoped(obj))
+    ]
     objects += [d.desired for d in diffs if d.kind != DriftItem.Kind.EXTRA and d.desired]
     model = engine.build_cluster(objects, strict=False, cni=engine_setting(cluster))
     return engine.Analyzer(model)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from ... import engine
 from ...models import DriftItem, DriftReport
+from .. import drift_tiers
 from .compare import CONNECTION_LIMIT, KIND_ORDER, clean
 from .reports import unified_diff
 
@@ -31,12 +32,14 @@ def delete_commands(report: DriftReport) -> list[str]:
     out = []
     for item in report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name"):
         found = engine.cni_kind(item.live)
-        if found is None:
+        if found is not None:
+            name = item.name.split(":", 2)[2]
+            where = f" -n {item.namespace}" if item.namespace else ""
+            out.append(f"kubectl delete {found.plural}.{found.group}{where} {name}")
+        elif item.namespace in drift_tiers.CLUSTER_KINDS:
+            out.append(drift_tiers.delete_command(item.namespace, item.name))
+        else:
             out.append(f"kubectl delete networkpolicy -n {item.namespace} {item.name}")
-            continue
-        name = item.name.split(":", 2)[2]
-        where = f" -n {item.namespace}" if item.namespace else ""
-        out.append(f"kubectl delete {found.plural}.{found.group}{where} {name}")
     return out
 
 

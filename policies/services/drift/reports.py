@@ -20,9 +20,11 @@ from django.utils import timezone
 
 from ... import engine
 from ...models import Cluster, DesiredSource, DriftItem, DriftReport
+from .. import drift_tiers
 from ..cni_mirror import clean_object
 from .compare import Difference, compare, coverage_findings, live_policies, reachability_effects
 from .errors import NoSources
+from .keys import is_cni_key
 from .sources import SourceProblem, read_desired_state
 
 
@@ -78,13 +80,22 @@ def run_drift(cluster: Cluster, sources: Iterable[DesiredSource] | None = None) 
         raise NoSources(f"cluster {cluster.name} has no desired-state source")
     cluster.refresh_from_db(fields=["state_version"])
     state = read_desired_state(cluster, sources)
-    live = live_policies(cluster)
+    # A desired state with no cluster-scoped policy speaks for none (drift_tiers).
+    cluster_scoped = any(drift_tiers.is_cluster_key(k) for k in [*state.policies, *state.ignored])
+    # Nor for the CNIs it holds no object of.
+    cnis = {k.split(":", 1)[0] for k in [*state.policies, *state.ignored] if is_cni_key(k)}
+    live = live_policies(cluster, cluster_scoped=cluster_scoped, cnis=cnis)
     if state.fatal:
         return DriftResult(
             cluster, DriftReport.Status.ERROR, [], 0, len(state.policies), len(live), state.problems,
             state.sources, {}, {}, cluster.state_version,
         )
-    diffs, in_sync = compare(state.policies, live, covers=state.covers, ignored=state.ignored)
+    diffs, in_sync = compare(
+        state.policies,
+        live,
+        covers=lambda namespace: namespace in drift_tiers.CLUSTER_KINDS or state.covers(namespace),
+        ignored=state.ignored,
+    )
     delta, desired_cluster = reachability_effects(cluster, diffs)
     status = DriftReport.Status.PARTIAL if state.problems else DriftReport.Status.OK
     return DriftResult(
@@ -231,9 +242,11 @@ def item_yaml(obj: Mapping[str, Any]) -> str:
 
 
 def normalized_yaml(obj: Mapping[str, Any]) -> str:
-    """A NetworkPolicy after the API server's defaults; a CNI object as written (cleaned)."""
+    """A policy after the API server's defaults; a CNI object as written (cleaned)."""
     if obj and engine.cni_kind(obj) is not None:
         return item_yaml(obj)
+    if obj and drift_tiers.is_cluster_scoped(obj):
+        return engine.dump_yaml([engine.normalize_cluster_policy(obj)])
     return engine.dump_yaml([engine.normalize_policy(obj)]) if obj else ""
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from ... import audit, engine
 from ...engine.cni.kinds import api_group, cni_kind
 from ...models import Cluster, DesiredSource, PolicyDraft
+from .. import drift_tiers
 from .errors import SourceUnreadable
 from .git import (
     forget_checkout,
@@ -36,7 +37,7 @@ from .git import (
     redact,
     shown_location,
 )
-from .keys import describe, key_namespace, policy_key
+from .keys import is_cluster_scoped, key_namespace, policy_key, policy_words
 
 # --- reading the desired state -------------------------------------------------------------------
 
@@ -112,6 +113,8 @@ def _keyed_copy(obj: Mapping[str, Any]) -> dict[str, Any]:
     found = cni_kind(obj)
     if found is not None and not found.namespaced:
         return dict(obj)
+    if found is None and is_cluster_scoped(obj):
+        return dict(obj)
     return _with_namespace(obj)
 
 
@@ -136,13 +139,19 @@ def _policies_from_inventory(
     seen = out.seen
     for obj, loc in zip(inventory.objects, inventory.locations, strict=True):
         found = cni_kind(obj)
-        if found is None and (obj.get("kind") != "NetworkPolicy" or api_group(obj) not in ("", "networking.k8s.io")):
+        cluster_scoped = is_cluster_scoped(obj)
+        v1 = obj.get("kind") == "NetworkPolicy" and api_group(obj) in ("", "networking.k8s.io")
+        if found is None and not v1 and not cluster_scoped:
             out.skipped += 1
             continue
         file = relative(loc.file)
         key = policy_key(obj)
-        # A CNI object's problems are the engine's to report (its page lists them).
-        errors = [] if found is not None else engine.validate_network_policy(obj)
+        if found is not None:
+            errors = []  # a CNI object's problems are the engine's to report (its page lists them)
+        elif cluster_scoped:
+            errors = drift_tiers.validate(obj)
+        else:
+            errors = engine.validate_network_policy(obj)
         if errors:
             out.invalid_keys.add(key)
             for e in errors:
@@ -156,7 +165,7 @@ def _policies_from_inventory(
                 SourceProblem(
                     source.pk,
                     source.label,
-                    f"{describe(key)} is defined twice ({seen[key]} and {where}); the later one is used",
+                    f"{policy_words(key)} is defined twice ({seen[key]} and {where}); the later one is used",
                     file,
                     loc.line,
                 )
@@ -256,7 +265,10 @@ def read_upload(source: DesiredSource) -> SourceRead:
 
 def read_drafts(source: DesiredSource) -> SourceRead:
     out = SourceRead()
-    drafts = PolicyDraft.objects.filter(cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED)
+    # An approved deletion draft wants its policy gone: it defines no desired policy.
+    drafts = PolicyDraft.objects.filter(
+        cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED
+    ).exclude(action=PolicyDraft.Action.DELETE)
     for draft in drafts.order_by("namespace", "name"):
         obj = dict(draft.obj)
         meta = dict(obj.get("metadata") or {})
@@ -369,7 +381,7 @@ def read_desired_state(cluster: Cluster, sources: Iterable[DesiredSource] | None
                     SourceProblem(
                         source.pk,
                         source.label,
-                        f"{describe(key)} is also defined by {first.label}; that definition is used",
+                        f"{policy_words(key)} is also defined by {first.label}; that definition is used",
                         policy.origin,
                     )
                 )

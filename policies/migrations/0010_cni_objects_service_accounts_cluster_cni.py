@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0008_cluster_policy_drafts'),
+        ('policies', '0009_draft_action'),
     ]
 
     operations = [
