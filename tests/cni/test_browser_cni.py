@@ -24,33 +24,38 @@ def test_cni_policy_pages_and_the_workload_listing(cilium_demo, users, sign_in):
     expect(page.get_by_test_id("enforcing-cni")).to_contain_text("Cilium")
     leftover = page.locator('tr[data-cni-policy="calico:GlobalNetworkPolicy:legacy-deny-payments"]')
     expect(leftover).to_contain_text("not enforced here")
-    # Filter to what is not enforced: the Calico leftover and the host policy stay.
-    page.get_by_label("Enforced").select_option("false")
-    expect(page.locator("tr[data-cni-policy]")).not_to_have_count(0)
-    expect(page.locator('tr[data-cni-policy="cilium:CiliumNetworkPolicy:shop/no-scrape-of-backend"]')).to_have_count(0)
+    # Filter to Calico (HTMX swaps the table): the leftover alone.
+    page.locator("form[aria-label=\"Filter CNI policies\"] select[name=cni]").select_option("calico")
+    expect(page.locator("tr[data-cni-policy]")).to_have_count(1)
     expect(leftover).to_be_visible()
+    expect(page).to_have_url(re.compile(r"cni=calico"))
 
     page.goto(f"{page.base_url}/clusters/{cilium_demo.pk}/cni-policies/?cni=cilium")
     page.get_by_role("link", name="CiliumNetworkPolicy shop/no-scrape-of-backend").click()
-    expect(page.get_by_test_id("enforced")).to_be_visible()
-    expect(page.locator(".cni-rules")).to_contain_text("ingress")
     expect(page.locator("pre.yaml")).to_contain_text("ingressDeny")
     expect(page.get_by_test_id("clone-refused")).to_contain_text("spec.ingressDeny")
 
-    backend = Workload.objects.get(cluster=cilium_demo, namespace="shop", name="backend", kind="Deployment")
-    page.goto(f"{page.base_url}/workloads/{backend.pk}/")
-    applying = page.get_by_test_id("cni-applying")
-    expect(applying).to_contain_text("CiliumNetworkPolicy shop/no-scrape-of-backend")
-    applying.get_by_role("link", name="CiliumNetworkPolicy shop/no-scrape-of-backend").click()
-    expect(page).to_have_url(re.compile(r"/cni-policies/\d+/$"))
 
-
-def test_an_admin_switches_the_enforcing_cni(cilium_demo, users, sign_in):
+def test_an_admin_switches_the_enforcing_cni_and_the_workload_page_follows(cilium_demo, users, sign_in):
+    ledger = Workload.objects.get(cluster=cilium_demo, namespace="payments", name="ledger")
     page = sign_in("admin", "pw-admin")
+    page.goto(f"{page.base_url}/workloads/{ledger.pk}/")
+    expect(page.get_by_role("heading", name="StatefulSet payments/ledger")).to_be_visible()
+    expect(page.get_by_test_id("cni-applying")).to_have_count(0)  # Calico's policy is not enforced
+
     page.goto(f"{page.base_url}/clusters/{cilium_demo.pk}/cni-policies/")
-    page.get_by_label("Setting").select_option("calico")
+    page.locator("form[aria-label=\"Enforcing CNI\"] select[name=cni]").select_option("calico")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text("Enforcing CNI of demo-cilium: Calico.")
     expect(page.get_by_test_id("enforcing-cni")).to_contain_text("set on the cluster")
-    cnp = page.locator('tr[data-cni-policy="cilium:CiliumNetworkPolicy:shop/no-scrape-of-backend"]')
-    expect(cnp).to_contain_text("not enforced here")
+    leftover = page.locator('tr[data-cni-policy="calico:GlobalNetworkPolicy:legacy-deny-payments"]')
+    expect(leftover).to_contain_text("enforced")
+    expect(leftover).not_to_contain_text("not enforced")
+
+    page.goto(f"{page.base_url}/workloads/{ledger.pk}/")
+    applying = page.get_by_test_id("cni-applying")
+    expect(applying).to_contain_text("GlobalNetworkPolicy legacy-deny-payments")
+    applying.get_by_role("link", name="GlobalNetworkPolicy legacy-deny-payments").click()
+    expect(page).to_have_url(re.compile(r"/cni-policies/\d+/$"))
+    expect(page.get_by_test_id("enforced")).to_be_visible()
+    expect(page.locator(".cni-rules")).to_contain_text("Deny")
