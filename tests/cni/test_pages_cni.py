@@ -105,3 +105,11 @@ def test_the_demo_cilium_cluster_runs_cilium_and_flags_the_calico_leftover(ciliu
     assert "cilium agent pods" in page
     leftover = page[page.index('data-cni-policy="calico:GlobalNetworkPolicy:legacy-deny-payments"'):]
     assert "not enforced here" in leftover[: leftover.index("</tr>")]
+
+
+def test_clusters_page_links_each_clusters_cni_setting(calico_cluster, client_for):
+    calico_cluster.cni = "antrea"
+    calico_cluster.save()
+    page = text(client_for("viewer").get(reverse("clusters")))
+    link = reverse("cni-policy-list", args=[calico_cluster.pk])
+    assert f'CNI: <a href="{link}">Antrea</a>' in page

@@ -129,23 +129,33 @@ def test_calico_served_both_ways_is_read_once_through_its_api_server(tmp_path):
     ]
 
 
-def test_watch_follows_cni_adds_changes_and_deletes(all_cnis, tmp_path):
+def test_watch_follows_cni_adds_changes_and_deletes(all_cnis, tmp_path, api):
     seed(all_cnis)
     cluster = register(all_cnis, tmp_path)
+    viewer = api("viewer")
+
+    def listed() -> dict[str, int | float | None]:
+        response = viewer.get("/api/cni-policies/", {"cluster": cluster.pk})
+        assert response.status_code == 200
+        return {row["key"]: row["order"] for row in response.json()["results"]}
+
     run = Running(cluster).start()
     try:
         wait_until(lambda: NetworkPolicy.objects.filter(cluster=cluster).exists(), 10, "the first list")
         version = Cluster.objects.get(pk=cluster.pk).state_version
         all_cnis.put(CILIUM_CNP)
         wait_until(lambda: keys(cluster) == {"cilium:CiliumNetworkPolicy:db/pg-deny-web"}, 10, "the added CNP")
+        assert listed() == {"cilium:CiliumNetworkPolicy:db/pg-deny-web": None}
         assert Cluster.objects.get(pk=cluster.pk).state_version > version
         changed = {**ANTREA_ANP, "spec": {**ANTREA_ANP["spec"], "priority": 7}}
         all_cnis.put(ANTREA_ANP)
         wait_until(lambda: CniObject.objects.filter(cluster=cluster, cni="antrea", order=3).exists(), 10, "the ANP")
         all_cnis.put(changed)
         wait_until(lambda: CniObject.objects.filter(cluster=cluster, cni="antrea", order=7).exists(), 10, "the change")
+        assert listed()["antrea:NetworkPolicy:db/allow-front"] == 7
         all_cnis.delete("ciliumnetworkpolicies", "db", "pg-deny-web")
         wait_until(lambda: keys(cluster) == {"antrea:NetworkPolicy:db/allow-front"}, 10, "the deletion")
+        assert list(listed()) == ["antrea:NetworkPolicy:db/allow-front"]
         # Deleting the Antrea policy leaves the v1 one of the same name in place.
         all_cnis.delete("networkpolicies.crd.antrea.io", "db", "allow-front")
         wait_until(lambda: not keys(cluster), 10, "the Antrea deletion")
