@@ -5,6 +5,7 @@ the payloads (export) and the CNI pages."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .. import engine
@@ -71,3 +72,22 @@ def export_objects(cluster: Cluster, namespace: str | None = None) -> list[dict[
     if namespace:
         rows = rows.filter(namespace=namespace)
     return [clean_object(row.obj) for row in rows]
+
+
+def cni_finding_ids(cluster: Cluster, findings: Iterable[Any]) -> dict[int, tuple[str, int]]:
+    """The findings about a CNI object: {id(finding): (its key, its row id)}. The
+    engine's CNI findings (codes `cni-...`) open their message with the object's key;
+    their kind alone would confuse a Calico NetworkPolicy with the v1 one of that name."""
+    about = [f for f in findings if str(f.code).startswith("cni-")]
+    if not about:
+        return {}
+    rows = {
+        row.key: row.pk
+        for row in CniObject.objects.filter(cluster=cluster).only("pk", "cni", "kind", "namespace", "name")
+    }
+    out: dict[int, tuple[str, int]] = {}
+    for f in about:
+        key = str(f.message).split(": ", 1)[0]
+        if key in rows:
+            out[id(f)] = (key, rows[key])
+    return out

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from .. import engine
 from ..choices import DIRECTIONS, FORMATS, LEVELS
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
+from .cni_mirror import cni_finding_ids
 from .cni_mirror import export_objects as cni_export_objects
 from .engine_cache import (
     analyzer,
@@ -332,7 +333,8 @@ def findings(cluster: Cluster) -> list[FindingView]:
     if cached is not None:
         return [FindingView(**item) for item in cached]
     raw = engine.findings(engine_cluster(cluster))
-    ids = _object_ids(cluster, raw)
+    cni_ids = cni_finding_ids(cluster, raw)
+    ids = _object_ids(cluster, [f for f in raw if id(f) not in cni_ids])
     views = [
         FindingView(
             code=f.code,
@@ -341,7 +343,8 @@ def findings(cluster: Cluster) -> list[FindingView]:
             object_kind=f.object_kind,
             object_name=f.object_name,
             message=f.message,
-            object_id=ids.get((f.object_kind, f.namespace, f.object_name)),
+            object_id=cni_ids[id(f)][1] if id(f) in cni_ids else ids.get((f.object_kind, f.namespace, f.object_name)),
+            extra={"cni_key": cni_ids[id(f)][0]} if id(f) in cni_ids else {},
         )
         for f in raw
     ]

@@ -113,3 +113,27 @@ def test_clusters_page_links_each_clusters_cni_setting(calico_cluster, client_fo
     page = text(client_for("viewer").get(reverse("clusters")))
     link = reverse("cni-policy-list", args=[calico_cluster.pk])
     assert f'CNI: <a href="{link}">Antrea</a>' in page
+
+
+@pytest.mark.parametrize("name", ["cluster-overview", "graph", "matrix", "policy-list", "cluster-policy-list"])
+def test_every_cluster_page_renders_with_cni_objects(cilium_demo, calico_cluster, client_for, name):
+    viewer = client_for("viewer")
+    for cluster in (cilium_demo, calico_cluster):
+        response = viewer.get(reverse(name, args=[cluster.pk]))
+        assert response.status_code == 200, (cluster.name, name)
+
+
+def test_findings_about_cni_objects_link_to_their_page(calico_cluster, client_for):
+    from policies.services import analysis
+
+    found = [f for f in analysis.findings(calico_cluster) if f.object_kind in ("CiliumNetworkPolicy", "GlobalNetworkPolicy", "NetworkPolicy")]
+    cilium = [f for f in found if f.object_kind == "CiliumNetworkPolicy"]
+    assert cilium, [f.to_dict() for f in found]  # the engine reports the one not enforced here
+    page = text(client_for("viewer").get(reverse("cluster-overview", args=[calico_cluster.pk])))
+    cnp = row(calico_cluster, "cilium:CiliumNetworkPolicy:db/pg-deny-web")
+    assert reverse("cni-policy-detail", args=[cnp.pk]) in page
+    # The shadowed Calico NetworkPolicy links to its own page, never to a v1 policy's.
+    calico_np = row(calico_cluster, "calico:NetworkPolicy:db/allow-front")
+    assert reverse("cni-policy-detail", args=[calico_np.pk]) in page
+    views = {f.extra.get("cni_key") for f in analysis.findings(calico_cluster) if f.code.startswith("cni-")}
+    assert "calico:NetworkPolicy:db/allow-front" in views
