@@ -20,7 +20,7 @@ from ..models import (
     Pod,
     Workload,
 )
-from ..services import analysis
+from ..services import analysis, cni
 from ..web import count_of
 from . import schemas as r
 from .base import CLUSTER_ID, BaseViewSet
@@ -85,6 +85,7 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             {
                 "workload": analysis.workload_key(workload),
                 "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
+                "cni_policies": cni.applying(workload.cluster, endpoint_key=analysis.workload_key(workload)),
             }
         )
 
@@ -119,6 +120,7 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
                 "egress_isolated": selection["egress_isolated"],
                 "host_network": selection.get("host_network", pod.host_network),
                 "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
+                "cni_policies": cni.applying(pod.cluster, pod=(pod.namespace, pod.name)),
             }
         )
 

@@ -148,6 +148,10 @@ class PodPoliciesSerializer(Schema):
     egress_isolated = serializers.BooleanField()
     host_network = serializers.BooleanField()
     policies = NetworkPolicySummarySerializer(many=True)
+    cni_policies = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="the enforced Calico, Cilium or Antrea policies that select it, in evaluation order (key, kind, tier, order, directions, id)",
+    )
 
 
 class PolicySelectionSerializer(Schema):
@@ -160,6 +164,10 @@ class PolicySelectionSerializer(Schema):
 class WorkloadPoliciesSerializer(Schema):
     workload = serializers.CharField(help_text="the workload's endpoint key")
     policies = NetworkPolicySummarySerializer(many=True)
+    cni_policies = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="the enforced Calico, Cilium or Antrea policies that select its pods, in evaluation order",
+    )
 
 
 class PeerConnsSerializer(Schema):

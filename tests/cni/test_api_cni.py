@@ -113,3 +113,23 @@ def test_export_appends_the_cni_objects_in_their_own_shape(calico_cluster, api):
     names = [d["metadata"]["name"] for d in yaml.safe_load_all(db_only.content)]
     assert "deny-db-from-web" not in names
     assert "pg-deny-web" in names
+
+
+def test_pod_and_workload_policies_list_the_cni_policies_that_select_them(calico_cluster, api):
+    from policies.models import Pod, Workload
+
+    client = api("viewer")
+    pg = Workload.objects.get(cluster=calico_cluster, name="pg")
+    body = client.get(f"/api/workloads/{pg.pk}/policies/").json()
+    assert [(p["key"], p["directions"]) for p in body["cni_policies"]] == [
+        ("calico:GlobalNetworkPolicy:deny-db-from-web", ["ingress"]),
+        ("calico:NetworkPolicy:db/allow-front", ["ingress"]),
+    ]
+    assert all(p["id"] for p in body["cni_policies"])
+    pod = Pod.objects.get(cluster=calico_cluster, name="pg-0")
+    assert [p["key"] for p in client.get(f"/api/pods/{pod.pk}/policies/").json()["cni_policies"]] == [
+        "calico:GlobalNetworkPolicy:deny-db-from-web",
+        "calico:NetworkPolicy:db/allow-front",
+    ]
+    front = Workload.objects.get(cluster=calico_cluster, name="front")
+    assert client.get(f"/api/workloads/{front.pk}/policies/").json()["cni_policies"] == []
