@@ -458,5 +458,6 @@ def namespace_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bare_pods": Pod.objects.filter(cluster=cluster, namespace=namespace.name, top_kind="Pod"),
             "policies": NetworkPolicy.objects.filter(cluster=cluster, namespace=namespace.name),
             "findings": [f for f in analysis.findings_by_risk(cluster) if f.namespace == namespace.name],
+            "cluster_policies": tier_pages.applying_to_namespace(cluster, namespace.name),
         },
     )

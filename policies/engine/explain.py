@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cluster import Cluster
-from .cni.common import DENY_END
+from .cni.common import DENY_END, DNS_MARK, L7_MARK
 from .ipranges import IPRange, parse_address
 from .model import NamedPort, NetworkPolicy, Peer, Pod
 from .ports import ConnSet
@@ -134,6 +134,9 @@ class DirectionVerdict:
     tier_policies: tuple[str, ...] = ()
     """Cluster-wide policies ("Kind/name") whose subject selects the pod with rules in
     this direction, in evaluation order."""
+    depends_on: tuple[str, ...] = ()
+    """CNI rules selecting the pod whose peers cannot be resolved statically (toFQDNs,
+    toServices, toGroups): the answer "depends on DNS/service"."""
 
     def summary(self) -> str:
         if self.note:
@@ -177,6 +180,7 @@ class DirectionVerdict:
             "tier_matches": [m.to_dict() for m in self.tier_matches],
             "tier_policies": list(self.tier_policies),
             "default_conns": self.default_conns.to_json(),
+            "depends_on": list(self.depends_on),
             "summary": self.summary(),
         }
 
@@ -419,6 +423,7 @@ def _plan_direction(
     matches: list[TierMatch] = []
     selecting: list[str] = []
     reached_v1: ConnSet | None = None
+    depends: list[str] = []
     for pt in cluster.tier_plan:
         selectors: list[str] = []
         for m in pt.members:
@@ -435,6 +440,9 @@ def _plan_direction(
                 selectors.append(m.key)
             if m.key not in selecting and (m.rules(direction) or m.applies_to(direction)):
                 selecting.append(m.key)
+            for rule in m.rules(direction):
+                if DNS_MARK in rule.marks:
+                    depends.append(f"{m.key} {direction} rule {rule.name or '#' + str(rule.index)}")
             for rule in m.rules(direction):
                 if undecided.is_empty:
                     break
@@ -479,6 +487,7 @@ def _plan_direction(
         network_policy_conns=reached_v1 if v1.isolated and reached_v1 is not None else none,
         default_conns=undecided,
         tier_policies=tuple(selecting),
+        depends_on=tuple(dict.fromkeys(depends)),
     )
 
 
@@ -593,6 +602,15 @@ def explain_sides(
                 f"{side.key} uses hostNetwork: whether NetworkPolicies apply to it depends on the CNI plugin, "
                 "so do not count on them to protect it"
             )
+    for verdict in (egress, ingress):
+        if verdict.depends_on:
+            notes.append(
+                f"depends on DNS/service: {', '.join(verdict.depends_on)} name peers by DNS name, "
+                "service or group, which manifests cannot resolve; the answer leaves them out"
+            )
+        l7 = [str(m) for m in verdict.tier_matches if L7_MARK in m.marks and m.action == "Allow"]
+        if l7:
+            notes.append(f"L7 rules apply: the port is allowed only for the requests they allow ({'; '.join(l7)})")
     if src.pod is None and dst.pod is None:
         notes.append(
             "both ends are outside the cluster: NetworkPolicies do not govern this traffic"

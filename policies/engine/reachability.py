@@ -493,7 +493,13 @@ class _Universe:
         found = self._match_cache.get(key)
         if found is None:
             found = 0
-            for i, c in enumerate(self.classes):
+            only = getattr(match, "only_namespaces", None)
+            if only is None:
+                candidates: Iterable[int] = range(len(self.classes))
+            else:
+                candidates = [i for ns in only for i in _bits(self.ns_bits.get(ns, 0))]
+            for i in candidates:
+                c = self.classes[i]
                 ns_labels = self.namespaces.get(c.namespace) or {
                     "kubernetes.io/metadata.name": c.namespace
                 }

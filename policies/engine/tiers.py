@@ -95,7 +95,9 @@ class Node:
 
 class PeerMatch(Protocol):
     """How a CNI peer or subject selects pods (CNI selector languages differ):
-    ``cache_key`` is equal for two matches that select the same pods."""
+    ``cache_key`` is equal for two matches that select the same pods. A match may also
+    have ``only_namespaces`` (the namespaces outside which it matches nothing) so that
+    only their pods are tested."""
 
     @property
     def cache_key(self) -> object: ...
@@ -183,12 +185,19 @@ class TierPort:
     first: int = 1
     last: int = 65535
     name: str | None = None
+    name_with_protocol: bool = False
+    """A named port that resolves only to container ports of ``protocol`` (Calico,
+    Cilium, Antrea); otherwise whatever the container port's protocol."""
 
     def resolve(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
         if self.name is None:
             return ConnSet.of(self.protocol, self.first, self.last)
         # The container port of that name, whatever its protocol.
-        found = [(proto, num) for n, proto, num in named_ports or () if n == self.name]
+        found = [
+            (proto, num)
+            for n, proto, num in named_ports or ()
+            if n == self.name and (not self.name_with_protocol or proto == self.protocol)
+        ]
         out = ConnSet.none()
         for proto, num in found:
             out = out | ConnSet.of(proto, num, num)

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from .. import audit, engine
 from ..models import Cluster, ClusterPolicy, ClusterPolicyDraft
-from . import analysis
+from . import engine_cache
 
 API_VERSION = "policy.networking.k8s.io/v1alpha2"
 KIND = "ClusterNetworkPolicy"
@@ -204,10 +204,10 @@ def _conn(src: engine.Endpoint, dst: engine.Endpoint, conns: engine.ConnSet, cha
 def what_if(cluster: Cluster, obj: Mapping[str, Any], *, limit: int = WHAT_IF_LIMIT) -> dict[str, Any]:
     """How workload reachability changes if `obj` (valid) were applied: added, or
     replacing the live ClusterNetworkPolicy of the same name."""
-    base = analysis.analyzer(cluster)
+    base = engine_cache.analyzer(cluster)
     changed = base.with_policies_changed([dict(obj)])
     before, changed = engine.on_common_families(base, changed)
-    old = analysis.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
+    old = engine_cache.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
     new = changed.analyze(level="workload", direction="combined")
     diff = engine.diff_reachability(old, new)
     allowed = [_conn(c.src, c.dst, c.conns, "new pair") for c in diff.added]

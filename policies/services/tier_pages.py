@@ -11,7 +11,7 @@ from django.db.models import F, QuerySet
 
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Pod, Workload
-from . import analysis
+from . import engine_cache, payloads
 
 TIER_ORDER = ("Admin", "NetworkPolicy", "Baseline")
 
@@ -56,7 +56,7 @@ def _subject_keys(model: engine.Cluster, policy: engine.ClusterPolicy) -> list[s
 def list_rows(cluster: Cluster, policies: Sequence[ClusterPolicy]) -> list[dict[str, Any]]:
     """One row per policy: subject in words, rule counts, how many workloads it selects
     (None: set aside as invalid) and its place in the evaluation order."""
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     order = {p.key: i for i, p in enumerate(model.cluster_policies)}
     rows = []
     for row in policies:
@@ -83,7 +83,7 @@ def policy_details(policy: ClusterPolicy) -> dict[str, Any]:
     engine reads them (or why it was set aside), the workloads its subject selects, the
     policies evaluated around it in its tier."""
     cluster = policy.cluster
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     key = f"{policy.kind}/{policy.name}"
     parsed = model.cluster_policy(key)
     if parsed is None:
@@ -131,13 +131,13 @@ def applying_to(cluster: Cluster, namespace: str, labels: Mapping[str, str], hos
     """The cluster-wide policies whose subject selects such a pod, in evaluation order,
     each with its rule counts per direction: the Admin tier ones (before the pod's
     NetworkPolicies), then the Baseline tier ones (after)."""
-    per_direction = analysis.cluster_policies_applying(cluster, namespace, dict(labels), host_network)
+    per_direction = payloads.cluster_policies_applying(cluster, namespace, dict(labels), host_network)
     merged: dict[str, dict[str, Any]] = {}
     for direction in ("ingress", "egress"):
         for item in per_direction[direction]:
             row = merged.setdefault(item["key"], {**item, "ingress": 0, "egress": 0})
             row[direction] = item["rules"]
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     order = {p.key: i for i, p in enumerate(model.cluster_policies)}
     return sorted(merged.values(), key=lambda r: order.get(r["key"], len(order)))
 
@@ -180,11 +180,26 @@ def annotate_tier_matches(cluster: Cluster, explanations: Iterable[dict[str, Any
 
 
 def annotate_node_details(cluster: Cluster, details: dict[str, Any] | None) -> None:
-    """Connections of a node (analysis.node_details) also name the tier rules that
+    """Connections of a node (pages.node_details) also name the tier rules that
     decided them; a side the cluster-wide tiers decided is no longer called "not
-    isolated". In place."""
+    isolated"; `tier_policies` lists the cluster-wide policies selecting its members, in
+    evaluation order. In place."""
     if not details:
         return
+    model = engine_cache.engine_cluster(cluster)
+    members = {m["key"] for m in details.get("members", [])}
+    ids = _ids(cluster)
+    member_pods = [p for p in model.pods if p.workload_key in members] if model.cluster_policies else []
+    selecting = []
+    for policy in model.cluster_policies:
+        if not any(
+            policy.subject.matches_pod(model.namespace_labels(p.namespace), p.labels, p.host_network) for p in member_pods
+        ):
+            continue
+        directions = [d for d in ("ingress", "egress") if policy.rules(d)]
+        if directions:
+            selecting.append({"key": policy.key, "tier": policy.tier, "priority": policy.priority, "id": ids.get(policy.key), "directions": directions})
+    details["tier_policies"] = selecting
     rows = [row for side in ("inbound", "outbound") for row in details[side]]
     annotate_tier_matches(cluster, [ex for row in rows for ex in row["explanations"]])
     for row in rows:
@@ -207,7 +222,7 @@ def keys_applying_to_namespaces(cluster: Cluster, namespaces: Iterable[str]) -> 
     """Keys ("Kind/name") of the cluster-wide policies whose subject can select pods of
     one of these namespaces (the namespace selector matches; a pods subject counts
     when its pod selector matches one of the namespace's pods)."""
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     wanted = set(namespaces)
     pods = [p for p in model.pods if p.namespace in wanted]
     out: set[str] = set()
@@ -230,7 +245,7 @@ def keys_applying_to_namespaces(cluster: Cluster, namespaces: Iterable[str]) -> 
 def keys_selecting_pod(cluster: Cluster, namespace: str, pod_name: str) -> set[str]:
     """Keys of the cluster-wide policies whose subject selects that pod (a pod of that
     name in any namespace when `namespace` is empty)."""
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     pods = [p for p in model.pods if p.name == pod_name and (not namespace or p.namespace == namespace)]
     return {
         policy.key
@@ -238,3 +253,16 @@ def keys_selecting_pod(cluster: Cluster, namespace: str, pod_name: str) -> set[s
         for policy in model.cluster_policies
         if policy.subject.matches_pod(model.namespace_labels(pod.namespace), pod.labels, pod.host_network)
     }
+
+
+def applying_to_namespace(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
+    """The cluster-wide policies whose subject can select pods of the namespace, in
+    evaluation order, each with its pk for a link."""
+    keys = keys_applying_to_namespaces(cluster, [namespace])
+    ids = _ids(cluster)
+    model = engine_cache.engine_cluster(cluster)
+    return [
+        {"key": p.key, "tier": p.tier, "priority": p.priority, "id": ids.get(p.key)}
+        for p in model.cluster_policies
+        if p.key in keys
+    ]

@@ -6,6 +6,7 @@ rules, the tiers on workload and pod pages, and explanations that name the decid
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 import yaml
@@ -220,6 +221,20 @@ def test_explanation_names_the_admin_tier_rule_that_denied(viewer, demo_cluster)
     guardrails = cluster_policy(demo_cluster, "team-a-guardrails")
     assert f'href="{reverse("cluster-policy-detail", args=[guardrails.pk])}"' in decisions
     assert "✖ denied" in html
+    answer = html[html.index('data-testid="answer"'):]
+    answer = unescape(text(answer[: answer.index("</p>")]))
+    assert (
+        'ingress to team-a/web is denied by the Admin tier ClusterNetworkPolicy team-a-guardrails '
+        'ingress rule #0 "deny-from-default-namespace" (Deny)'
+    ) in answer
+
+
+def test_one_line_answer_names_the_tier_rule_that_allowed(viewer, demo_cluster):
+    html = _explain(viewer, demo_cluster, "monitoring/prometheus", "payments/payments-api", port="8443", protocol="TCP")
+    answer = html[html.index('data-testid="answer"'):]
+    answer = unescape(text(answer[: answer.index("</p>")]))
+    assert "allowed by Admin tier AdminNetworkPolicy prometheus-probes-payments ingress rule #0" in answer
+    assert "ingress is not isolated" not in answer
 
 
 def test_explanation_names_the_baseline_tier_rule(viewer, demo_cluster):
@@ -250,3 +265,46 @@ def test_overview_findings_include_the_tier_findings(viewer, demo_cluster):
     policy = cluster_policy(demo_cluster, "team-a-guardrails")
     assert "pass-without-network-policy" in html or "Pass without network policy" in html
     assert f'href="{reverse("cluster-policy-detail", args=[policy.pk])}"' in html
+
+
+def test_namespace_page_lists_the_cluster_wide_policies_that_apply(viewer, demo_cluster):
+    from policies.models import Namespace
+
+    payments = Namespace.objects.get(cluster=demo_cluster, name="payments")
+    html = viewer.get(reverse("namespace-detail", args=[payments.pk])).content.decode()
+    block = html[html.index('data-testid="namespace-cluster-policies"'):]
+    words = text(block[: block.index("</ol>")])
+    assert words.index("prometheus-probes-payments") < words.index("baseline-prod-isolation")
+    monitoring = Namespace.objects.get(cluster=demo_cluster, name="monitoring")
+    html = viewer.get(reverse("namespace-detail", args=[monitoring.pk])).content.decode()
+    assert "namespace-cluster-policies" not in html
+
+
+def test_api_filters_cluster_policies_by_namespace_and_pod_like_the_page(api, demo_cluster):
+    client = api("viewer")
+    base = f"/api/cluster-policies/?cluster={demo_cluster.pk}"
+
+    def names(query: str) -> set[str]:
+        response = client.get(base + query)
+        assert response.status_code == 200, response.content
+        return {row["name"] for row in response.json()["results"]}
+
+    assert names("&namespace=payments") == {"prometheus-probes-payments", "baseline-prod-isolation"}
+    assert names("&namespace=team-a,monitoring") == {"team-a-guardrails"}
+    assert names("&pod=payments/ledger-0") == {"prometheus-probes-payments", "baseline-prod-isolation"}
+    assert names("&pod=toolbox") == set()
+
+
+def test_graph_node_panel_lists_the_cluster_wide_policies_in_order(viewer, demo_cluster):
+    response = viewer.get(
+        reverse("node", args=[demo_cluster.pk]),
+        {"id": "payments", "level": "namespace"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    block = html[html.index('data-testid="node-tier-policies"'):]
+    words = text(block[: block.index("</ol>")])
+    assert words.index("prometheus-probes-payments") < words.index("baseline-prod-isolation")
+    assert "ingress" in words
+    assert "team-a-guardrails" not in words

@@ -210,7 +210,7 @@
     var tier = $("#cnp-tier").value;
     $("#cnp-tier-hint").textContent = tier === "Admin"
       ? "Admin tier: tried before every NetworkPolicy, lowest priority first; Accept and Deny are final, Pass hands the connection to the NetworkPolicies."
-      : "Baseline tier: tried after the NetworkPolicies, only for pods no NetworkPolicy isolates in that direction; lowest priority first.";
+      : "Baseline tier: tried after the NetworkPolicies, only for pods no NetworkPolicy isolates in that direction; lowest priority first. Pass here skips the rest of the tier: allowed by default.";
     var subject = $("#cnp-subject [data-cnp-peer]");
     $all("[data-egress-only]", subject).forEach(function (o) { o.hidden = true; o.disabled = true; });
     peerPaths(subject, "spec.subject");
@@ -221,7 +221,7 @@
         var path = "spec." + direction + "[" + i + "]";
         var name = f(rule, "name").value.trim();
         $("[data-rule-title]", rule).textContent = (direction === "ingress" ? "Ingress" : "Egress") + " rule #" + i + (name ? " " + name : "");
-        $("[data-peers-title]", rule).textContent = direction === "ingress" ? "From (" + "from" + ")" : "To (" + "to" + ")";
+        $("[data-peers-title]", rule).textContent = direction === "ingress" ? "From: who connects (from)" : "To: where it connects (to)";
         setPath(rule, path);
         setPath(f(rule, "name"), path + ".name");
         setPath(f(rule, "action"), path + ".action");

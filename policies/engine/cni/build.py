@@ -18,7 +18,7 @@ from typing import Any
 
 from ..tiers import ADMIN, BASELINE, NETWORK_POLICY, ClusterPolicy
 from ..validation import FieldError
-from . import calico
+from . import antrea, calico, cilium
 from .common import DENY_END, FALL_THROUGH, CniPolicyInfo, CniTierPolicy, PlanTier
 from .kinds import ANTREA, CALICO, CILIUM, CNIS, cni_kind
 
@@ -121,53 +121,53 @@ def build_cni(
     ctier.setdefault(calico.DEFAULT_TIER, calico.CalicoTier(calico.DEFAULT_TIER, calico.DEFAULT_TIER_ORDER, DENY_END))
     ctx = calico.CalicoContext(namespaces, service_accounts, netsets, ctier)
 
+    atiers: dict[str, float] = {}
+    groups: dict[str, antrea.Group] = {}
+    for obj, k in kinds:
+        if k is None or k.cni != ANTREA or k.policy:
+            continue
+        problems = []
+        if k.kind == "Tier":
+            spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+            assert isinstance(spec, Mapping)
+            try:
+                atiers[str(_meta(obj).get("name"))] = float(str(spec.get("priority")))
+            except (TypeError, ValueError):
+                state.notes.append(f"Tier {_meta(obj).get('name')}: spec.priority must be a number")
+        else:
+            gkey, group = antrea.parse_group(obj, problems)
+            groups[gkey] = group
+        state.notes.extend(f"{k.kind} {_meta(obj).get('name')}: {p.path} {p.message}" for p in problems)
+    actx = antrea.AntreaContext(atiers, groups, dict(sorted(namespaces.items())))
+
     for obj, k in kinds:
         if k is None or not k.policy:
             continue
         enforced = k.cni == cni
         reason = "" if enforced else f"not enforced here: the cluster's CNI is {cni}"
+        compiled: list[CniTierPolicy] = []
         if k.cni == CALICO:
-            info, compiled = calico.compile_policy(obj, ctx, enforced, reason)
+            info, one = calico.compile_policy(obj, ctx, enforced, reason)
+            compiled = [one] if one is not None else []
+        elif k.cni == CILIUM:
+            info, compiled = cilium.compile_policy(obj, enforced, reason)
         else:
-            info, compiled = _listed_only(obj, k.cni, k.kind, enforced, reason)
+            info, one = antrea.compile_policy(obj, actx, enforced, reason)
+            compiled = [one] if one is not None else []
         if info.key in state.policies:
             state.notes.append(f"{info.key} is defined twice; the later one is used")
+            state.tier_policies = [p for p in state.tier_policies if p.key != info.key]
         state.policies[info.key] = info
-        if compiled is not None:
-            state.tier_policies.append(compiled)
+        state.tier_policies.extend(compiled)
     state.tier_policies = [p for p in state.tier_policies if state.policies[p.key].enforced]
     if cni == CALICO:
         state.tiers = sorted(
             ((t.name, t.order, t.end) for t in ctier.values()), key=lambda t: (t[1], t[0])
         )
+    elif cni == ANTREA:
+        ranks = {**antrea.STATIC_TIERS, **atiers}
+        state.tiers = sorted(((n, r, FALL_THROUGH) for n, r in ranks.items()), key=lambda t: (t[1], t[0]))
     return state
-
-
-def _listed_only(
-    obj: Mapping[str, Any], cni: str, kind: str, enforced: bool, reason: str
-) -> tuple[CniPolicyInfo, CniTierPolicy | None]:
-    """A policy of a CNI whose compiler is not here yet: listed, never applied."""
-    from .kinds import cni_object_key
-
-    meta = _meta(obj)
-    found = cni_kind(obj)
-    return (
-        CniPolicyInfo(
-            key=cni_object_key(obj),
-            cni=cni,
-            kind=kind,
-            api_version=str(obj.get("apiVersion") or ""),
-            namespace=str(meta.get("namespace") or "default") if found and found.namespaced else None,
-            name=str(meta.get("name") or ""),
-            enforced=False,
-            tier="",
-            order=None,
-            notes=("netpolui does not evaluate this kind yet",),
-            not_enforced_reason=reason or "not evaluated by netpolui yet",
-            raw=obj,
-        ),
-        None,
-    )
 
 
 # -- the evaluation plan ------------------------------------------------------------------
@@ -194,6 +194,27 @@ def tier_plan(
                 members.append(((calico.V1_ORDER, calico.V1_NAME_PREFIX), None))
             members.sort(key=lambda m: (m[0][0] if not math.isinf(m[0][0]) else math.inf, m[0][1]))
             plan.append(PlanTier(name, end, tuple(m for _, m in members), CALICO))
+    elif cni == ANTREA:
+        for name, rank, end in cni_tiers:
+            if rank > antrea.NP_RANK:
+                continue
+            members_a = sorted(
+                (p for p in cni_policies if p.tier == name), key=lambda p: (p.policy_order, p.name)
+            )
+            plan.append(PlanTier(name, end, tuple(members_a), ANTREA))
+        plan.append(PlanTier(NETWORK_POLICY, DENY_END, (None,)))
+        for name, rank, end in cni_tiers:
+            if rank <= antrea.NP_RANK:
+                continue
+            members_a = sorted(
+                (p for p in cni_policies if p.tier == name), key=lambda p: (p.policy_order, p.name)
+            )
+            plan.append(PlanTier(name, end, tuple(members_a), ANTREA))
+    elif cni == CILIUM:
+        deny = tuple(p for p in cni_policies if p.tier == cilium.DENY_TIER)
+        allow = tuple(p for p in cni_policies if p.tier == cilium.ALLOW_TIER)
+        plan.append(PlanTier(cilium.DENY_TIER, FALL_THROUGH, deny, CILIUM))
+        plan.append(PlanTier(cilium.ALLOW_TIER, DENY_END, (*allow, None), CILIUM))
     else:
         plan.append(PlanTier(NETWORK_POLICY, DENY_END, (None,)))
     plan.append(PlanTier(BASELINE, FALL_THROUGH, baseline))

@@ -99,6 +99,12 @@ class CalicoMatch:
             str(self.sa_selector) if self.sa_selector else None,
         )
 
+    @property
+    def only_namespaces(self) -> frozenset[str] | None:
+        if self.namespace is None or self.namespace_selector is not None:
+            return None
+        return frozenset((self.namespace,))
+
     def matches(
         self,
         namespace: str,
@@ -284,7 +290,7 @@ class _Compiler:
                     out.append(TierPort(proto, max(first, 1), last))
             else:
                 for proto in protocols:
-                    out.append(TierPort(proto, name=name))
+                    out.append(TierPort(proto, name=name, name_with_protocol=True))
         return tuple(out)
 
     # -- entities ---------------------------------------------------------------------------
