@@ -41,8 +41,11 @@ TARGETS = {"default": (1.0, None), "large": (10.0, 1024.0)}
 CAPS = ("--max-file-size", "1G", "--max-total-size", "1G")
 
 
-def _child_run(path: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one `netpolui analyze` child."""
+def _child_run(path: Path, out: Path) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MiB, CPU seconds) of one `netpolui analyze` child.
+
+    The CPU time (user + system) barely moves with the machine's load, where the wall
+    time of a busy shared machine may be several times the run's own."""
     t0 = time.perf_counter()
     with open(out, "w") as stdout:
         proc = subprocess.Popen(
@@ -55,7 +58,7 @@ def _child_run(path: Path, out: Path) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"netpolui analyze exited {proc.returncode}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 class _NoAliases(yaml.CSafeDumper):
@@ -112,14 +115,18 @@ def run(
             f"{lines:,} lines, {out.stat().st_size / 2**20:.0f} MiB of txt"
         )
         phases = _phases(path)
-    elapsed = sorted(t for t, _ in runs)[len(runs) // 2]
-    yaml_elapsed = sorted(t for t, _ in yaml_runs)[len(yaml_runs) // 2]
-    rss = max(m for _, m in runs)
+    elapsed = sorted(t for t, _, _ in runs)[len(runs) // 2]
+    cpu = sorted(c for _, _, c in runs)[len(runs) // 2]
+    yaml_elapsed = sorted(t for t, _, _ in yaml_runs)[len(yaml_runs) // 2]
+    yaml_cpu = sorted(c for _, _, c in yaml_runs)[len(yaml_runs) // 2]
+    rss = max(m for _, m, _ in runs)
     how = f"median of {repeat}" if repeat > 1 else "one run"
     return [
         Figure("cli", f"analyze, {label}, end to end ({how})", elapsed, "s", t_target),
+        Figure("cli", f"analyze, {label}, CPU time of the run ({how})", cpu, "s"),
         Figure("cli", f"analyze, {label}, peak RSS", rss, "MiB", mem_target),
         Figure("cli", f"analyze, {label} as multi-document YAML, end to end ({how})", yaml_elapsed, "s"),
+        Figure("cli", f"analyze, {label} as multi-document YAML, CPU time ({how})", yaml_cpu, "s"),
         *(Figure("cli", f"  in process: {name}", t, "s") for name, t in phases),
         Figure("cli", f"analyze, {label}, connections listed", float(lines), ""),
     ]
