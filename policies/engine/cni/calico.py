@@ -30,7 +30,7 @@ listed but outside the TCP/UDP/SCTP answer.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,31 @@ def endpoint_labels(labels: Mapping[str, str], namespace: str, service_account: 
     if service_account:
         out["projectcalico.org/serviceaccount"] = service_account
     return out
+
+
+class _EndpointLabels(Mapping[str, str]):
+    """``endpoint_labels`` as a view: selectors ask for a few keys of many pods."""
+
+    __slots__ = ("_labels", "_extra")
+
+    def __init__(self, labels: Mapping[str, str], namespace: str, service_account: str) -> None:
+        self._labels = labels
+        self._extra = {
+            "projectcalico.org/namespace": namespace,
+            "projectcalico.org/orchestrator": "k8s",
+        }
+        if service_account:
+            self._extra["projectcalico.org/serviceaccount"] = service_account
+
+    def __getitem__(self, key: str) -> str:
+        found = self._extra.get(key)
+        return found if found is not None else self._labels[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._labels, **self._extra})
+
+    def __len__(self) -> int:
+        return len({**self._labels, **self._extra})
 
 
 @dataclass(frozen=True)
@@ -119,7 +144,7 @@ class CalicoMatch:
         elif self.namespace is not None and namespace != self.namespace:
             return False
         if self.selector is not None or self.not_selector is not None:
-            ep = endpoint_labels(labels, namespace, service_account)
+            ep = _EndpointLabels(labels, namespace, service_account)
             if self.selector is not None and not self.selector.matches(ep):
                 return False
             if self.not_selector is not None and self.not_selector.matches(ep):
