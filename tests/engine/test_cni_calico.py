@@ -331,3 +331,15 @@ def test_detection_from_agent_daemonsets_and_namespaces() -> None:
     assert c2.cni == "none"
     assert "several CNIs" in c2.cni_detected_by
     assert not any(i.enforced for i in c2.cni_policies.values())
+
+
+def test_v3_and_crd_copies_of_one_policy_are_read_once() -> None:
+    """With Calico's API server, projectcalico.org/v3 serves what crd.projectcalico.org/v1
+    stores (names prefixed by the tier): the v3 objects are read, the CRD copies noted."""
+    v3 = gnp("p", selector="app == 'pg'", ingress=[{"action": "Deny"}])
+    crd = {**gnp("default.p", selector="app == 'pg'", ingress=[{"action": "Deny"}]),
+           "apiVersion": "crd.projectcalico.org/v1"}
+    cluster = build_cluster([*BASE, v3, crd])
+    assert list(cluster.cni_policies) == ["calico:GlobalNetworkPolicy:p"]
+    assert any("crd.projectcalico.org object(s) not read" in n for n in cluster.notes)
+    assert list(build_cluster([*BASE, crd]).cni_policies) == ["calico:GlobalNetworkPolicy:default.p"]

@@ -20,7 +20,16 @@ from ..tiers import ADMIN, BASELINE, NETWORK_POLICY, ClusterPolicy
 from ..validation import FieldError
 from . import antrea, calico, cilium
 from .common import DENY_END, FALL_THROUGH, CniPolicyInfo, CniTierPolicy, PlanTier
-from .kinds import ANTREA, CALICO, CILIUM, CNIS, cni_kind, cni_object_key
+from .kinds import (
+    ANTREA,
+    CALICO,
+    CALICO_CRD_GROUP,
+    CALICO_GROUP,
+    CILIUM,
+    CNIS,
+    cni_kind,
+    cni_object_key,
+)
 
 NONE = "none"
 CNI_CHOICES = (*CNIS, NONE)
@@ -123,9 +132,21 @@ def build_cni(
     requested: str | None,
 ) -> CniState:
     kinds = [(o, cni_kind(o)) for o in objects]
+    # Where Calico's API server runs, projectcalico.org/v3 and the CRDs it stores
+    # (crd.projectcalico.org/v1) are the same objects: read v3 only.
+    crd_notes: list[str] = []
+    if any(k is not None and k.group == CALICO_GROUP for _, k in kinds):
+        crd = [o for o, k in kinds if k is not None and k.group == CALICO_CRD_GROUP]
+        if crd:
+            crd_notes.append(
+                f"{len(crd)} crd.projectcalico.org object(s) not read: projectcalico.org/v3 "
+                "serves the same objects"
+            )
+            kinds = [(o, k) for o, k in kinds if k is None or k.group != CALICO_CRD_GROUP]
     policy_cnis = {k.cni for _, k in kinds if k is not None and k.policy}
     cni, detected_by = detect(agents, policy_cnis, requested)
     state = CniState(cni, detected_by)
+    state.notes.extend(crd_notes)
     state.source = CniSource(tuple(objects), tuple(agents), dict(service_accounts), requested)
 
     tier_problems: dict[str, list[FieldError]] = {}
