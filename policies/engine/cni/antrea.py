@@ -36,7 +36,14 @@ from ..ipranges import IPRange, block_ranges
 from ..selectors import LabelSelector
 from ..tiers import ALLOW, DENY, PASS, TierPeer, TierPort, TierRule
 from ..validation import FieldError
-from .common import DNS_MARK, CniPolicyInfo, CniRuleInfo, CniTierPolicy, label_selector
+from .common import (
+    DNS_MARK,
+    CniPolicyInfo,
+    CniRuleInfo,
+    CniTierPolicy,
+    label_selector,
+    port_name_error,
+)
 from .kinds import ANTREA, cni_kind, cni_object_key
 
 STATIC_TIERS: dict[str, float] = {
@@ -244,6 +251,9 @@ class _Compiler:
             if port is None:
                 out.append(TierPort(proto))
             elif isinstance(port, str) and not port.isdigit():
+                if port_name_error(port):
+                    self.problems.append(FieldError(f"{here}.port", str(port_name_error(port))))
+                    continue
                 if end is not None:
                     self.problems.append(FieldError(f"{here}.endPort", "needs a numerical port"))
                     continue

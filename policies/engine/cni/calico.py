@@ -47,6 +47,7 @@ from .common import (
     CniRuleInfo,
     CniTierPolicy,
     intersect_ranges,
+    port_name_error,
     protocol_name,
     subtract_ranges,
 )
@@ -302,6 +303,10 @@ class _Compiler:
                 first = last = int(entry)
             elif isinstance(entry, str) and entry.strip():
                 name = entry.strip()
+                err = port_name_error(name)
+                if err:
+                    self.problems.append(FieldError(here, err))
+                    continue
             else:
                 self.problems.append(FieldError(here, f"{entry!r} is not a port, range or port name"))
                 continue

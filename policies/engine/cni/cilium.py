@@ -52,6 +52,7 @@ from .common import (
     CniRuleInfo,
     CniTierPolicy,
     label_selector,
+    port_name_error,
     subtract_ranges,
 )
 from .kinds import CILIUM, cni_kind, cni_object_key
@@ -250,6 +251,10 @@ class _Compiler:
                     for p in protos:
                         out.append(TierPort(p) if first == 0 else TierPort(p, first, last))
                 elif port:
+                    err = port_name_error(port)
+                    if err:
+                        self.problems.append(FieldError(f"{pp_path}.port", err))
+                        continue
                     for p in protos:
                         out.append(TierPort(p, name=port, name_with_protocol=proto != "ANY"))
         return tuple(out), l7

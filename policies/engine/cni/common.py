@@ -5,6 +5,7 @@ the ordered tiers the fast path, the incremental analyzer and explain all walk
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,3 +233,14 @@ def label_selector(
             return None
         clean_exprs.append({"key": rename(e["key"]), "operator": e["operator"], "values": list(values)})
     return LabelSelector.parse({"matchLabels": clean_labels, "matchExpressions": clean_exprs})
+
+
+_PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+
+def port_name_error(name: str) -> str | None:
+    """Why `name` is not a port name (IANA service name: at most 15 lower-case letters,
+    digits and inner hyphens, at least one letter), or None."""
+    if not _PORT_NAME.match(name) or not any(c.isalpha() for c in name) or "--" in name:
+        return f"{name!r} is not a port number, range or port name"
+    return None
