@@ -137,3 +137,14 @@ def test_findings_about_cni_objects_link_to_their_page(calico_cluster, client_fo
     assert reverse("cni-policy-detail", args=[calico_np.pk]) in page
     views = {f.extra.get("cni_key") for f in analysis.findings(calico_cluster) if f.code.startswith("cni-")}
     assert "calico:NetworkPolicy:db/allow-front" in views
+
+
+def test_the_explanation_names_and_links_the_deciding_cni_rule(calico_cluster, client_for):
+    page = text(
+        client_for("viewer").get(
+            reverse("explain", args=[calico_cluster.pk]),
+            {"src": "web/front", "dst": "db/pg", "port": "5432", "protocol": "TCP"},
+        )
+    )
+    gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
+    assert f'<a class="policy-name" href="{reverse("cni-policy-detail", args=[gnp.pk])}">deny-db-from-web <span class="kind">GlobalNetworkPolicy</span></a>' in page
