@@ -148,3 +148,15 @@ def test_the_explanation_names_and_links_the_deciding_cni_rule(calico_cluster, c
     )
     gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
     assert f'<a class="policy-name" href="{reverse("cni-policy-detail", args=[gnp.pk])}">deny-db-from-web <span class="kind">GlobalNetworkPolicy</span></a>' in page
+
+
+def test_object_page_lists_what_an_enforced_policy_selects(calico_cluster, client_for):
+    gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
+    page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[gnp.pk])))
+    section = page[page.index('data-testid="cni-selected"'):]
+    section = section[: section.index("</section>")]
+    pg = Workload.objects.get(cluster=calico_cluster, name="pg")
+    assert reverse("workload-detail", args=[pg.pk]) in section
+    assert "front" not in section
+    cnp = row(calico_cluster, "cilium:CiliumNetworkPolicy:db/pg-deny-web")  # not enforced: no such section
+    assert 'data-testid="cni-selected"' not in text(client_for("viewer").get(reverse("cni-policy-detail", args=[cnp.pk])))
