@@ -53,7 +53,7 @@ def test_object_page_lists_rules_with_actions_and_the_yaml(calico_cluster, clien
     gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
     page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[gnp.pk])))
     assert 'data-testid="enforced"' in page
-    assert re.search(r'class="tag action-deny">Deny</span> <span class="muted small">ingress \[0\]', page)
+    assert re.search(r'class="tag action-deny">Deny</span> <span class="muted small">ingress\[0\]', page)
     assert 'class="tag action-pass">Pass</span>' in page
     assert "apiVersion: projectcalico.org/v3" in page
     assert "ordered within tiers" in page  # why it cannot become a v1 NetworkPolicy
@@ -160,3 +160,10 @@ def test_object_page_lists_what_an_enforced_policy_selects(calico_cluster, clien
     assert "front" not in section
     cnp = row(calico_cluster, "cilium:CiliumNetworkPolicy:db/pg-deny-web")  # not enforced: no such section
     assert 'data-testid="cni-selected"' not in text(client_for("viewer").get(reverse("cni-policy-detail", args=[cnp.pk])))
+
+
+def test_the_list_flags_a_policy_with_notes(cilium_demo, client_for):
+    page = text(client_for("viewer").get(reverse("cni-policy-list", args=[cilium_demo.pk])))
+    host = page[page.index('data-cni-policy="cilium:CiliumClusterwideNetworkPolicy:nodes-ssh-from-bastion"'):]
+    host = host[: host.index("</tr>")]
+    assert 'title="spec: a host policy (nodeSelector): listed, not evaluated">1 note</span>' in host
