@@ -27,13 +27,15 @@ def _fresh_caches():
     # flushed tests hand the next test the same ids and versions, so nothing may leak.
     from django.core.cache import cache
 
-    from policies.services import analysis
+    from policies.services import analysis, matrix_page
 
     cache.clear()
     analysis.clear_process_caches()
+    matrix_page.clear()
     yield
     cache.clear()
     analysis.clear_process_caches()
+    matrix_page.clear()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from ..choices import DIRECTIONS, LEVELS
 from ..filtersets import NetworkPolicyFilterSet
 from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import EDITOR, VIEWER
-from ..services import analysis, filter_checks, finding_groups
+from ..services import analysis, filter_checks, finding_groups, matrix_page
 from ..web import count_of, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
@@ -138,7 +138,11 @@ def _reachability_page(
     namespaces = _namespaces(cluster)
     form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query(fmt)
-    payload = analysis.reachability(cluster, query)
+    extra: dict[str, Any] = {}
+    if fmt == "matrix":
+        payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
+    else:
+        payload = analysis.reachability(cluster, query)
     label_keys = _label_keys(cluster)
     return render(
         request,
@@ -166,6 +170,7 @@ def _reachability_page(
                 "explain_url": reverse("explain", args=[cluster.pk]),
                 "node_url": reverse("node", args=[cluster.pk]),
             },
+            **extra,
         },
     )
 

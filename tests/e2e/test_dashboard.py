@@ -1,7 +1,8 @@
 """The dashboard in a real browser against the demo cluster: sign in, find who reaches the
 database tier, the graph drawn from the same data as the API, edge and node explanations
 that survive a reload, the matrix filtered and explained, a policy's YAML downloaded; a
-generated cluster of 200 nodes and 1,000 edges and a 300 x 300 matrix still render. The
+generated cluster of 200 nodes and 1,000 edges and a 300 x 300 matrix (drawn on a canvas)
+still render. The
 `page` fixture fails a test on any JavaScript error."""
 
 from __future__ import annotations
@@ -166,32 +167,53 @@ def test_clicking_an_edge_explains_it_and_the_link_keeps_the_selection(demo_page
     assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
 
 
+def wait_for_matrix(page: Any, timeout: float = 30_000) -> None:
+    page.wait_for_selector("#matrix[data-ready='1']", state="attached", timeout=timeout)
+
+
+def matrix_rows(page: Any) -> list[str]:
+    return page.evaluate("window.netpoluiMatrix.rowIds()")
+
+
+def click_cell(page: Any, source: str, target: str) -> None:
+    """A real mouse click on the middle of the drawn cell (scrolled into view first)."""
+    point = page.evaluate(
+        """([s, t]) => {
+          const m = window.netpoluiMatrix;
+          return m.cellCenter(m.rowIds().indexOf(s), m.columnIds().indexOf(t));
+        }""",
+        [source, target],
+    )
+    page.mouse.click(point["x"], point["y"])
+
+
 def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     page = demo_page
     cluster = page.demo.pk
     page.goto(f"{page.base_url}/clusters/{cluster}/matrix/")
-    page.wait_for_selector("#matrix[data-ready='1']", state="attached")
-    all_rows = page.locator("#matrix tbody tr").count()
+    wait_for_matrix(page)
+    all_rows = len(matrix_rows(page))
     page.locator(".ns-filter summary").click()
     page.get_by_label("shop", exact=True).check()
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_selector("#matrix[data-ready='1']", state="attached")
+    wait_for_matrix(page)
     assert "namespace=shop" in page.url
     api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=workload&namespace=shop&format=matrix")
-    rows = page.locator("#matrix tbody th").all_inner_texts()
-    expected_rows = [n for n in api["nodes"] if not (n["external"] and n.get("external_role") == "destination")]
-    assert len(rows) == len(expected_rows) < all_rows
-    assert "shop/database" in rows
+    rows = matrix_rows(page)
+    expected_rows = [n["id"] for n in api["nodes"] if not (n["external"] and n.get("external_role") == "destination")]
+    assert rows == expected_rows
+    assert len(rows) < all_rows
+    assert "shop/database" in page.evaluate("window.netpoluiMatrix.rowLabels()")
     # backend -> database: some ports (TCP 5432), hover names the ports, click explains
-    labels = [n["id"] for n in expected_rows]
-    columns = [n["id"] for n in api["nodes"] if not (n["external"] and n.get("external_role") == "source")]
-    r, c = labels.index("shop/backend[Deployment]"), columns.index("shop/database[StatefulSet]")
-    cell = page.locator("#matrix tbody tr").nth(r).locator("td").nth(c)
-    assert "c-some" in cell.get_attribute("class")
-    assert cell.inner_text() == "◐"
-    cell.hover()
-    assert cell.get_attribute("title") == "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
-    cell.click()
+    point = page.evaluate(
+        """() => { const m = window.netpoluiMatrix;
+          return m.cellCenter(m.rowIds().indexOf('shop/backend[Deployment]'), m.columnIds().indexOf('shop/database[StatefulSet]')); }"""
+    )
+    page.mouse.move(point["x"], point["y"])
+    tooltip = page.locator("[data-matrix-tooltip]")
+    expect(tooltip).to_have_text("shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432")
+    expect(tooltip).to_have_attribute("data-kind", "c-some p-TCP")
+    page.mouse.click(point["x"], point["y"])
     panel = page.locator("#side-panel")
     panel.locator(".explanation.allowed").wait_for()
     assert "shop/database-policy ingress rule #0" in panel.inner_text()
@@ -203,6 +225,65 @@ def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     expect(page.locator("#side-panel")).not_to_have_attribute(
         "data-loaded", "shop/backend[Deployment]>shop/database[StatefulSet]"
     )
+
+
+def test_a_filtered_matrix_draws_no_row_or_column_outside_the_namespaces(demo_page):
+    page = demo_page
+    cluster = page.demo.pk
+    page.goto(f"{page.base_url}/clusters/{cluster}/matrix/?namespace=shop&namespace=payments")
+    wait_for_matrix(page)
+    nodes = {n["id"]: n for n in page.evaluate("window.netpoluiMatrix.data.nodes")}
+    drawn = matrix_rows(page) + page.evaluate("window.netpoluiMatrix.columnIds()")
+    namespaces = {nodes[i]["namespace"] for i in drawn if not nodes[i]["external"]}
+    assert namespaces == {"shop", "payments"}
+    # unfiltered, the same page draws other namespaces' workloads
+    page.goto(f"{page.base_url}/clusters/{cluster}/matrix/")
+    wait_for_matrix(page)
+    everything = page.evaluate("window.netpoluiMatrix.data.nodes")
+    assert {n["namespace"] for n in everything if not n["external"]} > namespaces
+
+
+def test_the_matrix_explains_a_cell_from_the_keyboard(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/matrix/?namespace=shop")
+    wait_for_matrix(page)
+    rows = matrix_rows(page)
+    columns = page.evaluate("window.netpoluiMatrix.columnIds()")
+    target = (rows.index("shop/backend[Deployment]"), columns.index("shop/database[StatefulSet]"))
+    page.locator("[data-matrix-wrap]").focus()
+    page.keyboard.press("ArrowRight")  # the first key shows the cursor on the first cell
+    announced = page.locator("[data-matrix-focus]")
+    expect(announced).to_contain_text(f"Row 1 of {len(rows)}, column 1 of {len(columns)}")
+    for _ in range(target[0]):
+        page.keyboard.press("ArrowDown")
+    for _ in range(target[1]):
+        page.keyboard.press("ArrowRight")
+    expect(announced).to_have_text(
+        f"Row {target[0] + 1} of {len(rows)}, column {target[1] + 1} of {len(columns)}: "
+        "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
+    )
+    page.keyboard.press("Enter")
+    panel = page.locator("#side-panel")
+    expect(panel).to_have_attribute("data-loaded", "shop/backend[Deployment]>shop/database[StatefulSet]")
+    expect(panel.locator(".explanation.allowed")).to_contain_text("shop/database-policy")
+    # the row search moves the cursor to a source by name
+    page.get_by_label("Find a source").fill("frontend")
+    expect(announced).to_contain_text("shop/frontend[Deployment] → shop/database[StatefulSet]")
+
+
+def test_the_matrix_explains_a_clicked_cell_and_keeps_it_in_the_url(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/matrix/")
+    wait_for_matrix(page)
+    click_cell(page, "shop/frontend[Deployment]", "shop/backend[Deployment]")
+    panel = page.locator("#side-panel")
+    expect(panel).to_have_attribute("data-loaded", "shop/frontend[Deployment]>shop/backend[Deployment]")
+    expect(panel.locator(".explanation.allowed")).to_be_visible()
+    assert "sel=cell" in page.url
+    # the URL is the state: reload it and the same cell is explained again
+    page.goto(page.url)
+    wait_for_matrix(page)
+    expect(panel).to_have_attribute("data-loaded", "shop/frontend[Deployment]>shop/backend[Deployment]")
 
 
 def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
@@ -259,8 +340,9 @@ def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, 
     workloads = [n for n in matrix["nodes"] if not n["external"]]
     assert len(workloads) >= 300
     page.goto(f"{page.base_url}/clusters/{matrix_cluster.pk}/matrix/")
-    page.wait_for_selector("#matrix[data-ready='1']", state="attached", timeout=60_000)
-    cells = page.evaluate("document.querySelectorAll('#matrix tbody td').length")
-    assert cells >= 300 * 300
-    page.locator("#matrix tbody tr").nth(150).locator("td").nth(150).click()
+    wait_for_matrix(page, timeout=60_000)
+    shape = page.evaluate("[window.netpoluiMatrix.rows.length, window.netpoluiMatrix.columns.length]")
+    assert shape[0] * shape[1] >= 300 * 300
+    rows, columns = matrix_rows(page), page.evaluate("window.netpoluiMatrix.columnIds()")
+    click_cell(page, rows[150], columns[150])
     page.locator("#side-panel .explain-panel").wait_for()

@@ -137,17 +137,43 @@ def test_graph_shows_defaults_and_says_so_when_a_filter_is_invalid(viewer, demo_
     assert json_script(html, "graph-data")["level"] == "tier"
 
 
-def test_matrix_page_embeds_the_matrix_payload(viewer, demo_cluster):
+def test_matrix_page_embeds_the_api_matrix_as_sparse_rows(viewer, demo_cluster):
     url = reverse("matrix", args=[demo_cluster.pk]) + "?direction=ingress&namespace=shop"
     html = viewer.get(url).content.decode()
     payload = json_script(html, "matrix-data")
     expected = analysis.reachability(
         demo_cluster, analysis.ReachabilityQuery(level="workload", direction="ingress", namespaces=("shop",), format="matrix")
     )
-    assert payload == expected
+    assert [n["id"] for n in payload["nodes"]] == [n["id"] for n in expected["nodes"]]
+    # every cell of the API's dense matrix, rebuilt from the page's (column, set) pairs
+    dense = [[None] * len(payload["nodes"]) for _ in payload["nodes"]]
+    for i, row in enumerate(payload["rows"]):
+        for j, k in zip(row[::2], row[1::2], strict=True):
+            dense[i][j] = payload["conns"][k]
+    assert dense == expected["matrix"]
+    assert payload["counts"] == expected["counts"]
     index = {n["id"]: i for i, n in enumerate(payload["nodes"])}
-    cell = payload["matrix"][index["shop/backend[Deployment]"]][index["shop/database[StatefulSet]"]]
+    cell = dense[index["shop/backend[Deployment]"]][index["shop/database[StatefulSet]"]]
     assert cell == {"TCP": [[5432, 5432]]}
+
+
+def test_a_namespace_filtered_matrix_has_no_rows_or_columns_outside_the_filter(viewer, demo_cluster):
+    unfiltered = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload", format="matrix"))
+    html = viewer.get(reverse("matrix", args=[demo_cluster.pk]) + "?namespace=shop").content.decode()
+    payload = json_script(html, "matrix-data")
+    outside = [n["id"] for n in payload["nodes"] if not n["external"] and n["namespace"] != "shop"]
+    assert outside == []
+    shop = [n["id"] for n in unfiltered["nodes"] if not n["external"] and n["namespace"] == "shop"]
+    assert [n["id"] for n in payload["nodes"] if not n["external"]] == shop
+    # address ranges stay when they talk with the namespace, with the same cells as unfiltered
+    index = {n["id"]: i for i, n in enumerate(unfiltered["nodes"])}
+    ids = [n["id"] for n in payload["nodes"]]
+    for i, row in enumerate(payload["rows"]):
+        for j, k in zip(row[::2], row[1::2], strict=True):
+            assert unfiltered["matrix"][index[ids[i]]][index[ids[j]]] == payload["conns"][k]
+    # and the API's matrix answers the same
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload", namespaces=("shop",), format="matrix"))
+    assert [n["id"] for n in api["nodes"]] == ids
 
 
 # --- explanations and node panels --------------------------------------------------------------
