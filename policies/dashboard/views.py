@@ -20,7 +20,7 @@ from ..choices import DIRECTIONS, LEVELS
 from ..filtersets import NetworkPolicyFilterSet
 from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import EDITOR, VIEWER
-from ..services import analysis, filter_checks, finding_groups, matrix_page
+from ..services import analysis, filter_checks, finding_groups, graph_view, matrix_page
 from ..web import count_of, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
@@ -136,13 +136,22 @@ def _reachability_page(
 ) -> HttpResponse:
     cluster = get_cluster(request, cluster_id)
     namespaces = _namespaces(cluster)
+    extra: dict[str, Any] = {}
+    if fmt == "edges" and not request.GET.get("level"):
+        # a large cluster's graph starts at the namespace level (namespaces open on demand)
+        default_level = graph_view.start_level(cluster, request.GET.get("group_by", "").strip())
+        extra["started_at_namespaces"] = default_level == "namespace"
     form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query(fmt)
-    extra: dict[str, Any] = {}
+    expand: list[str] = []
     if fmt == "matrix":
         payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
     else:
-        payload = analysis.reachability(cluster, query)
+        known = set(namespaces)
+        expand = [ns for ns in dict.fromkeys(request.GET.getlist("expand")) if ns in known]
+        expand = expand[: graph_view.MAX_EXPANDED] if query.level == "namespace" else []
+        payload = graph_view.graph_payload(cluster, query, tuple(expand))
+        extra["breadcrumb"] = _breadcrumb(request, expand)
     label_keys = _label_keys(cluster)
     return render(
         request,
@@ -169,10 +178,23 @@ def _reachability_page(
                 "fast_layout_nodes": GRAPH_FAST_LAYOUT_NODES,
                 "explain_url": reverse("explain", args=[cluster.pk]),
                 "node_url": reverse("node", args=[cluster.pk]),
+                "expand": expand,
+                "expand_limit": graph_view.MAX_EXPANDED,
             },
             **extra,
         },
     )
+
+
+def _breadcrumb(request: HttpRequest, expand: list[str]) -> list[dict[str, str]]:
+    """The opened namespaces, each with the link that closes it (and those after it)."""
+    crumbs = []
+    for i, ns in enumerate(expand):
+        query = request.GET.copy()
+        query.setlist("expand", expand[:i])
+        query.pop("sel", None)
+        crumbs.append({"namespace": ns, "close_url": "?" + query.urlencode()})
+    return crumbs
 
 
 @role_required(VIEWER)
@@ -222,7 +244,17 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
         data = form.cleaned_data
         level = data.get("level") or "workload"
         try:
-            if level in ("tier", "namespace"):
+            expand = tuple(ns for ns in (data.get("expand") or "").split(",") if ns)
+            if level == "namespace" and expand:
+                result = graph_view.explain_edge(
+                    cluster,
+                    data["src"],
+                    data["dst"],
+                    expand=expand,
+                    group_by=data.get("group_by") or "",
+                    direction=data.get("direction") or "combined",
+                )
+            elif level in ("tier", "namespace"):
                 result = analysis.explain_edge(
                     cluster,
                     data["src"],

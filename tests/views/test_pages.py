@@ -100,12 +100,99 @@ def test_overview_question_box_offers_the_tiers(viewer, demo_cluster):
 def test_graph_page_embeds_the_tier_payload_of_the_services(viewer, demo_cluster):
     html = viewer.get(reverse("graph", args=[demo_cluster.pk])).content.decode()
     payload = json_script(html, "graph-data")
-    assert payload == analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
+    assert [n["id"] for n in payload["nodes"]] == [n["id"] for n in api["nodes"]]
+    # the page leaves out only the all-ports edges its badges imply
+    implied = [e for e in api["edges"] if e not in payload["edges"]]
+    assert len(implied) == payload["implied_edges"] == len(api["edges"]) - len(payload["edges"])
     edges = {(e["source"], e["target"]): e["label"] for e in payload["edges"]}
     assert edges[("shop/tier=backend", "shop/tier=database")] == "TCP 5432"
     config = json_script(html, "graph-config")
     assert config["level"] == "tier"
     assert config["explain_url"] == reverse("explain", args=[demo_cluster.pk])
+
+
+def test_edges_left_to_badges_join_nodes_open_in_every_member(viewer, demo_cluster):
+    payload = json_script(viewer.get(reverse("graph", args=[demo_cluster.pk])).content.decode(), "graph-data")
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
+    workloads = {n["id"]: n for n in analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload"))["nodes"]}
+    nodes = {n["id"]: n for n in api["nodes"]}
+
+    def every(node_id: str, flag: str) -> bool:
+        members = nodes[node_id].get("members") or [node_id]
+        return not nodes[node_id]["external"] and all(not workloads[m][flag] for m in members)
+
+    implied = [e for e in api["edges"] if e not in payload["edges"]]
+    assert implied  # the demo has open workloads (toolbox, the default namespace)
+    for edge in implied:
+        assert edge["conns"] == "all"
+        assert every(edge["source"], "egress_isolated")
+        assert every(edge["target"], "ingress_isolated")
+    badged = {n["id"]: (n["open_egress"], n["open_ingress"]) for n in payload["nodes"]}
+    for edge in api["edges"]:
+        if edge["conns"] == "all" and badged[edge["source"]][0] and badged[edge["target"]][1]:
+            assert edge in implied
+
+
+def test_a_large_cluster_graph_starts_at_namespaces_and_opens_one_into_tiers(viewer, db):
+    from bench.generate import generate_cluster
+    from policies import mirror
+    from policies.models import Cluster
+
+    cluster = Cluster.objects.create(name="g", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
+    mirror.load_snapshot(cluster, generate_cluster(pods=240, workloads=80, namespaces=16, policies=120, seed=4))
+    cluster.refresh_from_db()
+    url = reverse("graph", args=[cluster.pk])
+    html = viewer.get(url).content.decode()
+    payload = json_script(html, "graph-data")
+    assert payload["level"] == "namespace"
+    assert "Started at the namespace level" in html
+    assert {n["id"] for n in payload["nodes"] if not n["external"]} == {
+        n["namespace"] for n in analysis.level_nodes(cluster, "workload") if not n["external"]
+    }
+    # a namespace whose workloads reach another namespace's
+    workload = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
+    ns_of = {n["id"]: n["namespace"] for n in workload["nodes"] if not n["external"]}
+    crossing = sorted(
+        (ns_of[e["source"]], ns_of[e["target"]])
+        for e in workload["edges"]
+        if e["source"] in ns_of and e["target"] in ns_of and ns_of[e["source"]] != ns_of[e["target"]]
+    )
+    opened_ns, other = crossing[0]
+    # open it: its tiers replace it, the others stay whole, edges aggregate both
+    html = viewer.get(url, {"level": "namespace", "expand": opened_ns}).content.decode()
+    opened = json_script(html, "graph-data")
+    assert opened["expanded"] == [opened_ns]
+    ids = {n["id"] for n in opened["nodes"]}
+    tier_nodes = analysis.level_nodes(cluster, "tier")
+    tiers = {n["id"] for n in tier_nodes if n["namespace"] == opened_ns}
+    assert tiers
+    assert tiers <= ids
+    assert opened_ns not in ids
+    assert other in ids
+    # a tier -> namespace edge stands for its workload pairs
+    tier_of = {m: t["id"] for t in tier_nodes for m in t.get("members") or [t["id"]]}
+    expected = {
+        (tier_of[e["source"]], other)
+        for e in workload["edges"]
+        if tier_of.get(e["source"]) in tiers and ns_of.get(e["target"]) == other
+    }
+    assert expected
+    got = {(e["source"], e["target"]) for e in opened["edges"] if e["target"] == other and e["source"] in tiers}
+    badges = {n["id"]: (n["open_egress"], n["open_ingress"]) for n in opened["nodes"]}
+    left_to_badges = {k for k in expected if badges[k[0]][0] and badges[k[1]][1]}
+    assert got == expected - left_to_badges
+    assert f'<span class="crumb">{opened_ns}' in html
+    # the explanation of a tier-to-namespace edge lists its workload pairs
+    if got:
+        src, dst = sorted(got)[0]
+        panel = viewer.get(
+            reverse("explain", args=[cluster.pk]),
+            {"src": src, "dst": dst, "level": "namespace", "expand": opened_ns},
+            HTTP_HX_REQUEST="true",
+        )
+        assert panel.status_code == 200
+        assert f"{other}/" in panel.content.decode()
 
 
 def test_graph_filters_come_from_the_url(viewer, demo_cluster):
