@@ -23,6 +23,7 @@ from django.utils import timezone
 from .engine.model import effective_policy_types
 from .k8s.client import POLICY_KINDS, RESOURCES_BY_KIND, Resource, SyncFailure
 from .k8s.objects import controller_of, pod_ips, pod_template_labels, slim_object
+from .k8s.sync import ListPage
 from .models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, SyncState, Workload
 
 BATCH = 1000
@@ -190,12 +191,39 @@ class DatabaseMirror:
     # --- writes --------------------------------------------------------------------------
 
     def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None:
+        self.replace_listed(resource, [ListPage(items, resource_version, True)])
+
+    def replace_listed(self, resource: Resource, pages: Iterable[ListPage]) -> int:
+        """Make the stored objects of a resource exactly those of a paged list, each page
+        written as it arrives: memory holds one page of objects and one uid per object,
+        never the whole list. One transaction, so readers see the old set or the new one
+        (and the state version moves once). Returns the number of objects listed."""
+        kind = resource.kind
         with _writing(), transaction.atomic():
-            changed = replace_objects(self.cluster_id, resource.kind, items)
-            self._save_version(resource, resource_version, listed=True, count=len(items))
+            seen: set[str] = set()
+            written = 0
+            version = ""
+            for page in pages:
+                if page.first:
+                    seen.clear()  # a restarted list: only what it names from now on counts
+                version = page.resource_version
+                written += _upsert(self.cluster_id, kind, page.items)
+                seen.update(uid for o in page.items if (uid := (o.get("metadata") or {}).get("uid")))
+            stale = [
+                pk
+                for pk, uid in _scope(self.cluster_id, kind).values_list("pk", "uid").iterator(chunk_size=BATCH)
+                if uid not in seen
+            ]
+            model = model_for(kind)
+            for start in range(0, len(stale), BATCH):
+                model.objects.filter(pk__in=stale[start : start + BATCH]).delete()
+            if kind in WORKLOAD_KINDS | {"Pod"} and (written or stale):
+                resolve_owners(self.cluster_id)
+            self._save_version(resource, version, listed=True, count=len(seen))
             Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
-            if changed:
-                _bump(self.cluster_id, topology=resource.kind not in POLICY_KINDS)
+            if written or stale:
+                _bump(self.cluster_id, topology=kind not in POLICY_KINDS)
+        return len(seen)
 
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
         kind = resource.kind
