@@ -118,14 +118,24 @@ def _visit(page: Any, url: str, ready: str) -> float:
     return time.perf_counter() - t0
 
 
+NAVIGATION = """() => { const n = performance.getEntriesByType('navigation')[0];
+  return [n.responseStart - n.requestStart, n.responseEnd - n.responseStart, n.transferSize]; }"""
+
+
 def _detail(page: Any, name: str) -> str:
+    server, download, size = page.evaluate(NAVIGATION)
+    timing = f"; last visit: server {server:.0f} ms, page {size / 2**20:.1f} MiB"
     if name == "matrix":
         shape = page.evaluate("[window.netpoluiMatrix.rows.length, window.netpoluiMatrix.columns.length]")
-        return f" ({shape[0]:,} x {shape[1]:,} cells)"
+        built = page.get_attribute("#matrix", "data-build-ms")
+        return f" ({shape[0]:,} x {shape[1]:,} cells, drawn in {built} ms{timing})"
     if name == "graph":
-        drawn = page.evaluate("window.netpoluiGraph ? [window.netpoluiGraph.cy.nodes().length, window.netpoluiGraph.cy.edges().length] : null")
-        return f" ({drawn[0]:,} nodes, {drawn[1]:,} edges drawn)" if drawn else ""
-    return ""
+        drawn = page.evaluate(
+            "window.netpoluiGraph ? [window.netpoluiGraph.cy.nodes().length, window.netpoluiGraph.cy.edges().length] : null"
+        )
+        layout = page.get_attribute("#graph", "data-layout-ms")
+        return f" ({drawn[0]:,} nodes, {drawn[1]:,} edges drawn, laid out in {layout} ms{timing})" if drawn else timing
+    return f" ({timing[2:]})"
 
 
 def main() -> int:

@@ -27,15 +27,15 @@ def _fresh_caches():
     # flushed tests hand the next test the same ids and versions, so nothing may leak.
     from django.core.cache import cache
 
-    from policies.services import analysis, matrix_page
+    from policies.services import analysis, page_cache
 
     cache.clear()
     analysis.clear_process_caches()
-    matrix_page.clear()
+    page_cache.clear()
     yield
     cache.clear()
     analysis.clear_process_caches()
-    matrix_page.clear()
+    page_cache.clear()
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def _reachability_page(
         known = set(namespaces)
         expand = [ns for ns in dict.fromkeys(request.GET.getlist("expand")) if ns in known]
         expand = expand[: graph_view.MAX_EXPANDED] if query.level == "namespace" else []
-        payload = graph_view.graph_payload(cluster, query, tuple(expand))
+        payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand))
         extra["breadcrumb"] = _breadcrumb(request, expand)
     label_keys = _label_keys(cluster)
     return render(

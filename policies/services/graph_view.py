@@ -15,11 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
-
 from .. import engine
 from ..models import Cluster
-from . import analysis
+from . import analysis, page_cache
 
 GROUP_LIMIT = 30
 MAX_EXPANDED = 12  # namespaces opened at once: each adds its tiers to the drawing
@@ -48,19 +46,25 @@ def graph_payload(cluster: Cluster, query: analysis.ReachabilityQuery, expand: t
     """The graph page's payload (the reachability payload's shape): at the namespace level
     with `expand`, those namespaces are opened into their tiers. Edges between two open
     nodes on all ports are left out and counted (`implied_edges`)."""
+    return graph_page(cluster, query, expand)[0]
+
+
+def graph_page(cluster: Cluster, query: analysis.ReachabilityQuery, expand: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+    """(graph_payload, the payload as a safe `<script id="graph-data">` tag), built once
+    per state version in this process."""
     expanded = tuple(sorted(set(expand)))[:MAX_EXPANDED] if query.level == "namespace" else ()
     key = f"{query.cache_key(cluster)}:graph:{','.join(expanded)}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    if expanded:
-        payload = _mixed(cluster, query, frozenset(expanded))
-    else:
-        payload = dict(analysis.reachability(cluster, query))
-    payload = _with_badges(cluster, payload, query)
-    payload["expanded"] = list(expanded)
-    cache.set(key, payload, timeout=3600)
-    return payload
+
+    def build() -> dict[str, Any]:
+        if expanded:
+            payload = _mixed(cluster, query, frozenset(expanded))
+        else:
+            payload = dict(analysis.reachability(cluster, query))
+        payload = _with_badges(cluster, payload, query)
+        payload["expanded"] = list(expanded)
+        return payload
+
+    return page_cache.page_data(key, "graph-data", build)
 
 
 def _mixed(cluster: Cluster, query: analysis.ReachabilityQuery, expanded: frozenset[str]) -> dict[str, Any]:

@@ -11,20 +11,13 @@ as the page's `<script type="application/json">` tag.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
-from django.utils.html import json_script
-
 from ..models import Cluster
-from . import analysis
+from . import analysis, page_cache
 
-_CACHE_SIZE = 8
 _SPLIT = 1 << 32  # packs (column, set) into one int for sorting
-_built: OrderedDict[str, tuple[dict[str, Any], str]] = OrderedDict()
-_lock = threading.Lock()
 
 
 def _build(cluster: Cluster, query: analysis.ReachabilityQuery) -> dict[str, Any]:
@@ -69,19 +62,4 @@ def _build(cluster: Cluster, query: analysis.ReachabilityQuery) -> dict[str, Any
 def matrix_page(cluster: Cluster, query: analysis.ReachabilityQuery) -> tuple[dict[str, Any], str]:
     """(payload, the payload as a safe `<script id="matrix-data">` tag) for the matrix page."""
     key = replace(query, format="matrix").cache_key(cluster) + ":page"
-    with _lock:
-        if key in _built:
-            _built.move_to_end(key)
-            return _built[key]
-    payload = _build(cluster, query)
-    built = (payload, str(json_script(payload, "matrix-data")))
-    with _lock:
-        _built[key] = built
-        while len(_built) > _CACHE_SIZE:
-            _built.popitem(last=False)
-    return built
-
-
-def clear() -> None:
-    with _lock:
-        _built.clear()
+    return page_cache.page_data(key, "matrix-data", lambda: _build(cluster, query))
