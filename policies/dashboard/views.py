@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,8 +31,6 @@ PAGE_SIZE = 100
 # the side panel still gives every label and explanation.
 GRAPH_LABEL_LIMIT = 150
 GRAPH_FAST_LAYOUT_NODES = 120
-# Above this many edges the graph asks for filters before drawing (one click draws anyway).
-GRAPH_DRAW_LIMIT = 4000
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -174,7 +173,7 @@ def _reachability_page(
                 "port": query.port,
                 "protocol": query.protocol,
                 "label_limit": GRAPH_LABEL_LIMIT,
-                "draw_limit": GRAPH_DRAW_LIMIT,
+                "draw_limit": settings.NETPOLUI_GRAPH_DRAW_LIMIT,
                 "fast_layout_nodes": GRAPH_FAST_LAYOUT_NODES,
                 "explain_url": reverse("explain", args=[cluster.pk]),
                 "node_url": reverse("node", args=[cluster.pk]),

@@ -357,3 +357,74 @@ def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, 
     rows, columns = matrix_rows(page), page.evaluate("window.netpoluiMatrix.columnIds()")
     click_cell(page, rows[150], columns[150])
     page.locator("#side-panel .explain-panel").wait_for()
+
+
+def test_a_large_cluster_graph_starts_at_namespaces_and_drills_down(page, users, sign_in, settings):
+    # 16 namespaces of 5 tiers: more than 30 tier groups, so the page starts at namespaces
+    cluster = load_generated("g80", pods=240, workloads=80, namespaces=16, policies=120, seed=4)
+    sign_in("viewer", "pw-viewer")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/")
+    wait_for_graph(page)
+    data = page.evaluate("window.netpoluiGraph.data")
+    assert data["level"] == "namespace"
+    assert page.get_by_text("Started at the namespace level").is_visible()
+    drawn = page.evaluate(DRAWN)
+    namespaces = {n["namespace"] for n in analysis.level_nodes(cluster, "workload") if not n["external"]}
+    assert namespaces <= set(drawn["nodes"])
+    # the layout uses the width: the drawing is wider than tall
+    box = page.evaluate("(() => { const b = window.netpoluiGraph.cy.nodes().boundingBox(); return [b.w, b.h]; })()")
+    assert box[0] > box[1]
+
+    # double-click a namespace: it opens into its tiers, the URL and breadcrumb say so
+    opened = sorted(namespaces)[1]
+    point = page.evaluate(
+        """(id) => { const cy = window.netpoluiGraph.cy; const n = cy.getElementById(id);
+          cy.center(n); const p = n.renderedPosition(); const b = cy.container().getBoundingClientRect();
+          return {x: b.left + p.x, y: b.top + p.y}; }""",
+        opened,
+    )
+    page.mouse.dblclick(point["x"], point["y"])
+    page.wait_for_url(re.compile(r"expand=" + re.escape(opened)))
+    wait_for_graph(page)
+    crumbs = page.locator("[data-graph-crumbs]")
+    expect(crumbs.locator(".crumb")).to_have_text(re.compile(opened))
+    drawn = page.evaluate(DRAWN)
+    tiers = {n["id"] for n in analysis.level_nodes(cluster, "tier") if n["namespace"] == opened}
+    assert tiers <= set(drawn["nodes"])
+    assert opened not in drawn["nodes"]
+    assert page.evaluate(f"window.netpoluiGraph.cy.getElementById('box:ns:{opened}').children().length") == len(tiers)
+    # an edge between a tier and a whole namespace is explained by its workload pairs
+    edge = next(e for e in page.evaluate("window.netpoluiGraph.data.edges") if e["source"] in tiers and e["target"] in namespaces)
+    page.evaluate(f"window.netpoluiGraph.chooseEdge(window.netpoluiGraph.data.edges.findIndex((e) => e.source === {edge['source']!r} && e.target === {edge['target']!r}))")
+    panel = page.locator("#side-panel")
+    expect(panel.locator(".explanation.allowed").first).to_be_visible()
+    assert f"{edge['target']}/" in panel.inner_text()
+    # the breadcrumb's ✕ closes the namespace again
+    crumbs.get_by_role("link", name=f"Close {opened}").click()
+    wait_for_graph(page)
+    assert "expand=" not in page.url
+    assert opened in page.evaluate(DRAWN)["nodes"]
+
+
+def test_a_dense_graph_draws_the_nodes_and_the_selected_nodes_edges(page, users, sign_in, settings):
+    settings.NETPOLUI_GRAPH_DRAW_LIMIT = 20
+    cluster = load_generated("g80", pods=240, workloads=80, namespaces=16, policies=120, seed=4)
+    sign_in("viewer", "pw-viewer")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace")
+    wait_for_graph(page)
+    data = page.evaluate("window.netpoluiGraph.data")
+    assert len(data["edges"]) > 20
+    assert page.evaluate("window.netpoluiGraph.cy.edges().length") == 0
+    expect(page.locator("[data-graph-status]")).to_contain_text("too many to read in one drawing")
+    # selecting a node draws its edges, in and out, and only those
+    node = max(data["nodes"], key=lambda n: sum(n["id"] in (e["source"], e["target"]) for e in data["edges"]))["id"]
+    page.evaluate(f"window.netpoluiGraph.chooseNode({node!r})")
+    expected = {f"{e['source']} -> {e['target']}" for e in data["edges"] if node in (e["source"], e["target"])}
+    assert set(page.evaluate(DRAWN)["pairs"]) == expected
+    expect(page.locator("[data-graph-status]")).to_contain_text(f"Showing the {len(expected)} connection")
+    expect(page.locator("#side-panel .node-panel")).to_be_visible()
+    # the draw-all button draws everything
+    page.get_by_role("button", name=re.compile(r"Draw all \d+ anyway")).click()
+    wait_for_graph(page)
+    assert "draw=all" in page.url
+    assert len(page.evaluate(DRAWN)["pairs"]) == len(data["edges"])

@@ -296,6 +296,7 @@
 
     // focus mode: the drawn edges are those of the last selection only
     var shown = {};
+    var focusText = null; // the status sentence, beside the "draw all" button
     function showEdges(indices) {
       if (!focus) return;
       cy.edges().remove();
@@ -331,8 +332,8 @@
           if (edge.source === id || edge.target === id) mine.push(index);
         });
         showEdges(mine);
-        if (status) {
-          status.textContent = "Showing the " + mine.length + " connection" + (mine.length === 1 ? "" : "s") + " of " +
+        if (focusText) {
+          focusText.textContent = "Showing the " + mine.length + " connection" + (mine.length === 1 ? "" : "s") + " of " +
             (node.data("label") || id).split("\n")[0].replace(/^＋ /, "") + " (" + byPair.length + " in all: select another node to see its own).";
         }
       }
@@ -473,10 +474,12 @@
       var ms = Math.round(performance.now() - started);
       container.dataset.layoutMs = String(ms);
       if (status) {
-        status.textContent = !data.nodes.length ? "Nothing to draw: no node matches these filters." : focus ?
-          byPair.length + " connections are too many to read in one drawing: select a node to draw its own, " +
-          "open a namespace, or narrow the filters above." : "";
+        status.textContent = !data.nodes.length ? "Nothing to draw: no node matches these filters." : "";
         if (focus && data.nodes.length) {
+          focusText = document.createElement("span");
+          focusText.textContent = byPair.length + " connections are too many to read in one drawing: select a node " +
+            "to draw its own, open a namespace, or narrow the filters above.";
+          status.appendChild(focusText);
           var all = document.createElement("button");
           all.type = "button";
           all.textContent = "Draw all " + byPair.length + " anyway";
