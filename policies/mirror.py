@@ -370,7 +370,7 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
         if (w.top_kind, w.top_name) != resolved:
             w.top_kind, w.top_name = resolved
             changed_workloads.append(w)
-    Workload.objects.bulk_update(changed_workloads, ["top_kind", "top_name"], batch_size=BATCH)
+    _save_tops(Workload, changed_workloads)
 
     changed_pods = []
     for p in pods.only("id", "namespace", "name", "owner_kind", "owner_name", "top_kind", "top_name"):
@@ -382,7 +382,26 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
         if (p.top_kind, p.top_name) != resolved:
             p.top_kind, p.top_name = resolved
             changed_pods.append(p)
-    Pod.objects.bulk_update(changed_pods, ["top_kind", "top_name"], batch_size=BATCH)
+    _save_tops(Pod, changed_pods)
+
+
+def _save_tops(model: type[Workload] | type[Pod], rows: list[Any]) -> None:
+    """Write top_kind/top_name: rows sharing a top (a Deployment's pods) in one UPDATE
+    each, the others one by one. bulk_update builds a CASE per row, whose construction
+    took most of a 50,000-pod first sync."""
+    by_top: dict[tuple[str, str], list[Any]] = {}
+    for row in rows:
+        by_top.setdefault((row.top_kind, row.top_name), []).append(row)
+    alone = []
+    for (kind, name), members in by_top.items():
+        if len(members) == 1:
+            alone.append(members[0])
+            continue
+        pks = [m.pk for m in members]
+        for start in range(0, len(pks), BATCH):
+            model.objects.filter(pk__in=pks[start : start + BATCH]).update(top_kind=kind, top_name=name)
+    for row in alone:
+        model.objects.filter(pk=row.pk).update(top_kind=row.top_kind, top_name=row.top_name)
 
 
 # --- manifests clusters -----------------------------------------------------------------------
