@@ -27,15 +27,13 @@ def _fresh_caches():
     # flushed tests hand the next test the same ids and versions, so nothing may leak.
     from django.core.cache import cache
 
-    from policies.services import analysis, page_cache
+    from policies.services import analysis
 
     cache.clear()
     analysis.clear_process_caches()
-    page_cache.clear()
     yield
     cache.clear()
     analysis.clear_process_caches()
-    page_cache.clear()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from django.http import QueryDict
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from policies import engine
 from policies.models import DesiredSource, Namespace, NetworkPolicy, Pod, Workload
 from policies.services import drafts, drift
 
@@ -86,7 +87,7 @@ def world(demo_cluster, users):
     policy = NetworkPolicy.objects.filter(cluster=demo_cluster).first()
     draft = drafts.create_draft(demo_cluster, drafts.clone_live(policy) | {"metadata": {"name": "fuzz", "namespace": policy.namespace}}, actor=users["editor"])
     source = DesiredSource.objects.create(
-        cluster=demo_cluster, kind="upload", yaml_text=drift.engine.dump_yaml([policy.raw if hasattr(policy, "raw") else drafts.clone_live(policy)]), file_name="p.yaml"
+        cluster=demo_cluster, kind="upload", yaml_text=engine.dump_yaml([policy.raw if hasattr(policy, "raw") else drafts.clone_live(policy)]), file_name="p.yaml"
     )
     return {
         "cluster": demo_cluster,

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 
 from ..models import PolicyDraft
-from ..services import templates
+from ..services import starter_policies
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 
@@ -52,7 +52,7 @@ class StatusForm(forms.Form):
 
 
 class TemplateForm(forms.Form):
-    template = forms.ChoiceField(choices=[(t.slug, t.title) for t in templates.TEMPLATES])
+    template = forms.ChoiceField(choices=[(t.slug, t.title) for t in starter_policies.TEMPLATES])
     namespace = forms.CharField(max_length=63, initial="default")
     from_namespace = forms.CharField(max_length=63, required=False, label="Source namespace")
     tier = forms.CharField(max_length=63, required=False, label="Tier")
@@ -63,8 +63,8 @@ class TemplateForm(forms.Form):
         data = self.cleaned_data
         values = {k: data.get(k) or "" for k in ("from_namespace", "tier", "from_tier", "port")}
         try:
-            return templates.render(data["template"], data["namespace"], values)
-        except templates.TemplateError as exc:
+            return starter_policies.render(data["template"], data["namespace"], values)
+        except starter_policies.TemplateError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
 

@@ -6,6 +6,7 @@ severity and what it means (``@check``); ``CHECKS`` lists them, and ``FINDING_CO
 and ``SEVERITIES`` are the vocabulary the API, the pages and drift review import.
 Findings about cluster-wide policies (Admin and Baseline tiers) come from
 tier_findings.py, also one function per check; their findings have an empty namespace.
+Findings about CNI policies (Calico, Cilium, Antrea) come from cni_findings.py.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def findings(cluster: Cluster) -> list[Finding]:
     """Everything worth a look, most severe first."""
     out = [finding for c in CHECKS for finding in c.run(cluster)]
     out.extend(tier_findings(cluster))
+    out.extend(cni_findings(cluster))
     out.sort(
         key=lambda f: (SEVERITY_ORDER[f.severity], f.namespace, f.object_name, f.code, f.message)
     )
@@ -367,9 +369,13 @@ def peer_matches_nothing(cluster: Cluster) -> Iterator[Hit]:
 
 
 # Cluster-wide policies' checks build on Finding, so they are read once it is defined.
+from .cni_findings import CHECKS as CNI_CHECKS  # noqa: E402
+from .cni_findings import cni_findings  # noqa: E402
 from .tier_findings import CHECKS as TIER_CHECKS  # noqa: E402
 from .tier_findings import tier_findings  # noqa: E402
 
-FINDING_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS) + tuple(
-    c.code for c in TIER_CHECKS
+FINDING_CODES: tuple[str, ...] = (
+    tuple(c.code for c in CHECKS)
+    + tuple(c.code for c in TIER_CHECKS)
+    + tuple(c.code for c in CNI_CHECKS)
 )

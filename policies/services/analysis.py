@@ -1,1026 +1,115 @@
-"""Reachability, explanations, findings, selections and exports for a mirrored cluster.
+"""Reachability, explanations, findings, selections and exports for a mirrored cluster:
+the names pages, the API and template tags use, gathered from three modules.
 
-The one place where database rows become engine objects. Engine models are cached per
-(cluster, state_version) in this process, and API payloads in Django's cache under the
-same version, so a repeated question costs no engine work and any sync write (which
-bumps state_version) makes every cached answer stale at once.
+- ``engine_cache``: database rows -> engine models and analyzers, cached per
+  (cluster, state_version) in this process.
+- ``payloads``: the answers (reachability, explanations, findings, selections, exports),
+  cached in Django's cache under the same state version.
+- ``pages``: what the dashboard pages show beside the payloads.
+
+Code inside ``policies.services`` imports those modules directly.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from django.conf import settings
-from django.core.cache import cache
-from django.db.models import QuerySet
-
-from .. import engine
-from ..choices import DIRECTIONS, FORMATS, LEVELS, SEVERITY_RANK
-from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
-
-# Pods that finished hold no address and take no traffic.
-FINISHED_PHASES = ("Succeeded", "Failed")
-
-
-# --- engine models, cached per state version -------------------------------------------------
-
-
-class _VersionCache:
-    """A small LRU of engine objects keyed by (cluster id, state_version, what)."""
-
-    def __init__(self, size: int = 16) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_models = _VersionCache()
-
-
-def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
-    """The cluster's mirrored objects in the Kubernetes JSON shape, as the engine reads."""
-    objects: list[dict[str, Any]] = []
-    objects += Namespace.objects.filter(cluster=cluster).values_list("obj", flat=True)
-    objects += Workload.objects.filter(cluster=cluster).values_list("obj", flat=True)
-    objects += (
-        Pod.objects.filter(cluster=cluster)
-        .exclude(phase__in=FINISHED_PHASES)
-        .values_list("obj", flat=True)
-    )
-    objects += NetworkPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
-    objects += ClusterPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
-    objects += Node.objects.filter(cluster=cluster).values_list("obj", flat=True)
-    return objects
-
-
-def engine_cluster(cluster: Cluster) -> engine.Cluster:
-    """The engine's model of the cluster as mirrored now (invalid policies set aside)."""
-    return analyzer(cluster).cluster
-
-
-@dataclass
-class _Derivable:
-    """The newest analyzer of a cluster, and the policy versions it was built from."""
-
-    state_version: int
-    topology_version: int
-    policy_versions: dict[str, str]  # "ns/name" -> resourceVersion, every stored policy
-    analyzed: set[str]  # the keys the analyzer holds (the valid ones)
-    analyzer: engine.Analyzer
-
-
-_newest: dict[int, _Derivable] = {}
-_newest_lock = threading.Lock()
-
-
-def analyzer(cluster: Cluster) -> engine.Analyzer:
-    """The engine's Analyzer for the cluster as mirrored now.
-
-    When only policies changed since the newest analyzer this process holds (the
-    topology version stands still), the new one is derived from it with the changed
-    policies alone, which costs a fraction of a rebuild on a large cluster."""
-    return _models.get(
-        (cluster.pk, cluster.state_version, "analyzer"), lambda: _build_analyzer(cluster)
-    )
-
-
-def _build_analyzer(cluster: Cluster) -> engine.Analyzer:
-    with _newest_lock:
-        newest = _newest.get(cluster.pk)
-    derived = None
-    if (
-        newest is not None
-        and newest.topology_version == cluster.topology_version
-        and newest.state_version <= cluster.state_version
-    ):
-        derived = _derive(cluster, newest)
-    if derived is None:
-        derived = _rebuild(cluster)
-    with _newest_lock:
-        current = _newest.get(cluster.pk)
-        if current is None or current.state_version <= derived.state_version:
-            _newest[cluster.pk] = derived
-    return derived.analyzer
-
-
-def _policy_versions(cluster: Cluster) -> dict[str, str]:
-    """Every stored policy's key ("ns/name", or "Kind/name" for cluster-wide ones) and
-    resourceVersion."""
-    versions = {
-        f"{ns}/{name}": rv
-        for ns, name, rv in NetworkPolicy.objects.filter(cluster=cluster).values_list(
-            "namespace", "name", "resource_version"
-        )
-    }
-    versions.update(
-        (f"{kind}/{name}", rv)
-        for kind, name, rv in ClusterPolicy.objects.filter(cluster=cluster).values_list(
-            "kind", "name", "resource_version"
-        )
-    )
-    return versions
-
-
-def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tuple[str, dict[str, Any], bool]]:
-    """(key, obj, valid) of the stored policies in `wanted`."""
-    for ns, name, obj in NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj"):
-        key = f"{ns}/{name}"
-        if key in wanted:
-            yield key, obj, not engine.validate_network_policy(obj)
-    for kind, name, obj in ClusterPolicy.objects.filter(cluster=cluster).values_list("kind", "name", "obj"):
-        key = f"{kind}/{name}"
-        if key in wanted:
-            yield key, obj, not engine.validate_cluster_policy(obj)
-
-
-def _rebuild(cluster: Cluster) -> _Derivable:
-    model = engine.build_cluster(engine_objects(cluster), strict=False)
-    return _Derivable(
-        cluster.state_version,
-        cluster.topology_version,
-        _policy_versions(cluster),
-        {p.key for p in model.policies} | {p.key for p in model.cluster_policies},
-        engine.Analyzer(model),
-    )
-
-
-def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
-    versions = _policy_versions(cluster)
-    changed = [key for key, rv in versions.items() if newest.policy_versions.get(key) != rv]
-    gone = [key for key in newest.policy_versions if key not in versions]
-    upserts: list[dict[str, Any]] = []
-    analyzed = set(newest.analyzed)
-    removals = [key for key in gone if key in analyzed]
-    added: list[str] = []
-    if changed:
-        for key, obj, valid in _changed_policy_objects(cluster, set(changed)):
-            if not valid:
-                # Set aside, as a rebuild would: the API server let it in, we cannot read it.
-                if key in analyzed:
-                    removals.append(key)
-                continue
-            upserts.append(obj)
-            added.append(key)
-    analyzed.difference_update(removals)
-    analyzed.update(added)
-    try:
-        derived = newest.analyzer.with_policies_changed(upserts, removals)
-    except (ValueError, KeyError):
-        return None  # anything unexpected: rebuild from the rows
-    return _Derivable(cluster.state_version, cluster.topology_version, versions, analyzed, derived)
-
-
-def base_reachability(cluster: Cluster, level: str, direction: str) -> engine.Reachability:
-    base_level = "pod" if level == "pod" else "workload"
-    return _models.get(
-        (cluster.pk, cluster.state_version, "reach", base_level, direction),
-        lambda: analyzer(cluster).analyze(level=base_level, direction=direction),  # type: ignore[arg-type]
-    )
-
-
-def pair_table(cluster: Cluster, level: str, direction: str) -> engine.PairTable:
-    """The implicit connection list (workload or pod level) of the cluster as mirrored
-    now: pages, the edges of one node, counts and aggregated levels without listing
-    every pair (cached per state version like the analyzer)."""
-    return _models.get(  # type: ignore[no-any-return]
-        (cluster.pk, cluster.state_version, "pairs", level, direction),
-        lambda: engine.PairTable(analyzer(cluster), level, direction),
-    )
-
-
-# --- reachability queries ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReachabilityQuery:
-    level: str = "workload"
-    group_by: str = ""
-    namespaces: tuple[str, ...] = ()
-    protocol: str = ""
-    port: int | None = None
-    direction: str = "combined"
-    format: str = "edges"
-
-    def __post_init__(self) -> None:
-        if self.level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}")
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
-        if self.format not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-        if self.protocol and self.protocol not in engine.PROTOCOLS:
-            raise ValueError(f"protocol must be one of {', '.join(engine.PROTOCOLS)}")
-        if self.port is not None and not 1 <= self.port <= 65535:
-            raise ValueError("port must be between 1 and 65535")
-
-    def cache_key(self, cluster: Cluster) -> str:
-        digest = hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-        return f"reach:{cluster.pk}:{cluster.state_version}:{digest}"
-
-
-def tier_keys(group_by: str = "") -> list[str]:
-    return [group_by] if group_by else list(settings.NETPOLUI_TIER_KEYS)
-
-
-def tier_of(endpoint: engine.Endpoint, keys: Sequence[str]) -> tuple[str, str] | None:
-    """(label key, value) that puts the endpoint in a tier, or None."""
-    for key in keys:
-        value = endpoint.labels.get(key)
-        if value:
-            return key, value
-    return None
-
-
-def group_function(level: str, group_by: str = "") -> Callable[[engine.Endpoint], str]:
-    keys = tier_keys(group_by)
-
-    def group_of(endpoint: engine.Endpoint) -> str:
-        if endpoint.is_external:
-            return endpoint.key
-        if level == "namespace":
-            return endpoint.namespace
-        tier = tier_of(endpoint, keys)
-        if tier is None:
-            return endpoint.key  # ungrouped: the workload stands alone
-        return f"{endpoint.namespace}/{tier[0]}={tier[1]}"
-
-    return group_of
-
-
-def reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
-    """The payload of GET /api/clusters/{id}/reachability/ (cached per state version)."""
-    key = query.cache_key(cluster)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    payload = _compute_reachability(cluster, query)
-    cache.set(key, payload, timeout=3600)
-    return payload
-
-
-_rendered = _VersionCache(size=8)
-
-
-def reachability_json(cluster: Cluster, query: ReachabilityQuery, *, gzipped: bool = False) -> tuple[str, bytes]:
-    """(cache key, the payload rendered as compact JSON, gzip-compressed if asked) for the
-    API. The workload level of a 1,000-workload cluster is over 20 MB of JSON: rendering
-    it again, or unpickling it from Redis, would cost more than the 300 ms a repeated
-    request may take, so the bytes are kept under the same state version in this process
-    and, compressed (a tenth of the size), in Django's cache for the other processes."""
-    key = query.cache_key(cluster) + ":json"
-
-    def shared() -> bytes:
-        data = cache.get(key + ":gz")
-        if data is None:
-            payload = cache.get(query.cache_key(cluster)) or _compute_reachability(cluster, query)
-            plain = json.dumps(payload, separators=(",", ":")).encode()
-            data = gzip.compress(plain, compresslevel=3, mtime=0)
-            cache.set(key + ":gz", data, timeout=3600)
-        return data  # type: ignore[no-any-return]
-
-    packed: bytes = _rendered.get((key, "gzip"), shared)
-    if gzipped:
-        return key, packed
-    return key, _rendered.get((key, "plain"), lambda: gzip.decompress(packed))
-
-
-def clear_process_caches() -> None:
-    """Forget the engine models and rendered payloads held by this process (tests, and
-    anything that reuses cluster ids, call it; state versions make it needless otherwise)."""
-    _models.clear()
-    _rendered.clear()
-    with _newest_lock:
-        _newest.clear()
-
-
-class GraphPictureUnavailable(Exception):
-    """The graph could not be drawn (Graphviz missing or too slow); the message says why."""
-
-
-GRAPH_PICTURE_TIMEOUT_SECONDS = 30.0
-
-
-def graph_picture(cluster: Cluster, query: ReachabilityQuery, fmt: str) -> bytes:
-    """The graph of this view (level, grouping, namespaces, port filters) drawn by
-    Graphviz as svg or png: the same nodes and edges the graph page shows."""
-    if fmt not in ("svg", "png"):
-        raise ValueError("format must be svg or png")
-    reach, nodes, edges, _members = _view(cluster, query)
-    picture = engine.Reachability(
-        nodes,
-        [engine.Connection(src, dst, conns) for src, dst, conns in edges],
-        level=reach.level,
-        direction=reach.direction,
-    )
-    try:
-        return engine.graphviz(
-            engine.render(picture, "dot"),
-            "svg" if fmt == "svg" else "png",
-            timeout=GRAPH_PICTURE_TIMEOUT_SECONDS,
-        )
-    except engine.GraphvizUnavailable as exc:
-        raise GraphPictureUnavailable(str(exc)) from exc
-
-
-def _view(
-    cluster: Cluster, query: ReachabilityQuery
-) -> tuple[
-    engine.Reachability,
-    list[engine.Endpoint],
-    list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]],
-    dict[str, list[str]],
-]:
-    """The nodes and edges a reachability query shows, after grouping and filters."""
-    reach = base_reachability(cluster, query.level, query.direction)
-    members: dict[str, list[str]] = {}
-    if query.level in ("tier", "namespace"):
-        group_of = group_function(query.level, query.group_by)
-        for node in reach.nodes:
-            members.setdefault(group_of(node), []).append(node.key)
-        # Aggregated from the cells: the workload pairs are never listed.
-        reach = pair_table(cluster, "workload", query.direction).group(group_of)
-
-    edges: list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]] = []
-    for conn in reach.connections:
-        conns = conn.conns
-        if query.protocol or query.port is not None:
-            conns = conns.restrict(query.protocol or None, query.port)
-            if conns.is_empty:
-                continue
-        edges.append((conn.src, conn.dst, conns))
-
-    wanted = set(query.namespaces)
-    if wanted:
-        edges = [e for e in edges if e[0].namespace in wanted or e[1].namespace in wanted]
-        keep = {n.key for n in reach.nodes if n.namespace in wanted}
-        keep |= {e[0].key for e in edges} | {e[1].key for e in edges}
-        nodes = [n for n in reach.nodes if n.key in keep]
-    else:
-        nodes = list(reach.nodes)
-    return reach, nodes, edges, members
-
-
-def matrix_view(
-    cluster: Cluster, query: ReachabilityQuery
-) -> tuple[list[engine.Endpoint], list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]], dict[str, list[str]]]:
-    """The rows (= columns) and allowed pairs of a matrix: with a namespace filter, only
-    the nodes of those namespaces and the address ranges that talk with them. A node
-    outside the filter is left out rather than shown with blank cells, which would read
-    as "no connection" for pairs that were simply not looked at."""
-    _reach, nodes, edges, members = _view(cluster, query)
-    if not query.namespaces:
-        return nodes, edges, members
-    wanted = set(query.namespaces)
-
-    def inside(node: engine.Endpoint) -> bool:
-        return not node.is_external and node.namespace in wanted
-
-    edges = [
-        (src, dst, conns)
-        for src, dst, conns in edges
-        if (inside(src) or inside(dst)) and (inside(src) or src.is_external) and (inside(dst) or dst.is_external)
-    ]
-    ends = {e[0].key for e in edges} | {e[1].key for e in edges}
-    return [n for n in nodes if inside(n) or (n.is_external and n.key in ends)], edges, members
-
-
-def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
-    if query.format == "matrix":
-        nodes, edges, members = matrix_view(cluster, query)
-    else:
-        _reach, nodes, edges, members = _view(cluster, query)
-    node_dicts = [_node_dict(n, query, members.get(n.key)) for n in nodes]
-    payload: dict[str, Any] = {
-        "cluster": cluster.pk,
-        "state_version": cluster.state_version,
-        "level": query.level,
-        "direction": query.direction,
-        "group_by": query.group_by or None,
-        "tier_keys": tier_keys(query.group_by) if query.level == "tier" else [],
-        "nodes": node_dicts,
-        "counts": {"nodes": len(node_dicts), "edges": len(edges)},
-    }
-    if query.format == "matrix":
-        index = {n.key: i for i, n in enumerate(nodes)}
-        matrix: list[list[Any]] = [[None] * len(nodes) for _ in nodes]
-        for src, dst, conns in edges:
-            matrix[index[src.key]][index[dst.key]] = conns.to_json()
-        payload["matrix"] = matrix
-    else:
-        payload["edges"] = [
-            {"source": src.key, "target": dst.key, "conns": conns.to_json(), "label": str(conns)}
-            for src, dst, conns in edges
-        ]
-    return payload
-
-
-def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[str, Any]]:
-    """The nodes of a level as the reachability payload has them, without its edges: what
-    pickers and search boxes list. No pair is computed (the overview of a large cluster
-    would otherwise load every workload pair to list the workload names)."""
-    query = ReachabilityQuery(level=level, group_by=group_by if level == "tier" else "")
-
-    def build() -> list[dict[str, Any]]:
-        base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")  # type: ignore[arg-type]
-        members: dict[str, list[str]] = {}
-        nodes: list[engine.Endpoint] = list(base.nodes)
-        if level in ("tier", "namespace"):
-            group_of = group_function(level, query.group_by)
-            for node in nodes:
-                members.setdefault(group_of(node), []).append(node.key)
-            bare = engine.Reachability(nodes, [], level=base.level, direction=base.direction)
-            nodes = engine.group_reachability(bare, group_of).nodes
-        return [_node_dict(n, query, members.get(n.key)) for n in nodes]
-
-    return _models.get(  # type: ignore[no-any-return]
-        (cluster.pk, cluster.state_version, "nodes", level, query.group_by), build
-    )
-
-
-def node_label(node: engine.Endpoint, level: str) -> str:
-    """A node's short name: a tier's label value, else the endpoint's name."""
-    if node.kind == "Group" and not node.is_external and level == "tier" and "=" in node.key:
-        return node.key.split("=", 1)[1]
-    return node.name
-
-
-def _node_dict(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
-    label = node_label(node, query.level)
-    out: dict[str, Any] = {
-        "id": node.key,
-        "label": label,
-        "kind": node.kind,
-        "namespace": node.namespace,
-        "labels": dict(node.labels),
-        "pods": len(node.pods),
-        "host_network": node.host_network,
-        "ingress_isolated": node.ingress_isolated,
-        "egress_isolated": node.egress_isolated,
-        "external": node.is_external,
-        "ip_range": list(node.ip_range) if node.ip_range else None,
-    }
-    if node.is_external:
-        out["external_role"] = node.external_role
-    if members is not None:
-        out["members"] = sorted(members)
-    return out
-
-
-# --- explanations --------------------------------------------------------------------------------
-
-
-class UnknownEndpoint(ValueError):
-    """src or dst names nothing in the cluster."""
-
-
-def explain(
-    cluster: Cluster, src: str, dst: str, *, port: int | str | None = None, protocol: str | None = "TCP"
-) -> dict[str, Any]:
-    """The verdict per direction with the policies and rules that decided it."""
-    try:
-        result = engine.explain(engine_cluster(cluster), src, dst, port=port, protocol=protocol)
-    except engine.UnknownEndpoint as exc:
-        raise UnknownEndpoint(str(exc)) from exc
-    out = result.to_dict()
-    out["text"] = result.render_text()
-    return out
-
-
-def explain_edge(cluster: Cluster, src: str, dst: str, *, level: str = "workload", group_by: str = "", direction: str = "combined", limit: int = 25) -> dict[str, Any]:
-    """Why an edge of the graph exists: for a tier or namespace edge, each member pair."""
-    if level not in ("tier", "namespace"):
-        return {"pairs": [explain(cluster, src, dst, port=None, protocol=None)], "truncated": False}
-    group_of = group_function(level, group_by)
-    table = pair_table(cluster, "workload", direction)
-    pairs = [
-        c
-        for i, n in enumerate(table.nodes)
-        if group_of(n) == src
-        for c in table.connections(i, i + 1)
-        if group_of(c.dst) == dst
-    ]
-    explained = [explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
-    return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
-
-
-# --- findings ------------------------------------------------------------------------------------
-
-
-@dataclass
-class FindingView:
-    code: str
-    severity: str
-    namespace: str
-    object_kind: str
-    object_name: str
-    message: str
-    object_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def findings(cluster: Cluster) -> list[FindingView]:
-    """The engine's findings, each tied to the mirrored row it is about."""
-    key = f"findings:{cluster.pk}:{cluster.state_version}"
-    cached = cache.get(key)
-    if cached is not None:
-        return [FindingView(**item) for item in cached]
-    raw = engine.findings(engine_cluster(cluster))
-    ids = _object_ids(cluster, raw)
-    views = [
-        FindingView(
-            code=f.code,
-            severity=f.severity,
-            namespace=f.namespace,
-            object_kind=f.object_kind,
-            object_name=f.object_name,
-            message=f.message,
-            object_id=ids.get((f.object_kind, f.namespace, f.object_name)),
-        )
-        for f in raw
-    ]
-    cache.set(key, [v.to_dict() for v in views], timeout=3600)
-    return views
-
-
-def _object_ids(cluster: Cluster, items: Iterable[engine.Finding]) -> dict[tuple[str, str, str], int]:
-    wanted: dict[str, set[tuple[str, str]]] = {}
-    for f in items:
-        wanted.setdefault(f.object_kind, set()).add((f.namespace, f.object_name))
-    ids: dict[tuple[str, str, str], int] = {}
-    if "Namespace" in wanted:
-        names = {name or ns for ns, name in wanted["Namespace"]}
-        for pk, name in Namespace.objects.filter(cluster=cluster, name__in=names).values_list("pk", "name"):
-            for ns, obj_name in wanted["Namespace"]:
-                if (obj_name or ns) == name:
-                    ids[("Namespace", ns, obj_name)] = pk
-    if "NetworkPolicy" in wanted:
-        names = {name for _, name in wanted["NetworkPolicy"]}
-        for pk, ns, name in NetworkPolicy.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
-            ids[("NetworkPolicy", ns, name)] = pk
-    if "Pod" in wanted:
-        names = {name for _, name in wanted["Pod"]}
-        for pk, ns, name in Pod.objects.filter(cluster=cluster, name__in=names).values_list("pk", "namespace", "name"):
-            ids[("Pod", ns, name)] = pk
-    tier_kinds = set(wanted) & {k.value for k in ClusterPolicy.Kind}
-    if tier_kinds:
-        names = {name for kind in tier_kinds for _, name in wanted[kind]}
-        for pk, kind, name in ClusterPolicy.objects.filter(
-            cluster=cluster, kind__in=tier_kinds, name__in=names
-        ).values_list("pk", "kind", "name"):
-            ids[(kind, "", name)] = pk
-    workload_kinds = set(wanted) & {k.value for k in Workload.Kind}
-    if workload_kinds:
-        names = {name for kind in workload_kinds for _, name in wanted[kind]}
-        for pk, ns, kind, name in Workload.objects.filter(
-            cluster=cluster, kind__in=workload_kinds, name__in=names
-        ).values_list("pk", "namespace", "kind", "name"):
-            ids[(kind, ns, name)] = pk
-    return ids
-
-
-# --- selections -----------------------------------------------------------------------------------
-
-
-def policies_selecting_pod(pod: Pod) -> dict[str, Any]:
-    """Which policies select the pod, and whether it is isolated per direction."""
-    model = engine_cluster(pod.cluster)
-    engine_pod = model.pod(pod.namespace, pod.name)
-    if engine_pod is None:
-        return {"policies": NetworkPolicy.objects.none(), "ingress_isolated": False, "egress_isolated": False}
-    isolation = model.isolation(engine_pod)
-    keys = model.policies_selecting(pod.namespace, pod.name)
-    return {
-        "policies": _policies_by_keys(pod.cluster, keys),
-        "ingress_isolated": isolation.ingress,
-        "egress_isolated": isolation.egress,
-        "host_network": engine_pod.host_network,
-    }
-
-
-def policies_selecting_workload(workload: Workload) -> QuerySet[NetworkPolicy]:
-    """Policies whose podSelector selects the workload's pods (or its template's labels)."""
-    model = engine_cluster(workload.cluster)
-    keys: set[str] = set()
-    key = workload_key(workload)
-    for engine_pod in model.pods:
-        if engine_pod.workload_key == key:
-            keys.update(model.policies_selecting(engine_pod.namespace, engine_pod.name))
-    return _policies_by_keys(workload.cluster, sorted(keys))
-
-
-def pods_selected_by_policy(policy: NetworkPolicy) -> QuerySet[Pod]:
-    model = engine_cluster(policy.cluster)
-    names = [p.name for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}") if not p.stand_in]
-    return Pod.objects.filter(cluster=policy.cluster, namespace=policy.namespace, name__in=names)
-
-
-def workloads_selected_by_policy(policy: NetworkPolicy) -> list[str]:
-    """Endpoint keys (`ns/name[Kind]`) of everything the policy selects, stand-ins included."""
-    model = engine_cluster(policy.cluster)
-    return sorted({p.workload_key for p in model.pods_selected_by(f"{policy.namespace}/{policy.name}")})
-
-
-def _policies_by_keys(cluster: Cluster, keys: Iterable[str]) -> QuerySet[NetworkPolicy]:
-    q = NetworkPolicy.objects.none()
-    pairs = [tuple(k.split("/", 1)) for k in keys]
-    if not pairs:
-        return q
-    namespaces = {ns for ns, _ in pairs}
-    names = {name for _, name in pairs}
-    candidates = NetworkPolicy.objects.filter(cluster=cluster, namespace__in=namespaces, name__in=names)
-    wanted = set(pairs)
-    return candidates.filter(pk__in=[p.pk for p in candidates if (p.namespace, p.name) in wanted])
-
-
-def workload_key(workload: Workload) -> str:
-    """The endpoint key of the workload's top-most owner, as the engine names it."""
-    kind = workload.top_kind or workload.kind
-    name = workload.top_name or workload.name
-    return f"{workload.namespace}/{name}[{kind}]"
-
-
-def pod_key(pod: Pod) -> str:
-    return f"{pod.namespace}/{pod.top_name or pod.name}[{pod.top_kind or 'Pod'}]"
-
-
-def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str, Any]]]:
-    """Inbound and outbound connections of one workload endpoint."""
-    table = pair_table(cluster, "workload", "combined")
-    inbound = [
-        {"peer": c.src.key, "conns": c.conns.to_json(), "label": str(c.conns)}
-        for c in table.column(key)
-    ]
-    outbound = [
-        {"peer": c.dst.key, "conns": c.conns.to_json(), "label": str(c.conns)}
-        for c in table.row(key)
-    ]
-    return {"inbound": inbound, "outbound": outbound}
-
-
-# --- export ---------------------------------------------------------------------------------------
-
-
-def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
-    """The live policies as multi-document YAML, clean of server-managed fields: the
-    cluster-wide ones first (in evaluation order) unless a namespace is asked for, then
-    the NetworkPolicies."""
-    objs: list[dict[str, Any]] = []
-    if not namespace:
-        model = engine_cluster(cluster)
-        by_key = {
-            f"{kind}/{name}": obj
-            for kind, name, obj in ClusterPolicy.objects.filter(cluster=cluster).values_list("kind", "name", "obj")
-        }
-        ordered = [p.key for p in model.cluster_policies if p.key in by_key]
-        ordered += sorted(k for k in by_key if k not in set(ordered))  # set aside as invalid
-        objs += [engine.clean_policy(by_key[k]) for k in ordered]
-    rows = NetworkPolicy.objects.filter(cluster=cluster).order_by("namespace", "name")
-    if namespace:
-        rows = rows.filter(namespace=namespace)
-    objs += [engine.clean_policy(row.obj) for row in rows]
-    return engine.dump_yaml(objs)
-
-
-def cluster_policies_applying(cluster: Cluster, namespace: str, labels: dict[str, str], host_network: bool = False) -> dict[str, list[dict[str, Any]]]:
-    """The cluster-wide policies whose subject selects a pod with these labels in that
-    namespace, per direction, in evaluation order (tier, priority, kind, name)."""
-    model = engine_cluster(cluster)
-    ns_labels = model.namespace_labels(namespace)
-    ids = {
-        (kind, name): pk
-        for pk, kind, name in ClusterPolicy.objects.filter(cluster=cluster).values_list("pk", "kind", "name")
-    }
-    out: dict[str, list[dict[str, Any]]] = {"ingress": [], "egress": []}
-    for policy in model.cluster_policies:
-        if not policy.subject.matches_pod(ns_labels, labels, host_network):
-            continue
-        for direction in ("ingress", "egress"):
-            if policy.rules(direction):
-                out[direction].append(
-                    {
-                        "key": policy.key,
-                        "kind": policy.kind,
-                        "name": policy.name,
-                        "tier": policy.tier,
-                        "priority": policy.priority,
-                        "id": ids.get((policy.kind, policy.name)),
-                        "rules": len(policy.rules(direction)),
-                    }
-                )
-    return out
-
-
-def policy_yaml(policy: NetworkPolicy) -> str:
-    return engine.dump_yaml([engine.clean_policy(policy.obj)])
-
-
-# --- page helpers: what the dashboard pages show beside the payloads -----------------------------
-
-def findings_by_risk(cluster: Cluster) -> list[FindingView]:
-    """Findings, highest risk first (the engine's order kept within a severity)."""
-    return sorted(findings(cluster), key=lambda f: SEVERITY_RANK.get(f.severity, len(SEVERITY_RANK)))
-
-
-def parse_endpoint_key(key: str) -> tuple[str, str, str] | None:
-    """`ns/name[Kind]` -> (namespace, name, kind); None for external ranges and groups."""
-    if not key.endswith("]") or "[" not in key:
-        return None
-    body, _, kind = key[:-1].rpartition("[")
-    namespace, sep, name = body.partition("/")
-    if not sep or kind == "External":
-        return None
-    return namespace, name, kind
-
-
-def endpoint_rows(cluster: Cluster, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
-    """Endpoint key -> ("workload" | "pod", pk) of the mirrored row a page links to."""
-    parsed = {key: p for key in set(keys) if (p := parse_endpoint_key(key))}
-    pods = {(ns, name) for ns, name, kind in parsed.values() if kind == "Pod"}
-    workloads = {p for p in parsed.values() if p[2] != "Pod"}
-    found: dict[tuple[str, str, str], tuple[str, int]] = {}
-    if pods:
-        for pk, ns, name in Pod.objects.filter(
-            cluster=cluster, namespace__in={ns for ns, _ in pods}, name__in={n for _, n in pods}
-        ).values_list("pk", "namespace", "name"):
-            found[(ns, name, "Pod")] = ("pod", pk)
-    if workloads:
-        for pk, ns, name, kind in Workload.objects.filter(
-            cluster=cluster,
-            namespace__in={w[0] for w in workloads},
-            name__in={w[1] for w in workloads},
-            kind__in={w[2] for w in workloads},
-        ).values_list("pk", "namespace", "name", "kind"):
-            found[(ns, name, kind)] = ("workload", pk)
-    return {key: found[p] for key, p in parsed.items() if p in found}
-
-
-def policy_ids(cluster: Cluster, keys: Iterable[str]) -> dict[str, int]:
-    """Policy key ("ns/name") -> NetworkPolicy pk."""
-    pairs = {tuple(k.split("/", 1)) for k in keys if "/" in k}
-    if not pairs:
-        return {}
-    rows = NetworkPolicy.objects.filter(
-        cluster=cluster, namespace__in={p[0] for p in pairs}, name__in={p[1] for p in pairs}
-    ).values_list("pk", "namespace", "name")
-    return {f"{ns}/{name}": pk for pk, ns, name in rows if (ns, name) in pairs}
-
-
-def _peer_text(model: engine.Cluster, match: dict[str, Any]) -> str:
-    policy = model.policy(match["policy"])
-    if policy is None:
-        return ""
-    rules = policy.rules(match["direction"])
-    if not 0 <= match["rule_index"] < len(rules):
-        return ""
-    if match["peer_index"] is None:
-        return "every peer (the rule has no " + ("from" if match["direction"] == "ingress" else "to") + ")"
-    peers = rules[match["rule_index"]].peers
-    return str(peers[match["peer_index"]]) if 0 <= match["peer_index"] < len(peers) else ""
-
-
-def annotate_explanations(cluster: Cluster, explanations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Explanations (as explain() returns them) with each policy's pk and each matched
-    peer in words, so a page can link every policy and name the peer that matched."""
-    model = engine_cluster(cluster)
-    keys = {
-        key
-        for ex in explanations
-        for side in ("egress", "ingress")
-        for key in [*ex[side]["policies"], *(m["policy"] for m in ex[side]["matches"])]
-    }
-    ids = policy_ids(cluster, keys)
-    out = []
-    for ex in explanations:
-        ex = dict(ex)
-        for side in ("egress", "ingress"):
-            verdict = dict(ex[side])
-            verdict["policy_links"] = [{"key": k, "id": ids.get(k)} for k in verdict["policies"]]
-            verdict["matches"] = [
-                {**m, "policy_id": ids.get(m["policy"]), "peer_text": _peer_text(model, m)}
-                for m in verdict["matches"]
-            ]
-            ex[side] = verdict
-        out.append(ex)
-    return out
-
-
-def policy_rules(policy: NetworkPolicy) -> dict[str, Any]:
-    """The policy's rules in words as the engine reads them, or why it was set aside."""
-    model = engine_cluster(policy.cluster)
-    parsed = model.policy(f"{policy.namespace}/{policy.name}")
-    if parsed is None:
-        errors = [
-            str(e) for key, errs in model.invalid_policies if key == f"{policy.namespace}/{policy.name}" for e in errs
-        ]
-        return {"valid": False, "errors": errors, "ingress": [], "egress": []}
-    out: dict[str, Any] = {"valid": True, "errors": [], "pod_selector": str(parsed.pod_selector) or "every pod"}
-    for direction in ("ingress", "egress"):
-        out[direction] = [
-            {
-                "index": i,
-                "peers": [str(p) for p in rule.peers] or ["every peer"],
-                "ports": rule.ports_text,
-            }
-            for i, rule in enumerate(parsed.rules(direction))
-        ]
-    return out
-
-
-def policy_selection_counts(cluster: Cluster, keys: Iterable[str]) -> dict[str, int]:
-    """Policy key -> how many workloads (top-most owners, bare pods) its podSelector selects."""
-    model = engine_cluster(cluster)
-    by_namespace: dict[str, list[engine.Pod]] = {}
-    for pod in model.pods:
-        by_namespace.setdefault(pod.namespace, []).append(pod)
-    counts: dict[str, int] = {}
-    for key in keys:
-        policy = model.policy(key)
-        if policy is None:
-            continue
-        selected = {p.workload_key for p in by_namespace.get(policy.namespace, ()) if policy.pod_selector.matches(p.labels)}
-        counts[key] = len(selected)
-    return counts
-
-
-def node_details(
-    cluster: Cluster,
-    node_id: str,
-    *,
-    level: str = "workload",
-    group_by: str = "",
-    direction: str = "combined",
-    per_peer: int = 3,
-    limit: int = 200,
-) -> dict[str, Any]:
-    """One node of the graph (a workload, pod, tier or namespace): its members, the
-    policies that select them, and who may reach it (and whom it may reach) with the
-    rules that allow each connection. At most `per_peer` member pairs are explained per
-    peer and `limit` in all; `truncated` says when some were left out."""
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
-    reach = base_reachability(cluster, level, direction)
-    group_of: Callable[[engine.Endpoint], str] = (
-        group_function(level, group_by) if level in ("tier", "namespace") else (lambda e: e.key)
-    )
-    members = [n for n in reach.nodes if group_of(n) == node_id]
-    if not members:
-        raise UnknownEndpoint(f"{node_id!r} is not a node of this graph")
-    model = engine_cluster(cluster)
-    member_rows = []
-    selecting: dict[str, dict[str, bool]] = {}
-    for m in members:
-        isolation_in: set[str] = set()
-        isolation_out: set[str] = set()
-        for pod_name in m.pods:
-            pod = model.pod(m.namespace, pod_name)
-            if pod is None:
-                continue
-            isolation = model.isolation(pod)
-            isolation_in.update(isolation.ingress_policies)
-            isolation_out.update(isolation.egress_policies)
-        for key in isolation_in:
-            selecting.setdefault(key, {"ingress": False, "egress": False})["ingress"] = True
-        for key in isolation_out:
-            selecting.setdefault(key, {"ingress": False, "egress": False})["egress"] = True
-        member_rows.append(
-            {
-                "key": m.key,
-                "kind": m.kind,
-                "pods": len(m.pods),
-                "host_network": m.host_network,
-                "external": m.is_external,
-                "ip_range": m.ip_range,
-                "ingress_isolated": m.ingress_isolated,
-                "egress_isolated": m.egress_isolated,
-                "ingress_policies": sorted(isolation_in),
-                "egress_policies": sorted(isolation_out),
-            }
-        )
-
-    sides: dict[str, dict[str, dict[str, Any]]] = {"inbound": {}, "outbound": {}}
-    for c in reach.connections:
-        src_group, dst_group = group_of(c.src), group_of(c.dst)
-        for side, mine, peer in (("inbound", dst_group, src_group), ("outbound", src_group, dst_group)):
-            if mine != node_id:
-                continue
-            entry = sides[side].setdefault(peer, {"peer": peer, "conns": engine.ConnSet.none(), "pairs": []})
-            entry["conns"] = entry["conns"] | c.conns
-            entry["pairs"].append((c.src.key, c.dst.key))
-
-    explained = 0
-    truncated = False
-    explanations: list[dict[str, Any]] = []
-    result: dict[str, list[dict[str, Any]]] = {}
-    for side, entries in sides.items():
-        rows = []
-        for peer in sorted(entries):
-            entry = entries[peer]
-            pairs = entry["pairs"]
-            chosen = pairs[: max(0, min(per_peer, limit - explained))]
-            truncated = truncated or len(chosen) < len(pairs)
-            explained += len(chosen)
-            pair_explanations = [explain(cluster, s, d, port=None, protocol=None) for s, d in chosen]
-            explanations.extend(pair_explanations)
-            rows.append(
-                {
-                    "peer": peer,
-                    "conns": entry["conns"].to_json(),
-                    "label": str(entry["conns"]),
-                    "pair_count": len(pairs),
-                    "explanations": pair_explanations,
-                }
-            )
-        result[side] = rows
-
-    # A connection needs both sides: egress from the source and ingress to the destination.
-    annotated = iter(annotate_explanations(cluster, explanations))
-    for side in ("inbound", "outbound"):
-        for row in result[side]:
-            row["explanations"] = [next(annotated) for _ in row["explanations"]]
-            rules: dict[tuple[Any, ...], dict[str, Any]] = {}
-            open_sides: dict[str, str] = {}
-            for ex in row["explanations"]:
-                for verdict_side in ("ingress", "egress"):
-                    verdict = ex[verdict_side]
-                    if not verdict["isolated"]:
-                        open_sides.setdefault(verdict_side, verdict["summary"])
-                    for m in verdict["matches"]:
-                        rules.setdefault((m["direction"], m["policy"], m["rule_index"], m["peer_index"]), m)
-            row["rules"] = sorted(rules.values(), key=lambda m: (m["direction"] != "ingress", m["policy"], m["rule_index"]))
-            row["open_sides"] = open_sides
-
-    ids = policy_ids(cluster, selecting)
-    return {
-        "id": node_id,
-        "level": level,
-        "group_by": group_by,
-        "direction": direction,
-        "members": member_rows,
-        "policies": [
-            {"key": k, "id": ids.get(k), **flags} for k, flags in sorted(selecting.items())
-        ],
-        "policy_ids": ids,
-        "inbound": result["inbound"],
-        "outbound": result["outbound"],
-        "truncated": truncated,
-    }
-
-
-def cluster_policy_rules(policy: ClusterPolicy) -> dict[str, Any]:
-    """A cluster-wide policy's subject and ordered rules with their actions, as the
-    engine reads them, or why it was set aside."""
-    model = engine_cluster(policy.cluster)
-    key = f"{policy.kind}/{policy.name}"
-    parsed = model.cluster_policy(key)
-    if parsed is None:
-        errors = [str(e) for k, errs in model.invalid_policies if k == key for e in errs]
-        return {"valid": False, "errors": errors, "ingress": [], "egress": []}
-    order = [p.key for p in model.cluster_policies]
-    out: dict[str, Any] = {
-        "valid": True,
-        "errors": [],
-        "subject": str(parsed.subject),
-        "evaluation_index": order.index(key),
-    }
-    for direction in ("ingress", "egress"):
-        out[direction] = [
-            {
-                "index": rule.index,
-                "name": rule.name,
-                "action": rule.written_action,
-                "peers": [str(p) for p in rule.peers],
-                "ports": rule.ports_text,
-            }
-            for rule in parsed.rules(direction)
-        ]
-    return out
-
-
-def cluster_policy_yaml(policy: ClusterPolicy) -> str:
-    return engine.dump_yaml([engine.clean_policy(policy.obj)])
+from .engine_cache import (
+    FINISHED_PHASES,
+    VersionCache,
+    analyzer,
+    base_reachability,
+    clear_process_caches,
+    engine_cluster,
+    engine_models,
+    engine_objects,
+    pair_table,
+    rendered_json,
+)
+from .pages import (
+    annotate_explanations,
+    cluster_policy_rules,
+    cluster_policy_yaml,
+    endpoint_rows,
+    findings_by_risk,
+    node_details,
+    parse_endpoint_key,
+    policy_ids,
+    policy_rules,
+    policy_selection_counts,
+)
+from .payloads import (
+    GRAPH_PICTURE_TIMEOUT_SECONDS,
+    FindingView,
+    GraphPictureUnavailable,
+    ReachabilityQuery,
+    UnknownEndpoint,
+    cluster_policies_applying,
+    endpoint_reachability,
+    explain,
+    explain_edge,
+    export_yaml,
+    findings,
+    graph_picture,
+    group_function,
+    level_nodes,
+    node_payload,
+    pod_key,
+    pods_selected_by_policy,
+    policies_selecting_pod,
+    policies_selecting_workload,
+    policy_yaml,
+    reachability,
+    reachability_json,
+    tier_keys,
+    tier_of,
+    workload_key,
+    workloads_selected_by_policy,
+)
+
+__all__ = [
+    "FINISHED_PHASES",
+    "FindingView",
+    "GRAPH_PICTURE_TIMEOUT_SECONDS",
+    "GraphPictureUnavailable",
+    "ReachabilityQuery",
+    "UnknownEndpoint",
+    "VersionCache",
+    "analyzer",
+    "annotate_explanations",
+    "base_reachability",
+    "clear_process_caches",
+    "cluster_policies_applying",
+    "cluster_policy_rules",
+    "cluster_policy_yaml",
+    "endpoint_reachability",
+    "endpoint_rows",
+    "engine_cluster",
+    "engine_models",
+    "engine_objects",
+    "explain",
+    "explain_edge",
+    "export_yaml",
+    "findings",
+    "findings_by_risk",
+    "graph_picture",
+    "group_function",
+    "level_nodes",
+    "node_details",
+    "node_payload",
+    "pair_table",
+    "parse_endpoint_key",
+    "pod_key",
+    "pods_selected_by_policy",
+    "policies_selecting_pod",
+    "policies_selecting_workload",
+    "policy_ids",
+    "policy_rules",
+    "policy_selection_counts",
+    "policy_yaml",
+    "reachability",
+    "reachability_json",
+    "rendered_json",
+    "tier_keys",
+    "tier_of",
+    "workload_key",
+    "workloads_selected_by_policy",
+]

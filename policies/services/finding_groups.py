@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Cluster
-from . import analysis, fixes
-from .analysis import FindingView
+from . import fixes, pages
 from .filter_checks import did_you_mean
+from .payloads import FindingView
 
 SEVERITIES = ("high", "medium", "low")
 # More objects than this with the same low finding in a namespace are listed as one row.
@@ -145,7 +145,7 @@ def for_object(cluster: Cluster, kind: str, namespace: str, name: str) -> list[F
     """The findings about one object (a workload, a policy, a namespace), most severe first."""
     return [
         f
-        for f in analysis.findings_by_risk(cluster)
+        for f in pages.findings_by_risk(cluster)
         if f.object_kind == kind and f.namespace == namespace and f.object_name == name
     ]
 
@@ -160,7 +160,7 @@ def fix_link(f: FindingView) -> dict[str, Any] | None:
 def page_context(cluster: Cluster, params: Mapping[str, str], namespaces: Sequence[str]) -> dict[str, Any]:
     """What partials/finding_groups.html needs: the filter read from the URL, the counts of
     what it shows, and the groups."""
-    items = analysis.findings_by_risk(cluster)
+    items = pages.findings_by_risk(cluster)
     flt = read_filter(params, items, namespaces)
     shown = flt.apply(items)
     return {

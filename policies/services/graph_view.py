@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import engine
 from ..models import Cluster
-from . import analysis, page_cache
+from . import engine_cache, page_cache, payloads
 
 GROUP_LIMIT = 30
 MAX_EXPANDED = 12  # namespaces opened at once: each adds its tiers to the drawing
@@ -26,13 +26,13 @@ MAX_EXPANDED = 12  # namespaces opened at once: each adds its tiers to the drawi
 def start_level(cluster: Cluster, group_by: str = "") -> str:
     """The level the graph page starts at: tier, or namespace when the tier level has
     more than GROUP_LIMIT groups."""
-    tiers = [n for n in analysis.level_nodes(cluster, "tier", group_by) if not n["external"]]
+    tiers = [n for n in payloads.level_nodes(cluster, "tier", group_by) if not n["external"]]
     return "namespace" if len(tiers) > GROUP_LIMIT else "tier"
 
 
 def _group_function(expanded: frozenset[str], group_by: str) -> Callable[[engine.Endpoint], str]:
-    tier_of = analysis.group_function("tier", group_by)
-    namespace_of = analysis.group_function("namespace")
+    tier_of = payloads.group_function("tier", group_by)
+    namespace_of = payloads.group_function("namespace")
 
     def group_of(endpoint: engine.Endpoint) -> str:
         if not endpoint.is_external and endpoint.namespace in expanded:
@@ -42,14 +42,14 @@ def _group_function(expanded: frozenset[str], group_by: str) -> Callable[[engine
     return group_of
 
 
-def graph_payload(cluster: Cluster, query: analysis.ReachabilityQuery, expand: tuple[str, ...] = ()) -> dict[str, Any]:
+def graph_payload(cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = ()) -> dict[str, Any]:
     """The graph page's payload (the reachability payload's shape): at the namespace level
     with `expand`, those namespaces are opened into their tiers. Edges between two open
     nodes on all ports are left out and counted (`implied_edges`)."""
     return graph_page(cluster, query, expand)[0]
 
 
-def graph_page(cluster: Cluster, query: analysis.ReachabilityQuery, expand: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+def graph_page(cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
     """(graph_payload, the payload as a safe `<script id="graph-data">` tag), built once
     per state version in this process."""
     expanded = tuple(sorted(set(expand)))[:MAX_EXPANDED] if query.level == "namespace" else ()
@@ -59,7 +59,7 @@ def graph_page(cluster: Cluster, query: analysis.ReachabilityQuery, expand: tupl
         if expanded:
             payload = _mixed(cluster, query, frozenset(expanded))
         else:
-            payload = dict(analysis.reachability(cluster, query))
+            payload = dict(payloads.reachability(cluster, query))
         payload = _with_badges(cluster, payload, query)
         payload["expanded"] = list(expanded)
         return payload
@@ -67,9 +67,9 @@ def graph_page(cluster: Cluster, query: analysis.ReachabilityQuery, expand: tupl
     return page_cache.page_data(key, "graph-data", build)
 
 
-def _mixed(cluster: Cluster, query: analysis.ReachabilityQuery, expanded: frozenset[str]) -> dict[str, Any]:
+def _mixed(cluster: Cluster, query: payloads.ReachabilityQuery, expanded: frozenset[str]) -> dict[str, Any]:
     group_of = _group_function(expanded, query.group_by)
-    table = analysis.pair_table(cluster, "workload", query.direction)
+    table = engine_cache.pair_table(cluster, "workload", query.direction)
     members: dict[str, list[str]] = {}
     for node in table.nodes:
         members.setdefault(group_of(node), []).append(node.key)
@@ -95,7 +95,7 @@ def _mixed(cluster: Cluster, query: analysis.ReachabilityQuery, expanded: frozen
         node_dicts.append(
             {
                 "id": n.key,
-                "label": analysis.node_label(n, "tier"),
+                "label": payloads.node_label(n, "tier"),
                 "kind": n.kind,
                 "namespace": n.namespace,
                 "labels": dict(n.labels),
@@ -116,7 +116,7 @@ def _mixed(cluster: Cluster, query: analysis.ReachabilityQuery, expanded: frozen
         "level": query.level,
         "direction": query.direction,
         "group_by": query.group_by or None,
-        "tier_keys": analysis.tier_keys(query.group_by),
+        "tier_keys": payloads.tier_keys(query.group_by),
         "nodes": node_dicts,
         "edges": [
             {"source": s.key, "target": d.key, "conns": c.to_json(), "label": str(c)} for s, d, c in edges
@@ -125,7 +125,7 @@ def _mixed(cluster: Cluster, query: analysis.ReachabilityQuery, expanded: frozen
     }
 
 
-def _with_badges(cluster: Cluster, payload: dict[str, Any], query: analysis.ReachabilityQuery) -> dict[str, Any]:
+def _with_badges(cluster: Cluster, payload: dict[str, Any], query: payloads.ReachabilityQuery) -> dict[str, Any]:
     """Mark the nodes open in every member (per direction) and leave out the all-ports
     edges from an open-egress node to an open-ingress one (the badges say them)."""
     flags = _open_flags(cluster, payload, query)
@@ -149,12 +149,12 @@ def _with_badges(cluster: Cluster, payload: dict[str, Any], query: analysis.Reac
     return out
 
 
-def _open_flags(cluster: Cluster, payload: dict[str, Any], query: analysis.ReachabilityQuery) -> dict[str, tuple[bool, bool]]:
+def _open_flags(cluster: Cluster, payload: dict[str, Any], query: payloads.ReachabilityQuery) -> dict[str, tuple[bool, bool]]:
     """node id -> (every member egress-open, every member ingress-open). Only when no
     port or protocol filter narrows the edges (an all-ports edge is then not "all")."""
     if query.protocol or query.port is not None or query.level == "pod":
         return {}
-    endpoints = {n.key: n for n in analysis.pair_table(cluster, "workload", query.direction).nodes}
+    endpoints = {n.key: n for n in engine_cache.pair_table(cluster, "workload", query.direction).nodes}
     flags: dict[str, tuple[bool, bool]] = {}
     for node in payload["nodes"]:
         if node["external"]:
@@ -174,7 +174,7 @@ def explain_edge(
 ) -> dict[str, Any]:
     """Why an edge of a graph with opened namespaces exists: each member pair."""
     group_of = _group_function(frozenset(expand), group_by)
-    table = analysis.pair_table(cluster, "workload", direction)
+    table = engine_cache.pair_table(cluster, "workload", direction)
     pairs = [
         c
         for i, n in enumerate(table.nodes)
@@ -182,5 +182,5 @@ def explain_edge(
         for c in table.connections(i, i + 1)
         if group_of(c.dst) == dst
     ]
-    explained = [analysis.explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
+    explained = [payloads.explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
     return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}

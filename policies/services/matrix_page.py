@@ -15,13 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..models import Cluster
-from . import analysis, page_cache
+from . import page_cache, payloads
 
 _SPLIT = 1 << 32  # packs (column, set) into one int for sorting
 
 
-def _build(cluster: Cluster, query: analysis.ReachabilityQuery) -> dict[str, Any]:
-    nodes, edges, _members = analysis.matrix_view(cluster, query)
+def _build(cluster: Cluster, query: payloads.ReachabilityQuery) -> dict[str, Any]:
+    nodes, edges, _members = payloads.matrix_view(cluster, query)
     index = {n.key: i for i, n in enumerate(nodes)}
     conns: list[Any] = []
     conns_index: dict[Any, int] = {}
@@ -45,7 +45,7 @@ def _build(cluster: Cluster, query: analysis.ReachabilityQuery) -> dict[str, Any
         "nodes": [
             {
                 "id": n.key,
-                "label": analysis.node_label(n, query.level),
+                "label": payloads.node_label(n, query.level),
                 "kind": n.kind,
                 "namespace": n.namespace,
                 "external": n.is_external,
@@ -59,7 +59,7 @@ def _build(cluster: Cluster, query: analysis.ReachabilityQuery) -> dict[str, Any
     }
 
 
-def matrix_page(cluster: Cluster, query: analysis.ReachabilityQuery) -> tuple[dict[str, Any], str]:
+def matrix_page(cluster: Cluster, query: payloads.ReachabilityQuery) -> tuple[dict[str, Any], str]:
     """(payload, the payload as a safe `<script id="matrix-data">` tag) for the matrix page."""
     key = replace(query, format="matrix").cache_key(cluster) + ":page"
     return page_cache.page_data(key, "matrix-data", lambda: _build(cluster, query))

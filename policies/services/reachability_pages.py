@@ -15,7 +15,7 @@ from django.core.cache import cache
 
 from .. import engine
 from ..models import Cluster
-from . import analysis
+from . import engine_cache, payloads
 
 # Sources per page when the client does not say; the most a page may ask for.
 DEFAULT_PAGE = 100
@@ -23,7 +23,7 @@ MAX_PAGE = 500
 MOST_OPEN = 20
 
 
-def _edge(c: engine.Connection, query: analysis.ReachabilityQuery) -> dict[str, Any] | None:
+def _edge(c: engine.Connection, query: payloads.ReachabilityQuery) -> dict[str, Any] | None:
     conns = c.conns
     if query.protocol or query.port is not None:
         conns = conns.restrict(query.protocol or None, query.port)
@@ -32,7 +32,7 @@ def _edge(c: engine.Connection, query: analysis.ReachabilityQuery) -> dict[str, 
     return {"source": c.src.key, "target": c.dst.key, "conns": conns.to_json(), "label": str(conns)}
 
 
-def _page_header(cluster: Cluster, query: analysis.ReachabilityQuery) -> dict[str, Any]:
+def _page_header(cluster: Cluster, query: payloads.ReachabilityQuery) -> dict[str, Any]:
     return {
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
@@ -44,13 +44,13 @@ def _page_header(cluster: Cluster, query: analysis.ReachabilityQuery) -> dict[st
 
 
 def reachability_page(
-    cluster: Cluster, query: analysis.ReachabilityQuery, offset: int, limit: int
+    cluster: Cluster, query: payloads.ReachabilityQuery, offset: int, limit: int
 ) -> dict[str, Any]:
     """The edges whose sources are the `limit` source nodes from `offset` (in the
     connection-list order), and those nodes plus every node the edges reach. `page`
     says where the next page starts (null after the last) and how many sources there
     are. A namespace filter keeps the sources in those namespaces."""
-    table = analysis.pair_table(cluster, query.level, query.direction)
+    table = engine_cache.pair_table(cluster, query.level, query.direction)
     wanted = set(query.namespaces)
     if wanted:
         ranks = [i for i, n in enumerate(table.nodes) if n.namespace in wanted]
@@ -65,7 +65,7 @@ def reachability_page(
             if edge is not None:
                 edges.append(edge)
                 keys.add(c.dst.key)
-    nodes = [analysis._node_dict(n, query, None) for n in table.nodes if n.key in keys]  # noqa: SLF001
+    nodes = [payloads.node_payload(n, query, None) for n in table.nodes if n.key in keys]
     following = offset + limit if offset + limit < len(ranks) else None
     return {
         **_page_header(cluster, query),
@@ -92,13 +92,13 @@ def _runs(ranks: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def node_edges(cluster: Cluster, query: analysis.ReachabilityQuery, node: str) -> dict[str, Any]:
+def node_edges(cluster: Cluster, query: payloads.ReachabilityQuery, node: str) -> dict[str, Any]:
     """The edges from and to one node (its row and its column), and their other ends.
     Raises UnknownEndpoint when `node` is no node of this level."""
-    table = analysis.pair_table(cluster, query.level, query.direction)
+    table = engine_cache.pair_table(cluster, query.level, query.direction)
     rank = table.rank(node)
     if rank is None:
-        raise analysis.UnknownEndpoint(f"{node!r} is not a node of the {query.level} level")
+        raise payloads.UnknownEndpoint(f"{node!r} is not a node of the {query.level} level")
     edges = []
     keys = {node}
     for c in [*table.row(node), *table.column(node)]:
@@ -106,7 +106,7 @@ def node_edges(cluster: Cluster, query: analysis.ReachabilityQuery, node: str) -
         if edge is not None:
             edges.append(edge)
             keys.update((c.src.key, c.dst.key))
-    nodes = [analysis._node_dict(n, query, None) for n in table.nodes if n.key in keys]  # noqa: SLF001
+    nodes = [payloads.node_payload(n, query, None) for n in table.nodes if n.key in keys]
     return {
         **_page_header(cluster, query),
         "node": node,
@@ -124,7 +124,7 @@ def summary(cluster: Cluster, direction: str = "combined", group_by: str = "") -
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
-    table = analysis.pair_table(cluster, "workload", direction)
+    table = engine_cache.pair_table(cluster, "workload", direction)
     payload = {
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
@@ -135,8 +135,8 @@ def summary(cluster: Cluster, direction: str = "combined", group_by: str = "") -
             "namespaces": len({n.namespace for n in table.nodes if not n.is_external}),
             "pairs": table.count(),
         },
-        "namespace_pairs": _group_pairs(table, analysis.group_function("namespace")),
-        "tier_pairs": _group_pairs(table, analysis.group_function("tier", group_by)),
+        "namespace_pairs": _group_pairs(table, payloads.group_function("namespace")),
+        "tier_pairs": _group_pairs(table, payloads.group_function("tier", group_by)),
         **_most_open(table),
     }
     cache.set(key, payload, timeout=3600)

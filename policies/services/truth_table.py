@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import engine
+from ..choices import DIRECTIONS
 from ..models import Cluster, NetworkPolicy
-from . import analysis
+from . import engine_cache, payloads
 
 # Tables wider than this ask for a namespace filter or the tier level first.
 MAX_ENDPOINTS = 80
@@ -82,13 +83,13 @@ def build(
     group_by: str = "",
 ) -> dict[str, Any]:
     """{endpoints, tables: [{port, rows: [{src, cells: [bool...]}], allowed}], ...}."""
-    if direction not in analysis.DIRECTIONS:
-        raise TableError(f"Direction {direction!r} is not one of {', '.join(analysis.DIRECTIONS)}.")
+    if direction not in DIRECTIONS:
+        raise TableError(f"Direction {direction!r} is not one of {', '.join(DIRECTIONS)}.")
     if level not in ("workload", "tier", "namespace"):
         raise TableError(f"Level {level!r} is not one of workload, tier, namespace.")
-    reach: engine.Reachability = analysis.base_reachability(cluster, "workload", direction)
+    reach: engine.Reachability = engine_cache.base_reachability(cluster, "workload", direction)
     if level != "workload":
-        reach = engine.group_reachability(reach, analysis.group_function(level, group_by))
+        reach = engine.group_reachability(reach, payloads.group_function(level, group_by))
     wanted = set(namespaces)
     endpoints = sorted(
         n.key for n in reach.nodes if not n.is_external and (not wanted or n.namespace in wanted)

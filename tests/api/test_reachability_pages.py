@@ -119,6 +119,7 @@ def test_summary_needs_the_viewer_role(api, demo_cluster):
 
 @pytest.mark.parametrize(("level", "group_by"), [("workload", ""), ("tier", ""), ("tier", "app"), ("namespace", "")])
 def test_level_nodes_are_the_payload_nodes_without_computing_pairs(demo_cluster, level, group_by, monkeypatch):
+    from policies import engine
     from policies.services import analysis
 
     whole = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level=level, group_by=group_by))
@@ -127,15 +128,15 @@ def test_level_nodes_are_the_payload_nodes_without_computing_pairs(demo_cluster,
     def no_pairs(*args, **kwargs):
         raise AssertionError("listing nodes computed pairs")
 
-    listed = analysis.engine.Reachability.connections
+    listed = engine.Reachability.connections
 
     def connections(self):
         if self._connections is None:  # the analysis would have to list its pairs
             no_pairs()
         return listed.fget(self)
 
-    monkeypatch.setattr(analysis.engine.Reachability, "connections", property(connections))
-    monkeypatch.setattr(analysis.engine.PairTable, "group", no_pairs)
+    monkeypatch.setattr(engine.Reachability, "connections", property(connections))
+    monkeypatch.setattr(engine.PairTable, "group", no_pairs)
     assert analysis.level_nodes(demo_cluster, level, group_by) == whole["nodes"]
 
 

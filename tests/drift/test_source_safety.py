@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from policies import engine
 from policies.models import Cluster, DesiredSource
 from policies.services import drift
 
@@ -71,7 +72,7 @@ def test_a_subdirectory_that_is_a_link_out_of_the_checkout_is_refused(cluster, g
 def test_directory_sources_skip_special_files_and_outside_links(cluster, tmp_path, secret_file):
     root = tmp_path / "desired"
     root.mkdir()
-    (root / "ok.yaml").write_text(drift.engine.dump_yaml([DENY]))
+    (root / "ok.yaml").write_text(engine.dump_yaml([DENY]))
     os.mkfifo(root / "pipe.yaml")
     os.symlink(secret_file, root / "leak.yaml")
     os.symlink(root / "ok.yaml", root / "same.yaml")  # inside: followed
@@ -89,7 +90,7 @@ def test_directory_sources_skip_special_files_and_outside_links(cluster, tmp_pat
 def test_files_over_the_cap_are_left_out_and_a_source_over_its_cap_is_unreadable(cluster, tmp_path, settings):
     root = tmp_path / "desired"
     root.mkdir()
-    text = drift.engine.dump_yaml([DENY])
+    text = engine.dump_yaml([DENY])
     (root / "a.yaml").write_text(text)
     (root / "b.yaml").write_text(text + "#" + "x" * 2_000_000 + "\n")
     settings.NETPOLUI_SOURCE_FILE_MB = 1

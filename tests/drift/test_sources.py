@@ -139,7 +139,7 @@ def test_a_hanging_git_is_cut_by_the_timeout(cluster, tmp_path, settings, monkey
 
 def test_git_never_prompts_for_a_password(cluster, monkeypatch):
     monkeypatch.delenv("GIT_ASKPASS", raising=False)
-    env = drift._git_env()
+    env = drift.git._git_env()
     assert env["GIT_TERMINAL_PROMPT"] == "0"
     assert "BatchMode=yes" in env["GIT_SSH_COMMAND"]
 

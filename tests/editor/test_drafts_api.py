@@ -246,9 +246,9 @@ def test_what_if_of_several_policies_combines_them(api, three_tier):
 
 
 def templates_allow_dns():
-    from policies.services import templates
+    from policies.services import starter_policies
 
-    return templates.render("allow-dns-egress", "shop")[0]
+    return starter_policies.render("allow-dns-egress", "shop")[0]
 
 
 def test_what_if_of_a_live_policy_unchanged_is_empty(api, demo_cluster):

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies import engine
-from policies.services import drafts, templates
+from policies.services import drafts, starter_policies
 
 DNS_LABEL = st.from_regex(r"\A[a-z]([-a-z0-9]{0,10}[a-z0-9])?\Z")
 NAME = st.lists(DNS_LABEL, min_size=1, max_size=3).map(".".join)
@@ -176,9 +176,9 @@ def test_empty_lists_and_maps_come_back_as_the_api_server_stores_them(obj):
     assert engine.normalize_policy(through_the_editor(drafts.prepare(noisy))) == engine.normalize_policy(noisy)
 
 
-@pytest.mark.parametrize("slug", [t.slug for t in templates.TEMPLATES])
+@pytest.mark.parametrize("slug", [t.slug for t in starter_policies.TEMPLATES])
 def test_every_template_is_valid_and_round_trips(slug):
-    for obj in templates.render(slug, "shop"):
+    for obj in starter_policies.render(slug, "shop"):
         prepared = drafts.prepare(obj)
         assert drafts.validate(prepared) == []
         assert through_the_editor(prepared) == prepared

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from policies.choices import SEVERITY_RANK
 from policies.models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from policies.services import analysis
 from tests.builders import demo_counts
@@ -75,7 +76,7 @@ def test_overview_lists_findings_highest_risk_first_each_linked(viewer, demo_clu
     response = viewer.get(reverse("cluster-overview", args=[demo_cluster.pk]))
     groups = response.context["finding_groups"]
     severities = [g.severity for g in groups]
-    assert severities == sorted(severities, key=lambda s: analysis.SEVERITY_RANK[s])
+    assert severities == sorted(severities, key=lambda s: SEVERITY_RANK[s])
     assert severities[0] == "high"
     html = response.content.decode()
     demo = demo_counts()

@@ -1,5 +1,5 @@
 // The policy editor: builds the form from the editor's form data (see
-// policies/services/drafts.py policy_to_form), keeps rows added and removed without a
+// policies/services/drafts/form.py policy_to_form), keeps rows added and removed without a
 // reload, and asks the server for the canonical YAML, the problems, the three-zone
 // picture and the what-if as the form changes. The server owns every rule: this
 // script only collects what is on the screen.
