@@ -243,38 +243,17 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
         data = form.cleaned_data
         level = data.get("level") or "workload"
         try:
-            expand = tuple(ns for ns in (data.get("expand") or "").split(",") if ns)
-            if level == "namespace" and expand:
-                result = graph_view.explain_edge(
-                    cluster,
-                    data["src"],
-                    data["dst"],
-                    expand=expand,
-                    group_by=data.get("group_by") or "",
-                    direction=data.get("direction") or "combined",
-                )
-            elif level in ("tier", "namespace"):
-                result = analysis.explain_edge(
-                    cluster,
-                    data["src"],
-                    data["dst"],
-                    level=level,
-                    group_by=data.get("group_by") or "",
-                    direction=data.get("direction") or "combined",
-                )
-            else:
-                result = {
-                    "pairs": [
-                        analysis.explain(
-                            cluster,
-                            data["src"],
-                            data["dst"],
-                            port=data["port"],
-                            protocol=data.get("protocol") or "TCP",
-                        )
-                    ],
-                    "truncated": False,
-                }
+            result = graph_view.explain_graph_edge(
+                cluster,
+                data["src"],
+                data["dst"],
+                level=level,
+                group_by=data.get("group_by") or "",
+                direction=data.get("direction") or "combined",
+                expand=tuple(ns for ns in (data.get("expand") or "").split(",") if ns),
+                port=data["port"],
+                protocol=data.get("protocol") or "TCP",
+            )
         except (analysis.UnknownEndpoint, ValueError) as exc:
             context["error"] = str(exc)
             status = 400 if not is_htmx(request) else 200

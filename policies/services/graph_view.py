@@ -8,11 +8,18 @@ grouped by a mixed function (tier inside the opened namespaces, namespace elsewh
 from the cells, like any aggregated level. A node whose every member may send anywhere
 ("open egress") reaches every node whose every member accepts anything ("open ingress")
 on all ports: those edges are implied by the two badges and not listed.
+
+Address ranges are named by the ipBlocks written in the policies ("10.0.0.0/8",
+"0.0.0.0/0 except 10.0.0.0/8, 172.16.0.0/12"): the engine cuts the address space into
+disjoint ranges wherever any two blocks differ, and the ranges that the same most
+specific block covers are drawn as one node named by that block, never by computed
+boundaries such as 198.51.100.128-203.0.112.255.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import engine
@@ -60,6 +67,7 @@ def graph_page(cluster: Cluster, query: payloads.ReachabilityQuery, expand: tupl
             payload = _mixed(cluster, query, frozenset(expanded))
         else:
             payload = dict(payloads.reachability(cluster, query))
+        payload = _merge_ranges(payload, range_names(engine_cache.engine_cluster(cluster), payload["nodes"]))
         payload = _with_badges(cluster, payload, query)
         payload["expanded"] = list(expanded)
         return payload
@@ -184,3 +192,140 @@ def explain_edge(
     ]
     explained = [payloads.explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
     return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
+
+
+def explain_graph_edge(
+    cluster: Cluster,
+    src: str,
+    dst: str,
+    *,
+    level: str = "workload",
+    group_by: str = "",
+    direction: str = "combined",
+    expand: tuple[str, ...] = (),
+    port: int | str | None = None,
+    protocol: str | None = "TCP",
+    limit: int = 25,
+) -> dict[str, Any]:
+    """Why an edge of the graph page (or a matrix cell) exists, at its level: an address
+    range node named by an ipBlock stands for its ranges, each explained."""
+    sources = range_members(cluster, src) or [src]
+    targets = range_members(cluster, dst) or [dst]
+    pairs: list[dict[str, Any]] = []
+    truncated = False
+    total = 0
+    for s in sources:
+        for d in targets:
+            if level == "namespace" and expand:
+                one = explain_edge(cluster, s, d, expand=expand, group_by=group_by, direction=direction)
+            elif level in ("tier", "namespace"):
+                one = payloads.explain_edge(cluster, s, d, level=level, group_by=group_by, direction=direction)
+            else:
+                one = {"pairs": [payloads.explain(cluster, s, d, port=port, protocol=protocol)], "truncated": False}
+            pairs += one["pairs"]
+            truncated = truncated or bool(one.get("truncated"))
+            total += int(one.get("total", len(one["pairs"])))
+    return {"pairs": pairs[:limit], "truncated": truncated or len(pairs) > limit, "total": total}
+
+
+def range_members(cluster: Cluster, name: str) -> list[str]:
+    """The address ranges (engine keys) a range node named `name` stands for; [] when
+    `name` names no range node."""
+    names: dict[str, str] = engine_cache.engine_models.get(
+        (cluster.pk, cluster.state_version, "range-names"),
+        lambda: range_names(engine_cache.engine_cluster(cluster), payloads.level_nodes(cluster, "workload")),
+    )
+    return [key for key, value in names.items() if value == name]
+
+
+# --- address ranges named by the policies' ipBlocks ------------------------------------------
+
+
+def _ip_blocks(model: engine.Cluster) -> list[engine.IPBlock]:
+    blocks: dict[str, engine.IPBlock] = {}
+    for policy in model.policies:
+        for rule in (*policy.ingress, *policy.egress):
+            for peer in rule.peers:
+                if peer.ip_block is not None:
+                    blocks.setdefault(str(peer.ip_block), peer.ip_block)
+    return list(blocks.values())
+
+
+def _span(block: engine.IPBlock) -> int:
+    return sum(r.last - r.first + 1 for r in block.ranges)
+
+
+def range_names(model: engine.Cluster, nodes: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """External node id -> the name of its address range: the most specific ipBlock of
+    the policies that holds the whole range, else the smallest `except` CIDR holding it,
+    else "other IPv4 (IPv6) addresses"."""
+    blocks = sorted(_ip_blocks(model), key=_span)
+    excepts = sorted(
+        {ipaddress.ip_network(e, strict=False) for b in blocks for e in b.excepts},
+        key=lambda n: n.num_addresses,
+    )
+    names: dict[str, str] = {}
+    for node in nodes:
+        if not node["external"] or not node.get("ip_range"):
+            continue
+        first, last = (ipaddress.ip_address(a) for a in node["ip_range"])
+        family, lo, hi = first.version, int(first), int(last)
+        name = next(
+            (
+                str(b)
+                for b in blocks
+                if any(r.family == family and r.first <= lo and hi <= r.last for r in b.ranges)
+            ),
+            "",
+        )
+        if not name:
+            name = next(
+                (
+                    str(n)
+                    for n in excepts
+                    if n.version == family and int(n.network_address) <= lo and hi <= int(n.broadcast_address)
+                ),
+                f"other IPv{family} addresses",
+            )
+        names[node["id"]] = name
+    return names
+
+
+def _merge_ranges(payload: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The payload with the address ranges of one name drawn as one node (its edges the
+    union of theirs); `members` lists the ranges."""
+    if not names:
+        return payload
+    nodes: list[dict[str, Any]] = []
+    merged: dict[str, dict[str, Any]] = {}
+    for node in payload["nodes"]:
+        name = names.get(node["id"])
+        if name is None:
+            nodes.append(node)
+            continue
+        if name not in merged:
+            merged[name] = {
+                **node,
+                "id": name,
+                "label": name,
+                "kind": "External",
+                "ip_range": None,
+                "ranges": [],
+                "members": [],
+                "named_by_policy": not name.startswith("other "),
+            }
+            nodes.append(merged[name])
+        group = merged[name]
+        group["members"].append(node["id"])
+        group["ranges"].append(node["ip_range"])
+        if group.get("external_role") != node.get("external_role"):
+            group["external_role"] = ""  # a source in one range, a destination in another
+    pairs: dict[tuple[str, str], engine.ConnSet] = {}
+    for edge in payload["edges"]:
+        key = (names.get(edge["source"], edge["source"]), names.get(edge["target"], edge["target"]))
+        conns = engine.ConnSet.from_json(edge["conns"])
+        pairs[key] = pairs[key] | conns if key in pairs else conns
+    edges = [
+        {"source": s, "target": d, "conns": c.to_json(), "label": str(c)} for (s, d), c in pairs.items()
+    ]
+    return {**payload, "nodes": nodes, "edges": edges, "counts": {**payload["counts"], "nodes": len(nodes), "edges": len(edges)}}

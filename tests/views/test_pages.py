@@ -98,14 +98,27 @@ def test_overview_question_box_offers_the_tiers(viewer, demo_cluster):
 # --- graph and matrix -------------------------------------------------------------------------
 
 
+def as_drawn(api: dict, payload: dict) -> tuple[list[str], dict[tuple[str, str], list[dict]]]:
+    """The API's node ids and edges as the graph page names them: address ranges under
+    the ipBlock node that holds them."""
+    to_page = {m: n["id"] for n in payload["nodes"] if n.get("ranges") for m in n["members"]}
+    ids = list(dict.fromkeys(to_page.get(n["id"], n["id"]) for n in api["nodes"]))
+    pairs: dict[tuple[str, str], list[dict]] = {}
+    for e in api["edges"]:
+        pairs.setdefault((to_page.get(e["source"], e["source"]), to_page.get(e["target"], e["target"])), []).append(e)
+    return ids, pairs
+
+
 def test_graph_page_embeds_the_tier_payload_of_the_services(viewer, demo_cluster):
     html = viewer.get(reverse("graph", args=[demo_cluster.pk])).content.decode()
     payload = json_script(html, "graph-data")
     api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
-    assert [n["id"] for n in payload["nodes"]] == [n["id"] for n in api["nodes"]]
+    ids, pairs = as_drawn(api, payload)
+    assert [n["id"] for n in payload["nodes"]] == ids
     # the page leaves out only the all-ports edges its badges imply
-    implied = [e for e in api["edges"] if e not in payload["edges"]]
-    assert len(implied) == payload["implied_edges"] == len(api["edges"]) - len(payload["edges"])
+    drawn = {(e["source"], e["target"]) for e in payload["edges"]}
+    assert drawn <= set(pairs)
+    assert len(set(pairs) - drawn) == payload["implied_edges"]
     edges = {(e["source"], e["target"]): e["label"] for e in payload["edges"]}
     assert edges[("shop/tier=backend", "shop/tier=database")] == "TCP 5432"
     config = json_script(html, "graph-config")
@@ -123,7 +136,8 @@ def test_edges_left_to_badges_join_nodes_open_in_every_member(viewer, demo_clust
         members = nodes[node_id].get("members") or [node_id]
         return not nodes[node_id]["external"] and all(not workloads[m][flag] for m in members)
 
-    implied = [e for e in api["edges"] if e not in payload["edges"]]
+    drawn = {(e["source"], e["target"]) for e in payload["edges"]}
+    implied = [e for e in api["edges"] if (e["source"], e["target"]) not in drawn and not nodes[e["target"]]["external"] and not nodes[e["source"]]["external"]]
     assert implied  # the demo has open workloads (toolbox, the default namespace)
     for edge in implied:
         assert edge["conns"] == "all"
@@ -131,8 +145,37 @@ def test_edges_left_to_badges_join_nodes_open_in_every_member(viewer, demo_clust
         assert every(edge["target"], "ingress_isolated")
     badged = {n["id"]: (n["open_egress"], n["open_ingress"]) for n in payload["nodes"]}
     for edge in api["edges"]:
-        if edge["conns"] == "all" and badged[edge["source"]][0] and badged[edge["target"]][1]:
+        ends = (badged.get(edge["source"], (False, False)), badged.get(edge["target"], (False, False)))
+        if edge["conns"] == "all" and ends[0][0] and ends[1][1]:
             assert edge in implied
+
+
+def test_address_ranges_are_named_by_the_ipblocks_written_in_policies(viewer, demo_cluster):
+    payload = json_script(viewer.get(reverse("graph", args=[demo_cluster.pk]) + "?level=workload").content.decode(), "graph-data")
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload"))
+    ranges = {n["id"]: n for n in payload["nodes"] if n["external"]}
+    # the demo's egress policy allows 203.0.113.0/24 except 203.0.113.128/25
+    assert "203.0.113.0/24 except 203.0.113.128/25" in ranges
+    assert "other IPv4 addresses" in ranges  # the rest of the address space
+    assert not any("-" in name for name in ranges)  # never computed boundaries
+    # every range of the engine is under exactly one named node
+    members = [m for n in ranges.values() for m in n["members"]]
+    assert sorted(members) == sorted(n["id"] for n in api["nodes"] if n["external"])
+    # a named node's edge is the union of its ranges' edges, and it is explained per range
+    named = ranges["203.0.113.0/24 except 203.0.113.128/25"]
+    ids, pairs = as_drawn(api, payload)
+    edge = next(e for e in payload["edges"] if e["target"] == named["id"])
+    union = set()
+    for e in pairs[(edge["source"], edge["target"])]:
+        union |= {(p, tuple(r)) for p, rs in ({} if e["conns"] == "all" else e["conns"]).items() for r in rs}
+    assert edge["conns"] == "all" or {(p, tuple(r)) for p, rs in edge["conns"].items() for r in rs} == union
+    panel = viewer.get(
+        reverse("explain", args=[demo_cluster.pk]),
+        {"src": edge["source"], "dst": edge["target"], "level": "workload"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "allowed" in panel
+    assert "203.0.113.0" in panel
 
 
 def test_a_large_cluster_graph_starts_at_namespaces_and_opens_one_into_tiers(viewer, db):

@@ -25,6 +25,11 @@
   }
 
   function externalText(node) {
+    // ranges named by the ipBlocks written in the policies (the server merged them)
+    if (node.ranges) {
+      if (node.label === "0.0.0.0/0" || node.label === "::/0") return "any address\n" + node.label;
+      return node.label.replace(" except ", "\nexcept ");
+    }
     var body = node.id.replace(/\[External\]$/, "");
     if (body === ANY_ADDRESS || /^::-f/.test(body)) return "any address";
     if (node.ip_range) return node.ip_range[0] + " –\n" + node.ip_range[1];
@@ -127,6 +132,8 @@
         // Sized from the label (11px text): Cytoscape's width "label" is deprecated.
         data: {
           id: node.id, label: label, parent: parent || undefined, level: node.level || level,
+          // a range node named by an ipBlock: its panel shows its first range
+          panelId: node.ranges && node.members ? node.members[0] : node.id,
           w: longest * 7.6 + 22, h: lines.length * 17 + 14,
         },
         classes: classes.join(" "),
@@ -352,7 +359,7 @@
       var level = node.data("level");
       return window.NetpolPanel.load(
         config.node_url,
-        { id: id, level: level === "tier" || level === "namespace" ? level : config.level, group_by: config.group_by, direction: config.direction },
+        { id: node.data("panelId") || id, level: level === "tier" || level === "namespace" ? level : config.level, group_by: config.group_by, direction: config.direction },
         options
       );
     }
