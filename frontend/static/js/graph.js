@@ -44,7 +44,7 @@
       // a collapsed namespace: double-click opens it into its tiers
       lines.push("＋ " + node.label);
       if (node.members) lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
-      badges(node, lines);
+      openLines(node, lines);
     } else {
       var parsed = parseKey(node.id);
       if (parsed && node.kind === "Group") {
@@ -60,14 +60,18 @@
           lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
         }
       }
-      var open = [];
-      if (!node.ingress_isolated) open.push("ingress");
-      if (!node.egress_isolated) open.push("egress");
-      if (open.length) lines.push("⚠ open: " + open.join(", "));
-      if (node.host_network) lines.push("H hostNetwork");
-      badges(node, lines);
+      openLines(node, lines);
     }
     return lines.join("\n");
+  }
+
+  function openLines(node, lines) {
+    var open = [];
+    if (!node.ingress_isolated) open.push("ingress");
+    if (!node.egress_isolated) open.push("egress");
+    if (open.length) lines.push("⚠ open: " + open.join(", "));
+    if (node.host_network) lines.push("H hostNetwork");
+    badges(node, lines);
   }
 
   // Every member open in a direction: the edges this implies are not drawn.
@@ -119,8 +123,8 @@
       }
       var classes = ["endpoint"];
       if (node.external) classes.push("external");
-      else if (level === "namespace" && node.level !== "tier") classes.push("collapsed");
       else {
+        if (level === "namespace" && node.level !== "tier") classes.push("collapsed");
         if (!node.ingress_isolated || !node.egress_isolated) classes.push("open");
         if (node.host_network) classes.push("host");
       }
@@ -129,7 +133,7 @@
       var longest = Math.max.apply(null, lines.map(function (l) { return l.length; }));
       elements.push({
         group: "nodes",
-        // Sized from the label (11px text): Cytoscape's width "label" is deprecated.
+        // Sized from the label (13px text): Cytoscape's width "label" is deprecated.
         data: {
           id: node.id, label: label, parent: parent || undefined, level: node.level || level,
           // a range node named by an ipBlock: its panel shows its first range
@@ -168,12 +172,12 @@
         },
       },
       {
-        selector: "node.open",
-        style: { "border-style": "dashed", "border-color": css("--danger", "#b3261e"), "border-width": 2.5 },
-      },
-      {
         selector: "node.collapsed",
         style: { "background-color": "#eef1f5", "border-width": 2, "border-color": "#8a94a6", "font-weight": "bold" },
+      },
+      {
+        selector: "node.open",
+        style: { "border-style": "dashed", "border-color": css("--danger", "#b3261e"), "border-width": 2.5 },
       },
       {
         selector: "node.external",
