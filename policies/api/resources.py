@@ -11,13 +11,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import filtersets
-from ..models import TOP_LEVEL_WORKLOAD, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
-from ..services import analysis
+from ..models import (
+    TOP_LEVEL_WORKLOAD,
+    ClusterPolicy,
+    CniObject,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    Workload,
+)
+from ..services import analysis, cni
 from ..web import count_of
 from . import schemas as r
 from .base import CLUSTER_ID, BaseViewSet
 from .serializers import (
     ClusterPolicySerializer,
+    CniPolicySerializer,
     NamespaceSerializer,
     NetworkPolicySerializer,
     NetworkPolicySummarySerializer,
@@ -76,6 +85,7 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             {
                 "workload": analysis.workload_key(workload),
                 "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
+                "cni_policies": cni.applying(workload.cluster, endpoint_key=analysis.workload_key(workload)),
             }
         )
 
@@ -110,6 +120,7 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
                 "egress_isolated": selection["egress_isolated"],
                 "host_network": selection.get("host_network", pod.host_network),
                 "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
+                "cni_policies": cni.applying(pod.cluster, pod=(pod.namespace, pod.name)),
             }
         )
 
@@ -128,6 +139,29 @@ class ClusterPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Bas
         # The BaselineAdminNetworkPolicy has no priority: after the Baseline ones.
         return ClusterPolicy.objects.select_related("cluster").order_by(
             "cluster_id", "tier", F("priority").asc(nulls_last=True), "kind", "name", "pk"
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Live Calico, Cilium and Antrea policy resources, each in its own shape",
+        description=(
+            "The CNIs' own resources mirrored from each cluster (policies, and Calico and Antrea "
+            "tiers, network sets and groups), with the engine's reading: enforced here or why not "
+            "(a CNI the cluster does not run is listed, never applied), tier, order, rules with "
+            "their actions, problems and notes."
+        ),
+        parameters=[CLUSTER_ID],
+    ),
+    retrieve=extend_schema(summary="One CNI resource with the engine's reading and its YAML"),
+)
+class CniPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    serializer_class = CniPolicySerializer
+    filterset_class = filtersets.CniPolicyFilterSet
+
+    def get_queryset(self) -> QuerySet[CniObject]:
+        return CniObject.objects.select_related("cluster").order_by(
+            "cluster_id", "cni", "tier", F("order").asc(nulls_last=True), "kind", "namespace", "name", "pk"
         )
 
 

@@ -148,6 +148,10 @@ class PodPoliciesSerializer(Schema):
     egress_isolated = serializers.BooleanField()
     host_network = serializers.BooleanField()
     policies = NetworkPolicySummarySerializer(many=True)
+    cni_policies = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="the enforced Calico, Cilium or Antrea policies that select it, in evaluation order (key, kind, tier, order, directions, id)",
+    )
 
 
 class PolicySelectionSerializer(Schema):
@@ -160,6 +164,10 @@ class PolicySelectionSerializer(Schema):
 class WorkloadPoliciesSerializer(Schema):
     workload = serializers.CharField(help_text="the workload's endpoint key")
     policies = NetworkPolicySummarySerializer(many=True)
+    cni_policies = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="the enforced Calico, Cilium or Antrea policies that select its pods, in evaluation order",
+    )
 
 
 class PeerConnsSerializer(Schema):
@@ -179,3 +187,11 @@ ERRORS = {
     403: OpenApiTypes.OBJECT,
     404: OpenApiTypes.OBJECT,
 }
+
+
+class CniStateSerializer(Schema):
+    cluster = serializers.IntegerField()
+    setting = serializers.CharField(help_text="the cluster's setting: auto, none, calico, cilium or antrea")
+    cni = serializers.CharField(help_text="the CNI whose resources are enforced: none, calico, cilium or antrea")
+    detected_by = serializers.CharField(help_text="how it was found: set on the cluster, agent pods, the policy objects present")
+    served = serializers.ListField(child=serializers.CharField(), help_text="the CNIs whose resources the cluster serves (or its files hold)")

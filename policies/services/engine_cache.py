@@ -18,6 +18,7 @@ from typing import Any
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
 from . import page_cache
+from .cni_mirror import cni_objects, engine_setting
 
 # Pods that finished hold no address and take no traffic.
 FINISHED_PHASES = ("Succeeded", "Failed")
@@ -67,6 +68,7 @@ def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
     objects += NetworkPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
     objects += ClusterPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
     objects += Node.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += cni_objects(cluster)
     return objects
 
 
@@ -151,7 +153,7 @@ def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tupl
 
 
 def _rebuild(cluster: Cluster) -> _Derivable:
-    model = engine.build_cluster(engine_objects(cluster), strict=False)
+    model = engine.build_cluster(engine_objects(cluster), strict=False, cni=engine_setting(cluster))
     return _Derivable(
         cluster.state_version,
         cluster.topology_version,

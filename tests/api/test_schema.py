@@ -28,6 +28,10 @@ EXPECTED_PARAMETERS = {
     ("/api/workloads/{id}/connections/", "get"): {"id"},
     ("/api/clusters/{id}/", "delete"): {"id"},
     ("/api/clusters/", "post"): set(),
+    ("/api/cni-policies/", "get"): {"cluster", "cni", "kind", "namespace", "name", "tier", "enforced", "label", "page", "page_size"},
+    ("/api/cni-policies/{id}/", "get"): {"id"},
+    ("/api/clusters/{id}/cni/", "get"): {"id"},
+    ("/api/clusters/{id}/cni/", "post"): {"id"},
 }
 
 
