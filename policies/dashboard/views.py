@@ -215,7 +215,9 @@ def graph(request: HttpRequest, cluster_id: int) -> HttpResponse:
 def graph_picture(request: HttpRequest, cluster_id: int, fmt: str) -> HttpResponse:
     """The graph page's current view (same query string) as an SVG or PNG download."""
     cluster = get_cluster(request, cluster_id)
-    form = ReachabilityForm(request.GET or None, namespaces=_namespaces(cluster), default_level="tier")
+    # the level the page started at when the link names none (namespaces on a large cluster)
+    default_level = "tier" if request.GET.get("level") else graph_view.start_level(cluster, request.GET.get("group_by", "").strip())
+    form = ReachabilityForm(request.GET or None, namespaces=_namespaces(cluster), default_level=default_level)
     query = form.query("edges")
     try:
         data = analysis.graph_picture(cluster, query, fmt)
