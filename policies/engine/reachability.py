@@ -534,15 +534,16 @@ class _Universe:
         if not egress:
             return 0
         bits = self.ext_bits([*peer.ranges, *peer.node_ranges(self.cluster.nodes)], True)
-        if peer.kind != "networks":
+        if peer.kind not in ("networks", "nodes"):
             return bits
+        node_ranges = peer.node_ranges(self.cluster.nodes)
         for i, c in enumerate(self.classes):
             # A class is one answer for all its pods: a CIDR holding the IPs of only some
             # of them (one replica's /32) is not applied to the others' look-alikes.
             if peer.matches_pod_families(c.ip_families) or (
                 self.pods_have_ips
                 and c.ip_families
-                and all(peer.matches_pod_address(p.ips) for p in c.pods)
+                and all(peer.matches_pod_address(p.ips, node_ranges) for p in c.pods)
             ):
                 bits |= 1 << i
         return bits

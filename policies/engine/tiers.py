@@ -168,17 +168,21 @@ class TierPeer:
             return False
         return bool((families or frozenset((4,))) & frozenset(self.whole_families))
 
-    def matches_pod_address(self, ips: tuple[str, ...]) -> bool:
-        """Whether this ``networks`` peer names the address of a pod with these IPs: a
-        whole family of them, or (when known) one of them."""
+    def matches_pod_address(
+        self, ips: tuple[str, ...], node_ranges: tuple[IPRange, ...] = ()
+    ) -> bool:
+        """Whether this ``networks`` or ``nodes`` peer names the address of a pod with
+        these IPs: a whole family of them, or (when known) one of them; for ``nodes``, the
+        address of a matching Node (``node_ranges``: a host-network pod has its node's)."""
         if self.matches_pod_families(pod_ip_families(ips)):
             return True
+        ranges = node_ranges if self.kind == "nodes" else self.ranges
         for ip in ips:
             try:
                 family, value = parse_address(ip)
             except ValueError:
                 continue
-            if any(r.contains_address(family, value) for r in self.ranges):
+            if any(r.contains_address(family, value) for r in ranges):
                 return True
         return False
 

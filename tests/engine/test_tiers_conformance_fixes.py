@@ -14,7 +14,7 @@ from typing import Any
 
 from policies.engine import Analyzer, ConnSet, build_cluster, explain, findings
 
-from .builders import anp, cnp, namespace, pod
+from .builders import anp, cnp, namespace, node, pod
 
 ALL = ConnSet.all()
 NONE = ConnSet.none()
@@ -127,3 +127,34 @@ def test_v1alpha2_namespace_selector_may_be_omitted_without_a_finding() -> None:
     assert _conns(objs, "a/client", "b/server-1") == NONE
     assert _conns(objs, "a/client", "b/server-0") == ALL
     assert not [f for f in findings(build_cluster(objs)) if f.code == "pods-selector-omitted"]
+
+
+def test_nodes_peer_names_host_network_pods_by_their_node_address() -> None:
+    # "It selects the nodeIPs as the peer type by matching on the IPs present in the
+    # node.Status.Addresses field": a host-network pod answers on its node's address.
+    objs = [
+        namespace("a"),
+        namespace("kube-system"),
+        node("worker-1", {"kubernetes.io/os": "linux"}, "192.168.0.11"),
+        pod("a", "client", {"app": "client"}, ip="10.1.0.5"),
+        pod("kube-system", "agent", {"app": "agent"}, host_network=True, ip="192.168.0.11"),
+        pod("kube-system", "agent-elsewhere", {"app": "other"}, host_network=True, ip="192.168.0.99"),
+        cnp(
+            "nodes-only-9100",
+            "Admin",
+            5,
+            {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}},
+            egress=[
+                {
+                    "action": "Accept",
+                    "to": [{"nodes": {"matchLabels": {"kubernetes.io/os": "linux"}}}],
+                    "protocols": [{"tcp": {"destinationPort": {"number": 9100}}}],
+                },
+                {"action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]},
+            ],
+        ),
+    ]
+    assert _conns(objs, "a/client", "kube-system/agent") == ConnSet.of("TCP", 9100)
+    assert _conns(objs, "a/client", "kube-system/agent-elsewhere") == NONE
+    why = explain(build_cluster(objs), "a/client", "kube-system/agent", port=9100)
+    assert why.allowed

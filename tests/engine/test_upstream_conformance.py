@@ -388,6 +388,63 @@ SCENARIOS = [
 ]
 
 
+BASELINE_GRESS = "baseline-admin-network-policy-standard-gress-rules.go"
+BASELINE_YAML = ["baseline_tier/standard-gress-rules-combined.yaml"]
+# Same runs as the Admin tier's, on a Baseline policy (no Pass); the probes are upstream's.
+SCENARIOS += [
+    Scenario(BASELINE_GRESS, "allow-gress policy across different protocols", BASELINE_YAML, SCENARIOS[0].probes),
+    Scenario(
+        BASELINE_GRESS,
+        "allow-gress policy across different protocols at the specified ports",
+        BASELINE_YAML,
+        SCENARIOS[1].probes,
+    ),
+    Scenario(
+        BASELINE_GRESS,
+        "deny-gress policy across different protocols (rules 0 and 1 swapped)",
+        BASELINE_YAML,
+        [(f"{G}/harry-potter-0", f"{R}/luna-lovegood-1", p, n, False) for p, n in PORTS]
+        + [(f"{R}/luna-lovegood-0", f"{G}/harry-potter-1", "tcp", 80, False)]
+        + [(f"{R}/luna-lovegood-1", f"{G}/harry-potter-1", p, n, False) for p, n in PORTS[1:]],
+        swap("default", 0, 1),
+    ),
+    Scenario(
+        BASELINE_GRESS,
+        "deny-gress policy across different protocols at the specified ports",
+        BASELINE_YAML,
+        SCENARIOS[3].probes,
+    ),
+    Scenario(
+        "admin-network-policy-standard-same-priority.go",
+        "three same-priority policies: each denies its own traffic, none bleeds onto another",
+        ["admin_tier/standard-same-priority.yaml"],
+        [
+            (f"{S}/draco-malfoy-0", f"{G}/harry-potter-0", "tcp", 80, False),
+            (f"{G}/harry-potter-0", f"{S}/draco-malfoy-0", "tcp", 80, False),
+            (f"{H}/cedric-diggory-0", f"{G}/harry-potter-0", "tcp", 80, False),
+            (f"{G}/harry-potter-1", f"{H}/cedric-diggory-0", "tcp", 80, False),
+            (f"{S}/draco-malfoy-1", f"{H}/cedric-diggory-0", "tcp", 8080, False),
+            (f"{H}/cedric-diggory-1", f"{S}/draco-malfoy-0", "tcp", 8080, False),
+            (f"{S}/draco-malfoy-0", f"{G}/harry-potter-0", "tcp", 8080, True),
+            (f"{G}/harry-potter-0", f"{S}/draco-malfoy-0", "tcp", 8080, True),
+            (f"{S}/draco-malfoy-1", f"{H}/cedric-diggory-0", "tcp", 80, True),
+            (f"{H}/cedric-diggory-0", f"{S}/draco-malfoy-0", "tcp", 80, True),
+            (f"{R}/luna-lovegood-0", f"{G}/harry-potter-0", "tcp", 80, True),
+            (f"{G}/harry-potter-1", f"{R}/luna-lovegood-0", "tcp", 80, True),
+        ],
+    ),
+    Scenario(
+        "admin-network-policy-hairpin-rules.go",
+        "ingress deny applies to hairpin traffic through a Service to the own namespace",
+        ["admin_tier/hairpin-rules.yaml"],
+        [
+            (f"{G}/harry-potter-0", f"{G}/harry-potter-1", "tcp", 80, False),
+            (f"{G}/harry-potter-0", f"{G}/harry-potter-0", "tcp", 80, False),
+        ],
+    ),
+]
+
+
 def scenario_objects(s: Scenario) -> Objects:
     objs = conformance_pods()
     for name in s.manifests:
