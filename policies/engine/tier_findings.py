@@ -62,12 +62,14 @@ class _Context:
         return {p.key: self.peer_pods(p.subject) for p in self.cluster.cluster_policies}
 
     def peer_pods(self, peer: TierPeer) -> list[Pod]:
+        return [pod for pod in self.reps if self.peer_matches(peer, pod)]
+
+    def peer_matches(self, peer: TierPeer, pod: Pod) -> bool:
+        # networks and nodes peers name pods by address (0.0.0.0/0 names every IPv4 pod).
+        if peer.kind in ("networks", "nodes"):
+            return peer.matches_pod_address(pod.ips, peer.node_ranges(self.cluster.nodes))
         c = self.cluster
-        return [
-            pod
-            for pod in self.reps
-            if peer.matches_pod(c.namespace_labels(pod.namespace), pod.labels, pod.host_network)
-        ]
+        return peer.matches_pod(c.namespace_labels(pod.namespace), pod.labels, pod.host_network)
 
     def isolated(self, pod: Pod, direction: str) -> bool:
         iso = self.cluster.isolation(pod)
@@ -165,14 +167,7 @@ def _covered(
         for other in ctx.peer_pods(peer):
             covered = ConnSet.none()
             for _, e in earlier:
-                if any(
-                    ep.matches_pod(
-                        ctx.cluster.namespace_labels(other.namespace),
-                        other.labels,
-                        other.host_network,
-                    )
-                    for ep in e.peers
-                ):
+                if any(ctx.peer_matches(ep, other) for ep in e.peers):
                     covered = covered | e.conns_on(None)
             if not (need - covered).is_empty:
                 return False
@@ -266,16 +261,7 @@ def _deny_dns(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
                 continue
             if not any(not (rule.conns_on(d.named_ports) & DNS).is_empty for d in dns):
                 continue
-            hit = [
-                d
-                for d in dns
-                if any(
-                    peer.matches_pod(
-                        ctx.cluster.namespace_labels(d.namespace), d.labels, d.host_network
-                    )
-                    for peer in rule.peers
-                )
-            ]
+            hit = [d for d in dns if any(ctx.peer_matches(peer, d) for peer in rule.peers)]
             if not hit:
                 continue
             # An earlier Accept/Allow of DNS in the tier keeps DNS working.

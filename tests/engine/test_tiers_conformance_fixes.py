@@ -158,3 +158,32 @@ def test_nodes_peer_names_host_network_pods_by_their_node_address() -> None:
     assert _conns(objs, "a/client", "kube-system/agent-elsewhere") == NONE
     why = explain(build_cluster(objs), "a/client", "kube-system/agent", port=9100)
     assert why.allowed
+
+
+def test_admin_deny_of_every_address_is_said_to_cut_dns() -> None:
+    objs = [
+        namespace("a"),
+        namespace("kube-system"),
+        pod("a", "client", {"app": "client"}),
+        pod("kube-system", "coredns", {"k8s-app": "kube-dns"}, ports=[("dns", "UDP", 53)]),
+        _deny_to("0.0.0.0/0"),
+    ]
+    found = [f for f in findings(build_cluster(objs)) if f.code == "admin-deny-cuts-dns"]
+    assert [f.object_name for f in found] == ["deny-net"]
+
+
+def test_a_rule_after_an_accept_of_every_address_is_shadowed_for_pods_too() -> None:
+    objs = _objs(
+        cnp(
+            "admin",
+            "Admin",
+            5,
+            {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}},
+            egress=[
+                {"name": "everything", "action": "Accept", "to": [{"networks": ["0.0.0.0/0"]}]},
+                {"name": "late", "action": "Deny", "to": [{"namespaces": {}}]},
+            ],
+        )
+    )
+    found = [f for f in findings(build_cluster(objs)) if f.code == "tier-rule-shadowed"]
+    assert any("late" in f.message for f in found)
