@@ -362,6 +362,8 @@ def _tier_peer_matches(cluster: Cluster, peer: TierPeer, other: _Side) -> bool:
             or other.in_ranges(peer.node_ranges(cluster.nodes))
         )
     pod = other.pod
+    if peer.kind in ("networks", "nodes"):
+        return peer.matches_pod_address(pod.ips, peer.node_ranges(cluster.nodes))
     return peer.matches_pod(
         cluster.namespace_labels(pod.namespace), pod.labels, pod.host_network, pod.service_account
     )
