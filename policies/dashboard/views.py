@@ -21,7 +21,7 @@ from ..filtersets import NetworkPolicyFilterSet
 from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import EDITOR, VIEWER
 from ..services import analysis, filter_checks, finding_groups
-from ..web import count_of, get_cluster, role_required, yaml_attachment
+from ..web import count_of, explain_port_rule, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
 View = Callable[..., HttpResponse]
@@ -227,15 +227,10 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
                     direction=data.get("direction") or "combined",
                 )
             else:
+                port, protocol = explain_port_rule(data["port"], data.get("protocol"))
                 result = {
                     "pairs": [
-                        analysis.explain(
-                            cluster,
-                            data["src"],
-                            data["dst"],
-                            port=data["port"],
-                            protocol=data.get("protocol") or "TCP",
-                        )
+                        analysis.explain(cluster, data["src"], data["dst"], port=port, protocol=protocol)
                     ],
                     "truncated": False,
                 }

@@ -367,13 +367,6 @@ def _import_preview(
             }
         )
     valid = all(not d.errors for d in docs)
-    what_if = None
-    what_if_error = ""
-    if valid:
-        try:
-            what_if = drafts.what_if(cluster, [d.obj for d in docs])
-        except drafts.DraftInvalid as exc:  # pragma: no cover - validated above
-            what_if_error = str(exc)
     return render(
         request,
         "editor/import_preview.html",
@@ -382,8 +375,7 @@ def _import_preview(
             "rows": rows,
             "valid": valid,
             "blocked": any(r["existing"] for r in rows),
-            "what_if": what_if,
-            "what_if_error": what_if_error,
+            **drafts.what_if_context(cluster, [d.obj for d in docs] if valid else []),
             "text": drafts.canonical_yaml([d.obj for d in docs]),
             "namespace": namespace,
             "origin": origin,
@@ -567,14 +559,13 @@ def draft_what_if_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
         )
     except drafts.DraftError as exc:
         raise Http404(str(exc)) from exc
-    result = drafts.what_if(cluster, [d.obj for d in rows]) if rows else None
     return render(
         request,
         "editor/what_if.html",
         {
             "cluster": cluster,
             "rows": rows,
-            "what_if": result,
+            **drafts.what_if_context(cluster, [d.obj for d in rows]),
             "namespace": namespace,
             "status": status,
         },

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
@@ -25,6 +25,9 @@ FINISHED_PHASES = ("Succeeded", "Failed")
 # --- engine models, cached per state version -------------------------------------------------
 
 
+_T = TypeVar("_T")
+
+
 class VersionCache:
     """A small LRU of engine objects keyed by (cluster id, state_version, what)."""
 
@@ -33,11 +36,11 @@ class VersionCache:
         self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def get(self, key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key]  # type: ignore[no-any-return]
         value = build()
         with self._lock:
             self._items[key] = value
@@ -198,7 +201,7 @@ def pair_table(cluster: Cluster, level: str, direction: str) -> engine.PairTable
     """The implicit connection list (workload or pod level) of the cluster as mirrored
     now: pages, the edges of one node, counts and aggregated levels without listing
     every pair (cached per state version like the analyzer)."""
-    return engine_models.get(  # type: ignore[no-any-return]
+    return engine_models.get(
         (cluster.pk, cluster.state_version, "pairs", level, direction),
         lambda: engine.PairTable(analyzer(cluster), level, direction),
     )

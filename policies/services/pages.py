@@ -20,15 +20,12 @@ def findings_by_risk(cluster: Cluster) -> list[FindingView]:
     return sorted(findings(cluster), key=lambda f: SEVERITY_RANK.get(f.severity, len(SEVERITY_RANK)))
 
 
-def parse_endpoint_key(key: str) -> tuple[str, str, str] | None:
-    """`ns/name[Kind]` -> (namespace, name, kind); None for external ranges and groups."""
-    if not key.endswith("]") or "[" not in key:
-        return None
-    body, _, kind = key[:-1].rpartition("[")
-    namespace, sep, name = body.partition("/")
-    if not sep or kind == "External":
-        return None
-    return namespace, name, kind
+# Endpoint keys and connection sets are written and read by the engine alone; pages and
+# template tags reach those helpers through here.
+parse_endpoint_key = engine.parse_object_key
+external_range = engine.external_range
+conns_text = engine.conns_text
+conns_parts = engine.conns_parts
 
 
 def endpoint_rows(cluster: Cluster, keys: Iterable[str]) -> dict[str, tuple[str, int]]:

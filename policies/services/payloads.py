@@ -57,7 +57,7 @@ class ReachabilityQuery:
 
     def cache_key(self, cluster: Cluster) -> str:
         digest = hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-        return f"reach:{cluster.pk}:{cluster.state_version}:{digest}"
+        return f"reach:v2:{cluster.pk}:{cluster.state_version}:{digest}"
 
 
 def tier_keys(group_by: str = "") -> list[str]:
@@ -229,7 +229,7 @@ def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[s
     query = ReachabilityQuery(level=level, group_by=group_by if level == "tier" else "")
 
     def build() -> list[dict[str, Any]]:
-        base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")  # type: ignore[arg-type]
+        base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")
         members: dict[str, list[str]] = {}
         nodes: list[engine.Endpoint] = list(base.nodes)
         if level in ("tier", "namespace"):
@@ -240,7 +240,7 @@ def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[s
             nodes = engine.group_reachability(bare, group_of).nodes
         return [node_payload(n, query, members.get(n.key)) for n in nodes]
 
-    return engine_models.get(  # type: ignore[no-any-return]
+    return engine_models.get(
         (cluster.pk, cluster.state_version, "nodes", level, query.group_by), build
     )
 
@@ -249,11 +249,17 @@ def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[
     label = node.name
     if node.kind == "Group" and not node.is_external and query.level == "tier" and "=" in node.key:
         label = node.key.split("=", 1)[1]
+    named = engine.parse_object_key(node.key)
     out: dict[str, Any] = {
         "id": node.key,
         "label": label,
         "kind": node.kind,
         "namespace": node.namespace,
+        # The key's parts, so clients never parse keys: the object's name and kind when
+        # the key names one (a tier-level group of an untiered workload too), the range of
+        # an external key ("10.0.0.0-10.255.255.255"), else the group's name.
+        "name": named[1] if named else engine.external_range(node.key) or node.name,
+        "object_kind": named[2] if named else "",
         "labels": dict(node.labels),
         "pods": len(node.pods),
         "host_network": node.host_network,
@@ -442,11 +448,12 @@ def workload_key(workload: Workload) -> str:
     """The endpoint key of the workload's top-most owner, as the engine names it."""
     kind = workload.top_kind or workload.kind
     name = workload.top_name or workload.name
-    return f"{workload.namespace}/{name}[{kind}]"
+    return engine.object_key(workload.namespace, name, kind)
 
 
 def pod_key(pod: Pod) -> str:
-    return f"{pod.namespace}/{pod.top_name or pod.name}[{pod.top_kind or 'Pod'}]"
+    """The endpoint key of what the pod stands for at workload level."""
+    return engine.object_key(pod.namespace, pod.top_name or pod.name, pod.top_kind or "Pod")
 
 
 def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str, Any]]]:

@@ -479,21 +479,8 @@
   }
 
   // --- the server's answers ------------------------------------------------------------------------
-  function csrf() {
-    var input = $("input[name=csrfmiddlewaretoken]", form);
-    return input ? input.value : "";
-  }
   function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf() },
-      body: JSON.stringify(body),
-    }).then(function (response) {
-      return response.json().then(function (data) {
-        return { ok: response.ok, status: response.status, data: data };
-      }, function () { return { ok: false, status: response.status, data: null }; });
-    });
+    return window.Netpolui.request(url, { method: "POST", json: body });
   }
 
   var yamlOut = $("#yaml-out");

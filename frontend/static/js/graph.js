@@ -1,10 +1,11 @@
 // The tier graph: Cytoscape.js with an ELK layout; namespaces are compound nodes.
-// Data comes server-rendered (the reachability payload of services.analysis, the same
+// Data comes server-rendered (the reachability payload of services.payloads, the same
 // payload GET /api/clusters/{id}/reachability/ serves); explanations are HTML fragments.
 (function () {
   "use strict";
 
-  var PROTOCOLS = ["TCP", "UDP", "SCTP"];
+  var N = window.Netpolui;
+  var escapeHtml = N.escapeHtml;
   var ANY_ADDRESS = "0.0.0.0-255.255.255.255";
 
   function css(name, fallback) {
@@ -12,20 +13,8 @@
     return value || fallback;
   }
 
-  function rangesText(ranges) {
-    return ranges
-      .map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; })
-      .join(",");
-  }
-
-  // "shop/backend[Deployment]" -> {namespace, name, kind}
-  function parseKey(key) {
-    var m = /^([^/]+)\/(.+)\[([A-Za-z]+)\]$/.exec(key);
-    return m ? { namespace: m[1], name: m[2], kind: m[3] } : null;
-  }
-
   function externalText(node) {
-    var body = node.id.replace(/\[External\]$/, "");
+    var body = node.name;
     if (body === ANY_ADDRESS || /^::-f/.test(body)) return "any address";
     if (node.ip_range) return node.ip_range[0] + " –\n" + node.ip_range[1];
     return body;
@@ -38,14 +27,13 @@
     } else if (level === "namespace") {
       lines.push(node.label);
     } else {
-      var parsed = parseKey(node.id);
-      if (parsed && node.kind === "Group") {
-        lines.push(parsed.name + " · " + parsed.kind); // a workload with no tier label
-      } else if (parsed && level === "pod") {
-        lines.push(parsed.name);
-      } else if (parsed) {
-        lines.push(parsed.name);
-        lines.push(parsed.kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
+      if (node.object_kind && node.kind === "Group") {
+        lines.push(node.name + " · " + node.object_kind); // a workload with no tier label
+      } else if (node.object_kind && level === "pod") {
+        lines.push(node.name);
+      } else if (node.object_kind) {
+        lines.push(node.name);
+        lines.push(node.object_kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
       } else {
         lines.push(node.label);
         if (node.members) {
@@ -96,21 +84,12 @@
     });
     data.edges.forEach(function (edge, index) {
       var base = { source: edge.source, target: edge.target, pair: index };
-      if (edge.conns === "all") {
+      N.connsParts(edge.conns).forEach(function (part) {
+        var all = part.proto === "all";
         elements.push({
           group: "edges",
-          data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
-          classes: "all",
-        });
-        return;
-      }
-      PROTOCOLS.forEach(function (proto) {
-        var ranges = edge.conns[proto];
-        if (!ranges) return;
-        elements.push({
-          group: "edges",
-          data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
-          classes: "proto-" + proto,
+          data: Object.assign({ id: "e" + index + (all ? "" : part.proto), label: part.text, proto: part.proto }, base),
+          classes: all ? "all" : "proto-" + part.proto,
         });
       });
     });
@@ -420,12 +399,6 @@
     layout.run();
 
     window.netpoluiGraph = { cy: cy, data: data, config: config, chooseEdge: chooseEdge, chooseNode: chooseNode };
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
   }
 
   document.addEventListener("DOMContentLoaded", init);

@@ -3,29 +3,17 @@
 (function () {
   "use strict";
 
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var N = window.Netpolui;
+  var escapeHtml = N.escapeHtml;
+  var connsText = N.connsText;
 
   function shortName(node) {
     if (node.external) {
-      var body = node.id.replace(/\[External\]$/, "");
+      var body = node.name;
       return body === "0.0.0.0-255.255.255.255" ? "any address (outside)" : body + " (outside)";
     }
-    var m = /^([^/]+)\/(.+)\[([A-Za-z]+)\]$/.exec(node.id);
-    if (m) return m[1] + "/" + m[2];
+    if (node.object_kind) return node.namespace + "/" + node.name;
     return node.id;
-  }
-
-  function connsText(conns) {
-    if (conns === "all") return "all connections";
-    return Object.keys(conns).sort().map(function (proto) {
-      return proto + " " + conns[proto].map(function (r) {
-        return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1];
-      }).join(",");
-    }).join(", ");
   }
 
   function cellClass(conns) {

@@ -82,6 +82,7 @@ from .suggestions import (
 from .what_if import (
     WHAT_IF_LIMIT,
     what_if,
+    what_if_context,
 )
 
 __all__ = [
@@ -135,5 +136,6 @@ __all__ = [
     "validate",
     "warnings",
     "what_if",
+    "what_if_context",
     "zones",
 ]

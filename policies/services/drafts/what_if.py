@@ -74,15 +74,15 @@ def what_if(
     for obj in prepared:
         meta = obj["metadata"]
         key = f"{meta['namespace']}/{meta['name']}"
-        before = base.cluster.policy(key)
+        live = base.cluster.policy(key)
         selected = sorted({p.workload_key for p in changed.cluster.pods_selected_by(key)})
-        same = before is not None and engine.normalize_policy(
-            before.raw
+        same = live is not None and engine.normalize_policy(
+            live.raw
         ) == engine.normalize_policy(obj)
         policies.append(
             {
                 "key": key,
-                "replaces_live": before is not None,
+                "replaces_live": live is not None,
                 "same_as_live": same,
                 "selects": selected,
             }
@@ -107,6 +107,17 @@ def what_if(
         "dns": _dns_losses(old, new),
         "text": diff.render_text(),
     }
+
+
+def what_if_context(cluster: Cluster, objs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the editor's pages show: ``what_if`` (the change, or None with nothing to
+    check) and ``what_if_error`` (why it could not be computed, else "")."""
+    if not objs:
+        return {"what_if": None, "what_if_error": ""}
+    try:
+        return {"what_if": what_if(cluster, objs), "what_if_error": ""}
+    except DraftInvalid as exc:
+        return {"what_if": None, "what_if_error": str(exc)}
 
 
 def _isolation_changes(old: engine.Reachability, new: engine.Reachability) -> list[dict[str, Any]]:

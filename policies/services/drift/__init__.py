@@ -78,6 +78,7 @@ from .reports import (
 )
 from .sources import (
     READERS,
+    UPLOAD_LIMIT_BYTES,
     DesiredPolicy,
     DesiredState,
     SourceProblem,
@@ -98,6 +99,7 @@ from .sources import (
 )
 
 __all__ = [
+    "UPLOAD_LIMIT_BYTES",
     "CONNECTION_LIMIT",
     "COVERAGE_CODES",
     "DesiredPolicy",

@@ -36,6 +36,10 @@ from .git import (
     shown_location,
 )
 
+# An uploaded desired-state file (page form and API alike).
+UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
+
+
 # --- reading the desired state -------------------------------------------------------------------
 
 
