@@ -214,7 +214,7 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
             return _editor(
                 request,
                 cluster,
-                form_data=drafts.policy_to_form(drafts.prepare(objs[0])),
+                form_data=drafts.policy_to_form(drafts.stored_form(objs[0])),
                 origin=origin,
             )
         return _import_preview(

@@ -78,7 +78,7 @@ def engine_cluster(cluster: Cluster) -> engine.Cluster:
 
 
 @dataclass
-class _Derivable:
+class _NewestAnalyzer:
     """The newest analyzer of a cluster, and the policy versions it was built from."""
 
     state_version: int
@@ -88,7 +88,7 @@ class _Derivable:
     analyzer: engine.Analyzer
 
 
-_newest: dict[int, _Derivable] = {}
+_newest: dict[int, _NewestAnalyzer] = {}
 _newest_lock = threading.Lock()
 
 
@@ -152,9 +152,9 @@ def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tupl
             yield key, obj, not engine.validate_cluster_policy(obj)
 
 
-def _rebuild(cluster: Cluster) -> _Derivable:
+def _rebuild(cluster: Cluster) -> _NewestAnalyzer:
     model = engine.build_cluster(engine_objects(cluster), strict=False)
-    return _Derivable(
+    return _NewestAnalyzer(
         cluster.state_version,
         cluster.topology_version,
         _policy_versions(cluster),
@@ -163,7 +163,7 @@ def _rebuild(cluster: Cluster) -> _Derivable:
     )
 
 
-def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
+def _derive(cluster: Cluster, newest: _NewestAnalyzer) -> _NewestAnalyzer | None:
     versions = _policy_versions(cluster)
     changed = [key for key, rv in versions.items() if newest.policy_versions.get(key) != rv]
     gone = [key for key in newest.policy_versions if key not in versions]
@@ -186,7 +186,7 @@ def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
         derived = newest.analyzer.with_policies_changed(upserts, removals)
     except (ValueError, KeyError):
         return None  # anything unexpected: rebuild from the rows
-    return _Derivable(cluster.state_version, cluster.topology_version, versions, analyzed, derived)
+    return _NewestAnalyzer(cluster.state_version, cluster.topology_version, versions, analyzed, derived)
 
 
 def base_reachability(cluster: Cluster, level: str, direction: str) -> engine.Reachability:

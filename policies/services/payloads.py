@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 
 from .. import engine
 from ..choices import DIRECTIONS, FORMATS, LEVELS
+from ..engine.ports import ConnSetJSON
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
 from .engine_cache import (
     analyzer,
@@ -29,6 +30,7 @@ from .engine_cache import (
     pair_table,
     rendered_json,
 )
+from .payload_types import NodePayload, ReachabilityPayload
 
 # --- reachability queries ----------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ def group_function(level: str, group_by: str = "") -> Callable[[engine.Endpoint]
     return group_of
 
 
-def reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+def reachability(cluster: Cluster, query: ReachabilityQuery) -> ReachabilityPayload:
     """The payload of GET /api/clusters/{id}/reachability/ (cached per state version)."""
     key = query.cache_key(cluster)
     cached = cache.get(key)
@@ -195,10 +197,10 @@ def _view(
     return reach, nodes, edges, members
 
 
-def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> ReachabilityPayload:
     reach, nodes, edges, members = _view(cluster, query)
     node_dicts = [node_payload(n, query, members.get(n.key)) for n in nodes]
-    payload: dict[str, Any] = {
+    payload: ReachabilityPayload = {
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
         "level": query.level,
@@ -210,7 +212,7 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
     }
     if query.format == "matrix":
         index = {n.key: i for i, n in enumerate(nodes)}
-        matrix: list[list[Any]] = [[None] * len(nodes) for _ in nodes]
+        matrix: list[list[ConnSetJSON | None]] = [[None] * len(nodes) for _ in nodes]
         for src, dst, conns in edges:
             matrix[index[src.key]][index[dst.key]] = conns.to_json()
         payload["matrix"] = matrix
@@ -222,13 +224,13 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
     return payload
 
 
-def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[str, Any]]:
+def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[NodePayload]:
     """The nodes of a level as the reachability payload has them, without its edges: what
     pickers and search boxes list. No pair is computed (the overview of a large cluster
     would otherwise load every workload pair to list the workload names)."""
     query = ReachabilityQuery(level=level, group_by=group_by if level == "tier" else "")
 
-    def build() -> list[dict[str, Any]]:
+    def build() -> list[NodePayload]:
         base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")
         members: dict[str, list[str]] = {}
         nodes: list[engine.Endpoint] = list(base.nodes)
@@ -245,12 +247,12 @@ def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[s
     )
 
 
-def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
+def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> NodePayload:
     label = node.name
     if node.kind == "Group" and not node.is_external and query.level == "tier" and "=" in node.key:
         label = node.key.split("=", 1)[1]
     named = engine.parse_object_key(node.key)
-    out: dict[str, Any] = {
+    out: NodePayload = {
         "id": node.key,
         "label": label,
         "kind": node.kind,
