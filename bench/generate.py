@@ -47,11 +47,15 @@ def generate_cluster(
     *,
     locked_down: float = 0.7,
     cluster_policies: int = 0,
+    cni_policies: int = 0,
+    cni: str = "calico",
 ) -> list[dict[str, Any]]:
     """Kubernetes objects of a synthetic cluster with the given sizes.
 
     `locked_down` is the share of namespaces with default deny and egress rules;
-    `cluster_policies` adds that many cluster-wide policies (see cluster_wide_policies).
+    `cluster_policies` adds that many cluster-wide policies (see cluster_wide_policies);
+    `cni_policies` adds that many policies of `cni` (calico, cilium or antrea; see
+    cni_policy_objects).
     """
     rng = random.Random(seed)
     objs: list[dict[str, Any]] = []
@@ -318,7 +322,101 @@ def generate_cluster(
             made += 1
         round_ += 1
     objs.extend(cluster_wide_policies(cluster_policies, seed))
+    objs.extend(cni_policy_objects(cni_policies, cni, ns_names, seed))
     return objs
+
+
+def cni_policy_objects(count: int, cni: str, ns_names: list[str], seed: int = 0) -> list[dict[str, Any]]:
+    """`count` CNI policies as teams write them, spread over the namespaces, with their
+    own random stream. Calico: a security tier (deny dev into prod, the metadata address,
+    Pass the rest), per-namespace policies (tier to tier on named ports, Log, deny a port
+    range) and global egress guardrails with nets. Cilium: per-namespace ingress from
+    the same tier and another namespace, deny rules, world egress on 443, a few L7 and
+    FQDN rules. Antrea: ClusterNetworkPolicies in securityops/application/baseline and
+    NetworkPolicies per namespace."""
+    if count <= 0:
+        return []
+    rng = random.Random(seed + 104729)
+    teams = [ns for ns in ns_names if ns != "kube-system"]
+    out: list[dict[str, Any]] = []
+    if cni == "calico":
+        out.append({"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"},
+                    "spec": {"order": 100}})
+        for i in range(count):
+            ns = teams[i % len(teams)]
+            tier = TIERS[i % len(TIERS)]
+            other = TIERS[(i + 1) % len(TIERS)]
+            kind = i % 5
+            if kind == 0:
+                out.append({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                            "metadata": {"name": f"security.guard-{i}"},
+                            "spec": {"tier": "security", "order": i, "selector": f"tier == '{tier}'",
+                                     "namespaceSelector": f"team == 'group-{i % 20}'",
+                                     "ingress": [{"action": "Deny", "source": {"namespaceSelector": "env == 'dev'"}},
+                                                 {"action": "Pass"}],
+                                     "egress": [{"action": "Deny", "destination": {"nets": ["169.254.169.254/32"]}},
+                                                {"action": "Pass"}]}})
+            else:
+                out.append({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+                            "metadata": {"name": f"{tier}-{i}", "namespace": ns},
+                            "spec": {"order": rng.choice((100, 500, 1500, None)), "selector": f"tier == '{tier}'",
+                                     "ingress": [
+                                         {"action": "Log", "source": {"selector": "has(release)"}},
+                                         {"action": "Deny", "protocol": "TCP", "destination": {"ports": ["9000:9100"]}},
+                                         {"action": "Allow", "protocol": "TCP",
+                                          "source": {"selector": f"tier in {{'{other}', 'frontend'}}"},
+                                          "destination": {"ports": ["http", 9090]}}],
+                                     "egress": [
+                                         {"action": "Allow", "protocol": "UDP", "destination": {
+                                             "namespaceSelector": "kubernetes.io/metadata.name == 'kube-system'",
+                                             "selector": "k8s-app == 'kube-dns'", "ports": [53]}},
+                                         {"action": "Allow", "destination": {"selector": f"tier != '{tier}'"}},
+                                         {"action": "Allow", "protocol": "TCP",
+                                          "destination": {"nets": [rng.choice(CIDR_POOL)[0]], "ports": [443]}}]}})
+    elif cni == "cilium":
+        for i in range(count):
+            ns = teams[i % len(teams)]
+            tier = TIERS[i % len(TIERS)]
+            other = TIERS[(i + 2) % len(TIERS)]
+            spec: dict[str, Any] = {
+                "endpointSelector": {"matchLabels": {"tier": tier}},
+                "ingress": [
+                    {"fromEndpoints": [{"matchLabels": {"tier": other}},
+                                       {"matchLabels": {"k8s:io.kubernetes.pod.namespace": teams[(i + 3) % len(teams)]}}],
+                     "toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}, {"port": "metrics", "protocol": "TCP"}]}]}],
+                "egress": [
+                    {"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s-app": "kube-dns"}}],
+                     "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}]}]},
+                    {"toEndpoints": [{}]},
+                    {"toEntities": ["world"], "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]}],
+            }
+            if i % 4 == 0:
+                spec["ingressDeny"] = [{"fromEndpoints": [{"matchLabels": {"release": "canary"}}]}]
+            if i % 10 == 0:
+                spec["egress"].append({"toFQDNs": [{"matchName": "api.example.com"}]})
+                spec["ingress"][0]["toPorts"][0]["rules"] = {"http": [{"method": "GET"}]}
+            out.append({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                        "metadata": {"name": f"{tier}-{i}", "namespace": ns}, "spec": spec})
+    else:
+        for i in range(count):
+            ns = teams[i % len(teams)]
+            tier = TIERS[i % len(TIERS)]
+            if i % 4 == 0:
+                out.append({"apiVersion": "crd.antrea.io/v1beta1", "kind": "ClusterNetworkPolicy",
+                            "metadata": {"name": f"guard-{i}"},
+                            "spec": {"priority": 1 + i % 50, "tier": rng.choice(("securityops", "application", "baseline")),
+                                     "appliedTo": [{"namespaceSelector": {"matchLabels": {"team": f"group-{i % 20}"}}}],
+                                     "ingress": [{"action": "Allow", "from": [{"namespaces": {"match": "Self"}}]},
+                                                 {"action": "Drop", "from": [{"namespaceSelector": {"matchLabels": {"env": "dev"}}}]}]}})
+            else:
+                out.append({"apiVersion": "crd.antrea.io/v1beta1", "kind": "NetworkPolicy",
+                            "metadata": {"name": f"{tier}-{i}", "namespace": ns},
+                            "spec": {"priority": 5 + i % 20, "appliedTo": [{"podSelector": {"matchLabels": {"tier": tier}}}],
+                                     "ingress": [{"action": "Allow", "from": [{"podSelector": {"matchLabels": {"tier": "frontend"}}}],
+                                                  "ports": [{"protocol": "TCP", "port": 8080, "endPort": 8090}]},
+                                                 {"action": "Reject", "ports": [{"protocol": "TCP", "port": 22}]}],
+                                     "egress": [{"action": "Pass", "to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}})
+    return out
 
 
 def _team(i: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ NAV = (
     ("Tier graph", "graph", True),
     ("Matrix", "matrix", True),
     ("Policies", "policy-list", True),
+    ("Cluster-wide", "cluster-policy-list", True),
     ("Editor", "draft-list", True),
     ("Drift", "drift-summary", True),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import django_filters as filters
@@ -164,10 +165,45 @@ class ClusterPolicyFilterSet(filters.FilterSet):
     tier = filters.ChoiceFilter(choices=[("Admin", "Admin"), ("Baseline", "Baseline")])
     name = filters.CharFilter(lookup_expr="icontains")
     label = LabelFilter(field_name="labels")
+    namespace = MultiValueCharFilter(
+        method="filter_namespace",
+        help_text="policies whose subject selects pods of this namespace (repeat or comma-separate for several)",
+    )
+    pod = filters.CharFilter(
+        method="filter_pod",
+        label="Selects pod",
+        help_text="policies whose subject selects this pod (name or namespace/name)",
+    )
 
     class Meta:
         model = ClusterPolicy
-        fields = ["cluster", "kind", "tier", "name", "label"]
+        fields = ["cluster", "kind", "tier", "name", "label", "namespace", "pod"]
+
+    def _keep(self, qs: QuerySet[ClusterPolicy], keys_of: Callable[[Cluster], set[str]]) -> QuerySet[ClusterPolicy]:
+        keep: list[int] = []
+        for cluster in Cluster.objects.filter(pk__in=qs.values("cluster_id")):
+            keys = keys_of(cluster)
+            keep += [
+                pk for pk, kind, name in qs.filter(cluster=cluster).values_list("pk", "kind", "name") if f"{kind}/{name}" in keys
+            ]
+        return qs.filter(pk__in=keep)
+
+    def filter_namespace(self, qs: QuerySet[ClusterPolicy], name: str, value: Any) -> QuerySet[ClusterPolicy]:
+        from .services.tier_pages import keys_applying_to_namespaces
+
+        namespaces = [v.strip() for v in value or [] if v and v.strip()]
+        if not namespaces:
+            return qs
+        return self._keep(qs, lambda cluster: keys_applying_to_namespaces(cluster, namespaces))
+
+    def filter_pod(self, qs: QuerySet[ClusterPolicy], name: str, value: str) -> QuerySet[ClusterPolicy]:
+        from .services.tier_pages import keys_selecting_pod
+
+        value = value.strip()
+        if not value:
+            return qs
+        namespace, _, pod_name = value.rpartition("/")
+        return self._keep(qs, lambda cluster: keys_selecting_pod(cluster, namespace, pod_name))
 
 
 class NetworkPolicyFilterSet(filters.FilterSet):

@@ -303,11 +303,18 @@ class PolicyDraft(models.Model):
         DRAFT = "draft", "draft"
         APPROVED = "approved", "approved"
 
+    class Action(models.TextChoices):
+        APPLY = "apply", "create or replace the policy"
+        DELETE = "delete", "delete the live policy"
+
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="drafts")
     namespace = models.CharField(max_length=63)
     name = models.CharField(max_length=253)
     obj = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # A deletion draft proposes removing the live policy `obj` (as it was when the draft
+    # was made); it is reviewed and approved like any draft, and never edited.
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.APPLY)
     revision = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -351,6 +358,37 @@ class DraftRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draft} r{self.number}"
+
+
+class ClusterPolicyDraft(models.Model):
+    """A ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) someone is authoring for
+    a cluster. Kept apart from the NetworkPolicy drafts: it is cluster-scoped, has its own
+    form, and nothing that reads NetworkPolicy drafts (what-if of many, apply, drift)
+    should mistake it for one. `obj` is always valid; `revision` refuses a save based on
+    an older state."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="cluster_policy_drafts")
+    name = models.CharField(max_length=253)
+    obj = models.JSONField(default=dict)
+    revision = models.PositiveIntegerField(default=1)
+    origin = models.CharField(max_length=300, blank=True)  # "AdminNetworkPolicy/x", a template name
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "name"], name="clusterpolicydraft_unique_name")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"ClusterNetworkPolicy/{self.name} (draft)"
 
 
 # --- drift review: the policies a team intends, compared with what the cluster runs ---------

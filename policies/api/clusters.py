@@ -44,7 +44,7 @@ from ..models import (
     Workload,
 )
 from ..roles import ADMIN, EDITOR, VIEWER
-from ..services import analysis, reachability_pages
+from ..services import analysis, fixes, reachability_pages
 from ..services.sync import ClusterSetupError, load_manifests
 from ..web import count_of, yaml_attachment
 from . import params as p
@@ -281,7 +281,9 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             "isolated for ingress or egress, policies that select nothing, peers that match "
             "nothing, named ports that resolve nowhere, egress isolation without DNS, "
             "hostNetwork pods selected by a policy, workloads open to the internet, peers that "
-            "admit every namespace."
+            "admit every namespace. A finding with a prepared fix carries `fix`: its kind, the "
+            "label of the Fix action and the editor URL (`?fix=`) that opens the prepared policy, "
+            "whose what-if shows the effect before anything is saved; `fix` is null otherwise."
         ),
         parameters=[
             OpenApiParameter("severity", OpenApiTypes.STR, enum=list(SEVERITIES)),
@@ -306,7 +308,13 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
                 "cluster": cluster.pk,
                 "state_version": cluster.state_version,
                 "counts": dict(Counter(f.code for f in items)),
-                "findings": [f.to_dict() for f in items],
+                "findings": [
+                    {
+                        **f.to_dict(),
+                        "fix": fixes.fix_summary(cluster.pk, f.code, f.namespace, f.object_kind, f.object_name),
+                    }
+                    for f in items
+                ],
             }
         )
 

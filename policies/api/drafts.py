@@ -28,10 +28,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..filtersets import DraftFilterSet
-from ..models import Cluster, DraftRevision, PolicyDraft
+from ..models import Cluster, DraftRevision, NetworkPolicy, PolicyDraft
 from ..query import MAX_ID, BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER
-from ..services import drafts, starter_policies
+from ..services import deletions, drafts, starter_policies
 from ..web import yaml_attachment
 
 # --- errors -------------------------------------------------------------------------------------
@@ -85,6 +85,11 @@ class DraftStatusField(serializers.ChoiceField):
 
 class DraftSerializer(serializers.ModelSerializer[PolicyDraft]):
     status = DraftStatusField(read_only=True)
+    action = serializers.ChoiceField(
+        choices=PolicyDraft.Action.choices,
+        read_only=True,
+        help_text="apply: the policy is created or replaced; delete: the live policy is deleted",
+    )
     policy = serializers.JSONField(
         source="obj", read_only=True, help_text="the NetworkPolicy object"
     )
@@ -100,6 +105,7 @@ class DraftSerializer(serializers.ModelSerializer[PolicyDraft]):
             "namespace",
             "name",
             "status",
+            "action",
             "revision",
             "policy",
             "yaml",
@@ -211,13 +217,38 @@ class WhatIfInput(serializers.Serializer[Any]):
     )
     namespace = serializers.CharField(required=False, allow_blank=True)
     drafts = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, help_text="draft ids"
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        help_text="draft ids (a deletion draft deletes its live policy)",
+    )
+    removals = serializers.ListField(
+        child=serializers.RegexField(r"^[^/\s]+/[^/\s]+$", max_length=320),
+        required=False,
+        help_text='live policies to delete, "namespace/name"',
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not any(k in attrs for k in ("policy", "policies", "form", "yaml", "drafts")):
-            raise serializers.ValidationError("send policy, policies, form, yaml or drafts")
+        if not any(k in attrs for k in ("policy", "policies", "form", "yaml", "drafts", "removals")):
+            raise serializers.ValidationError("send policy, policies, form, yaml, drafts or removals")
         return attrs
+
+    def removal_keys(self) -> list[str]:
+        """The live policies to delete: `removals`, then those of the deletion drafts
+        among `drafts` whose policy is still live."""
+        data = self.validated_data
+        keys = list(data.get("removals") or [])
+        wanted = data.get("drafts") or []
+        if wanted:
+            live = {
+                f"{ns}/{name}"
+                for ns, name in NetworkPolicy.objects.filter(cluster=data["cluster"]).values_list("namespace", "name")
+            }
+            for d in PolicyDraft.objects.filter(
+                cluster=data["cluster"], pk__in=wanted, action=PolicyDraft.Action.DELETE
+            ).order_by("namespace", "name"):
+                if f"{d.namespace}/{d.name}" in live:
+                    keys.append(f"{d.namespace}/{d.name}")
+        return keys
 
     def resolve(self) -> list[dict[str, Any]]:
         data = self.validated_data
@@ -248,12 +279,19 @@ class WhatIfInput(serializers.Serializer[Any]):
                 raise serializers.ValidationError(
                     {"drafts": [f"no draft {i} in this cluster" for i in missing]}
                 )
-            objs += [rows[i].obj for i in data["drafts"]]
+            objs += [rows[i].obj for i in data["drafts"] if rows[i].action != PolicyDraft.Action.DELETE]
         if problems:
             raise _invalid(problems)
         if any(not isinstance(o, dict) for o in objs):
             raise serializers.ValidationError({"policies": ["each policy must be a JSON object"]})
         return objs
+
+
+class DeletionInput(serializers.Serializer[Any]):
+    cluster = serializers.PrimaryKeyRelatedField(queryset=Cluster.objects.all())
+    namespace = serializers.CharField(max_length=63)
+    name = serializers.CharField(max_length=253)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class ParseInput(serializers.Serializer[Any]):
@@ -416,6 +454,8 @@ class DraftViewSet(
             raise _invalid(exc.errors) from exc
         except drafts.DraftConflict as exc:
             raise Conflict(str(exc)) from exc
+        except drafts.DraftError as exc:  # a deletion draft has no content to edit
+            raise Conflict(str(exc)) from exc
         return self._out(draft)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -475,7 +515,8 @@ class DraftViewSet(
         description=(
             "Connections newly allowed and newly denied (workload pairs with ports), workloads whose "
             "isolation changes and workloads that would lose DNS. Each policy is added, or replaces "
-            "the live policy of the same namespace/name."
+            "the live policy of the same namespace/name; each of `removals` (and each deletion draft "
+            "among `drafts`) deletes its live policy."
         ),
         request=WhatIfInput,
         responses={
@@ -491,9 +532,13 @@ class DraftViewSet(
         data.is_valid(raise_exception=True)
         objs = data.resolve()
         try:
-            return Response(drafts.what_if(data.validated_data["cluster"], objs))
+            return Response(
+                drafts.what_if(data.validated_data["cluster"], objs, removals=data.removal_keys())
+            )
         except drafts.DraftInvalid as exc:
             raise _invalid(exc.errors) from exc
+        except drafts.DraftError as exc:  # a removal names no live policy
+            raise serializers.ValidationError({"removals": [str(exc)]}) from exc
 
     @extend_schema(
         summary="What-if of this draft",
@@ -503,7 +548,7 @@ class DraftViewSet(
     def draft_what_if(self, request: Request, pk: str | None = None) -> Response:
         draft = self.get_object()
         try:
-            return Response(drafts.what_if(draft.cluster, [draft.obj]))
+            return Response(deletions.drafts_what_if(draft.cluster, [draft]))
         except drafts.DraftInvalid as exc:
             raise _invalid(exc.errors) from exc
 
@@ -574,6 +619,42 @@ class DraftViewSet(
             DraftSerializer(created, many=True, context=context).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        summary="Propose deleting a live policy: a deletion draft (editor)",
+        description=(
+            "A draft whose approval means the live NetworkPolicy namespace/name should be deleted "
+            "(the fix of a policy that selects nothing). It is reviewed and approved like any draft, "
+            "never edited; its what-if is the removal's, its export the `kubectl delete` command."
+        ),
+        request=DeletionInput,
+        responses={
+            201: DraftSerializer,
+            **INVALID,
+            409: OpenApiResponse(description="a draft of that name exists"),
+        },
+    )
+    @action(
+        detail=False, methods=["post"], url_path="deletions", url_name="deletions", required_role=EDITOR
+    )
+    def propose_deletion(self, request: Request) -> Response:
+        data = DeletionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            draft = deletions.create_deletion_draft(
+                values["cluster"],
+                values["namespace"],
+                values["name"],
+                actor=request.user,
+                note=values.get("note", ""),
+                origin="the API",
+            )
+        except drafts.DraftConflict as exc:
+            raise Conflict(str(exc)) from exc
+        except drafts.DraftError as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
+        return self._out(draft, status.HTTP_201_CREATED)
 
     # --- export and apply ------------------------------------------------------------------
 

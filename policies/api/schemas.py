@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..services.fixes import FIX_KINDS
 from .serializers import NetworkPolicySummarySerializer, PodSerializer
 
 
@@ -117,6 +118,14 @@ class EdgeExplanationSerializer(Schema):
     total = serializers.IntegerField(required=False)
 
 
+class FindingFixSerializer(Schema):
+    kind = serializers.ChoiceField(
+        choices=sorted(set(FIX_KINDS.values())), help_text="what the prepared policy changes"
+    )
+    label = serializers.CharField(help_text="the Fix action as the pages show it")
+    url = serializers.CharField(help_text="the editor opened on the prepared policy (`?fix=`)")
+
+
 class FindingSerializer(Schema):
     code = serializers.CharField()
     severity = serializers.CharField()
@@ -125,6 +134,7 @@ class FindingSerializer(Schema):
     object_name = serializers.CharField()
     message = serializers.CharField()
     object_id = serializers.IntegerField(allow_null=True, help_text="id of the mirrored row it is about, when there is one")
+    fix = FindingFixSerializer(allow_null=True, help_text="the prepared fix, null when the finding has none")
 
 
 class FindingsSerializer(Schema):

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from ..signin import RateLimitedAuthenticationForm
-from . import sync_now, truth_table, views
+from . import cluster_policies, sync_now, truth_table, views
 
 urlpatterns = [
     path(
@@ -28,6 +28,13 @@ urlpatterns = [
     path("clusters/<int:cluster_id>/node/", views.node, name="node"),
     path("clusters/<int:cluster_id>/policies/", views.policy_list, name="policy-list"),
     path("clusters/<int:cluster_id>/export/", views.cluster_export, name="cluster-export"),
+    path(
+        "clusters/<int:cluster_id>/cluster-policies/",
+        cluster_policies.cluster_policy_list,
+        name="cluster-policy-list",
+    ),
+    path("cluster-policies/<int:pk>/", cluster_policies.cluster_policy_detail, name="cluster-policy-detail"),
+    path("cluster-policies/<int:pk>/yaml/", cluster_policies.cluster_policy_yaml, name="cluster-policy-yaml"),
     path("policies/<int:pk>/", views.policy_detail, name="policy-detail"),
     path("policies/<int:pk>/yaml/", views.policy_yaml, name="policy-yaml"),
     path("workloads/<int:pk>/", views.workload_detail, name="workload-detail"),

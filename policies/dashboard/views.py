@@ -20,7 +20,7 @@ from ..choices import DIRECTIONS, LEVELS
 from ..filtersets import NetworkPolicyFilterSet
 from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import EDITOR, VIEWER
-from ..services import analysis, filter_checks, finding_groups
+from ..services import analysis, filter_checks, finding_groups, tier_pages
 from ..web import count_of, explain_port_rule, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
@@ -239,6 +239,7 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
             status = 400 if not is_htmx(request) else 200
         else:
             pairs = analysis.annotate_explanations(cluster, result["pairs"])
+            tier_pages.annotate_tier_matches(cluster, pairs)
             rows = analysis.endpoint_rows(cluster, [k for p in pairs for k in (p["src"], p["dst"])])
             context.update(
                 explanations=pairs,
@@ -271,6 +272,7 @@ def node(request: HttpRequest, cluster_id: int) -> HttpResponse:
         )
     except analysis.UnknownEndpoint as exc:
         raise Http404(str(exc)) from exc
+    tier_pages.annotate_node_details(cluster, details)
     context = {"cluster": cluster, "details": details, "rows": _detail_rows(cluster, details)}
     return render_fragment(request, "policies/node.html", "partials/node.html", context)
 
@@ -323,6 +325,7 @@ def _selected_reachability(cluster: Cluster, keys: Iterable[str], limit: int = 2
             out.append(analysis.node_details(cluster, key, level="workload", limit=60))
         except analysis.UnknownEndpoint:
             continue
+        tier_pages.annotate_node_details(cluster, out[-1])
     return out
 
 
@@ -382,6 +385,7 @@ def _endpoint_context(cluster: Cluster, key: str) -> dict[str, Any]:
         details = analysis.node_details(cluster, key, level="workload")
     except analysis.UnknownEndpoint:
         return {"details": None, "rows": {}}
+    tier_pages.annotate_node_details(cluster, details)
     return {"details": details, "rows": _detail_rows(cluster, details)}
 
 
@@ -403,6 +407,8 @@ def workload_detail(request: HttpRequest, pk: int) -> HttpResponse:
         top_name=workload.top_name or workload.name,
     )
     context = {"cluster": cluster, "workload": workload, "key": key, "top": top, "pods": pods}
+    context["tier_policies"] = tier_pages.applying_to_workload(workload)
+    context.update(tier_pages.tier_directions(context["tier_policies"]))
     context["object_findings"] = finding_groups.for_object(cluster, workload.kind, workload.namespace, workload.name)
     context.update(_endpoint_context(cluster, key))
     return render(request, "policies/workload_detail.html", context)
@@ -425,6 +431,7 @@ def pod_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "key": key,
         "owner": owner,
         "selection": analysis.policies_selecting_pod(pod),
+        "tier_policies": tier_pages.applying_to_pod(pod),
         "object_findings": finding_groups.for_object(cluster, "Pod", pod.namespace, pod.name),
     }
     context.update(_endpoint_context(cluster, key))
@@ -446,5 +453,6 @@ def namespace_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bare_pods": Pod.objects.filter(cluster=cluster, namespace=namespace.name, top_kind="Pod"),
             "policies": NetworkPolicy.objects.filter(cluster=cluster, namespace=namespace.name),
             "findings": [f for f in analysis.findings_by_risk(cluster) if f.namespace == namespace.name],
+            "cluster_policies": tier_pages.applying_to_namespace(cluster, namespace.name),
         },
     )

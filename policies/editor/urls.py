@@ -2,11 +2,22 @@
 
 from django.urls import path
 
+from . import cnp_views as cnp
 from . import views as v
 
 urlpatterns = [
+    path("clusters/<int:cluster_id>/cluster-drafts/new/", cnp.cnp_new, name="cnp-new"),
+    path("clusters/<int:cluster_id>/cluster-drafts/check/", cnp.cnp_check, name="cnp-check"),
+    path("clusters/<int:cluster_id>/cluster-drafts/<int:pk>/", cnp.cnp_edit, name="cnp-edit"),
+    path("clusters/<int:cluster_id>/cluster-drafts/<int:pk>/export/", cnp.cnp_export, name="cnp-export"),
+    path("clusters/<int:cluster_id>/cluster-drafts/<int:pk>/delete/", cnp.cnp_delete, name="cnp-delete"),
     path("clusters/<int:cluster_id>/drafts/", v.draft_list, name="draft-list"),
     path("clusters/<int:cluster_id>/drafts/new/", v.draft_new, name="draft-new"),
+    path(
+        "clusters/<int:cluster_id>/drafts/new/deletion/",
+        v.draft_new_deletion,
+        name="draft-new-deletion",
+    ),
     path("clusters/<int:cluster_id>/drafts/import/", v.draft_import, name="draft-import"),
     path(
         "clusters/<int:cluster_id>/drafts/import/confirm/",

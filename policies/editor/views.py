@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import audit
 from ..filtersets import DraftFilterSet
-from ..models import Cluster, NetworkPolicy, PolicyDraft
+from ..models import Cluster, ClusterPolicyDraft, NetworkPolicy, PolicyDraft
 from ..query import BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER, has_role
-from ..services import drafts, fixes, starter_policies
+from ..services import deletions, drafts, fixes, starter_policies
 from ..web import get_cluster, role_required, yaml_attachment
 from .forms import (
     ApplyForm,
@@ -68,6 +68,7 @@ def draft_list(request: HttpRequest, cluster_id: int) -> HttpResponse:
             "approved_namespaces": approved,
             "can_edit": has_role(request.user, EDITOR),
             "total": base.count(),
+            "cnp_drafts": ClusterPolicyDraft.objects.filter(cluster=cluster).select_related("updated_by"),
         },
     )
 
@@ -86,6 +87,7 @@ def _editor(
     origin: str = "",
     note: str = "",
     status: int = 200,
+    deletion: dict[str, Any] | None = None,
 ) -> HttpResponse:
     read_only = not has_role(request.user, EDITOR)
     config = {
@@ -111,6 +113,8 @@ def _editor(
             initial={"revision": draft.revision if draft else None, "origin": origin, "note": note}
         ),
         "server_errors": errors or [],
+        "deletion": deletion,
+        "origin": origin,
     }
     if draft is not None:
         context.update(_draft_context(request, draft))
@@ -231,13 +235,70 @@ def _fix(request: HttpRequest, cluster: Cluster) -> HttpResponse:
     except fixes.FixUnavailable as exc:
         messages.error(request, str(exc))
         return _start_page(request, cluster, status=404)
+    deletion = None
+    if proposal.deletes:
+        namespace, _, name = proposal.deletes.partition("/")
+        deletion = {
+            "namespace": namespace,
+            "name": name,
+            "what_if": deletions.removal_what_if(cluster, namespace, name),
+            "existing": PolicyDraft.objects.filter(cluster=cluster, namespace=namespace, name=name).first(),
+        }
     return _editor(
         request,
         cluster,
         form_data=drafts.policy_to_form(proposal.obj),
         notes=proposal.notes,
         origin=proposal.origin,
+        deletion=deletion,
     )
+
+
+@require_POST
+@role_required(EDITOR)
+def draft_new_deletion(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    """Save a deletion draft of the live policy `namespace/name` (POST fields), to be
+    reviewed and approved like any draft."""
+    cluster = get_cluster(request, cluster_id)
+    namespace = request.POST.get("namespace", "")[:63]
+    name = request.POST.get("name", "")[:253]
+    origin = request.POST.get("origin", "")[:200]
+    note = request.POST.get("note", "")[:500]
+    try:
+        draft = deletions.create_deletion_draft(
+            cluster, namespace, name, actor=request.user, note=note, origin=origin
+        )
+    except drafts.DraftError as exc:
+        messages.error(request, str(exc))
+        existing = PolicyDraft.objects.filter(cluster=cluster, namespace=namespace, name=name).first()
+        if existing is not None:
+            return HttpResponseRedirect(_editor_url(existing))
+        return HttpResponseRedirect(reverse("draft-new", args=[cluster.pk]))
+    messages.success(
+        request,
+        f"Deletion draft {draft.namespace}/{draft.name} saved: approve it to carry the deletion out.",
+    )
+    return HttpResponseRedirect(_editor_url(draft))
+
+
+def _deletion_page(request: HttpRequest, draft: PolicyDraft, *, status: int = 200) -> HttpResponse:
+    """A deletion draft: the policy it deletes, the what-if of deleting it now, review."""
+    what_if = None
+    gone = False
+    try:
+        what_if = deletions.removal_what_if(draft.cluster, draft.namespace, draft.name)
+    except drafts.DraftError:
+        gone = True
+    context = {
+        "cluster": draft.cluster,
+        "draft": draft,
+        "what_if": what_if,
+        "policy_gone": gone,
+        "yaml": drafts.canonical_yaml([draft.obj]),
+        "read_only": not has_role(request.user, EDITOR),
+        **_draft_context(request, draft),
+    }
+    return render(request, "editor/deletion.html", context, status=status)
 
 
 def _save_new(request: HttpRequest, cluster: Cluster) -> HttpResponse:
@@ -283,6 +344,13 @@ def _save_new(request: HttpRequest, cluster: Cluster) -> HttpResponse:
 @role_required(VIEWER)
 def draft_edit(request: HttpRequest, cluster_id: int, pk: int) -> HttpResponse:
     draft = _draft(request, cluster_id, pk)
+    if draft.action == PolicyDraft.Action.DELETE:
+        if request.method == "POST":
+            messages.error(
+                request,
+                "A deletion draft has no content to edit: delete the draft to keep the policy.",
+            )
+        return _deletion_page(request, draft, status=400 if request.method == "POST" else 200)
     if request.method == "GET":
         return _editor(
             request, draft.cluster, form_data=drafts.policy_to_form(draft.obj), draft=draft
@@ -565,7 +633,7 @@ def draft_what_if_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
         {
             "cluster": cluster,
             "rows": rows,
-            **drafts.what_if_context(cluster, [d.obj for d in rows]),
+            **deletions.drafts_what_if_context(cluster, rows),
             "namespace": namespace,
             "status": status,
         },

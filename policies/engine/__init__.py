@@ -13,7 +13,7 @@ Input limits (alias bombs, nesting, sizes, links, time)
     ReadLimits; ReadBudget; UnsafeInput; read_manifest_file(path, budget);
     walk_manifest_files(root, boundary, budget) -> (files, skipped)
 Model
-    build_cluster(objects, *, strict=True) -> Cluster; Cluster; Pod; Workload;
+    build_cluster(objects, *, strict=True, cni=None) -> Cluster; Cluster; Pod; Workload;
     NetworkPolicy; validate_network_policy(obj) -> list[FieldError]; FieldError;
     effective_policy_types(spec)
 Cluster-wide tiers (tiers.py)
@@ -21,7 +21,16 @@ Cluster-wide tiers (tiers.py)
     BaselineAdminNetworkPolicy v1alpha1, keys "Kind/name"), TierRule, TierPeer, Tier,
     TIERS, ClusterNode; validate_cluster_policy(obj) -> list[FieldError];
     parse_cluster_policy(obj); normalize_cluster_policy(obj) (rule order kept);
-    CLUSTER_POLICY_KINDS
+    CLUSTER_POLICY_KINDS; to_cluster_network_policy(obj) -> Conversion (a v1alpha1
+    AdminNetworkPolicy / BaselineAdminNetworkPolicy written as a v1alpha2
+    ClusterNetworkPolicy, with notes on what was left out)
+CNI policies (cni/): Calico, Cilium, Antrea objects identified by API group and kind
+    CNI_KINDS; cni_kind(obj); cni_object_key(obj) (their one name everywhere);
+    CNI_CHOICES ("calico", "cilium", "antrea", "none"); detect_cni; CniPolicyInfo
+    (cluster.cni_policies: every CNI policy, enforced or not, its rules and
+    problems); CniRuleInfo; CniTierPolicy (compiled into the tier model); PlanTier
+    (cluster.tier_plan: the tiers every analysis walks); parse_calico_selector;
+    CalicoSelectorError (with the position)
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -47,6 +56,12 @@ Output
 """
 
 from .cluster import Cluster, Isolation, build_cluster
+from .cni import CNI_KINDS, CniKind, cni_kind, cni_object_key, is_cni_object
+from .cni.build import CNI_CHOICES
+from .cni.build import detect as detect_cni
+from .cni.calico_selector import SelectorError as CalicoSelectorError
+from .cni.calico_selector import parse as parse_calico_selector
+from .cni.common import CniPolicyInfo, CniRuleInfo, CniTierPolicy, PlanTier
 from .diff import (
     DIFF_FORMATS,
     ChangedConnection,
@@ -104,6 +119,7 @@ from .safe_input import (
     walk_manifest_files,
 )
 from .selectors import LabelSelector, Requirement
+from .tier_convert import Conversion, to_cluster_network_policy
 from .tier_normalize import normalize_cluster_policy
 from .tier_validation import validate_cluster_policy
 from .tiers import (
@@ -120,6 +136,19 @@ from .validation import FieldError, validate_network_policy
 
 __all__ = [
     "CLUSTER_POLICY_KINDS",
+    "CNI_CHOICES",
+    "CNI_KINDS",
+    "CalicoSelectorError",
+    "CniKind",
+    "CniPolicyInfo",
+    "CniRuleInfo",
+    "CniTierPolicy",
+    "PlanTier",
+    "cni_kind",
+    "cni_object_key",
+    "detect_cni",
+    "is_cni_object",
+    "parse_calico_selector",
     "CHECKS",
     "DIFF_FORMATS",
     "FINDING_CODES",
@@ -142,6 +171,7 @@ __all__ = [
     "object_key",
     "parse_object_key",
     "Connection",
+    "Conversion",
     "DiffLine",
     "DirectionVerdict",
     "Endpoint",
@@ -200,6 +230,7 @@ __all__ = [
     "read_manifest_file",
     "render",
     "render_picture",
+    "to_cluster_network_policy",
     "validate_cluster_policy",
     "rule_allows_dns",
     "validate_network_policy",

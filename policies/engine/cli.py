@@ -23,14 +23,17 @@ stderr and never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .cluster import Cluster, build_cluster
+from .cni.build import CNI_CHOICES
 from .diff import DIFF_FORMATS, diff_clusters
 from .explain import UnknownEndpoint, explain
 from .formats import FORMATS, render, write
@@ -85,7 +88,46 @@ def _limits(args: argparse.Namespace) -> ReadLimits:
     return ReadLimits(file_bytes=args.max_file_size, source_bytes=args.max_total_size)
 
 
-def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
+def _cni_notes(cluster: Cluster) -> None:
+    if not cluster.cni_policies and cluster.cni == "none":
+        return
+    print(f"netpolui: note: policies enforced by CNI {cluster.cni} ({cluster.cni_detected_by})", file=sys.stderr)
+    skipped = [i.key for i in cluster.cni_policies.values() if not i.enforced]
+    if skipped:
+        print(
+            f"netpolui: note: {len(skipped)} CNI polic{'y' if len(skipped) == 1 else 'ies'} not applied "
+            f"(another CNI's, or invalid: see lint): {', '.join(skipped)}",
+            file=sys.stderr,
+        )
+
+
+@contextlib.contextmanager
+def _bulk_reading() -> Iterator[None]:
+    """The cyclic garbage collector paused while the input is read and modelled.
+
+    Reading makes about a hundred objects per manifest object (a million on the
+    1,000-workload cluster), all kept until the run ends and none of them cyclic
+    garbage: the collector would walk them again and again, about a third of the time
+    of the read. What was built is then frozen (left out of later collections);
+    `main` unfreezes it when the command is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _load(
+    paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS, cni: str | None = None
+) -> Cluster:
+    with _bulk_reading():
+        return _load_unpaused(paths, limits, cni)
+
+
+def _load_unpaused(paths: Sequence[str], limits: ReadLimits, cni: str | None) -> Cluster:
     inventory = load_paths(paths, limits)
     if not inventory.objects and not inventory.skipped:
         for note in inventory.notes:
@@ -94,9 +136,10 @@ def _load(paths: Sequence[str], limits: ReadLimits = DEFAULT_LIMITS) -> Cluster:
         raise ManifestError(
             [InputError(where, 0, "", "", "no Kubernetes object found (no YAML or JSON document with a kind)")]
         )
-    cluster = build_cluster(inventory)
+    cluster = build_cluster(inventory, cni=cni)
     for note in cluster.notes:
         print(f"netpolui: note: {note}", file=sys.stderr)
+    _cni_notes(cluster)
     return cluster
 
 
@@ -113,9 +156,11 @@ def _load_live(args: argparse.Namespace) -> Cluster:
     objects, source = reader(
         LiveRequest(args.context, args.kubeconfig or "", tuple(dict.fromkeys(args.namespace or ())))
     )
-    cluster = build_cluster(load_documents(objects, source=source))
+    with _bulk_reading():
+        cluster = build_cluster(load_documents(objects, source=source), cni=getattr(args, "cni", None))
     for note in cluster.notes:
         print(f"netpolui: note: {note}", file=sys.stderr)
+    _cni_notes(cluster)
     return cluster
 
 
@@ -129,7 +174,7 @@ def _load_input(args: argparse.Namespace) -> Cluster:
         raise ValueError("give manifest PATH... or a live cluster with --context CTX")
     if args.namespace:
         raise ValueError("--namespace applies to a live cluster (--context) only")
-    return _load(args.paths, _limits(args))
+    return _load(args.paths, _limits(args), args.cni)
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
@@ -213,10 +258,10 @@ def _diff_sides(args: argparse.Namespace) -> tuple[Cluster, Cluster]:
     if not _wants_live(args, given[1:]):
         if len(given) != 2:
             raise ValueError("diff needs OLD and NEW, or one DIR and --context CTX")
-        return _load([args.old], _limits(args)), _load([args.new], _limits(args))
+        return _load([args.old], _limits(args), args.cni), _load([args.new], _limits(args), args.cni)
     if len(given) != 1:
         raise ValueError("diff with a live cluster takes one DIR: `diff --context CTX DIR` or `diff DIR --context CTX`")
-    files = _load(given, _limits(args))
+    files = _load(given, _limits(args), args.cni)
     live = _load_live(args)
     # The side written first is OLD: `--context CTX DIR` = what applying DIR would change,
     # `DIR --context CTX` = how the cluster drifted from DIR.
@@ -278,6 +323,13 @@ def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
         default=DEFAULT_LIMITS.source_bytes,
         metavar="SIZE",
         help="refuse input adding up to more than this (default 50M)",
+    )
+    caps.add_argument(
+        "--cni",
+        choices=CNI_CHOICES,
+        default=None,
+        help="the CNI that enforces policies (default: detected from its agent pods or its policy objects); "
+        "other CNIs' policies are listed, never applied",
     )
 
     p = sub.add_parser("analyze", parents=[caps], help="list allowed connections (np-guard compatible txt)")
@@ -368,6 +420,8 @@ def main(
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        gc.unfreeze()  # what _bulk_reading froze
     return code
 
 

@@ -21,6 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cni.build import CniState, build_cni, tier_plan
+from .cni.common import CniPolicyInfo, CniTierPolicy, PlanTier
+from .cni.kinds import cni_kind
 from .manifests import InputError, Inventory, Location, ManifestError
 from .model import (
     NAMESPACE_NAME_LABEL,
@@ -74,9 +77,20 @@ class Cluster:
     notes: list[str] = field(default_factory=list)
     cluster_policies: list[ClusterPolicy] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
+    cni: str = "none"
+    """The CNI that enforces policies: calico, cilium, antrea or none."""
+    cni_detected_by: str = ""
+    cni_policies: dict[str, CniPolicyInfo] = field(default_factory=dict)
+    """Every CNI policy object of the input by cni_object_key, enforced or not."""
+    cni_tier_policies: list[CniTierPolicy] = field(default_factory=list)
+    """The enforced (valid) CNI policies compiled into the tier model."""
+    cni_tiers: list[tuple[str, float, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.cluster_policies = sorted(self.cluster_policies, key=lambda p: p.order)
+        self.tier_plan: list[PlanTier] = tier_plan(
+            self.cluster_policies, self.cni, self.cni_tier_policies, self.cni_tiers
+        )
         self._policy_index = {p.key: p for p in self.policies}
         self._cluster_policy_index = {p.key: p for p in self.cluster_policies}
         self._pod_index = {p.key: p for p in self.pods}
@@ -156,18 +170,43 @@ class Cluster:
             list(self.notes),
             list(self.cluster_policies if cluster_policies is None else cluster_policies),
             list(self.nodes),
+            self.cni,
+            self.cni_detected_by,
+            dict(self.cni_policies),
+            list(self.cni_tier_policies),
+            list(self.cni_tiers),
         )
 
 
 # dict first: most objects are plain dicts, and an ABC check costs ten times more.
 _MAP = (dict, Mapping)
 
+# Kinds a CNI object may have: those shared with built-ins are checked by API group.
+_CNI_SHARED = frozenset({"NetworkPolicy", "ClusterNetworkPolicy"})
+_CNI_ONLY = frozenset(
+    {
+        "GlobalNetworkPolicy", "Tier", "NetworkSet", "GlobalNetworkSet", "CiliumNetworkPolicy",
+        "CiliumClusterwideNetworkPolicy", "ClusterGroup", "Group",
+    }
+)
+_AGENT_NAMESPACES = ("kube-system", "calico-system")
+
+
+def _service_account(spec: Mapping[str, Any]) -> str:
+    sa = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    return sa if isinstance(sa, str) and sa else "default"
+
 # -- building -----------------------------------------------------------------------------
+
+
+_NO_META: Mapping[str, Any] = {}
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = obj.get("metadata")
-    return meta if isinstance(meta, _MAP) else {}
+    if meta.__class__ is dict or isinstance(meta, Mapping):
+        return meta
+    return _NO_META
 
 
 def _ns(obj: Mapping[str, Any]) -> str:
@@ -176,14 +215,18 @@ def _ns(obj: Mapping[str, Any]) -> str:
 
 
 def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(kind, name) of the owner reference marked controller, else of the first one."""
     refs = _meta(obj).get("ownerReferences")
     if not isinstance(refs, list):
         return None
-    refs = [r for r in refs if isinstance(r, _MAP) and r.get("kind") and r.get("name")]
-    chosen = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    if chosen is None:
-        return None
-    return (str(chosen["kind"]), str(chosen["name"]))
+    first = None
+    for r in refs:
+        if isinstance(r, _MAP) and r.get("kind") and r.get("name"):
+            if r.get("controller"):
+                return (str(r["kind"]), str(r["name"]))
+            if first is None:
+                first = r
+    return None if first is None else (str(first["kind"]), str(first["name"]))
 
 
 def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -268,8 +311,14 @@ def build_cluster(
     *,
     strict: bool = True,
     locations: Sequence[Location] | None = None,
+    cni: str | None = None,
 ) -> Cluster:
-    """Build the cluster model from Kubernetes-shaped dicts (or an Inventory)."""
+    """Build the cluster model from Kubernetes-shaped dicts (or an Inventory).
+
+    `cni` names the CNI that enforces policies ("calico", "cilium", "antrea", "none");
+    None detects it (see ``cni.build``). CNI policy objects (identified by API group
+    and kind: a ``projectcalico.org/v3`` NetworkPolicy is never read as a v1 one) of
+    that CNI are applied, the others listed in ``cluster.cni_policies``."""
     notes: list[str] = []
     if isinstance(objects, Inventory):
         locations = objects.locations
@@ -288,11 +337,27 @@ def build_cluster(
     cluster_policies: dict[str, ClusterPolicy] = {}
     nodes: dict[str, Node] = {}
     invalid: list[tuple[str, list[FieldError]]] = []
+    cni_objs: list[Mapping[str, Any]] = []
+    agents: list[Mapping[str, Any]] = []
+    service_accounts: dict[tuple[str, str], Mapping[str, str]] = {}
 
     for obj, loc in zip(objs, locs, strict=True):
         kind = obj.get("kind")
         meta = _meta(obj)
-        if kind == "Namespace":
+        if kind in _CNI_SHARED or (isinstance(kind, str) and kind in _CNI_ONLY):
+            if cni_kind(obj) is not None:
+                cni_objs.append(obj)
+                continue
+            if kind in _CNI_ONLY:
+                continue
+        if kind in ("Pod", "DaemonSet") and meta.get("namespace") in _AGENT_NAMESPACES:
+            agents.append(obj)
+        if kind == "ServiceAccount":
+            sa_labels = meta.get("labels")
+            service_accounts[(_ns(obj), str(meta.get("name")))] = frozen_labels(
+                sa_labels if isinstance(sa_labels, _MAP) else None
+            )
+        elif kind == "Namespace":
             name = str(meta.get("name"))
             err = dns1123_label_error(name)
             if err:  # the API server would refuse it; the name still means one namespace
@@ -350,11 +415,19 @@ def build_cluster(
 
     # A pod shows its top-most owner found in the input; when its direct owner is
     # missing it shows that owner, as np-guard does.
-    def display_owner(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    shown_owner: dict[tuple[str, str, str], tuple[str, str]] = {}  # one walk per owner
+
+    def display_owner(obj: Mapping[str, Any], ns: str) -> tuple[str, str] | None:
         ref = _controller_ref(obj)
         if ref is None or ref[0] == "Node":
             return None
-        ns = _ns(obj)
+        key = (ns, *ref)
+        found = shown_owner.get(key)
+        if found is None:
+            found = shown_owner[key] = top_owner(ns, ref)
+        return found
+
+    def top_owner(ns: str, ref: tuple[str, str]) -> tuple[str, str]:
         shown = ref
         seen = set()
         while (ns, *shown) in workload_objs and shown not in seen:
@@ -371,8 +444,8 @@ def build_cluster(
         meta = _meta(obj)
         spec = obj.get("spec") if isinstance(obj.get("spec"), _MAP) else {}
         assert isinstance(spec, _MAP)
-        owner = display_owner(obj)
         ns = _ns(obj)
+        owner = display_owner(obj, ns)
         name = str(meta.get("name"))
         pod = Pod(
             namespace=ns,
@@ -384,6 +457,7 @@ def build_cluster(
             owner_kind=owner[0] if owner else "Pod",
             owner_name=owner[1] if owner else name,
             uid=str(meta.get("uid") or ""),
+            service_account=_service_account(spec),
         )
         pods.append(pod)
         by_owner.setdefault((ns, pod.owner_kind, pod.owner_name), []).append(pod)
@@ -415,6 +489,7 @@ def build_cluster(
             owner_name=name,
             stand_in=True,
             uid=str(_meta(obj).get("uid") or ""),
+            service_account=_service_account(tpl_spec),
         )
         pods.append(stand_in)
         by_owner[(ns, kind, name)] = [stand_in]
@@ -444,6 +519,18 @@ def build_cluster(
 
     pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))
     policy_list = sorted(policies.values(), key=lambda p: p.key)
+    cni_state = (
+        build_cni(
+            cni_objs,
+            agents=agents,
+            namespaces=namespaces,
+            service_accounts=service_accounts,
+            requested=cni,
+        )
+        if cni_objs or agents or cni is not None
+        else CniState()
+    )
+    notes.extend(cni_state.notes)
     return Cluster(
         dict(sorted(namespaces.items())),
         pods,
@@ -453,4 +540,9 @@ def build_cluster(
         notes,
         list(cluster_policies.values()),
         [nodes[k] for k in sorted(nodes)],
+        cni_state.cni,
+        cni_state.detected_by,
+        cni_state.policies,
+        cni_state.tier_policies,
+        cni_state.tiers,
     )

@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cluster import Cluster
+from .cni.common import DENY_END, DNS_MARK, L7_MARK
 from .endpoint_keys import external_key, external_range, object_key
 from .ipranges import IPRange, parse_address
 from .model import NamedPort, NetworkPolicy, Peer, Pod
 from .ports import ConnSet
-from .tiers import ADMIN, ALLOW, DENY, PASS, ClusterPolicy, TierPeer
+from .tiers import ADMIN, ALLOW, DENY, LOG, PASS, ClusterPolicy, TierPeer
 
 
 class UnknownEndpoint(ValueError):
@@ -75,15 +76,28 @@ class TierMatch:
     action: str  # as written: Accept, Allow, Deny, Pass
     conns: ConnSet
     priority: int | None = None
+    marks: tuple[str, ...] = ()
+    """What the answer cannot show for this rule: "L7 rules apply", "depends on
+    DNS/service"."""
+    end_of_tier: bool = False
+    """The tier's end decided (a CNI tier that ends in deny), not a rule."""
 
     def __str__(self) -> str:
+        verb = {
+            "Accept": "accepted", "Allow": "allowed", "Deny": "denied", "Pass": "passed",
+            "Drop": "dropped", "Reject": "rejected",
+        }.get(self.action, self.action.lower())
+        if self.end_of_tier:
+            return (
+                f"{verb} ({self.conns}) at the end of the {self.tier} tier: a policy of the tier "
+                f"selected it and none of its rules matched ({self.policy})"
+            )
         named = f' "{self.rule_name}"' if self.rule_name else ""
-        verb = {"Accept": "accepted", "Allow": "allowed", "Deny": "denied", "Pass": "passed"}[
-            self.action
-        ]
+        policy = self.policy if ":" in self.policy else self.policy.replace("/", " ", 1)
+        marks = f" [{'; '.join(self.marks)}]" if self.marks else ""
         return (
-            f"{verb} ({self.conns}) by {self.tier} tier {self.policy.replace('/', ' ', 1)} "
-            f"{self.direction} rule #{self.rule_index}{named} ({self.action})"
+            f"{verb} ({self.conns}) by {self.tier} tier {policy} "
+            f"{self.direction} rule #{self.rule_index}{named} ({self.action}){marks}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +110,8 @@ class TierMatch:
             "rule_name": self.rule_name,
             "action": self.action,
             "conns": self.conns.to_json(),
+            "marks": list(self.marks),
+            "end_of_tier": self.end_of_tier,
             "text": str(self),
         }
 
@@ -119,6 +135,9 @@ class DirectionVerdict:
     tier_policies: tuple[str, ...] = ()
     """Cluster-wide policies ("Kind/name") whose subject selects the pod with rules in
     this direction, in evaluation order."""
+    depends_on: tuple[str, ...] = ()
+    """CNI rules selecting the pod whose peers cannot be resolved statically (toFQDNs,
+    toServices, toGroups): the answer "depends on DNS/service"."""
 
     def summary(self) -> str:
         if self.note:
@@ -162,6 +181,7 @@ class DirectionVerdict:
             "tier_matches": [m.to_dict() for m in self.tier_matches],
             "tier_policies": list(self.tier_policies),
             "default_conns": self.default_conns.to_json(),
+            "depends_on": list(self.depends_on),
             "summary": self.summary(),
         }
 
@@ -330,9 +350,15 @@ def _peer_matches(cluster: Cluster, policy: NetworkPolicy, peer: Peer, other: _S
 
 def _tier_peer_matches(cluster: Cluster, peer: TierPeer, other: _Side) -> bool:
     if other.pod is None:
-        return other.in_ranges(peer.ranges) or other.in_ranges(peer.node_ranges(cluster.nodes))
+        return (
+            peer.everywhere
+            or other.in_ranges(peer.ranges)
+            or other.in_ranges(peer.node_ranges(cluster.nodes))
+        )
     pod = other.pod
-    return peer.matches_pod(cluster.namespace_labels(pod.namespace), pod.labels, pod.host_network)
+    return peer.matches_pod(
+        cluster.namespace_labels(pod.namespace), pod.labels, pod.host_network, pod.service_account
+    )
 
 
 def _walk_tier(
@@ -378,12 +404,102 @@ def _walk_tier(
     return allowed, undecided, passed
 
 
+def _plan_direction(
+    cluster: Cluster,
+    direction: str,
+    subject: _Side,
+    other: _Side,
+    dst: _Side,
+    query: ConnSet,
+    v1: DirectionVerdict,
+) -> DirectionVerdict:
+    """The evaluation plan walked for one pair: every tier in order, its members (CNI
+    and cluster-wide policies that select the subject, and the v1 NetworkPolicies), the
+    tier's end."""
+    assert subject.pod is not None
+    pod = subject.pod
+    ns_labels = cluster.namespace_labels(pod.namespace)
+    none = ConnSet.none()
+    allowed, undecided, passed = none, query, none
+    matches: list[TierMatch] = []
+    selecting: list[str] = []
+    reached_v1: ConnSet | None = None
+    depends: list[str] = []
+    for pt in cluster.tier_plan:
+        selectors: list[str] = []
+        for m in pt.members:
+            if m is None:
+                if v1.isolated:
+                    reached_v1 = undecided
+                    hit = undecided & v1.conns
+                    allowed, undecided = allowed | hit, undecided - hit
+                    selectors.append("the NetworkPolicies " + ", ".join(v1.policies))
+                continue
+            if not m.subject.matches_pod(ns_labels, pod.labels, pod.host_network, pod.service_account):
+                continue
+            if m.applies_to(direction):
+                selectors.append(m.key)
+            if m.key not in selecting and (m.rules(direction) or m.applies_to(direction)):
+                selecting.append(m.key)
+            for rule in m.rules(direction):
+                if DNS_MARK in rule.marks:
+                    depends.append(f"{m.key} {direction} rule {rule.name or '#' + str(rule.index)}")
+            for rule in m.rules(direction):
+                if undecided.is_empty:
+                    break
+                if rule.local is not None and not _tier_peer_matches(cluster, rule.local, subject):
+                    continue
+                if not any(_tier_peer_matches(cluster, p, other) for p in rule.peers):
+                    continue
+                hit = rule.conns_on(dst.named_ports()) & undecided
+                if hit.is_empty:
+                    continue
+                if rule.action == LOG:
+                    continue
+                undecided = undecided - hit
+                if rule.action == ALLOW:
+                    allowed = allowed | hit
+                elif rule.action == PASS:
+                    passed = passed | hit
+                matches.append(
+                    TierMatch(
+                        pt.name, m.key, direction, rule.index, rule.name, rule.written_action,
+                        hit, m.priority, rule.marks,
+                    )
+                )
+        if selectors and pt.end == DENY_END and not undecided.is_empty:
+            matches.append(
+                TierMatch(
+                    pt.name, ", ".join(selectors), direction, -1, "", "Deny", undecided,
+                    end_of_tier=True,
+                )
+            )
+            undecided = none
+        undecided, passed = undecided | passed, none
+    allowed = allowed | undecided
+    return DirectionVerdict(
+        direction,
+        not allowed.is_empty,
+        v1.isolated,
+        v1.policies,
+        v1.matches if v1.isolated and reached_v1 is not None and not reached_v1.is_empty else (),
+        allowed,
+        tier_matches=tuple(matches),
+        network_policy_conns=reached_v1 if v1.isolated and reached_v1 is not None else none,
+        default_conns=undecided,
+        tier_policies=tuple(selecting),
+        depends_on=tuple(dict.fromkeys(depends)),
+    )
+
+
 def _direction(
     cluster: Cluster, direction: str, subject: _Side, other: _Side, dst: _Side, query: ConnSet
 ) -> DirectionVerdict:
     v1 = _v1_direction(cluster, direction, subject, other, dst, query)
     if subject.pod is None:
         return v1
+    if cluster.cni_tier_policies:
+        return _plan_direction(cluster, direction, subject, other, dst, query, v1)
     tiered = cluster.cluster_policies_selecting(subject.pod, direction)
     if not tiered:
         return v1
@@ -487,6 +603,15 @@ def explain_sides(
                 f"{side.key} uses hostNetwork: whether NetworkPolicies apply to it depends on the CNI plugin, "
                 "so do not count on them to protect it"
             )
+    for verdict in (egress, ingress):
+        if verdict.depends_on:
+            notes.append(
+                f"depends on DNS/service: {', '.join(verdict.depends_on)} name peers by DNS name, "
+                "service or group, which manifests cannot resolve; the answer leaves them out"
+            )
+        l7 = [str(m) for m in verdict.tier_matches if L7_MARK in m.marks and m.action == "Allow"]
+        if l7:
+            notes.append(f"L7 rules apply: the port is allowed only for the requests they allow ({'; '.join(l7)})")
     if src.pod is None and dst.pod is None:
         notes.append(
             "both ends are outside the cluster: NetworkPolicies do not govern this traffic"

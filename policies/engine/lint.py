@@ -6,6 +6,7 @@ severity and what it means (``@check``); ``CHECKS`` lists them, and ``FINDING_CO
 and ``SEVERITIES`` (finding.py) are the vocabulary the API, the pages and drift review import.
 Findings about cluster-wide policies (Admin and Baseline tiers) come from
 tier_findings.py, also one function per check; their findings have an empty namespace.
+Findings about CNI policies (Calico, Cilium, Antrea) come from cni_findings.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .cluster import Cluster
+from .cni_findings import CHECKS as CNI_CHECKS
+from .cni_findings import cni_findings
 from .finding import SEVERITY_ORDER, Finding
 from .model import NetworkPolicy, Peer, Pod, Rule, Workload
 from .ports import ConnSet
@@ -78,6 +81,7 @@ def findings(cluster: Cluster) -> list[Finding]:
     """Everything worth a look, most severe first."""
     out = [finding for c in CHECKS for finding in c.run(cluster)]
     out.extend(tier_findings(cluster))
+    out.extend(cni_findings(cluster))
     out.sort(
         key=lambda f: (SEVERITY_ORDER[f.severity], f.namespace, f.object_name, f.code, f.message)
     )
@@ -341,6 +345,8 @@ def peer_matches_nothing(cluster: Cluster) -> Iterator[Hit]:
                         )
 
 
-FINDING_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS) + tuple(
-    c.code for c in TIER_CHECKS
+FINDING_CODES: tuple[str, ...] = (
+    tuple(c.code for c in CHECKS)
+    + tuple(c.code for c in TIER_CHECKS)
+    + tuple(c.code for c in CNI_CHECKS)
 )

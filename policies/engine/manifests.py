@@ -30,7 +30,6 @@ milliseconds with a ManifestError.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from .cni.kinds import is_cni_object
 from .safe_input import (
     DEFAULT_LIMITS,
     MAX_NESTING,
@@ -47,6 +47,7 @@ from .safe_input import (
     UnsafeInput,
     check_text_size,
     check_yaml_text,
+    load_json_text,
     read_manifest_file,
     walk_manifest_files,
 )
@@ -66,8 +67,10 @@ KINDS = (
     "AdminNetworkPolicy",
     "BaselineAdminNetworkPolicy",
     "Node",
+    "ServiceAccount",
 )
-"""Kinds the engine reads; everything else is skipped with a note."""
+"""Kinds the engine reads (and the CNI kinds of ``cni.CNI_KINDS``, by API group and
+kind); everything else is skipped with a note."""
 
 try:  # libyaml is much faster on big manifests; both give the same nodes and marks.
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -91,17 +94,30 @@ class _FastLoader(_Loader):  # type: ignore[misc,valid-type,unused-ignore]
     def ascend_resolver(self) -> None:
         pass
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._plain_tags: dict[str, str] = {}  # a manifest repeats its plain scalars
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode:
             if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
-                    if regexp.match(value):
-                        return str(tag)
-                for tag, regexp in _WILDCARD:
-                    if regexp.match(value):
-                        return str(tag)
+                tag = self._plain_tags.get(value)
+                if tag is None:
+                    tag = self._plain_tags[value] = _implicit_tag(value)
+                return tag
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+def _implicit_tag(value: str) -> str:
+    """The tag the safe loader resolves a plain scalar to (`true` bool, `8080` int...)."""
+    for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
+        if regexp.match(value):
+            return str(tag)
+    for tag, regexp in _WILDCARD:
+        if regexp.match(value):
+            return str(tag)
+    return _STR
 
 
 class _Unusual(Exception):
@@ -415,27 +431,17 @@ def _load_all(text: str) -> list[Any]:
     return docs
 
 
-def _load_json(text: str) -> list[Any] | None:
-    """A JSON text's one document, parsed by the json module (libyaml reads long JSON
-    lines slowly: a 7 MB `kubectl get -o json` dump took 18 s); None when the text is
-    not JSON, so the YAML loader reads it (and reports its errors)."""
-    if not text.lstrip().startswith(("{", "[")):
-        return None
-    try:
-        return [json.loads(text)]
-    except (ValueError, RecursionError):
-        return None
-
-
 def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
     """Every object of a YAML/JSON stream, List items flattened, with lazy locations.
 
     Empty documents (a `---` followed by nothing or only comments, trailing separators)
     are skipped."""
     try:
-        check_yaml_text(text)
-        docs = _load_json(text)
+        # JSON through the json module (libyaml reads long JSON lines slowly: a 7 MB
+        # `kubectl get -o json` dump took 18 s), parsed once; YAML checked, then loaded.
+        docs = load_json_text(text)
         if docs is None:
+            check_yaml_text(text)
             docs = _load_all(text)
     except UnsafeInput as exc:
         raise ManifestError([_unsafe_error(exc, source)]) from None
@@ -486,7 +492,7 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
             InputError(loc.file, loc.line, _object_name(obj), "kind", "object has no kind")
         )
         return
-    if kind not in KINDS:
+    if kind not in KINDS and not is_cni_object(obj):
         inv.skipped[kind] += 1
         return
     meta = obj.get("metadata")

@@ -280,6 +280,7 @@ class Pod:
     owner_name: str = ""
     stand_in: bool = False
     uid: str = ""
+    service_account: str = "default"
 
     @property
     def key(self) -> str:

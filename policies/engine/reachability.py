@@ -42,6 +42,7 @@ from itertools import chain
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from .cluster import Cluster
+from .cni.common import DENY_END, CniTierPolicy, PlanTier
 from .endpoint_keys import external_key, object_key
 from .ipranges import IPRange, cut_space
 from .model import (
@@ -58,7 +59,6 @@ from .ports import ConnSet
 from .selectors import LabelSelector
 from .tier_validation import validate_cluster_policy
 from .tiers import (
-    ADMIN,
     ALLOW,
     CLUSTER_POLICY_KINDS,
     DENY,
@@ -251,6 +251,7 @@ class _Class:
     labels: Mapping[str, str]
     named_ports: tuple[NamedPort, ...]
     host_network: bool
+    service_account: str = "default"
     pods: list[Pod] = field(default_factory=list)
 
 
@@ -266,6 +267,7 @@ class _CompiledRule(Generic[_R]):
     peers: int  # over the source space (ingress) or destination space (egress)
     static_conns: ConnSet | None  # when the rule names no port
     index: int = 0  # the rule's position in its NetworkPolicy
+    local: int = -1  # tier rules: the selected pod classes the rule concerns (-1: all)
 
     def conns_on(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
         if self.static_conns is not None:
@@ -305,11 +307,15 @@ def _tier_dst_ranges(cluster: Cluster, policies: Iterable[ClusterPolicy]) -> lis
 
 def _dst_cut_ranges(cluster: Cluster) -> list[IPRange]:
     v1 = [r for p in cluster.policies for b in p.ip_blocks("egress") for r in b.ranges]
-    return v1 + _tier_dst_ranges(cluster, cluster.cluster_policies)
+    return v1 + _tier_dst_ranges(cluster, [*cluster.cluster_policies, *cluster.cni_tier_policies])
 
 
 def _src_cut_ranges(cluster: Cluster) -> list[IPRange]:
-    return [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
+    v1 = [r for p in cluster.policies for b in p.ip_blocks("ingress") for r in b.ranges]
+    # CNI ingress peers name sources outside the cluster too.
+    return v1 + [
+        rng for p in cluster.cni_tier_policies for r in p.ingress for peer in r.peers for rng in peer.ranges
+    ]
 
 
 class _Universe:
@@ -320,14 +326,17 @@ class _Universe:
         index: dict[tuple[Any, ...], int] = {}
         self.classes: list[_Class] = []
         self.class_of: dict[int, int] = {}
+        # Service accounts matter only to CNI policies (Calico's serviceAccounts).
+        by_sa = bool(cluster.cni_tier_policies)
         for pod in cluster.pods:
-            sig = (pod.namespace, tuple(pod.labels.items()), pod.named_ports, pod.host_network)
+            sa = pod.service_account if by_sa else "default"
+            sig = (pod.namespace, tuple(pod.labels.items()), pod.named_ports, pod.host_network, sa)
             i = index.get(sig)
             if i is None:
                 i = len(self.classes)
                 index[sig] = i
                 self.classes.append(
-                    _Class(pod.namespace, pod.labels, pod.named_ports, pod.host_network)
+                    _Class(pod.namespace, pod.labels, pod.named_ports, pod.host_network, sa)
                 )
             self.classes[i].pods.append(pod)
             self.class_of[id(pod)] = i
@@ -364,6 +373,7 @@ class _Universe:
         self.namespaces = cluster.namespaces
         self._pod_sel_cache: dict[LabelSelector, int] = {}
         self._ns_sel_cache: dict[LabelSelector, int] = {}
+        self._match_cache: dict[object, int] = {}
 
     @cached_property
     def named_port_groups(self) -> list[tuple[tuple[NamedPort, ...], int]]:
@@ -469,9 +479,41 @@ class _Universe:
         )
 
     # cluster-wide policies ------------------------------------------------------------
+    def match_bits(self, peer: TierPeer) -> int:
+        """Pod classes a CNI peer's match selects (never host-network ones)."""
+        match = peer.match
+        if match is None:
+            return 0
+        key = peer.match_key if peer.match_key is not None else id(match)
+        found = self._match_cache.get(key)
+        if found is None:
+            found = 0
+            only = getattr(match, "only_namespaces", None)
+            if only is None:
+                candidates: Iterable[int] = range(len(self.classes))
+            else:
+                candidates = [i for ns in only for i in _bits(self.ns_bits.get(ns, 0))]
+            for i in candidates:
+                c = self.classes[i]
+                ns_labels = self.namespaces.get(c.namespace) or {
+                    "kubernetes.io/metadata.name": c.namespace
+                }
+                if match.matches(c.namespace, ns_labels, c.labels, c.service_account):
+                    found |= 1 << i
+            found &= ~self.host_network_bits
+            self._match_cache[key] = found
+        return found
+
     def tier_peer_bits(self, peer: TierPeer, egress: bool) -> int:
         """Bits of a subject or peer of a cluster-wide policy. Host-network pods are never
         selected; networks and nodes name addresses outside the cluster."""
+        if peer.kind == "cni":
+            bits = self.match_bits(peer)
+            if peer.everywhere:
+                bits |= self.dst_ext_bits if egress else self.all_src & ~self.all_pods
+            elif peer.ranges:
+                bits |= self.ext_bits(peer.ranges, egress)
+            return bits
         if peer.selects_pods:
             assert peer.namespace_selector is not None
             bits = self.namespace_selector_bits(peer.namespace_selector)
@@ -491,7 +533,8 @@ class _Universe:
                 for p in rule.peers:
                     peers |= self.tier_peer_bits(p, egress)
                 static = None if rule.has_named_ports else rule.conns_on(None)
-                out.append(_CompiledRule(rule, peers, static))
+                local = -1 if rule.local is None else self.tier_peer_bits(rule.local, False)
+                out.append(_CompiledRule(rule, peers, static, local=local))
             return out
 
         return _CompiledClusterPolicy(
@@ -548,11 +591,11 @@ def _end_of_pass_tier(states: dict[_State, int]) -> dict[_State, int]:
     return out
 
 
-def _network_policy_tier(states: dict[_State, int], isolated: int, v1: Cells) -> dict[_State, int]:
-    """The NetworkPolicy tier: for the `isolated` bits its verdict (the v1 cells) is
-    final, whatever it allows; other bits go on undecided."""
+def _v1_allows(states: dict[_State, int], isolated: int, v1: Cells) -> dict[_State, int]:
+    """The v1 NetworkPolicies as members of a tier: for the `isolated` bits, what they
+    allow (the v1 cells) of the undecided is allowed; the rest stays undecided (the
+    tier's end denies it)."""
     out: dict[_State, int] = {}
-    none = ConnSet.none()
     for st, b in states.items():
         iso = b & isolated
         rest = b ^ iso
@@ -560,12 +603,28 @@ def _network_policy_tier(states: dict[_State, int], isolated: int, v1: Cells) ->
             out[st] = out.get(st, 0) | rest
         if not iso:
             continue
-        allowed, undecided, _ = st
+        allowed, undecided, passed = st
         for conn, vb in v1.items():
             inter = iso & vb
             if inter:
-                new = (allowed | (undecided & conn), none, none)
+                hit = undecided & conn
+                new = (allowed | hit, undecided - hit, passed)
                 out[new] = out.get(new, 0) | inter
+    return out
+
+
+def _deny_undecided(states: dict[_State, int], selected: int) -> dict[_State, int]:
+    """The end of a tier that denies: what is undecided for the `selected` bits."""
+    out: dict[_State, int] = {}
+    none = ConnSet.none()
+    for st, b in states.items():
+        inter = b & selected
+        rest = b ^ inter
+        if rest:
+            out[st] = out.get(st, 0) | rest
+        if inter:
+            new = (st[0], none, st[2])
+            out[new] = out.get(new, 0) | inter
     return out
 
 
@@ -622,6 +681,9 @@ class Analyzer:
         self._tier_compiled = {
             p.key: self._u.compile_cluster_policy(p) for p in cluster.cluster_policies
         }
+        self._cni_compiled = {
+            id(p): self._u.compile_cluster_policy(p) for p in cluster.cni_tier_policies
+        }
         self._index()
         self._tier_index()
         self._in_cells: dict[int, Cells] = {}
@@ -658,19 +720,37 @@ class Analyzer:
                 self._egress_by_dst.setdefault(d, []).extend(entries)
 
     def _tier_index(self) -> None:
-        """Cluster-wide policies in evaluation order, and the columns they touch: a
-        destination whose ingress a subject covers, a destination an egress rule names.
-        Every other column keeps the NetworkPolicy-only path."""
+        """The evaluation plan (tiers in order, their compiled members; None for the v1
+        NetworkPolicies) and the columns it touches: a destination whose ingress a
+        subject covers, a destination an egress rule names, and every destination when
+        a tier that ends in deny selects sources for egress. Every other column keeps
+        the NetworkPolicy-only path."""
         u = self._u
-        self._tier_order = sorted(self._tier_compiled.values(), key=lambda cp: cp.policy.order)
+        self._plan: list[tuple[PlanTier, list[_CompiledClusterPolicy | None]]] = []
         self._tier_in_cols = 0
         self._tier_eg_cols = 0
-        for cp in self._tier_order:
-            if cp.ingress_rules:
-                self._tier_in_cols |= cp.selected
-            for r in cp.egress_rules:
+        for pt in self.cluster.tier_plan:
+            members: list[_CompiledClusterPolicy | None] = []
+            for m in pt.members:
+                if m is None:
+                    members.append(None)
+                    continue
+                if isinstance(m, CniTierPolicy):
+                    cp = self._cni_compiled.get(id(m))
+                else:
+                    cp = self._tier_compiled.get(m.key)
+                if cp is None:
+                    cp = u.compile_cluster_policy(m)
+                members.append(cp)
+                ends_in_deny = pt.end == DENY_END
+                if cp.ingress_rules or (ends_in_deny and m.applies_to("ingress")):
+                    self._tier_in_cols |= cp.selected
                 if cp.selected:
-                    self._tier_eg_cols |= r.peers
+                    if ends_in_deny and m.applies_to("egress"):
+                        self._tier_eg_cols = u.all_dst
+                    for r in cp.egress_rules:
+                        self._tier_eg_cols |= r.peers
+            self._plan.append((pt, members))
         self._tier_in_cols &= u.all_pods
         self._tier_eg_cols &= u.all_dst
 
@@ -768,49 +848,57 @@ class Analyzer:
         return cells
 
     def _tiered(self, direction: str, d: int, v1: Cells, sources: int) -> Cells:
-        """Destination d's `sources` by what the tiers allow in `direction`: the Admin
-        tier's rules in order (first match decides, Pass skips to the NetworkPolicy
-        tier), then the NetworkPolicy tier (`v1`: final for isolated pods), then the
-        Baseline tier; what nothing decided is allowed."""
+        """Destination d's `sources` by what the tiers allow in `direction`, walking the
+        plan: in each tier its members in order, the first matching rule deciding (Pass
+        skips to the next tier, Log never decides); the v1 NetworkPolicies (`v1`) allow
+        what they allow for the pods they isolate; a tier that ends in deny denies what
+        is still undecided for the endpoints its members selected. What no tier
+        decided is allowed. (Admin, NetworkPolicy, Baseline without a CNI.)"""
         none, everything = ConnSet.none(), ConnSet.all()
         states: dict[_State, int] = {(none, everything, none): sources}
         named = self._named_ports_at(d)
         ingress = direction == "ingress"
-        in_admin = True
-        for cp in self._tier_order:
-            if in_admin and cp.policy.tier != ADMIN:
-                states = self._tier_boundary(states, direction, d, v1)
-                in_admin = False
-            if ingress:
-                if not cp.selected >> d & 1:
+        for pt, members in self._plan:
+            selected = 0
+            for cp in members:
+                if cp is None:
+                    if ingress:
+                        iso = sources if self._ingress_isolated >> d & 1 else 0
+                    else:
+                        iso = self._egress_isolated & sources
+                    if iso:
+                        states = _v1_allows(states, iso, v1)
+                        selected |= iso
                     continue
-                for r in cp.ingress_rules:
-                    states = _step(states, r.peers & sources, r.conns_on(named), r.rule.action)
-            else:
-                subject = cp.selected & sources
-                if not subject:
-                    continue
-                for r in cp.egress_rules:
-                    if r.peers >> d & 1:
-                        states = _step(states, subject, r.conns_on(named), r.rule.action)
-        if in_admin:
-            states = self._tier_boundary(states, direction, d, v1)
+                if ingress:
+                    if not cp.selected >> d & 1:
+                        continue
+                    if cp.policy.applies_to("ingress"):
+                        selected = sources
+                    for r in cp.ingress_rules:
+                        if r.local >> d & 1:
+                            states = _step(
+                                states, r.peers & sources, r.conns_on(named), r.rule.action
+                            )
+                else:
+                    subject = cp.selected & sources
+                    if not subject:
+                        continue
+                    if cp.policy.applies_to("egress"):
+                        selected |= subject
+                    for r in cp.egress_rules:
+                        if r.peers >> d & 1:
+                            states = _step(
+                                states, subject & r.local, r.conns_on(named), r.rule.action
+                            )
+            if selected and pt.end == DENY_END:
+                states = _deny_undecided(states, selected)
+            states = _end_of_pass_tier(states)
         out: Cells = {}
         for (allowed, undecided, passed), b in states.items():
             c = allowed | undecided | passed
             out[c] = out.get(c, 0) | b
         return out
-
-    def _tier_boundary(
-        self, states: dict[_State, int], direction: str, d: int, v1: Cells
-    ) -> dict[_State, int]:
-        """End of the Admin tier, then the NetworkPolicy tier (final for the pods its
-        policies isolate in that direction)."""
-        states = _end_of_pass_tier(states)
-        if direction == "ingress":
-            isolated = -1 if self._ingress_isolated >> d & 1 else 0
-            return _network_policy_tier(states, isolated, v1) if isolated else states
-        return _network_policy_tier(states, self._egress_isolated, v1)
 
     def _cells(self, direction: str, d: int) -> Cells:
         if direction == "ingress":
@@ -1249,6 +1337,7 @@ class Analyzer:
         for tc in new_tcs:
             tier_compiled[tc.policy.key] = tc
         derived._tier_compiled = tier_compiled
+        derived._cni_compiled = self._cni_compiled
         derived._reindex(self, old_cps, new_cps)
         derived._tier_index()
         self._invalidate(derived, (*old_cps, *new_cps), (*old_tcs, *new_tcs))

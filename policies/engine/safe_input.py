@@ -29,6 +29,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -114,13 +115,23 @@ def _flow_opens(chunk: str) -> int:
 
 def _json_is_shallow(text: str) -> bool:
     """JSON parses within the interpreter's recursion limit, hence under the safe depth."""
+    return load_json_text(text) is not None
+
+
+def load_json_text(text: str) -> list[Any] | None:
+    """A JSON text's one document, parsed by the json module, when that is safe; else None.
+
+    Safe: the json module parses within the interpreter's recursion limit, so a text it
+    parses nests no deeper than that limit; with the limit at or under the depth the YAML
+    loader handles safely, the value needs no ``check_yaml_text`` (JSON has no aliases).
+    Text that is not JSON, or a raised recursion limit, gives None: such text goes
+    through ``check_yaml_text`` and the YAML loader."""
     if not text.lstrip().startswith(("{", "[")) or sys.getrecursionlimit() > _COMPOSE_SAFE_DEPTH:
-        return False
+        return None
     try:
-        json.loads(text)
+        return [json.loads(text)]
     except (ValueError, RecursionError):
-        return False
-    return True
+        return None
 
 
 @dataclass

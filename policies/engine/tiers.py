@@ -36,7 +36,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .ipranges import IPRange, block_ranges
 from .model import NamedPort, frozen_labels
@@ -93,27 +93,61 @@ class Node:
     addresses: tuple[str, ...] = ()
 
 
+class PeerMatch(Protocol):
+    """How a CNI peer or subject selects pods (CNI selector languages differ):
+    ``cache_key`` is equal for two matches that select the same pods. A match may also
+    have ``only_namespaces`` (the namespaces outside which it matches nothing) so that
+    only their pods are tested."""
+
+    @property
+    def cache_key(self) -> object: ...
+
+    def matches(
+        self,
+        namespace: str,
+        namespace_labels: Mapping[str, str],
+        labels: Mapping[str, str],
+        service_account: str,
+    ) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TierPeer:
-    """A subject or one `from`/`to` entry of a cluster-wide rule (exactly one kind)."""
+    """A subject or one `from`/`to` entry of a cluster-wide rule (exactly one kind).
 
-    kind: str  # namespaces | pods | networks | nodes | domainNames
+    Kind ``cni``: a peer of a CNI policy (Calico, Cilium, Antrea): the pods ``match``
+    selects (None: no pod) and the addresses outside the cluster in ``ranges``;
+    ``text`` says it as written."""
+
+    kind: str  # namespaces | pods | networks | nodes | domainNames | cni
     namespace_selector: LabelSelector | None = None
     pod_selector: LabelSelector | None = None
     node_selector: LabelSelector | None = None
     networks: tuple[str, ...] = ()
     ranges: tuple[IPRange, ...] = ()
+    match: PeerMatch | None = field(default=None, compare=False)
+    text: str = ""
+    match_key: object = None
+    everywhere: bool = False
+    """Every address outside the cluster (``ranges`` then stays empty: no cut)."""
 
     @property
     def selects_pods(self) -> bool:
-        return self.kind in ("namespaces", "pods")
+        return self.kind in ("namespaces", "pods") or self.match is not None
 
     def matches_pod(
-        self, namespace_labels: Mapping[str, str], labels: Mapping[str, str], host_network: bool
+        self,
+        namespace_labels: Mapping[str, str],
+        labels: Mapping[str, str],
+        host_network: bool,
+        service_account: str = "",
     ) -> bool:
         # Host-networked pods are not included in subjects nor in pod peers.
         if host_network or not self.selects_pods:
             return False
+        if self.match is not None:
+            ns = namespace_labels.get("kubernetes.io/metadata.name", "")
+            return self.match.matches(ns, namespace_labels, labels, service_account)
         assert self.namespace_selector is not None
         if not self.namespace_selector.matches(namespace_labels):
             return False
@@ -130,6 +164,8 @@ class TierPeer:
         return tuple(out)
 
     def __str__(self) -> str:
+        if self.kind == "cni":
+            return self.text
         if self.kind == "namespaces":
             return f"namespaces [{self.namespace_selector}]"
         if self.kind == "pods":
@@ -149,12 +185,19 @@ class TierPort:
     first: int = 1
     last: int = 65535
     name: str | None = None
+    name_with_protocol: bool = False
+    """A named port that resolves only to container ports of ``protocol`` (Calico,
+    Cilium, Antrea); otherwise whatever the container port's protocol."""
 
     def resolve(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
         if self.name is None:
             return ConnSet.of(self.protocol, self.first, self.last)
         # The container port of that name, whatever its protocol.
-        found = [(proto, num) for n, proto, num in named_ports or () if n == self.name]
+        found = [
+            (proto, num)
+            for n, proto, num in named_ports or ()
+            if n == self.name and (not self.name_with_protocol or proto == self.protocol)
+        ]
         out = ConnSet.none()
         for proto, num in found:
             out = out | ConnSet.of(proto, num, num)
@@ -180,17 +223,28 @@ class TierRule:
     written_action: str  # as written: Accept, Allow, Deny, Pass
     peers: tuple[TierPeer, ...]
     ports: tuple[TierPort, ...] | None  # None: every port and protocol
+    not_ports: tuple[TierPort, ...] = ()
+    """Ports taken out of ``ports`` (Calico ``notPorts``/``notProtocol``)."""
+    marks: tuple[str, ...] = ()
+    """What the answer cannot show, said next to it: "L7 rules apply", "depends on
+    DNS/service"."""
+    local: TierPeer | None = None
+    """Which of the policy's selected pods the rule concerns (Calico's destination of
+    an ingress rule, Antrea's rule-level appliedTo); None: all of them."""
 
     @property
     def has_named_ports(self) -> bool:
-        return any(p.name is not None for p in self.ports or ())
+        return any(p.name is not None for p in (*(self.ports or ()), *self.not_ports))
 
     def conns_on(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
         if self.ports is None:
-            return ConnSet.all()
-        out = ConnSet.none()
-        for p in self.ports:
-            out = out | p.resolve(named_ports)
+            out = ConnSet.all()
+        else:
+            out = ConnSet.none()
+            for p in self.ports:
+                out = out | p.resolve(named_ports)
+        for p in self.not_ports:
+            out = out - p.resolve(named_ports)
         return out
 
     @property
@@ -234,6 +288,11 @@ class ClusterPolicy:
 
     def rules(self, direction: str) -> tuple[TierRule, ...]:
         return self.ingress if direction == "ingress" else self.egress
+
+    def applies_to(self, direction: str) -> bool:
+        """Whether the policy takes part in `direction` for the endpoints it selects
+        (what a tier that ends in deny counts as "selected")."""
+        return bool(self.rules(direction))
 
     def __str__(self) -> str:
         prio = f" priority {self.priority}" if self.priority is not None else ""

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.urls import reverse
+
 from .. import engine
 from ..models import Cluster, NetworkPolicy, PolicyDraft
 from . import drafts, engine_cache, payloads
@@ -46,6 +48,18 @@ FIX_ACTIONS: dict[str, str] = {
 }
 
 
+# code -> what kind of change its fix prepares (the API's `fix.kind`).
+FIX_KINDS: dict[str, str] = {
+    "namespace-without-policy": "default-deny",
+    "egress-without-dns": "allow-dns",
+    "ingress-not-isolated": "isolate-ingress",
+    "egress-not-isolated": "isolate-egress",
+    "peer-allows-all-namespaces": "narrow-peer",
+    "open-to-internet": "narrow-peer",
+    "policy-selects-nothing": "adopt-or-delete",
+}
+
+
 class FixUnavailable(ValueError):
     """The finding does not exist (any more) or has no fix; the message says which."""
 
@@ -56,6 +70,8 @@ class FixProposal:
     obj: dict[str, Any]
     origin: str
     notes: list[str] = field(default_factory=list)
+    # "namespace/name" of a live policy whose deletion is offered beside the policy.
+    deletes: str = ""
 
 
 def fix_query(code: str, namespace: str, kind: str, name: str) -> str:
@@ -65,6 +81,23 @@ def fix_query(code: str, namespace: str, kind: str, name: str) -> str:
 
 def has_fix(code: str) -> bool:
     return code in FIX_ACTIONS
+
+
+def fix_url(cluster_id: int, code: str, namespace: str, kind: str, name: str) -> str:
+    """The editor page that opens the fix of one finding (path and `?fix=` query)."""
+    return f"{reverse('draft-new', args=[cluster_id])}?{fix_query(code, namespace, kind, name)}"
+
+
+def fix_summary(cluster_id: int, code: str, namespace: str, kind: str, name: str) -> dict[str, str] | None:
+    """What the findings API says of a finding's fix: kind, label and editor URL; None
+    when findings of that code have no prepared fix."""
+    if not has_fix(code):
+        return None
+    return {
+        "kind": FIX_KINDS[code],
+        "label": FIX_ACTIONS[code],
+        "url": fix_url(cluster_id, code, namespace, kind, name),
+    }
 
 
 def propose(cluster: Cluster, code: str, namespace: str, kind: str, name: str) -> FixProposal:
@@ -92,7 +125,7 @@ def propose(cluster: Cluster, code: str, namespace: str, kind: str, name: str) -
             f"A draft {existing.namespace}/{existing.name} exists already: rename this one, "
             "or open the existing draft."
         )
-    return FixProposal(code, obj, proposal.origin[:200], notes)
+    return FixProposal(code, obj, proposal.origin[:200], notes, proposal.deletes)
 
 
 # --- names and selectors ---------------------------------------------------------------------
@@ -334,10 +367,16 @@ def _adopt(cluster: Cluster, model: engine.Cluster, namespace: str, kind: str, n
         f"NetworkPolicy {namespace}/{name} selects no pod. To adopt it, change its podSelector "
         "to the pods it was meant for"
         + (f"; pods in {namespace} carry: {'; '.join(label_sets[:8])}." if label_sets else "."),
-        f"To delete it instead: kubectl delete networkpolicy -n {namespace} {name} "
-        "(it selects no pod, so deleting it changes no connection).",
+        "To delete it instead, propose its deletion below: the what-if shows what deleting it "
+        "changes, and the deletion draft is reviewed and approved like any draft.",
     ]
-    return FixProposal("policy-selects-nothing", obj, f"fix for policy-selects-nothing on {namespace}/{name}", notes)
+    return FixProposal(
+        "policy-selects-nothing",
+        obj,
+        f"fix for policy-selects-nothing on {namespace}/{name}",
+        notes,
+        deletes=f"{namespace}/{name}",
+    )
 
 
 _BUILDERS: dict[str, Any] = {

@@ -91,6 +91,7 @@ class PeerRow(TypedDict):
     explanations: list[dict[str, Any]]  # engine explanations, annotated for pages
     rules: list[dict[str, Any]]  # the rules that allow the connection, once each
     open_sides: dict[str, str]  # direction -> why it is open (no policy selects)
+    tier_rules: NotRequired[list[dict[str, Any]]]  # tier_pages.annotate_node_details: deciding tier rules
 
 
 class NodeDetails(TypedDict):
@@ -104,6 +105,7 @@ class NodeDetails(TypedDict):
     inbound: list[PeerRow]
     outbound: list[PeerRow]
     truncated: bool
+    tier_policies: NotRequired[list[dict[str, Any]]]  # tier_pages.annotate_node_details
 
 
 # --- what-if -------------------------------------------------------------------------------------
@@ -126,6 +128,11 @@ class DraftEffect(TypedDict):
     selects: list[str]  # workload keys
 
 
+class RemovedPolicy(TypedDict):
+    key: str  # ns/name of the live policy a deletion draft removes
+    selects: list[str]  # workload keys it selects now
+
+
 class WhatIfCounts(TypedDict):
     allowed: int
     denied: int
@@ -145,6 +152,7 @@ class WhatIf(TypedDict):
     cluster: int
     state_version: int
     policies: list[DraftEffect]
+    removals: list[RemovedPolicy]
     counts: WhatIfCounts
     is_empty: bool
     allowed: list[ConnectionChange]

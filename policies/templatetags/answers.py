@@ -18,10 +18,26 @@ def _short(key: str) -> str:
     return text.rsplit(" (", 1)[0] if text.endswith(")") and "/" in text else text
 
 
-def _why_allowed(side: Mapping[str, Any]) -> list[str]:
-    if not side.get("isolated"):
-        return []
+def _tier_rule(m: Mapping[str, Any]) -> str:
+    kind, _, name = str(m["policy"]).partition("/")
+    named = f' "{m["rule_name"]}"' if m.get("rule_name") else ""
+    return f"{m['tier']} tier {kind} {name} {m['direction']} rule #{m['rule_index']}{named} ({m['action']})"
+
+
+def _tier_reasons(side: Mapping[str, Any], actions: tuple[str, ...]) -> list[str]:
     seen: list[str] = []
+    for m in side.get("tier_matches") or []:
+        text = _tier_rule(m)
+        if m.get("action") in actions and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def _why_allowed(side: Mapping[str, Any]) -> list[str]:
+    tiers = _tier_reasons(side, ("Accept", "Allow"))
+    if not side.get("isolated"):
+        return tiers
+    seen: list[str] = tiers
     for m in side.get("matches") or []:
         text = f"{m['policy']} {m['direction']} rule #{m['rule_index']}"
         if text not in seen:
@@ -42,7 +58,9 @@ def answer_sentence(ex: Mapping[str, Any]) -> str:
         what = (asked or "every connection") if conns in ("", "All Connections") else conns
         reasons = _why_allowed(ex["ingress"]) + _why_allowed(ex["egress"])
         open_sides = [
-            f"{side} is not isolated" for side in ("egress", "ingress") if not ex[side].get("isolated")
+            f"{side} is not isolated"
+            for side in ("egress", "ingress")
+            if not ex[side].get("isolated") and not ex[side].get("tier_matches")
         ]
         why = " and ".join(reasons)
         if open_sides:
@@ -52,11 +70,13 @@ def answer_sentence(ex: Mapping[str, Any]) -> str:
     for side in ("egress", "ingress"):
         v = ex[side]
         if not v.get("allowed"):
+            where = "from " + _short(ex["src"]) if side == "egress" else "to " + _short(ex["dst"])
+            denials = _tier_reasons(v, ("Deny",))
+            if denials:
+                blocked.append(f"{side} {where} is denied by the " + " and the ".join(denials))
+                continue
             policies = ", ".join(v.get("policies") or [])
-            blocked.append(
-                f"{side} {'from ' + _short(ex['src']) if side == 'egress' else 'to ' + _short(ex['dst'])} is "
-                f"isolated by {policies} and no rule matches"
-            )
+            blocked.append(f"{side} {where} is isolated by {policies} and no rule matches")
     return f"{head}: {asked or 'no connection'}, denied: " + "; ".join(blocked) + "."
 
 

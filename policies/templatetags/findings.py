@@ -27,6 +27,8 @@ def finding_fix(finding: FindingView, cluster_id: int) -> dict[str, Any] | None:
 def object_text(finding: FindingView) -> str:
     if finding.object_kind == "Namespace":
         return f"namespace {finding.object_name or finding.namespace}"
+    if not finding.namespace:  # cluster-scoped: a cluster-wide policy
+        return f"{finding.object_name} ({finding.object_kind})"
     return f"{finding.namespace}/{finding.object_name} ({finding.object_kind})"
 
 

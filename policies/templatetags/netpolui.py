@@ -58,6 +58,23 @@ def policy_link(key: str, pk: int | None) -> str:
     return format_html('<a class="policy-name" href="{}">{}</a>', reverse("policy-detail", args=[pk]), key)
 
 
+CLUSTER_POLICY_KINDS = ("ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
+
+
+@register.simple_tag
+def cluster_policy_link(key: str, pk: int | None) -> str:
+    """A cluster-wide policy ("Kind/name") as "Kind name", linked to its page."""
+    kind, _, name = key.partition("/")
+    if pk is None:
+        return format_html('<span class="policy-name">{} <span class="kind">{}</span></span>', name, kind)
+    return format_html(
+        '<a class="policy-name" href="{}">{} <span class="kind">{}</span></a>',
+        reverse("cluster-policy-detail", args=[pk]),
+        name,
+        kind,
+    )
+
+
 @register.filter
 def finding_url(finding: FindingView) -> str:
     if finding.object_id is None:
@@ -67,6 +84,8 @@ def finding_url(finding: FindingView) -> str:
         return reverse("namespace-detail", args=[finding.object_id])
     if kind == "NetworkPolicy":
         return reverse("policy-detail", args=[finding.object_id])
+    if kind in CLUSTER_POLICY_KINDS:
+        return reverse("cluster-policy-detail", args=[finding.object_id])
     if kind == "Pod":
         return reverse("pod-detail", args=[finding.object_id])
     if kind in WORKLOAD_KINDS:
@@ -87,6 +106,13 @@ def conns_parts(conns: Any) -> list[dict[str, str]]:
     """A connection set as one part per protocol: [{"proto": "TCP", "text": "TCP 80,443"}]
     (the engine's wording and protocol order; "all" is one part, proto "all")."""
     return [{"proto": proto, "text": text} for proto, text in _conns_parts(conns)]
+
+
+@register.filter
+def conns_text(conns: Any) -> str:
+    """A connection set (its JSON form) in words: "all connections", "TCP 80, UDP 53"."""
+    parts = conns_parts(conns)
+    return ", ".join(p["text"] for p in parts) if parts else "no connection"
 
 
 @register.filter

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from policies.models import NetworkPolicy, Pod, Workload
+from policies.models import ClusterPolicy, NetworkPolicy, Pod, Workload
 from policies.services import analysis
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,17 @@ def test_export_is_a_multi_document_yaml_attachment(api, demo_cluster):
     text = response.content.decode()
     assert text == analysis.export_yaml(demo_cluster)
     docs = [d for d in yaml.safe_load_all(text) if d]
-    assert len(docs) == NetworkPolicy.objects.filter(cluster=demo_cluster).count()
-    assert all(d["kind"] == "NetworkPolicy" and d["apiVersion"] == "networking.k8s.io/v1" for d in docs)
+    # The cluster-wide policies come first, Admin tier by priority then Baseline, then
+    # every NetworkPolicy.
+    cluster_wide = ClusterPolicy.objects.filter(cluster=demo_cluster)
+    assert cluster_wide.exists()
+    head, tail = docs[: cluster_wide.count()], docs[cluster_wide.count() :]
+    assert [(d["kind"], d["metadata"]["name"]) for d in head] == [
+        (p.kind, p.name) for p in sorted(cluster_wide, key=lambda p: (p.tier, p.priority))
+    ]
+    assert all(d["apiVersion"].startswith("policy.networking.k8s.io/") for d in head)
+    assert len(tail) == NetworkPolicy.objects.filter(cluster=demo_cluster).count()
+    assert all(d["kind"] == "NetworkPolicy" and d["apiVersion"] == "networking.k8s.io/v1" for d in tail)
     for doc in docs:
         assert set(doc["metadata"]) <= {"name", "namespace", "labels", "annotations"}
         assert "status" not in doc

@@ -182,3 +182,50 @@ def test_findings_need_the_viewer_role(api, findings_cluster, role, status):
 
 def test_findings_of_unknown_cluster_is_404(api, findings_cluster):
     assert api("viewer").get("/api/clusters/999999/findings/").status_code == 404
+
+
+def test_each_finding_carries_its_fix(api, findings_cluster):
+    """A finding with a prepared fix names its kind, its label and the editor URL that
+    opens it; the others say null."""
+    body = api("viewer").get(f"/api/clusters/{findings_cluster.pk}/findings/").json()
+    found = by_code(body)
+    ghost = found["policy-selects-nothing"][0]
+    assert ghost["fix"]["kind"] == "adopt-or-delete"
+    assert ghost["fix"]["label"] == "Fix: adopt or delete"
+    path, _, query = ghost["fix"]["url"].partition("?")
+    assert path == f"/clusters/{findings_cluster.pk}/drafts/new/"
+    assert dict(pair.split("=") for pair in query.split("&")) == {
+        "fix": "policy-selects-nothing",
+        "namespace": "locked",
+        "kind": "NetworkPolicy",
+        "name": "ghost",
+    }
+    assert found["namespace-without-policy"][0]["fix"]["kind"] == "default-deny"
+    assert {f["fix"]["kind"] for f in found["egress-without-dns"]} == {"allow-dns"}
+    assert found["egress-not-isolated"][0]["fix"]["kind"] == "isolate-egress"
+    for code in ("peer-matches-nothing", "named-port-unresolved", "host-network-selected"):
+        assert all(f["fix"] is None for f in found[code]), code
+
+
+def test_every_fix_url_opens_the_editor_on_its_prepared_policy(api, client_for, findings_cluster):
+    body = api("viewer").get(f"/api/clusters/{findings_cluster.pk}/findings/").json()
+    editor = client_for("editor")
+    fixable = [f for f in body["findings"] if f["fix"]]
+    assert len(fixable) >= 5
+    for finding in fixable:
+        response = editor.get(finding["fix"]["url"])
+        assert response.status_code == 200, (finding, response.content[:300])
+        assert finding["namespace"].encode() in response.content
+
+
+def test_a_fixed_finding_loses_its_fix_url(api, client_for, findings_cluster):
+    """The URL asks for the finding by name: once it is gone, the editor says so (404)
+    instead of opening a stale proposal."""
+    body = api("viewer").get(f"/api/clusters/{findings_cluster.pk}/findings/").json()
+    ghost = by_code(body)["policy-selects-nothing"][0]
+    NetworkPolicy.objects.filter(cluster=findings_cluster, name="ghost").delete()
+    findings_cluster.state_version += 1
+    findings_cluster.save(update_fields=["state_version"])
+    response = client_for("editor").get(ghost["fix"]["url"])
+    assert response.status_code == 404
+    assert b"may have been fixed already" in response.content

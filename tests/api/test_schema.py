@@ -89,3 +89,15 @@ def test_schema_and_docs_are_served_to_signed_in_users(api):
     assert "/api/schema/" in script.content.decode()
     bundle = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert bundle.status_code == 200
+
+
+def test_findings_document_their_fix(schema):
+    finding = schema["components"]["schemas"]["Finding"]["properties"]
+    assert "fix" in finding
+    fix = schema["components"]["schemas"]["FindingFix"]["properties"]
+    assert set(fix) == {"kind", "label", "url"}
+    enum_ref = fix["kind"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    kinds = schema["components"]["schemas"][enum_ref]["enum"]
+    assert set(kinds) == {
+        "adopt-or-delete", "allow-dns", "default-deny", "isolate-egress", "isolate-ingress", "narrow-peer"
+    }

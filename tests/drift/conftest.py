@@ -14,6 +14,7 @@ import yaml
 
 from policies.models import Cluster, DesiredSource
 from policies.services.sync import ClusterSpec, register_cluster, sync_cluster
+from tests.fake_k8s.server import FakeKubeApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "policies" / "demo"
@@ -123,9 +124,19 @@ def git_source(cluster: Cluster, repo: GitRepo, **fields: Any) -> DesiredSource:
 
 
 @pytest.fixture
-def fake_demo(fake_k8s, tmp_path, db):
+def fake_k8s_policy_api() -> Iterator[FakeKubeApiServer]:
+    """A fake API server that also serves the policy.networking.k8s.io kinds and Nodes
+    (the demo has cluster-wide policies)."""
+    with FakeKubeApiServer(bookmark_interval=1.0, policy_api=True) as server:
+        yield server
+    assert not server.errors, "the fake API server hit a bug:\n" + "\n".join(server.errors)
+
+
+@pytest.fixture
+def fake_demo(fake_k8s_policy_api, tmp_path, db):
     """The demo cluster served by the fake API server and mirrored by one list pass.
     Returns (cluster, fake API server, resync)."""
+    fake_k8s = fake_k8s_policy_api
     fake_k8s.load_manifests(DEMO_DIR)
     kubeconfig = fake_k8s.write_kubeconfig(tmp_path / "kubeconfig")
     cluster = register_cluster(

@@ -78,11 +78,12 @@ def test_namespace_without_policy_fix_is_a_default_deny_that_keeps_dns(demo_clus
     )
 
 
-def test_policy_selecting_nothing_is_offered_for_adoption_with_its_delete_command(demo_cluster):
+def test_policy_selecting_nothing_is_offered_for_adoption_or_deletion(demo_cluster):
     proposal = fixes.propose(demo_cluster, "policy-selects-nothing", "payments", "NetworkPolicy", "legacy-allow-batch")
     meta = proposal.obj["metadata"]
     assert (meta["namespace"], meta["name"]) == ("payments", "legacy-allow-batch")
-    assert any("kubectl delete networkpolicy -n payments legacy-allow-batch" in n for n in proposal.notes)
+    assert proposal.deletes == "payments/legacy-allow-batch"
+    assert any("propose its deletion below" in n for n in proposal.notes)
     assert any("app=payments-api" in n for n in proposal.notes)
 
 

@@ -84,6 +84,11 @@ def apply_draft(
         raise ApplyRefused(
             f"draft {draft.namespace}/{draft.name} is not approved: approve it first"
         )
+    if draft.action == PolicyDraft.Action.DELETE:
+        raise ApplyRefused(
+            f"draft {draft.namespace}/{draft.name} deletes a policy, which netpolui does not do itself: "
+            f"run kubectl delete networkpolicy -n {draft.namespace} {draft.name}"
+        )
     if not dry_run and last_dry_run(draft, force=force) is None:
         with_force = " with force" if force else ""
         raise ApplyRefused(

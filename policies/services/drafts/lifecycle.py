@@ -151,7 +151,12 @@ def update_draft(
     note: str = "",
 ) -> PolicyDraft:
     """Save a new version. Changing an approved draft's policy makes it a draft again:
-    the approval was for the old content."""
+    the approval was for the old content. A deletion draft is never edited."""
+    if draft.action == PolicyDraft.Action.DELETE:
+        raise DraftError(
+            f"draft {draft.namespace}/{draft.name} deletes the live policy: it has no content to edit "
+            "(delete the draft to keep the policy)"
+        )
     prepared = _valid_stored_form(obj)
     namespace, name = _key_of(prepared)
     with transaction.atomic():
@@ -292,9 +297,19 @@ def create_drafts(
 
 
 def export_yaml(drafts: Iterable[PolicyDraft]) -> str:
-    """Multi-document YAML in canonical field order, ready for `kubectl apply -f`."""
+    """Multi-document YAML in canonical field order, ready for `kubectl apply -f`.
+
+    Deletion drafts are not documents (applying the policy would keep it): each is a
+    comment with the `kubectl delete` command that carries it out."""
     rows = sorted(drafts, key=lambda d: (d.namespace, d.name))
-    return engine.dump_yaml([engine.clean_policy(d.obj) for d in rows])
+    deletions = [d for d in rows if d.action == PolicyDraft.Action.DELETE]
+    head = "".join(
+        f"# deletion draft (revision {d.revision}, {d.status}): "
+        f"kubectl delete networkpolicy -n {d.namespace} {d.name}\n"
+        for d in deletions
+    )
+    kept = [engine.clean_policy(d.obj) for d in rows if d.action != PolicyDraft.Action.DELETE]
+    return head + (engine.dump_yaml(kept) if kept else "")
 
 
 def export_filename(

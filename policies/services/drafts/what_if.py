@@ -11,7 +11,7 @@ from ... import engine
 from ...models import Cluster
 from .. import engine_cache
 from ..payload_types import ConnectionChange, DraftEffect, IsolationChange, WhatIf
-from .errors import DraftInvalid
+from .errors import DraftError, DraftInvalid
 from .preview import stored_form, validate
 
 WHAT_IF_LIMIT = 500
@@ -34,20 +34,29 @@ def _conn_entry(
 
 
 def what_if(
-    cluster: Cluster, objs: Sequence[Mapping[str, Any]], *, limit: int = WHAT_IF_LIMIT
+    cluster: Cluster,
+    objs: Sequence[Mapping[str, Any]],
+    *,
+    removals: Sequence[str] = (),
+    limit: int = WHAT_IF_LIMIT,
 ) -> WhatIf:
     """How workload reachability changes if `objs` were applied (each added, or
-    replacing the live policy of the same namespace/name).
+    replacing the live policy of the same namespace/name) and the live policies
+    `removals` ("namespace/name") deleted.
 
-    Raises DraftInvalid when a policy would be rejected by the API server.
+    Raises DraftInvalid when a policy would be rejected by the API server, DraftError
+    when a policy to delete is not in the cluster.
     """
     prepared = [stored_form(o) for o in objs]
     errors = [e for o in prepared for e in validate(o)]
     if errors:
         raise DraftInvalid(errors)
     base = engine_cache.analyzer(cluster)
+    missing = [key for key in removals if base.cluster.policy(key) is None]
+    if missing:
+        raise DraftError(f"no live policy {', '.join(missing)} in cluster {cluster.name} to delete")
     # One derivation for all of them (a later draft of the same name wins, as in order).
-    changed = base.with_policies_changed(prepared)
+    changed = base.with_policies_changed(prepared, removals)
     before, changed = engine.on_common_families(base, changed)  # drafts may bring IPv6 ipBlocks
     old = engine_cache.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
     new = changed.analyze(level="workload", direction="combined")
@@ -57,6 +66,10 @@ def what_if(
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
         "policies": [_draft_effect(base, changed, obj) for obj in prepared],
+        "removals": [
+            {"key": key, "selects": sorted({p.workload_key for p in base.cluster.pods_selected_by(key)})}
+            for key in removals
+        ],
         "counts": {
             "allowed": len(allowed),
             "denied": len(denied),
@@ -107,14 +120,16 @@ def _draft_effect(base: engine.Analyzer, changed: engine.Analyzer, obj: Mapping[
     }
 
 
-def what_if_context(cluster: Cluster, objs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def what_if_context(
+    cluster: Cluster, objs: Sequence[Mapping[str, Any]], removals: Sequence[str] = ()
+) -> dict[str, Any]:
     """What the editor's pages show: ``what_if`` (the change, or None with nothing to
     check) and ``what_if_error`` (why it could not be computed, else "")."""
-    if not objs:
+    if not objs and not removals:
         return {"what_if": None, "what_if_error": ""}
     try:
-        return {"what_if": what_if(cluster, objs), "what_if_error": ""}
-    except DraftInvalid as exc:
+        return {"what_if": what_if(cluster, objs, removals=removals), "what_if_error": ""}
+    except DraftError as exc:
         return {"what_if": None, "what_if_error": str(exc)}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from ... import engine
 from ...choices import SEVERITY_RANK
 from ...models import Cluster, DriftItem, NetworkPolicy
-from .. import engine_cache, payloads
+from .. import drift_tiers, engine_cache, payloads
 from .sources import DesiredPolicy
 
 # Caps that keep a report's JSON bounded on big clusters; counts always give the totals.
@@ -50,6 +50,8 @@ class Difference:
 
 def semantically_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Equal after the API server's defaults, with peers, ports and rules as sets."""
+    if drift_tiers.is_cluster_scoped(a) or drift_tiers.is_cluster_scoped(b):
+        return drift_tiers.semantically_equal(a, b)
     try:
         return engine.normalize_policy(a) == engine.normalize_policy(b)
     except (TypeError, ValueError, AttributeError, KeyError):
@@ -99,9 +101,14 @@ def compare(
     return diffs, in_sync
 
 
-def live_policies(cluster: Cluster) -> dict[str, dict[str, Any]]:
+def live_policies(cluster: Cluster, *, cluster_scoped: bool = False) -> dict[str, dict[str, Any]]:
+    """The live NetworkPolicies by "namespace/name", and with `cluster_scoped` the
+    cluster-wide policies by "Kind/name"."""
     rows = NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj")
-    return {f"{ns}/{name}": obj for ns, name, obj in rows}
+    out = {f"{ns}/{name}": obj for ns, name, obj in rows}
+    if cluster_scoped:
+        out.update(drift_tiers.live_policies(cluster))
+    return out
 
 
 # --- reachability ----------------------------------------------------------------------------------
@@ -135,6 +142,8 @@ def connection_delta(
 
 
 def _reconcile_one(base: engine.Analyzer, diff: Difference) -> engine.Analyzer:
+    if drift_tiers.is_cluster_key(diff.key):
+        return drift_tiers.reconcile(base, diff.kind == DriftItem.Kind.EXTRA, diff.namespace, diff.name, diff.desired)
     if diff.kind == DriftItem.Kind.EXTRA:
         return base.remove_policy(diff.namespace, diff.name)
     return base.replace_policy(diff.desired)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from ... import engine
 from ...models import DriftItem, DriftReport
+from .. import drift_tiers
 from .compare import CONNECTION_LIMIT, KIND_ORDER
 from .reports import unified_diff
 
@@ -27,7 +28,9 @@ def _header(report: DriftReport, title: str) -> list[str]:
 def delete_commands(report: DriftReport) -> list[str]:
     """kubectl commands that remove the extra policies (apply cannot delete)."""
     return [
-        f"kubectl delete networkpolicy -n {item.namespace} {item.name}"
+        drift_tiers.delete_command(item.namespace, item.name)
+        if item.namespace in drift_tiers.CLUSTER_KINDS
+        else f"kubectl delete networkpolicy -n {item.namespace} {item.name}"
         for item in report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name")
     ]
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from ... import engine
 from ...models import Cluster, DesiredSource, DriftItem, DriftReport
+from .. import drift_tiers
 from .compare import Difference, compare, coverage_findings, live_policies, reachability_effects
 from .errors import NoSources
 from .sources import SourceProblem, read_desired_state
@@ -77,13 +78,20 @@ def run_drift(cluster: Cluster, sources: Iterable[DesiredSource] | None = None) 
         raise NoSources(f"cluster {cluster.name} has no desired-state source")
     cluster.refresh_from_db(fields=["state_version"])
     state = read_desired_state(cluster, sources)
-    live = live_policies(cluster)
+    # A desired state with no cluster-scoped policy speaks for none (drift_tiers).
+    cluster_scoped = any(drift_tiers.is_cluster_key(k) for k in [*state.policies, *state.ignored])
+    live = live_policies(cluster, cluster_scoped=cluster_scoped)
     if state.fatal:
         return DriftResult(
             cluster, DriftReport.Status.ERROR, [], 0, len(state.policies), len(live), state.problems,
             state.sources, {}, {}, cluster.state_version,
         )
-    diffs, in_sync = compare(state.policies, live, covers=state.covers, ignored=state.ignored)
+    diffs, in_sync = compare(
+        state.policies,
+        live,
+        covers=lambda namespace: namespace in drift_tiers.CLUSTER_KINDS or state.covers(namespace),
+        ignored=state.ignored,
+    )
     delta, desired_cluster = reachability_effects(cluster, diffs)
     status = DriftReport.Status.PARTIAL if state.problems else DriftReport.Status.OK
     return DriftResult(
@@ -226,6 +234,8 @@ def item_yaml(obj: Mapping[str, Any]) -> str:
 
 
 def normalized_yaml(obj: Mapping[str, Any]) -> str:
+    if obj and drift_tiers.is_cluster_scoped(obj):
+        return engine.dump_yaml([engine.normalize_cluster_policy(obj)])
     return engine.dump_yaml([engine.normalize_policy(obj)]) if obj else ""
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from ... import audit, engine
 from ...models import Cluster, DesiredSource, PolicyDraft
+from .. import drift_tiers
 from .errors import SourceUnreadable
 from .git import (
     forget_checkout,
@@ -110,9 +111,19 @@ class DesiredState:
 
 
 def policy_key(obj: Mapping[str, Any]) -> str:
+    """`namespace/name` of a NetworkPolicy, `Kind/name` of a cluster-scoped policy."""
+    if drift_tiers.is_cluster_scoped(obj):
+        return drift_tiers.object_key(obj)
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
     assert isinstance(meta, Mapping)
     return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
+
+
+def policy_words(key: str) -> str:
+    """"NetworkPolicy shop/web" or "ClusterNetworkPolicy deny-metadata": a key in a sentence."""
+    if drift_tiers.is_cluster_key(key):
+        return key.replace("/", " ", 1)
+    return f"NetworkPolicy {key}"
 
 
 def _with_namespace(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,12 +146,13 @@ def _policies_from_inventory(
 ) -> None:
     seen = out.seen
     for obj, loc in zip(inventory.objects, inventory.locations, strict=True):
-        if obj.get("kind") != "NetworkPolicy":
+        cluster_scoped = drift_tiers.is_cluster_scoped(obj)
+        if obj.get("kind") != "NetworkPolicy" and not cluster_scoped:
             out.skipped += 1
             continue
         file = relative(loc.file)
         key = policy_key(obj)
-        errors = engine.validate_network_policy(obj)
+        errors = drift_tiers.validate(obj) if cluster_scoped else engine.validate_network_policy(obj)
         if errors:
             out.invalid_keys.add(key)
             for e in errors:
@@ -154,14 +166,14 @@ def _policies_from_inventory(
                 SourceProblem(
                     source.pk,
                     source.label,
-                    f"NetworkPolicy {key} is defined twice ({seen[key]} and {where}); the later one is used",
+                    f"{policy_words(key)} is defined twice ({seen[key]} and {where}); the later one is used",
                     file,
                     loc.line,
                 )
             )
             out.policies = [p for p in out.policies if policy_key(p.obj) != key]
         seen[key] = where
-        out.policies.append(DesiredPolicy(_with_namespace(obj), where, source.pk))
+        out.policies.append(DesiredPolicy(dict(obj) if cluster_scoped else _with_namespace(obj), where, source.pk))
 
 
 def read_limits() -> engine.ReadLimits:
@@ -254,7 +266,10 @@ def read_upload(source: DesiredSource) -> SourceRead:
 
 def read_drafts(source: DesiredSource) -> SourceRead:
     out = SourceRead()
-    drafts = PolicyDraft.objects.filter(cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED)
+    # An approved deletion draft wants its policy gone: it defines no desired policy.
+    drafts = PolicyDraft.objects.filter(
+        cluster_id=source.cluster_id, status=PolicyDraft.Status.APPROVED
+    ).exclude(action=PolicyDraft.Action.DELETE)
     for draft in drafts.order_by("namespace", "name"):
         obj = dict(draft.obj)
         meta = dict(obj.get("metadata") or {})
@@ -367,7 +382,7 @@ def read_desired_state(cluster: Cluster, sources: Iterable[DesiredSource] | None
                     SourceProblem(
                         source.pk,
                         source.label,
-                        f"NetworkPolicy {key} is also defined by {first.label}; that definition is used",
+                        f"{policy_words(key)} is also defined by {first.label}; that definition is used",
                         policy.origin,
                     )
                 )

@@ -1,0 +1,221 @@
+"""From CNI objects to what the cluster model carries: which CNI enforces policies
+(given, or detected), the listing of every CNI policy, the enforced ones compiled into
+the tier model, and the evaluation plan (``tier_plan``).
+
+Detection, when the caller names no CNI: the CNI agents' pods (kube-system or
+calico-system pods, or DaemonSet templates, labelled ``k8s-app=calico-node``,
+``k8s-app=cilium``, ``app=antrea`` with ``component=antrea-agent``); else the CNI whose
+policy objects are present when exactly one is; else none. Policies of a CNI that does
+not enforce here are parsed, listed and validated, never applied.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..tiers import ADMIN, BASELINE, NETWORK_POLICY, ClusterPolicy
+from ..validation import FieldError
+from . import antrea, calico, cilium
+from .common import DENY_END, FALL_THROUGH, CniPolicyInfo, CniTierPolicy, PlanTier
+from .kinds import ANTREA, CALICO, CILIUM, CNIS, cni_kind
+
+NONE = "none"
+CNI_CHOICES = (*CNIS, NONE)
+
+_AGENT_LABELS: tuple[tuple[str, dict[str, str]], ...] = (
+    (CALICO, {"k8s-app": "calico-node"}),
+    (CILIUM, {"k8s-app": "cilium"}),
+    (ANTREA, {"app": "antrea", "component": "antrea-agent"}),
+)
+_AGENT_NAMESPACES = ("kube-system", "calico-system")
+
+
+@dataclass
+class CniState:
+    cni: str = NONE
+    detected_by: str = "no CNI policy objects"
+    policies: dict[str, CniPolicyInfo] = field(default_factory=dict)
+    tier_policies: list[CniTierPolicy] = field(default_factory=list)
+    tiers: list[tuple[str, float, str]] = field(default_factory=list)
+    """The enforcing CNI's own tiers: (name, rank, end), in order."""
+    notes: list[str] = field(default_factory=list)
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, Mapping) else {}
+
+
+def _agent_labels(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    if obj.get("kind") == "Pod":
+        labels = _meta(obj).get("labels")
+    else:
+        spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+        assert isinstance(spec, Mapping)
+        tpl = spec.get("template") if isinstance(spec.get("template"), Mapping) else {}
+        assert isinstance(tpl, Mapping)
+        labels = _meta(tpl).get("labels")
+    return labels if isinstance(labels, Mapping) else {}
+
+
+def detect(
+    agents: Sequence[Mapping[str, Any]], policy_cnis: set[str], requested: str | None
+) -> tuple[str, str]:
+    """(cni, detected_by) from the caller's choice, the agents' pods, the objects."""
+    if requested is not None:
+        if requested not in CNI_CHOICES:
+            raise ValueError(f"unknown CNI {requested!r}: use one of {', '.join(CNI_CHOICES)}")
+        return requested, "set by the user"
+    found: list[str] = []
+    for obj in agents:
+        if _meta(obj).get("namespace") not in _AGENT_NAMESPACES:
+            continue
+        labels = _agent_labels(obj)
+        for cni, want in _AGENT_LABELS:
+            if all(labels.get(k) == v for k, v in want.items()) and cni not in found:
+                found.append(cni)
+    if len(found) == 1:
+        return found[0], f"{found[0]} agent pods"
+    if len(found) > 1:
+        return found[0], f"agent pods of several CNIs ({', '.join(found)}); {found[0]} chosen"
+    if len(policy_cnis) == 1:
+        only = next(iter(policy_cnis))
+        return only, f"only {only} policy objects present"
+    if policy_cnis:
+        return NONE, f"policy objects of several CNIs ({', '.join(sorted(policy_cnis))}), no agent pods"
+    return NONE, "no CNI agent pods or policy objects"
+
+
+def build_cni(
+    objects: Sequence[Mapping[str, Any]],
+    *,
+    agents: Sequence[Mapping[str, Any]],
+    namespaces: Mapping[str, Mapping[str, str]],
+    service_accounts: Mapping[tuple[str, str], Mapping[str, str]],
+    requested: str | None,
+) -> CniState:
+    kinds = [(o, cni_kind(o)) for o in objects]
+    policy_cnis = {k.cni for _, k in kinds if k is not None and k.policy}
+    cni, detected_by = detect(agents, policy_cnis, requested)
+    state = CniState(cni, detected_by)
+
+    tier_problems: dict[str, list[FieldError]] = {}
+    ctier: dict[str, calico.CalicoTier] = {}
+    netsets: list[calico.NetSet] = []
+    for obj, k in kinds:
+        if k is None or k.cni != CALICO or k.policy:
+            continue
+        problems: list[FieldError] = []
+        if k.kind == "Tier":
+            t = calico.parse_tier(obj, problems)
+            ctier[t.name] = t
+        else:
+            netsets.append(calico.parse_netset(obj, problems))
+        if problems:
+            tier_problems[f"{k.kind} {_meta(obj).get('name')}"] = problems
+    for what, problems in tier_problems.items():
+        state.notes.extend(f"{what}: {p.path} {p.message}" for p in problems)
+    ctier.setdefault(calico.DEFAULT_TIER, calico.CalicoTier(calico.DEFAULT_TIER, calico.DEFAULT_TIER_ORDER, DENY_END))
+    ctx = calico.CalicoContext(namespaces, service_accounts, netsets, ctier)
+
+    atiers: dict[str, float] = {}
+    groups: dict[str, antrea.Group] = {}
+    for obj, k in kinds:
+        if k is None or k.cni != ANTREA or k.policy:
+            continue
+        problems = []
+        if k.kind == "Tier":
+            spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+            assert isinstance(spec, Mapping)
+            try:
+                atiers[str(_meta(obj).get("name"))] = float(str(spec.get("priority")))
+            except (TypeError, ValueError):
+                state.notes.append(f"Tier {_meta(obj).get('name')}: spec.priority must be a number")
+        else:
+            gkey, group = antrea.parse_group(obj, problems)
+            groups[gkey] = group
+        state.notes.extend(f"{k.kind} {_meta(obj).get('name')}: {p.path} {p.message}" for p in problems)
+    actx = antrea.AntreaContext(atiers, groups, dict(sorted(namespaces.items())))
+
+    for obj, k in kinds:
+        if k is None or not k.policy:
+            continue
+        enforced = k.cni == cni
+        reason = "" if enforced else f"not enforced here: the cluster's CNI is {cni}"
+        compiled: list[CniTierPolicy] = []
+        if k.cni == CALICO:
+            info, one = calico.compile_policy(obj, ctx, enforced, reason)
+            compiled = [one] if one is not None else []
+        elif k.cni == CILIUM:
+            info, compiled = cilium.compile_policy(obj, enforced, reason)
+        else:
+            info, one = antrea.compile_policy(obj, actx, enforced, reason)
+            compiled = [one] if one is not None else []
+        if info.key in state.policies:
+            state.notes.append(f"{info.key} is defined twice; the later one is used")
+            state.tier_policies = [p for p in state.tier_policies if p.key != info.key]
+        state.policies[info.key] = info
+        state.tier_policies.extend(compiled)
+    state.tier_policies = [p for p in state.tier_policies if state.policies[p.key].enforced]
+    if cni == CALICO:
+        state.tiers = sorted(
+            ((t.name, t.order, t.end) for t in ctier.values()), key=lambda t: (t[1], t[0])
+        )
+    elif cni == ANTREA:
+        ranks = {**antrea.STATIC_TIERS, **atiers}
+        state.tiers = sorted(((n, r, FALL_THROUGH) for n, r in ranks.items()), key=lambda t: (t[1], t[0]))
+    return state
+
+
+# -- the evaluation plan ------------------------------------------------------------------
+
+
+def tier_plan(
+    cluster_policies: Sequence[ClusterPolicy],
+    cni: str,
+    cni_policies: Sequence[CniTierPolicy],
+    cni_tiers: Sequence[tuple[str, float, str]],
+) -> list[PlanTier]:
+    """The tiers in evaluation order with their members in order; None stands for the
+    v1 NetworkPolicies. The cluster-wide Admin tier comes first and the Baseline tier
+    last whatever the CNI."""
+    admin = tuple(p for p in cluster_policies if p.tier == ADMIN)
+    baseline = tuple(p for p in cluster_policies if p.tier == BASELINE)
+    plan = [PlanTier(ADMIN, FALL_THROUGH, admin)]
+    if cni == CALICO:
+        for name, _rank, end in cni_tiers:
+            members: list[tuple[tuple[float, str], ClusterPolicy | None]] = [
+                ((p.policy_order, p.name), p) for p in cni_policies if p.tier == name
+            ]
+            if name == calico.DEFAULT_TIER:
+                members.append(((calico.V1_ORDER, calico.V1_NAME_PREFIX), None))
+            members.sort(key=lambda m: (m[0][0] if not math.isinf(m[0][0]) else math.inf, m[0][1]))
+            plan.append(PlanTier(name, end, tuple(m for _, m in members), CALICO))
+    elif cni == ANTREA:
+        for name, rank, end in cni_tiers:
+            if rank > antrea.NP_RANK:
+                continue
+            members_a = sorted(
+                (p for p in cni_policies if p.tier == name), key=lambda p: (p.policy_order, p.name)
+            )
+            plan.append(PlanTier(name, end, tuple(members_a), ANTREA))
+        plan.append(PlanTier(NETWORK_POLICY, DENY_END, (None,)))
+        for name, rank, end in cni_tiers:
+            if rank <= antrea.NP_RANK:
+                continue
+            members_a = sorted(
+                (p for p in cni_policies if p.tier == name), key=lambda p: (p.policy_order, p.name)
+            )
+            plan.append(PlanTier(name, end, tuple(members_a), ANTREA))
+    elif cni == CILIUM:
+        deny = tuple(p for p in cni_policies if p.tier == cilium.DENY_TIER)
+        allow = tuple(p for p in cni_policies if p.tier == cilium.ALLOW_TIER)
+        plan.append(PlanTier(cilium.DENY_TIER, FALL_THROUGH, deny, CILIUM))
+        plan.append(PlanTier(cilium.ALLOW_TIER, DENY_END, (*allow, None), CILIUM))
+    else:
+        plan.append(PlanTier(NETWORK_POLICY, DENY_END, (None,)))
+    plan.append(PlanTier(BASELINE, FALL_THROUGH, baseline))
+    return plan
