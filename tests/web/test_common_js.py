@@ -53,3 +53,21 @@ def test_js_escaping_and_protocol_order():
         "N.query({a: 1, b: '', c: null, d: 'x y'})]));"
     )
     assert got == ["&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;", list(engine.PROTOCOLS), "a=1&d=x+y"]
+
+
+def test_js_parent_path_walks_up_a_field_path():
+    got = run_common(
+        "const out = []; let p = 'spec.ingress[0].from[1].ipBlock.except[0]';\n"
+        "while (p) { out.push(p); p = N.parentPath(p); }\n"
+        "console.log(JSON.stringify(out));"
+    )
+    assert got == [
+        "spec.ingress[0].from[1].ipBlock.except[0]",
+        "spec.ingress[0].from[1].ipBlock.except",
+        "spec.ingress[0].from[1].ipBlock",
+        "spec.ingress[0].from[1]",
+        "spec.ingress[0].from",
+        "spec.ingress[0]",
+        "spec.ingress",
+        "spec",
+    ]

@@ -5,14 +5,8 @@
   var form = document.getElementById("cnp-form");
   if (!form) return;
 
-  function $(sel, root) { return (root || document).querySelector(sel); }
-  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  var N = window.Netpolui;
+  var $ = N.one, $all = N.all, el = N.el;
   function f(root, name) { return $('[data-f="' + name + '"]', root); }
   function children(list) { return Array.prototype.slice.call(list.children); }
   function clone(id) { return document.getElementById(id).content.firstElementChild.cloneNode(true); }
@@ -255,13 +249,7 @@
 
   // --- problems next to their fields ---------------------------------------------------------------
   function target(path) {
-    var p = path;
-    while (p) {
-      var found = $('[data-path="' + (window.CSS && CSS.escape ? CSS.escape(p) : p) + '"]', form);
-      if (found) return found;
-      p = /\]$/.test(p) ? p.replace(/\[\d+\]$/, "") : p.slice(0, Math.max(0, p.lastIndexOf(".")));
-    }
-    return null;
+    return N.fieldFor(form, path);
   }
   function showProblems(errors) {
     $all(".ed-error", form).forEach(function (n) { n.remove(); });
@@ -332,7 +320,7 @@
     var obj = collect();
     var mine = ++token;
     $("#cnp-state").textContent = "Checking…";
-    window.Netpolui.request(form.getAttribute("data-check-url"), { method: "POST", json: obj }).then(function (result) {
+    N.request(form.getAttribute("data-check-url"), { method: "POST", json: obj }).then(function (result) {
       if (mine !== token) return;
       if (!result.ok) { $("#cnp-state").textContent = (result.data && result.data.detail) || "The check failed."; return; }
       var errors = localErrors.concat(result.data.errors);

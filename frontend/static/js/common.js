@@ -83,7 +83,39 @@
     return search.toString();
   }
 
+  // DOM helpers the page scripts share.
+  function one(sel, root) { return (root || document).querySelector(sel); }
+  function all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  // A field path one step up: spec.ingress[0].from[1] -> spec.ingress[0].from -> spec.ingress[0].
+  function parentPath(path) {
+    if (/\]$/.test(path)) return path.replace(/\[\d+\]$/, "");
+    var cut = path.lastIndexOf(".");
+    return cut > 0 ? path.slice(0, cut) : "";
+  }
+
+  // The element of `root` marked data-path for a field path (an error's path), or for its
+  // nearest parent that has one; null when none has.
+  function fieldFor(root, path) {
+    for (var p = path; p; p = parentPath(p)) {
+      var found = root.querySelector('[data-path="' + (window.CSS && CSS.escape ? CSS.escape(p) : p) + '"]');
+      if (found) return found;
+    }
+    return null;
+  }
+
   window.Netpolui = {
+    one: one,
+    all: all,
+    el: el,
+    parentPath: parentPath,
+    fieldFor: fieldFor,
     PROTOCOLS: PROTOCOLS,
     escapeHtml: escapeHtml,
     csrfToken: csrfToken,
