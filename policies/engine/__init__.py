@@ -107,7 +107,7 @@ from .model import (
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .pairs import PairTable
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, graphviz, render_picture
-from .ports import PROTOCOLS, ConnSet, conns_parts, conns_text
+from .ports import ALL_CONNECTIONS, PROTOCOLS, ConnSet, conns_parts, conns_text
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
 from .safe_input import (
     ReadBudget,
@@ -135,6 +135,7 @@ from .tiers import Node as ClusterNode
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "ALL_CONNECTIONS",
     "CLUSTER_POLICY_KINDS",
     "CNI_CHOICES",
     "CNI_KINDS",

@@ -25,6 +25,7 @@ from .engine_cache import (
     rendered_json,
 )
 from .pages import (
+    ALL_CONNECTIONS,
     annotate_explanations,
     cluster_policy_rules,
     cluster_policy_yaml,
@@ -69,6 +70,7 @@ from .payloads import (
 )
 
 __all__ = [
+    "ALL_CONNECTIONS",
     "FINISHED_PHASES",
     "FindingView",
     "GRAPH_PICTURE_TIMEOUT_SECONDS",

@@ -27,6 +27,7 @@ parse_endpoint_key = engine.parse_object_key
 external_range = engine.external_range
 conns_text = engine.conns_text
 conns_parts = engine.conns_parts
+ALL_CONNECTIONS = engine.ALL_CONNECTIONS
 
 
 def endpoint_rows(cluster: Cluster, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
