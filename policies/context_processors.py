@@ -18,6 +18,7 @@ NAV = (
     ("Matrix", "matrix", True),
     ("Policies", "policy-list", True),
     ("Cluster-wide", "cluster-policy-list", True),
+    ("CNI policies", "cni-policy-list", True),
     ("Editor", "draft-list", True),
     ("Drift", "drift-summary", True),
 )

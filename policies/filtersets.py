@@ -15,6 +15,7 @@ from .models import (
     TOP_LEVEL_WORKLOAD,
     Cluster,
     ClusterPolicy,
+    CniObject,
     Namespace,
     NetworkPolicy,
     Pod,
@@ -204,6 +205,30 @@ class ClusterPolicyFilterSet(filters.FilterSet):
             return qs
         namespace, _, pod_name = value.rpartition("/")
         return self._keep(qs, lambda cluster: keys_selecting_pod(cluster, namespace, pod_name))
+
+
+class CniPolicyFilterSet(filters.FilterSet):
+    cluster = filters.ModelChoiceFilter(queryset=Cluster.objects.all())
+    cni = filters.ChoiceFilter(choices=[(c.value, c.label) for c in Cluster.Cni if c.value not in ("auto", "none")])
+    kind = filters.CharFilter(field_name="kind", help_text="the kind as written: GlobalNetworkPolicy, CiliumNetworkPolicy ...")
+    namespace = MultiValueCharFilter(field_name="namespace", help_text="blank for cluster-scoped kinds")
+    name = filters.CharFilter(lookup_expr="icontains")
+    tier = filters.CharFilter(field_name="tier")
+    enforced = filters.BooleanFilter(
+        method="filter_enforced", help_text="true: the cluster's CNI applies it; false: listed, not enforced here"
+    )
+    label = LabelFilter(field_name="labels")
+
+    class Meta:
+        model = CniObject
+        fields = ["cluster", "cni", "kind", "namespace", "name", "tier", "enforced", "label"]
+
+    def filter_enforced(self, qs: QuerySet[CniObject], name: str, value: bool | None) -> QuerySet[CniObject]:
+        from .services.cni import filter_enforced
+
+        if value is None:
+            return qs
+        return filter_enforced(qs, value)
 
 
 class NetworkPolicyFilterSet(filters.FilterSet):

@@ -20,15 +20,46 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from .engine.cni.kinds import cni_kind
 from .engine.model import effective_policy_types
-from .k8s.client import POLICY_KINDS, RESOURCES_BY_KIND, Resource, SyncFailure
-from .k8s.objects import controller_of, pod_ips, pod_template_labels, slim_object
-from .models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, SyncState, Workload
+from .k8s.client import (
+    ALL_RESOURCES,
+    CNI_RESOURCES,
+    POLICY_KINDS,
+    SERVICE_ACCOUNTS,
+    Resource,
+    SyncFailure,
+    resource_for_object,
+)
+from .k8s.objects import controller_of, pod_ips, pod_template_labels
+from .models import (
+    Cluster,
+    ClusterPolicy,
+    CniObject,
+    Namespace,
+    NetworkPolicy,
+    Node,
+    Pod,
+    ServiceAccount,
+    SyncState,
+    Workload,
+)
 
 BATCH = 1000
 WORKLOAD_KINDS = {k.value for k in Workload.Kind}
 CLUSTER_POLICY_KINDS = {k.value for k in ClusterPolicy.Kind}
-OPTIONAL_KINDS = CLUSTER_POLICY_KINDS | {"Node"}  # mirrored only where served
+CNI_PREFIX = "cni:"
+
+
+def store_kind(resource: Resource) -> str:
+    """The name the mirror files a resource's rows under: its kind, or for a CNI's own
+    resources `cni:group/Kind` (Calico's and Antrea's kinds reuse built-in names)."""
+    return f"{CNI_PREFIX}{resource.group}/{resource.kind}" if resource.cni else resource.kind
+
+
+CNI_STORE_KINDS = tuple(dict.fromkeys(store_kind(r) for r in CNI_RESOURCES))
+# Mirrored only where served.
+OPTIONAL_KINDS = CLUSTER_POLICY_KINDS | {"Node", "ServiceAccount", *CNI_STORE_KINDS}
 _sqlite_writer = threading.RLock()
 
 
@@ -78,7 +109,13 @@ def _writing() -> Iterator[None]:
                 connection.close()
 
 
-def model_for(kind: str) -> type[Namespace | Workload | Pod | NetworkPolicy | ClusterPolicy | Node]:
+def model_for(
+    kind: str,
+) -> type[Namespace | Workload | Pod | NetworkPolicy | ClusterPolicy | Node | CniObject | ServiceAccount]:
+    if kind.startswith(CNI_PREFIX):
+        return CniObject
+    if kind == "ServiceAccount":
+        return ServiceAccount
     if kind == "Namespace":
         return Namespace
     if kind == "Node":
@@ -103,6 +140,8 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     }
     if kind == "Namespace":
         return fields
+    if kind.startswith(CNI_PREFIX):
+        return fields | cni_fields(kind, obj)
     if kind == "Node":
         status = obj.get("status") or {}
         fields["addresses"] = [
@@ -124,6 +163,8 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         fields["generation"] = int(meta.get("generation") or 0)
         return fields
     fields["namespace"] = meta.get("namespace") or "default"
+    if kind == "ServiceAccount":
+        return fields
     if kind == "NetworkPolicy":
         spec = obj.get("spec") or {}
         effective = effective_policy_types(spec if isinstance(spec, dict) else {})
@@ -149,16 +190,49 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def cni_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a CNI object: which CNI, its tier and order (Calico `order`,
+    Antrea `priority`) as written, for the lists; the engine reads `obj`."""
+    group, name = kind.removeprefix(CNI_PREFIX).split("/", 1)
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
+    spec = spec if isinstance(spec, dict) else {}
+    found = cni_kind({"apiVersion": f"{group}/v", "kind": name})
+    cni = found.cni if found else ""
+    api_version = obj.get("apiVersion") or ""
+    order: Any = spec.get("priority") if cni == "antrea" else spec.get("order")
+    if isinstance(order, bool) or not isinstance(order, int | float):
+        order = None
+    tier = spec.get("tier") if found and found.policy else ""
+    if found and found.policy and not tier and cni != "cilium":
+        # The tier a policy without one lands in, as each CNI defaults it.
+        tier = "default" if cni == "calico" else "application"
+    return {
+        "cni": cni,
+        "api_version": str(api_version),
+        "kind": name,
+        "namespace": (meta.get("namespace") or "default") if found and found.namespaced else "",
+        "policy": bool(found and found.policy),
+        "tier": str(tier or "")[:253],
+        "order": order,
+        "generation": int(meta.get("generation") or 0),
+    }
+
+
 def _scope(cluster_id: int, kind: str) -> Any:
     model = model_for(kind)
     qs = model.objects.filter(cluster_id=cluster_id)
-    if model is Workload or model is ClusterPolicy:
+    if model is CniObject:
+        group, name = kind.removeprefix(CNI_PREFIX).split("/", 1)
+        qs = qs.filter(kind=name, api_version__startswith=f"{group}/")
+    elif model is Workload or model is ClusterPolicy:
         qs = qs.filter(kind=kind)
     return qs
 
 
 def _update_fields(kind: str) -> list[str]:
     return list(row_fields(kind, {"metadata": {}}))
+
 
 
 class DatabaseMirror:
@@ -171,7 +245,7 @@ class DatabaseMirror:
 
     def resource_version(self, resource: Resource) -> str:
         with _writing():  # a read, but through the same few connections
-            state = SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).first()
+            state = SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.key).first()
         return state.resource_version if state else ""
 
     def _save_version(self, resource: Resource, resource_version: str, *, listed: bool, count: int | None = None) -> None:
@@ -184,21 +258,21 @@ class DatabaseMirror:
         if count is not None:
             defaults["object_count"] = count
         SyncState.objects.update_or_create(
-            cluster_id=self.cluster_id, resource=resource.plural, defaults=defaults
+            cluster_id=self.cluster_id, resource=resource.key, defaults=defaults
         )
 
     # --- writes --------------------------------------------------------------------------
 
     def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None:
         with _writing(), transaction.atomic():
-            changed = replace_objects(self.cluster_id, resource.kind, items)
+            changed = replace_objects(self.cluster_id, store_kind(resource), items)
             self._save_version(resource, resource_version, listed=True, count=len(items))
             Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
             if changed:
-                _bump(self.cluster_id, topology=resource.kind not in POLICY_KINDS)
+                _bump(self.cluster_id, topology=store_kind(resource) not in POLICY_KINDS)
 
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
-        kind = resource.kind
+        kind = store_kind(resource)
         uid = (obj.get("metadata") or {}).get("uid")
         with _writing(), transaction.atomic():
             changed = False
@@ -221,7 +295,7 @@ class DatabaseMirror:
             self._bookmark(resource, resource_version)
 
     def _bookmark(self, resource: Resource, resource_version: str) -> None:
-        SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.plural).update(
+        SyncState.objects.filter(cluster_id=self.cluster_id, resource=resource.key).update(
             resource_version=resource_version
         )
 
@@ -363,8 +437,8 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
 def clear_unserved(cluster_id: int, served: Iterable[Resource]) -> None:
     """Drop the stored rows of the optional kinds (cluster-wide policies, Nodes) the
     cluster no longer serves, so an uninstalled API leaves nothing behind."""
-    kinds = {r.kind for r in served}
-    gone = [k for k in (*CLUSTER_POLICY_KINDS, "Node") if k not in kinds]
+    kinds = {store_kind(r) for r in served}
+    gone = [k for k in OPTIONAL_KINDS if k not in kinds]
     with _writing(), transaction.atomic():
         deleted = sum(_scope(cluster_id, kind).delete()[0] for kind in gone)
         if deleted:
@@ -374,6 +448,8 @@ def clear_unserved(cluster_id: int, served: Iterable[Resource]) -> None:
 def manifest_uid(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     key = f"{obj.get('kind')}/{meta.get('namespace') or ''}/{meta.get('name')}"
+    if cni_kind(obj) is not None:  # a Calico NetworkPolicy is not the v1 one of that name
+        key = f"{obj.get('apiVersion')}/{key}"
     return "manifest-" + hashlib.sha1(key.encode()).hexdigest()[:24]
 
 
@@ -382,14 +458,16 @@ def load_snapshot(cluster: Cluster, objects: Iterable[dict[str, Any]]) -> dict[s
 
     Objects without uid get a stable one from kind/namespace/name, so reloading the same
     files is a no-op and an edited file updates its row in place."""
-    by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in RESOURCES_BY_KIND}
+    resources = {store_kind(r): r for r in (*ALL_RESOURCES, SERVICE_ACCOUNTS, *CNI_RESOURCES)}
+    by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in resources}
     for obj in objects:
-        kind = obj.get("kind", "")
-        if kind not in by_kind:
+        resource = resource_for_object(obj)
+        if resource is None:
             continue
-        slim = slim_object(kind, obj)
+        kind = store_kind(resource)
+        slim = resource.slim(obj)
         meta = slim.setdefault("metadata", {})
-        if RESOURCES_BY_KIND[kind].namespaced:
+        if resource.namespaced:
             meta.setdefault("namespace", "default")
         meta.setdefault("uid", manifest_uid(slim))
         if not meta.get("resourceVersion"):

@@ -42,6 +42,17 @@ class Cluster(models.Model):
     insecure_skip_tls_verify = models.BooleanField(default=False)
     manifests_dir = models.CharField(max_length=500, blank=True)
 
+    class Cni(models.TextChoices):
+        AUTO = "auto", "detect it"
+        NONE = "none", "none of Calico, Cilium, Antrea"
+        CALICO = "calico", "Calico"
+        CILIUM = "cilium", "Cilium"
+        ANTREA = "antrea", "Antrea"
+
+    # Which CNI enforces policies here: its own resources take part in the answers,
+    # those of other CNIs are listed but flagged "not enforced here".
+    cni = models.CharField(max_length=8, choices=Cni.choices, default=Cni.AUTO)
+
     # Sync state shown on the clusters page.
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     last_list_at = models.DateTimeField(null=True, blank=True)
@@ -74,7 +85,7 @@ class SyncState(models.Model):
     """Where the watch of one resource of one cluster stands."""
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="sync_states")
-    resource = models.CharField(max_length=32)
+    resource = models.CharField(max_length=100)
     resource_version = models.CharField(max_length=64, blank=True)
     last_list_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
@@ -253,6 +264,62 @@ class ClusterPolicy(MirroredObject):
     def spec(self) -> dict[str, Any]:
         spec = self.obj.get("spec") or {}
         return spec if isinstance(spec, dict) else {}
+
+
+class CniObject(MirroredObject):
+    """A CNI's own resource (Calico, Cilium, Antrea): a policy, a tier, a network set or
+    a group, kept whole. Identified by API group and kind together; `key` is the name
+    the engine, the pages and drift use (`calico:GlobalNetworkPolicy:deny-all`)."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="cni_objects")
+    cni = models.CharField(max_length=8)
+    api_version = models.CharField(max_length=64)
+    kind = models.CharField(max_length=48)
+    namespace = models.CharField(max_length=63, blank=True)  # blank when cluster-scoped
+    policy = models.BooleanField(default=True)  # holds rules (not a tier or a set)
+    tier = models.CharField(max_length=253, blank=True)
+    order = models.FloatField(null=True, blank=True)  # Calico order, Antrea priority
+    generation = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="cniobject_unique_uid")]
+        indexes = [
+            models.Index(fields=["cluster", "cni", "kind"], name="cniobject_kind_idx"),
+            models.Index(fields=["cluster", "namespace", "name"], name="cniobject_ns_name_idx"),
+        ]
+        ordering = ["cni", "kind", "namespace", "name"]
+        verbose_name = "CNI object"
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def api_group(self) -> str:
+        return self.api_version.split("/", 1)[0] if "/" in self.api_version else ""
+
+    @property
+    def key(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.cni}:{self.kind}:{where}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.obj.get("spec") or {}
+        return spec if isinstance(spec, dict) else {}
+
+
+class ServiceAccount(MirroredObject):
+    """A ServiceAccount's labels: Calico rules select pods by them (`serviceAccounts`)."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="service_accounts")
+    namespace = models.CharField(max_length=63)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="serviceaccount_unique_uid")]
+        ordering = ["namespace", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
 
 
 class Node(MirroredObject):
@@ -554,4 +621,9 @@ class DriftItem(models.Model):
 
     @property
     def key(self) -> str:
+        """ "namespace/name" of a NetworkPolicy; a CNI object's key (its name is stored
+        as "cni:Kind:name", which a NetworkPolicy's name cannot be)."""
+        if ":" in self.name:
+            cni, kind, name = self.name.split(":", 2)
+            return f"{cni}:{kind}:{self.namespace}/{name}" if self.namespace else self.name
         return f"{self.namespace}/{self.name}"

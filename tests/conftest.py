@@ -78,8 +78,19 @@ def demo_cluster(db):
 
     from policies.models import Cluster
 
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--without-cilium", stdout=io.StringIO())
     return Cluster.objects.get(name="demo")
+
+
+@pytest.fixture
+def cilium_demo(db):
+    """The demo-cilium cluster: the demo's workloads and policies plus Cilium's own."""
+    from django.core.management import call_command
+
+    from policies.models import Cluster
+
+    call_command("load_demo", "--name", "demo", stdout=io.StringIO())
+    return Cluster.objects.get(name="demo-cilium")
 
 
 @pytest.fixture

@@ -17,13 +17,18 @@ import pytest
 import yaml
 
 from policies.engine import analyze, build_cluster, load_documents, load_paths
-from policies.k8s.client import ALL_RESOURCES
+from policies.engine.cni.kinds import CNI_KINDS
+from policies.k8s.client import ALL_RESOURCES, SERVICE_ACCOUNTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 OVERLAYS = sorted(p.parent.name for p in (DEPLOY / "overlays").glob("*/kustomization.yaml"))
 APP = ("web", "sync-worker", "compute-worker", "beat")
-READER_RULES = {(r.group, r.plural, verb) for r in ALL_RESOURCES for verb in ("get", "list", "watch")}
+READER_RULES = {
+    (r.group, r.plural, verb)
+    for r in (*ALL_RESOURCES, SERVICE_ACCOUNTS, *CNI_KINDS)
+    for verb in ("get", "list", "watch")
+}
 
 
 @cache

@@ -44,7 +44,7 @@ from ..models import (
     Workload,
 )
 from ..roles import ADMIN, EDITOR, VIEWER
-from ..services import analysis, fixes, reachability_pages
+from ..services import analysis, cni, fixes, reachability_pages
 from ..services.sync import ClusterSetupError, load_manifests
 from ..web import count_of, yaml_attachment
 from . import params as p
@@ -53,6 +53,7 @@ from .base import NAMESPACES, BaseViewSet, validated_params
 from .serializers import (
     ClusterCreateSerializer,
     ClusterSerializer,
+    CniSettingSerializer,
 )
 
 
@@ -275,6 +276,27 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         return yaml_attachment(body, f"{name}-networkpolicies.yaml")
 
     @extend_schema(
+        summary="Which CNI enforces policies (admins may set it)",
+        description=(
+            "GET: the cluster's setting (auto, none, calico, cilium, antrea), the CNI that "
+            "enforces policies and how that was found (set, served resources, agent pods). "
+            "POST {\"cni\": ...} (admin): set it; resources of any other CNI are listed but "
+            "not enforced."
+        ),
+        request=CniSettingSerializer,
+        responses={200: r.CniStateSerializer, **r.ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def cni(self, request: Request, pk: str | None = None) -> Response:
+        cluster = self.get_object()
+        if request.method == "POST":
+            body = CniSettingSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            cni.set_setting(cluster, body.validated_data["cni"], actor=request.user)
+            cluster.refresh_from_db()
+        return Response({"cluster": cluster.pk, **cni.enforcing_cni(cluster)})
+
+    @extend_schema(
         summary="What deserves a look",
         description=(
             "The engine's findings, most severe first: namespaces with no policy, workloads not "
@@ -311,7 +333,9 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
                 "findings": [
                     {
                         **f.to_dict(),
-                        "fix": fixes.fix_summary(cluster.pk, f.code, f.namespace, f.object_kind, f.object_name),
+                        "fix": fixes.fix_summary(
+                            cluster.pk, f.code, f.namespace, f.object_kind, f.object_name, f.object_id
+                        ),
                     }
                     for f in items
                 ],

@@ -10,13 +10,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import filtersets
-from ..models import TOP_LEVEL_WORKLOAD, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
-from ..services import analysis
+from ..models import (
+    TOP_LEVEL_WORKLOAD,
+    ClusterPolicy,
+    CniObject,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    Workload,
+)
+from ..services import analysis, cni
 from ..web import count_of
 from . import schemas as r
 from .base import CLUSTER_ID, ReadOnlyViewSet
 from .serializers import (
     ClusterPolicySerializer,
+    CniPolicySerializer,
     NamespaceSerializer,
     NetworkPolicySerializer,
     NetworkPolicySummarySerializer,
@@ -71,6 +80,7 @@ class WorkloadViewSet(ReadOnlyViewSet):
             {
                 "workload": analysis.workload_key(workload),
                 "policies": NetworkPolicySummarySerializer(policies.order_by("namespace", "name"), many=True).data,
+                "cni_policies": cni.applying(workload.cluster, endpoint_key=analysis.workload_key(workload)),
             }
         )
 
@@ -107,6 +117,7 @@ class PodViewSet(ReadOnlyViewSet):
                 "egress_isolated": selection["egress_isolated"],
                 "host_network": selection.get("host_network", pod.host_network),
                 "policies": NetworkPolicySummarySerializer(selection["policies"].order_by("namespace", "name"), many=True).data,
+                "cni_policies": cni.applying(pod.cluster, pod=(pod.namespace, pod.name)),
             }
         )
 
@@ -126,6 +137,29 @@ class ClusterPolicyViewSet(ReadOnlyViewSet):
 
     def rows(self) -> QuerySet[ClusterPolicy]:
         return ClusterPolicy.objects.select_related("cluster")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Live Calico, Cilium and Antrea policy resources, each in its own shape",
+        description=(
+            "The CNIs' own resources mirrored from each cluster (policies, and Calico and Antrea "
+            "tiers, network sets and groups), with the engine's reading: enforced here or why not "
+            "(a CNI the cluster does not run is listed, never applied), tier, order, rules with "
+            "their actions, problems and notes."
+        ),
+        parameters=[CLUSTER_ID],
+    ),
+    retrieve=extend_schema(summary="One CNI resource with the engine's reading and its YAML"),
+)
+class CniPolicyViewSet(ReadOnlyViewSet):
+    serializer_class = CniPolicySerializer
+    filterset_class = filtersets.CniPolicyFilterSet
+    model = CniObject
+    ordering = ("cluster_id", "cni", "tier", F("order").asc(nulls_last=True), "kind", "namespace", "name", "pk")
+
+    def rows(self) -> QuerySet[CniObject]:
+        return CniObject.objects.select_related("cluster")
 
 
 @extend_schema_view(

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..services.fixes import FIX_KINDS
+from ..services.fixes import CLUSTER_POLICY_FIX_KIND, FIX_KINDS
 from .serializers import NetworkPolicySummarySerializer, PodSerializer
 
 
@@ -120,7 +120,8 @@ class EdgeExplanationSerializer(Schema):
 
 class FindingFixSerializer(Schema):
     kind = serializers.ChoiceField(
-        choices=sorted(set(FIX_KINDS.values())), help_text="what the prepared policy changes"
+        choices=sorted({*FIX_KINDS.values(), CLUSTER_POLICY_FIX_KIND}),
+        help_text="what the prepared policy changes (cluster-network-policy: a ClusterNetworkPolicy draft)",
     )
     label = serializers.CharField(help_text="the Fix action as the pages show it")
     url = serializers.CharField(help_text="the editor opened on the prepared policy (`?fix=`)")
@@ -150,6 +151,10 @@ class PodPoliciesSerializer(Schema):
     egress_isolated = serializers.BooleanField()
     host_network = serializers.BooleanField()
     policies = NetworkPolicySummarySerializer(many=True)
+    cni_policies = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="the enforced Calico, Cilium or Antrea policies that select it, in evaluation order (key, kind, tier, order, directions, id)",
+    )
 
 
 class PolicySelectionSerializer(Schema):
@@ -162,6 +167,10 @@ class PolicySelectionSerializer(Schema):
 class WorkloadPoliciesSerializer(Schema):
     workload = serializers.CharField(help_text="the workload's endpoint key")
     policies = NetworkPolicySummarySerializer(many=True)
+    cni_policies = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="the enforced Calico, Cilium or Antrea policies that select its pods, in evaluation order",
+    )
 
 
 class PeerConnsSerializer(Schema):
@@ -181,3 +190,11 @@ ERRORS = {
     403: OpenApiTypes.OBJECT,
     404: OpenApiTypes.OBJECT,
 }
+
+
+class CniStateSerializer(Schema):
+    cluster = serializers.IntegerField()
+    setting = serializers.CharField(help_text="the cluster's setting: auto, none, calico, cilium or antrea")
+    cni = serializers.CharField(help_text="the CNI whose resources are enforced: none, calico, cilium or antrea")
+    detected_by = serializers.CharField(help_text="how it was found: set on the cluster, agent pods, the policy objects present")
+    served = serializers.ListField(child=serializers.CharField(), help_text="the CNIs whose resources the cluster serves (or its files hold)")

@@ -9,9 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..mirror import display_status
-from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
+from ..models import Cluster, ClusterPolicy, CniObject, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import ADMIN, has_role
-from ..services import analysis
+from ..services import analysis, cni
 from ..services.sync import ClusterSetupError, ClusterSpec, register_cluster
 
 # How a cluster is reached: paths to files only (never their contents), shown to admins.
@@ -49,7 +49,7 @@ class ClusterSerializer(serializers.ModelSerializer[Cluster]):
         fields = [
             "id", "name", "description", "source", "source_display",
             "sync_status", "sync_status_text", "status", "last_error", "last_error_at",
-            "heartbeat_at", "last_event_at", "last_list_at", "state_version", "counts",
+            "heartbeat_at", "last_event_at", "last_list_at", "state_version", "counts", "cni",
             "created_at", *CONNECTION_FIELDS,
         ]
         read_only_fields = fields
@@ -231,3 +231,46 @@ class ClusterPolicySerializer(serializers.ModelSerializer[ClusterPolicy]):
 
     def get_yaml(self, policy: ClusterPolicy) -> str:
         return analysis.cluster_policy_yaml(policy)
+
+
+class CniPolicySerializer(serializers.ModelSerializer[CniObject]):
+    """A CNI's own policy resource (Calico, Cilium, Antrea) in its own shape, with the
+    engine's reading of it: enforced here or why not, tier, order, rules with actions."""
+
+    cluster = serializers.IntegerField(source="cluster_id", read_only=True)
+    key = serializers.CharField(read_only=True, help_text="cni:Kind:namespace/name, as explanations name it")
+    enforced = serializers.SerializerMethodField()
+    reading = serializers.SerializerMethodField(
+        help_text="the engine's reading: enforced, not_enforced_reason, tier, order, selects, rules, problems, notes"
+    )
+    yaml = serializers.SerializerMethodField(help_text="the object as clean YAML in its own shape")
+
+    class Meta:
+        model = CniObject
+        fields = [
+            "id", "cluster", "key", "cni", "api_version", "kind", "namespace", "name", "uid", "labels",
+            "tier", "order", "enforced", "generation", "resource_version", "obj", "reading", "yaml", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _reading(self, row: CniObject) -> dict[str, Any]:
+        cache = self.context.setdefault("cni_readings", {})
+        if row.pk not in cache:
+            cache[row.pk] = cni.policy_info(row)
+        return cache[row.pk]  # type: ignore[no-any-return]
+
+    def get_enforced(self, row: CniObject) -> bool:
+        return bool(self._reading(row)["enforced"])
+
+    @extend_schema_field(serializers.JSONField())
+    def get_reading(self, row: CniObject) -> dict[str, Any]:
+        return self._reading(row)
+
+    def get_yaml(self, row: CniObject) -> str:
+        return cni.policy_yaml(row)
+
+
+class CniSettingSerializer(serializers.Serializer[Any]):
+    """Which CNI enforces policies on a cluster: auto (detect it), none, or one CNI."""
+
+    cni = serializers.ChoiceField(choices=Cluster.Cni.choices)

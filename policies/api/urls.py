@@ -12,6 +12,7 @@ from .drift import register_drift
 from .permissions import RolePermission
 from .resources import (
     ClusterPolicyViewSet,
+    CniPolicyViewSet,
     NamespaceViewSet,
     NetworkPolicyViewSet,
     PodViewSet,
@@ -25,6 +26,7 @@ router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("pods", PodViewSet, basename="pod")
 router.register("policies", NetworkPolicyViewSet, basename="policy")
 router.register("cluster-policies", ClusterPolicyViewSet, basename="clusterpolicy")
+router.register("cni-policies", CniPolicyViewSet, basename="cnipolicy")
 router.register("drafts", DraftViewSet, basename="policydraft")
 register_drift(router)
 

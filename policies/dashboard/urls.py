@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from ..signin import RateLimitedAuthenticationForm
-from . import cluster_policies, sync_now, truth_table, views
+from . import cluster_policies, cni, sync_now, truth_table, views
 
 urlpatterns = [
     path(
@@ -35,6 +35,10 @@ urlpatterns = [
     ),
     path("cluster-policies/<int:pk>/", cluster_policies.cluster_policy_detail, name="cluster-policy-detail"),
     path("cluster-policies/<int:pk>/yaml/", cluster_policies.cluster_policy_yaml, name="cluster-policy-yaml"),
+    path("clusters/<int:cluster_id>/cni-policies/", cni.cni_policy_list, name="cni-policy-list"),
+    path("clusters/<int:cluster_id>/cni/", cni.cni_setting, name="cni-setting"),
+    path("cni-policies/<int:pk>/", cni.cni_policy_detail, name="cni-policy-detail"),
+    path("cni-policies/<int:pk>/yaml/", cni.cni_policy_yaml, name="cni-policy-yaml"),
     path("policies/<int:pk>/", views.policy_detail, name="policy-detail"),
     path("policies/<int:pk>/yaml/", views.policy_yaml, name="policy-yaml"),
     path("workloads/<int:pk>/", views.workload_detail, name="workload-detail"),

@@ -20,7 +20,7 @@ from ..choices import DIRECTIONS, LEVELS
 from ..filtersets import NetworkPolicyFilterSet
 from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import EDITOR, VIEWER
-from ..services import analysis, filter_checks, finding_groups, tier_pages
+from ..services import analysis, cni, filter_checks, finding_groups, tier_pages
 from ..web import count_of, explain_port_rule, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
@@ -389,6 +389,12 @@ def _endpoint_context(cluster: Cluster, key: str) -> dict[str, Any]:
     return {"details": details, "rows": _detail_rows(cluster, details)}
 
 
+def _cni_context(cluster: Cluster, **which: Any) -> dict[str, Any]:
+    """The CNI policies that select the workload or pod (see partials/cni_policies_applying)."""
+    applying = cni.applying(cluster, **which)
+    return {"cni_applying": applying, "cni_enforcing": cni.enforcing_cni(cluster) if applying else None}
+
+
 @role_required(VIEWER)
 def workload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     workload = get_object_or_404(Workload.objects.select_related("cluster"), pk=pk)
@@ -411,6 +417,7 @@ def workload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(tier_pages.tier_directions(context["tier_policies"]))
     context["object_findings"] = finding_groups.for_object(cluster, workload.kind, workload.namespace, workload.name)
     context.update(_endpoint_context(cluster, key))
+    context.update(_cni_context(cluster, endpoint_key=key))
     return render(request, "policies/workload_detail.html", context)
 
 
@@ -435,6 +442,7 @@ def pod_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "object_findings": finding_groups.for_object(cluster, "Pod", pod.namespace, pod.name),
     }
     context.update(_endpoint_context(cluster, key))
+    context.update(_cni_context(cluster, pod=(pod.namespace, pod.name)))
     return render(request, "policies/pod_detail.html", context)
 
 

@@ -14,6 +14,13 @@ urlpatterns = [
         drift_views.drift_item,
         name="drift-item",
     ),
+    # A cluster-scoped object (a Calico GlobalNetworkPolicy, a Cilium clusterwide policy).
+    path(
+        "clusters/<int:cluster_id>/drift/cluster-objects/<str:name>/",
+        drift_views.drift_item,
+        {"namespace": ""},
+        name="drift-item-cluster-scoped",
+    ),
     path("clusters/<int:cluster_id>/drift/export/<str:which>/", drift_views.drift_export, name="drift-export"),
     path("clusters/<int:cluster_id>/drift/sources/", drift_views.drift_sources, name="drift-sources"),
     path("clusters/<int:cluster_id>/drift/sources/<int:pk>/", drift_views.drift_source_edit, name="drift-source-edit"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import mirror
 from ..models import Cluster, DesiredSource, DriftReport
 from ..roles import ADMIN, EDITOR, VIEWER, has_role
-from ..services import analysis, drift
+from ..services import analysis, cni, drift
 from ..web import get_cluster, read_uploaded_text, role_required, yaml_attachment
 
 TREND_REPORTS = 30
@@ -103,7 +103,9 @@ def _summary(request: HttpRequest, cluster: Cluster, report: DriftReport | None)
     }
     if report is not None:
         groups = drift.grouped_items(report)
-        policy_ids = analysis.policy_ids(cluster, [i.key for items in groups.values() for i in items])
+        keys = [i.key for items in groups.values() for i in items]
+        policy_ids = analysis.policy_ids(cluster, keys)
+        cni_ids = cni.ids_by_key(cluster, keys)
         context["groups"] = [
             {
                 "kind": kind,
@@ -114,7 +116,7 @@ def _summary(request: HttpRequest, cluster: Cluster, report: DriftReport | None)
                     "extra": "running in the cluster, not in the desired state",
                 }[kind],
                 "items": [
-                    {"item": item, "policy_url": _url("policy-detail", policy_ids[item.key]) if item.key in policy_ids else None}
+                    {"item": item, "policy_url": _policy_url(item.key, policy_ids, cni_ids)}
                     for item in items
                 ],
             }
@@ -127,6 +129,15 @@ def _summary(request: HttpRequest, cluster: Cluster, report: DriftReport | None)
         context["resolved"] = findings.get("resolved", [])
         context["is_latest"] = context["latest"] is not None and context["latest"].pk == report.pk
     return render(request, "drift/summary.html", context)
+
+
+def _policy_url(key: str, policy_ids: dict[str, int], cni_ids: dict[str, int]) -> str | None:
+    """The live object's page: a NetworkPolicy's or a CNI object's."""
+    if key in policy_ids:
+        return _url("policy-detail", policy_ids[key])
+    if key in cni_ids:
+        return _url("cni-policy-detail", cni_ids[key])
+    return None
 
 
 @role_required(VIEWER)
@@ -158,6 +169,7 @@ def drift_item(request: HttpRequest, cluster_id: int, namespace: str, name: str)
         raise Http404(f"no difference for {namespace}/{name} in this drift report")
     normalized = request.GET.get("view") == "normalized"
     policy_ids = analysis.policy_ids(cluster, [item.key])
+    cni_ids = cni.ids_by_key(cluster, [item.key])
     return render(
         request,
         "drift/item.html",
@@ -168,7 +180,7 @@ def drift_item(request: HttpRequest, cluster_id: int, namespace: str, name: str)
             "normalized": normalized,
             "diff": drift.item_diff(item, normalized=normalized),
             "effect": _delta_context(cluster, item.effect),
-            "policy_url": _url("policy-detail", policy_ids[item.key]) if item.key in policy_ids else None,
+            "policy_url": _policy_url(item.key, policy_ids, cni_ids),
             "history": drift.item_history(cluster, namespace, name),
             "can_edit": has_role(request.user, EDITOR),
         },

@@ -78,7 +78,7 @@ def cnp_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 if clone is None:
                     raise cnp_drafts.CnpDraftError("clone must be the id of a cluster-wide policy")
             obj, notes, origin = cnp_drafts.start_point(
-                cluster, template=request.GET.get("template", ""), clone=clone
+                cluster, template=request.GET.get("template", ""), clone=clone, fix=request.GET.get("fix", "")
             )
         except cnp_drafts.CnpDraftError as exc:
             messages.error(request, str(exc))

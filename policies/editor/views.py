@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import audit
 from ..filtersets import DraftFilterSet
-from ..models import Cluster, ClusterPolicyDraft, NetworkPolicy, PolicyDraft
+from ..models import Cluster, ClusterPolicyDraft, CniObject, NetworkPolicy, PolicyDraft
 from ..query import BadParameter, parse_id, parse_ids
 from ..roles import ADMIN, EDITOR, VIEWER, has_role
-from ..services import deletions, drafts, fixes, starter_policies
+from ..services import cni, deletions, drafts, fixes, starter_policies
 from ..web import get_cluster, role_required, yaml_attachment
 from .forms import (
     ApplyForm,
@@ -204,6 +204,8 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
             notes=notes,
             origin=f"live policy {policy.namespace}/{policy.name}",
         )
+    if request.GET.get("clone_cni"):
+        return _clone_cni(request, cluster)
     if request.GET.get("template"):
         form = TemplateForm(request.GET)
         if not form.is_valid():
@@ -225,6 +227,26 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
             request, cluster, drafts.canonical_yaml(objs), namespace="", origin=origin
         )
     return _start_page(request, cluster)
+
+
+def _clone_cni(request: HttpRequest, cluster: Cluster) -> HttpResponse:
+    """The editor opened on a CNI policy translated to v1, where the translation is exact."""
+    pk = parse_id(request.GET["clone_cni"])
+    if pk is None:
+        raise Http404("clone_cni names a CNI policy by its id")
+    row = get_object_or_404(CniObject, pk=pk, cluster=cluster)
+    verdict = cni.clone_verdict(row)
+    if not verdict["possible"]:
+        messages.error(request, f"{row.key} cannot be cloned into a NetworkPolicy: {verdict['reason']}.")
+        return _start_page(request, cluster, status=400)
+    obj = drafts.prepare(verdict["obj"])
+    notes = [f"Translated from {row.key}: the same traffic is allowed, as a v1 NetworkPolicy."]
+    existing = drafts.existing_draft(cluster, obj)
+    if existing is not None:
+        notes.append(
+            f"A draft {existing.namespace}/{existing.name} exists already: rename this one, or open the existing draft."
+        )
+    return _editor(request, cluster, form_data=drafts.policy_to_form(obj), notes=notes, origin=row.key)
 
 
 def _fix(request: HttpRequest, cluster: Cluster) -> HttpResponse:

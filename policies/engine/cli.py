@@ -92,11 +92,11 @@ def _cni_notes(cluster: Cluster) -> None:
     if not cluster.cni_policies and cluster.cni == "none":
         return
     print(f"netpolui: note: policies enforced by CNI {cluster.cni} ({cluster.cni_detected_by})", file=sys.stderr)
-    skipped = [i.key for i in cluster.cni_policies.values() if not i.enforced]
+    skipped = [i.key for i in cluster.cni_policies.values() if i.cni != cluster.cni]
     if skipped:
         print(
-            f"netpolui: note: {len(skipped)} CNI polic{'y' if len(skipped) == 1 else 'ies'} not applied "
-            f"(another CNI's, or invalid: see lint): {', '.join(skipped)}",
+            f"netpolui: note: {len(skipped)} CNI polic{'y' if len(skipped) == 1 else 'ies'} of another CNI "
+            f"listed, not applied: {', '.join(skipped)}",
             file=sys.stderr,
         )
 

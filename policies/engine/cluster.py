@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cni.build import CniState, build_cni, tier_plan
+from .cni.build import CniSource, CniState, build_cni, tier_plan
 from .cni.common import CniPolicyInfo, CniTierPolicy, PlanTier
-from .cni.kinds import cni_kind
+from .cni.kinds import cni_kind, cni_object_key
 from .manifests import InputError, Inventory, Location, ManifestError
 from .model import (
     NAMESPACE_NAME_LABEL,
@@ -85,6 +85,8 @@ class Cluster:
     cni_tier_policies: list[CniTierPolicy] = field(default_factory=list)
     """The enforced (valid) CNI policies compiled into the tier model."""
     cni_tiers: list[tuple[str, float, str]] = field(default_factory=list)
+    cni_source: CniSource = field(default_factory=CniSource)
+    """What the CNI part was built from (``with_cni_changes`` builds it again)."""
 
     def __post_init__(self) -> None:
         self.cluster_policies = sorted(self.cluster_policies, key=lambda p: p.order)
@@ -111,6 +113,35 @@ class Cluster:
 
     def policy(self, key: str) -> NetworkPolicy | None:
         return self._policy_index.get(key)
+
+    def cni_isolating(self, pod: Pod, direction: str) -> list[str]:
+        """Keys of the enforced CNI policies that isolate `pod` in `direction`: members
+        of a tier ending in deny that select it for that direction (Calico, Cilium)."""
+        ns_labels = self.namespace_labels(pod.namespace)
+        out: list[str] = []
+        for pt in self.tier_plan:
+            if pt.end != "deny":
+                continue
+            for m in pt.members:
+                if (
+                    isinstance(m, CniTierPolicy)
+                    and m.applies_to(direction)
+                    and m.key not in out
+                    and m.subject.matches_pod(ns_labels, pod.labels, pod.host_network, pod.service_account)
+                ):
+                    out.append(m.key)
+        return out
+
+    def cni_selecting(self, pod: Pod) -> list[str]:
+        """Keys of the enforced CNI policies whose subject selects `pod`."""
+        ns_labels = self.namespace_labels(pod.namespace)
+        return list(
+            dict.fromkeys(
+                p.key
+                for p in self.cni_tier_policies
+                if p.subject.matches_pod(ns_labels, pod.labels, pod.host_network, pod.service_account)
+            )
+        )
 
     def pod(self, namespace: str, name: str) -> Pod | None:
         return self._pod_index.get(f"{namespace}/{name}")
@@ -175,6 +206,38 @@ class Cluster:
             dict(self.cni_policies),
             list(self.cni_tier_policies),
             list(self.cni_tiers),
+            self.cni_source,
+        )
+
+    def with_cni_changes(
+        self, upserts: Sequence[Mapping[str, Any]] = (), removals: Sequence[str] = ()
+    ) -> Cluster:
+        """The same cluster with CNI objects (policies, tiers, sets, groups) added or
+        replaced (`upserts`) and removed (`removals`, cni_object_keys); KeyError for a
+        removal that is not there."""
+        source = self.cni_source.changed(upserts, removals)
+        state = build_cni(
+            source.objects,
+            agents=source.agents,
+            namespaces=self.namespaces,
+            service_accounts=source.service_accounts,
+            requested=source.requested,
+        )
+        return Cluster(
+            dict(self.namespaces),
+            self.pods,
+            self.workloads,
+            list(self.policies),
+            list(self.invalid_policies),
+            list(self.notes),
+            list(self.cluster_policies),
+            list(self.nodes),
+            state.cni,
+            state.detected_by,
+            state.policies,
+            state.tier_policies,
+            state.tiers,
+            state.source,
         )
 
 
@@ -355,6 +418,7 @@ def build_cluster(
         else CniState()
     )
     notes.extend(cni_state.notes)
+    notes.extend(_invalid_cni_notes(inp, cni_state))
     return Cluster(
         dict(sorted(namespaces.items())),
         pods,
@@ -369,7 +433,23 @@ def build_cluster(
         cni_state.policies,
         cni_state.tier_policies,
         cni_state.tiers,
+        cni_state.source,
     )
+
+
+def _invalid_cni_notes(inp: _Input, cni_state: CniState) -> list[str]:
+    """Where each invalid CNI policy is, with what is wrong: it is left out of the answers."""
+    notes: list[str] = []
+    for obj, loc in zip(inp.cni_objs, inp.cni_locs, strict=True):
+        info = cni_state.policies.get(cni_object_key(obj)) if cni_kind(obj) else None
+        if info is None or not info.problems or info.raw is not obj:
+            continue
+        for problem in info.problems:
+            notes.append(
+                f"{loc.file}:{loc.line_of(problem.path)}: {info.key}: {problem.path} {problem.message}; "
+                "the policy is left out"
+            )
+    return notes
 
 
 @dataclass
@@ -385,6 +465,7 @@ class _Input:
     nodes: dict[str, Node] = field(default_factory=dict)
     invalid: list[tuple[str, list[FieldError]]] = field(default_factory=list)
     cni_objs: list[Mapping[str, Any]] = field(default_factory=list)
+    cni_locs: list[Location] = field(default_factory=list)
     agents: list[Mapping[str, Any]] = field(default_factory=list)
     service_accounts: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
 
@@ -401,6 +482,7 @@ def _sort_input(
         if kind in _CNI_SHARED or (isinstance(kind, str) and kind in _CNI_ONLY):
             if cni_kind(obj) is not None:
                 inp.cni_objs.append(obj)
+                inp.cni_locs.append(loc)
                 continue
             if kind in _CNI_ONLY:
                 continue

@@ -8,6 +8,7 @@ outside every block: one External endpoint per range, as np-guard prints them.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ def family_max(family: int) -> int:
     return IPV4_MAX if family == 4 else IPV6_MAX
 
 
+@functools.lru_cache(maxsize=4096)  # policies repeat a few ranges many times; networks are immutable
 def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """Parse a CIDR the way the API server accepts it (host bits may be set)."""
     if "/" not in text:

@@ -237,15 +237,19 @@ def namespace_without_policy(cluster: Cluster) -> Iterator[Hit]:
             for cp in cluster.cluster_policies
         )
     }
+    by_cni = (
+        {p.namespace for p in cluster.pods if cluster.cni_selecting(p)}
+        if cluster.cni_tier_policies
+        else set()
+    )
     for ns in sorted({p.namespace for p in cluster.pods} - with_policy):
-        yield Hit(
-            ns,
-            "Namespace",
-            ns,
-            "no NetworkPolicy in this namespace: only cluster-wide policies restrict its pods"
-            if ns in tiered
-            else "no NetworkPolicy in this namespace: every pod accepts and opens any connection",
-        )
+        if ns in tiered:
+            message = "no NetworkPolicy in this namespace: only cluster-wide policies restrict its pods"
+        elif ns in by_cni:
+            message = f"no NetworkPolicy in this namespace: only {cluster.cni} policies restrict its pods"
+        else:
+            message = "no NetworkPolicy in this namespace: every pod accepts and opens any connection"
+        yield Hit(ns, "Namespace", ns, message)
 
 
 @check(
@@ -255,7 +259,8 @@ def namespace_without_policy(cluster: Cluster) -> Iterator[Hit]:
 )
 def ingress_not_isolated(cluster: Cluster) -> Iterator[Hit]:
     for w in _workloads_in_policy_namespaces(cluster):
-        if not cluster.isolation(w.representative).ingress:
+        rep = w.representative
+        if not cluster.isolation(rep).ingress and not cluster.cni_isolating(rep, "ingress"):
             yield Hit.on_workload(
                 w, "no policy isolates it for ingress: any pod or address may connect to it"
             )
@@ -324,7 +329,8 @@ def peer_allows_all_namespaces(cluster: Cluster) -> Iterator[Hit]:
 )
 def egress_not_isolated(cluster: Cluster) -> Iterator[Hit]:
     for w in _workloads_in_policy_namespaces(cluster):
-        if not cluster.isolation(w.representative).egress:
+        rep = w.representative
+        if not cluster.isolation(rep).egress and not cluster.cni_isolating(rep, "egress"):
             yield Hit.on_workload(w, "no policy isolates it for egress: it may connect anywhere")
 
 

@@ -43,6 +43,7 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from .cluster import Cluster
 from .cni.common import DENY_END, CniTierPolicy, PlanTier
+from .cni.kinds import CNIS, is_cni_object
 from .endpoint_keys import external_key, object_key
 from .ipranges import IPRange, cut_space
 from .model import (
@@ -729,6 +730,9 @@ class Analyzer:
         self._plan: list[tuple[PlanTier, list[_CompiledClusterPolicy | None]]] = []
         self._tier_in_cols = 0
         self._tier_eg_cols = 0
+        # Pods a tier ending in deny selects (a CNI's default deny): isolated too.
+        self._tier_in_iso = 0
+        self._tier_eg_iso = 0
         for pt in self.cluster.tier_plan:
             members: list[_CompiledClusterPolicy | None] = []
             for m in pt.members:
@@ -743,6 +747,10 @@ class Analyzer:
                     cp = u.compile_cluster_policy(m)
                 members.append(cp)
                 ends_in_deny = pt.end == DENY_END
+                if ends_in_deny and m.applies_to("ingress"):
+                    self._tier_in_iso |= cp.selected
+                if ends_in_deny and m.applies_to("egress"):
+                    self._tier_eg_iso |= cp.selected
                 if cp.ingress_rules or (ends_in_deny and m.applies_to("ingress")):
                     self._tier_in_cols |= cp.selected
                 if cp.selected:
@@ -1002,7 +1010,8 @@ class Analyzer:
 
     def _pod_endpoints(self) -> list[tuple[Endpoint, int]]:
         u = self._u
-        ing, eg = self._ingress_isolated, self._egress_isolated
+        ing = self._ingress_isolated | self._tier_in_iso
+        eg = self._egress_isolated | self._tier_eg_iso
         members: list[tuple[Endpoint, int]] = []
         for pod in self.cluster.pods:
             c = u.class_of[id(pod)]
@@ -1023,7 +1032,8 @@ class Analyzer:
 
     def _workload_endpoints(self) -> list[tuple[Endpoint, int]]:
         u = self._u
-        ing, eg = self._ingress_isolated, self._egress_isolated
+        ing = self._ingress_isolated | self._tier_in_iso
+        eg = self._egress_isolated | self._tier_eg_iso
         members: list[tuple[Endpoint, int]] = []
         for w in self.cluster.workloads:
             rep = w.representative
@@ -1253,7 +1263,7 @@ class Analyzer:
         """A new Analyzer after several policy changes at once.
 
         Each of `removals` ("namespace/name" of a NetworkPolicy, "Kind/name" of a
-        cluster-wide policy) is removed, then each of `upserts` (NetworkPolicy,
+        cluster-wide policy, the cni_object_key of a CNI object) is removed, then each of `upserts` (NetworkPolicy,
         ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy) added or
         replacing the policy of the same key, in order (so a later upsert of one name
         wins, and a name both removed and upserted ends up upserted): the same as the
@@ -1262,6 +1272,16 @@ class Analyzer:
         for a removal of a policy that is not there; nothing is changed then.
         """
         upserts = list(upserts)
+        removals = list(removals)
+        cni_upserts = [o for o in upserts if is_cni_object(o)]
+        cni_removals = [k for k in removals if k.partition(":")[0] in CNIS]
+        if cni_upserts or cni_removals:
+            # A CNI object can move tiers and what every pod's tiers select: a rebuild.
+            plain = [o for o in upserts if not is_cni_object(o)]
+            rest = [k for k in removals if k not in cni_removals]
+            base = self.with_policies_changed(plain, rest) if plain or rest else self
+            cluster = base.cluster.with_cni_changes(cni_upserts, cni_removals)
+            return Analyzer(cluster, families=self._u.requested_families)
         errors = [
             str(e)
             for obj in upserts
@@ -1432,7 +1452,12 @@ class Analyzer:
         dirty_rows = {"ingress": 0, "egress": eg_rows, "combined": eg_rows}
         flags = flipped_in | flipped_eg
         derived._endpoints = {
-            level: _with_flags(layer, flags, derived._ingress_isolated, derived._egress_isolated)
+            level: _with_flags(
+                layer,
+                flags,
+                derived._ingress_isolated | derived._tier_in_iso,
+                derived._egress_isolated | derived._tier_eg_iso,
+            )
             for level, layer in list(self._endpoints.items())
         }
         derived._rows = {}

@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .cni.kinds import is_cni_object
 from .ipranges import IPRange, block_ranges
 from .model import NamedPort, frozen_labels
 from .ports import ConnSet
@@ -300,8 +301,10 @@ class ClusterPolicy:
 
 
 def is_cluster_policy(obj: Mapping[str, Any]) -> bool:
+    """A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy of
+    policy.networking.k8s.io (never Antrea's ClusterNetworkPolicy)."""
     kind = obj.get("kind")
-    return isinstance(kind, str) and kind in CLUSTER_POLICY_KINDS
+    return isinstance(kind, str) and kind in CLUSTER_POLICY_KINDS and not is_cni_object(obj)
 
 
 def cluster_policy_key(obj: Mapping[str, Any]) -> str:

@@ -21,6 +21,9 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from ..engine.cni.kinds import CALICO, CALICO_CRD_GROUP, CALICO_GROUP, CNI_KINDS, CniKind
+from .objects import slim_cni_object, slim_object
+
 log = logging.getLogger(__name__)
 
 # A token, a CA bundle or a kubeconfig is small; anything bigger is the wrong file.
@@ -50,6 +53,23 @@ class Resource:
     list_all: str  # the cluster-wide list/watch method of `api`
     namespaced: bool = True
     version: str = ""  # for custom resources (CustomObjectsApi), the served version
+    cni: str = ""  # calico | cilium | antrea for a CNI's own resources
+
+    @property
+    def key(self) -> str:
+        """The resource's name in sync state and logs. Several CNIs reuse a built-in
+        plural (Calico's and Antrea's `networkpolicies`), so theirs carry the group."""
+        return f"{self.plural}.{self.group}" if self.cni else self.plural
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else (self.version or "v1")
+
+    def slim(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The part of `obj` netpolui keeps (see objects.py)."""
+        if self.cni:
+            return slim_cni_object(self.api_version, self.kind, obj)
+        return slim_object(self.kind, obj)
 
     def lister(self, api_client: k8s.ApiClient) -> Callable[..., Any]:
         method = getattr(self.api(api_client), self.list_all)
@@ -121,9 +141,64 @@ NODES = Resource("nodes", "Node", "", k8s.CoreV1Api, "list_node", namespaced=Fal
 POLICY_KINDS = frozenset({"NetworkPolicy", *(r.kind for r in CLUSTER_POLICY_RESOURCES)})
 """Kinds whose changes leave the topology (pods, namespaces, nodes) as it was."""
 
+SERVICE_ACCOUNTS = Resource(
+    "serviceaccounts", "ServiceAccount", "", k8s.CoreV1Api, "list_service_account_for_all_namespaces"
+)
+"""Mirrored when Calico is served: its rules select pods by their ServiceAccount's labels."""
+
+
+def cni_resource(kind: CniKind, version: str) -> Resource:
+    """The Resource of one CNI kind in one served version."""
+    return Resource(
+        kind.plural,
+        kind.kind,
+        kind.group,
+        k8s.CustomObjectsApi,
+        "list_cluster_custom_object",
+        namespaced=kind.namespaced,
+        version=version,
+        cni=kind.cni,
+    )
+
+
+# Every CNI kind in its preferred version: what a manifests cluster stores them as.
+CNI_RESOURCES: tuple[Resource, ...] = tuple(cni_resource(k, k.versions[0]) for k in CNI_KINDS)
+CNI_POLICY_KINDS = frozenset((k.group, k.kind) for k in CNI_KINDS if k.policy)
+
 ALL_RESOURCES = (*RESOURCES, NODES, *CLUSTER_POLICY_RESOURCES)
 RESOURCES_BY_PLURAL = {r.plural: r for r in ALL_RESOURCES}
 RESOURCES_BY_KIND = {r.kind: r for r in ALL_RESOURCES}
+"""The built-in and cluster-wide kinds by kind. Never look a CNI object up here: Calico's
+and Antrea's kinds share names with these; use `resource_for_object`."""
+_CNI_BY_GROUP_KIND = {(r.group, r.kind): r for r in CNI_RESOURCES}
+
+
+def api_group_of(obj: dict[str, Any]) -> str:
+    api_version = obj.get("apiVersion")
+    if not isinstance(api_version, str) or "/" not in api_version:
+        return ""
+    return api_version.split("/", 1)[0]
+
+
+def resource_for_object(obj: dict[str, Any]) -> Resource | None:
+    """The Resource an object is, by API group and kind (a Calico NetworkPolicy is not a
+    networking.k8s.io one); None for kinds netpolui does not mirror."""
+    kind = obj.get("kind")
+    if not isinstance(kind, str):
+        return None
+    group = api_group_of(obj)
+    cni = _CNI_BY_GROUP_KIND.get((group, kind))
+    if cni is not None:
+        return cni
+    if kind == "ServiceAccount" and group == "":
+        return SERVICE_ACCOUNTS
+    resource = RESOURCES_BY_KIND.get(kind)
+    if resource is None:
+        return None
+    # A kind of another group (an unknown CRD called NetworkPolicy) is not ours.
+    if "apiVersion" in obj and group != resource.group:
+        return None
+    return resource
 
 
 def discover_resources(api_client: k8s.ApiClient) -> tuple[Resource, ...]:
@@ -137,9 +212,9 @@ def discover_resources(api_client: k8s.ApiClient) -> tuple[Resource, ...]:
         if exc.status == 404:
             return RESOURCES
         raise
-    served_versions = {
-        v.version for g in groups.groups or () if g.name == POLICY_GROUP for v in g.versions or ()
-    }
+    served = {g.name: [v.version for v in g.versions or ()] for g in groups.groups or ()}
+    cni = _discover_cni(api_client, served)
+    served_versions = set(served.get(POLICY_GROUP, ()))
     found: list[Resource] = []
     for version in sorted(served_versions):
         try:
@@ -150,11 +225,56 @@ def discover_resources(api_client: k8s.ApiClient) -> tuple[Resource, ...]:
             raise
         names = {r.name for r in listing.resources or ()}
         found += [r for r in CLUSTER_POLICY_RESOURCES if r.version == version and r.plural in names]
-    if not found:
-        return RESOURCES
     order = {r.plural: i for i, r in enumerate(CLUSTER_POLICY_RESOURCES)}
     found.sort(key=lambda r: order[r.plural])
-    return (*RESOURCES, NODES, *found)
+    extra: list[Resource] = [NODES, *found] if found else []
+    if any(r.cni == CALICO for r in cni):
+        extra.append(SERVICE_ACCOUNTS)
+    return (*RESOURCES, *extra, *cni)
+
+
+def discover_cni_resources(api_client: k8s.ApiClient) -> list[Resource]:
+    """The CNI kinds the cluster serves (see _discover_cni); none when the server has no
+    named API groups at all."""
+    try:
+        groups = k8s.ApisApi(api_client).get_api_versions()
+    except ApiException as exc:
+        if exc.status == 404:
+            return []
+        raise
+    return _discover_cni(api_client, {g.name: [v.version for v in g.versions or ()] for g in groups.groups or ()})
+
+
+def _discover_cni(api_client: k8s.ApiClient, served: dict[str, list[str]]) -> list[Resource]:
+    """The CNI kinds the cluster serves, each in the first of netpolui's versions (its
+    preferred one) that the server lists. Calico's API server (projectcalico.org/v3)
+    serves the same objects its CRD datastore keeps under crd.projectcalico.org/v1:
+    when both are served, the v3 view alone is read."""
+    resources_of: dict[tuple[str, str], set[str]] = {}
+    found: list[Resource] = []
+    groups_found: set[str] = set()
+    for kind in CNI_KINDS:
+        versions = served.get(kind.group)
+        if not versions:
+            continue
+        for version in kind.versions:
+            if version not in versions:
+                continue
+            if (kind.group, version) not in resources_of:
+                try:
+                    listing = k8s.CustomObjectsApi(api_client).get_api_resources(kind.group, version)
+                    resources_of[(kind.group, version)] = {r.name for r in listing.resources or ()}
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
+                    resources_of[(kind.group, version)] = set()
+            if kind.plural in resources_of[(kind.group, version)]:
+                found.append(cni_resource(kind, version))
+                groups_found.add(kind.group)
+                break
+    if CALICO_GROUP in groups_found:
+        found = [r for r in found if r.group != CALICO_CRD_GROUP]
+    return found
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,13 @@ from .client import (
     CLUSTER_POLICY_RESOURCES,
     NODES,
     RESOURCES,
+    SERVICE_ACCOUNTS,
     ConnectionSettings,
     ConnectionSettingsError,
     Resource,
     build_api_client,
     describe_failure,
+    discover_cni_resources,
     server_url,
 )
 from .objects import slim_object
@@ -126,9 +128,56 @@ def read_cluster(
                 raise LiveReadError(f"context {context}: {failure.message}") from exc
         for extra in EXTRA_RESOURCES:
             snapshot.objects.extend(_read_extra(api_client, extra, options, snapshot))
+        snapshot.objects.extend(_read_cni(api_client, namespaces, options, snapshot))
     finally:
         api_client.close()
     return snapshot
+
+
+def _read_cni(
+    api_client: k8s.ApiClient, namespaces: tuple[str, ...], options: SyncOptions, snapshot: LiveSnapshot
+) -> list[dict[str, Any]]:
+    """The Calico, Cilium and Antrea resources the cluster serves (API discovery says
+    which), and ServiceAccounts with Calico's. With --namespace, the namespaced kinds of
+    those namespaces and every cluster-scoped one (global policies apply there too).
+    A kind the role may not list is a note: the answer leaves its rules out."""
+    try:
+        found = discover_cni_resources(api_client)
+    except Exception as exc:  # every client failure becomes one sentence, never a traceback
+        failure = describe_failure(exc, resource=None, server=snapshot.server)
+        snapshot.notes.append(f"CNI resources cannot be discovered: {failure.message}; they are left out of the answer.")
+        return []
+    if any(r.cni == "calico" for r in found):
+        found.append(SERVICE_ACCOUNTS)
+    out: list[dict[str, Any]] = []
+    for resource in found:
+        try:
+            if namespaces and resource.namespaced:
+                for namespace in namespaces:
+                    lister = _namespaced_custom_lister(api_client, resource, namespace)
+                    out += list_resource(lister, resource, options)[0]
+            else:
+                out += list_resource(resource.lister(api_client), resource, options)[0]
+        except ApiException as exc:
+            if exc.status == 404:
+                continue
+            failure = describe_failure(exc, resource=resource, server=snapshot.server)
+            if exc.status == 403:
+                snapshot.notes.append(f"{resource.key}: {failure.message} Without them their rules are left out of the answer.")
+                continue
+            raise LiveReadError(f"context {snapshot.context}: {failure.message}") from exc
+        except Exception as exc:
+            failure = describe_failure(exc, resource=resource, server=snapshot.server)
+            raise LiveReadError(f"context {snapshot.context}: {failure.message}") from exc
+    return out
+
+
+def _namespaced_custom_lister(api_client: k8s.ApiClient, resource: Resource, namespace: str) -> Any:
+    if not resource.cni:
+        return resource.namespaced_lister(api_client, namespace)
+    custom = k8s.CustomObjectsApi(api_client)
+    group, version, plural = resource.group, resource.version, resource.plural
+    return lambda **kwargs: custom.list_namespaced_custom_object(group, version, namespace, plural, **kwargs)
 
 
 def _read_extra(

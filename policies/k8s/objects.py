@@ -48,6 +48,10 @@ def _pod_spec(spec: dict[str, Any] | None) -> dict[str, Any]:
         if c.get("ports")
     ]
     out: dict[str, Any] = {"containers": containers}
+    # Calico rules select pods by their ServiceAccount (`serviceAccounts`).
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account and account != "default":
+        out["serviceAccountName"] = account
     if spec.get("hostNetwork"):
         out["hostNetwork"] = True
     if spec.get("nodeName"):
@@ -66,7 +70,7 @@ def slim_object(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     api_version = obj.get("apiVersion") or _API_VERSIONS.get(kind, "v1")
     out: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": _metadata(obj)}
     spec = obj.get("spec") or {}
-    if kind == "Namespace":
+    if kind in ("Namespace", "ServiceAccount"):
         return out
     if kind == "Node":
         status = obj.get("status") or {}
@@ -102,6 +106,17 @@ def slim_object(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def slim_cni_object(api_version: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """A CNI resource (Calico, Cilium, Antrea) whole but for server bookkeeping and
+    status: its rules are its spec (and a CiliumNetworkPolicy's `specs` list)."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _POLICY_METADATA_DROP}
+    out: dict[str, Any] = {"apiVersion": obj.get("apiVersion") or api_version, "kind": kind, "metadata": meta}
+    for key in ("spec", "specs"):
+        if key in obj:
+            out[key] = obj[key]
+    return out
+
+
 _API_VERSIONS = {
     "Namespace": "v1",
     "Pod": "v1",
@@ -116,6 +131,7 @@ _API_VERSIONS = {
     "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
     "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
     "Node": "v1",
+    "ServiceAccount": "v1",
 }
 # Kept whole but for server bookkeeping (and status).
 _POLICY_KINDS = frozenset(

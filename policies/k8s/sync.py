@@ -25,7 +25,6 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from .client import RESOURCES, Resource, SyncFailure, describe_failure, server_url
-from .objects import slim_object
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +119,11 @@ class ClusterSync:
             for resource in self.resources:
                 try:
                     count = self._list(store, resource)
-                    self._progress(f"listed {count} {resource.plural}")
+                    self._progress(f"listed {count} {resource.key}")
                 except Exception as exc:  # reported on the cluster, never a traceback
                     failure = describe_failure(exc, resource=resource, server=self.server)
                     store.record_failure(resource, failure)
-                    self._progress(f"{resource.plural}: {failure.message}")
+                    self._progress(f"{resource.key}: {failure.message}")
                     ok = False
             if ok:
                 store.clear_failure()
@@ -138,7 +137,7 @@ class ClusterSync:
         deadline = time.monotonic() + duration if duration is not None else None
         threads = [
             threading.Thread(
-                target=self._run_resource, args=(resource, deadline), name=f"sync-{resource.plural}", daemon=True
+                target=self._run_resource, args=(resource, deadline), name=f"sync-{resource.key}", daemon=True
             )
             for resource in self.resources
         ]
@@ -195,12 +194,12 @@ class ClusterSync:
                         self._set_watching(resource, False)
                         count = self._list(store, resource)
                         resource_version = store.resource_version(resource)
-                        self._progress(f"listed {count} {resource.plural}")
+                        self._progress(f"listed {count} {resource.key}")
                     self._mark_ok(store, resource)
                     self._set_watching(resource, True)
                     resource_version = self._watch(store, resource, resource_version, deadline, backoff)
                 except Gone:
-                    self._progress(f"{resource.plural}: watch expired (410 Gone), listing again")
+                    self._progress(f"{resource.key}: watch expired (410 Gone), listing again")
                     resource_version = ""
                 except Exception as exc:
                     failure = describe_failure(exc, resource=resource, server=self.server)
@@ -214,7 +213,7 @@ class ClusterSync:
                     delay = backoff.next_delay(failure.retry_after)
                     if not failure.retryable_soon:
                         delay = max(delay, min(self.options.backoff_cap, 5.0))
-                    self._progress(f"{resource.plural}: {failure.message}; retrying in {delay:.1f}s")
+                    self._progress(f"{resource.key}: {failure.message}; retrying in {delay:.1f}s")
                     self.stop_event.wait(self._wait_time(deadline, delay))
         finally:
             self._set_watching(resource, False)
@@ -226,18 +225,18 @@ class ClusterSync:
     def _set_watching(self, resource: Resource, watching: bool) -> None:
         with self._failed_lock:
             if watching:
-                self._watching.add(resource.plural)
+                self._watching.add(resource.key)
             else:
-                self._watching.discard(resource.plural)
+                self._watching.discard(resource.key)
 
     def _mark_failed(self, store: MirrorStore, resource: Resource, failure: SyncFailure) -> None:
         with self._failed_lock:
-            self._failed[resource.plural] = failure
+            self._failed[resource.key] = failure
         store.record_failure(resource, failure)
 
     def _mark_ok(self, store: MirrorStore, resource: Resource) -> None:
         with self._failed_lock:
-            was_failed = self._failed.pop(resource.plural, None) is not None
+            was_failed = self._failed.pop(resource.key, None) is not None
             all_ok = not self._failed
         if was_failed and all_ok:
             store.clear_failure()
@@ -287,7 +286,7 @@ class ClusterSync:
                 if event_type == "BOOKMARK":
                     store.bookmark(resource, new_version)
                 elif event_type in {"ADDED", "MODIFIED", "DELETED"}:
-                    store.apply_event(resource, event_type, slim_object(resource.kind, obj), new_version)
+                    store.apply_event(resource, event_type, resource.slim(obj), new_version)
                 resource_version = new_version
                 backoff.reset()
         finally:
@@ -308,7 +307,7 @@ def list_resource(
     Restarts when the continue token expires (410) between pages; `lister` is a
     cluster-wide or a namespaced list method of the official client; `slim` replaces
     slim_object for kinds it does not know."""
-    keep = slim or (lambda item: slim_object(resource.kind, item))
+    keep = slim or resource.slim
     for _attempt in range(3):
         items: list[dict[str, Any]] = []
         continue_token: str | None = None
@@ -339,7 +338,7 @@ def list_resource(
                 continue
             raise
         return items, list_version
-    raise Gone(f"{resource.plural}: the list kept expiring")
+    raise Gone(f"{resource.key}: the list kept expiring")
 
 
 def _lines(response: Any) -> Iterator[str]:

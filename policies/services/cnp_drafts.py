@@ -156,18 +156,57 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
+# Findings about a cluster-wide policy whose fix is a prepared ClusterNetworkPolicy draft:
+# the policy (converted to v1alpha2 when it is a v1alpha1 one) with the change made.
+FIX_ACTIONS: dict[str, str] = {
+    "admin-deny-cuts-dns": "Fix: accept DNS first",
+    "tier-equal-priority": "Fix: a priority of its own",
+}
+
+
+def has_fix(code: str) -> bool:
+    return code in FIX_ACTIONS
+
+
+def _fix(cluster: Cluster, code: str, obj: dict[str, Any]) -> list[str]:
+    """Make the change the finding `code` asks for, in place; notes saying what changed."""
+    spec = obj["spec"]
+    if code == "admin-deny-cuts-dns":
+        rule = {"name": "allow-dns", "action": "Accept", "to": [copy.deepcopy(DNS_PEER)], "protocols": copy.deepcopy(DNS_PROTOCOLS)}
+        spec["egress"] = [rule, *(spec.get("egress") or [])]
+        return ["Fix: a first egress rule accepts DNS (UDP and TCP 53 to the cluster DNS pods) before the rule that denied it."]
+    if code == "tier-equal-priority":
+        model = engine_cache.engine_cluster(cluster)
+        taken = {p.priority for p in model.cluster_policies if p.tier == spec.get("tier") and p.priority is not None}
+        start = int(spec.get("priority") or 0)
+        free = next((n for n in range(start + 1, 1001) if n not in taken), None)
+        if free is None:
+            free = next((n for n in range(start - 1, -1, -1) if n not in taken), start)
+        spec["priority"] = free
+        return [f"Fix: priority {start} -> {free}, the nearest one no other {spec.get('tier')} tier policy has; check that the order is the one you mean."]
+    raise CnpDraftError(f"findings of kind {code!r} have no prepared ClusterNetworkPolicy fix")
+
+
 def blank() -> dict[str, Any]:
     return _policy("", "Admin", 100, {"namespaces": {}})
 
 
-def start_point(cluster: Cluster, *, template: str = "", clone: int | None = None) -> tuple[dict[str, Any], list[str], str]:
-    """The object a new draft starts from, notes about it, and its origin."""
+def start_point(
+    cluster: Cluster, *, template: str = "", clone: int | None = None, fix: str = ""
+) -> tuple[dict[str, Any], list[str], str]:
+    """The object a new draft starts from, notes about it, and its origin. `fix`: the
+    code of a finding on the cloned policy, whose prepared change is made."""
+    if fix and clone is None:
+        raise CnpDraftError("a fix needs the cluster-wide policy it is about (clone)")
     if clone is not None:
         live = ClusterPolicy.objects.filter(cluster=cluster, pk=clone).first()
         if live is None:
             raise CnpDraftError("that cluster-wide policy is not in this cluster")
         conversion = engine.to_cluster_network_policy(engine.clean_policy(live.obj))
-        return conversion.obj, conversion.notes, f"{live.kind}/{live.name}"
+        notes = list(conversion.notes)
+        if fix:
+            notes = _fix(cluster, fix, conversion.obj) + notes
+        return conversion.obj, notes, f"{live.kind}/{live.name}"
     if template:
         if template not in TEMPLATES:
             raise CnpDraftError(f"no template named {template!r}")
@@ -205,6 +244,17 @@ def what_if(cluster: Cluster, obj: Mapping[str, Any], *, limit: int = WHAT_IF_LI
     """How workload reachability changes if `obj` (valid) were applied: added, or
     replacing the live ClusterNetworkPolicy of the same name."""
     base = engine_cache.analyzer(cluster)
+    key = f"{KIND}/{obj['metadata']['name']}"
+    model = base.cluster
+    subject = engine.parse_cluster_policy(obj).subject
+    if model.cluster_policy(key) is None and not any(
+        subject.matches_pod(model.namespace_labels(p.namespace), p.labels, p.host_network) for p in model.pods
+    ):
+        # A policy applies to its subject's pods only: selecting none, it changes nothing.
+        return {
+            "key": key, "replaces_live": False, "selects": [], "counts": {"allowed": 0, "denied": 0},
+            "is_empty": True, "allowed": [], "denied": [], "truncated": False, "text": "",
+        }
     changed = base.with_policies_changed([dict(obj)])
     before, changed = engine.on_common_families(base, changed)
     old = engine_cache.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
@@ -223,8 +273,6 @@ def what_if(cluster: Cluster, obj: Mapping[str, Any], *, limit: int = WHAT_IF_LI
             denied.append(_conn(src, dst, less, "fewer ports"))
     allowed.sort(key=lambda e: (e["src"], e["dst"]))
     denied.sort(key=lambda e: (e["src"], e["dst"]))
-    name = str(obj["metadata"]["name"])
-    key = f"{KIND}/{name}"
     parsed = changed.cluster.cluster_policy(key)
     selects: list[str] = []
     if parsed is not None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
+from .cni_mirror import cni_objects, engine_setting
 
 # Pods that finished hold no address and take no traffic.
 FINISHED_PHASES = ("Succeeded", "Failed")
@@ -69,6 +70,7 @@ def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
     objects += NetworkPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
     objects += ClusterPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
     objects += Node.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    objects += cni_objects(cluster)
     return objects
 
 
@@ -153,7 +155,7 @@ def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tupl
 
 
 def _rebuild(cluster: Cluster) -> _NewestAnalyzer:
-    model = engine.build_cluster(engine_objects(cluster), strict=False)
+    model = engine.build_cluster(engine_objects(cluster), strict=False, cni=engine_setting(cluster))
     return _NewestAnalyzer(
         cluster.state_version,
         cluster.topology_version,

@@ -22,6 +22,8 @@ from .. import engine
 from ..choices import DIRECTIONS, FORMATS, LEVELS
 from ..engine.ports import ConnSetJSON
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
+from .cni_mirror import cni_finding_ids
+from .cni_mirror import export_objects as cni_export_objects
 from .engine_cache import (
     analyzer,
     base_reachability,
@@ -339,7 +341,8 @@ def findings(cluster: Cluster) -> list[FindingView]:
     if cached is not None:
         return [FindingView(**item) for item in cached]
     raw = engine.findings(engine_cluster(cluster))
-    ids = _object_ids(cluster, raw)
+    cni_ids = cni_finding_ids(cluster, raw)
+    ids = _object_ids(cluster, [f for f in raw if id(f) not in cni_ids])
     views = [
         FindingView(
             code=f.code,
@@ -348,7 +351,8 @@ def findings(cluster: Cluster) -> list[FindingView]:
             object_kind=f.object_kind,
             object_name=f.object_name,
             message=f.message,
-            object_id=ids.get((f.object_kind, f.namespace, f.object_name)),
+            object_id=cni_ids[id(f)][1] if id(f) in cni_ids else ids.get((f.object_kind, f.namespace, f.object_name)),
+            extra={"cni_key": cni_ids[id(f)][0]} if id(f) in cni_ids else {},
         )
         for f in raw
     ]
@@ -478,7 +482,8 @@ def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str
 def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
     """The live policies as multi-document YAML, clean of server-managed fields: the
     cluster-wide ones first (in evaluation order) unless a namespace is asked for, then
-    the NetworkPolicies."""
+    the NetworkPolicies, then the CNIs' own objects in their own shape (with a
+    namespace: that namespace's)."""
     objs: list[dict[str, Any]] = []
     if not namespace:
         model = engine_cluster(cluster)
@@ -493,6 +498,7 @@ def export_yaml(cluster: Cluster, namespace: str | None = None) -> str:
     if namespace:
         rows = rows.filter(namespace=namespace)
     objs += [engine.clean_policy(row.obj) for row in rows]
+    objs += cni_export_objects(cluster, namespace)
     return engine.dump_yaml(objs)
 
 

@@ -299,13 +299,15 @@ def _served_resources(
     except Exception:  # the list that follows reports an unreachable cluster
         log.info("API discovery of cluster %s failed; mirroring the built-in kinds", cluster.pk)
         return RESOURCES
-    extra = [r.plural for r in resources if r not in RESOURCES]
+    extra = [r.plural for r in resources if r not in RESOURCES and not r.cni and r.kind != "ServiceAccount"]
+    cni = [r.key for r in resources if r.cni]
     if progress:
         progress(
             "cluster-wide policies served: " + ", ".join(extra)
             if extra
             else "no cluster-wide policy kinds served (policy.networking.k8s.io)"
         )
+        progress("CNI resources served: " + ", ".join(cni) if cni else "no Calico, Cilium or Antrea resources served")
     clear_unserved(cluster.pk, resources)
     return resources
 

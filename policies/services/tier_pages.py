@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import F, QuerySet
 
 from .. import engine
@@ -53,11 +54,23 @@ def _subject_keys(model: engine.Cluster, policy: engine.ClusterPolicy) -> list[s
     )
 
 
+def _subject_counts(cluster: Cluster) -> dict[str, int]:
+    """Policy key -> how many workloads its subject selects, cached per state version."""
+    key = f"tier-subject-counts:{cluster.pk}:{cluster.state_version}"
+    cached = cache.get(key)
+    if cached is None:
+        model = engine_cache.engine_cluster(cluster)
+        cached = {p.key: len(_subject_keys(model, p)) for p in model.cluster_policies}
+        cache.set(key, cached, timeout=3600)
+    return dict(cached)
+
+
 def list_rows(cluster: Cluster, policies: Sequence[ClusterPolicy]) -> list[dict[str, Any]]:
     """One row per policy: subject in words, rule counts, how many workloads it selects
     (None: set aside as invalid) and its place in the evaluation order."""
     model = engine_cache.engine_cluster(cluster)
     order = {p.key: i for i, p in enumerate(model.cluster_policies)}
+    counts = _subject_counts(cluster) if policies else {}
     rows = []
     for row in policies:
         key = f"{row.kind}/{row.name}"
@@ -71,7 +84,7 @@ def list_rows(cluster: Cluster, policies: Sequence[ClusterPolicy]) -> list[dict[
                 "subject": peer_text(parsed.subject) if parsed else "",
                 "ingress_rules": len(spec.get("ingress") or []) if isinstance(spec.get("ingress"), list) else 0,
                 "egress_rules": len(spec.get("egress") or []) if isinstance(spec.get("egress"), list) else 0,
-                "selects": len(_subject_keys(model, parsed)) if parsed else None,
+                "selects": counts.get(key) if parsed else None,
                 "position": order[key] + 1 if key in order else None,
             }
         )

@@ -63,6 +63,11 @@ def answer_sentence(ex: Mapping[str, Any]) -> str:
             for side in ("egress", "ingress")
             if not ex[side].get("isolated") and not ex[side].get("tier_matches")
         ]
+        open_sides += [
+            f"{side}: " + " and ".join(_tier_reasons(ex[side], ("Pass",))) + " passed it on and nothing else decided, so it is allowed by default"
+            for side in ("egress", "ingress")
+            if not ex[side].get("isolated") and _tier_reasons(ex[side], ("Pass",)) and not _tier_reasons(ex[side], ("Accept", "Allow"))
+        ]
         why = " and ".join(reasons)
         if open_sides:
             why = (why + "; " if why else "") + ", ".join(open_sides)

@@ -133,3 +133,67 @@ def test_build_a_cluster_network_policy_with_the_form(demo_cluster, users, sign_
     draft = ClusterPolicyDraft.objects.get(cluster=demo_cluster, name="no-monitoring-from-default")
     assert [r["action"] for r in draft.obj["spec"]["egress"]] == ["Accept", "Deny"]
     assert draft.obj["spec"]["subject"] == {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "default"}}}
+
+
+def test_clone_a_v1alpha1_policy_into_a_v1alpha2_draft(demo_cluster, users, sign_in):
+    page = sign_in("editor", "pw-editor")
+    anp = ClusterPolicy.objects.get(cluster=demo_cluster, kind="AdminNetworkPolicy")
+    page.goto(f"{page.base_url}/cluster-policies/{anp.pk}/")
+    page.get_by_role("link", name="Clone into a v1alpha2 draft").click()
+    expect(page.locator(".ed-note").first).to_contain_text(f"converted from AdminNetworkPolicy/{anp.name}")
+    expect(page.locator("#cnp-state")).to_have_text("Valid")
+    rule = page.locator('[data-cnp-rules="ingress"] [data-cnp-rule]')
+    expect(rule).to_have_count(1)
+    expect(rule.get_by_label("Action")).to_have_value("Accept")
+    expect(rule.get_by_label("Named port")).to_have_value("http")
+    code = page.locator("#cnp-yaml")
+    expect(code).to_contain_text("kind: ClusterNetworkPolicy")
+    expect(code).to_contain_text("destinationNamedPort: http")
+    # it means what the AdminNetworkPolicy means: no change
+    expect(page.get_by_test_id("cnp-whatif-summary")).to_contain_text("No change")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"ClusterNetworkPolicy {anp.name}")
+    draft = ClusterPolicyDraft.objects.get(cluster=demo_cluster, name=anp.name)
+    assert draft.origin == f"AdminNetworkPolicy/{anp.name}"
+    assert draft.obj["spec"]["tier"] == "Admin"
+
+
+def test_a_template_opens_ready_with_its_what_if(demo_cluster, users, sign_in):
+    page = sign_in("editor", "pw-editor")
+    page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/cluster-drafts/new/")
+    page.get_by_role("link", name="Always allow DNS to kube-system").click()
+    expect(page.locator("#cnp-state")).to_have_text("Valid")
+    # payments-api's own NetworkPolicy forgot DNS; the Admin tier gives it back
+    expect(
+        page.locator('#cnp-what-if li[data-src="payments/payments-api[Deployment]"][data-dst="kube-system/coredns[Deployment]"]')
+    ).to_contain_text("UDP 53")
+
+
+def test_a_refused_save_of_an_odd_policy_shows_its_problems_without_script_errors(demo_cluster, users, sign_in):
+    page = sign_in("editor", "pw-editor")
+    page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/cluster-drafts/new/")
+    odd = {
+        "metadata": {"name": 5},
+        "spec": {"tier": None, "priority": "high", "subject": [], "ingress": {"a": 1}, "egress": [None, {"to": "x", "protocols": [{"tcp": None}]}]},
+    }
+    # the form's own submit handler would send what the fields hold: post another form
+    page.evaluate(
+        """(odd) => {
+          const f = document.createElement('form');
+          f.method = 'post';
+          f.action = document.getElementById('cnp-form').action;
+          for (const [name, value] of [['csrfmiddlewaretoken', document.querySelector('[name=csrfmiddlewaretoken]').value], ['obj', JSON.stringify(odd)]]) {
+            const i = document.createElement('input'); i.type = 'hidden'; i.name = name; i.value = value; f.appendChild(i);
+          }
+          document.body.appendChild(f); f.submit();
+        }""",
+        odd,
+    )
+    page.wait_for_load_state("load")
+    expect(page.locator("#cnp-errors li").first).to_be_visible()
+    expect(page.locator("#cnp-problem-count")).not_to_have_text("0")
+    assert not ClusterPolicyDraft.objects.exists()
+    # The refused save answers 400, which Chromium logs; nothing else may have been logged.
+    refused = [e for e in page.js_errors if "status of 400" in e]
+    assert len(refused) == 1
+    page.js_errors.remove(refused[0])

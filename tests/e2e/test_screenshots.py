@@ -1,5 +1,6 @@
 """The README's screenshots: `make screenshots` takes them again on the demo cluster
-(overview, tier graph, matrix, editor on a prepared fix) into docs/screenshots/. Skipped
+(overview, tier graph, matrix, editor on a prepared fix, a cluster-wide policy, the
+ClusterNetworkPolicy editor) into docs/screenshots/. Skipped
 unless NETPOLUI_SCREENSHOTS names the directory to write."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from policies.models import ClusterPolicy
 from policies.services import fixes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,5 +43,13 @@ def test_take_the_readme_screenshots(demo_cluster, users, sign_in):
     page.locator("#what-if table.allowed").wait_for()
     page.screenshot(path=str(out / "editor.png"), full_page=False)
 
-    for name in ("overview", "graph", "matrix", "editor"):
+    guardrails = ClusterPolicy.objects.get(cluster=demo_cluster, name="team-a-guardrails")
+    page.goto(f"{base}/cluster-policies/{guardrails.pk}/")
+    page.screenshot(path=str(out / "cluster-policy.png"), full_page=False)
+
+    page.goto(f"{base}/clusters/{pk}/cluster-drafts/new/?template=deny-cloud-metadata")
+    page.locator("#cnp-what-if li").first.wait_for()
+    page.screenshot(path=str(out / "cnp-editor.png"), full_page=False)
+
+    for name in ("overview", "graph", "matrix", "editor", "cluster-policy", "cnp-editor"):
         assert (out / f"{name}.png").stat().st_size > 10_000

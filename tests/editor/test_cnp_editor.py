@@ -231,3 +231,38 @@ def test_a_garbled_save_is_a_clear_error(client_for, demo_cluster):
     response = client_for("editor").post(reverse("cnp-new", args=[demo_cluster.pk]), {"obj": "{garbled"})
     assert response.status_code == 400
     assert "not valid JSON" in response.content.decode()
+
+
+def test_a_policy_whose_subject_selects_nothing_changes_nothing(demo_cluster):
+    # the template's subject is the namespace "my-namespace", which the demo does not have
+    out = cnp_drafts.check(demo_cluster, cnp_drafts.TEMPLATES["deny-other-namespaces"].build())
+    assert out["valid"]
+    assert out["what_if"]["is_empty"] is True
+    assert out["what_if"]["selects"] == []
+    # named after a live policy it replaces it, so the answer is computed
+    live = ClusterPolicy.objects.get(cluster=demo_cluster, name="team-a-guardrails")
+    obj = cnp_drafts.TEMPLATES["deny-other-namespaces"].build()
+    obj["metadata"]["name"] = live.name
+    out = cnp_drafts.check(demo_cluster, obj)
+    assert out["what_if"]["replaces_live"] is True
+    assert ("default/toolbox[Pod]", "team-a/web[Deployment]") in {(c["src"], c["dst"]) for c in out["what_if"]["allowed"]}
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {},
+        {"metadata": "x", "spec": []},
+        {"metadata": {"name": 5}, "spec": {"tier": None, "priority": "high", "subject": [], "ingress": {"a": 1}}},
+        {"metadata": {"name": "a"}, "spec": {"tier": "Admin", "priority": 1, "subject": {"namespaces": {}}, "egress": [None, 3, {"action": "Deny", "to": "x"}]}},
+        {"metadata": {"name": "a"}, "spec": {"tier": "Admin", "priority": 1, "subject": {"pods": {"podSelector": {"matchExpressions": [{"key": "k", "operator": "In"}]}}}}},
+        {"metadata": {"name": "a"}, "spec": {"tier": "Admin", "priority": 1, "subject": {"namespaces": {}}, "ingress": [{"action": "Deny", "from": [{"namespaces": {}}], "protocols": [{"tcp": {"destinationPort": {"number": "80"}}}, {"udp": None}, "x"]}]}},
+    ],
+)
+def test_hostile_forms_get_field_problems_never_a_500(client_for, demo_cluster, obj):
+    response = check(client_for("viewer"), demo_cluster, obj)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["valid"] is False
+    assert body["errors"]
+    assert all(isinstance(e["path"], str) and e["message"] for e in body["errors"])

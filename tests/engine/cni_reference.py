@@ -204,3 +204,253 @@ def calico_allowed(
     ingress_ok = isinstance(dst, RefAddress) or calico_direction(
         "ingress", dst, src, dst, protocol, port, calico, v1, namespaces)
     return egress_ok and ingress_ok
+
+
+# -- Cilium ------------------------------------------------------------------------------------
+# Docs: "Deny policies take precedence over allow policies, regardless of whether they are a
+# Cilium Network Policy, a Clusterwide Cilium Network Policy or even a Kubernetes Network
+# Policy"; "endpoints have unrestricted network access until selected by policy" (a rule
+# set with ingress or ingressDeny rules -- enableDefaultDeny unless false -- or a v1
+# policy); then only allowed traffic passes; an empty rule `{}` allows nothing; a rule
+# with toPorts only allows from/to every peer.
+
+
+def _cilium_labels(pod: RefPod, namespaces: dict[str, dict[str, str]]) -> Labels:
+    out = {f"k8s:{k}": v for k, v in pod.labels.items()}
+    out["k8s:io.kubernetes.pod.namespace"] = pod.namespace
+    for k, v in _ns_labels(namespaces, pod.namespace).items():
+        out[f"k8s:io.cilium.k8s.namespace.labels.{k}"] = v
+    return out
+
+
+def _cilium_sel(sel: dict[str, Any], labels: Labels) -> bool:
+    def key(k: str) -> str:
+        return k if k.startswith("k8s:") else f"k8s:{k}"
+
+    for k, v in (sel.get("matchLabels") or {}).items():
+        if labels.get(key(k)) != v:
+            return False
+    for e in sel.get("matchExpressions") or []:
+        k, op, values = key(e["key"]), e["operator"], e.get("values") or []
+        if op == "In" and labels.get(k) not in values:
+            return False
+        if op == "NotIn" and k in labels and labels[k] in values:
+            return False
+        if op == "Exists" and k not in labels:
+            return False
+        if op == "DoesNotExist" and k in labels:
+            return False
+    return True
+
+
+def _names_ns(sel: dict[str, Any]) -> bool:
+    keys = list(sel.get("matchLabels") or {}) + [e["key"] for e in sel.get("matchExpressions") or []]
+    return any(k.removeprefix("k8s:") == "io.kubernetes.pod.namespace" for k in keys)
+
+
+def _cilium_peer(rule: dict[str, Any], side: str, other: RefPod | RefAddress, ns: str | None,
+                 namespaces: dict[str, dict[str, str]]) -> bool:
+    l3 = [k for k in rule if k.startswith(side) and k != "toPorts"]
+    if not l3:
+        return "toPorts" in rule
+    for sel in rule.get(f"{side}Endpoints") or []:
+        if isinstance(other, RefPod) and not other.host_network:
+            if ns is not None and not _names_ns(sel) and other.namespace != ns:
+                continue
+            if _cilium_sel(sel, _cilium_labels(other, namespaces)):
+                return True
+    for cidr in rule.get(f"{side}CIDR") or []:
+        if isinstance(other, RefAddress) and _in_nets(other.address, [cidr]):
+            return True
+    for cs in rule.get(f"{side}CIDRSet") or []:
+        if isinstance(other, RefAddress) and _in_nets(other.address, [cs["cidr"]]) and not _in_nets(
+                other.address, cs.get("except") or []):
+            return True
+    for ent in rule.get(f"{side}Entities") or []:
+        if ent in ("world", "all") and isinstance(other, RefAddress):
+            return True
+        if ent in ("cluster", "all") and isinstance(other, RefPod) and not other.host_network:
+            return True
+    return False
+
+
+def _cilium_ports(rule: dict[str, Any], protocol: str, port: int, dst: RefPod | RefAddress) -> bool:
+    if "toPorts" not in rule:
+        return True
+    for pr in rule["toPorts"]:
+        for pp in pr.get("ports") or []:
+            proto = pp.get("protocol", "ANY")
+            if proto not in ("ANY", protocol):
+                continue
+            p = pp["port"]
+            if p.isdigit():
+                first = int(p)
+                if first == 0 or first <= port <= int(pp.get("endPort") or first):
+                    return True
+            elif isinstance(dst, RefPod) and any(
+                    cp["name"] == p and (proto == "ANY" or cp["protocol"] == protocol)
+                    and cp["protocol"] == protocol and cp["containerPort"] == port for cp in dst.ports):
+                return True
+    return False
+
+
+def cilium_direction(
+    direction: str, subject: RefPod, other: RefPod | RefAddress, dst: RefPod | RefAddress,
+    protocol: str, port: int, cilium: list[dict[str, Any]], v1: list[dict[str, Any]],
+    namespaces: dict[str, dict[str, str]],
+) -> bool:
+    side = "from" if direction == "ingress" else "to"
+    isolated = isolated_v1 = isolated_fn(direction, subject, v1)
+    allowed = isolated_v1 and _direction_allows(
+        direction.capitalize(), subject, other, dst, protocol, port, v1, namespaces)
+    for pol in cilium:
+        ns = pol["metadata"].get("namespace") if pol["kind"] == "CiliumNetworkPolicy" else None
+        spec = pol["spec"]
+        if subject.host_network or (ns is not None and subject.namespace != ns):
+            continue
+        if not _cilium_sel(spec["endpointSelector"], _cilium_labels(subject, namespaces)):
+            continue
+        has = bool(spec.get(direction)) or bool(spec.get(f"{direction}Deny"))
+        flag = (spec.get("enableDefaultDeny") or {}).get(direction)
+        if has and flag is not False:
+            isolated = True
+        for rule in spec.get(f"{direction}Deny") or []:
+            if _cilium_peer(rule, side, other, ns, namespaces) and _cilium_ports(rule, protocol, port, dst):
+                return False
+        for rule in spec.get(direction) or []:
+            if _cilium_peer(rule, side, other, ns, namespaces) and _cilium_ports(rule, protocol, port, dst):
+                allowed = True
+    return allowed or not isolated
+
+
+def isolated_fn(direction: str, subject: RefPod, v1: list[dict[str, Any]]) -> bool:
+    return isolated(direction.capitalize(), subject, v1)
+
+
+def cilium_allowed(
+    src: RefPod | RefAddress, dst: RefPod | RefAddress, protocol: str, port: int,
+    cilium: list[dict[str, Any]], v1: list[dict[str, Any]], namespaces: dict[str, dict[str, str]],
+) -> bool:
+    egress_ok = isinstance(src, RefAddress) or cilium_direction(
+        "egress", src, dst, dst, protocol, port, cilium, v1, namespaces)
+    ingress_ok = isinstance(dst, RefAddress) or cilium_direction(
+        "ingress", dst, src, dst, protocol, port, cilium, v1, namespaces)
+    return egress_ok and ingress_ok
+
+
+# -- Antrea ------------------------------------------------------------------------------------
+# Docs (antrea-network-policy.md): "Emergency > SecurityOps > NetworkOps > Platform >
+# Application > K8s NetworkPolicy > Baseline"; within a tier by policy priority, rules in
+# written order, the first match applies its action; "There is no automatic isolation of
+# Pods on being selected in appliedTo"; Pass hands over to the next tier; an empty From
+# "matches all ingress sources".
+
+ANTREA_TIERS = {"emergency": 50, "securityops": 100, "networkops": 150, "platform": 200,
+                "application": 250, "baseline": 253}
+
+
+def _antrea_applied(entries: list[dict[str, Any]], pod: RefPod, ns: str | None,
+                    namespaces: dict[str, dict[str, str]]) -> bool:
+    for e in entries:
+        if pod.host_network:
+            continue
+        if ns is not None and pod.namespace != ns:
+            continue
+        if "namespaceSelector" in e and not _selector_matches_ref(e["namespaceSelector"], _ns_labels(namespaces, pod.namespace)):
+            continue
+        if "podSelector" in e and not _selector_matches_ref(e["podSelector"], pod.labels):
+            continue
+        return True
+    return False
+
+
+def _selector_matches_ref(sel: dict[str, Any], labels: Labels) -> bool:
+    from .reference import _selector_matches
+    return _selector_matches(sel, labels)
+
+
+def _antrea_peer(entry: dict[str, Any], subject: RefPod, other: RefPod | RefAddress, ns: str | None,
+                 namespaces: dict[str, dict[str, str]]) -> bool:
+    if "ipBlock" in entry:
+        return isinstance(other, RefAddress) and _in_nets(other.address, [entry["ipBlock"]["cidr"]])
+    if isinstance(other, RefAddress) or other.host_network:
+        return False
+    if (entry.get("namespaces") or {}).get("match", "").lower() == "self":
+        if other.namespace != subject.namespace:
+            return False
+    elif "namespaceSelector" in entry:
+        if not _selector_matches_ref(entry["namespaceSelector"], _ns_labels(namespaces, other.namespace)):
+            return False
+    elif ns is not None and other.namespace != ns:
+        return False
+    return "podSelector" not in entry or _selector_matches_ref(entry["podSelector"], other.labels)
+
+
+def _antrea_ports(ports: list[dict[str, Any]] | None, protocol: str, port: int, dst: RefPod | RefAddress) -> bool:
+    if ports is None:
+        return True
+    for p in ports:
+        if p.get("protocol", "TCP") != protocol:
+            continue
+        if "port" not in p:
+            return True
+        if isinstance(p["port"], int):
+            if p["port"] <= port <= p.get("endPort", p["port"]):
+                return True
+        elif isinstance(dst, RefPod) and any(
+                cp["name"] == p["port"] and cp["protocol"] == protocol and cp["containerPort"] == port
+                for cp in dst.ports):
+            return True
+    return False
+
+
+def _antrea_tier_decision(
+    tier: str, direction: str, subject: RefPod, other: RefPod | RefAddress, dst: RefPod | RefAddress,
+    protocol: str, port: int, antrea: list[dict[str, Any]], namespaces: dict[str, dict[str, str]],
+) -> str | None:
+    members = [p for p in antrea if (p["spec"].get("tier") or "application").lower() == tier]
+    members.sort(key=lambda p: (float(p["spec"]["priority"]), 0 if p["kind"] == "ClusterNetworkPolicy" else 1,
+                                p["metadata"]["name"]))
+    side = "from" if direction == "ingress" else "to"
+    for pol in members:
+        ns = pol["metadata"].get("namespace") if pol["kind"] == "NetworkPolicy" else None
+        for rule in pol["spec"].get(direction) or []:
+            applied = rule.get("appliedTo") or pol["spec"].get("appliedTo") or []
+            if not _antrea_applied(applied, subject, ns, namespaces):
+                continue
+            peers = rule.get(side) or []
+            if peers and not any(_antrea_peer(e, subject, other, ns, namespaces) for e in peers):
+                continue
+            if not _antrea_ports(rule.get("ports"), protocol, port, dst):
+                continue
+            if rule["action"] == "Pass":
+                return "Pass"
+            return rule["action"]
+    return None
+
+
+def antrea_direction(
+    direction: str, subject: RefPod, other: RefPod | RefAddress, dst: RefPod | RefAddress,
+    protocol: str, port: int, antrea: list[dict[str, Any]], v1: list[dict[str, Any]],
+    namespaces: dict[str, dict[str, str]],
+) -> bool:
+    for tier, rank in sorted(ANTREA_TIERS.items(), key=lambda kv: kv[1]):
+        if rank == 253 and isolated(direction.capitalize(), subject, v1):
+            return _direction_allows(direction.capitalize(), subject, other, dst, protocol, port, v1, namespaces)
+        got = _antrea_tier_decision(tier, direction, subject, other, dst, protocol, port, antrea, namespaces)
+        if got == "Allow":
+            return True
+        if got in ("Drop", "Reject"):
+            return False
+    return True
+
+
+def antrea_allowed(
+    src: RefPod | RefAddress, dst: RefPod | RefAddress, protocol: str, port: int,
+    antrea: list[dict[str, Any]], v1: list[dict[str, Any]], namespaces: dict[str, dict[str, str]],
+) -> bool:
+    egress_ok = isinstance(src, RefAddress) or antrea_direction(
+        "egress", src, dst, dst, protocol, port, antrea, v1, namespaces)
+    ingress_ok = isinstance(dst, RefAddress) or antrea_direction(
+        "ingress", dst, src, dst, protocol, port, antrea, v1, namespaces)
+    return egress_ok and ingress_ok

@@ -45,3 +45,23 @@ def test_bench_cli_runs_netpolui_analyze_on_a_written_cluster() -> None:
     listed = next(f for f in figures if f.name.endswith("connections listed"))
     assert listed.value > 0
     assert any(f.name.endswith("end to end (one run)") and f.target == 1.0 for f in figures)
+
+
+def test_generated_cni_policies_are_valid_and_applied() -> None:
+    sizes = {"pods": 300, "workloads": 30, "namespaces": 10, "policies": 50, "seed": 3}
+    for cni in ("calico", "cilium", "antrea"):
+        objs = generate_cluster(**sizes, cni_policies=40, cni=cni)
+        assert objs[: len(generate_cluster(**sizes))] == generate_cluster(**sizes)
+        cluster = build_cluster(objs)
+        assert cluster.cni == cni
+        assert len(cluster.cni_policies) == 40
+        assert all(i.enforced for i in cluster.cni_policies.values()), [
+            (i.key, i.problems) for i in cluster.cni_policies.values() if not i.enforced
+        ]
+
+
+def test_bench_cni_figures() -> None:
+    figures = bench_engine._cni({"pods": 200, "workloads": 40, "namespaces": 12, "policies": 60})  # noqa: SLF001
+    assert [f.name for f in figures] == [
+        f"with 500 {cni} policies: full reachability (sorted list)" for cni in ("calico", "cilium", "antrea")
+    ]

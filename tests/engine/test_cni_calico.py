@@ -290,3 +290,19 @@ def test_egress_default_deny_reaches_every_destination() -> None:
     reach = Analyzer(build_cluster([*BASE, pol], cni="calico")).analyze(level="pod")
     assert not [c for c in reach.connections if c.src.key == FRONT]
     assert reach.conns_between(ADMIN, PG) == ALL
+
+
+def test_ip_version_and_http_match() -> None:
+    """Docs (Rule): "ipVersion: Positive IP version match" (4 or 6); "http: HTTP match
+    criteria" (application layer policy: an L7 rule)."""
+    pol = gnp("out", selector="app == 'front'", types=["Egress"], egress=[
+        {"action": "Allow", "ipVersion": 6},
+        {"action": "Allow", "protocol": "TCP", "destination": {"selector": "app == 'pg'", "namespaceSelector": "all()"},
+         "http": {"methods": ["GET"]}}])
+    cluster = build_cluster([*BASE, pol], cni="calico")
+    reach = Analyzer(cluster).analyze(level="pod")
+    dsts = {c.dst.key for c in reach.connections if c.src.key == FRONT}
+    assert any(d.startswith("::") for d in dsts)
+    assert not any(d.startswith("0.0.0.0") for d in dsts)
+    assert ADMIN in dsts  # pods have addresses of both families
+    assert cluster.cni_policies["calico:GlobalNetworkPolicy:out"].rules[1].marks == ("L7 rules apply",)

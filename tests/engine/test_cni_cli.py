@@ -22,7 +22,7 @@ def test_analyze_with_another_cni_lists_but_does_not_apply() -> None:
     res = run("analyze", CALICO, "--cni", "none")
     assert res.returncode == 0
     assert "shop/web[Deployment] => shop/api[Deployment] : All Connections" in res.stdout
-    assert "2 CNI policies not applied" in res.stderr
+    assert "2 CNI policies of another CNI listed, not applied" in res.stderr
 
 
 def test_explain_names_the_cni_rule() -> None:
@@ -52,3 +52,22 @@ def test_unknown_cni_is_a_clear_error() -> None:
     assert res.returncode != 0
     assert "invalid choice: 'weave'" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_invalid_cni_policy_is_named_with_file_and_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: projectcalico.org/v3\n"
+        "kind: GlobalNetworkPolicy\n"
+        "metadata: {name: broken}\n"
+        "spec:\n"
+        "  selector: app == 'db\n"
+        "  ingress: [{action: Deny}]\n"
+    )
+    res = run("analyze", CALICO, bad)
+    assert res.returncode == 0
+    assert (
+        f"{bad}:5: calico:GlobalNetworkPolicy:broken: spec.selector unterminated string at position 7 "
+        "of \"app == 'db\"; the policy is left out"
+    ) in res.stderr, res.stderr
+    assert res.stdout == (GOLDEN / "calico_tiers" / "expected.txt").read_text()

@@ -92,3 +92,22 @@ def test_selects_nothing() -> None:
     pol = gnp("p", selector="app == 'ghost'", ingress=[{"action": "Deny"}])
     assert codes([*BASE, pol])["cni-policy-selects-nothing"] == [
         "calico:GlobalNetworkPolicy:p: selects no pod (selector app == 'ghost')"]
+
+
+def test_v1_isolation_findings_count_cni_isolation() -> None:
+    """A workload a Calico policy isolates is not "not isolated"; a namespace only CNI
+    policies restrict says so."""
+    from .builders import netpol
+
+    v1 = netpol("web", "front-only", podSelector={"matchLabels": {"app": "front"}}, ingress=[{}])
+    lock = gnp("lock-admin", selector="app == 'admin'", types=["Ingress", "Egress"])
+    found = {(f.code, f.object_name): f.message for f in findings(build_cluster([*BASE, v1, lock], cni="calico"))}
+    assert ("ingress-not-isolated", "admin") not in found
+    assert ("egress-not-isolated", "admin") not in found
+    assert ("egress-not-isolated", "front") in found
+    db_only = gnp("lock-pg", selector="app == 'pg'")
+    found2 = {(f.code, f.object_name): f.message for f in findings(build_cluster([*BASE, db_only], cni="calico"))}
+    assert found2[("namespace-without-policy", "db")] == (
+        "no NetworkPolicy in this namespace: only calico policies restrict its pods")
+    assert found2[("namespace-without-policy", "web")] == (
+        "no NetworkPolicy in this namespace: every pod accepts and opens any connection")

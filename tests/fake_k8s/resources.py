@@ -78,14 +78,72 @@ POLICY_API_RESOURCES: tuple[Resource, ...] = (
              singular="baselineadminnetworkpolicy"),
 )
 
+
+def _cni(plural: str, kind: str, group: str, version: str, namespaced: bool) -> Resource:
+    return Resource(plural, kind, group, version, namespaced=namespaced, has_status=False,
+                    singular=kind.lower())
+
+
+# Served by a fake started with cni_api={"calico", "cilium", "antrea"} (any subset), as a
+# cluster running that CNI serves them: Calico through its API server
+# (projectcalico.org/v3; "calico-crd" serves the CRD datastore's crd.projectcalico.org/v1
+# instead, "calico-both" both), Cilium's and Antrea's CRDs. Calico brings ServiceAccounts
+# (which a real cluster always serves) along. Kinds that reuse a built-in name are
+# reached as `plural.group` or `Kind.group` (`networkpolicies.projectcalico.org`).
+_CALICO_KINDS = (
+    ("networkpolicies", "NetworkPolicy", True),
+    ("globalnetworkpolicies", "GlobalNetworkPolicy", False),
+    ("tiers", "Tier", False),
+    ("networksets", "NetworkSet", True),
+    ("globalnetworksets", "GlobalNetworkSet", False),
+)
+SERVICE_ACCOUNTS = Resource("serviceaccounts", "ServiceAccount", "", "v1", has_status=False,
+                            has_generation=False, short_names=("sa",), singular="serviceaccount")
+CNI_API_RESOURCES: dict[str, tuple[Resource, ...]] = {
+    "calico": tuple(_cni(p, k, "projectcalico.org", "v3", n) for p, k, n in _CALICO_KINDS),
+    "calico-crd": tuple(_cni(p, k, "crd.projectcalico.org", "v1", n) for p, k, n in _CALICO_KINDS),
+    "cilium": (
+        _cni("ciliumnetworkpolicies", "CiliumNetworkPolicy", "cilium.io", "v2", True),
+        _cni("ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", "cilium.io",
+             "v2", False),
+    ),
+    "antrea": (
+        _cni("clusternetworkpolicies", "ClusterNetworkPolicy", "crd.antrea.io", "v1beta1", False),
+        _cni("networkpolicies", "NetworkPolicy", "crd.antrea.io", "v1beta1", True),
+        _cni("tiers", "Tier", "crd.antrea.io", "v1beta1", False),
+        _cni("clustergroups", "ClusterGroup", "crd.antrea.io", "v1beta1", False),
+        _cni("groups", "Group", "crd.antrea.io", "v1beta1", True),
+    ),
+}
+CNI_API_RESOURCES["calico-both"] = CNI_API_RESOURCES["calico"] + CNI_API_RESOURCES["calico-crd"]
+
+
+def cni_resources(cni_api: frozenset[str] | set[str] | tuple[str, ...]) -> tuple[Resource, ...]:
+    unknown = set(cni_api) - set(CNI_API_RESOURCES)
+    if unknown:
+        raise ValueError(f"cni_api: unknown {sorted(unknown)}; known: {sorted(CNI_API_RESOURCES)}")
+    out: list[Resource] = []
+    for name in sorted(cni_api):
+        out += [r for r in CNI_API_RESOURCES[name] if r not in out]
+    if any(name.startswith("calico") for name in cni_api):
+        out.append(SERVICE_ACCOUNTS)
+    return tuple(out)
+
+
 _BY_NAME: dict[str, Resource] = {}
-for _r in (*RESOURCES, *POLICY_API_RESOURCES):
+_ALL_CNI = tuple(r for rs in CNI_API_RESOURCES.values() for r in rs)
+for _r in (*_ALL_CNI, SERVICE_ACCOUNTS):
+    for _name in (_r.qualified, _r.qualified_kind, _r.plural, _r.kind, _r.singular, *_r.short_names):
+        _BY_NAME.setdefault(_name, _r)
+for _r in (*RESOURCES, *POLICY_API_RESOURCES, SERVICE_ACCOUNTS):
     for _name in (_r.plural, _r.kind, _r.kind.lower(), _r.singular, *_r.short_names):
-        _BY_NAME[_name] = _r
+        _BY_NAME[_name] = _r  # a bare built-in name is the built-in kind
+    _BY_NAME[_r.qualified] = _r
 
 
 def resource_for(name: str) -> Resource:
-    """The resource for a plural, kind or short name: `networkpolicies`, `NetworkPolicy`, `netpol`."""
+    """The resource for a plural, kind or short name: `networkpolicies`, `NetworkPolicy`,
+    `netpol`; a CNI kind by `plural.group` or `Kind.group` when the name is shared."""
     try:
         return _BY_NAME.get(name) or _BY_NAME[name.lower()]
     except KeyError:
@@ -96,8 +154,15 @@ def resource_for_object(obj: dict) -> Resource:
     kind = obj.get("kind")
     if not kind:
         raise ValueError(f"object has no kind: {obj.get('metadata', {}).get('name')!r}")
-    resource = resource_for(kind)
     api_version = obj.get("apiVersion")
+    if api_version and "/" in api_version:
+        group = api_version.split("/", 1)[0]
+        for candidate in _ALL_CNI:
+            if candidate.group == group and candidate.kind == kind:
+                if candidate.api_version != api_version:
+                    raise ValueError(f"{kind} is served as {candidate.api_version}, not {api_version}")
+                return candidate
+    resource = resource_for(kind)
     if api_version and api_version != resource.api_version:
         raise ValueError(f"{kind} is served as {resource.api_version}, not {api_version}")
     return resource

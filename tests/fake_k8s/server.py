@@ -35,7 +35,15 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from .api import Api
-from .resources import POLICY_API_RESOURCES, RESOURCES, Resource, groups, resource_at, resource_for
+from .resources import (
+    POLICY_API_RESOURCES,
+    RESOURCES,
+    Resource,
+    cni_resources,
+    groups,
+    resource_at,
+    resource_for,
+)
 from .selectors import make_filter
 from .status import ApiError, forbidden, method_not_allowed, options_invalid, unauthorized
 from .store import Event, Store
@@ -162,6 +170,7 @@ class FakeKubeApiServer:
         history_limit: int | None = None,
         version: tuple[str, str] = ("1", "33"),
         policy_api: bool = False,
+        cni_api: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
     ) -> None:
         self.token = token
         # policy_api: also serve Nodes and the policy.networking.k8s.io kinds
@@ -169,7 +178,7 @@ class FakeKubeApiServer:
         # BaselineAdminNetworkPolicy v1alpha1), as a cluster with those CRDs does.
         self.served: tuple[Resource, ...] = (
             (*RESOURCES, *POLICY_API_RESOURCES) if policy_api else RESOURCES
-        )
+        ) + cni_resources(cni_api)
         self.tls = tls
         self.user = user
         self.bookmark_interval = bookmark_interval
@@ -337,8 +346,8 @@ class FakeKubeApiServer:
         from .resources import resource_for_object
 
         if resource_for_object(obj) not in self.served:
-            raise KeyError(f"this fake API server does not serve {obj.get('kind')} "
-                           "(start it with policy_api=True)")
+            raise KeyError(f"this fake API server does not serve {obj.get('apiVersion')} "
+                           f"{obj.get('kind')} (start it with policy_api=True or cni_api=...)")
         return _copy(self.api.put(obj))
 
     upsert = put

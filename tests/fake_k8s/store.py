@@ -82,12 +82,12 @@ class Store:
 
     def get(self, resource: Resource, key: str) -> dict[str, Any] | None:
         with self.lock:
-            return self._objects.get(resource.plural, {}).get(key)
+            return self._objects.get(resource.qualified, {}).get(key)
 
     def snapshot(self, resource: Resource, rv: int | None = None) -> dict[str, dict[str, Any]]:
         """key -> object, as of `rv` (default: now). 410 if rv is older than the compaction."""
         with self.lock:
-            state = dict(self._objects.get(resource.plural, {}))
+            state = dict(self._objects.get(resource.qualified, {}))
             if rv is None or rv >= self.rv:
                 return state
             if rv < self.compacted_rv:
@@ -95,7 +95,7 @@ class Store:
             for event in reversed(self._history):
                 if event.rv <= rv:
                     break
-                if event.resource.plural != resource.plural:
+                if event.resource.qualified != resource.qualified:
                     continue
                 key = object_key(event.obj)
                 if event.type == "ADDED":
@@ -116,7 +116,7 @@ class Store:
         """Stores obj (ADDED or MODIFIED) under a new resourceVersion; returns what was stored."""
         with self.lock:
             key = object_key(obj)
-            bucket = self._objects.setdefault(resource.plural, {})
+            bucket = self._objects.setdefault(resource.qualified, {})
             prev = bucket.get(key)
             self.rv += 1
             stored = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.rv)}}
@@ -127,7 +127,7 @@ class Store:
     def remove(self, resource: Resource, key: str) -> dict[str, Any] | None:
         """Deletes the object; the DELETED event carries it at the deletion's resourceVersion."""
         with self.lock:
-            prev = self._objects.get(resource.plural, {}).pop(key, None)
+            prev = self._objects.get(resource.qualified, {}).pop(key, None)
             if prev is None:
                 return None
             self.rv += 1
@@ -140,7 +140,7 @@ class Store:
         if self.history_limit is not None:
             while len(self._history) > self.history_limit:
                 self.compacted_rv = self._history.popleft().rv
-        for watcher in self._watchers.get(event.resource.plural, ()):
+        for watcher in self._watchers.get(event.resource.qualified, ()):
             watcher.queue.append(event)
         self.changed.notify_all()
 
@@ -162,20 +162,20 @@ class Store:
         with self.lock:
             if since is None:
                 initial = [Event(self.rv, "ADDED", resource, obj, None)
-                           for _, obj in sorted(self._objects.get(resource.plural, {}).items())
+                           for _, obj in sorted(self._objects.get(resource.qualified, {}).items())
                            if keep(obj)]
             else:
                 if since < self.compacted_rv:
                     raise expired(f"too old resource version: {since} ({self.compacted_rv})")
                 initial = [e for e in self._history
-                           if e.rv > since and e.resource.plural == resource.plural]
+                           if e.rv > since and e.resource.qualified == resource.qualified]
             watcher = Watcher(resource)
-            self._watchers.setdefault(resource.plural, set()).add(watcher)
+            self._watchers.setdefault(resource.qualified, set()).add(watcher)
             return watcher, initial, self.rv
 
     def close_watch(self, watcher: Watcher) -> None:
         with self.lock:
-            self._watchers.get(watcher.resource.plural, set()).discard(watcher)
+            self._watchers.get(watcher.resource.qualified, set()).discard(watcher)
             self.changed.notify_all()
 
     def watchers(self) -> list[Watcher]:

@@ -115,6 +115,8 @@ def apply_defaults(resource: Resource, obj: dict[str, Any]) -> None:
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {}).setdefault("phase", "Active")
         return
+    if resource.group.endswith(("projectcalico.org", "cilium.io", "antrea.io")):
+        return  # the CNIs' resources: stored as given
     if kind == "NetworkPolicy":
         spec = obj.setdefault("spec", {})
         if not isinstance(spec, dict):
@@ -348,7 +350,7 @@ def validate(resource: Resource, obj: dict[str, Any]) -> None:
     errors = _Errors()
     metadata = obj.get("metadata") or {}
     _validate_metadata(errors, resource, metadata)
-    if resource.kind == "NetworkPolicy":
+    if resource.kind == "NetworkPolicy" and resource.group == "networking.k8s.io":
         _validate_network_policy(errors, obj.get("spec"))
     if errors.causes:
         raise invalid(resource.qualified_kind, metadata.get("name", ""), errors.causes,

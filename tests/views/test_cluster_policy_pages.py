@@ -308,3 +308,16 @@ def test_graph_node_panel_lists_the_cluster_wide_policies_in_order(viewer, demo_
     assert words.index("prometheus-probes-payments") < words.index("baseline-prod-isolation")
     assert "ingress" in words
     assert "team-a-guardrails" not in words
+
+
+def test_a_pass_with_nothing_behind_it_is_allowed_by_default_and_says_so(viewer, demo_cluster):
+    html = _explain(viewer, demo_cluster, "monitoring/prometheus", "team-a/web")
+    answer = html[html.index('data-testid="answer"'):]
+    answer = unescape(text(answer[: answer.index("</p>")]))
+    assert (
+        'ingress: Admin tier ClusterNetworkPolicy team-a-guardrails ingress rule #1 "monitoring-decided-by-team" (Pass) '
+        "passed it on and nothing else decided, so it is allowed by default"
+    ) in answer
+    ingress = text(html[html.index("Ingress to"):])
+    assert "Pass passed to the NetworkPolicies" in ingress
+    assert "Nothing decided all connections: allowed by default." in ingress

@@ -9,6 +9,8 @@
   var $ = N.one, $all = N.all, el = N.el;
   function f(root, name) { return $('[data-f="' + name + '"]', root); }
   function children(list) { return Array.prototype.slice.call(list.children); }
+  function arr(value) { return Array.isArray(value) ? value : []; }
+  function obj(value) { return value && typeof value === "object" && !Array.isArray(value) ? value : {}; }
   function clone(id) { return document.getElementById(id).content.firstElementChild.cloneNode(true); }
   var PEERS_KEY = { ingress: "from", egress: "to" };
   var PROTO_KEYS = { TCP: "tcp", UDP: "udp", SCTP: "sctp" };
@@ -47,9 +49,10 @@
   function formatSelector(sel) {
     if (!sel || typeof sel !== "object") return "";
     var parts = [];
-    Object.keys(sel.matchLabels || {}).forEach(function (k) { parts.push(k + "=" + sel.matchLabels[k]); });
-    (sel.matchExpressions || []).forEach(function (e) {
-      var vals = (e.values || []).join(", ");
+    Object.keys(obj(sel.matchLabels)).forEach(function (k) { parts.push(k + "=" + sel.matchLabels[k]); });
+    arr(sel.matchExpressions).forEach(function (e) {
+      e = obj(e);
+      var vals = arr(e.values).join(", ");
       if (e.operator === "In") parts.push(e.key + " in (" + vals + ")");
       else if (e.operator === "NotIn") parts.push(e.key + " notin (" + vals + ")");
       else if (e.operator === "Exists") parts.push(e.key);
@@ -70,8 +73,8 @@
         var spec = p[PROTO_KEYS[proto]];
         if (!spec) return;
         f(row, "protocol").value = proto;
-        var dp = spec.destinationPort || {};
-        if (dp.range) {
+        var dp = obj(obj(spec).destinationPort);
+        if (dp.range && typeof dp.range === "object") {
           f(row, "kind").value = "range";
           f(row, "port").value = dp.range.start;
           f(row, "end").value = dp.range.end;
@@ -90,10 +93,10 @@
     f(row, "kind").value = kind;
     if (kind === "namespaces") f(row, "namespaces").value = formatSelector(p.namespaces);
     if (kind === "pods") {
-      f(row, "namespaces").value = formatSelector(p.pods.namespaceSelector);
-      f(row, "pods").value = formatSelector(p.pods.podSelector);
+      f(row, "namespaces").value = formatSelector(obj(p.pods).namespaceSelector);
+      f(row, "pods").value = formatSelector(obj(p.pods).podSelector);
     }
-    if (kind === "networks") f(row, "networks").value = (p.networks || []).join(", ");
+    if (kind === "networks") f(row, "networks").value = arr(p.networks).join(", ");
     if (kind === "nodes") f(row, "nodes").value = formatSelector(p.nodes);
     return row;
   }
@@ -103,28 +106,29 @@
     rule.setAttribute("data-direction", direction);
     f(rule, "name").value = r.name || "";
     f(rule, "action").value = r.action || "Deny";
-    (r[PEERS_KEY[direction]] || [{ namespaces: {} }]).forEach(function (p) { $('[data-list="peers"]', rule).appendChild(makePeer(p)); });
-    (r.protocols || []).forEach(function (p) { $('[data-list="ports"]', rule).appendChild(makePort(p)); });
+    (Array.isArray(r[PEERS_KEY[direction]]) ? r[PEERS_KEY[direction]] : [{ namespaces: {} }]).forEach(function (p) { $('[data-list="peers"]', rule).appendChild(makePeer(obj(p))); });
+    arr(r.protocols).forEach(function (p) { $('[data-list="ports"]', rule).appendChild(makePort(obj(p))); });
     return rule;
   }
-  function load(obj) {
-    obj = obj || {};
-    var spec = obj.spec || {};
-    $("#cnp-name").value = (obj.metadata || {}).name || "";
+  function load(policy) {
+    policy = obj(policy);
+    var spec = obj(policy.spec);
+    var metadata = obj(policy.metadata);
+    $("#cnp-name").value = typeof metadata.name === "string" ? metadata.name : "";
     $("#cnp-tier").value = spec.tier === "Baseline" ? "Baseline" : "Admin";
     $("#cnp-priority").value = spec.priority === undefined || spec.priority === null ? "" : spec.priority;
     var subject = $("#cnp-subject");
     subject.textContent = "";
-    var peer = makePeer(spec.subject && Object.keys(spec.subject).length ? spec.subject : { namespaces: {} });
+    var peer = makePeer(Object.keys(obj(spec.subject)).length ? obj(spec.subject) : { namespaces: {} });
     peer.setAttribute("data-subject", "");
     $('[data-cnp-action="remove-peer"]', peer).remove();
     subject.appendChild(peer);
     Object.keys(PEERS_KEY).forEach(function (direction) {
       var list = $('[data-cnp-rules="' + direction + '"]');
       list.textContent = "";
-      (spec[direction] || []).forEach(function (r) { list.appendChild(makeRule(direction, r)); });
+      arr(spec[direction]).forEach(function (r) { list.appendChild(makeRule(direction, obj(r))); });
     });
-    meta = { labels: (obj.metadata || {}).labels, annotations: (obj.metadata || {}).annotations };
+    meta = { labels: metadata.labels, annotations: metadata.annotations };
   }
   var meta = {};
 
@@ -315,12 +319,17 @@
       if (w.truncated) box.appendChild(el("p", { class: "muted small" }, "Only the first pairs are listed."));
     }
   }
-  var token = 0, timer = null;
+  var token = 0, timer = null, inFlight = null;
   function check() {
     var obj = collect();
     var mine = ++token;
     $("#cnp-state").textContent = "Checking…";
-    N.request(form.getAttribute("data-check-url"), { method: "POST", json: obj }).then(function (result) {
+    // A newer form state makes the answer in flight useless: stop waiting for it.
+    if (inFlight && window.AbortController) inFlight.abort();
+    inFlight = window.AbortController ? new AbortController() : null;
+    N.request(form.getAttribute("data-check-url"), {
+      method: "POST", json: obj, signal: inFlight ? inFlight.signal : undefined,
+    }).then(function (result) {
       if (mine !== token) return;
       if (!result.ok) { $("#cnp-state").textContent = (result.data && result.data.detail) || "The check failed."; return; }
       var errors = localErrors.concat(result.data.errors);
@@ -330,6 +339,7 @@
       $("#cnp-state").textContent = errors.length ? errors.length + " problem" + (errors.length === 1 ? "" : "s") : "Valid";
       form.setAttribute("data-checked", String(mine));
     }).catch(function (error) {
+      if (error && error.name === "AbortError") return;
       if (mine === token) $("#cnp-state").textContent = "The check failed: " + String(error.message || error);
     });
   }

@@ -53,12 +53,14 @@
 
   // One call to the server: {ok, status, data} where data is the parsed JSON (or the text
   // with options.html), null when the body cannot be read. Unsafe methods carry the CSRF
-  // token; options.json is sent as a JSON body.
+  // token; options.json is sent as a JSON body; options.signal aborts it (the promise
+  // then rejects with an AbortError, as fetch's does).
   function request(url, options) {
     options = options || {};
     var method = options.method || (options.json !== undefined ? "POST" : "GET");
     var headers = Object.assign({ "Accept": options.html ? "text/html" : "application/json" }, options.headers || {});
     var init = { method: method, credentials: "same-origin", headers: headers };
+    if (options.signal) init.signal = options.signal; // an AbortController's: the caller may give up
     if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
     if (options.json !== undefined) {
       headers["Content-Type"] = "application/json";

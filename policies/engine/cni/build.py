@@ -20,7 +20,7 @@ from ..tiers import ADMIN, BASELINE, NETWORK_POLICY, ClusterPolicy
 from ..validation import FieldError
 from . import antrea, calico, cilium
 from .common import DENY_END, FALL_THROUGH, CniPolicyInfo, CniTierPolicy, PlanTier
-from .kinds import ANTREA, CALICO, CILIUM, CNIS, cni_kind
+from .kinds import ANTREA, CALICO, CILIUM, CNIS, cni_kind, cni_object_key
 
 NONE = "none"
 CNI_CHOICES = (*CNIS, NONE)
@@ -33,6 +33,30 @@ _AGENT_LABELS: tuple[tuple[str, dict[str, str]], ...] = (
 _AGENT_NAMESPACES = ("kube-system", "calico-system")
 
 
+@dataclass(frozen=True)
+class CniSource:
+    """What the CNI part of a cluster was built from, to build it again after a change
+    (``rebuild``)."""
+
+    objects: tuple[Mapping[str, Any], ...] = ()
+    agents: tuple[Mapping[str, Any], ...] = ()
+    service_accounts: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
+    requested: str | None = None
+
+    def changed(
+        self, upserts: Sequence[Mapping[str, Any]], removals: Sequence[str]
+    ) -> CniSource:
+        """The same source with CNI objects replaced, added (by cni_object_key) or
+        removed (KeyError for a key that is not there)."""
+        by_key = {cni_object_key(o): o for o in self.objects}
+        for key in removals:
+            if by_key.pop(key, None) is None:
+                raise KeyError(f"no {key}")
+        for obj in upserts:
+            by_key[cni_object_key(obj)] = obj
+        return CniSource(tuple(by_key.values()), self.agents, self.service_accounts, self.requested)
+
+
 @dataclass
 class CniState:
     cni: str = NONE
@@ -42,6 +66,7 @@ class CniState:
     tiers: list[tuple[str, float, str]] = field(default_factory=list)
     """The enforcing CNI's own tiers: (name, rank, end), in order."""
     notes: list[str] = field(default_factory=list)
+    source: CniSource = field(default_factory=CniSource)
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -101,6 +126,7 @@ def build_cni(
     policy_cnis = {k.cni for _, k in kinds if k is not None and k.policy}
     cni, detected_by = detect(agents, policy_cnis, requested)
     state = CniState(cni, detected_by)
+    state.source = CniSource(tuple(objects), tuple(agents), dict(service_accounts), requested)
 
     tier_problems: dict[str, list[FieldError]] = {}
     ctier: dict[str, calico.CalicoTier] = {}

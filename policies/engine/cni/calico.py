@@ -42,6 +42,7 @@ from .common import (
     ANSWER_PROTOCOLS,
     DENY_END,
     FALL_THROUGH,
+    L7_MARK,
     CniPolicyInfo,
     CniRuleInfo,
     CniTierPolicy,
@@ -457,13 +458,26 @@ class _Compiler:
                 self.notes.append(f"{side_path}.ports: source ports are not evaluated (treated as matching)")
 
         peer, peer_text = self.peer(remote, remote_path)
+        version = raw.get("ipVersion")
+        if version is not None:
+            if version not in (4, 6):
+                self.problems.append(FieldError(f"{path}.ipVersion", f"{version!r} must be 4 or 6"))
+            else:
+                # Only addresses of that family; pods have addresses of both.
+                family = block_ranges("0.0.0.0/0" if version == 4 else "::/0", ())
+                ranges = family if peer.everywhere else tuple(r for r in peer.ranges if r.family == version)
+                peer = TierPeer("cni", ranges=ranges, match=peer.match, text=f"{peer.text} (IPv{version})",
+                                match_key=peer.match_key)
+        marks: tuple[str, ...] = ()
+        if raw.get("http") is not None:
+            marks = (L7_MARK,)
         local = self.local(local_raw, local_path)
         name = ""
         meta = raw.get("metadata")
         if isinstance(meta, Mapping) and isinstance(meta.get("annotations"), Mapping):
             name = str(meta["annotations"].get("name") or "")
         rule = TierRule(
-            index, name, _ACTIONS[str(written)], str(written), (peer,), ports, not_ports,
+            index, name, _ACTIONS[str(written)], str(written), (peer,), ports, not_ports, marks,
             local=local,
         )
         what = []
@@ -479,7 +493,9 @@ class _Compiler:
             what.append(f"not ports {', '.join(map(str, dst['notPorts']))}")
         side_word = "from" if direction == "ingress" else "to"
         text = f"{written} {side_word} {peer_text}" + (f", {' '.join(what)}" if what else "")
-        return rule, CniRuleInfo(direction, index, str(written), text, name)
+        if marks:
+            text += " (HTTP match: L7 rules apply)"
+        return rule, CniRuleInfo(direction, index, str(written), text, name, marks)
 
 
 def _types(spec: Mapping[str, Any], problems: list[FieldError]) -> tuple[str, ...]:

@@ -17,11 +17,15 @@ from typing import Any
 
 from ... import engine
 from ...choices import SEVERITY_RANK
-from ...models import Cluster, DriftItem, NetworkPolicy
+from ...models import Cluster, CniObject, DriftItem, NetworkPolicy
 from .. import drift_tiers, engine_cache, payloads
+from ..cni_mirror import clean_object, engine_setting
+from .keys import is_cluster_scoped, is_cni_key, join_key, policy_key, split_key
 from .sources import DesiredPolicy
 
 # Caps that keep a report's JSON bounded on big clusters; counts always give the totals.
+# A CNI object's effect costs a rebuild of the engine's model: fewer get one.
+CNI_EFFECT_LIMIT = 20
 CONNECTION_LIMIT = 500
 ITEM_CONNECTION_LIMIT = 200
 EFFECT_ITEM_LIMIT = 200
@@ -45,12 +49,20 @@ class Difference:
 
     @property
     def key(self) -> str:
-        return f"{self.namespace}/{self.name}"
+        return join_key(self.namespace, self.name)
+
+
+def clean(key: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Without server-managed fields, in the object's own shape."""
+    return clean_object(dict(obj)) if is_cni_key(key) else engine.clean_policy(obj)
 
 
 def semantically_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Equal after the API server's defaults, with peers, ports and rules as sets."""
-    if drift_tiers.is_cluster_scoped(a) or drift_tiers.is_cluster_scoped(b):
+    """Equal after the API server's defaults, with peers, ports and rules as sets. CNI
+    objects: equal once cleaned of server-managed fields (in their own shape)."""
+    if engine.cni_kind(a) is not None or engine.cni_kind(b) is not None:
+        return clean_object(dict(a)) == clean_object(dict(b))
+    if is_cluster_scoped(a) or is_cluster_scoped(b):
         return drift_tiers.semantically_equal(a, b)
     try:
         return engine.normalize_policy(a) == engine.normalize_policy(b)
@@ -72,17 +84,17 @@ def compare(
     for key in sorted(set(desired) | set(live)):
         if key in skip:
             continue
-        namespace, name = key.split("/", 1)
+        namespace, name = split_key(key)
         want = desired.get(key)
         have = live.get(key)
         if want is None:
             assert have is not None
             if covers(namespace):
-                diffs.append(Difference(DriftItem.Kind.EXTRA, namespace, name, live=engine.clean_policy(have)))
+                diffs.append(Difference(DriftItem.Kind.EXTRA, namespace, name, live=clean(key, have)))
             continue
         if have is None:
             diffs.append(
-                Difference(DriftItem.Kind.MISSING, namespace, name, desired=engine.clean_policy(want.obj), origin=want.origin)
+                Difference(DriftItem.Kind.MISSING, namespace, name, desired=clean(key, want.obj), origin=want.origin)
             )
         elif semantically_equal(want.obj, have):
             in_sync += 1
@@ -92,8 +104,8 @@ def compare(
                     DriftItem.Kind.CHANGED,
                     namespace,
                     name,
-                    desired=engine.clean_policy(want.obj),
-                    live=engine.clean_policy(have),
+                    desired=clean(key, want.obj),
+                    live=clean(key, have),
                     origin=want.origin,
                 )
             )
@@ -101,13 +113,20 @@ def compare(
     return diffs, in_sync
 
 
-def live_policies(cluster: Cluster, *, cluster_scoped: bool = False) -> dict[str, dict[str, Any]]:
-    """The live NetworkPolicies by "namespace/name", and with `cluster_scoped` the
-    cluster-wide policies by "Kind/name"."""
+def live_policies(
+    cluster: Cluster, *, cluster_scoped: bool = False, cnis: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """The live NetworkPolicies by "namespace/name", with `cluster_scoped` the
+    cluster-wide policies by "Kind/name", and the objects of the CNIs in `cnis` by their
+    key. A desired state speaks only for the CNIs it holds objects of: a repository of
+    Calico policies does not call the cluster's Cilium policies extra."""
     rows = NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name", "obj")
     out = {f"{ns}/{name}": obj for ns, name, obj in rows}
     if cluster_scoped:
         out.update(drift_tiers.live_policies(cluster))
+    wanted = set(cnis)
+    if wanted:
+        out.update((row.key, row.obj) for row in CniObject.objects.filter(cluster=cluster, cni__in=wanted))
     return out
 
 
@@ -153,11 +172,26 @@ def reachability_effects(
     cluster: Cluster, diffs: Sequence[Difference]
 ) -> tuple[dict[str, Any], engine.Cluster]:
     """Fill each difference's `effect` (what reconciling that one policy would change)
-    and return (the delta of the whole desired state, the desired engine cluster)."""
+    and return (the delta of the whole desired state, the desired engine cluster).
+
+    Policy differences derive the analyzer incrementally; a CNI object's take a rebuild
+    of the model from the mirrored objects with that object changed (its tier, order and
+    the enforcing CNI decide what it does)."""
     base = engine_cache.analyzer(cluster)
     live = engine_cache.base_reachability(cluster, "workload", "combined")
     desired = base
+    cni_diffs = [d for d in diffs if is_cni_key(d.key)]
+    cni_effects = 0
     for i, diff in enumerate(diffs):
+        if is_cni_key(diff.key):
+            if cni_effects >= CNI_EFFECT_LIMIT:
+                diff.effect = {"error": f"not computed: only the first {CNI_EFFECT_LIMIT} CNI objects get one"}
+                continue
+            cni_effects += 1
+            before, one = engine.on_common_families(base, _rebuilt(cluster, [diff]))
+            now = live if before is base else before.analyze(level="workload")
+            diff.effect = connection_delta(now, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
+            continue
         try:
             desired = _reconcile_one(desired, diff)
         except KeyError:
@@ -172,10 +206,27 @@ def reachability_effects(
             diff.effect = connection_delta(now, one.analyze(level="workload"), ITEM_CONNECTION_LIMIT)
         else:
             diff.effect = {"error": f"not computed: only the first {EFFECT_ITEM_LIMIT} differences get one"}
+    if cni_diffs:  # CNI objects: the whole desired state from a rebuilt model
+        desired = _rebuilt(cluster, diffs)
     before, desired = engine.on_common_families(base, desired)
     now = live if before is base else before.analyze(level="workload")
     delta = connection_delta(now, desired.analyze(level="workload"))
     return delta, desired.cluster
+
+
+def _rebuilt(cluster: Cluster, diffs: Sequence[Difference]) -> engine.Analyzer:
+    """The analyzer of the mirrored objects with these differences reconciled: extra
+    objects gone, missing and changed ones as desired."""
+    replaced = {d.key for d in diffs}
+    objects = [
+        obj
+        for obj in engine_cache.engine_objects(cluster)
+        if policy_key(obj) not in replaced
+        or (engine.cni_kind(obj) is None and obj.get("kind") != "NetworkPolicy" and not is_cluster_scoped(obj))
+    ]
+    objects += [d.desired for d in diffs if d.kind != DriftItem.Kind.EXTRA and d.desired]
+    model = engine.build_cluster(objects, strict=False, cni=engine_setting(cluster))
+    return engine.Analyzer(model)
 
 
 def coverage_findings(cluster: Cluster, desired_cluster: engine.Cluster) -> dict[str, Any]:

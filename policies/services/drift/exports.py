@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from ... import engine
 from ...models import DriftItem, DriftReport
 from .. import drift_tiers
-from .compare import CONNECTION_LIMIT, KIND_ORDER
+from .compare import CONNECTION_LIMIT, KIND_ORDER, clean
 from .reports import unified_diff
 
 # --- exports -------------------------------------------------------------------------------------
@@ -26,13 +26,21 @@ def _header(report: DriftReport, title: str) -> list[str]:
 
 
 def delete_commands(report: DriftReport) -> list[str]:
-    """kubectl commands that remove the extra policies (apply cannot delete)."""
-    return [
-        drift_tiers.delete_command(item.namespace, item.name)
-        if item.namespace in drift_tiers.CLUSTER_KINDS
-        else f"kubectl delete networkpolicy -n {item.namespace} {item.name}"
-        for item in report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name")
-    ]
+    """kubectl commands that remove the extra policies (apply cannot delete); a CNI
+    object by its plural and API group (`networkpolicies.projectcalico.org` is not the
+    v1 `networkpolicy`)."""
+    out = []
+    for item in report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name"):
+        found = engine.cni_kind(item.live)
+        if found is not None:
+            name = item.name.split(":", 2)[2]
+            where = f" -n {item.namespace}" if item.namespace else ""
+            out.append(f"kubectl delete {found.plural}.{found.group}{where} {name}")
+        elif item.namespace in drift_tiers.CLUSTER_KINDS:
+            out.append(drift_tiers.delete_command(item.namespace, item.name))
+        else:
+            out.append(f"kubectl delete networkpolicy -n {item.namespace} {item.name}")
+    return out
 
 
 def reconcile_yaml(report: DriftReport) -> str:
@@ -55,7 +63,7 @@ def reconcile_yaml(report: DriftReport) -> str:
     else:
         lines.append("# No extra policies: nothing to delete. Apply with: kubectl apply -f THIS-FILE.yaml")
     items = report.items.exclude(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name")
-    objs = [engine.clean_policy(item.desired) for item in items]
+    objs = [clean(item.key, item.desired) for item in items]
     if not objs:
         lines.append("# Nothing to apply: no policy is missing or changed.")
         return "\n".join(lines) + "\n"
@@ -79,7 +87,7 @@ def adopt_yaml(report: DriftReport) -> str:
             *(f"#   {item.key}  ({item.origin})" if item.origin else f"#   {item.key}" for item in missing),
         ]
     items = report.items.exclude(kind=DriftItem.Kind.MISSING).order_by("namespace", "name")
-    objs = [engine.clean_policy(item.live) for item in items]
+    objs = [clean(item.key, item.live) for item in items]
     if not objs:
         lines.append("# Nothing to adopt: no policy is extra or changed.")
         return "\n".join(lines) + "\n"

@@ -21,8 +21,10 @@ from django.utils import timezone
 from ... import engine
 from ...models import Cluster, DesiredSource, DriftItem, DriftReport
 from .. import drift_tiers
+from ..cni_mirror import clean_object
 from .compare import Difference, compare, coverage_findings, live_policies, reachability_effects
 from .errors import NoSources
+from .keys import is_cni_key
 from .sources import SourceProblem, read_desired_state
 
 
@@ -80,7 +82,9 @@ def run_drift(cluster: Cluster, sources: Iterable[DesiredSource] | None = None) 
     state = read_desired_state(cluster, sources)
     # A desired state with no cluster-scoped policy speaks for none (drift_tiers).
     cluster_scoped = any(drift_tiers.is_cluster_key(k) for k in [*state.policies, *state.ignored])
-    live = live_policies(cluster, cluster_scoped=cluster_scoped)
+    # Nor for the CNIs it holds no object of.
+    cnis = {k.split(":", 1)[0] for k in [*state.policies, *state.ignored] if is_cni_key(k)}
+    live = live_policies(cluster, cluster_scoped=cluster_scoped, cnis=cnis)
     if state.fatal:
         return DriftResult(
             cluster, DriftReport.Status.ERROR, [], 0, len(state.policies), len(live), state.problems,
@@ -230,10 +234,17 @@ def grouped_items(report: DriftReport) -> dict[str, list[DriftItem]]:
 
 
 def item_yaml(obj: Mapping[str, Any]) -> str:
-    return engine.dump_yaml([engine.clean_policy(obj)]) if obj else ""
+    if not obj:
+        return ""
+    if engine.cni_kind(obj) is not None:
+        return engine.dump_yaml([clean_object(dict(obj))])
+    return engine.dump_yaml([engine.clean_policy(obj)])
 
 
 def normalized_yaml(obj: Mapping[str, Any]) -> str:
+    """A policy after the API server's defaults; a CNI object as written (cleaned)."""
+    if obj and engine.cni_kind(obj) is not None:
+        return item_yaml(obj)
     if obj and drift_tiers.is_cluster_scoped(obj):
         return engine.dump_yaml([engine.normalize_cluster_policy(obj)])
     return engine.dump_yaml([engine.normalize_policy(obj)]) if obj else ""

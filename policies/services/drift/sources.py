@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ... import audit, engine
+from ...engine.cni.kinds import api_group, cni_kind
 from ...models import Cluster, DesiredSource, PolicyDraft
 from .. import drift_tiers
 from .errors import SourceUnreadable
@@ -36,6 +37,7 @@ from .git import (
     redact,
     shown_location,
 )
+from .keys import is_cluster_scoped, key_namespace, policy_key, policy_words
 
 # An uploaded desired-state file (page form and API alike).
 UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
@@ -110,20 +112,14 @@ class DesiredState:
         return self.scope is None or namespace in self.scope
 
 
-def policy_key(obj: Mapping[str, Any]) -> str:
-    """`namespace/name` of a NetworkPolicy, `Kind/name` of a cluster-scoped policy."""
-    if drift_tiers.is_cluster_scoped(obj):
-        return drift_tiers.object_key(obj)
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
-    assert isinstance(meta, Mapping)
-    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
-
-
-def policy_words(key: str) -> str:
-    """"NetworkPolicy shop/web" or "ClusterNetworkPolicy deny-metadata": a key in a sentence."""
-    if drift_tiers.is_cluster_key(key):
-        return key.replace("/", " ", 1)
-    return f"NetworkPolicy {key}"
+def _keyed_copy(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A desired object as compared: namespaced kinds with their namespace spelled out."""
+    found = cni_kind(obj)
+    if found is not None and not found.namespaced:
+        return dict(obj)
+    if found is None and is_cluster_scoped(obj):
+        return dict(obj)
+    return _with_namespace(obj)
 
 
 def _with_namespace(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,13 +142,20 @@ def _policies_from_inventory(
 ) -> None:
     seen = out.seen
     for obj, loc in zip(inventory.objects, inventory.locations, strict=True):
-        cluster_scoped = drift_tiers.is_cluster_scoped(obj)
-        if obj.get("kind") != "NetworkPolicy" and not cluster_scoped:
+        found = cni_kind(obj)
+        cluster_scoped = is_cluster_scoped(obj)
+        v1 = obj.get("kind") == "NetworkPolicy" and api_group(obj) in ("", "networking.k8s.io")
+        if found is None and not v1 and not cluster_scoped:
             out.skipped += 1
             continue
         file = relative(loc.file)
         key = policy_key(obj)
-        errors = drift_tiers.validate(obj) if cluster_scoped else engine.validate_network_policy(obj)
+        if found is not None:
+            errors = []  # a CNI object's problems are the engine's to report (its page lists them)
+        elif cluster_scoped:
+            errors = drift_tiers.validate(obj)
+        else:
+            errors = engine.validate_network_policy(obj)
         if errors:
             out.invalid_keys.add(key)
             for e in errors:
@@ -173,7 +176,7 @@ def _policies_from_inventory(
             )
             out.policies = [p for p in out.policies if policy_key(p.obj) != key]
         seen[key] = where
-        out.policies.append(DesiredPolicy(dict(obj) if cluster_scoped else _with_namespace(obj), where, source.pk))
+        out.policies.append(DesiredPolicy(_keyed_copy(obj), where, source.pk))
 
 
 def read_limits() -> engine.ReadLimits:
@@ -345,10 +348,10 @@ def read_source(source: DesiredSource) -> SourceRead:
         )
     wanted = set(source.namespace_list)
     if wanted:
-        kept = [p for p in result.policies if policy_key(p.obj).split("/", 1)[0] in wanted]
+        kept = [p for p in result.policies if key_namespace(policy_key(p.obj)) in wanted]
         result.skipped += len(result.policies) - len(kept)
         result.policies = kept
-        result.invalid_keys = {k for k in result.invalid_keys if k.split("/", 1)[0] in wanted}
+        result.invalid_keys = {k for k in result.invalid_keys if key_namespace(k) in wanted}
     if source.pk is None:  # given on the command line, not stored
         return result
     DesiredSource.objects.filter(pk=source.pk).update(

@@ -1,0 +1,93 @@
+"""The mirrored CNI objects as the engine and the exports read them: the objects and
+ServiceAccounts for the engine, which CNI enforces policies (the cluster's setting), what
+the cluster serves, and the objects clean in their own shape. Shared by the engine cache,
+the payloads (export) and the CNI pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import engine
+from ..engine.cni.kinds import CNI_KINDS, CNIS
+from ..models import Cluster, CniObject, ServiceAccount, SyncState
+
+
+def cni_objects(cluster: Cluster) -> list[dict[str, Any]]:
+    """The mirrored CNI objects and ServiceAccounts, in the Kubernetes JSON shape, for
+    the engine."""
+    objects: list[dict[str, Any]] = list(CniObject.objects.filter(cluster=cluster).values_list("obj", flat=True))
+    if objects:  # only Calico's rules read ServiceAccounts
+        objects += ServiceAccount.objects.filter(cluster=cluster).values_list("obj", flat=True)
+    return objects
+
+
+def served_cnis(cluster: Cluster) -> list[str]:
+    """The CNIs whose resources the cluster serves: for a live cluster what API discovery
+    found (the sync keeps a state per served resource), for a manifests cluster the CNIs
+    its files hold objects of."""
+    if cluster.source == Cluster.Source.MANIFESTS:
+        found = set(CniObject.objects.filter(cluster=cluster).values_list("cni", flat=True))
+    else:
+        found = set()
+        for key in SyncState.objects.filter(cluster=cluster).values_list("resource", flat=True):
+            plural, _, group = key.partition(".")
+            kind = next((k for k in CNI_KINDS if k.group == group and k.plural == plural), None)
+            if kind is not None:
+                found.add(kind.cni)
+    return [c for c in CNIS if c in found]
+
+
+def engine_setting(cluster: Cluster) -> str | None:
+    """What the engine is told about the enforcing CNI: the cluster's setting, or None
+    for auto, and the engine detects it: agent pods first (calico-node, cilium,
+    antrea-agent), then the one CNI whose policy objects are present. Served resources
+    alone decide nothing: a cluster that moved to Cilium often still serves Calico's
+    CRDs (served_cnis shows them)."""
+    if cluster.cni != Cluster.Cni.AUTO:
+        return str(cluster.cni)
+    return None
+
+
+def clean_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A CNI object without server-managed fields, in its own shape (a Cilium policy's
+    `specs` list kept)."""
+    out = engine.clean_policy(obj)
+    if "spec" not in obj:
+        out.pop("spec", None)
+    if "specs" in obj:
+        out["specs"] = obj["specs"]
+    return out
+
+
+def policy_yaml(row: CniObject) -> str:
+    return engine.dump_yaml([clean_object(row.obj)])
+
+
+def export_objects(cluster: Cluster, namespace: str | None = None) -> list[dict[str, Any]]:
+    """The mirrored CNI objects (of one namespace, if given), clean, in their own shape:
+    per CNI, tiers and sets before the policies that refer to them, cluster-scoped
+    before namespaced."""
+    rows = CniObject.objects.filter(cluster=cluster).order_by("cni", "policy", "namespace", "kind", "name")
+    if namespace:
+        rows = rows.filter(namespace=namespace)
+    return [clean_object(row.obj) for row in rows]
+
+
+def cni_finding_ids(cluster: Cluster, findings: Iterable[Any]) -> dict[int, tuple[str, int]]:
+    """The findings about a CNI object: {id(finding): (its key, its row id)}. The
+    engine's CNI findings (codes `cni-...`) open their message with the object's key;
+    their kind alone would confuse a Calico NetworkPolicy with the v1 one of that name."""
+    about = [f for f in findings if str(f.code).startswith("cni-")]
+    if not about:
+        return {}
+    rows = {
+        row.key: row.pk
+        for row in CniObject.objects.filter(cluster=cluster).only("pk", "cni", "kind", "namespace", "name")
+    }
+    out: dict[int, tuple[str, int]] = {}
+    for f in about:
+        key = str(f.message).split(": ", 1)[0]
+        if key in rows:
+            out[id(f)] = (key, rows[key])
+    return out

@@ -1,0 +1,139 @@
+"""The CNI policy pages: the list with the enforcing CNI and the admin's setting, one
+object's page (rules with actions, the "not enforced here" badge, YAML, clone or why
+not), the CNI policies on workload and pod pages, and the demo-cilium cluster."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from policies.models import CniObject, Pod, Workload
+
+pytestmark = pytest.mark.django_db
+
+
+def row(cluster, key: str) -> CniObject:
+    return next(o for o in CniObject.objects.filter(cluster=cluster) if o.key == key)
+
+
+def text(response) -> str:
+    assert response.status_code == 200, response.content[:500]
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_list_shows_the_enforcing_cni_and_flags_the_others(calico_cluster, client_for):
+    page = text(client_for("viewer").get(reverse("cni-policy-list", args=[calico_cluster.pk])))
+    assert "<strong>Calico</strong>" in page
+    assert "calico agent pods" in page
+    assert 'data-cni-policy="calico:GlobalNetworkPolicy:deny-db-from-web"' in page
+    cilium = page[page.index('data-cni-policy="cilium:CiliumNetworkPolicy:db/pg-deny-web"'):]
+    assert "not enforced here" in cilium[: cilium.index("</tr>")]
+    assert 'name="cni"' in page
+    assert "Save" not in page
+    filtered = text(client_for("viewer").get(reverse("cni-policy-list", args=[calico_cluster.pk]), {"enforced": "false"}))
+    assert "deny-db-from-web" not in filtered
+    assert "pg-deny-web" in filtered
+
+
+def test_admin_changes_the_setting_on_the_page(calico_cluster, client_for):
+    url = reverse("cni-setting", args=[calico_cluster.pk])
+    assert client_for("editor").post(url, {"cni": "cilium"}).status_code == 403
+    response = client_for("admin").post(url, {"cni": "cilium"}, follow=True)
+    page = text(response)
+    assert "Enforcing CNI of calico: Cilium." in page
+    calico_cluster.refresh_from_db()
+    assert calico_cluster.cni == "cilium"
+    bad = text(client_for("admin").post(url, {"cni": "weave"}, follow=True))
+    assert "cni &#x27;weave&#x27; is not one of auto, none, calico, cilium, antrea" in bad
+
+
+def test_object_page_lists_rules_with_actions_and_the_yaml(calico_cluster, client_for):
+    gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
+    page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[gnp.pk])))
+    assert 'data-testid="enforced"' in page
+    assert re.search(r'class="tag action-deny">Deny</span> <span class="muted small">ingress \[0\]', page)
+    assert 'class="tag action-pass">Pass</span>' in page
+    assert "apiVersion: projectcalico.org/v3" in page
+    assert "ordered within tiers" in page  # why it cannot become a v1 NetworkPolicy
+    download = client_for("viewer").get(reverse("cni-policy-yaml", args=[gnp.pk]))
+    assert download["Content-Disposition"] == 'attachment; filename="calico-globalnetworkpolicy-deny-db-from-web.yaml"'
+    cnp = row(calico_cluster, "cilium:CiliumNetworkPolicy:db/pg-deny-web")
+    page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[cnp.pk])))
+    assert 'data-testid="not-enforced"' in page
+    assert 'data-testid="not-enforced-reason"' in page
+
+
+def test_workload_and_pod_pages_list_the_cni_policies_that_select_them(calico_cluster, client_for):
+    pg = Workload.objects.get(cluster=calico_cluster, name="pg")
+    page = text(client_for("viewer").get(reverse("workload-detail", args=[pg.pk])))
+    section = page[page.index('data-testid="cni-applying"'):]
+    section = section[: section.index("</section>")]
+    assert "calico:GlobalNetworkPolicy:deny-db-from-web" in section
+    assert "calico:NetworkPolicy:db/allow-front" in section
+    assert "pg-deny-web" not in section  # Cilium's is not enforced here
+    assert section.index("deny-db-from-web") < section.index("allow-front")  # order 10 before 100
+    pod = Pod.objects.get(cluster=calico_cluster, namespace="db", name="pg-0")
+    assert "deny-db-from-web" in text(client_for("viewer").get(reverse("pod-detail", args=[pod.pk])))
+    front = Workload.objects.get(cluster=calico_cluster, name="front")
+    assert 'data-testid="cni-applying"' not in text(client_for("viewer").get(reverse("workload-detail", args=[front.pk])))
+
+
+def test_clone_opens_the_editor_on_the_v1_translation_or_says_why_not(cilium_demo, calico_cluster, client_for):
+    editor = client_for("editor")
+    allow = row(cilium_demo, "cilium:CiliumNetworkPolicy:team-a/api-from-prometheus")
+    page = text(editor.get(reverse("cni-policy-detail", args=[allow.pk])))
+    assert f"?clone_cni={allow.pk}" in page
+    opened = text(editor.get(reverse("draft-new", args=[cilium_demo.pk]), {"clone_cni": allow.pk}))
+    assert "Translated from cilium:CiliumNetworkPolicy:team-a/api-from-prometheus" in opened
+    assert "prometheus" in opened
+    assert "monitoring" in opened
+    deny = row(cilium_demo, "cilium:CiliumNetworkPolicy:shop/no-scrape-of-backend")
+    assert "?clone_cni=" not in text(editor.get(reverse("cni-policy-detail", args=[deny.pk])))
+    refused = editor.get(reverse("draft-new", args=[cilium_demo.pk]), {"clone_cni": deny.pk})
+    assert refused.status_code == 400
+    assert "spec.ingressDeny has no v1 NetworkPolicy equivalent" in refused.content.decode()
+    # An object of another cluster is not found through this one.
+    other = row(calico_cluster, "calico:NetworkPolicy:db/allow-front")
+    assert editor.get(reverse("draft-new", args=[cilium_demo.pk]), {"clone_cni": other.pk}).status_code == 404
+
+
+def test_the_demo_cilium_cluster_runs_cilium_and_flags_the_calico_leftover(cilium_demo, client_for):
+    page = text(client_for("viewer").get(reverse("cni-policy-list", args=[cilium_demo.pk])))
+    assert "<strong>Cilium</strong>" in page
+    assert "cilium agent pods" in page
+    leftover = page[page.index('data-cni-policy="calico:GlobalNetworkPolicy:legacy-deny-payments"'):]
+    assert "not enforced here" in leftover[: leftover.index("</tr>")]
+
+
+def test_clusters_page_links_each_clusters_cni_setting(calico_cluster, client_for):
+    calico_cluster.cni = "antrea"
+    calico_cluster.save()
+    page = text(client_for("viewer").get(reverse("clusters")))
+    link = reverse("cni-policy-list", args=[calico_cluster.pk])
+    assert f'CNI: <a href="{link}">Antrea</a>' in page
+
+
+@pytest.mark.parametrize("name", ["cluster-overview", "graph", "matrix", "policy-list", "cluster-policy-list"])
+def test_every_cluster_page_renders_with_cni_objects(cilium_demo, calico_cluster, client_for, name):
+    viewer = client_for("viewer")
+    for cluster in (cilium_demo, calico_cluster):
+        response = viewer.get(reverse(name, args=[cluster.pk]))
+        assert response.status_code == 200, (cluster.name, name)
+
+
+def test_findings_about_cni_objects_link_to_their_page(calico_cluster, client_for):
+    from policies.services import analysis
+
+    found = [f for f in analysis.findings(calico_cluster) if f.object_kind in ("CiliumNetworkPolicy", "GlobalNetworkPolicy", "NetworkPolicy")]
+    cilium = [f for f in found if f.object_kind == "CiliumNetworkPolicy"]
+    assert cilium, [f.to_dict() for f in found]  # the engine reports the one not enforced here
+    page = text(client_for("viewer").get(reverse("cluster-overview", args=[calico_cluster.pk])))
+    cnp = row(calico_cluster, "cilium:CiliumNetworkPolicy:db/pg-deny-web")
+    assert reverse("cni-policy-detail", args=[cnp.pk]) in page
+    # The shadowed Calico NetworkPolicy links to its own page, never to a v1 policy's.
+    calico_np = row(calico_cluster, "calico:NetworkPolicy:db/allow-front")
+    assert reverse("cni-policy-detail", args=[calico_np.pk]) in page
+    views = {f.extra.get("cni_key") for f in analysis.findings(calico_cluster) if f.code.startswith("cni-")}
+    assert "calico:NetworkPolicy:db/allow-front" in views
