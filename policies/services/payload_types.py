@@ -15,6 +15,13 @@ from ..engine.ports import ConnSetJSON
 # --- reachability -------------------------------------------------------------------------------
 
 
+class KeyParts(TypedDict):
+    """A node key's parts (payloads.key_parts), so clients never parse keys."""
+
+    name: str  # the object's name, an external key's range, or the group's name
+    object_kind: str  # the kind in an object key ("" when the key names no object)
+
+
 class NodePayload(TypedDict):
     """One endpoint of the graph or matrix."""
 

@@ -32,7 +32,7 @@ from .engine_cache import (
     pair_table,
     rendered_json,
 )
-from .payload_types import NodePayload, ReachabilityPayload
+from .payload_types import KeyParts, NodePayload, ReachabilityPayload
 
 # --- reachability queries ----------------------------------------------------------------------
 
@@ -199,8 +199,35 @@ def _view(
     return reach, nodes, edges, members
 
 
+def matrix_view(
+    cluster: Cluster, query: ReachabilityQuery
+) -> tuple[list[engine.Endpoint], list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]], dict[str, list[str]]]:
+    """The rows (= columns) and allowed pairs of a matrix: with a namespace filter, only
+    the nodes of those namespaces and the address ranges that talk with them. A node
+    outside the filter is left out rather than shown with blank cells, which would read
+    as "no connection" for pairs that were simply not looked at."""
+    _reach, nodes, edges, members = _view(cluster, query)
+    if not query.namespaces:
+        return nodes, edges, members
+    wanted = set(query.namespaces)
+
+    def inside(node: engine.Endpoint) -> bool:
+        return not node.is_external and node.namespace in wanted
+
+    edges = [
+        (src, dst, conns)
+        for src, dst, conns in edges
+        if (inside(src) or inside(dst)) and (inside(src) or src.is_external) and (inside(dst) or dst.is_external)
+    ]
+    ends = {e[0].key for e in edges} | {e[1].key for e in edges}
+    return [n for n in nodes if inside(n) or (n.is_external and n.key in ends)], edges, members
+
+
 def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> ReachabilityPayload:
-    reach, nodes, edges, members = _view(cluster, query)
+    if query.format == "matrix":
+        nodes, edges, members = matrix_view(cluster, query)
+    else:
+        _reach, nodes, edges, members = _view(cluster, query)
     node_dicts = [node_payload(n, query, members.get(n.key)) for n in nodes]
     payload: ReachabilityPayload = {
         "cluster": cluster.pk,
@@ -249,21 +276,33 @@ def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[NodePa
     )
 
 
-def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> NodePayload:
-    label = node.name
-    if node.kind == "Group" and not node.is_external and query.level == "tier" and "=" in node.key:
-        label = node.key.split("=", 1)[1]
+def node_label(node: engine.Endpoint, level: str) -> str:
+    """A node's short name: a tier's label value, else the endpoint's name."""
+    if node.kind == "Group" and not node.is_external and level == "tier" and "=" in node.key:
+        return node.key.split("=", 1)[1]
+    return node.name
+
+
+def key_parts(node: engine.Endpoint) -> KeyParts:
+    """(name, object_kind) of a node's key, so clients never parse keys: the object's name
+    and kind when the key names one (a tier-level group of an untiered workload too), the
+    range of an external key ("10.0.0.0-10.255.255.255") and "", else the group's name and ""."""
     named = engine.parse_object_key(node.key)
+    if named is not None:
+        return {"name": named[1], "object_kind": named[2]}
+    return {"name": engine.external_range(node.key) or node.name, "object_kind": ""}
+
+
+def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> NodePayload:
+    label = node_label(node, query.level)
+    parts = key_parts(node)
     out: NodePayload = {
         "id": node.key,
         "label": label,
         "kind": node.kind,
         "namespace": node.namespace,
-        # The key's parts, so clients never parse keys: the object's name and kind when
-        # the key names one (a tier-level group of an untiered workload too), the range of
-        # an external key ("10.0.0.0-10.255.255.255"), else the group's name.
-        "name": named[1] if named else engine.external_range(node.key) or node.name,
-        "object_kind": named[2] if named else "",
+        "name": parts["name"],
+        "object_kind": parts["object_kind"],
         "labels": dict(node.labels),
         "pods": len(node.pods),
         "host_network": node.host_network,
