@@ -51,8 +51,12 @@ V1ALPHA2 = f"{GROUP}/v1alpha2"
 CNP = "ClusterNetworkPolicy"
 ANP = "AdminNetworkPolicy"
 BANP = "BaselineAdminNetworkPolicy"
+V1BETA1 = f"{GROUP}/v1beta1"
 CLUSTER_POLICY_KINDS: dict[str, str] = {CNP: V1ALPHA2, ANP: V1ALPHA1, BANP: V1ALPHA1}
-"""Kind -> the apiVersion netpolui reads it in."""
+"""Kind -> the apiVersion netpolui reads it in (and writes it in)."""
+READ_VERSIONS: dict[str, tuple[str, ...]] = {CNP: (V1ALPHA2, V1BETA1), ANP: (V1ALPHA1,), BANP: (V1ALPHA1,)}
+"""Kind -> every apiVersion read: ClusterNetworkPolicy v1beta1 has v1alpha2's final schema
+(upstream's conformance manifests moved to it), so it is read the same way."""
 
 ADMIN = "Admin"
 NETWORK_POLICY = "NetworkPolicy"

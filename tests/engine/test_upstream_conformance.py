@@ -7,13 +7,11 @@ before probing, and its ``PokeServer`` calls as (client pod, server pod, protoco
 expected). Expected values are upstream's. Every probe is answered twice, by the fast
 path (``Analyzer.allowed``) and by ``explain``, which must agree.
 
-Two bridges, both mechanical: upstream's pods come from StatefulSets with two replicas,
-so the pods ``<name>-0`` and ``<name>-1`` are written out as the StatefulSet controller
-creates them (template labels plus ``statefulset.kubernetes.io/pod-name``, an owner
-reference, and an address of our choosing for the probes that put pod IPs into a
-policy); and upstream's newest manifests say ``policy.networking.k8s.io/v1beta1``, whose
-schema is the final v1alpha2 one (``protocols``, ``Accept``), so they are read as
-v1alpha2, the version netpolui reads."""
+One bridge, mechanical: upstream's pods come from StatefulSets with two replicas, so the
+pods ``<name>-0`` and ``<name>-1`` are written out as the StatefulSet controller creates
+them (template labels plus ``statefulset.kubernetes.io/pod-name``, an owner reference,
+and an address of our choosing for the probes that put pod IPs into a policy). The
+manifests are read as upstream wrote them (v1alpha2, and v1beta1 for the newest)."""
 
 from __future__ import annotations
 
@@ -75,12 +73,6 @@ def conformance_pods() -> Objects:
                 }
             )
     return out
-
-
-def as_v1alpha2(doc: dict[str, Any]) -> dict[str, Any]:
-    if doc.get("apiVersion") == "policy.networking.k8s.io/v1beta1":
-        return {**doc, "apiVersion": "policy.networking.k8s.io/v1alpha2"}
-    return doc
 
 
 @dataclass
@@ -448,7 +440,7 @@ SCENARIOS += [
 def scenario_objects(s: Scenario) -> Objects:
     objs = conformance_pods()
     for name in s.manifests:
-        objs.extend(as_v1alpha2(d) for d in _docs(name))
+        objs.extend(_docs(name))
     if s.patch is not None:
         s.patch(objs)
     return objs
