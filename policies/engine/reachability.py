@@ -299,6 +299,15 @@ class _CompiledClusterPolicy:
     selected: int  # pod classes of the subject (never host-network ones)
     ingress_rules: list[_CompiledTierRule]
     egress_rules: list[_CompiledTierRule]
+    applies_in: bool = False  # policy.applies_to("ingress"), asked once
+    applies_eg: bool = False
+    egress_peers: int = 0  # every destination an egress rule names
+
+    def __post_init__(self) -> None:
+        self.applies_in = self.policy.applies_to("ingress")
+        self.applies_eg = self.policy.applies_to("egress")
+        for r in self.egress_rules:
+            self.egress_peers |= r.peers
 
 
 def _tier_dst_ranges(cluster: Cluster, policies: Iterable[ClusterPolicy]) -> list[IPRange]:
@@ -904,7 +913,7 @@ class Analyzer:
                 if ingress:
                     if not cp.selected >> d & 1:
                         continue
-                    if cp.policy.applies_to("ingress"):
+                    if cp.applies_in:
                         selected = sources
                     for r in cp.ingress_rules:
                         if r.local >> d & 1:
@@ -915,8 +924,10 @@ class Analyzer:
                     subject = cp.selected & sources
                     if not subject:
                         continue
-                    if cp.policy.applies_to("egress"):
+                    if cp.applies_eg:
                         selected |= subject
+                    if not cp.egress_peers >> d & 1:
+                        continue
                     for r in cp.egress_rules:
                         if r.peers >> d & 1:
                             states = _step(
