@@ -127,17 +127,20 @@ def set_priority(name: str, priority: int) -> Callable[[Objects], None]:
     return patch
 
 
-def insert_pod_ip_accept(objs: Objects) -> None:
-    """admin-network-policy-standard-egress-inline-cidr-rules.go, second run: a rule
-    accepting the /32 of luna-lovegood-0 and cedric-diggory-0 inserted at index 0."""
-    spec = _policy(objs, "inline-cidr-as-peers-example")["spec"]
-    nets = [
-        pod_ip("network-policy-conformance-ravenclaw", "luna-lovegood-0") + "/32",
-        pod_ip("network-policy-conformance-hufflepuff", "cedric-diggory-0") + "/32",
-    ]
-    spec["egress"].insert(
-        0, {"name": "allow-egress-to-specific-podIPs", "action": "Accept", "to": [{"networks": nets}]}
-    )
+def insert_pod_ip_accept(name: str) -> Callable[[Objects], None]:
+    """The inline-cidr-rules tests' second run: a rule accepting the /32 of
+    luna-lovegood-0 and cedric-diggory-0 inserted at index 0."""
+
+    def patch(objs: Objects) -> None:
+        spec = _policy(objs, name)["spec"]
+        nets = [
+            pod_ip("network-policy-conformance-ravenclaw", "luna-lovegood-0") + "/32",
+            pod_ip("network-policy-conformance-hufflepuff", "cedric-diggory-0") + "/32",
+        ]
+        rule = {"name": "allow-egress-to-specific-podIPs", "action": "Accept", "to": [{"networks": nets}]}
+        spec["egress"].insert(0, rule)
+
+    return patch
 
 
 G, S, H, R = "gryffindor", "slytherin", "hufflepuff", "ravenclaw"
@@ -249,7 +252,7 @@ SCENARIOS = [
         + [(f"{G}/harry-potter-1", f"{H}/cedric-diggory-0", p, n, True) for p, n in PORTS]
         + [(f"{G}/harry-potter-1", f"{R}/luna-lovegood-1", p, n, False) for p, n in PORTS]
         + [(f"{G}/harry-potter-1", f"{H}/cedric-diggory-1", p, n, False) for p, n in PORTS],
-        insert_pod_ip_accept,
+        insert_pod_ip_accept("inline-cidr-as-peers-example"),
     ),
     Scenario(
         "admin-network-policy-standard-priority.go",
@@ -405,6 +408,19 @@ SCENARIOS += [
         "deny-gress policy across different protocols at the specified ports",
         BASELINE_YAML,
         SCENARIOS[3].probes,
+    ),
+    Scenario(
+        "baseline-admin-network-policy-standard-egress-inline-cidr-rules.go",
+        "deny-egress rule for egress-cidr-peer, Baseline tier",
+        ["baseline_tier/standard-egress-inline-cidr-rules.yaml"],
+        SCENARIOS[6].probes,
+    ),
+    Scenario(
+        "baseline-admin-network-policy-standard-egress-inline-cidr-rules.go",
+        "allow-egress rule for egress-cidr-peer, Baseline tier",
+        ["baseline_tier/standard-egress-inline-cidr-rules.yaml"],
+        SCENARIOS[7].probes,
+        insert_pod_ip_accept("default"),
     ),
     Scenario(
         "admin-network-policy-standard-same-priority.go",
