@@ -71,6 +71,8 @@ class ExplainForm(forms.Form):
     )
     group_by = forms.CharField(required=False, max_length=317, widget=forms.HiddenInput)
     direction = forms.ChoiceField(choices=DIRECTION_CHOICES, required=False, widget=forms.HiddenInput)
+    # the namespaces a namespace-level graph shows opened into tiers, comma-separated
+    expand = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
     def clean_port(self) -> int | str | None:
         value = (self.cleaned_data.get("port") or "").strip()

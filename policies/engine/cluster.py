@@ -96,6 +96,19 @@ class Cluster:
         self._policy_index = {p.key: p for p in self.policies}
         self._cluster_policy_index = {p.key: p for p in self.cluster_policies}
         self._pod_index = {p.key: p for p in self.pods}
+        # Selectors are namespaced: checks over every policy look in one namespace's pods
+        # instead of all of them (10,000 pods x 2,000 policies took half a minute).
+        self._pods_by_namespace: dict[str, list[Pod]] = {}
+        for pod in self.pods:
+            self._pods_by_namespace.setdefault(pod.namespace, []).append(pod)
+
+    def pods_in_namespace(self, namespace: str) -> list[Pod]:
+        """The pods of one namespace, in input order."""
+        return self._pods_by_namespace.get(namespace, [])
+
+    def pod_namespaces(self) -> list[str]:
+        """The namespaces that have pods."""
+        return list(self._pods_by_namespace)
 
     def cluster_policy(self, key: str) -> ClusterPolicy | None:
         """A cluster-wide policy by its key, ``Kind/name``."""
@@ -164,11 +177,7 @@ class Cluster:
         policy = self.policy(policy_key)
         if policy is None:
             return []
-        return [
-            p
-            for p in self.pods
-            if p.namespace == policy.namespace and policy.pod_selector.matches(p.labels)
-        ]
+        return [p for p in self.pods_in_namespace(policy.namespace) if policy.pod_selector.matches(p.labels)]
 
     def isolation(self, pod: Pod) -> Isolation:
         ing: list[str] = []

@@ -133,12 +133,19 @@ def _workloads_in_policy_namespaces(cluster: Cluster) -> Iterator[Workload]:
 
 
 def _peer_pods(cluster: Cluster, policy: NetworkPolicy, peer: Peer) -> list[Pod]:
+    """The pods a peer selects: the namespaces it selects first, then their pods."""
+    if peer.ip_block is not None:
+        return []  # ipBlocks match addresses outside the cluster only
+    if peer.namespace_selector is None:
+        namespaces = [policy.namespace]
+    else:
+        selector = peer.namespace_selector
+        namespaces = [ns for ns in cluster.pod_namespaces() if selector.matches(cluster.namespace_labels(ns))]
     return [
         p
-        for p in cluster.pods
-        if peer.matches_pod(
-            policy.namespace, p.namespace, p.labels, cluster.namespace_labels(p.namespace)
-        )
+        for ns in namespaces
+        for p in cluster.pods_in_namespace(ns)
+        if peer.matches_pod(policy.namespace, p.namespace, p.labels, cluster.namespace_labels(p.namespace))
     ]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
+from . import page_cache
 from .cni_mirror import cni_objects, engine_setting
 
 # Pods that finished hold no address and take no traffic.
@@ -215,5 +216,6 @@ def clear_process_caches() -> None:
     anything that reuses cluster ids, call it; state versions make it needless otherwise)."""
     engine_models.clear()
     rendered_json.clear()
+    page_cache.clear()
     with _newest_lock:
         _newest.clear()

@@ -197,8 +197,35 @@ def _view(
     return reach, nodes, edges, members
 
 
+def matrix_view(
+    cluster: Cluster, query: ReachabilityQuery
+) -> tuple[list[engine.Endpoint], list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]], dict[str, list[str]]]:
+    """The rows (= columns) and allowed pairs of a matrix: with a namespace filter, only
+    the nodes of those namespaces and the address ranges that talk with them. A node
+    outside the filter is left out rather than shown with blank cells, which would read
+    as "no connection" for pairs that were simply not looked at."""
+    _reach, nodes, edges, members = _view(cluster, query)
+    if not query.namespaces:
+        return nodes, edges, members
+    wanted = set(query.namespaces)
+
+    def inside(node: engine.Endpoint) -> bool:
+        return not node.is_external and node.namespace in wanted
+
+    edges = [
+        (src, dst, conns)
+        for src, dst, conns in edges
+        if (inside(src) or inside(dst)) and (inside(src) or src.is_external) and (inside(dst) or dst.is_external)
+    ]
+    ends = {e[0].key for e in edges} | {e[1].key for e in edges}
+    return [n for n in nodes if inside(n) or (n.is_external and n.key in ends)], edges, members
+
+
 def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
-    reach, nodes, edges, members = _view(cluster, query)
+    if query.format == "matrix":
+        nodes, edges, members = matrix_view(cluster, query)
+    else:
+        _reach, nodes, edges, members = _view(cluster, query)
     node_dicts = [node_payload(n, query, members.get(n.key)) for n in nodes]
     payload: dict[str, Any] = {
         "cluster": cluster.pk,
@@ -247,10 +274,15 @@ def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[s
     )
 
 
+def node_label(node: engine.Endpoint, level: str) -> str:
+    """A node's short name: a tier's label value, else the endpoint's name."""
+    if node.kind == "Group" and not node.is_external and level == "tier" and "=" in node.key:
+        return node.key.split("=", 1)[1]
+    return node.name
+
+
 def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
-    label = node.name
-    if node.kind == "Group" and not node.is_external and query.level == "tier" and "=" in node.key:
-        label = node.key.split("=", 1)[1]
+    label = node_label(node, query.level)
     out: dict[str, Any] = {
         "id": node.key,
         "label": label,

@@ -83,6 +83,7 @@
       group_by: config.group_by,
       direction: config.direction,
     };
+    if (config.expand && config.expand.length) params.expand = config.expand.join(",");
     if ((config.level === "workload" || config.level === "pod") && config.port) {
       params.port = config.port;
       params.protocol = config.protocol || "TCP";
