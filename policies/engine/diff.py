@@ -298,10 +298,34 @@ def _external(fam: int, first: int, last: int, old: _Side, new: _Side, role: str
     )
 
 
+def _changed_part(reach: Reachability, other: Reachability) -> Reachability:
+    """`reach` without the source rows it shares (the same tuple) with `other`, when
+    both list the same endpoints in the same order (an analyzer derived from the other's,
+    the address ranges cut alike); else `reach` itself. A shared row is the same on both
+    sides: its pairs differ in nothing, and the address runs of a workload are in rows
+    kept or dropped on both sides alike, so the diff of what is left is the whole diff."""
+    rows, other_rows = reach.source_rows(), other.source_rows()
+    if (
+        rows is None
+        or other_rows is None
+        or len(rows) != len(other_rows)
+        or len(reach.nodes) != len(other.nodes)
+        or any(x.key != y.key for x, y in zip(reach.nodes, other.nodes, strict=True))
+    ):
+        return reach
+    kept = [r for r, o in zip(rows, other_rows, strict=True) if r is not o]
+    return Reachability(
+        reach.nodes,
+        [c for r in kept for c in r],
+        level=reach.level,
+        direction=reach.direction,
+    )
+
+
 def diff_reachability(old: Reachability, new: Reachability) -> ReachabilityDiff:
     """Pairs added, removed and changed from `old` to `new`, on one common refinement of
     both sides' address ranges (see the module docstring)."""
-    a, b = _side(old), _side(new)
+    a, b = _side(_changed_part(old, new)), _side(_changed_part(new, old))
     added: list[Connection] = []
     removed: list[Connection] = []
     changed: list[ChangedConnection] = []
