@@ -24,6 +24,15 @@
     return m ? { namespace: m[1], name: m[2], kind: m[3] } : null;
   }
 
+  // "shop/frontend (Deployment)": how people name a node, never "shop/frontend[Deployment]"
+  function humanName(id, byId) {
+    var node = byId[id];
+    if (node && node.external) return node.ranges ? node.label : externalText(node).replace(/\n/g, " ");
+    var parsed = parseKey(id);
+    if (parsed) return parsed.namespace + "/" + parsed.name + " (" + parsed.kind + ")";
+    return id;
+  }
+
   function externalText(node) {
     // ranges named by the ipBlocks written in the policies (the server merged them)
     if (node.ranges) {
@@ -300,6 +309,8 @@
       wheelSensitivity: 1.6, // a notch zooms about 16 % instead of 10 %
     });
     var byPair = data.edges;
+    var byId = {};
+    data.nodes.forEach(function (node) { byId[node.id] = node; });
 
     function clearChosen() {
       cy.elements().removeClass("chosen faded");
@@ -398,7 +409,7 @@
     cy.on("mouseover", "edge", function (event) {
       var pair = event.target.data("pair");
       cy.edges().filter(function (e) { return e.data("pair") === pair; }).addClass("show-label");
-      container.title = byPair[pair].source + " → " + byPair[pair].target + ": " + byPair[pair].label;
+      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + byPair[pair].label;
     });
     cy.on("mouseout", "edge", function () {
       cy.edges(".show-label").removeClass("show-label");
@@ -446,7 +457,7 @@
         var edgeHtml = [];
         data.edges.forEach(function (edge, index) {
           edgeHtml.push('<li><button type="button" class="link" data-edge-index="' + index + '">' +
-            escapeHtml(edge.source + " → " + edge.target + ": " + edge.label) + "</button></li>");
+            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edge.label) + "</button></li>");
         });
         document.querySelector("[data-edge-list]").innerHTML = edgeHtml.join("");
       });

@@ -21,6 +21,13 @@
     return node.id;
   }
 
+  // "shop/frontend (Deployment)": how people name a node, never "shop/frontend[Deployment]"
+  function humanName(node) {
+    if (node.external) return shortName(node);
+    var m = /^([^/]+)\/(.+)\[([A-Za-z]+)\]$/.exec(node.id);
+    return m ? m[1] + "/" + m[2] + " (" + m[3] + ")" : node.id;
+  }
+
   function connsText(conns) {
     if (conns === "all") return "all connections";
     return Object.keys(conns).sort().map(function (proto) {
@@ -283,7 +290,7 @@
 
     function describe(r, c) {
       var v = grid[r * nc + c];
-      return nodes[rowIdx[r]].id + " → " + nodes[colIdx[c]].id + ": " + (v ? texts[v - 1] : "no connection");
+      return humanName(nodes[rowIdx[r]]) + " → " + humanName(nodes[colIdx[c]]) + ": " + (v ? texts[v - 1] : "no connection");
     }
 
     function cellKind(r, c) {
@@ -377,7 +384,7 @@
       } else {
         // a row or column name: the whole name, which the header may cut
         var node = at.r >= 0 ? nodes[rowIdx[at.r]] : nodes[colIdx[at.c]];
-        showTooltip(node.id, "name", event.clientX, event.clientY);
+        showTooltip(humanName(node), "name", event.clientX, event.clientY);
         if (hover) { hover = null; redraw(); }
       }
     });
