@@ -333,7 +333,9 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
                 "findings": [
                     {
                         **f.to_dict(),
-                        "fix": fixes.fix_summary(cluster.pk, f.code, f.namespace, f.object_kind, f.object_name),
+                        "fix": fixes.fix_summary(
+                            cluster.pk, f.code, f.namespace, f.object_kind, f.object_name, f.object_id
+                        ),
                     }
                     for f in items
                 ],

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..services.fixes import FIX_KINDS
+from ..services.fixes import CLUSTER_POLICY_FIX_KIND, FIX_KINDS
 from .serializers import NetworkPolicySummarySerializer, PodSerializer
 
 
@@ -118,7 +118,8 @@ class EdgeExplanationSerializer(Schema):
 
 class FindingFixSerializer(Schema):
     kind = serializers.ChoiceField(
-        choices=sorted(set(FIX_KINDS.values())), help_text="what the prepared policy changes"
+        choices=sorted({*FIX_KINDS.values(), CLUSTER_POLICY_FIX_KIND}),
+        help_text="what the prepared policy changes (cluster-network-policy: a ClusterNetworkPolicy draft)",
     )
     label = serializers.CharField(help_text="the Fix action as the pages show it")
     url = serializers.CharField(help_text="the editor opened on the prepared policy (`?fix=`)")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from ..filtersets import CniPolicyFilterSet
 from ..models import Cluster, CniObject
 from ..roles import ADMIN, VIEWER
-from ..services import cni
+from ..services import analysis, cni
 from ..web import get_cluster, role_required, yaml_attachment
 from .views import PAGE_SIZE, render_fragment
 
@@ -63,12 +63,15 @@ def cni_policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(CniObject.objects.select_related("cluster"), pk=pk)
     cluster = row.cluster
     request.netpolui_cluster = cluster  # type: ignore[attr-defined]
+    selected = cni.selected_endpoints(row)
     return render(
         request,
         "policies/cni_policy_detail.html",
         {
             "cluster": cluster,
             "row": row,
+            "selected": selected,
+            "rows": analysis.endpoint_rows(cluster, selected),
             "info": cni.policy_info(row),
             "enforcing": cni.enforcing_cni(cluster),
             "yaml": cni.policy_yaml(row),

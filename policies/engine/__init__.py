@@ -30,7 +30,8 @@ CNI policies (cni/): Calico, Cilium, Antrea objects identified by API group and 
     (cluster.cni_policies: every CNI policy, enforced or not, its rules and
     problems); CniRuleInfo; CniTierPolicy (compiled into the tier model); PlanTier
     (cluster.tier_plan: the tiers every analysis walks); parse_calico_selector;
-    CalicoSelectorError (with the position)
+    CalicoSelectorError (with the position); cni_to_network_policy(obj) ->
+    CniTranslation (the v1 NetworkPolicy where the translation is exact, else why not)
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
@@ -60,6 +61,8 @@ from .cni.build import detect as detect_cni
 from .cni.calico_selector import SelectorError as CalicoSelectorError
 from .cni.calico_selector import parse as parse_calico_selector
 from .cni.common import CniPolicyInfo, CniRuleInfo, CniTierPolicy, PlanTier
+from .cni.translate import Translation as CniTranslation
+from .cni.translate import to_network_policy as cni_to_network_policy
 from .diff import (
     DIFF_FORMATS,
     ChangedConnection,
@@ -139,6 +142,8 @@ __all__ = [
     "CniPolicyInfo",
     "CniRuleInfo",
     "CniTierPolicy",
+    "CniTranslation",
+    "cni_to_network_policy",
     "PlanTier",
     "cni_kind",
     "cni_object_key",

@@ -137,6 +137,8 @@ class DirectionVerdict:
     depends_on: tuple[str, ...] = ()
     """CNI rules selecting the pod whose peers cannot be resolved statically (toFQDNs,
     toServices, toGroups): the answer "depends on DNS/service"."""
+    network_policy_tier: str = "NetworkPolicy"
+    """The tier the v1 NetworkPolicies sit in (Calico's default tier, Cilium's allows)."""
 
     def summary(self) -> str:
         if self.note:
@@ -150,7 +152,12 @@ class DirectionVerdict:
                     else f"isolated by {', '.join(self.policies)} and none of their "
                     f"{self.direction} rules match: denied"
                 )
-                parts.append(f"NetworkPolicy tier ({self.network_policy_conns}): {v1}")
+                where = (
+                    "NetworkPolicy tier"
+                    if self.network_policy_tier == "NetworkPolicy"
+                    else f"NetworkPolicies in the {self.network_policy_tier} tier"
+                )
+                parts.append(f"{where} ({self.network_policy_conns}): {v1}")
             if not self.default_conns.is_empty:
                 parts.append(f"no tier decided {self.default_conns}: allowed by default")
             return "; ".join(parts)
@@ -355,6 +362,8 @@ def _tier_peer_matches(cluster: Cluster, peer: TierPeer, other: _Side) -> bool:
             or other.in_ranges(peer.node_ranges(cluster.nodes))
         )
     pod = other.pod
+    if peer.kind in ("networks", "nodes"):
+        return peer.matches_pod_address(pod.ips, peer.node_ranges(cluster.nodes))
     return peer.matches_pod(
         cluster.namespace_labels(pod.namespace), pod.labels, pod.host_network, pod.service_account
     )
@@ -424,10 +433,12 @@ def _plan_direction(
     selecting: list[str] = []
     reached_v1: ConnSet | None = None
     depends: list[str] = []
+    v1_tier = "NetworkPolicy"
     for pt in cluster.tier_plan:
         selectors: list[str] = []
         for m in pt.members:
             if m is None:
+                v1_tier = pt.name
                 if v1.isolated:
                     reached_v1 = undecided
                     hit = undecided & v1.conns
@@ -488,6 +499,7 @@ def _plan_direction(
         default_conns=undecided,
         tier_policies=tuple(selecting),
         depends_on=tuple(dict.fromkeys(depends)),
+        network_policy_tier=v1_tier,
     )
 
 

@@ -68,6 +68,7 @@ from .tiers import (
     TierRule,
     is_cluster_policy,
     parse_cluster_policy,
+    pod_ip_families,
 )
 from .validation import validate_network_policy
 
@@ -252,6 +253,7 @@ class _Class:
     named_ports: tuple[NamedPort, ...]
     host_network: bool
     service_account: str = "default"
+    ip_families: frozenset[int] = frozenset()
     pods: list[Pod] = field(default_factory=list)
 
 
@@ -297,6 +299,15 @@ class _CompiledClusterPolicy:
     selected: int  # pod classes of the subject (never host-network ones)
     ingress_rules: list[_CompiledTierRule]
     egress_rules: list[_CompiledTierRule]
+    applies_in: bool = False  # policy.applies_to("ingress"), asked once
+    applies_eg: bool = False
+    egress_peers: int = 0  # every destination an egress rule names
+
+    def __post_init__(self) -> None:
+        self.applies_in = self.policy.applies_to("ingress")
+        self.applies_eg = self.policy.applies_to("egress")
+        for r in self.egress_rules:
+            self.egress_peers |= r.peers
 
 
 def _tier_dst_ranges(cluster: Cluster, policies: Iterable[ClusterPolicy]) -> list[IPRange]:
@@ -336,18 +347,20 @@ class _Universe:
         by_sa = bool(cluster.cni_tier_policies)
         for pod in cluster.pods:
             sa = pod.service_account if by_sa else "default"
-            sig = (pod.namespace, tuple(pod.labels.items()), pod.named_ports, pod.host_network, sa)
+            fams = pod_ip_families(pod.ips)
+            sig = (pod.namespace, tuple(pod.labels.items()), pod.named_ports, pod.host_network, sa, fams)
             i = index.get(sig)
             if i is None:
                 i = len(self.classes)
                 index[sig] = i
                 self.classes.append(
-                    _Class(pod.namespace, pod.labels, pod.named_ports, pod.host_network, sa)
+                    _Class(pod.namespace, pod.labels, pod.named_ports, pod.host_network, sa, fams)
                 )
             self.classes[i].pods.append(pod)
             self.class_of[id(pod)] = i
         self.n = len(self.classes)
         self.all_pods = (1 << self.n) - 1
+        self.pods_have_ips = any(c.ip_families for c in self.classes)
 
         # IPv4 always; another family when a block names it or `families` asks for it
         # (a diff compares two sides on the families of both).
@@ -512,7 +525,8 @@ class _Universe:
 
     def tier_peer_bits(self, peer: TierPeer, egress: bool) -> int:
         """Bits of a subject or peer of a cluster-wide policy. Host-network pods are never
-        selected; networks and nodes name addresses outside the cluster."""
+        selected; networks and nodes name addresses outside the cluster, and a networks
+        peer naming a whole address family also every pod of that family."""
         if peer.kind == "cni":
             bits = self.match_bits(peer)
             if peer.everywhere:
@@ -528,7 +542,20 @@ class _Universe:
             return bits & ~self.host_network_bits
         if not egress:
             return 0
-        return self.ext_bits([*peer.ranges, *peer.node_ranges(self.cluster.nodes)], True)
+        bits = self.ext_bits([*peer.ranges, *peer.node_ranges(self.cluster.nodes)], True)
+        if peer.kind not in ("networks", "nodes"):
+            return bits
+        node_ranges = peer.node_ranges(self.cluster.nodes)
+        for i, c in enumerate(self.classes):
+            # A class is one answer for all its pods: a CIDR holding the IPs of only some
+            # of them (one replica's /32) is not applied to the others' look-alikes.
+            if peer.matches_pod_families(c.ip_families) or (
+                self.pods_have_ips
+                and c.ip_families
+                and all(peer.matches_pod_address(p.ips, node_ranges) for p in c.pods)
+            ):
+                bits |= 1 << i
+        return bits
 
     def compile_cluster_policy(self, policy: ClusterPolicy) -> _CompiledClusterPolicy:
         def rules(direction: str) -> list[_CompiledTierRule]:
@@ -886,7 +913,7 @@ class Analyzer:
                 if ingress:
                     if not cp.selected >> d & 1:
                         continue
-                    if cp.policy.applies_to("ingress"):
+                    if cp.applies_in:
                         selected = sources
                     for r in cp.ingress_rules:
                         if r.local >> d & 1:
@@ -897,8 +924,10 @@ class Analyzer:
                     subject = cp.selected & sources
                     if not subject:
                         continue
-                    if cp.policy.applies_to("egress"):
+                    if cp.applies_eg:
                         selected |= subject
+                    if not cp.egress_peers >> d & 1:
+                        continue
                     for r in cp.egress_rules:
                         if r.peers >> d & 1:
                             states = _step(

@@ -14,6 +14,11 @@ networks are CIDRs; ports (v1alpha2 ``protocols``: exactly one of tcp, udp, sctp
 destinationNamedPort; ``destinationPort`` exactly one of number and range, start < end;
 v1alpha1 ``ports``: exactly one of portNumber, portRange, namedPort); a named port is
 not allowed in a rule with networks or nodes peers.
+
+Not an error here, though the CRD schemas require it: a ``pods`` peer or subject without
+``podSelector`` (or, in v1alpha1, without ``namespaceSelector``) is read as ``{}``, as
+the Go types decode it (netpol-analyzer's and the upstream conformance suite's inputs
+rely on it); the ``pods-selector-omitted`` finding reports it.
 """
 
 from __future__ import annotations
@@ -143,8 +148,9 @@ def _validate_selector_peer(c: _Collector, peer: Mapping[str, Any], path: str) -
         if not isinstance(pods, Mapping):
             c.add(f"{path}.pods", "must be an object with namespaceSelector and podSelector")
             return
-        if "podSelector" not in pods:
-            c.add(f"{path}.pods.podSelector", "is required (use {} for every pod)")
+        # An omitted podSelector (or v1alpha1 namespaceSelector) is read as {}, the way
+        # the Go types decode it (netpol-analyzer, the upstream conformance suite); the
+        # `pods-selector-omitted` finding says the API server itself would refuse it.
         _validate_selector(c, pods.get("namespaceSelector"), f"{path}.pods.namespaceSelector")
         _validate_selector(c, pods.get("podSelector"), f"{path}.pods.podSelector")
 

@@ -163,3 +163,21 @@ def ids_by_key(cluster: Cluster, keys: Iterable[str]) -> dict[str, int]:
         return {}
     rows = CniObject.objects.filter(cluster=cluster).only("pk", "cni", "kind", "namespace", "name")
     return {row.key: row.pk for row in rows if row.key in wanted}
+
+
+def selected_endpoints(row: CniObject) -> list[str]:
+    """Endpoint keys (`ns/name[Kind]`) of the workloads and pods an enforced CNI policy
+    selects (host-networked pods never are); empty for one not enforced here."""
+    model = analysis.engine_cluster(row.cluster)
+    compiled = [p for p in model.cni_tier_policies if p.key == row.key]
+    if not compiled:
+        return []
+    found = {
+        pod.workload_key
+        for pod in model.pods
+        if any(
+            p.subject.matches_pod(model.namespace_labels(pod.namespace), pod.labels, pod.host_network, pod.service_account)
+            for p in compiled
+        )
+    }
+    return sorted(found)

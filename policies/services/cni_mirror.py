@@ -91,3 +91,9 @@ def cni_finding_ids(cluster: Cluster, findings: Iterable[Any]) -> dict[int, tupl
         if key in rows:
             out[id(f)] = (key, rows[key])
     return out
+
+
+def object_ids(cluster: Cluster) -> dict[str, int]:
+    """Every mirrored CNI object's row id by its key (for links from explanations)."""
+    rows = CniObject.objects.filter(cluster=cluster).only("pk", "cni", "kind", "namespace", "name")
+    return {row.key: row.pk for row in rows}

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from .. import engine
 from ..models import Cluster, NetworkPolicy, PolicyDraft
-from . import drafts, engine_cache, payloads
+from . import cnp_drafts, drafts, engine_cache, payloads
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # Labels a controller adds to each pod; a policy selecting a workload leaves them out.
@@ -88,9 +88,23 @@ def fix_url(cluster_id: int, code: str, namespace: str, kind: str, name: str) ->
     return f"{reverse('draft-new', args=[cluster_id])}?{fix_query(code, namespace, kind, name)}"
 
 
-def fix_summary(cluster_id: int, code: str, namespace: str, kind: str, name: str) -> dict[str, str] | None:
+# The API's `fix.kind` of a tier finding whose fix is a ClusterNetworkPolicy draft.
+CLUSTER_POLICY_FIX_KIND = "cluster-network-policy"
+
+
+def fix_summary(
+    cluster_id: int, code: str, namespace: str, kind: str, name: str, object_id: int | None = None
+) -> dict[str, str] | None:
     """What the findings API says of a finding's fix: kind, label and editor URL; None
-    when findings of that code have no prepared fix."""
+    when findings of that code have no prepared fix. A finding about a cluster-wide
+    policy (no namespace, its row's `object_id`) may open a ClusterNetworkPolicy draft."""
+    if not namespace and object_id is not None and cnp_drafts.has_fix(code):
+        query = urlencode({"clone": object_id, "fix": code})
+        return {
+            "kind": CLUSTER_POLICY_FIX_KIND,
+            "label": cnp_drafts.FIX_ACTIONS[code],
+            "url": f"{reverse('cnp-new', args=[cluster_id])}?{query}",
+        }
     if not has_fix(code):
         return None
     return {

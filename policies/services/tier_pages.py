@@ -12,7 +12,7 @@ from django.db.models import F, QuerySet
 
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Pod, Workload
-from . import engine_cache, payloads
+from . import cni_mirror, engine_cache, payloads
 
 TIER_ORDER = ("Admin", "NetworkPolicy", "Baseline")
 
@@ -134,10 +134,14 @@ def policy_details(policy: ClusterPolicy) -> dict[str, Any]:
 
 
 def _ids(cluster: Cluster) -> dict[str, int]:
-    return {
+    """Row ids by key: cluster-wide policies ("Kind/name") and CNI objects (their key),
+    the two kinds of policy an explanation's tier rules name."""
+    ids = {
         f"{kind}/{name}": pk
         for pk, kind, name in ClusterPolicy.objects.filter(cluster=cluster).values_list("pk", "kind", "name")
     }
+    ids.update(cni_mirror.object_ids(cluster))
+    return ids
 
 
 def applying_to(cluster: Cluster, namespace: str, labels: Mapping[str, str], host_network: bool = False) -> list[dict[str, Any]]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
 
-from ..services import cnp_drafts, finding_groups
+from ..services import cnp_drafts, finding_groups, fixes
 from ..services.analysis import FindingView
 
 register = template.Library()
@@ -19,8 +18,11 @@ def finding_fix(finding: FindingView, cluster_id: int) -> dict[str, Any] | None:
     """{"label", "url"} of the finding's Fix action (the editor opened on the prepared
     policy), or None when the finding has no prepared fix."""
     if cnp_drafts.has_fix(finding.code) and finding.object_id is not None and not finding.namespace:
-        query = urlencode({"clone": finding.object_id, "fix": finding.code})
-        return {"label": cnp_drafts.FIX_ACTIONS[finding.code], "url": f"{reverse('cnp-new', args=[cluster_id])}?{query}"}
+        summary = fixes.fix_summary(
+            cluster_id, finding.code, finding.namespace, finding.object_kind, finding.object_name, finding.object_id
+        )
+        assert summary is not None
+        return {"label": summary["label"], "url": summary["url"]}
     link = finding_groups.fix_link(finding)
     if link is None:
         return None

@@ -61,7 +61,18 @@ CLUSTER_POLICY_KINDS = ("ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineA
 
 @register.simple_tag
 def cluster_policy_link(key: str, pk: int | None) -> str:
-    """A cluster-wide policy ("Kind/name") as "Kind name", linked to its page."""
+    """A cluster-wide policy ("Kind/name") as "Kind name", linked to its page; a CNI
+    policy ("cilium:CiliumNetworkPolicy:shop/web") the same way, linked to its own."""
+    if key.split(":", 1)[0] in ("calico", "cilium", "antrea") and key.count(":") >= 2:
+        _cni, kind, name = key.split(":", 2)
+        if pk is None:
+            return format_html('<span class="policy-name">{} <span class="kind">{}</span></span>', name, kind)
+        return format_html(
+            '<a class="policy-name" href="{}">{} <span class="kind">{}</span></a>',
+            reverse("cni-policy-detail", args=[pk]),
+            name,
+            kind,
+        )
     kind, _, name = key.partition("/")
     if pk is None:
         return format_html('<span class="policy-name">{} <span class="kind">{}</span></span>', name, kind)

@@ -103,5 +103,6 @@ def test_findings_document_their_fix(schema):
     enum_ref = fix["kind"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
     kinds = schema["components"]["schemas"][enum_ref]["enum"]
     assert set(kinds) == {
-        "adopt-or-delete", "allow-dns", "default-deny", "isolate-egress", "isolate-ingress", "narrow-peer"
+        "adopt-or-delete", "allow-dns", "default-deny", "isolate-egress", "isolate-ingress", "narrow-peer",
+        "cluster-network-policy",  # a tier finding's fix: a ClusterNetworkPolicy draft
     }

@@ -53,7 +53,7 @@ def test_object_page_lists_rules_with_actions_and_the_yaml(calico_cluster, clien
     gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
     page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[gnp.pk])))
     assert 'data-testid="enforced"' in page
-    assert re.search(r'class="tag action-deny">Deny</span> <span class="muted small">ingress \[0\]', page)
+    assert re.search(r'class="tag action-deny">Deny</span> <span class="muted small">ingress\[0\]', page)
     assert 'class="tag action-pass">Pass</span>' in page
     assert "apiVersion: projectcalico.org/v3" in page
     assert "ordered within tiers" in page  # why it cannot become a v1 NetworkPolicy
@@ -137,3 +137,33 @@ def test_findings_about_cni_objects_link_to_their_page(calico_cluster, client_fo
     assert reverse("cni-policy-detail", args=[calico_np.pk]) in page
     views = {f.extra.get("cni_key") for f in analysis.findings(calico_cluster) if f.code.startswith("cni-")}
     assert "calico:NetworkPolicy:db/allow-front" in views
+
+
+def test_the_explanation_names_and_links_the_deciding_cni_rule(calico_cluster, client_for):
+    page = text(
+        client_for("viewer").get(
+            reverse("explain", args=[calico_cluster.pk]),
+            {"src": "web/front", "dst": "db/pg", "port": "5432", "protocol": "TCP"},
+        )
+    )
+    gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
+    assert f'<a class="policy-name" href="{reverse("cni-policy-detail", args=[gnp.pk])}">deny-db-from-web <span class="kind">GlobalNetworkPolicy</span></a>' in page
+
+
+def test_object_page_lists_what_an_enforced_policy_selects(calico_cluster, client_for):
+    gnp = row(calico_cluster, "calico:GlobalNetworkPolicy:deny-db-from-web")
+    page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[gnp.pk])))
+    section = page[page.index('data-testid="cni-selected"'):]
+    section = section[: section.index("</section>")]
+    pg = Workload.objects.get(cluster=calico_cluster, name="pg")
+    assert reverse("workload-detail", args=[pg.pk]) in section
+    assert "front" not in section
+    cnp = row(calico_cluster, "cilium:CiliumNetworkPolicy:db/pg-deny-web")  # not enforced: no such section
+    assert 'data-testid="cni-selected"' not in text(client_for("viewer").get(reverse("cni-policy-detail", args=[cnp.pk])))
+
+
+def test_the_list_flags_a_policy_with_notes(cilium_demo, client_for):
+    page = text(client_for("viewer").get(reverse("cni-policy-list", args=[cilium_demo.pk])))
+    host = page[page.index('data-cni-policy="cilium:CiliumClusterwideNetworkPolicy:nodes-ssh-from-bastion"'):]
+    host = host[: host.index("</tr>")]
+    assert 'title="spec: a host policy (nodeSelector): listed, not evaluated">1 note</span>' in host

@@ -231,3 +231,41 @@ def test_live_read_notes_a_cni_kind_the_role_may_not_list(all_cnis, tmp_path):
     assert len(snapshot.notes) == 1
     assert snapshot.notes[0].startswith("ciliumclusterwidenetworkpolicies.cilium.io: permission denied")
     assert 'apiGroups: ["cilium.io"], resources: ["ciliumclusterwidenetworkpolicies"]' in snapshot.notes[0]
+
+
+def test_the_live_cli_answer_applies_the_clusters_calico_policies(all_cnis, tmp_path, capsys):
+    """`netpolui analyze --context` reads Calico's GlobalNetworkPolicy (its agent runs in
+    kube-system) and drops web -> pg on TCP, as Calico's docs say a Deny rule does."""
+    from tests.k8s.test_live_cli import run
+
+    seed(all_cnis)
+    all_cnis.delete("networkpolicies", "db", "allow-front")  # no v1 policy: only Calico decides
+    all_cnis.put(objects.pod("kube-system", "calico-node-a", {"k8s-app": "calico-node"}, host_network=True))
+    kubeconfig = str(all_cnis.write_kubeconfig(tmp_path / "kubeconfig", context="fake"))
+    code, before, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
+    assert code == 0, err
+    assert "web/front[Deployment] => db/pg[StatefulSet] : All Connections" in before.splitlines()
+    all_cnis.put(CALICO_GNP)
+    code, after, err = run(capsys, "analyze", "--context", "fake", "--kubeconfig", kubeconfig)
+    assert code == 0, err
+    # Rule 0 denies TCP from web; rule 1 passes the rest on, and no later tier decides.
+    assert "web/front[Deployment] => db/pg[StatefulSet] : SCTP 1-65535,UDP 1-65535" in after.splitlines()
+
+
+def test_each_kind_is_read_in_its_preferred_served_version(tmp_path):
+    """Antrea serves v1beta1 since 1.13 and v1alpha1 before (antrea.io, API versioning):
+    an older cluster is read in v1alpha1, one serving both in v1beta1 alone."""
+    old_anp = {**ANTREA_ANP, "apiVersion": "crd.antrea.io/v1alpha1"}
+    with FakeKubeApiServer(cni_api={"antrea-v1alpha1"}) as old:
+        seed(old)
+        old.put(old_anp)
+        cluster = register(old, tmp_path, "old")
+        assert sync_cluster(cluster, once=True, options=FAST) is True
+    assert list(CniObject.objects.filter(cluster=cluster).values_list("api_version", flat=True)) == ["crd.antrea.io/v1alpha1"]
+    with FakeKubeApiServer(cni_api={"antrea", "antrea-v1alpha1"}) as both:
+        seed(both)
+        both.put(ANTREA_ANP)
+        cluster = register(both, tmp_path, "both")
+        assert sync_cluster(cluster, once=True, options=FAST) is True
+        assert not both.find_requests("GET", "/apis/crd.antrea.io/v1alpha1/networkpolicies")
+    assert list(CniObject.objects.filter(cluster=cluster).values_list("api_version", flat=True)) == ["crd.antrea.io/v1beta1"]

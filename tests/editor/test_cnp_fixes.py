@@ -127,3 +127,14 @@ def test_a_fix_without_its_policy_or_of_another_kind_says_so(client_for, guarded
     response = editor.get(url, {"fix": "egress-without-dns", "clone": lockdown.pk})
     assert response.status_code == 400
     assert "no prepared ClusterNetworkPolicy fix" in response.content.decode()
+
+
+def test_the_findings_api_names_the_fix_of_a_tier_finding(api, guarded):
+    lockdown = ClusterPolicy.objects.get(cluster=guarded, name="lockdown")
+    body = api("viewer").get(f"/api/clusters/{guarded.pk}/findings/?code=admin-deny-cuts-dns").json()
+    (item,) = body["findings"]
+    assert item["fix"] == {
+        "kind": "cluster-network-policy",
+        "label": "Fix: accept DNS first",
+        "url": fix_url(guarded, "admin-deny-cuts-dns", lockdown),
+    }

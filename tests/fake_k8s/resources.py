@@ -88,7 +88,8 @@ def _cni(plural: str, kind: str, group: str, version: str, namespaced: bool) -> 
 # cluster running that CNI serves them: Calico through its API server
 # (projectcalico.org/v3; "calico-crd" serves the CRD datastore's crd.projectcalico.org/v1
 # instead, "calico-both" both), Cilium's and Antrea's CRDs. Calico brings ServiceAccounts
-# (which a real cluster always serves) along. Kinds that reuse a built-in name are
+# (which a real cluster always serves) along; "antrea-v1alpha1" is an older Antrea.
+# Kinds that reuse a built-in name are
 # reached as `plural.group` or `Kind.group` (`networkpolicies.projectcalico.org`).
 _CALICO_KINDS = (
     ("networkpolicies", "NetworkPolicy", True),
@@ -116,6 +117,11 @@ CNI_API_RESOURCES: dict[str, tuple[Resource, ...]] = {
     ),
 }
 CNI_API_RESOURCES["calico-both"] = CNI_API_RESOURCES["calico"] + CNI_API_RESOURCES["calico-crd"]
+# An older Antrea that serves its policies as v1alpha1 only ("antrea" serves v1beta1).
+CNI_API_RESOURCES["antrea-v1alpha1"] = (
+    _cni("clusternetworkpolicies", "ClusterNetworkPolicy", "crd.antrea.io", "v1alpha1", False),
+    _cni("networkpolicies", "NetworkPolicy", "crd.antrea.io", "v1alpha1", True),
+)
 
 
 def cni_resources(cni_api: frozenset[str] | set[str] | tuple[str, ...]) -> tuple[Resource, ...]:
@@ -157,11 +163,12 @@ def resource_for_object(obj: dict) -> Resource:
     api_version = obj.get("apiVersion")
     if api_version and "/" in api_version:
         group = api_version.split("/", 1)[0]
-        for candidate in _ALL_CNI:
-            if candidate.group == group and candidate.kind == kind:
-                if candidate.api_version != api_version:
-                    raise ValueError(f"{kind} is served as {candidate.api_version}, not {api_version}")
+        candidates = [c for c in _ALL_CNI if c.group == group and c.kind == kind]
+        for candidate in candidates:
+            if candidate.api_version == api_version:
                 return candidate
+        if candidates:
+            raise ValueError(f"{kind} is served as {candidates[0].api_version}, not {api_version}")
     resource = resource_for(kind)
     if api_version and api_version != resource.api_version:
         raise ValueError(f"{kind} is served as {resource.api_version}, not {api_version}")

@@ -75,7 +75,9 @@ def test_live_read_only_lists_and_never_writes_or_watches(fake_k8s, kubeconfig, 
     requests = fake_k8s.requests
     assert {r.method for r in requests} == {"GET"}
     assert not any(r.watch for r in requests)
-    listed = {r.path.rsplit("/", 1)[-1] for r in requests}
+    # API discovery (GET /apis/) says which CNI resources the cluster serves: none here.
+    assert [r.path for r in requests if r.path.rstrip("/") == "/apis"] == ["/apis/"]
+    listed = {r.path.rsplit("/", 1)[-1] for r in requests if r.path.rstrip("/") != "/apis"}
     assert listed == {"namespaces", "deployments", "replicasets", "statefulsets", "daemonsets",
                       "cronjobs", "jobs", "pods", "networkpolicies", "nodes", *CRDS}
 
