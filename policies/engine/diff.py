@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from .cluster import Cluster
+from .endpoint_keys import external_key
 from .ipranges import IPRange, parse_address
 from .ports import ConnSet
 from .reachability import (
@@ -289,7 +290,7 @@ def _refine(old: Sequence[_Run], new: Sequence[_Run]) -> list[_Piece]:
 
 def _external(fam: int, first: int, last: int, old: _Side, new: _Side, role: str) -> Endpoint:
     r = IPRange(fam, first, last)
-    key = f"{r}[External]"
+    key = external_key(str(r))
     found = new.externals.get(key) or old.externals.get(key)
     if found is not None:
         return found

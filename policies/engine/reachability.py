@@ -39,11 +39,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import chain
-from typing import Any, Literal, NamedTuple
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from .cluster import Cluster
 from .cni.common import DENY_END, CniTierPolicy, PlanTier
 from .cni.kinds import CNIS, is_cni_object
+from .endpoint_keys import external_key, object_key
 from .ipranges import IPRange, cut_space
 from .model import (
     EMPTY_LABELS,
@@ -266,12 +267,19 @@ class _Class:
     pods: list[Pod] = field(default_factory=list)
 
 
+_R = TypeVar("_R", Rule, TierRule)
+
+
 @dataclass
-class _CompiledRule:
-    rule: Rule
-    index: int
+class _CompiledRule(Generic[_R]):
+    """A rule of a NetworkPolicy (``Rule``) or of a cluster-wide policy (``TierRule``) with
+    its peers as bits."""
+
+    rule: _R
     peers: int  # over the source space (ingress) or destination space (egress)
     static_conns: ConnSet | None  # when the rule names no port
+    index: int = 0  # the rule's position in its NetworkPolicy
+    local: int = -1  # tier rules: the selected pod classes the rule concerns (-1: all)
 
     def conns_on(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
         if self.static_conns is not None:
@@ -283,31 +291,18 @@ class _CompiledRule:
 class _CompiledPolicy:
     policy: NetworkPolicy
     selected: int
-    ingress_rules: list[_CompiledRule]
-    egress_rules: list[_CompiledRule]
+    ingress_rules: list[_CompiledRule[Rule]]
+    egress_rules: list[_CompiledRule[Rule]]
     ingress: bool  # Ingress in policyTypes: isolates the selected pods for ingress
     egress: bool
-
-
-@dataclass
-class _CompiledTierRule:
-    rule: TierRule
-    peers: int  # over the source space (ingress) or destination space (egress)
-    static_conns: ConnSet | None  # when the rule names no port
-    local: int = -1  # the selected pod classes the rule concerns (-1: all)
-
-    def conns_on(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
-        if self.static_conns is not None:
-            return self.static_conns
-        return self.rule.conns_on(named_ports)
 
 
 @dataclass
 class _CompiledClusterPolicy:
     policy: ClusterPolicy
     selected: int  # pod classes of the subject (never host-network ones)
-    ingress_rules: list[_CompiledTierRule]
-    egress_rules: list[_CompiledTierRule]
+    ingress_rules: list[_CompiledRule[TierRule]]
+    egress_rules: list[_CompiledRule[TierRule]]
     applies_in: bool = False  # policy.applies_to("ingress"), asked once
     applies_eg: bool = False
     egress_peers: int = 0  # every destination an egress rule names
@@ -483,7 +478,7 @@ class _Universe:
             policy.namespace, 0
         )
 
-        def rules(direction: str) -> list[_CompiledRule]:
+        def rules(direction: str) -> list[_CompiledRule[Rule]]:
             egress = direction == "egress"
             out = []
             for i, rule in enumerate(policy.rules(direction)):
@@ -494,7 +489,7 @@ class _Universe:
                     for p in rule.peers:
                         peers |= self.peer_bits(p, policy.namespace, egress)
                 static = None if rule.has_named_ports else rule.conns_on(None)
-                out.append(_CompiledRule(rule, i, peers, static))
+                out.append(_CompiledRule(rule, peers, static, i))
             return out
 
         return _CompiledPolicy(
@@ -567,7 +562,7 @@ class _Universe:
         return bits
 
     def compile_cluster_policy(self, policy: ClusterPolicy) -> _CompiledClusterPolicy:
-        def rules(direction: str) -> list[_CompiledTierRule]:
+        def rules(direction: str) -> list[_CompiledRule[TierRule]]:
             egress = direction == "egress"
             out = []
             for rule in policy.rules(direction):
@@ -576,7 +571,7 @@ class _Universe:
                     peers |= self.tier_peer_bits(p, egress)
                 static = None if rule.has_named_ports else rule.conns_on(None)
                 local = -1 if rule.local is None else self.tier_peer_bits(rule.local, False)
-                out.append(_CompiledTierRule(rule, peers, static, local))
+                out.append(_CompiledRule(rule, peers, static, local=local))
             return out
 
         return _CompiledClusterPolicy(
@@ -746,7 +741,7 @@ class Analyzer:
         self._ingress_isolated = 0
         self._egress_isolated = 0
         self._ingress_by_dst: dict[int, list[_CompiledPolicy]] = {}
-        groups: dict[int, list[tuple[_CompiledPolicy, _CompiledRule]]] = {}
+        groups: dict[int, list[tuple[_CompiledPolicy, _CompiledRule[Rule]]]] = {}
         for cp in self._compiled.values():
             if cp.ingress:
                 self._ingress_isolated |= cp.selected
@@ -756,7 +751,7 @@ class Analyzer:
                 self._egress_isolated |= cp.selected
                 for r in cp.egress_rules:
                     groups.setdefault(r.peers, []).append((cp, r))
-        self._egress_by_dst: dict[int, list[tuple[_CompiledPolicy, _CompiledRule]]] = {}
+        self._egress_by_dst: dict[int, list[tuple[_CompiledPolicy, _CompiledRule[Rule]]]] = {}
         for peers, entries in groups.items():
             for d in _bits(peers & u.all_dst):
                 self._egress_by_dst.setdefault(d, []).extend(entries)
@@ -987,14 +982,14 @@ class Analyzer:
         """Egress of the source classes in `rows` to every destination: for each
         destination, those sources partitioned by ConnSet (the rows' part of its cells)."""
         u = self._u
-        rules_of: dict[int, list[_CompiledRule]] = {}
+        rules_of: dict[int, list[_CompiledRule[Rule]]] = {}
         for cp in self._compiled.values():
             if cp.egress and cp.selected & rows:
                 for s in _bits(cp.selected & rows):
                     rules_of.setdefault(s, []).extend(cp.egress_rules)
         # Sources under the same rules have the same row: compute it once.
         groups: dict[tuple[int, ...], int] = {}
-        group_rules: dict[tuple[int, ...], list[_CompiledRule]] = {}
+        group_rules: dict[tuple[int, ...], list[_CompiledRule[Rule]]] = {}
         for s in _bits(rows):
             rules = rules_of.get(s, [])
             isolated = self._egress_isolated >> s & 1
@@ -1058,7 +1053,7 @@ class Analyzer:
         members: list[tuple[Endpoint, int]] = []
         for pod in self.cluster.pods:
             c = u.class_of[id(pod)]
-            key = pod.workload_key if pod.stand_in else f"{pod.namespace}/{pod.name}[Pod]"
+            key = pod.workload_key if pod.stand_in else object_key(pod.namespace, pod.name, "Pod")
             ep = Endpoint(
                 key,
                 pod.namespace,
@@ -1099,10 +1094,10 @@ class Analyzer:
         """One endpoint per external range, source side and destination side merged."""
         u = self._u
         externals: dict[str, Endpoint] = {}
-        src_keys = {f"{r}[External]" for r in u.src_ext}
-        dst_keys = {f"{r}[External]" for r in u.dst_ext}
+        src_keys = {external_key(str(r)) for r in u.src_ext}
+        dst_keys = {external_key(str(r)) for r in u.dst_ext}
         for r in [*u.src_ext, *u.dst_ext]:
-            key = f"{r}[External]"
+            key = external_key(str(r))
             if key not in externals:
                 role = (
                     "both"
@@ -1132,7 +1127,7 @@ class Analyzer:
         per_class: list[list[int]] = [[] for _ in range(u.n)]
         for ep, c in members:
             per_class[c].append(rank[ep.key])
-        dst_ext = [rank[f"{r}[External]"] for r in u.dst_ext]
+        dst_ext = [rank[external_key(str(r))] for r in u.dst_ext]
         columns = [-1] * len(ranked)
         for c, ranks in enumerate(per_class):
             for rk in ranks:
@@ -1140,7 +1135,7 @@ class Analyzer:
         for j, rk in enumerate(dst_ext):
             columns[rk] = u.n + j
         return _Layer(
-            ranked, per_class, [rank[f"{r}[External]"] for r in u.src_ext], dst_ext, columns
+            ranked, per_class, [rank[external_key(str(r))] for r in u.src_ext], dst_ext, columns
         )
 
     def _fill(
