@@ -1572,7 +1572,7 @@ def _refilter_row(
         return
     if endpoints_kept:
         gone = [i for i, dr in enumerate(ds) if dr in drop]
-        if _same_pairs([(ds[i], cs[i].conns) for i in gone], add):
+        if _same_pairs([(ds[i], cs[i]) for i in gone], add):
             return
         kept = [(dr, c) for dr, c in zip(ds, cs, strict=True) if dr not in drop]
         if add is not None:
@@ -1582,11 +1582,11 @@ def _refilter_row(
         return
     src = ranked[sr]
     entries: list[tuple[int, Connection]] = []
-    dropped: list[tuple[int, ConnSet]] = []
+    dropped: list[tuple[int, Connection]] = []
     replaced = False
     for dr, c in zip(ds, cs, strict=True):
         if dr in drop:
-            dropped.append((dr, c.conns))
+            dropped.append((dr, c))
         elif c.src is src and c.dst is ranked[dr]:
             entries.append((dr, c))
         else:
@@ -1600,12 +1600,15 @@ def _refilter_row(
     dsts[sr], conns[sr] = _split(entries)
 
 
-def _same_pairs(dropped: list[tuple[int, ConnSet]], add: list[tuple[int, Connection]] | None) -> bool:
-    """Whether the fresh pairs of a row (ascending ranks) are the ones it dropped."""
+def _same_pairs(
+    dropped: list[tuple[int, Connection]], add: list[tuple[int, Connection]] | None
+) -> bool:
+    """Whether the fresh pairs of a row (ascending ranks) are the ones it dropped: the
+    same connections between the same endpoint objects (flags included)."""
     add = add or []
     return len(dropped) == len(add) and all(
-        dr == adr and conn == pair.conns
-        for (dr, conn), (adr, pair) in zip(dropped, add, strict=True)
+        dr == adr and old.conns == new.conns and old.src is new.src and old.dst is new.dst
+        for (dr, old), (adr, new) in zip(dropped, add, strict=True)
     )
 
 
@@ -1629,7 +1632,7 @@ def _bisect_row(
     if not hits and add is None:
         return
     src = ranked[sr]
-    dropped = [(ds[i], cs[i].conns) for i in hits if ds[i] in drop]
+    dropped = [(ds[i], cs[i]) for i in hits if ds[i] in drop]
     replaced = any(
         ds[i] not in drop and (cs[i].src is not src or cs[i].dst is not ranked[ds[i]])
         for i in hits
