@@ -6,7 +6,7 @@ import argparse
 import platform
 import sys
 
-from bench import Figure, api, cli, engine, hostile, sync
+from bench import Figure, api, browser, cli, engine, hostile, sync
 
 PARTS = [engine.run, hostile.run, sync.run, api.run]
 
@@ -43,7 +43,13 @@ def main() -> int:
         "--size",
         choices=("default", "large"),
         default="default",
-        help="large adds the 5,000-workload / 1,000-namespace / 10,000-policy cluster",
+        help="large adds the 5,000-workload / 1,000-namespace / 10,000-policy cluster "
+        "and the 100,000-object sync",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="skip the pages timed in headless Chromium (about a minute and a half)",
     )
     args = parser.parse_args()
     print(
@@ -53,10 +59,13 @@ def main() -> int:
     figures: list[Figure] = []
     for part in PARTS:
         figures.extend(part())
+    if not args.no_browser:
+        figures.extend(browser.run())
     if args.size == "large":
         # The CLI part reads one JSON List file and reports the child's peak memory.
         figures.extend(engine.run(cli.SIZES["large"], dense=False, cli=False))
         figures.extend(cli.run("large"))
+        figures.extend(sync.run_large())
     print()
     print_table(figures)
     return 0

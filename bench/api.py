@@ -223,13 +223,13 @@ WORKERS = max(2, (os.cpu_count() or 1) + 1)
 
 
 @contextlib.contextmanager
-def gunicorn() -> Iterator[int]:
+def gunicorn(workers: int = WORKERS) -> Iterator[int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "netpolui.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(WORKERS), "--threads", "2", "--log-level", "warning", "--timeout", "120"],
+         "--workers", str(workers), "--threads", "2", "--log-level", "warning", "--timeout", "120"],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "netpolui.settings"},
     )

@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
 # --- netpolui ------------------------------------------------------------------------------
 # Label keys tried in order to group workloads into tiers.
 NETPOLUI_TIER_KEYS = envlist("NETPOLUI_TIER_KEYS", "tier,app.kubernetes.io/component,app")
+# Above this many edges the graph page draws the nodes and the selected node's edges.
+NETPOLUI_GRAPH_DRAW_LIMIT = envint("NETPOLUI_GRAPH_DRAW_LIMIT", 4000)
 # Server-side apply of drafts to a live cluster is off unless enabled.
 NETPOLUI_ALLOW_APPLY = envbool("NETPOLUI_ALLOW_APPLY", False)
 NETPOLUI_KUBECONFIG = env("KUBECONFIG")

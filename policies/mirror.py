@@ -32,6 +32,7 @@ from .k8s.client import (
     resource_for_object,
 )
 from .k8s.objects import controller_of, pod_ips, pod_template_labels
+from .k8s.sync import ListPage
 from .models import (
     Cluster,
     ClusterPolicy,
@@ -264,12 +265,39 @@ class DatabaseMirror:
     # --- writes --------------------------------------------------------------------------
 
     def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None:
+        self.replace_listed(resource, [ListPage(items, resource_version, True)])
+
+    def replace_listed(self, resource: Resource, pages: Iterable[ListPage]) -> int:
+        """Make the stored objects of a resource exactly those of a paged list, each page
+        written as it arrives: memory holds one page of objects and one uid per object,
+        never the whole list. One transaction, so readers see the old set or the new one
+        (and the state version moves once). Returns the number of objects listed."""
+        kind = store_kind(resource)
         with _writing(), transaction.atomic():
-            changed = replace_objects(self.cluster_id, store_kind(resource), items)
-            self._save_version(resource, resource_version, listed=True, count=len(items))
+            seen: set[str] = set()
+            written = 0
+            version = ""
+            for page in pages:
+                if page.first:
+                    seen.clear()  # a restarted list: only what it names from now on counts
+                version = page.resource_version
+                written += _upsert(self.cluster_id, kind, page.items)
+                seen.update(uid for o in page.items if (uid := (o.get("metadata") or {}).get("uid")))
+            stale = [
+                pk
+                for pk, uid in _scope(self.cluster_id, kind).values_list("pk", "uid").iterator(chunk_size=BATCH)
+                if uid not in seen
+            ]
+            model = model_for(kind)
+            for start in range(0, len(stale), BATCH):
+                model.objects.filter(pk__in=stale[start : start + BATCH]).delete()
+            if kind in WORKLOAD_KINDS | {"Pod"} and (written or stale):
+                resolve_owners(self.cluster_id)
+            self._save_version(resource, version, listed=True, count=len(seen))
             Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
-            if changed:
-                _bump(self.cluster_id, topology=_topology_kind(store_kind(resource)))
+            if written or stale:
+                _bump(self.cluster_id, topology=_topology_kind(kind))
+        return len(seen)
 
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
         kind = store_kind(resource)
@@ -424,7 +452,7 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
         if (w.top_kind, w.top_name) != resolved:
             w.top_kind, w.top_name = resolved
             changed_workloads.append(w)
-    Workload.objects.bulk_update(changed_workloads, ["top_kind", "top_name"], batch_size=BATCH)
+    _save_tops(Workload, changed_workloads)
 
     changed_pods = []
     for p in pods.only("id", "namespace", "name", "owner_kind", "owner_name", "top_kind", "top_name"):
@@ -436,7 +464,26 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
         if (p.top_kind, p.top_name) != resolved:
             p.top_kind, p.top_name = resolved
             changed_pods.append(p)
-    Pod.objects.bulk_update(changed_pods, ["top_kind", "top_name"], batch_size=BATCH)
+    _save_tops(Pod, changed_pods)
+
+
+def _save_tops(model: type[Workload] | type[Pod], rows: list[Any]) -> None:
+    """Write top_kind/top_name: rows sharing a top (a Deployment's pods) in one UPDATE
+    each, the others one by one. bulk_update builds a CASE per row, whose construction
+    took most of a 50,000-pod first sync."""
+    by_top: dict[tuple[str, str], list[Any]] = {}
+    for row in rows:
+        by_top.setdefault((row.top_kind, row.top_name), []).append(row)
+    alone = []
+    for (kind, name), members in by_top.items():
+        if len(members) == 1:
+            alone.append(members[0])
+            continue
+        pks = [m.pk for m in members]
+        for start in range(0, len(pks), BATCH):
+            model.objects.filter(pk__in=pks[start : start + BATCH]).update(top_kind=kind, top_name=name)
+    for row in alone:
+        model.objects.filter(pk=row.pk).update(top_kind=row.top_kind, top_name=row.top_name)
 
 
 # --- manifests clusters -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,8 +21,16 @@ from ..choices import DIRECTIONS, LEVELS
 from ..filtersets import NetworkPolicyFilterSet
 from ..models import TOP_LEVEL_WORKLOAD, Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..roles import EDITOR, VIEWER
-from ..services import analysis, cni, filter_checks, finding_groups, tier_pages
-from ..web import count_of, get_cluster, role_required, yaml_attachment
+from ..services import (
+    analysis,
+    cni,
+    filter_checks,
+    finding_groups,
+    graph_view,
+    matrix_page,
+    tier_pages,
+)
+from ..web import count_of, explain_port_rule, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
 View = Callable[..., HttpResponse]
@@ -30,8 +39,6 @@ PAGE_SIZE = 100
 # the side panel still gives every label and explanation.
 GRAPH_LABEL_LIMIT = 150
 GRAPH_FAST_LAYOUT_NODES = 120
-# Above this many edges the graph asks for filters before drawing (one click draws anyway).
-GRAPH_DRAW_LIMIT = 4000
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -136,9 +143,22 @@ def _reachability_page(
 ) -> HttpResponse:
     cluster = get_cluster(request, cluster_id)
     namespaces = _namespaces(cluster)
+    extra: dict[str, Any] = {}
+    if fmt == "edges" and not request.GET.get("level"):
+        # a large cluster's graph starts at the namespace level (namespaces open on demand)
+        default_level = graph_view.start_level(cluster, request.GET.get("group_by", "").strip())
+        extra["started_at_namespaces"] = default_level == "namespace"
     form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query(fmt)
-    payload = analysis.reachability(cluster, query)
+    expand: list[str] = []
+    if fmt == "matrix":
+        payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
+    else:
+        known = set(namespaces)
+        expand = [ns for ns in dict.fromkeys(request.GET.getlist("expand")) if ns in known]
+        expand = expand[: graph_view.MAX_EXPANDED] if query.level == "namespace" else []
+        payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand))
+        extra["breadcrumb"] = _breadcrumb(request, expand)
     label_keys = _label_keys(cluster)
     return render(
         request,
@@ -161,13 +181,27 @@ def _reachability_page(
                 "port": query.port,
                 "protocol": query.protocol,
                 "label_limit": GRAPH_LABEL_LIMIT,
-                "draw_limit": GRAPH_DRAW_LIMIT,
+                "draw_limit": settings.NETPOLUI_GRAPH_DRAW_LIMIT,
                 "fast_layout_nodes": GRAPH_FAST_LAYOUT_NODES,
                 "explain_url": reverse("explain", args=[cluster.pk]),
                 "node_url": reverse("node", args=[cluster.pk]),
+                "expand": expand,
+                "expand_limit": graph_view.MAX_EXPANDED,
             },
+            **extra,
         },
     )
+
+
+def _breadcrumb(request: HttpRequest, expand: list[str]) -> list[dict[str, str]]:
+    """The opened namespaces, each with the link that closes it (and those after it)."""
+    crumbs = []
+    for i, ns in enumerate(expand):
+        query = request.GET.copy()
+        query.setlist("expand", expand[:i])
+        query.pop("sel", None)
+        crumbs.append({"namespace": ns, "close_url": "?" + query.urlencode()})
+    return crumbs
 
 
 @role_required(VIEWER)
@@ -181,7 +215,9 @@ def graph(request: HttpRequest, cluster_id: int) -> HttpResponse:
 def graph_picture(request: HttpRequest, cluster_id: int, fmt: str) -> HttpResponse:
     """The graph page's current view (same query string) as an SVG or PNG download."""
     cluster = get_cluster(request, cluster_id)
-    form = ReachabilityForm(request.GET or None, namespaces=_namespaces(cluster), default_level="tier")
+    # the level the page started at when the link names none (namespaces on a large cluster)
+    default_level = "tier" if request.GET.get("level") else graph_view.start_level(cluster, request.GET.get("group_by", "").strip())
+    form = ReachabilityForm(request.GET or None, namespaces=_namespaces(cluster), default_level=default_level)
     query = form.query("edges")
     try:
         data = analysis.graph_picture(cluster, query, fmt)
@@ -217,28 +253,18 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
         data = form.cleaned_data
         level = data.get("level") or "workload"
         try:
-            if level in ("tier", "namespace"):
-                result = analysis.explain_edge(
-                    cluster,
-                    data["src"],
-                    data["dst"],
-                    level=level,
-                    group_by=data.get("group_by") or "",
-                    direction=data.get("direction") or "combined",
-                )
-            else:
-                result = {
-                    "pairs": [
-                        analysis.explain(
-                            cluster,
-                            data["src"],
-                            data["dst"],
-                            port=data["port"],
-                            protocol=data.get("protocol") or "TCP",
-                        )
-                    ],
-                    "truncated": False,
-                }
+            port, protocol = explain_port_rule(data["port"], data.get("protocol"))
+            result = graph_view.explain_graph_edge(
+                cluster,
+                data["src"],
+                data["dst"],
+                level=level,
+                group_by=data.get("group_by") or "",
+                direction=data.get("direction") or "combined",
+                expand=tuple(ns for ns in (data.get("expand") or "").split(",") if ns),
+                port=port,
+                protocol=protocol,
+            )
         except (analysis.UnknownEndpoint, ValueError) as exc:
             context["error"] = str(exc)
             status = 400 if not is_htmx(request) else 200

@@ -30,12 +30,15 @@ CNI policies (cni/): Calico, Cilium, Antrea objects identified by API group and 
     (cluster.cni_policies: every CNI policy, enforced or not, its rules and
     problems); CniRuleInfo; CniTierPolicy (compiled into the tier model); PlanTier
     (cluster.tier_plan: the tiers every analysis walks); parse_calico_selector;
-    CalicoSelectorError (with the position)
+    CalicoSelectorError (with the position); cni_to_network_policy(obj) ->
+    CniTranslation (the v1 NetworkPolicy where the translation is exact, else why not)
 Reachability
     analyze(cluster, *, level, direction) -> Reachability; Analyzer (incremental:
     replace_policy(obj), remove_policy(namespace, name), and
     with_policies_changed(upserts, removals) for several changes at once);
     Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of);
+    conns_text(conns_or_json) / conns_parts: the one text of a connection set;
+    object_key / external_key build endpoint keys, parse_object_key / external_range read them
     PairTable(analyzer, level, direction): the connection list kept implicit (pages of
     sources, edges of one endpoint, counts, degrees, aggregation from cells)
 Explaining, comparing, reviewing
@@ -60,6 +63,8 @@ from .cni.build import detect as detect_cni
 from .cni.calico_selector import SelectorError as CalicoSelectorError
 from .cni.calico_selector import parse as parse_calico_selector
 from .cni.common import CniPolicyInfo, CniRuleInfo, CniTierPolicy, PlanTier
+from .cni.translate import Translation as CniTranslation
+from .cni.translate import to_network_policy as cni_to_network_policy
 from .diff import (
     DIFF_FORMATS,
     ChangedConnection,
@@ -70,6 +75,7 @@ from .diff import (
     diff_reachability,
     on_common_families,
 )
+from .endpoint_keys import external_key, external_range, object_key, parse_object_key
 from .explain import (
     DirectionVerdict,
     Explanation,
@@ -78,8 +84,9 @@ from .explain import (
     UnknownEndpoint,
     explain,
 )
+from .finding import SEVERITIES, Finding
 from .formats import FORMATS, render, write
-from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
+from .lint import CHECKS, FINDING_CODES, Check, findings, rule_allows_dns
 from .manifests import (
     InputError,
     Inventory,
@@ -103,7 +110,7 @@ from .model import (
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .pairs import PairTable
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, graphviz, render_picture
-from .ports import PROTOCOLS, ConnSet
+from .ports import ALL_CONNECTIONS, PROTOCOLS, ConnSet, conns_parts, conns_text
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
 from .safe_input import (
     ReadBudget,
@@ -131,6 +138,7 @@ from .tiers import Node as ClusterNode
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "ALL_CONNECTIONS",
     "CLUSTER_POLICY_KINDS",
     "CNI_CHOICES",
     "CNI_KINDS",
@@ -139,6 +147,8 @@ __all__ = [
     "CniPolicyInfo",
     "CniRuleInfo",
     "CniTierPolicy",
+    "CniTranslation",
+    "cni_to_network_policy",
     "PlanTier",
     "cni_kind",
     "cni_object_key",
@@ -160,6 +170,12 @@ __all__ = [
     "Check",
     "Cluster",
     "ConnSet",
+    "conns_parts",
+    "conns_text",
+    "external_key",
+    "external_range",
+    "object_key",
+    "parse_object_key",
     "Connection",
     "Conversion",
     "DiffLine",

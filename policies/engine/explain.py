@@ -28,6 +28,7 @@ from typing import Any
 
 from .cluster import Cluster
 from .cni.common import DENY_END, DNS_MARK, L7_MARK
+from .endpoint_keys import external_key, external_range, object_key
 from .ipranges import IPRange, parse_address
 from .model import NamedPort, NetworkPolicy, Peer, Pod
 from .ports import ConnSet
@@ -137,6 +138,8 @@ class DirectionVerdict:
     depends_on: tuple[str, ...] = ()
     """CNI rules selecting the pod whose peers cannot be resolved statically (toFQDNs,
     toServices, toGroups): the answer "depends on DNS/service"."""
+    network_policy_tier: str = "NetworkPolicy"
+    """The tier the v1 NetworkPolicies sit in (Calico's default tier, Cilium's allows)."""
 
     def summary(self) -> str:
         if self.note:
@@ -150,7 +153,12 @@ class DirectionVerdict:
                     else f"isolated by {', '.join(self.policies)} and none of their "
                     f"{self.direction} rules match: denied"
                 )
-                parts.append(f"NetworkPolicy tier ({self.network_policy_conns}): {v1}")
+                where = (
+                    "NetworkPolicy tier"
+                    if self.network_policy_tier == "NetworkPolicy"
+                    else f"NetworkPolicies in the {self.network_policy_tier} tier"
+                )
+                parts.append(f"{where} ({self.network_policy_conns}): {v1}")
             if not self.default_conns.is_empty:
                 parts.append(f"no tier decided {self.default_conns}: allowed by default")
             return "; ".join(parts)
@@ -262,7 +270,7 @@ class _Side:
 
 
 def _parse_range_key(text: str) -> IPRange | None:
-    body = text.removesuffix("[External]")
+    body = external_range(text) or text
     if "-" not in body:
         return None
     a, _, b = body.rpartition("-") if body.count("-") == 1 else body.partition("-")
@@ -283,23 +291,23 @@ def resolve_endpoint(cluster: Cluster, text: str) -> _Side:
     else:
         for pod in cluster.pods:
             if any(ipaddress.ip_address(ip) == ipaddress.ip_address(text) for ip in pod.ips):
-                return _Side(f"{pod.namespace}/{pod.name}[Pod]", pod=pod)
-        return _Side(f"{text}-{text}[External]", address=(fam, value))
+                return _Side(object_key(pod.namespace, pod.name, "Pod"), pod=pod)
+        return _Side(external_key(f"{text}-{text}"), address=(fam, value))
     rng = _parse_range_key(text)
     if rng is not None:
-        return _Side(f"{rng}[External]", ip_range=rng)
+        return _Side(external_key(str(rng)), ip_range=rng)
     for w in cluster.workloads:
         if text == w.key:
             return _Side(w.key, pod=w.representative)
     for pod in cluster.pods:
-        if text == f"{pod.namespace}/{pod.name}[Pod]":
+        if text == object_key(pod.namespace, pod.name, "Pod"):
             return _Side(text, pod=pod)
     ns_name = [w for w in cluster.workloads if text == f"{w.namespace}/{w.name}"]
     if len(ns_name) == 1:
         return _Side(ns_name[0].key, pod=ns_name[0].representative)
     pods = [p for p in cluster.pods if text == p.key and not p.stand_in]
     if len(pods) == 1:
-        return _Side(f"{pods[0].namespace}/{pods[0].name}[Pod]", pod=pods[0])
+        return _Side(object_key(pods[0].namespace, pods[0].name, "Pod"), pod=pods[0])
     bare = [w for w in cluster.workloads if text == w.name]
     if len(bare) == 1:
         return _Side(bare[0].key, pod=bare[0].representative)
@@ -355,6 +363,8 @@ def _tier_peer_matches(cluster: Cluster, peer: TierPeer, other: _Side) -> bool:
             or other.in_ranges(peer.node_ranges(cluster.nodes))
         )
     pod = other.pod
+    if peer.kind in ("networks", "nodes"):
+        return peer.matches_pod_address(pod.ips, peer.node_ranges(cluster.nodes))
     return peer.matches_pod(
         cluster.namespace_labels(pod.namespace), pod.labels, pod.host_network, pod.service_account
     )
@@ -424,10 +434,12 @@ def _plan_direction(
     selecting: list[str] = []
     reached_v1: ConnSet | None = None
     depends: list[str] = []
+    v1_tier = "NetworkPolicy"
     for pt in cluster.tier_plan:
         selectors: list[str] = []
         for m in pt.members:
             if m is None:
+                v1_tier = pt.name
                 if v1.isolated:
                     reached_v1 = undecided
                     hit = undecided & v1.conns
@@ -488,6 +500,7 @@ def _plan_direction(
         default_conns=undecided,
         tier_policies=tuple(selecting),
         depends_on=tuple(dict.fromkeys(depends)),
+        network_policy_tier=v1_tier,
     )
 
 

@@ -19,19 +19,22 @@ One function per check, each declaring its code and severity with ``@check``;
   cluster DNS pods (``k8s-app=kube-dns``, or namespace kube-system when no DNS pod is in
   the input) before any rule of its tier accepts it: name resolution fails.
 - ``cluster-policy-selects-nothing`` (medium): a subject matching no pod.
+- ``pods-selector-omitted`` (low): a ``pods`` subject or peer without ``podSelector``
+  (v1alpha1: or without ``namespaceSelector``): read as ``{}`` (every pod, every
+  namespace) as Go clients decode it, but the API server's schema refuses it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 from .cluster import Cluster
-from .lint import Finding
+from .finding import Finding
 from .model import Pod
 from .ports import ConnSet
-from .tiers import ADMIN, ALLOW, BASELINE, DENY, PASS, ClusterPolicy, TierPeer, TierRule
+from .tiers import ADMIN, ALLOW, BASELINE, CNP, DENY, PASS, ClusterPolicy, TierPeer, TierRule
 
 DNS = ConnSet.of("UDP", 53)
 
@@ -59,12 +62,14 @@ class _Context:
         return {p.key: self.peer_pods(p.subject) for p in self.cluster.cluster_policies}
 
     def peer_pods(self, peer: TierPeer) -> list[Pod]:
+        return [pod for pod in self.reps if self.peer_matches(peer, pod)]
+
+    def peer_matches(self, peer: TierPeer, pod: Pod) -> bool:
+        # networks and nodes peers name pods by address (0.0.0.0/0 names every IPv4 pod).
+        if peer.kind in ("networks", "nodes"):
+            return peer.matches_pod_address(pod.ips, peer.node_ranges(self.cluster.nodes))
         c = self.cluster
-        return [
-            pod
-            for pod in self.reps
-            if peer.matches_pod(c.namespace_labels(pod.namespace), pod.labels, pod.host_network)
-        ]
+        return peer.matches_pod(c.namespace_labels(pod.namespace), pod.labels, pod.host_network)
 
     def isolated(self, pod: Pod, direction: str) -> bool:
         iso = self.cluster.isolation(pod)
@@ -162,14 +167,7 @@ def _covered(
         for other in ctx.peer_pods(peer):
             covered = ConnSet.none()
             for _, e in earlier:
-                if any(
-                    ep.matches_pod(
-                        ctx.cluster.namespace_labels(other.namespace),
-                        other.labels,
-                        other.host_network,
-                    )
-                    for ep in e.peers
-                ):
+                if any(ctx.peer_matches(ep, other) for ep in e.peers):
                     covered = covered | e.conns_on(None)
             if not (need - covered).is_empty:
                 return False
@@ -263,16 +261,7 @@ def _deny_dns(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
                 continue
             if not any(not (rule.conns_on(d.named_ports) & DNS).is_empty for d in dns):
                 continue
-            hit = [
-                d
-                for d in dns
-                if any(
-                    peer.matches_pod(
-                        ctx.cluster.namespace_labels(d.namespace), d.labels, d.host_network
-                    )
-                    for peer in rule.peers
-                )
-            ]
+            hit = [d for d in dns if any(ctx.peer_matches(peer, d) for peer in rule.peers)]
             if not hit:
                 continue
             # An earlier Accept/Allow of DNS in the tier keeps DNS working.
@@ -288,4 +277,32 @@ def _deny_dns(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
                 p,
                 f"{_rule_text(p, rule, 'egress')} denies UDP 53 to {hit[0].workload_key} before any "
                 "rule of the Admin tier accepts it: DNS lookups of the pods it applies to will fail",
+            )
+
+
+def _omitted_selectors(policy: ClusterPolicy) -> Iterable[str]:
+    spec = policy.raw.get("spec") if isinstance(policy.raw.get("spec"), Mapping) else {}
+    assert isinstance(spec, Mapping)
+    required = ("namespaceSelector", "podSelector") if policy.kind != CNP else ("podSelector",)
+    places: list[tuple[str, object]] = [("spec.subject", spec.get("subject"))]
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        for i, rule in enumerate(spec.get(direction) or ()):
+            if isinstance(rule, Mapping):
+                for j, peer in enumerate(rule.get(peers_key) or ()):
+                    places.append((f"spec.{direction}[{i}].{peers_key}[{j}]", peer))
+    for path, holder in places:
+        pods = holder.get("pods") if isinstance(holder, Mapping) else None
+        if isinstance(pods, Mapping):
+            for key in required:
+                if key not in pods:
+                    yield f"{path}.pods.{key}"
+
+
+@check("pods-selector-omitted", "low")
+def _selector_omitted(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    for p in ctx.cluster.cluster_policies:
+        for path in _omitted_selectors(p):
+            yield p, (
+                f"{path} is omitted: read as {{}} (selects everything), as Go clients decode it; "
+                "the API server requires it, so write {} to apply this policy"
             )

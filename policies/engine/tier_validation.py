@@ -14,6 +14,11 @@ networks are CIDRs; ports (v1alpha2 ``protocols``: exactly one of tcp, udp, sctp
 destinationNamedPort; ``destinationPort`` exactly one of number and range, start < end;
 v1alpha1 ``ports``: exactly one of portNumber, portRange, namedPort); a named port is
 not allowed in a rule with networks or nodes peers.
+
+Not an error here, though the CRD schemas require it: a ``pods`` peer or subject without
+``podSelector`` (or, in v1alpha1, without ``namespaceSelector``) is read as ``{}``, as
+the Go types decode it (netpol-analyzer's and the upstream conformance suite's inputs
+rely on it); the ``pods-selector-omitted`` finding reports it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 from .ipranges import parse_cidr
 from .selectors import dns1123_subdomain_error
-from .tiers import ANP, BANP, CLUSTER_POLICY_KINDS, CNP
+from .tiers import ANP, BANP, CLUSTER_POLICY_KINDS, CNP, READ_VERSIONS, V1BETA1
 from .validation import (
     PROTOCOL_NAMES,
     FieldError,
@@ -59,9 +64,10 @@ def validate_cluster_policy(obj: Mapping[str, Any]) -> list[FieldError]:
         return c.errors
     assert isinstance(kind, str)
     version = obj.get("apiVersion")
-    if version is not None and version != CLUSTER_POLICY_KINDS[kind]:
+    if version is not None and version not in READ_VERSIONS[kind]:
         c.add(
-            "apiVersion", f"{_q(version)} is not read for {kind}: use {CLUSTER_POLICY_KINDS[kind]}"
+            "apiVersion",
+            f"{_q(version)} is not read for {kind}: use {' or '.join(READ_VERSIONS[kind])}",
         )
     meta = obj.get("metadata")
     if not isinstance(meta, Mapping):
@@ -119,7 +125,7 @@ def validate_cluster_policy(obj: Mapping[str, Any]) -> list[FieldError]:
         if len(rules) > limit:
             c.add(path, f"has {len(rules)} rules: at most {limit} are allowed")
         for i, rule in enumerate(rules):
-            _validate_rule(c, kind, direction, peers_key, rule, f"{path}[{i}]")
+            _validate_rule(c, kind, direction, peers_key, rule, f"{path}[{i}]", version)
     return c.errors
 
 
@@ -143,14 +149,21 @@ def _validate_selector_peer(c: _Collector, peer: Mapping[str, Any], path: str) -
         if not isinstance(pods, Mapping):
             c.add(f"{path}.pods", "must be an object with namespaceSelector and podSelector")
             return
-        if "podSelector" not in pods:
-            c.add(f"{path}.pods.podSelector", "is required (use {} for every pod)")
+        # An omitted podSelector (or v1alpha1 namespaceSelector) is read as {}, the way
+        # the Go types decode it (netpol-analyzer, the upstream conformance suite); the
+        # `pods-selector-omitted` finding says the API server itself would refuse it.
         _validate_selector(c, pods.get("namespaceSelector"), f"{path}.pods.namespaceSelector")
         _validate_selector(c, pods.get("podSelector"), f"{path}.pods.podSelector")
 
 
 def _validate_rule(
-    c: _Collector, kind: str, direction: str, peers_key: str, rule: object, path: str
+    c: _Collector,
+    kind: str,
+    direction: str,
+    peers_key: str,
+    rule: object,
+    path: str,
+    version: object = None,
 ) -> None:
     if not isinstance(rule, Mapping):
         c.add(path, "must be an object with action and " + peers_key)
@@ -205,11 +218,18 @@ def _validate_rule(
                         try:
                             if not isinstance(net, str):
                                 raise ValueError
-                            parse_cidr(net)
+                            cidr = parse_cidr(net)
                         except ValueError:
                             c.add(
                                 f"{jpath}.networks[{k}]",
                                 f"{_q(net)} is not a valid CIDR (e.g. 10.0.0.0/8 or fd00::/8)",
+                            )
+                            continue
+                        # v1beta1's CEL rule: cidr(self) == cidr(self).masked().
+                        if version == V1BETA1 and str(cidr) != net.strip():
+                            c.add(
+                                f"{jpath}.networks[{k}]",
+                                f"{_q(net)} has host bits set: write {cidr}",
                             )
     named = False
     if kind == CNP:

@@ -25,10 +25,14 @@ finding says so); the BaselineAdminNetworkPolicy, which has no priority, comes a
 every Baseline ClusterNetworkPolicy. Inside a policy, rules in written order.
 
 Subjects and peers: ``namespaces`` (namespace labels) or ``pods`` (namespace AND pod
-selectors); egress also ``networks`` (CIDRs; addresses outside the cluster: pod IPs
-are not known from manifests) and ``nodes`` (the addresses of the matching Node
-objects). Host-network pods are never subjects nor pod peers. A named port resolves on
-the destination pod to the container port of that name, with that port's protocol.
+selectors; an omitted selector reads as ``{}``, as the Go types decode it); egress also
+``networks`` (CIDRs: addresses outside the cluster, and, since upstream checks
+cluster-internal traffic against them too, every pod of a family a CIDR covers whole
+and the pods whose known IP a smaller one holds) and ``nodes`` (the addresses of the
+matching Node objects, and the host-network pods whose known IP is one of them).
+Host-network pods are never subjects nor pod peers. A named port resolves on the
+destination pod to the container port of that name, with that port's protocol.
+ClusterNetworkPolicy is read in v1alpha2 and in v1beta1 (the same schema).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .cni.kinds import is_cni_object
-from .ipranges import IPRange, block_ranges
+from .ipranges import IPRange, block_ranges, parse_address
 from .model import NamedPort, frozen_labels
 from .ports import ConnSet
 from .selectors import LabelSelector
@@ -51,8 +55,12 @@ V1ALPHA2 = f"{GROUP}/v1alpha2"
 CNP = "ClusterNetworkPolicy"
 ANP = "AdminNetworkPolicy"
 BANP = "BaselineAdminNetworkPolicy"
+V1BETA1 = f"{GROUP}/v1beta1"
 CLUSTER_POLICY_KINDS: dict[str, str] = {CNP: V1ALPHA2, ANP: V1ALPHA1, BANP: V1ALPHA1}
-"""Kind -> the apiVersion netpolui reads it in."""
+"""Kind -> the apiVersion netpolui reads it in (and writes it in)."""
+READ_VERSIONS: dict[str, tuple[str, ...]] = {CNP: (V1ALPHA2, V1BETA1), ANP: (V1ALPHA1,), BANP: (V1ALPHA1,)}
+"""Kind -> every apiVersion read: ClusterNetworkPolicy v1beta1 has v1alpha2's final schema
+(upstream's conformance manifests moved to it), so it is read the same way."""
 
 ADMIN = "Admin"
 NETWORK_POLICY = "NetworkPolicy"
@@ -63,6 +71,7 @@ DENY = "deny"
 PASS = "pass"
 LOG = "log"
 
+_LAST = {4: 2**32 - 1, 6: 2**128 - 1}
 _ACTIONS = {"Accept": ALLOW, "Allow": ALLOW, "Deny": DENY, "Pass": PASS}
 _KIND_ORDER = {CNP: 0, ANP: 1, BANP: 2}
 
@@ -131,6 +140,12 @@ class TierPeer:
     match_key: object = None
     everywhere: bool = False
     """Every address outside the cluster (``ranges`` then stays empty: no cut)."""
+    whole_families: tuple[int, ...] = ()
+    """The address families a ``networks`` peer names entirely (``0.0.0.0/0``,
+    ``::/0``). Upstream checks cluster-internal traffic against networks too ("if you
+    Accept or Deny traffic to 0.0.0.0/0, that will allow or deny all IPv4 pod-to-pod
+    traffic as well"), so such a peer also matches every pod of that family. A smaller
+    CIDR matches the pods whose IP is known (``status.podIPs``) and inside it."""
 
     @property
     def selects_pods(self) -> bool:
@@ -153,6 +168,31 @@ class TierPeer:
         if not self.namespace_selector.matches(namespace_labels):
             return False
         return self.pod_selector is None or self.pod_selector.matches(labels)
+
+    def matches_pod_families(self, families: frozenset[int]) -> bool:
+        """Whether this ``networks`` peer contains every address of a pod whose IPs are of
+        ``families`` (empty: not known, taken as IPv4, Kubernetes' single-stack default)."""
+        if not self.whole_families:
+            return False
+        return bool((families or frozenset((4,))) & frozenset(self.whole_families))
+
+    def matches_pod_address(
+        self, ips: tuple[str, ...], node_ranges: tuple[IPRange, ...] = ()
+    ) -> bool:
+        """Whether this ``networks`` or ``nodes`` peer names the address of a pod with
+        these IPs: a whole family of them, or (when known) one of them; for ``nodes``, the
+        address of a matching Node (``node_ranges``: a host-network pod has its node's)."""
+        if self.matches_pod_families(pod_ip_families(ips)):
+            return True
+        ranges = node_ranges if self.kind == "nodes" else self.ranges
+        for ip in ips:
+            try:
+                family, value = parse_address(ip)
+            except ValueError:
+                continue
+            if any(r.contains_address(family, value) for r in ranges):
+                return True
+        return False
 
     def node_ranges(self, nodes: list[Node]) -> tuple[IPRange, ...]:
         if self.kind != "nodes" or self.node_selector is None:
@@ -330,7 +370,8 @@ def _peer(raw: Mapping[str, Any]) -> TierPeer:
     if raw.get("networks") is not None:
         nets = tuple(str(n).strip() for n in raw["networks"])
         ranges = tuple(r for n in nets for r in block_ranges(n, ()))
-        return TierPeer("networks", networks=nets, ranges=ranges)
+        whole = tuple(sorted({r.family for r in ranges if r.first == 0 and r.last == _LAST[r.family]}))
+        return TierPeer("networks", networks=nets, ranges=ranges, whole_families=whole)
     if raw.get("nodes") is not None:
         return TierPeer("nodes", node_selector=_selector(raw["nodes"]))
     return TierPeer("domainNames", networks=tuple(str(d) for d in raw.get("domainNames") or ()))
@@ -443,3 +484,8 @@ def parse_node(obj: Mapping[str, Any]) -> Node:
     node_labels = dict(frozen_labels(labels))
     node_labels.setdefault("kubernetes.io/hostname", str(meta.get("name")))
     return Node(str(meta.get("name")), frozen_labels(node_labels), tuple(addresses))
+
+
+def pod_ip_families(ips: tuple[str, ...]) -> frozenset[int]:
+    """The address families of a pod's IPs (empty when none is known)."""
+    return frozenset(6 if ":" in ip else 4 for ip in ips)

@@ -17,7 +17,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +36,8 @@ class MirrorStore(Protocol):
 
     def replace_all(self, resource: Resource, items: list[dict[str, Any]], resource_version: str) -> None: ...
 
+    def replace_listed(self, resource: Resource, pages: Iterable[ListPage]) -> int: ...
+
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None: ...
 
     def bookmark(self, resource: Resource, resource_version: str) -> None: ...
@@ -47,6 +49,16 @@ class MirrorStore(Protocol):
     def clear_failure(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a paged list. `first` starts a list: after a restart (the continue
+    token expired) the pages before it no longer count."""
+
+    items: list[dict[str, Any]]
+    resource_version: str  # the list's, as its first page said
+    first: bool
 
 
 class Gone(Exception):
@@ -244,10 +256,9 @@ class ClusterSync:
     # --- layer 2: list -----------------------------------------------------------------------
 
     def _list(self, store: MirrorStore, resource: Resource) -> int:
-        """Page through the resource and hand the whole set to the store."""
-        items, list_version = list_resource(resource.lister(self.api_client), resource, self.options)
-        store.replace_all(resource, items, list_version)
-        return len(items)
+        """Page through the resource, each page handed to the store as it arrives (a
+        100,000-object cluster is never held in memory at once)."""
+        return store.replace_listed(resource, list_pages(resource.lister(self.api_client), resource, self.options))
 
     # --- layer 3: watch ----------------------------------------------------------------------
 
@@ -304,14 +315,33 @@ def list_resource(
 ) -> tuple[list[dict[str, Any]], str]:
     """Every item of one list call, paged, slimmed, with the list's resourceVersion.
 
-    Restarts when the continue token expires (410) between pages; `lister` is a
-    cluster-wide or a namespaced list method of the official client; `slim` replaces
-    slim_object for kinds it does not know."""
+    `lister` is a cluster-wide or a namespaced list method of the official client;
+    `slim` replaces slim_object for kinds it does not know."""
+    items: list[dict[str, Any]] = []
+    list_version = ""
+    for page in list_pages(lister, resource, options, slim=slim):
+        if page.first:
+            items = []
+        items.extend(page.items)
+        list_version = page.resource_version
+    return items, list_version
+
+
+def list_pages(
+    lister: Callable[..., Any],
+    resource: Resource,
+    options: SyncOptions,
+    *,
+    slim: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Iterator[ListPage]:
+    """The pages of one list call (`limit` = options.page_size, then `continue`),
+    slimmed, as they arrive. When the continue token expires (410) between pages the
+    list starts over: the next page says `first` again."""
     keep = slim or resource.slim
     for _attempt in range(3):
-        items: list[dict[str, Any]] = []
         continue_token: str | None = None
         list_version = ""
+        first = True
         try:
             while True:
                 kwargs: dict[str, Any] = {
@@ -329,15 +359,17 @@ def list_resource(
                 metadata = page.get("metadata") or {}
                 if not list_version:
                     list_version = str(metadata.get("resourceVersion") or "")
-                items.extend(keep(item) for item in page.get("items") or [])
+                items = [keep(item) for item in page.get("items") or []]
                 continue_token = metadata.get("continue") or None
+                del page
+                yield ListPage(items, list_version, first)
+                first = False
                 if not continue_token:
-                    break
+                    return
         except ApiException as exc:
             if exc.status == 410:  # the continue token expired: start the list over
                 continue
             raise
-        return items, list_version
     raise Gone(f"{resource.key}: the list kept expiring")
 
 

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from .. import audit
 from ..models import Cluster, CniObject
-from . import analysis
+from . import engine_cache
 from .cni_mirror import clean_object, engine_setting, export_objects, policy_yaml, served_cnis
 
 __all__ = ["clean_object", "engine_setting", "export_objects", "policy_yaml", "served_cnis"]
@@ -21,7 +21,7 @@ __all__ = ["clean_object", "engine_setting", "export_objects", "policy_yaml", "s
 def enforcing_cni(cluster: Cluster) -> dict[str, Any]:
     """{"cni": calico|cilium|antrea|none, "detected_by": why, "setting": auto|..., "served":
     the CNIs whose resources the cluster serves}."""
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     return {
         "cni": model.cni or "none",
         "detected_by": "set on the cluster" if cluster.cni != Cluster.Cni.AUTO else model.cni_detected_by,
@@ -34,7 +34,7 @@ def policy_info(row: CniObject) -> dict[str, Any]:
     """The engine's reading of one CNI object: enforced or why not, tier, order, what it
     selects, its rules with their actions, problems and notes. Objects that hold no rules
     (tiers, network sets, groups) are listed with their tier/order columns alone."""
-    model = analysis.engine_cluster(row.cluster)
+    model = engine_cache.engine_cluster(row.cluster)
     info = model.cni_policies.get(row.key)
     if info is not None:
         out = info.to_dict()
@@ -60,7 +60,7 @@ def policy_info(row: CniObject) -> dict[str, Any]:
 
 
 def enforced_keys(cluster: Cluster) -> set[str]:
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     return {key for key, info in model.cni_policies.items() if info.enforced}
 
 
@@ -112,7 +112,7 @@ def applying(cluster: Cluster, *, endpoint_key: str = "", pod: tuple[str, str] |
     select it in and each one's id for a link."""
     if not CniObject.objects.filter(cluster=cluster, policy=True).exists():
         return []
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     if pod is not None:
         found = model.pod(*pod)
         pods = [found] if found is not None else []
@@ -162,7 +162,7 @@ def ids_by_key(cluster: Cluster, keys: Iterable[str]) -> dict[str, int]:
 def selected_endpoints(row: CniObject) -> list[str]:
     """Endpoint keys (`ns/name[Kind]`) of the workloads and pods an enforced CNI policy
     selects (host-networked pods never are); empty for one not enforced here."""
-    model = analysis.engine_cluster(row.cluster)
+    model = engine_cache.engine_cluster(row.cluster)
     compiled = [p for p in model.cni_tier_policies if p.key == row.key]
     if not compiled:
         return []

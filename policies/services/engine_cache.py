@@ -13,10 +13,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
+from . import page_cache
 from .cni_mirror import cni_changed_objects, cni_objects, cni_rows, cni_versions, engine_setting
 
 # Pods that finished hold no address and take no traffic.
@@ -24,6 +25,9 @@ FINISHED_PHASES = ("Succeeded", "Failed")
 
 
 # --- engine models, cached per state version -------------------------------------------------
+
+
+_T = TypeVar("_T")
 
 
 class VersionCache:
@@ -34,11 +38,11 @@ class VersionCache:
         self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def get(self, key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key]  # type: ignore[no-any-return]
         value = build()
         with self._lock:
             self._items[key] = value
@@ -80,7 +84,7 @@ def engine_cluster(cluster: Cluster) -> engine.Cluster:
 
 
 @dataclass
-class _Derivable:
+class _NewestAnalyzer:
     """The newest analyzer of a cluster, and the policy versions it was built from."""
 
     state_version: int
@@ -90,7 +94,7 @@ class _Derivable:
     analyzer: engine.Analyzer
 
 
-_newest: dict[int, _Derivable] = {}
+_newest: dict[int, _NewestAnalyzer] = {}
 _newest_lock = threading.Lock()
 
 
@@ -158,11 +162,11 @@ def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tupl
     yield from ((key, obj, True) for key, obj in cni_changed_objects(cluster, wanted))
 
 
-def _rebuild(cluster: Cluster) -> _Derivable:
+def _rebuild(cluster: Cluster) -> _NewestAnalyzer:
     rows = cni_rows(cluster)
     model = engine.build_cluster(engine_objects(cluster, cni=rows), strict=False, cni=engine_setting(cluster))
     versions = _policy_versions(cluster, rows)
-    return _Derivable(
+    return _NewestAnalyzer(
         cluster.state_version,
         cluster.topology_version,
         versions,
@@ -172,7 +176,7 @@ def _rebuild(cluster: Cluster) -> _Derivable:
     )
 
 
-def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
+def _derive(cluster: Cluster, newest: _NewestAnalyzer) -> _NewestAnalyzer | None:
     versions = _policy_versions(cluster)
     changed = [key for key, rv in versions.items() if newest.policy_versions.get(key) != rv]
     gone = [key for key in newest.policy_versions if key not in versions]
@@ -195,7 +199,7 @@ def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
         derived = newest.analyzer.with_policies_changed(upserts, removals)
     except (ValueError, KeyError):
         return None  # anything unexpected: rebuild from the rows
-    return _Derivable(cluster.state_version, cluster.topology_version, versions, analyzed, derived)
+    return _NewestAnalyzer(cluster.state_version, cluster.topology_version, versions, analyzed, derived)
 
 
 def base_reachability(cluster: Cluster, level: str, direction: str) -> engine.Reachability:
@@ -210,7 +214,7 @@ def pair_table(cluster: Cluster, level: str, direction: str) -> engine.PairTable
     """The implicit connection list (workload or pod level) of the cluster as mirrored
     now: pages, the edges of one node, counts and aggregated levels without listing
     every pair (cached per state version like the analyzer)."""
-    return engine_models.get(  # type: ignore[no-any-return]
+    return engine_models.get(
         (cluster.pk, cluster.state_version, "pairs", level, direction),
         lambda: engine.PairTable(analyzer(cluster), level, direction),
     )
@@ -225,5 +229,6 @@ def clear_process_caches() -> None:
     anything that reuses cluster ids, call it; state versions make it needless otherwise)."""
     engine_models.clear()
     rendered_json.clear()
+    page_cache.clear()
     with _newest_lock:
         _newest.clear()

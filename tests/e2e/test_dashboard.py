@@ -1,7 +1,8 @@
 """The dashboard in a real browser against the demo cluster: sign in, find who reaches the
 database tier, the graph drawn from the same data as the API, edge and node explanations
 that survive a reload, the matrix filtered and explained, a policy's YAML downloaded; a
-generated cluster of 200 nodes and 1,000 edges and a 300 x 300 matrix still render. The
+generated cluster of 200 nodes and 1,000 edges and a 300 x 300 matrix (drawn on a canvas)
+still render. The
 `page` fixture fails a test on any JavaScript error."""
 
 from __future__ import annotations
@@ -31,6 +32,35 @@ DRAWN = """() => {
   });
   return {nodes, pairs};
 }"""
+
+
+def drawn_nodes_of(api: dict, page: Any) -> list[str]:
+    """The API's node ids as the page names them: address ranges under the ipBlock node
+    that holds them."""
+    to_page = {m: n["id"] for n in page.evaluate("window.netpoluiGraph.data.nodes") if n.get("ranges") for m in n["members"]}
+    return sorted({to_page.get(n["id"], n["id"]) for n in api["nodes"]})
+
+
+def drawn_edges_of(api: dict, page: Any) -> list[dict]:
+    """The API's edges as the page draws them: ranges merged under their ipBlock node
+    (edges OR-ed), less those the badges imply (all ports from a node whose every member
+    may send anywhere to one whose every member accepts anyone)."""
+    page_nodes = page.evaluate("window.netpoluiGraph.data.nodes")
+    nodes = {n["id"]: n for n in page_nodes}
+    to_page = {m: n["id"] for n in page_nodes if n.get("ranges") for m in n["members"]}
+    merged: dict[tuple[str, str], Any] = {}
+    for e in api["edges"]:
+        key = (to_page.get(e["source"], e["source"]), to_page.get(e["target"], e["target"]))
+        conns = merged.get(key, {})
+        if conns == "all" or e["conns"] == "all":
+            merged[key] = "all"
+        else:
+            merged[key] = {**conns, **{p: conns.get(p, []) + r for p, r in e["conns"].items()}}
+    return [
+        {"source": s, "target": t, "conns": c}
+        for (s, t), c in merged.items()
+        if not (c == "all" and nodes[s].get("open_egress") and nodes[t].get("open_ingress"))
+    ]
 
 
 def api_json(page: Any, path: str) -> dict:
@@ -106,9 +136,9 @@ def test_graph_draws_the_apis_nodes_and_edges_at_tier_and_workload_level(demo_pa
     wait_for_graph(page)
     api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=tier")
     drawn = page.evaluate(DRAWN)
-    assert drawn["nodes"] == sorted(n["id"] for n in api["nodes"])
-    assert set(drawn["pairs"]) == {f"{e['source']} -> {e['target']}" for e in api["edges"]}
-    for edge in api["edges"]:
+    assert drawn["nodes"] == drawn_nodes_of(api, page)
+    assert set(drawn["pairs"]) == {f"{e['source']} -> {e['target']}" for e in drawn_edges_of(api, page)}
+    for edge in drawn_edges_of(api, page):
         protocols = drawn["pairs"][f"{edge['source']} -> {edge['target']}"]
         assert sorted(protocols) == (["all"] if edge["conns"] == "all" else sorted(edge["conns"]))
     # colour never alone: a TCP edge is blue and labelled, an "all ports" edge dashed
@@ -131,8 +161,8 @@ def test_graph_draws_the_apis_nodes_and_edges_at_tier_and_workload_level(demo_pa
     assert "level=workload" in page.url
     api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=workload")
     drawn = page.evaluate(DRAWN)
-    assert drawn["nodes"] == sorted(n["id"] for n in api["nodes"])
-    assert set(drawn["pairs"]) == {f"{e['source']} -> {e['target']}" for e in api["edges"]}
+    assert drawn["nodes"] == drawn_nodes_of(api, page)
+    assert set(drawn["pairs"]) == {f"{e['source']} -> {e['target']}" for e in drawn_edges_of(api, page)}
 
 
 def test_clicking_an_edge_explains_it_and_the_link_keeps_the_selection(demo_page):
@@ -166,32 +196,53 @@ def test_clicking_an_edge_explains_it_and_the_link_keeps_the_selection(demo_page
     assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
 
 
+def wait_for_matrix(page: Any, timeout: float = 30_000) -> None:
+    page.wait_for_selector("#matrix[data-ready='1']", state="attached", timeout=timeout)
+
+
+def matrix_rows(page: Any) -> list[str]:
+    return page.evaluate("window.netpoluiMatrix.rowIds()")
+
+
+def click_cell(page: Any, source: str, target: str) -> None:
+    """A real mouse click on the middle of the drawn cell (scrolled into view first)."""
+    point = page.evaluate(
+        """([s, t]) => {
+          const m = window.netpoluiMatrix;
+          return m.cellCenter(m.rowIds().indexOf(s), m.columnIds().indexOf(t));
+        }""",
+        [source, target],
+    )
+    page.mouse.click(point["x"], point["y"])
+
+
 def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     page = demo_page
     cluster = page.demo.pk
     page.goto(f"{page.base_url}/clusters/{cluster}/matrix/")
-    page.wait_for_selector("#matrix[data-ready='1']", state="attached")
-    all_rows = page.locator("#matrix tbody tr").count()
+    wait_for_matrix(page)
+    all_rows = len(matrix_rows(page))
     page.locator(".ns-filter summary").click()
     page.get_by_label("shop", exact=True).check()
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_selector("#matrix[data-ready='1']", state="attached")
+    wait_for_matrix(page)
     assert "namespace=shop" in page.url
     api = api_json(page, f"/api/clusters/{cluster}/reachability/?level=workload&namespace=shop&format=matrix")
-    rows = page.locator("#matrix tbody th").all_inner_texts()
-    expected_rows = [n for n in api["nodes"] if not (n["external"] and n.get("external_role") == "destination")]
-    assert len(rows) == len(expected_rows) < all_rows
-    assert "shop/database" in rows
+    rows = matrix_rows(page)
+    expected_rows = [n["id"] for n in api["nodes"] if not (n["external"] and n.get("external_role") == "destination")]
+    assert rows == expected_rows
+    assert len(rows) < all_rows
+    assert "shop/database" in page.evaluate("window.netpoluiMatrix.rowLabels()")
     # backend -> database: some ports (TCP 5432), hover names the ports, click explains
-    labels = [n["id"] for n in expected_rows]
-    columns = [n["id"] for n in api["nodes"] if not (n["external"] and n.get("external_role") == "source")]
-    r, c = labels.index("shop/backend[Deployment]"), columns.index("shop/database[StatefulSet]")
-    cell = page.locator("#matrix tbody tr").nth(r).locator("td").nth(c)
-    assert "c-some" in cell.get_attribute("class")
-    assert cell.inner_text() == "◐"
-    cell.hover()
-    assert cell.get_attribute("title") == "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
-    cell.click()
+    point = page.evaluate(
+        """() => { const m = window.netpoluiMatrix;
+          return m.cellCenter(m.rowIds().indexOf('shop/backend[Deployment]'), m.columnIds().indexOf('shop/database[StatefulSet]')); }"""
+    )
+    page.mouse.move(point["x"], point["y"])
+    tooltip = page.locator("[data-matrix-tooltip]")
+    expect(tooltip).to_have_text("shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432")
+    expect(tooltip).to_have_attribute("data-kind", "c-some p-TCP")
+    page.mouse.click(point["x"], point["y"])
     panel = page.locator("#side-panel")
     panel.locator(".explanation.allowed").wait_for()
     assert "shop/database-policy ingress rule #0" in panel.inner_text()
@@ -203,6 +254,65 @@ def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     expect(page.locator("#side-panel")).not_to_have_attribute(
         "data-loaded", "shop/backend[Deployment]>shop/database[StatefulSet]"
     )
+
+
+def test_a_filtered_matrix_draws_no_row_or_column_outside_the_namespaces(demo_page):
+    page = demo_page
+    cluster = page.demo.pk
+    page.goto(f"{page.base_url}/clusters/{cluster}/matrix/?namespace=shop&namespace=payments")
+    wait_for_matrix(page)
+    nodes = {n["id"]: n for n in page.evaluate("window.netpoluiMatrix.data.nodes")}
+    drawn = matrix_rows(page) + page.evaluate("window.netpoluiMatrix.columnIds()")
+    namespaces = {nodes[i]["namespace"] for i in drawn if not nodes[i]["external"]}
+    assert namespaces == {"shop", "payments"}
+    # unfiltered, the same page draws other namespaces' workloads
+    page.goto(f"{page.base_url}/clusters/{cluster}/matrix/")
+    wait_for_matrix(page)
+    everything = page.evaluate("window.netpoluiMatrix.data.nodes")
+    assert {n["namespace"] for n in everything if not n["external"]} > namespaces
+
+
+def test_the_matrix_explains_a_cell_from_the_keyboard(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/matrix/?namespace=shop")
+    wait_for_matrix(page)
+    rows = matrix_rows(page)
+    columns = page.evaluate("window.netpoluiMatrix.columnIds()")
+    target = (rows.index("shop/backend[Deployment]"), columns.index("shop/database[StatefulSet]"))
+    page.locator("[data-matrix-wrap]").focus()
+    page.keyboard.press("ArrowRight")  # the first key shows the cursor on the first cell
+    announced = page.locator("[data-matrix-focus]")
+    expect(announced).to_contain_text(f"Row 1 of {len(rows)}, column 1 of {len(columns)}")
+    for _ in range(target[0]):
+        page.keyboard.press("ArrowDown")
+    for _ in range(target[1]):
+        page.keyboard.press("ArrowRight")
+    expect(announced).to_have_text(
+        f"Row {target[0] + 1} of {len(rows)}, column {target[1] + 1} of {len(columns)}: "
+        "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
+    )
+    page.keyboard.press("Enter")
+    panel = page.locator("#side-panel")
+    expect(panel).to_have_attribute("data-loaded", "shop/backend[Deployment]>shop/database[StatefulSet]")
+    expect(panel.locator(".explanation.allowed")).to_contain_text("shop/database-policy")
+    # the row search moves the cursor to a source by name
+    page.get_by_label("Find a source").fill("frontend")
+    expect(announced).to_contain_text("shop/frontend[Deployment] → shop/database[StatefulSet]")
+
+
+def test_the_matrix_explains_a_clicked_cell_and_keeps_it_in_the_url(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/matrix/")
+    wait_for_matrix(page)
+    click_cell(page, "shop/frontend[Deployment]", "shop/backend[Deployment]")
+    panel = page.locator("#side-panel")
+    expect(panel).to_have_attribute("data-loaded", "shop/frontend[Deployment]>shop/backend[Deployment]")
+    expect(panel.locator(".explanation.allowed")).to_be_visible()
+    assert "sel=cell" in page.url
+    # the URL is the state: reload it and the same cell is explained again
+    page.goto(page.url)
+    wait_for_matrix(page)
+    expect(panel).to_have_attribute("data-loaded", "shop/frontend[Deployment]>shop/backend[Deployment]")
 
 
 def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
@@ -246,11 +356,11 @@ def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, 
     page.goto(f"{page.base_url}/clusters/{graph_cluster.pk}/graph/?level=workload")
     page.wait_for_selector("#graph[data-ready='1']", state="attached", timeout=60_000)
     drawn = page.evaluate(DRAWN)
-    assert len(drawn["nodes"]) == len(payload["nodes"])
-    assert len(drawn["pairs"]) == len(payload["edges"])
+    assert len(drawn["nodes"]) == len(drawn_nodes_of(payload, page))
+    assert len(drawn["pairs"]) == len(drawn_edges_of(payload, page))
     assert page.locator("[data-labels-hidden]").is_visible()  # too many edges to label them all
     # still responsive: an edge click is explained
-    edge = payload["edges"][0]
+    edge = drawn_edges_of(payload, page)[0]
     page.goto(page.url + "&sel=" + quote(f"edge:{edge['source']}>{edge['target']}"))
     page.wait_for_selector("#graph[data-ready='1']", state="attached", timeout=60_000)
     page.locator("#side-panel .explain-panel").wait_for()
@@ -259,8 +369,80 @@ def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, 
     workloads = [n for n in matrix["nodes"] if not n["external"]]
     assert len(workloads) >= 300
     page.goto(f"{page.base_url}/clusters/{matrix_cluster.pk}/matrix/")
-    page.wait_for_selector("#matrix[data-ready='1']", state="attached", timeout=60_000)
-    cells = page.evaluate("document.querySelectorAll('#matrix tbody td').length")
-    assert cells >= 300 * 300
-    page.locator("#matrix tbody tr").nth(150).locator("td").nth(150).click()
+    wait_for_matrix(page, timeout=60_000)
+    shape = page.evaluate("[window.netpoluiMatrix.rows.length, window.netpoluiMatrix.columns.length]")
+    assert shape[0] * shape[1] >= 300 * 300
+    rows, columns = matrix_rows(page), page.evaluate("window.netpoluiMatrix.columnIds()")
+    click_cell(page, rows[150], columns[150])
     page.locator("#side-panel .explain-panel").wait_for()
+
+
+def test_a_large_cluster_graph_starts_at_namespaces_and_drills_down(page, users, sign_in, settings):
+    # 16 namespaces of 5 tiers: more than 30 tier groups, so the page starts at namespaces
+    cluster = load_generated("g80", pods=240, workloads=80, namespaces=16, policies=120, seed=4)
+    sign_in("viewer", "pw-viewer")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/")
+    wait_for_graph(page)
+    data = page.evaluate("window.netpoluiGraph.data")
+    assert data["level"] == "namespace"
+    assert page.get_by_text("Started at the namespace level").is_visible()
+    drawn = page.evaluate(DRAWN)
+    namespaces = {n["namespace"] for n in analysis.level_nodes(cluster, "workload") if not n["external"]}
+    assert namespaces <= set(drawn["nodes"])
+    # the layout uses the width: the drawing is wider than tall
+    box = page.evaluate("(() => { const b = window.netpoluiGraph.cy.nodes().boundingBox(); return [b.w, b.h]; })()")
+    assert box[0] > box[1]
+
+    # double-click a namespace: it opens into its tiers, the URL and breadcrumb say so
+    opened = sorted(namespaces)[1]
+    point = page.evaluate(
+        """(id) => { const cy = window.netpoluiGraph.cy; const n = cy.getElementById(id);
+          cy.center(n); const p = n.renderedPosition(); const b = cy.container().getBoundingClientRect();
+          return {x: b.left + p.x, y: b.top + p.y}; }""",
+        opened,
+    )
+    page.mouse.dblclick(point["x"], point["y"])
+    page.wait_for_url(re.compile(r"expand=" + re.escape(opened)))
+    wait_for_graph(page)
+    crumbs = page.locator("[data-graph-crumbs]")
+    expect(crumbs.locator(".crumb")).to_have_text(re.compile(opened))
+    drawn = page.evaluate(DRAWN)
+    tiers = {n["id"] for n in analysis.level_nodes(cluster, "tier") if n["namespace"] == opened}
+    assert tiers <= set(drawn["nodes"])
+    assert opened not in drawn["nodes"]
+    assert page.evaluate(f"window.netpoluiGraph.cy.getElementById('box:ns:{opened}').children().length") == len(tiers)
+    # an edge between a tier and a whole namespace is explained by its workload pairs
+    edge = next(e for e in page.evaluate("window.netpoluiGraph.data.edges") if e["source"] in tiers and e["target"] in namespaces)
+    page.evaluate(f"window.netpoluiGraph.chooseEdge(window.netpoluiGraph.data.edges.findIndex((e) => e.source === {edge['source']!r} && e.target === {edge['target']!r}))")
+    panel = page.locator("#side-panel")
+    expect(panel.locator(".explanation.allowed").first).to_be_visible()
+    assert f"{edge['target']}/" in panel.inner_text()
+    # the breadcrumb's ✕ closes the namespace again
+    crumbs.get_by_role("link", name=f"Close {opened}").click()
+    wait_for_graph(page)
+    assert "expand=" not in page.url
+    assert opened in page.evaluate(DRAWN)["nodes"]
+
+
+def test_a_dense_graph_draws_the_nodes_and_the_selected_nodes_edges(page, users, sign_in, settings):
+    settings.NETPOLUI_GRAPH_DRAW_LIMIT = 20
+    cluster = load_generated("g80", pods=240, workloads=80, namespaces=16, policies=120, seed=4)
+    sign_in("viewer", "pw-viewer")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace")
+    wait_for_graph(page)
+    data = page.evaluate("window.netpoluiGraph.data")
+    assert len(data["edges"]) > 20
+    assert page.evaluate("window.netpoluiGraph.cy.edges().length") == 0
+    expect(page.locator("[data-graph-status]")).to_contain_text("too many to read in one drawing")
+    # selecting a node draws its edges, in and out, and only those
+    node = max(data["nodes"], key=lambda n: sum(n["id"] in (e["source"], e["target"]) for e in data["edges"]))["id"]
+    page.evaluate(f"window.netpoluiGraph.chooseNode({node!r})")
+    expected = {f"{e['source']} -> {e['target']}" for e in data["edges"] if node in (e["source"], e["target"])}
+    assert set(page.evaluate(DRAWN)["pairs"]) == expected
+    expect(page.locator("[data-graph-status]")).to_contain_text(f"Showing the {len(expected)} connection")
+    expect(page.locator("#side-panel .node-panel")).to_be_visible()
+    # the draw-all button draws everything
+    page.get_by_role("button", name=re.compile(r"Draw all \d+ anyway")).click()
+    wait_for_graph(page)
+    assert "draw=all" in page.url
+    assert len(page.evaluate(DRAWN)["pairs"]) == len(data["edges"])

@@ -237,6 +237,15 @@ def _tier_peer_matches(
     nodes: list[dict[str, Any]],
 ) -> bool:
     if isinstance(other, RefPod):
+        if peer.get("networks") is not None:
+            # Cluster-internal traffic is checked against networks too: 0.0.0.0/0 names
+            # every (IPv4: these pods have no known IP, taken as IPv4) pod, host-network
+            # ones included (their address is their node's).
+            return any(
+                ipaddress.ip_network(n, strict=False).prefixlen == 0
+                and ipaddress.ip_network(n, strict=False).version == 4
+                for n in peer["networks"]
+            )
         return _selects_pod(peer, other, namespaces)
     if peer.get("networks") is not None:
         return any(_in_cidr(other.address, n) for n in peer["networks"])

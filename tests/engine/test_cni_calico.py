@@ -306,3 +306,40 @@ def test_ip_version_and_http_match() -> None:
     assert not any(d.startswith("0.0.0.0") for d in dsts)
     assert ADMIN in dsts  # pods have addresses of both families
     assert cluster.cni_policies["calico:GlobalNetworkPolicy:out"].rules[1].marks == ("L7 rules apply",)
+
+
+def test_detection_from_agent_daemonsets_and_namespaces() -> None:
+    """Agents: kube-system (or calico-system) pods or DaemonSet templates labelled
+    k8s-app=calico-node, k8s-app=cilium, app=antrea + component=antrea-agent."""
+    def ds(ns: str, labels: dict[str, str]) -> dict[str, Any]:
+        return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": ns},
+                "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels},
+                                                                             "spec": {"containers": [{"name": "c"}]}}}}
+
+    assert build_cluster([*BASE, ds("kube-system", {"app": "antrea", "component": "antrea-agent"})]).cni == "antrea"
+    assert build_cluster([*BASE, ds("calico-system", {"k8s-app": "calico-node"})]).cni == "calico"
+    # Labels alone in another namespace are not an agent.
+    assert build_cluster([*BASE, ds("web", {"k8s-app": "cilium"})]).cni == "none"
+    # Agent pods win over the policy objects present.
+    pol = cnp("db", "p", selector="app == 'pg'", ingress=[{"action": "Deny"}])
+    c = build_cluster([*BASE, pol, pod("kube-system", "cilium-abc", {"k8s-app": "cilium"})])
+    assert (c.cni, c.cni_detected_by) == ("cilium", "cilium agent pods")
+    # Policy objects of two CNIs and no agent: none enforces.
+    cil = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "c", "namespace": "db"},
+           "spec": {"endpointSelector": {}}}
+    c2 = build_cluster([*BASE, pol, cil])
+    assert c2.cni == "none"
+    assert "several CNIs" in c2.cni_detected_by
+    assert not any(i.enforced for i in c2.cni_policies.values())
+
+
+def test_v3_and_crd_copies_of_one_policy_are_read_once() -> None:
+    """With Calico's API server, projectcalico.org/v3 serves what crd.projectcalico.org/v1
+    stores (names prefixed by the tier): the v3 objects are read, the CRD copies noted."""
+    v3 = gnp("p", selector="app == 'pg'", ingress=[{"action": "Deny"}])
+    crd = {**gnp("default.p", selector="app == 'pg'", ingress=[{"action": "Deny"}]),
+           "apiVersion": "crd.projectcalico.org/v1"}
+    cluster = build_cluster([*BASE, v3, crd])
+    assert list(cluster.cni_policies) == ["calico:GlobalNetworkPolicy:p"]
+    assert any("crd.projectcalico.org object(s) not read" in n for n in cluster.notes)
+    assert list(build_cluster([*BASE, crd]).cni_policies) == ["calico:GlobalNetworkPolicy:default.p"]

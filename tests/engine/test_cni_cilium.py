@@ -192,3 +192,10 @@ def test_explain_names_key_tier_rule_action() -> None:
     assert not ex.allowed
     m = ex.ingress.tier_matches[0]
     assert (m.policy, m.tier, m.rule_index, m.action) == ("cilium:CiliumClusterwideNetworkPolicy:block", "Cilium deny", 0, "Deny")
+
+
+def test_bad_port_names_are_problems() -> None:
+    pol = cnp("db", "p", endpointSelector=sel(app="pg"), ingress=[{"toPorts": [{"ports": [{"port": "80-90"}]}]}])
+    info = build_cluster([*BASE, pol], cni="cilium").cni_policies["cilium:CiliumNetworkPolicy:db/p"]
+    assert not info.enforced
+    assert info.problems[0].path == "spec.ingress[0].toPorts[0].ports[0].port"

@@ -71,3 +71,15 @@ def test_invalid_cni_policy_is_named_with_file_and_line(tmp_path) -> None:  # ty
         "of \"app == 'db\"; the policy is left out"
     ) in res.stderr, res.stderr
     assert res.stdout == (GOLDEN / "calico_tiers" / "expected.txt").read_text()
+
+
+def test_json_list_input_reads_cni_objects(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A `kubectl get -o json` List (the JSON reader) carries CNI objects too."""
+    import yaml
+
+    docs = list(yaml.safe_load_all((CILIUM / "all.yaml").read_text()))
+    dump = tmp_path / "dump.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}))
+    res = run("analyze", dump)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == (GOLDEN / "cilium_deny" / "expected.txt").read_text()

@@ -98,15 +98,145 @@ def test_overview_question_box_offers_the_tiers(viewer, demo_cluster):
 # --- graph and matrix -------------------------------------------------------------------------
 
 
+def as_drawn(api: dict, payload: dict) -> tuple[list[str], dict[tuple[str, str], list[dict]]]:
+    """The API's node ids and edges as the graph page names them: address ranges under
+    the ipBlock node that holds them."""
+    to_page = {m: n["id"] for n in payload["nodes"] if n.get("ranges") for m in n["members"]}
+    ids = list(dict.fromkeys(to_page.get(n["id"], n["id"]) for n in api["nodes"]))
+    pairs: dict[tuple[str, str], list[dict]] = {}
+    for e in api["edges"]:
+        pairs.setdefault((to_page.get(e["source"], e["source"]), to_page.get(e["target"], e["target"])), []).append(e)
+    return ids, pairs
+
+
 def test_graph_page_embeds_the_tier_payload_of_the_services(viewer, demo_cluster):
     html = viewer.get(reverse("graph", args=[demo_cluster.pk])).content.decode()
     payload = json_script(html, "graph-data")
-    assert payload == analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
+    ids, pairs = as_drawn(api, payload)
+    assert [n["id"] for n in payload["nodes"]] == ids
+    # the page leaves out only the all-ports edges its badges imply
+    drawn = {(e["source"], e["target"]) for e in payload["edges"]}
+    assert drawn <= set(pairs)
+    assert len(set(pairs) - drawn) == payload["implied_edges"]
     edges = {(e["source"], e["target"]): e["label"] for e in payload["edges"]}
     assert edges[("shop/tier=backend", "shop/tier=database")] == "TCP 5432"
     config = json_script(html, "graph-config")
     assert config["level"] == "tier"
     assert config["explain_url"] == reverse("explain", args=[demo_cluster.pk])
+
+
+def test_edges_left_to_badges_join_nodes_open_in_every_member(viewer, demo_cluster):
+    payload = json_script(viewer.get(reverse("graph", args=[demo_cluster.pk])).content.decode(), "graph-data")
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="tier"))
+    workloads = {n["id"]: n for n in analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload"))["nodes"]}
+    nodes = {n["id"]: n for n in api["nodes"]}
+
+    def every(node_id: str, flag: str) -> bool:
+        members = nodes[node_id].get("members") or [node_id]
+        return not nodes[node_id]["external"] and all(not workloads[m][flag] for m in members)
+
+    drawn = {(e["source"], e["target"]) for e in payload["edges"]}
+    implied = [e for e in api["edges"] if (e["source"], e["target"]) not in drawn and not nodes[e["target"]]["external"] and not nodes[e["source"]]["external"]]
+    assert implied  # the demo has open workloads (toolbox, the default namespace)
+    for edge in implied:
+        assert edge["conns"] == "all"
+        assert every(edge["source"], "egress_isolated")
+        assert every(edge["target"], "ingress_isolated")
+    badged = {n["id"]: (n["open_egress"], n["open_ingress"]) for n in payload["nodes"]}
+    for edge in api["edges"]:
+        ends = (badged.get(edge["source"], (False, False)), badged.get(edge["target"], (False, False)))
+        if edge["conns"] == "all" and ends[0][0] and ends[1][1]:
+            assert edge in implied
+
+
+def test_address_ranges_are_named_by_the_ipblocks_written_in_policies(viewer, demo_cluster):
+    payload = json_script(viewer.get(reverse("graph", args=[demo_cluster.pk]) + "?level=workload").content.decode(), "graph-data")
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload"))
+    ranges = {n["id"]: n for n in payload["nodes"] if n["external"]}
+    # the demo's egress policy allows 203.0.113.0/24 except 203.0.113.128/25
+    assert "203.0.113.0/24 except 203.0.113.128/25" in ranges
+    assert "other IPv4 addresses" in ranges  # the rest of the address space
+    assert not any("-" in name for name in ranges)  # never computed boundaries
+    # every range of the engine is under exactly one named node
+    members = [m for n in ranges.values() for m in n["members"]]
+    assert sorted(members) == sorted(n["id"] for n in api["nodes"] if n["external"])
+    # a named node's edge is the union of its ranges' edges, and it is explained per range
+    named = ranges["203.0.113.0/24 except 203.0.113.128/25"]
+    ids, pairs = as_drawn(api, payload)
+    edge = next(e for e in payload["edges"] if e["target"] == named["id"])
+    union = set()
+    for e in pairs[(edge["source"], edge["target"])]:
+        union |= {(p, tuple(r)) for p, rs in ({} if e["conns"] == "all" else e["conns"]).items() for r in rs}
+    assert edge["conns"] == "all" or {(p, tuple(r)) for p, rs in edge["conns"].items() for r in rs} == union
+    panel = viewer.get(
+        reverse("explain", args=[demo_cluster.pk]),
+        {"src": edge["source"], "dst": edge["target"], "level": "workload"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "allowed" in panel
+    assert "203.0.113.0" in panel
+
+
+def test_a_large_cluster_graph_starts_at_namespaces_and_opens_one_into_tiers(viewer, db):
+    from bench.generate import generate_cluster
+    from policies import mirror
+    from policies.models import Cluster
+
+    cluster = Cluster.objects.create(name="g", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
+    mirror.load_snapshot(cluster, generate_cluster(pods=240, workloads=80, namespaces=16, policies=120, seed=4))
+    cluster.refresh_from_db()
+    url = reverse("graph", args=[cluster.pk])
+    html = viewer.get(url).content.decode()
+    payload = json_script(html, "graph-data")
+    assert payload["level"] == "namespace"
+    assert "Started at the namespace level" in html
+    assert {n["id"] for n in payload["nodes"] if not n["external"]} == {
+        n["namespace"] for n in analysis.level_nodes(cluster, "workload") if not n["external"]
+    }
+    # a namespace whose workloads reach another namespace's
+    workload = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload"))
+    ns_of = {n["id"]: n["namespace"] for n in workload["nodes"] if not n["external"]}
+    crossing = sorted(
+        (ns_of[e["source"]], ns_of[e["target"]])
+        for e in workload["edges"]
+        if e["source"] in ns_of and e["target"] in ns_of and ns_of[e["source"]] != ns_of[e["target"]]
+    )
+    opened_ns, other = crossing[0]
+    # open it: its tiers replace it, the others stay whole, edges aggregate both
+    html = viewer.get(url, {"level": "namespace", "expand": opened_ns}).content.decode()
+    opened = json_script(html, "graph-data")
+    assert opened["expanded"] == [opened_ns]
+    ids = {n["id"] for n in opened["nodes"]}
+    tier_nodes = analysis.level_nodes(cluster, "tier")
+    tiers = {n["id"] for n in tier_nodes if n["namespace"] == opened_ns}
+    assert tiers
+    assert tiers <= ids
+    assert opened_ns not in ids
+    assert other in ids
+    # a tier -> namespace edge stands for its workload pairs
+    tier_of = {m: t["id"] for t in tier_nodes for m in t.get("members") or [t["id"]]}
+    expected = {
+        (tier_of[e["source"]], other)
+        for e in workload["edges"]
+        if tier_of.get(e["source"]) in tiers and ns_of.get(e["target"]) == other
+    }
+    assert expected
+    got = {(e["source"], e["target"]) for e in opened["edges"] if e["target"] == other and e["source"] in tiers}
+    badges = {n["id"]: (n["open_egress"], n["open_ingress"]) for n in opened["nodes"]}
+    left_to_badges = {k for k in expected if badges[k[0]][0] and badges[k[1]][1]}
+    assert got == expected - left_to_badges
+    assert f'<span class="crumb">{opened_ns}' in html
+    # the explanation of a tier-to-namespace edge lists its workload pairs
+    if got:
+        src, dst = sorted(got)[0]
+        panel = viewer.get(
+            reverse("explain", args=[cluster.pk]),
+            {"src": src, "dst": dst, "level": "namespace", "expand": opened_ns},
+            HTTP_HX_REQUEST="true",
+        )
+        assert panel.status_code == 200
+        assert f"{other}/" in panel.content.decode()
 
 
 def test_graph_filters_come_from_the_url(viewer, demo_cluster):
@@ -138,17 +268,43 @@ def test_graph_shows_defaults_and_says_so_when_a_filter_is_invalid(viewer, demo_
     assert json_script(html, "graph-data")["level"] == "tier"
 
 
-def test_matrix_page_embeds_the_matrix_payload(viewer, demo_cluster):
+def test_matrix_page_embeds_the_api_matrix_as_sparse_rows(viewer, demo_cluster):
     url = reverse("matrix", args=[demo_cluster.pk]) + "?direction=ingress&namespace=shop"
     html = viewer.get(url).content.decode()
     payload = json_script(html, "matrix-data")
     expected = analysis.reachability(
         demo_cluster, analysis.ReachabilityQuery(level="workload", direction="ingress", namespaces=("shop",), format="matrix")
     )
-    assert payload == expected
+    assert [n["id"] for n in payload["nodes"]] == [n["id"] for n in expected["nodes"]]
+    # every cell of the API's dense matrix, rebuilt from the page's (column, set) pairs
+    dense = [[None] * len(payload["nodes"]) for _ in payload["nodes"]]
+    for i, row in enumerate(payload["rows"]):
+        for j, k in zip(row[::2], row[1::2], strict=True):
+            dense[i][j] = payload["conns"][k]
+    assert dense == expected["matrix"]
+    assert payload["counts"] == expected["counts"]
     index = {n["id"]: i for i, n in enumerate(payload["nodes"])}
-    cell = payload["matrix"][index["shop/backend[Deployment]"]][index["shop/database[StatefulSet]"]]
+    cell = dense[index["shop/backend[Deployment]"]][index["shop/database[StatefulSet]"]]
     assert cell == {"TCP": [[5432, 5432]]}
+
+
+def test_a_namespace_filtered_matrix_has_no_rows_or_columns_outside_the_filter(viewer, demo_cluster):
+    unfiltered = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload", format="matrix"))
+    html = viewer.get(reverse("matrix", args=[demo_cluster.pk]) + "?namespace=shop").content.decode()
+    payload = json_script(html, "matrix-data")
+    outside = [n["id"] for n in payload["nodes"] if not n["external"] and n["namespace"] != "shop"]
+    assert outside == []
+    shop = [n["id"] for n in unfiltered["nodes"] if not n["external"] and n["namespace"] == "shop"]
+    assert [n["id"] for n in payload["nodes"] if not n["external"]] == shop
+    # address ranges stay when they talk with the namespace, with the same cells as unfiltered
+    index = {n["id"]: i for i, n in enumerate(unfiltered["nodes"])}
+    ids = [n["id"] for n in payload["nodes"]]
+    for i, row in enumerate(payload["rows"]):
+        for j, k in zip(row[::2], row[1::2], strict=True):
+            assert unfiltered["matrix"][index[ids[i]]][index[ids[j]]] == payload["conns"][k]
+    # and the API's matrix answers the same
+    api = analysis.reachability(demo_cluster, analysis.ReachabilityQuery(level="workload", namespaces=("shop",), format="matrix"))
+    assert [n["id"] for n in api["nodes"]] == ids
 
 
 # --- explanations and node panels --------------------------------------------------------------

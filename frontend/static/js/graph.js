@@ -1,10 +1,11 @@
 // The tier graph: Cytoscape.js with an ELK layout; namespaces are compound nodes.
-// Data comes server-rendered (the reachability payload of services.analysis, the same
+// Data comes server-rendered (the reachability payload of services.payloads, the same
 // payload GET /api/clusters/{id}/reachability/ serves); explanations are HTML fragments.
 (function () {
   "use strict";
 
-  var PROTOCOLS = ["TCP", "UDP", "SCTP"];
+  var N = window.Netpolui;
+  var escapeHtml = N.escapeHtml;
   var ANY_ADDRESS = "0.0.0.0-255.255.255.255";
 
   function css(name, fallback) {
@@ -12,20 +13,13 @@
     return value || fallback;
   }
 
-  function rangesText(ranges) {
-    return ranges
-      .map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; })
-      .join(",");
-  }
-
-  // "shop/backend[Deployment]" -> {namespace, name, kind}
-  function parseKey(key) {
-    var m = /^([^/]+)\/(.+)\[([A-Za-z]+)\]$/.exec(key);
-    return m ? { namespace: m[1], name: m[2], kind: m[3] } : null;
-  }
-
   function externalText(node) {
-    var body = node.id.replace(/\[External\]$/, "");
+    // ranges named by the ipBlocks written in the policies (the server merged them)
+    if (node.ranges) {
+      if (node.label === "0.0.0.0/0" || node.label === "::/0") return "any address\n" + node.label;
+      return node.label.replace(" except ", "\nexcept ");
+    }
+    var body = node.name;
     if (body === ANY_ADDRESS || /^::-f/.test(body)) return "any address";
     if (node.ip_range) return node.ip_range[0] + " –\n" + node.ip_range[1];
     return body;
@@ -35,39 +29,66 @@
     var lines = [];
     if (node.external) {
       lines.push(externalText(node));
-    } else if (level === "namespace") {
-      lines.push(node.label);
+    } else if (level === "namespace" && node.level !== "tier") {
+      // a collapsed namespace: double-click opens it into its tiers
+      lines.push("＋ " + node.label);
+      if (node.members) lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
+      openLines(node, lines);
     } else {
-      var parsed = parseKey(node.id);
-      if (parsed && node.kind === "Group") {
-        lines.push(parsed.name + " · " + parsed.kind); // a workload with no tier label
-      } else if (parsed && level === "pod") {
-        lines.push(parsed.name);
-      } else if (parsed) {
-        lines.push(parsed.name);
-        lines.push(parsed.kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
+      if (node.object_kind && node.kind === "Group") {
+        lines.push(node.name + " · " + node.object_kind); // a workload with no tier label
+      } else if (node.object_kind && level === "pod") {
+        lines.push(node.name);
+      } else if (node.object_kind) {
+        lines.push(node.name);
+        lines.push(node.object_kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
       } else {
         lines.push(node.label);
         if (node.members) {
           lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
         }
       }
-      var open = [];
-      if (!node.ingress_isolated) open.push("ingress");
-      if (!node.egress_isolated) open.push("egress");
-      if (open.length) lines.push("⚠ open: " + open.join(", "));
-      if (node.host_network) lines.push("H hostNetwork");
+      openLines(node, lines);
     }
     return lines.join("\n");
   }
 
-  function buildElements(data, level) {
+  function openLines(node, lines) {
+    var open = [];
+    if (!node.ingress_isolated) open.push("ingress");
+    if (!node.egress_isolated) open.push("egress");
+    if (open.length) lines.push("⚠ open: " + open.join(", "));
+    if (node.host_network) lines.push("H hostNetwork");
+    badges(node, lines);
+  }
+
+  // Every member open in a direction: the edges this implies are not drawn.
+  function badges(node, lines) {
+    var marks = [];
+    if (node.open_egress) marks.push("⇥ sends anywhere");
+    if (node.open_ingress) marks.push("⇤ accepts anyone");
+    if (marks.length) lines.push(marks.join(" · "));
+  }
+
+  function edgeElements(edge, index) {
+    var base = { source: edge.source, target: edge.target, pair: index };
+    return N.connsParts(edge.conns).map(function (part) {
+      var all = part.proto === "all";
+      return {
+        group: "edges",
+        data: Object.assign({ id: "e" + index + (all ? "" : part.proto), label: part.text, proto: part.proto }, base),
+        classes: all ? "all" : "proto-" + part.proto,
+      };
+    });
+  }
+
+  function buildElements(data, level, withEdges) {
     var elements = [];
     var boxes = {};
-    var boxed = level !== "namespace";
     data.nodes.forEach(function (node) {
       var parent = null;
-      if (boxed) {
+      // at the namespace level only the opened namespaces are boxes (of their tiers)
+      if (level !== "namespace" || node.level === "tier") {
         parent = node.external ? "box:outside" : node.namespace ? "box:ns:" + node.namespace : null;
         if (parent && !boxes[parent]) {
           boxes[parent] = true;
@@ -81,6 +102,7 @@
       var classes = ["endpoint"];
       if (node.external) classes.push("external");
       else {
+        if (level === "namespace" && node.level !== "tier") classes.push("collapsed");
         if (!node.ingress_isolated || !node.egress_isolated) classes.push("open");
         if (node.host_network) classes.push("host");
       }
@@ -89,31 +111,21 @@
       var longest = Math.max.apply(null, lines.map(function (l) { return l.length; }));
       elements.push({
         group: "nodes",
-        // Sized from the label (11px text): Cytoscape's width "label" is deprecated.
-        data: { id: node.id, label: label, parent: parent || undefined, w: longest * 6.4 + 20, h: lines.length * 14 + 14 },
+        // Sized from the label (13px text): Cytoscape's width "label" is deprecated.
+        data: {
+          id: node.id, label: label, parent: parent || undefined, level: node.level || level,
+          // a range node named by an ipBlock: its panel shows its first range
+          panelId: node.ranges && node.members ? node.members[0] : node.id,
+          w: longest * 7.6 + 22, h: lines.length * 17 + 14,
+        },
         classes: classes.join(" "),
       });
     });
-    data.edges.forEach(function (edge, index) {
-      var base = { source: edge.source, target: edge.target, pair: index };
-      if (edge.conns === "all") {
-        elements.push({
-          group: "edges",
-          data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
-          classes: "all",
-        });
-        return;
-      }
-      PROTOCOLS.forEach(function (proto) {
-        var ranges = edge.conns[proto];
-        if (!ranges) return;
-        elements.push({
-          group: "edges",
-          data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
-          classes: "proto-" + proto,
-        });
+    if (withEdges) {
+      data.edges.forEach(function (edge, index) {
+        Array.prototype.push.apply(elements, edgeElements(edge, index));
       });
-    });
+    }
     return elements;
   }
 
@@ -131,11 +143,15 @@
           "text-wrap": "wrap",
           "text-valign": "center",
           "text-halign": "center",
-          "font-size": 11,
+          "font-size": 13,
           color: ink,
           width: "data(w)",
           height: "data(h)",
         },
+      },
+      {
+        selector: "node.collapsed",
+        style: { "background-color": "#eef1f5", "border-width": 2, "border-color": "#8a94a6", "font-weight": "bold" },
       },
       {
         selector: "node.open",
@@ -156,7 +172,7 @@
           label: "data(label)",
           "text-valign": "top",
           "text-halign": "center",
-          "font-size": 13,
+          "font-size": 15,
           "font-weight": "bold",
           color: ink,
           padding: "10px",
@@ -176,7 +192,7 @@
           "line-color": css("--all", ink),
           "target-arrow-color": css("--all", ink),
           label: showLabels ? "data(label)" : "",
-          "font-size": 9,
+          "font-size": 11,
           "text-rotation": "autorotate",
           "text-background-color": "#ffffff",
           "text-background-opacity": 0.85,
@@ -196,12 +212,12 @@
       { selector: "edge:loop", style: { "control-point-step-size": 80 } },
       { selector: "edge.show-label", style: { label: "data(label)", "z-index": 20 } },
       { selector: ".faded", style: { opacity: 0.15 } },
-      { selector: "edge.chosen", style: { width: 4, "z-index": 30, label: "data(label)", "font-size": 11 } },
+      { selector: "edge.chosen", style: { width: 4, "z-index": 30, label: "data(label)", "font-size": 12 } },
       { selector: "node.chosen", style: { "border-width": 4, "border-color": css("--accent", "#0b63b6") } },
     ];
   }
 
-  function layoutOptions(nodeCount, edgeCount, fastAbove) {
+  function layoutOptions(nodeCount, edgeCount, fastAbove, aspect) {
     if (nodeCount > fastAbove || edgeCount > fastAbove * 3) {
       // Big graphs: namespace boxes packed into the viewport's shape, each laid out on its
       // own (well under a second for 200 nodes; a layered pass over everything takes ~10 s).
@@ -212,6 +228,7 @@
         elk: {
           algorithm: "rectpacking",
           "elk.hierarchyHandling": "SEPARATE_CHILDREN",
+          "elk.aspectRatio": aspect, // rows as wide as the drawing area, not one column
           "elk.spacing.nodeNode": 16,
           "elk.padding": "[top=34,left=14,bottom=14,right=14]",
         },
@@ -239,31 +256,10 @@
     var data = JSON.parse(dataNode.textContent);
     var config = JSON.parse(document.getElementById("graph-config").textContent);
     var status = document.querySelector("[data-graph-status]");
-    // Thousands of edges are unreadable and slow to lay out: offer the filters first.
-    if (data.edges.length > config.draw_limit && new URL(window.location.href).searchParams.get("draw") !== "all") {
-      container.setAttribute("aria-busy", "false");
-      if (status) {
-        status.innerHTML = "";
-        var text = document.createElement("span");
-        text.textContent = data.edges.length + " connections are too many to read in one drawing. " +
-          "Pick namespaces, a port or the tier or namespace level above, or use the matrix. ";
-        var button = document.createElement("button");
-        button.type = "button";
-        button.textContent = "Draw all " + data.edges.length + " anyway";
-        button.addEventListener("click", function () {
-          var url = new URL(window.location.href);
-          url.searchParams.set("draw", "all");
-          window.location.href = url.toString();
-        });
-        status.appendChild(text);
-        status.appendChild(button);
-      }
-      var tools = document.querySelector(".graph-tools");
-      if (tools) tools.hidden = true;
-      container.dataset.ready = "skipped";
-      return;
-    }
-    var big = data.edges.length > config.label_limit;
+    // Thousands of edges are unreadable and slow to lay out: draw the nodes, and the
+    // edges of the node (or edge) the user selects; the filters narrow the rest.
+    var focus = data.edges.length > config.draw_limit && new URL(window.location.href).searchParams.get("draw") !== "all";
+    var big = focus || data.edges.length > config.label_limit;
     var started = performance.now();
 
     var hiddenNote = document.querySelector("[data-labels-hidden]");
@@ -271,7 +267,7 @@
 
     var cy = cytoscape({
       container: container,
-      elements: buildElements(data, config.level),
+      elements: buildElements(data, config.level, !focus),
       style: style(!big),
       minZoom: 0.05,
       maxZoom: 3,
@@ -279,6 +275,7 @@
       hideEdgesOnViewport: big,
       pixelRatio: big ? 1 : "auto",
       boxSelectionEnabled: false,
+      wheelSensitivity: 1.6, // a notch zooms about 16 % instead of 10 %
     });
     var byPair = data.edges;
 
@@ -286,9 +283,25 @@
       cy.elements().removeClass("chosen faded");
     }
 
+    // focus mode: the drawn edges are those of the last selection only
+    var shown = {};
+    var focusText = null; // the status sentence, beside the "draw all" button
+    function showEdges(indices) {
+      if (!focus) return;
+      cy.edges().remove();
+      shown = {};
+      var add = [];
+      indices.forEach(function (index) {
+        shown[index] = true;
+        Array.prototype.push.apply(add, edgeElements(byPair[index], index));
+      });
+      cy.add(add);
+    }
+
     function chooseEdge(index, options) {
       var edge = byPair[index];
       if (!edge) return;
+      if (focus && !shown[index]) showEdges([index]);
       clearChosen();
       var edges = cy.edges().filter(function (e) { return e.data("pair") === index; });
       cy.elements().addClass("faded");
@@ -302,6 +315,17 @@
     function chooseNode(id, options) {
       var node = cy.getElementById(id);
       if (!node || node.empty()) return;
+      if (focus) {
+        var mine = [];
+        byPair.forEach(function (edge, index) {
+          if (edge.source === id || edge.target === id) mine.push(index);
+        });
+        showEdges(mine);
+        if (focusText) {
+          focusText.textContent = "Showing the " + mine.length + " connection" + (mine.length === 1 ? "" : "s") + " of " +
+            (node.data("label") || id).split("\n")[0].replace(/^＋ /, "") + " (" + byPair.length + " in all: select another node to see its own).";
+        }
+      }
       clearChosen();
       cy.elements().addClass("faded");
       var hood = node.closedNeighborhood();
@@ -309,13 +333,38 @@
       hood.nodes().ancestors().removeClass("faded");
       node.addClass("chosen");
       window.NetpolPanel.setSelection("node:" + id);
+      if (openButton) {
+        openButton.hidden = node.data("level") !== "namespace" || config.level !== "namespace";
+        openButton.dataset.namespace = id;
+        openButton.textContent = "Open " + id + " into its tiers";
+      }
+      var level = node.data("level");
       return window.NetpolPanel.load(
         config.node_url,
-        { id: id, level: config.level, group_by: config.group_by, direction: config.direction },
+        { id: node.data("panelId") || id, level: level === "tier" || level === "namespace" ? level : config.level, group_by: config.group_by, direction: config.direction },
         options
       );
     }
 
+    var openButton = document.querySelector("[data-graph-open]");
+    // Opening a namespace is a new view (its tiers and their edges): the URL says which
+    // namespaces are open, so the breadcrumb above and a shared link show the same.
+    function openNamespace(ns) {
+      var url = new URL(window.location.href);
+      var open = url.searchParams.getAll("expand");
+      if (open.indexOf(ns) >= 0) return;
+      if (open.length >= config.expand_limit) open.shift();
+      open.push(ns);
+      url.searchParams.delete("expand");
+      open.forEach(function (value) { url.searchParams.append("expand", value); });
+      url.searchParams.set("level", "namespace");
+      url.searchParams.delete("sel");
+      window.location.href = url.toString();
+    }
+    if (openButton) {
+      openButton.addEventListener("click", function () { openNamespace(openButton.dataset.namespace); });
+    }
+    cy.on("dbltap", "node.collapsed", function (event) { openNamespace(event.target.id()); });
     cy.on("tap", "edge", function (event) { chooseEdge(event.target.data("pair")); });
     cy.on("tap", "node.endpoint", function (event) { chooseNode(event.target.id()); });
     cy.on("tap", function (event) {
@@ -400,7 +449,8 @@
     }
 
     var layoutEdges = cy.edges().not(".all");
-    var options = layoutOptions(data.nodes.length, layoutEdges.length, config.fast_layout_nodes);
+    var aspect = Math.max(0.5, container.clientWidth / Math.max(1, container.clientHeight));
+    var options = layoutOptions(data.nodes.length, layoutEdges.length, config.fast_layout_nodes, aspect);
     // ELK sees the nodes and the port-specific edges only: "all connections" edges come
     // from nodes no policy isolates and would tie everything into one tangle of layers,
     // while the port-specific ones are the flows policies shape (frontend -> backend -> db).
@@ -413,19 +463,31 @@
       var ms = Math.round(performance.now() - started);
       container.dataset.layoutMs = String(ms);
       if (status) {
-        status.textContent = data.nodes.length ? "" : "Nothing to draw: no node matches these filters.";
+        status.textContent = !data.nodes.length ? "Nothing to draw: no node matches these filters." : "";
+        if (focus && data.nodes.length) {
+          focusText = document.createElement("span");
+          focusText.textContent = byPair.length + " connections are too many to read in one drawing: select a node " +
+            "to draw its own, open a namespace, or narrow the filters above.";
+          status.appendChild(focusText);
+          var all = document.createElement("button");
+          all.type = "button";
+          all.textContent = "Draw all " + byPair.length + " anyway";
+          all.addEventListener("click", function () {
+            var url = new URL(window.location.href);
+            url.searchParams.set("draw", "all");
+            window.location.href = url.toString();
+          });
+          status.appendChild(document.createTextNode(" "));
+          status.appendChild(all);
+        }
       }
       restoreSelection();
     });
     layout.run();
 
-    window.netpoluiGraph = { cy: cy, data: data, config: config, chooseEdge: chooseEdge, chooseNode: chooseNode };
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
+    window.netpoluiGraph = {
+      cy: cy, data: data, config: config, chooseEdge: chooseEdge, chooseNode: chooseNode, focus: focus, openNamespace: openNamespace,
+    };
   }
 
   document.addEventListener("DOMContentLoaded", init);

@@ -36,7 +36,14 @@ from ..ipranges import IPRange, block_ranges
 from ..selectors import LabelSelector
 from ..tiers import ALLOW, DENY, PASS, TierPeer, TierPort, TierRule
 from ..validation import FieldError
-from .common import DNS_MARK, CniPolicyInfo, CniRuleInfo, CniTierPolicy
+from .common import (
+    DNS_MARK,
+    CniPolicyInfo,
+    CniRuleInfo,
+    CniTierPolicy,
+    label_selector,
+    port_name_error,
+)
 from .kinds import ANTREA, cni_kind, cni_object_key
 
 STATIC_TIERS: dict[str, float] = {
@@ -119,16 +126,7 @@ def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _selector(raw: Any, path: str, problems: list[FieldError]) -> LabelSelector | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        problems.append(FieldError(path, "must be a label selector"))
-        return None
-    for i, e in enumerate(raw.get("matchExpressions") or []):
-        if not isinstance(e, Mapping) or e.get("operator") not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            problems.append(FieldError(f"{path}.matchExpressions[{i}]", "needs an operator In, NotIn, Exists or DoesNotExist"))
-            return None
-    return LabelSelector.parse(raw)
+    return label_selector(raw, path, problems)
 
 
 def _ranges(cidr: Any, path: str, problems: list[FieldError]) -> tuple[IPRange, ...]:
@@ -253,6 +251,9 @@ class _Compiler:
             if port is None:
                 out.append(TierPort(proto))
             elif isinstance(port, str) and not port.isdigit():
+                if port_name_error(port):
+                    self.problems.append(FieldError(f"{here}.port", str(port_name_error(port))))
+                    continue
                 if end is not None:
                     self.problems.append(FieldError(f"{here}.endPort", "needs a numerical port"))
                     continue
@@ -451,7 +452,9 @@ def compile_policy(
         return info, None
     return info, CniTierPolicy(
         c.kind, str(meta.get("name") or ""), tier_label, None, subject, tuple(ing), tuple(eg),
-        raw=obj, cni=ANTREA, namespace=c.namespace, cni_key=key, directions=frozenset(),
+        raw=obj, cni=ANTREA, namespace=c.namespace, cni_key=key,
+        # Its tiers fall through (no isolation): the directions only say where it has rules.
+        directions=frozenset(d for d, r in (("ingress", ing), ("egress", eg)) if r),
         tier_rank=rank, policy_order=(priority or 0.0) + _KIND_ORDER[c.kind] * 1e-9,
     )
 

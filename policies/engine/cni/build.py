@@ -20,7 +20,16 @@ from ..tiers import ADMIN, BASELINE, NETWORK_POLICY, ClusterPolicy
 from ..validation import FieldError
 from . import antrea, calico, cilium
 from .common import DENY_END, FALL_THROUGH, CniPolicyInfo, CniTierPolicy, PlanTier
-from .kinds import ANTREA, CALICO, CILIUM, CNIS, cni_kind, cni_object_key
+from .kinds import (
+    ANTREA,
+    CALICO,
+    CALICO_CRD_GROUP,
+    CALICO_GROUP,
+    CILIUM,
+    CNIS,
+    cni_kind,
+    cni_object_key,
+)
 
 NONE = "none"
 CNI_CHOICES = (*CNIS, NONE)
@@ -123,9 +132,21 @@ def build_cni(
     requested: str | None,
 ) -> CniState:
     kinds = [(o, cni_kind(o)) for o in objects]
+    # Where Calico's API server runs, projectcalico.org/v3 and the CRDs it stores
+    # (crd.projectcalico.org/v1) are the same objects: read v3 only.
+    crd_notes: list[str] = []
+    if any(k is not None and k.group == CALICO_GROUP for _, k in kinds):
+        crd = [o for o, k in kinds if k is not None and k.group == CALICO_CRD_GROUP]
+        if crd:
+            crd_notes.append(
+                f"{len(crd)} crd.projectcalico.org object(s) not read: projectcalico.org/v3 "
+                "serves the same objects"
+            )
+            kinds = [(o, k) for o, k in kinds if k is None or k.group != CALICO_CRD_GROUP]
     policy_cnis = {k.cni for _, k in kinds if k is not None and k.policy}
     cni, detected_by = detect(agents, policy_cnis, requested)
     state = CniState(cni, detected_by)
+    state.notes.extend(crd_notes)
     state.source = CniSource(tuple(objects), tuple(agents), dict(service_accounts), requested)
 
     tier_problems: dict[str, list[FieldError]] = {}
@@ -135,11 +156,14 @@ def build_cni(
         if k is None or k.cni != CALICO or k.policy:
             continue
         problems: list[FieldError] = []
-        if k.kind == "Tier":
-            t = calico.parse_tier(obj, problems)
-            ctier[t.name] = t
-        else:
-            netsets.append(calico.parse_netset(obj, problems))
+        try:
+            if k.kind == "Tier":
+                t = calico.parse_tier(obj, problems)
+                ctier[t.name] = t
+            else:
+                netsets.append(calico.parse_netset(obj, problems))
+        except _UNREADABLE as exc:
+            problems.append(FieldError("spec", f"cannot be read ({_why(exc)}); ignored"))
         if problems:
             tier_problems[f"{k.kind} {_meta(obj).get('name')}"] = problems
     for what, problems in tier_problems.items():
@@ -161,8 +185,11 @@ def build_cni(
             except (TypeError, ValueError):
                 state.notes.append(f"Tier {_meta(obj).get('name')}: spec.priority must be a number")
         else:
-            gkey, group = antrea.parse_group(obj, problems)
-            groups[gkey] = group
+            try:
+                gkey, group = antrea.parse_group(obj, problems)
+                groups[gkey] = group
+            except _UNREADABLE as exc:
+                problems.append(FieldError("spec", f"cannot be read ({_why(exc)}); ignored"))
         state.notes.extend(f"{k.kind} {_meta(obj).get('name')}: {p.path} {p.message}" for p in problems)
     actx = antrea.AntreaContext(atiers, groups, dict(sorted(namespaces.items())))
 
@@ -172,14 +199,19 @@ def build_cni(
         enforced = k.cni == cni
         reason = "" if enforced else f"not enforced here: the cluster's CNI is {cni}"
         compiled: list[CniTierPolicy] = []
-        if k.cni == CALICO:
-            info, one = calico.compile_policy(obj, ctx, enforced, reason)
-            compiled = [one] if one is not None else []
-        elif k.cni == CILIUM:
-            info, compiled = cilium.compile_policy(obj, enforced, reason)
-        else:
-            info, one = antrea.compile_policy(obj, actx, enforced, reason)
-            compiled = [one] if one is not None else []
+        try:
+            if k.cni == CALICO:
+                info, one = calico.compile_policy(obj, ctx, enforced, reason)
+                compiled = [one] if one is not None else []
+            elif k.cni == CILIUM:
+                info, compiled = cilium.compile_policy(obj, enforced, reason)
+            else:
+                info, one = antrea.compile_policy(obj, actx, enforced, reason)
+                compiled = [one] if one is not None else []
+        except _UNREADABLE as exc:
+            # A shape no check above foresaw: listed as invalid, never a traceback.
+            info = _unreadable(obj, k, exc, reason)
+            compiled = []
         if info.key in state.policies:
             state.notes.append(f"{info.key} is defined twice; the later one is used")
             state.tier_policies = [p for p in state.tier_policies if p.key != info.key]
@@ -194,6 +226,34 @@ def build_cni(
         ranks = {**antrea.STATIC_TIERS, **atiers}
         state.tiers = sorted(((n, r, FALL_THROUGH) for n, r in ranks.items()), key=lambda t: (t[1], t[0]))
     return state
+
+
+_UNREADABLE = (
+    TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, AssertionError,
+)
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _unreadable(obj: Mapping[str, Any], k: Any, exc: Exception, reason: str) -> CniPolicyInfo:
+    meta = _meta(obj)
+    key = cni_object_key(obj)
+    return CniPolicyInfo(
+        key=key,
+        cni=k.cni,
+        kind=k.kind,
+        api_version=str(obj.get("apiVersion") or ""),
+        namespace=str(meta.get("namespace") or "default") if k.namespaced else None,
+        name=str(meta.get("name") or ""),
+        enforced=False,
+        tier="",
+        order=None,
+        problems=(FieldError("spec", f"cannot be read ({_why(exc)})", f"{k.kind} {key.split(':', 2)[-1]}"),),
+        not_enforced_reason=reason or "invalid",
+        raw=obj,
+    )
 
 
 # -- the evaluation plan ------------------------------------------------------------------

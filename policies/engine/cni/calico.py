@@ -30,7 +30,7 @@ listed but outside the TCP/UDP/SCTP answer.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ from .common import (
     CniRuleInfo,
     CniTierPolicy,
     intersect_ranges,
+    port_name_error,
     protocol_name,
     subtract_ranges,
 )
@@ -72,6 +73,31 @@ def endpoint_labels(labels: Mapping[str, str], namespace: str, service_account: 
     if service_account:
         out["projectcalico.org/serviceaccount"] = service_account
     return out
+
+
+class _EndpointLabels(Mapping[str, str]):
+    """``endpoint_labels`` as a view: selectors ask for a few keys of many pods."""
+
+    __slots__ = ("_labels", "_extra")
+
+    def __init__(self, labels: Mapping[str, str], namespace: str, service_account: str) -> None:
+        self._labels = labels
+        self._extra = {
+            "projectcalico.org/namespace": namespace,
+            "projectcalico.org/orchestrator": "k8s",
+        }
+        if service_account:
+            self._extra["projectcalico.org/serviceaccount"] = service_account
+
+    def __getitem__(self, key: str) -> str:
+        found = self._extra.get(key)
+        return found if found is not None else self._labels[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._labels, **self._extra})
+
+    def __len__(self) -> int:
+        return len({**self._labels, **self._extra})
 
 
 @dataclass(frozen=True)
@@ -119,7 +145,7 @@ class CalicoMatch:
         elif self.namespace is not None and namespace != self.namespace:
             return False
         if self.selector is not None or self.not_selector is not None:
-            ep = endpoint_labels(labels, namespace, service_account)
+            ep = _EndpointLabels(labels, namespace, service_account)
             if self.selector is not None and not self.selector.matches(ep):
                 return False
             if self.not_selector is not None and self.not_selector.matches(ep):
@@ -277,6 +303,10 @@ class _Compiler:
                 first = last = int(entry)
             elif isinstance(entry, str) and entry.strip():
                 name = entry.strip()
+                err = port_name_error(name)
+                if err:
+                    self.problems.append(FieldError(here, err))
+                    continue
             else:
                 self.problems.append(FieldError(here, f"{entry!r} is not a port, range or port name"))
                 continue

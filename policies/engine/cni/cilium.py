@@ -51,6 +51,8 @@ from .common import (
     CniPolicyInfo,
     CniRuleInfo,
     CniTierPolicy,
+    label_selector,
+    port_name_error,
     subtract_ranges,
 )
 from .kinds import CILIUM, cni_kind, cni_object_key
@@ -64,7 +66,6 @@ SA_LABEL = "io.cilium.k8s.policy.serviceaccount"
 _SOURCES = ("k8s:", "any:", "container:", "unspec:")
 MODELLED_ENTITIES = ("world", "world-ipv4", "world-ipv6", "cluster", "all")
 LISTED_ENTITIES = ("host", "remote-node", "kube-apiserver", "health", "init", "ingress", "unmanaged")
-_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
 def _strip(key: str) -> str:
@@ -170,31 +171,11 @@ class _Compiler:
     def selector(self, raw: Any, path: str) -> tuple[LabelSelector, bool] | None:
         """The selector with source prefixes stripped, and whether it names the
         namespace label."""
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, Mapping):
-            self.problems.append(FieldError(path, "must be a label selector"))
+        sel = label_selector({} if raw is None else raw, path, self.problems, _strip)
+        if sel is None:
             return None
-        labels = raw.get("matchLabels") or {}
-        exprs = raw.get("matchExpressions") or []
-        if not isinstance(labels, Mapping) or not isinstance(exprs, list):
-            self.problems.append(FieldError(path, "must have matchLabels (a map) and matchExpressions (a list)"))
-            return None
-        clean_exprs: list[dict[str, Any]] = []
-        for i, e in enumerate(exprs):
-            if not isinstance(e, Mapping) or e.get("operator") not in _OPERATORS or not isinstance(e.get("key"), str):
-                self.problems.append(
-                    FieldError(f"{path}.matchExpressions[{i}]", "needs a key and an operator In, NotIn, Exists or DoesNotExist")
-                )
-                return None
-            values = e.get("values") or []
-            if e["operator"] in ("In", "NotIn") and not values:
-                self.problems.append(FieldError(f"{path}.matchExpressions[{i}].values", "must not be empty for In and NotIn"))
-                return None
-            clean_exprs.append({"key": _strip(e["key"]), "operator": e["operator"], "values": list(values)})
-        clean = {"matchLabels": {_strip(str(k)): v for k, v in labels.items()}, "matchExpressions": clean_exprs}
-        keys = set(clean["matchLabels"]) | {e["key"] for e in clean_exprs}
-        return LabelSelector.parse(clean), NS_LABEL in keys
+        keys = {k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions}
+        return sel, NS_LABEL in keys
 
     def ranges(self, raw: Any, path: str) -> tuple[IPRange, ...]:
         out: list[IPRange] = []
@@ -270,6 +251,10 @@ class _Compiler:
                     for p in protos:
                         out.append(TierPort(p) if first == 0 else TierPort(p, first, last))
                 elif port:
+                    err = port_name_error(port)
+                    if err:
+                        self.problems.append(FieldError(f"{pp_path}.port", err))
+                        continue
                     for p in protos:
                         out.append(TierPort(p, name=port, name_with_protocol=proto != "ANY"))
         return tuple(out), l7
@@ -435,7 +420,9 @@ def compile_policy(
         if deny_in or deny_eg:
             compiled.append(CniTierPolicy(
                 c.kind, name, DENY_TIER, None, subject, tuple(deny_in), tuple(deny_eg),
-                directions=frozenset(), tier_rank=0, policy_order=0, part=f"{base} deny", **common,
+                # The deny tier falls through: the directions only say where it has rules.
+                directions=frozenset(d for d, r in (("ingress", deny_in), ("egress", deny_eg)) if r),
+                tier_rank=0, policy_order=0, part=f"{base} deny", **common,
             ))
         compiled.append(CniTierPolicy(
             c.kind, name, ALLOW_TIER, None, subject, tuple(allow_in), tuple(allow_eg),

@@ -5,11 +5,13 @@ the ordered tiers the fast path, the incremental analyzer and explain all walk
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..ipranges import IPRange, block_ranges
+from ..selectors import LabelSelector
 from ..tiers import ClusterPolicy, TierPort
 from ..validation import FieldError
 
@@ -92,8 +94,10 @@ class CniPolicyInfo:
 @dataclass(frozen=True)
 class CniTierPolicy(ClusterPolicy):
     """A CNI policy compiled into the tier model. ``key`` is its cni_object_key;
-    ``directions`` the directions in which it selects its endpoints (what a tier that
-    ends in deny counts); ``policy_order`` its place in its tier (lower first)."""
+    ``directions`` the directions in which it selects its endpoints (Calico's types,
+    Cilium's default-deny directions; in tiers that fall through -- Antrea, Cilium's
+    denies -- the directions it has rules in): a tier that ends in deny denies what is
+    undecided there; ``policy_order`` its place in its tier (lower first)."""
 
     cni: str = ""
     namespace: str | None = None
@@ -182,3 +186,63 @@ def protocol_name(raw: Any) -> str:
 
 def all_ports(protocols: tuple[str, ...] = ANSWER_PROTOCOLS) -> tuple[TierPort, ...]:
     return tuple(TierPort(p) for p in protocols if p in ANSWER_PROTOCOLS)
+
+
+_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def label_selector(
+    raw: Any, path: str, problems: list[FieldError], key: Any = None
+) -> LabelSelector | None:
+    """A Kubernetes label selector checked for shape (maps, lists, operators, string or
+    scalar values); `key` rewrites each label key (Cilium's source prefixes). None, with
+    a problem, when it is not one; None without a problem when `raw` is None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(FieldError(path, "must be a label selector (matchLabels, matchExpressions)"))
+        return None
+    labels = raw.get("matchLabels")
+    exprs = raw.get("matchExpressions")
+    if labels is not None and not isinstance(labels, Mapping):
+        problems.append(FieldError(f"{path}.matchLabels", "must be a map of labels"))
+        return None
+    if exprs is not None and not isinstance(exprs, list):
+        problems.append(FieldError(f"{path}.matchExpressions", "must be a list"))
+        return None
+    rename = key or (lambda k: k)
+    clean_labels: dict[str, str] = {}
+    for k, v in (labels or {}).items():
+        if isinstance(v, Mapping | list):
+            problems.append(FieldError(f"{path}.matchLabels.{k}", "must be a string"))
+            return None
+        clean_labels[rename(str(k))] = v
+    clean_exprs: list[dict[str, Any]] = []
+    for i, e in enumerate(exprs or []):
+        here = f"{path}.matchExpressions[{i}]"
+        if not isinstance(e, Mapping) or not isinstance(e.get("key"), str) or e.get("operator") not in _OPERATORS:
+            problems.append(FieldError(here, "needs a key and an operator In, NotIn, Exists or DoesNotExist"))
+            return None
+        values = e.get("values") or []
+        if not isinstance(values, list) or any(isinstance(v, Mapping | list) for v in values):
+            problems.append(FieldError(f"{here}.values", "must be a list of strings"))
+            return None
+        if e["operator"] in ("In", "NotIn") and not values:
+            problems.append(FieldError(f"{here}.values", "must not be empty for In and NotIn"))
+            return None
+        if e["operator"] in ("Exists", "DoesNotExist") and values:
+            problems.append(FieldError(f"{here}.values", "must be empty for Exists and DoesNotExist"))
+            return None
+        clean_exprs.append({"key": rename(e["key"]), "operator": e["operator"], "values": list(values)})
+    return LabelSelector.parse({"matchLabels": clean_labels, "matchExpressions": clean_exprs})
+
+
+_PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+
+def port_name_error(name: str) -> str | None:
+    """Why `name` is not a port name (IANA service name: at most 15 lower-case letters,
+    digits and inner hyphens, at least one letter), or None."""
+    if not _PORT_NAME.match(name) or not any(c.isalpha() for c in name) or "--" in name:
+        return f"{name!r} is not a port number, range or port name"
+    return None

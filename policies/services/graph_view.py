@@ -1,0 +1,332 @@
+"""The graph page at any size: where it starts, namespaces opened one at a time, and the
+edges that say nothing left to badges.
+
+A cluster with hundreds of tiers is unreadable as one drawing, so the page starts at the
+namespace level when the tier level has more than GROUP_LIMIT groups. A namespace is
+opened ("expanded") into its tiers while the others stay single nodes: the pairs are
+grouped by a mixed function (tier inside the opened namespaces, namespace elsewhere)
+from the cells, like any aggregated level. A node whose every member may send anywhere
+("open egress") reaches every node whose every member accepts anything ("open ingress")
+on all ports: those edges are implied by the two badges and not listed.
+
+Address ranges are named by the ipBlocks written in the policies ("10.0.0.0/8",
+"0.0.0.0/0 except 10.0.0.0/8, 172.16.0.0/12"): the engine cuts the address space into
+disjoint ranges wherever any two blocks differ, and the ranges that the same most
+specific block covers are drawn as one node named by that block, never by computed
+boundaries such as 198.51.100.128-203.0.112.255.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .. import engine
+from ..models import Cluster
+from . import engine_cache, page_cache, payloads
+
+GROUP_LIMIT = 30
+MAX_EXPANDED = 12  # namespaces opened at once: each adds its tiers to the drawing
+
+
+def start_level(cluster: Cluster, group_by: str = "") -> str:
+    """The level the graph page starts at: tier, or namespace when the tier level has
+    more than GROUP_LIMIT groups."""
+    tiers = [n for n in payloads.level_nodes(cluster, "tier", group_by) if not n["external"]]
+    return "namespace" if len(tiers) > GROUP_LIMIT else "tier"
+
+
+def _group_function(expanded: frozenset[str], group_by: str) -> Callable[[engine.Endpoint], str]:
+    tier_of = payloads.group_function("tier", group_by)
+    namespace_of = payloads.group_function("namespace")
+
+    def group_of(endpoint: engine.Endpoint) -> str:
+        if not endpoint.is_external and endpoint.namespace in expanded:
+            return tier_of(endpoint)
+        return namespace_of(endpoint)
+
+    return group_of
+
+
+def graph_payload(cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The graph page's payload (the reachability payload's shape): at the namespace level
+    with `expand`, those namespaces are opened into their tiers. Edges between two open
+    nodes on all ports are left out and counted (`implied_edges`)."""
+    return graph_page(cluster, query, expand)[0]
+
+
+def graph_page(cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+    """(graph_payload, the payload as a safe `<script id="graph-data">` tag), built once
+    per state version in this process."""
+    expanded = tuple(sorted(set(expand)))[:MAX_EXPANDED] if query.level == "namespace" else ()
+    key = f"{query.cache_key(cluster)}:graph:{','.join(expanded)}"
+
+    def build() -> dict[str, Any]:
+        if expanded:
+            payload = _mixed(cluster, query, frozenset(expanded))
+        else:
+            payload = dict(payloads.reachability(cluster, query))
+        payload = _merge_ranges(payload, range_names(engine_cache.engine_cluster(cluster), payload["nodes"]))
+        payload = _with_badges(cluster, payload, query)
+        payload["expanded"] = list(expanded)
+        return payload
+
+    return page_cache.page_data(key, "graph-data", build)
+
+
+def _mixed(cluster: Cluster, query: payloads.ReachabilityQuery, expanded: frozenset[str]) -> dict[str, Any]:
+    group_of = _group_function(expanded, query.group_by)
+    table = engine_cache.pair_table(cluster, "workload", query.direction)
+    members: dict[str, list[str]] = {}
+    for node in table.nodes:
+        members.setdefault(group_of(node), []).append(node.key)
+    reach = table.group(group_of)
+    edges = []
+    for conn in reach.connections:
+        conns = conn.conns
+        if query.protocol or query.port is not None:
+            conns = conns.restrict(query.protocol or None, query.port)
+            if conns.is_empty:
+                continue
+        edges.append((conn.src, conn.dst, conns))
+    nodes = list(reach.nodes)
+    if query.namespaces:
+        wanted = set(query.namespaces) | expanded
+        edges = [e for e in edges if e[0].namespace in wanted or e[1].namespace in wanted]
+        keep = {n.key for n in nodes if n.namespace in wanted}
+        keep |= {e[0].key for e in edges} | {e[1].key for e in edges}
+        nodes = [n for n in nodes if n.key in keep]
+    node_dicts = []
+    for n in nodes:
+        level = "tier" if not n.is_external and n.namespace in expanded else "namespace"
+        node_dicts.append(
+            {
+                "id": n.key,
+                "label": payloads.node_label(n, "tier"),
+                "kind": n.kind,
+                "namespace": n.namespace,
+                **payloads.key_parts(n),
+                "labels": dict(n.labels),
+                "pods": len(n.pods),
+                "host_network": n.host_network,
+                "ingress_isolated": n.ingress_isolated,
+                "egress_isolated": n.egress_isolated,
+                "external": n.is_external,
+                "ip_range": list(n.ip_range) if n.ip_range else None,
+                "members": sorted(members.get(n.key, [])),
+                "level": "external" if n.is_external else level,
+                **({"external_role": n.external_role} if n.is_external else {}),
+            }
+        )
+    return {
+        "cluster": cluster.pk,
+        "state_version": cluster.state_version,
+        "level": query.level,
+        "direction": query.direction,
+        "group_by": query.group_by or None,
+        "tier_keys": payloads.tier_keys(query.group_by),
+        "nodes": node_dicts,
+        "edges": [
+            {"source": s.key, "target": d.key, "conns": c.to_json(), "label": str(c)} for s, d, c in edges
+        ],
+        "counts": {"nodes": len(node_dicts), "edges": len(edges)},
+    }
+
+
+def _with_badges(cluster: Cluster, payload: dict[str, Any], query: payloads.ReachabilityQuery) -> dict[str, Any]:
+    """Mark the nodes open in every member (per direction) and leave out the all-ports
+    edges from an open-egress node to an open-ingress one (the badges say them)."""
+    flags = _open_flags(cluster, payload, query)
+    nodes = []
+    for node in payload["nodes"]:
+        open_egress, open_ingress = flags.get(node["id"], (False, False))
+        nodes.append({**node, "open_egress": open_egress, "open_ingress": open_ingress})
+    kept = []
+    implied = 0
+    for edge in payload["edges"]:
+        if (
+            edge["conns"] == "all"
+            and flags.get(edge["source"], (False, False))[0]
+            and flags.get(edge["target"], (False, False))[1]
+        ):
+            implied += 1
+            continue
+        kept.append(edge)
+    out = {**payload, "nodes": nodes, "edges": kept, "implied_edges": implied}
+    out["counts"] = {**payload["counts"], "drawn_edges": len(kept)}
+    return out
+
+
+def _open_flags(cluster: Cluster, payload: dict[str, Any], query: payloads.ReachabilityQuery) -> dict[str, tuple[bool, bool]]:
+    """node id -> (every member egress-open, every member ingress-open). Only when no
+    port or protocol filter narrows the edges (an all-ports edge is then not "all")."""
+    if query.protocol or query.port is not None or query.level == "pod":
+        return {}
+    endpoints = {n.key: n for n in engine_cache.pair_table(cluster, "workload", query.direction).nodes}
+    flags: dict[str, tuple[bool, bool]] = {}
+    for node in payload["nodes"]:
+        if node["external"]:
+            continue
+        members = [endpoints[k] for k in node.get("members") or [node["id"]] if k in endpoints]
+        if not members:
+            continue
+        flags[node["id"]] = (
+            query.direction != "ingress" and all(not m.egress_isolated for m in members),
+            query.direction != "egress" and all(not m.ingress_isolated for m in members),
+        )
+    return flags
+
+
+def explain_edge(
+    cluster: Cluster, src: str, dst: str, *, expand: tuple[str, ...], group_by: str = "", direction: str = "combined", limit: int = 25
+) -> dict[str, Any]:
+    """Why an edge of a graph with opened namespaces exists: each member pair."""
+    group_of = _group_function(frozenset(expand), group_by)
+    table = engine_cache.pair_table(cluster, "workload", direction)
+    pairs = [
+        c
+        for i, n in enumerate(table.nodes)
+        if group_of(n) == src
+        for c in table.connections(i, i + 1)
+        if group_of(c.dst) == dst
+    ]
+    explained = [payloads.explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
+    return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
+
+
+def explain_graph_edge(
+    cluster: Cluster,
+    src: str,
+    dst: str,
+    *,
+    level: str = "workload",
+    group_by: str = "",
+    direction: str = "combined",
+    expand: tuple[str, ...] = (),
+    port: int | str | None = None,
+    protocol: str | None = "TCP",
+    limit: int = 25,
+) -> dict[str, Any]:
+    """Why an edge of the graph page (or a matrix cell) exists, at its level: an address
+    range node named by an ipBlock stands for its ranges, each explained."""
+    sources = range_members(cluster, src) or [src]
+    targets = range_members(cluster, dst) or [dst]
+    pairs: list[dict[str, Any]] = []
+    truncated = False
+    total = 0
+    for s in sources:
+        for d in targets:
+            if level == "namespace" and expand:
+                one = explain_edge(cluster, s, d, expand=expand, group_by=group_by, direction=direction)
+            elif level in ("tier", "namespace"):
+                one = payloads.explain_edge(cluster, s, d, level=level, group_by=group_by, direction=direction)
+            else:
+                one = {"pairs": [payloads.explain(cluster, s, d, port=port, protocol=protocol)], "truncated": False}
+            pairs += one["pairs"]
+            truncated = truncated or bool(one.get("truncated"))
+            total += int(one.get("total", len(one["pairs"])))
+    return {"pairs": pairs[:limit], "truncated": truncated or len(pairs) > limit, "total": total}
+
+
+def range_members(cluster: Cluster, name: str) -> list[str]:
+    """The address ranges (engine keys) a range node named `name` stands for; [] when
+    `name` names no range node."""
+    names: dict[str, str] = engine_cache.engine_models.get(
+        (cluster.pk, cluster.state_version, "range-names"),
+        lambda: range_names(engine_cache.engine_cluster(cluster), payloads.level_nodes(cluster, "workload")),
+    )
+    return [key for key, value in names.items() if value == name]
+
+
+# --- address ranges named by the policies' ipBlocks ------------------------------------------
+
+
+def _ip_blocks(model: engine.Cluster) -> list[engine.IPBlock]:
+    blocks: dict[str, engine.IPBlock] = {}
+    for policy in model.policies:
+        for rule in (*policy.ingress, *policy.egress):
+            for peer in rule.peers:
+                if peer.ip_block is not None:
+                    blocks.setdefault(str(peer.ip_block), peer.ip_block)
+    return list(blocks.values())
+
+
+def _span(block: engine.IPBlock) -> int:
+    return sum(r.last - r.first + 1 for r in block.ranges)
+
+
+def range_names(model: engine.Cluster, nodes: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """External node id -> the name of its address range: the most specific ipBlock of
+    the policies that holds the whole range, else the smallest `except` CIDR holding it,
+    else "other IPv4 (IPv6) addresses"."""
+    blocks = sorted(_ip_blocks(model), key=_span)
+    excepts = sorted(
+        {ipaddress.ip_network(e, strict=False) for b in blocks for e in b.excepts},
+        key=lambda n: n.num_addresses,
+    )
+    names: dict[str, str] = {}
+    for node in nodes:
+        if not node["external"] or not node.get("ip_range"):
+            continue
+        first, last = (ipaddress.ip_address(a) for a in node["ip_range"])
+        family, lo, hi = first.version, int(first), int(last)
+        name = next(
+            (
+                str(b)
+                for b in blocks
+                if any(r.family == family and r.first <= lo and hi <= r.last for r in b.ranges)
+            ),
+            "",
+        )
+        if not name:
+            name = next(
+                (
+                    str(n)
+                    for n in excepts
+                    if n.version == family and int(n.network_address) <= lo and hi <= int(n.broadcast_address)
+                ),
+                f"other IPv{family} addresses",
+            )
+        names[node["id"]] = name
+    return names
+
+
+def _merge_ranges(payload: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The payload with the address ranges of one name drawn as one node (its edges the
+    union of theirs); `members` lists the ranges."""
+    if not names:
+        return payload
+    nodes: list[dict[str, Any]] = []
+    merged: dict[str, dict[str, Any]] = {}
+    for node in payload["nodes"]:
+        name = names.get(node["id"])
+        if name is None:
+            nodes.append(node)
+            continue
+        if name not in merged:
+            merged[name] = {
+                **node,
+                "id": name,
+                "label": name,
+                "kind": "External",
+                "ip_range": None,
+                "ranges": [],
+                "members": [],
+                "named_by_policy": not name.startswith("other "),
+            }
+            nodes.append(merged[name])
+        group = merged[name]
+        group["members"].append(node["id"])
+        group["ranges"].append(node["ip_range"])
+        if group.get("external_role") != node.get("external_role"):
+            group["external_role"] = ""  # a source in one range, a destination in another
+    pairs: dict[tuple[str, str], engine.ConnSet] = {}
+    for edge in payload["edges"]:
+        key = (names.get(edge["source"], edge["source"]), names.get(edge["target"], edge["target"]))
+        conns = engine.ConnSet.from_json(edge["conns"])
+        pairs[key] = pairs[key] | conns if key in pairs else conns
+    edges = [
+        {"source": s, "target": d, "conns": c.to_json(), "label": str(c)} for (s, d), c in pairs.items()
+    ]
+    return {**payload, "nodes": nodes, "edges": edges, "counts": {**payload["counts"], "nodes": len(nodes), "edges": len(edges)}}

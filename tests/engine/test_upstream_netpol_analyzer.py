@@ -1,0 +1,127 @@
+"""np-guard/netpol-analyzer's own AdminNetworkPolicy / BaselineAdminNetworkPolicy test cases
+and their expected connection lists (upstream/netpol_analyzer/, see upstream/README.md).
+
+The expected files are upstream's, unchanged; ``upstream_text`` only bridges two changes
+of upstream's own format between the versions the outputs were recorded with and the
+current one netpolui keeps: the ``[External]`` suffix on address ranges, and ``All but:
+X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from policies.engine import analyze, build_cluster, load_paths, render
+
+UPSTREAM = Path(__file__).parent / "upstream" / "netpol_analyzer"
+SHARED = {
+    "conformance": UPSTREAM / "conformance_manifests",
+    "two_houses": UPSTREAM / "two_houses_manifests",
+}
+CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
+
+_PROTOCOLS = ("SCTP", "TCP", "UDP")
+_FULL = (1, 65535)
+
+
+def _ranges(text: str) -> list[tuple[int, int]]:
+    out = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.append((int(lo), int(hi or lo)))
+    return out
+
+
+def _parse_conns(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Upstream's CONNS text as protocol -> sorted disjoint ranges (independent of our
+    ConnSet, so a bug there cannot hide here)."""
+    if text == "All Connections":
+        return {p: [_FULL] for p in _PROTOCOLS}
+    out: dict[str, list[tuple[int, int]]] = {}
+    for m in re.finditer(r"(SCTP|TCP|UDP) ([0-9,\-]+?)(?=,(?:SCTP|TCP|UDP) |$)", text):
+        out[m.group(1)] = _ranges(m.group(2))
+    return out
+
+
+def _complement(conns: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for proto in _PROTOCOLS:
+        free, start = [], 1
+        for lo, hi in sorted(conns.get(proto, [])):
+            if lo > start:
+                free.append((start, lo - 1))
+            start = max(start, hi + 1)
+        if start <= 65535:
+            free.append((start, 65535))
+        if free:
+            out[proto] = free
+    return out
+
+
+def _conns_text(conns: dict[str, list[tuple[int, int]]]) -> str:
+    if all(conns.get(p) == [_FULL] for p in _PROTOCOLS):
+        return "All Connections"
+    return ",".join(
+        f"{p} " + ",".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in conns[p])
+        for p in _PROTOCOLS
+        if conns.get(p)
+    )
+
+
+def upstream_text(text: str) -> str:
+    lines = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        line = re.sub(r"(\d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+|[0-9a-f:]+/\d+)(?= )", r"\1[External]", line)
+        line = line.replace("[External][External]", "[External]")
+        head, sep, conns = line.rpartition(" : ")
+        if conns.startswith("All but: "):
+            conns = _conns_text(_complement(_parse_conns(conns[len("All but: ") :])))
+        lines.append(f"{head}{sep}{conns}")
+    return "".join(f"{line}\n" for line in lines)
+
+
+def expected_text(case: str) -> str:
+    """Upstream's connlist of the case: its txt output, or its csv output (src,dst,conn
+    rows, the same lines) when only the csv has the current upstream version."""
+    txt = UPSTREAM / case / "expected.txt"
+    if txt.exists():
+        return upstream_text(txt.read_text())
+    rows = (UPSTREAM / case / "expected.csv").read_text().splitlines()
+    assert rows[0] == "src,dst,conn"
+    lines = []
+    for row in rows[1:]:
+        src, dst, conns = row.split(",", 2)
+        lines.append(f"{src} => {dst} : {conns}\n")
+    return upstream_text("".join(lines))
+
+
+def case_paths(case: str) -> list[Path]:
+    paths = [UPSTREAM / case]
+    uses = UPSTREAM / case / "uses.txt"
+    if uses.exists():
+        paths += [SHARED[name.strip()] for name in uses.read_text().split() if name.strip()]
+    return paths
+
+
+def test_upstream_text_bridges_only_format() -> None:
+    assert upstream_text("a[Pod] => b[Pod] : All but: UDP 5353\n") == (
+        "a[Pod] => b[Pod] : SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535\n"
+    )
+    assert upstream_text("0.0.0.0-255.255.255.255 => b[Pod] : TCP 80,UDP 53\n") == (
+        "0.0.0.0-255.255.255.255[External] => b[Pod] : TCP 80,UDP 53\n"
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_connlist_matches_netpol_analyzer(case: str) -> None:
+    reach = analyze(build_cluster(load_paths(case_paths(case))))
+    expected = expected_text(case)
+    assert render(reach, "txt") == expected
+
+
+def test_enough_cases_are_ported() -> None:
+    assert len(CASES) >= 10
