@@ -296,7 +296,7 @@ class DatabaseMirror:
             self._save_version(resource, version, listed=True, count=len(seen))
             Cluster.objects.filter(pk=self.cluster_id).update(last_list_at=timezone.now())
             if written or stale:
-                _bump(self.cluster_id, topology=kind not in POLICY_KINDS)
+                _bump(self.cluster_id, topology=_topology_kind(kind))
         return len(seen)
 
     def apply_event(self, resource: Resource, event_type: str, obj: dict[str, Any], resource_version: str) -> None:
@@ -316,7 +316,7 @@ class DatabaseMirror:
             now = timezone.now()
             Cluster.objects.filter(pk=self.cluster_id).update(last_event_at=now)
             if changed:
-                _bump(self.cluster_id, topology=kind not in POLICY_KINDS)
+                _bump(self.cluster_id, topology=_topology_kind(kind))
 
     def bookmark(self, resource: Resource, resource_version: str) -> None:
         with _writing():
@@ -363,6 +363,14 @@ class DatabaseMirror:
         if not connection.in_atomic_block:
             connection.close()
         close_old_connections()
+
+
+def _topology_kind(kind: str) -> bool:
+    """Whether a change of this kind moves the topology. Policies do not, and neither
+    do CNI objects (the analyzer derives their changes: a CNI object changes tiers and
+    rules, never which pods exist); ServiceAccounts do (they change what Calico's
+    serviceAccounts selectors select)."""
+    return kind not in POLICY_KINDS and not kind.startswith(CNI_PREFIX)
 
 
 def _bump(cluster_id: int, *, topology: bool) -> None:
@@ -521,7 +529,7 @@ def load_snapshot(cluster: Cluster, objects: Iterable[dict[str, Any]]) -> dict[s
         for kind, items in by_kind.items():
             kind_changed = replace_objects(cluster.pk, kind, items)
             changed |= kind_changed
-            topology_changed |= kind_changed and kind not in POLICY_KINDS
+            topology_changed |= kind_changed and _topology_kind(kind)
             if items or kind not in OPTIONAL_KINDS:
                 counts[kind] = len(items)
         now = timezone.now()

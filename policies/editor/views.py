@@ -239,7 +239,7 @@ def _clone_cni(request: HttpRequest, cluster: Cluster) -> HttpResponse:
     if not verdict["possible"]:
         messages.error(request, f"{row.key} cannot be cloned into a NetworkPolicy: {verdict['reason']}.")
         return _start_page(request, cluster, status=400)
-    obj = drafts.prepare(verdict["obj"])
+    obj = drafts.stored_form(verdict["obj"])
     notes = [f"Translated from {row.key}: the same traffic is allowed, as a v1 NetworkPolicy."]
     existing = drafts.existing_draft(cluster, obj)
     if existing is not None:

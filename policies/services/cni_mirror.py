@@ -13,13 +13,39 @@ from ..engine.cni.kinds import CNI_KINDS, CNIS
 from ..models import Cluster, CniObject, ServiceAccount, SyncState
 
 
-def cni_objects(cluster: Cluster) -> list[dict[str, Any]]:
-    """The mirrored CNI objects and ServiceAccounts, in the Kubernetes JSON shape, for
-    the engine."""
-    objects: list[dict[str, Any]] = list(CniObject.objects.filter(cluster=cluster).values_list("obj", flat=True))
+def cni_rows(cluster: Cluster) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key, resourceVersion, obj) of every mirrored CNI object, in one query."""
+    rows = CniObject.objects.filter(cluster=cluster).only("cni", "kind", "namespace", "name", "resource_version", "obj")
+    return [(row.key, row.resource_version, row.obj) for row in rows]
+
+
+def cni_objects(
+    cluster: Cluster, rows: list[tuple[str, str, dict[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
+    """The mirrored CNI objects (from `rows` when given) and ServiceAccounts, in the
+    Kubernetes JSON shape, for the engine."""
+    if rows is None:
+        objects: list[dict[str, Any]] = list(CniObject.objects.filter(cluster=cluster).values_list("obj", flat=True))
+    else:
+        objects = [obj for _key, _rv, obj in rows]
     if objects:  # only Calico's rules read ServiceAccounts
         objects += ServiceAccount.objects.filter(cluster=cluster).values_list("obj", flat=True)
     return objects
+
+
+def cni_versions(cluster: Cluster) -> dict[str, str]:
+    """Every mirrored CNI object's key and resourceVersion: what the incremental analyzer
+    compares to find the CNI objects that changed."""
+    rows = CniObject.objects.filter(cluster=cluster).only("cni", "kind", "namespace", "name", "resource_version")
+    return {row.key: row.resource_version for row in rows}
+
+
+def cni_changed_objects(cluster: Cluster, wanted: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(key, obj) of the mirrored CNI objects whose keys are in `wanted`."""
+    if not any(":" in key for key in wanted):
+        return []
+    rows = CniObject.objects.filter(cluster=cluster).only("cni", "kind", "namespace", "name", "obj")
+    return [(row.key, row.obj) for row in rows if row.key in wanted]
 
 
 def served_cnis(cluster: Cluster) -> list[str]:

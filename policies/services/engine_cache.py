@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
 from . import page_cache
-from .cni_mirror import cni_objects, engine_setting
+from .cni_mirror import cni_changed_objects, cni_objects, cni_rows, cni_versions, engine_setting
 
 # Pods that finished hold no address and take no traffic.
 FINISHED_PHASES = ("Succeeded", "Failed")
@@ -58,8 +58,11 @@ class VersionCache:
 engine_models = VersionCache()
 
 
-def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
-    """The cluster's mirrored objects in the Kubernetes JSON shape, as the engine reads."""
+def engine_objects(
+    cluster: Cluster, *, cni: list[tuple[str, str, dict[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
+    """The cluster's mirrored objects in the Kubernetes JSON shape, as the engine reads
+    (the CNI objects from `cni`, cni_rows, when the caller fetched them already)."""
     objects: list[dict[str, Any]] = []
     objects += Namespace.objects.filter(cluster=cluster).values_list("obj", flat=True)
     objects += Workload.objects.filter(cluster=cluster).values_list("obj", flat=True)
@@ -71,7 +74,7 @@ def engine_objects(cluster: Cluster) -> list[dict[str, Any]]:
     objects += NetworkPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
     objects += ClusterPolicy.objects.filter(cluster=cluster).values_list("obj", flat=True)
     objects += Node.objects.filter(cluster=cluster).values_list("obj", flat=True)
-    objects += cni_objects(cluster)
+    objects += cni_objects(cluster, cni)
     return objects
 
 
@@ -125,9 +128,9 @@ def _build_analyzer(cluster: Cluster) -> engine.Analyzer:
     return derived.analyzer
 
 
-def _policy_versions(cluster: Cluster) -> dict[str, str]:
-    """Every stored policy's key ("ns/name", or "Kind/name" for cluster-wide ones) and
-    resourceVersion."""
+def _policy_versions(cluster: Cluster, cni: list[tuple[str, str, dict[str, Any]]] | None = None) -> dict[str, str]:
+    """Every stored policy's key ("ns/name", "Kind/name" for cluster-wide ones, the CNI
+    object key) and resourceVersion."""
     versions = {
         f"{ns}/{name}": rv
         for ns, name, rv in NetworkPolicy.objects.filter(cluster=cluster).values_list(
@@ -140,6 +143,7 @@ def _policy_versions(cluster: Cluster) -> dict[str, str]:
             "kind", "name", "resource_version"
         )
     )
+    versions.update(cni_versions(cluster) if cni is None else {key: rv for key, rv, _obj in cni})
     return versions
 
 
@@ -153,15 +157,21 @@ def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tupl
         key = f"{kind}/{name}"
         if key in wanted:
             yield key, obj, not engine.validate_cluster_policy(obj)
+    # A CNI object is always handed over: the engine lists an invalid one with its
+    # problems and applies it nowhere, as a rebuild does.
+    yield from ((key, obj, True) for key, obj in cni_changed_objects(cluster, wanted))
 
 
 def _rebuild(cluster: Cluster) -> _NewestAnalyzer:
-    model = engine.build_cluster(engine_objects(cluster), strict=False, cni=engine_setting(cluster))
+    rows = cni_rows(cluster)
+    model = engine.build_cluster(engine_objects(cluster, cni=rows), strict=False, cni=engine_setting(cluster))
+    versions = _policy_versions(cluster, rows)
     return _NewestAnalyzer(
         cluster.state_version,
         cluster.topology_version,
-        _policy_versions(cluster),
-        {p.key for p in model.policies} | {p.key for p in model.cluster_policies},
+        versions,
+        # Every CNI object is the engine's (an invalid one is listed, applied nowhere).
+        {p.key for p in model.policies} | {p.key for p in model.cluster_policies} | {k for k in versions if ":" in k},
         engine.Analyzer(model),
     )
 
