@@ -460,22 +460,17 @@ def resolve_owners(cluster_id: int, namespace: str | None = None) -> None:
 
 
 def _save_tops(model: type[Workload] | type[Pod], rows: list[Any]) -> None:
-    """Write top_kind/top_name: rows sharing a top (a Deployment's pods) in one UPDATE
-    each, the others one by one. bulk_update builds a CASE per row, whose construction
-    took most of a 50,000-pod first sync."""
-    by_top: dict[tuple[str, str], list[Any]] = {}
-    for row in rows:
-        by_top.setdefault((row.top_kind, row.top_name), []).append(row)
-    alone = []
-    for (kind, name), members in by_top.items():
-        if len(members) == 1:
-            alone.append(members[0])
-            continue
-        pks = [m.pk for m in members]
-        for start in range(0, len(pks), BATCH):
-            model.objects.filter(pk__in=pks[start : start + BATCH]).update(top_kind=kind, top_name=name)
-    for row in alone:
-        model.objects.filter(pk=row.pk).update(top_kind=row.top_kind, top_name=row.top_name)
+    """Write top_kind/top_name of the rows in one executemany (pipelined by psycopg).
+    bulk_update builds a CASE per row, whose construction took most of a 50,000-pod
+    first sync."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET top_kind = %s, top_name = %s WHERE id = %s",
+            [(row.top_kind, row.top_name, row.pk) for row in rows],
+        )
 
 
 # --- manifests clusters -----------------------------------------------------------------------

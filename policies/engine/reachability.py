@@ -149,8 +149,10 @@ class Reachability:
         level: str = "workload",
         direction: str = "combined",
         _materialize: Callable[[], list[Connection]] | None = None,
+        _source_rows: Callable[[], Sequence[tuple[Connection, ...]]] | None = None,
     ) -> None:
         self.nodes: list[Endpoint] = list(nodes)
+        self._source_rows = _source_rows
         self.level = level
         self.direction = direction
         self._connections: list[Connection] | None = (
@@ -166,6 +168,13 @@ class Reachability:
             assert self._materialize is not None
             self._connections = self._materialize()
         return self._connections
+
+    def source_rows(self) -> Sequence[tuple[Connection, ...]] | None:
+        """The connections by source, one row per node in order (their concatenation is
+        `connections`), when an Analyzer made this answer, else None. A derived
+        analyzer's row is the very tuple of its parent's answer when that row did not
+        change: a diff against the parent compares only the rows that are not."""
+        return None if self._source_rows is None else self._source_rows()
 
     def node(self, key: str) -> Endpoint | None:
         if self._node_index is None:
@@ -1175,8 +1184,16 @@ class Analyzer:
         def materialize() -> list[Connection]:
             return list(chain.from_iterable(self._connection_rows(level, direction).conns))
 
+        def source_rows() -> Sequence[tuple[Connection, ...]]:
+            return self._connection_rows(level, direction).conns
+
         return Reachability(
-            ranked, None, level=level, direction=direction, _materialize=materialize
+            ranked,
+            None,
+            level=level,
+            direction=direction,
+            _materialize=materialize,
+            _source_rows=source_rows,
         )
 
     # -- the connection list, row by row ------------------------------------------------------
@@ -1227,7 +1244,7 @@ class Analyzer:
                 continue
             add = list(zip(fresh_dsts[sr], fresh_conns[sr], strict=True)) or None
             if whole_rows or sr in changed or (add is not None and len(add) > _BISECT_LIMIT):
-                _refilter_row(layer.ranked, sr, dsts, conns, drop, add)
+                _refilter_row(layer.ranked, sr, dsts, conns, drop, add, not changed)
             else:
                 _bisect_row(layer.ranked, sr, dsts, conns, drop, touched, add)
         return _Rows(dsts, conns)
@@ -1258,7 +1275,7 @@ class Analyzer:
                     if dr != sr
                 ]
                 entries.sort()
-                dsts[sr], conns[sr] = _split(entries)
+                _set_row(dsts, conns, sr, *_split(entries))
                 rebuilt.add(sr)
         return rebuilt
 
@@ -1545,21 +1562,51 @@ def _refilter_row(
     conns: list[tuple[Connection, ...]],
     drop: set[int],
     add: list[tuple[int, Connection]] | None,
+    endpoints_kept: bool = False,
 ) -> None:
-    """Row sr in one pass: pairs into `drop` out, fresh pairs in, endpoints current."""
+    """Row sr in one pass: pairs into `drop` out, fresh pairs in, endpoints current
+    (`endpoints_kept`: no endpoint has new flags). A row that comes out the same keeps
+    its tuples (see _set_row)."""
     ds, cs = dsts[sr], conns[sr]
     if not ds and add is None:
         return
+    if endpoints_kept:
+        gone = [i for i, dr in enumerate(ds) if dr in drop]
+        if _same_pairs([(ds[i], cs[i].conns) for i in gone], add):
+            return
+        kept = [(dr, c) for dr, c in zip(ds, cs, strict=True) if dr not in drop]
+        if add is not None:
+            kept += add
+            kept.sort()
+        dsts[sr], conns[sr] = _split(kept)
+        return
     src = ranked[sr]
-    entries = [
-        (dr, c if c.src is src and c.dst is ranked[dr] else Connection(src, ranked[dr], c.conns))
-        for dr, c in zip(ds, cs, strict=True)
-        if dr not in drop
-    ]
+    entries: list[tuple[int, Connection]] = []
+    dropped: list[tuple[int, ConnSet]] = []
+    replaced = False
+    for dr, c in zip(ds, cs, strict=True):
+        if dr in drop:
+            dropped.append((dr, c.conns))
+        elif c.src is src and c.dst is ranked[dr]:
+            entries.append((dr, c))
+        else:
+            replaced = True
+            entries.append((dr, Connection(src, ranked[dr], c.conns)))
+    if not replaced and _same_pairs(dropped, add):
+        return
     if add is not None:
         entries += add
         entries.sort()
     dsts[sr], conns[sr] = _split(entries)
+
+
+def _same_pairs(dropped: list[tuple[int, ConnSet]], add: list[tuple[int, Connection]] | None) -> bool:
+    """Whether the fresh pairs of a row (ascending ranks) are the ones it dropped."""
+    add = add or []
+    return len(dropped) == len(add) and all(
+        dr == adr and conn == pair.conns
+        for (dr, conn), (adr, pair) in zip(dropped, add, strict=True)
+    )
 
 
 def _bisect_row(
@@ -1571,7 +1618,8 @@ def _bisect_row(
     touched: list[int],
     add: list[tuple[int, Connection]] | None,
 ) -> None:
-    """Row sr patched at the few `touched` ranks found by bisection."""
+    """Row sr patched at the few `touched` ranks found by bisection; a row that comes
+    out the same keeps its tuples."""
     ds, cs = dsts[sr], conns[sr]
     hits = []
     for dr in touched:
@@ -1580,17 +1628,44 @@ def _bisect_row(
             hits.append(i)
     if not hits and add is None:
         return
+    src = ranked[sr]
+    dropped = [(ds[i], cs[i].conns) for i in hits if ds[i] in drop]
+    replaced = any(
+        ds[i] not in drop and (cs[i].src is not src or cs[i].dst is not ranked[ds[i]])
+        for i in hits
+    )
+    if not replaced and _same_pairs(dropped, add):
+        return
     dl, cl = list(ds), list(cs)
     for i in reversed(hits):
         if dl[i] in drop:
             del dl[i], cl[i]
         else:
-            cl[i] = Connection(cl[i].src, ranked[dl[i]], cl[i].conns)
+            cl[i] = Connection(src, ranked[dl[i]], cl[i].conns)
     for dr, pair in add or ():
         j = bisect.bisect_left(dl, dr)
         dl.insert(j, dr)
         cl.insert(j, pair)
     dsts[sr], conns[sr] = tuple(dl), tuple(cl)
+
+
+def _set_row(
+    dsts: list[tuple[int, ...]],
+    conns: list[tuple[Connection, ...]],
+    sr: int,
+    ds: tuple[int, ...],
+    cs: tuple[Connection, ...],
+) -> None:
+    """Row sr patched to (ds, cs), keeping the old tuples when nothing in it changed
+    (same destinations, connections and endpoint objects): a diff against the parent
+    then skips the row by identity."""
+    old_ds, old_cs = dsts[sr], conns[sr]
+    if ds == old_ds and all(
+        a is b or (a.conns == b.conns and a.src is b.src and a.dst is b.dst)
+        for a, b in zip(old_cs, cs, strict=True)
+    ):
+        return
+    dsts[sr], conns[sr] = ds, cs
 
 
 def _patched(cells: Cells, rows: int, new: Cells) -> Cells:

@@ -28,7 +28,7 @@ from typing import Any
 
 from .ipranges import parse_cidr
 from .selectors import dns1123_subdomain_error
-from .tiers import ANP, BANP, CLUSTER_POLICY_KINDS, CNP
+from .tiers import ANP, BANP, CLUSTER_POLICY_KINDS, CNP, READ_VERSIONS, V1BETA1
 from .validation import (
     PROTOCOL_NAMES,
     FieldError,
@@ -64,9 +64,10 @@ def validate_cluster_policy(obj: Mapping[str, Any]) -> list[FieldError]:
         return c.errors
     assert isinstance(kind, str)
     version = obj.get("apiVersion")
-    if version is not None and version != CLUSTER_POLICY_KINDS[kind]:
+    if version is not None and version not in READ_VERSIONS[kind]:
         c.add(
-            "apiVersion", f"{_q(version)} is not read for {kind}: use {CLUSTER_POLICY_KINDS[kind]}"
+            "apiVersion",
+            f"{_q(version)} is not read for {kind}: use {' or '.join(READ_VERSIONS[kind])}",
         )
     meta = obj.get("metadata")
     if not isinstance(meta, Mapping):
@@ -124,7 +125,7 @@ def validate_cluster_policy(obj: Mapping[str, Any]) -> list[FieldError]:
         if len(rules) > limit:
             c.add(path, f"has {len(rules)} rules: at most {limit} are allowed")
         for i, rule in enumerate(rules):
-            _validate_rule(c, kind, direction, peers_key, rule, f"{path}[{i}]")
+            _validate_rule(c, kind, direction, peers_key, rule, f"{path}[{i}]", version)
     return c.errors
 
 
@@ -156,7 +157,13 @@ def _validate_selector_peer(c: _Collector, peer: Mapping[str, Any], path: str) -
 
 
 def _validate_rule(
-    c: _Collector, kind: str, direction: str, peers_key: str, rule: object, path: str
+    c: _Collector,
+    kind: str,
+    direction: str,
+    peers_key: str,
+    rule: object,
+    path: str,
+    version: object = None,
 ) -> None:
     if not isinstance(rule, Mapping):
         c.add(path, "must be an object with action and " + peers_key)
@@ -211,11 +218,18 @@ def _validate_rule(
                         try:
                             if not isinstance(net, str):
                                 raise ValueError
-                            parse_cidr(net)
+                            cidr = parse_cidr(net)
                         except ValueError:
                             c.add(
                                 f"{jpath}.networks[{k}]",
                                 f"{_q(net)} is not a valid CIDR (e.g. 10.0.0.0/8 or fd00::/8)",
+                            )
+                            continue
+                        # v1beta1's CEL rule: cidr(self) == cidr(self).masked().
+                        if version == V1BETA1 and str(cidr) != net.strip():
+                            c.add(
+                                f"{jpath}.networks[{k}]",
+                                f"{_q(net)} has host bits set: write {cidr}",
                             )
     named = False
     if kind == CNP:

@@ -25,10 +25,14 @@ finding says so); the BaselineAdminNetworkPolicy, which has no priority, comes a
 every Baseline ClusterNetworkPolicy. Inside a policy, rules in written order.
 
 Subjects and peers: ``namespaces`` (namespace labels) or ``pods`` (namespace AND pod
-selectors); egress also ``networks`` (CIDRs; addresses outside the cluster: pod IPs
-are not known from manifests) and ``nodes`` (the addresses of the matching Node
-objects). Host-network pods are never subjects nor pod peers. A named port resolves on
-the destination pod to the container port of that name, with that port's protocol.
+selectors; an omitted selector reads as ``{}``, as the Go types decode it); egress also
+``networks`` (CIDRs: addresses outside the cluster, and, since upstream checks
+cluster-internal traffic against them too, every pod of a family a CIDR covers whole
+and the pods whose known IP a smaller one holds) and ``nodes`` (the addresses of the
+matching Node objects, and the host-network pods whose known IP is one of them).
+Host-network pods are never subjects nor pod peers. A named port resolves on the
+destination pod to the container port of that name, with that port's protocol.
+ClusterNetworkPolicy is read in v1alpha2 and in v1beta1 (the same schema).
 """
 
 from __future__ import annotations
@@ -51,8 +55,12 @@ V1ALPHA2 = f"{GROUP}/v1alpha2"
 CNP = "ClusterNetworkPolicy"
 ANP = "AdminNetworkPolicy"
 BANP = "BaselineAdminNetworkPolicy"
+V1BETA1 = f"{GROUP}/v1beta1"
 CLUSTER_POLICY_KINDS: dict[str, str] = {CNP: V1ALPHA2, ANP: V1ALPHA1, BANP: V1ALPHA1}
-"""Kind -> the apiVersion netpolui reads it in."""
+"""Kind -> the apiVersion netpolui reads it in (and writes it in)."""
+READ_VERSIONS: dict[str, tuple[str, ...]] = {CNP: (V1ALPHA2, V1BETA1), ANP: (V1ALPHA1,), BANP: (V1ALPHA1,)}
+"""Kind -> every apiVersion read: ClusterNetworkPolicy v1beta1 has v1alpha2's final schema
+(upstream's conformance manifests moved to it), so it is read the same way."""
 
 ADMIN = "Admin"
 NETWORK_POLICY = "NetworkPolicy"

@@ -12,15 +12,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from .. import audit
-from ..engine.cni.kinds import cni_kind
 from ..models import Cluster, CniObject
 from . import engine_cache
 from .cni_mirror import clean_object, engine_setting, export_objects, policy_yaml, served_cnis
 
 __all__ = ["clean_object", "engine_setting", "export_objects", "policy_yaml", "served_cnis"]
-
-NOT_ENFORCED = "not enforced here"
-
 
 def enforcing_cni(cluster: Cluster) -> dict[str, Any]:
     """{"cni": calico|cilium|antrea|none, "detected_by": why, "setting": auto|..., "served":
@@ -52,7 +48,7 @@ def policy_info(row: CniObject) -> dict[str, Any]:
         "namespace": row.namespace,
         "name": row.name,
         "enforced": False,
-        "not_enforced_reason": "" if not row.policy else "the engine did not read it",
+        "not_enforced_reason": "" if not row.policy else "the analysis did not read it",
         "tier": row.tier,
         "order": row.order,
         "selects": "",
@@ -69,7 +65,9 @@ def enforced_keys(cluster: Cluster) -> set[str]:
 
 
 def filter_enforced(rows: QuerySet[CniObject], enforced: bool) -> QuerySet[CniObject]:
-    """Rows whose policy the cluster's CNI enforces (or, with False, does not)."""
+    """Policies the cluster's CNI enforces (or, with False, does not); tiers, sets and
+    groups are neither."""
+    rows = rows.filter(policy=True)
     ids: list[int] = []
     by_cluster: dict[int, set[str]] = {}
     for row in rows.select_related("cluster").defer("obj"):
@@ -142,10 +140,6 @@ def applying(cluster: Cluster, *, endpoint_key: str = "", pod: tuple[str, str] |
         {**model.cni_policies[key].to_dict(), "id": ids.get(key), "directions": sorted(directions[key])}
         for key in order
     ]
-
-
-def is_cni_manifest(obj: dict[str, Any]) -> bool:
-    return cni_kind(obj) is not None
 
 
 def clone_verdict(row: CniObject) -> dict[str, Any]:

@@ -240,7 +240,7 @@ def test_matrix_filters_by_namespace_and_explains_a_cell(demo_page):
     )
     page.mouse.move(point["x"], point["y"])
     tooltip = page.locator("[data-matrix-tooltip]")
-    expect(tooltip).to_have_text("shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432")
+    expect(tooltip).to_have_text("shop/backend (Deployment) → shop/database (StatefulSet): TCP 5432")
     expect(tooltip).to_have_attribute("data-kind", "c-some p-TCP")
     page.mouse.click(point["x"], point["y"])
     panel = page.locator("#side-panel")
@@ -289,7 +289,7 @@ def test_the_matrix_explains_a_cell_from_the_keyboard(demo_page):
         page.keyboard.press("ArrowRight")
     expect(announced).to_have_text(
         f"Row {target[0] + 1} of {len(rows)}, column {target[1] + 1} of {len(columns)}: "
-        "shop/backend[Deployment] → shop/database[StatefulSet]: TCP 5432"
+        "shop/backend (Deployment) → shop/database (StatefulSet): TCP 5432"
     )
     page.keyboard.press("Enter")
     panel = page.locator("#side-panel")
@@ -297,7 +297,7 @@ def test_the_matrix_explains_a_cell_from_the_keyboard(demo_page):
     expect(panel.locator(".explanation.allowed")).to_contain_text("shop/database-policy")
     # the row search moves the cursor to a source by name
     page.get_by_label("Find a source").fill("frontend")
-    expect(announced).to_contain_text("shop/frontend[Deployment] → shop/database[StatefulSet]")
+    expect(announced).to_contain_text("shop/frontend (Deployment) → shop/database (StatefulSet)")
 
 
 def test_the_matrix_explains_a_clicked_cell_and_keeps_it_in_the_url(demo_page):

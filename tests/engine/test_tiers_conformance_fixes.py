@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from policies.engine import Analyzer, ConnSet, build_cluster, explain, findings
+from policies.engine.tier_validation import validate_cluster_policy
 
 from .builders import anp, cnp, namespace, node, pod
 
@@ -187,3 +188,29 @@ def test_a_rule_after_an_accept_of_every_address_is_shadowed_for_pods_too() -> N
     )
     found = [f for f in findings(build_cluster(objs)) if f.code == "tier-rule-shadowed"]
     assert any("late" in f.message for f in found)
+
+
+def test_v1beta1_cluster_network_policy_is_read_like_v1alpha2() -> None:
+    # Upstream's ClusterNetworkPolicy moved to v1beta1 with v1alpha2's final schema.
+    policy = {**_deny_to("0.0.0.0/0"), "apiVersion": "policy.networking.k8s.io/v1beta1"}
+    assert validate_cluster_policy(policy) == []
+    assert _conns(_objs(policy), "a/client", "b/server-0") == NONE
+
+
+def test_v1beta1_refuses_a_cidr_with_host_bits_v1alpha2_does_not() -> None:
+    beta = {**_deny_to("10.1.2.3/8"), "apiVersion": "policy.networking.k8s.io/v1beta1"}
+    errors = [str(e) for e in validate_cluster_policy(beta)]
+    assert errors == [
+        'ClusterNetworkPolicy deny-net: spec.egress[0].to[0].networks[0] "10.1.2.3/8" has '
+        "host bits set: write 10.0.0.0/8"
+    ]
+    assert validate_cluster_policy(_deny_to("10.1.2.3/8")) == []
+
+
+def test_other_versions_are_refused_naming_the_ones_read() -> None:
+    bad = {**_deny_to("0.0.0.0/0"), "apiVersion": "policy.networking.k8s.io/v2"}
+    assert [str(e) for e in validate_cluster_policy(bad)] == [
+        'ClusterNetworkPolicy deny-net: apiVersion "policy.networking.k8s.io/v2" is not read '
+        "for ClusterNetworkPolicy: use policy.networking.k8s.io/v1alpha2 or "
+        "policy.networking.k8s.io/v1beta1"
+    ]

@@ -7,13 +7,11 @@ before probing, and its ``PokeServer`` calls as (client pod, server pod, protoco
 expected). Expected values are upstream's. Every probe is answered twice, by the fast
 path (``Analyzer.allowed``) and by ``explain``, which must agree.
 
-Two bridges, both mechanical: upstream's pods come from StatefulSets with two replicas,
-so the pods ``<name>-0`` and ``<name>-1`` are written out as the StatefulSet controller
-creates them (template labels plus ``statefulset.kubernetes.io/pod-name``, an owner
-reference, and an address of our choosing for the probes that put pod IPs into a
-policy); and upstream's newest manifests say ``policy.networking.k8s.io/v1beta1``, whose
-schema is the final v1alpha2 one (``protocols``, ``Accept``), so they are read as
-v1alpha2, the version netpolui reads."""
+One bridge, mechanical: upstream's pods come from StatefulSets with two replicas, so the
+pods ``<name>-0`` and ``<name>-1`` are written out as the StatefulSet controller creates
+them (template labels plus ``statefulset.kubernetes.io/pod-name``, an owner reference,
+and an address of our choosing for the probes that put pod IPs into a policy). The
+manifests are read as upstream wrote them (v1alpha2, and v1beta1 for the newest)."""
 
 from __future__ import annotations
 
@@ -77,12 +75,6 @@ def conformance_pods() -> Objects:
     return out
 
 
-def as_v1alpha2(doc: dict[str, Any]) -> dict[str, Any]:
-    if doc.get("apiVersion") == "policy.networking.k8s.io/v1beta1":
-        return {**doc, "apiVersion": "policy.networking.k8s.io/v1alpha2"}
-    return doc
-
-
 @dataclass
 class Scenario:
     test: str
@@ -135,17 +127,20 @@ def set_priority(name: str, priority: int) -> Callable[[Objects], None]:
     return patch
 
 
-def insert_pod_ip_accept(objs: Objects) -> None:
-    """admin-network-policy-standard-egress-inline-cidr-rules.go, second run: a rule
-    accepting the /32 of luna-lovegood-0 and cedric-diggory-0 inserted at index 0."""
-    spec = _policy(objs, "inline-cidr-as-peers-example")["spec"]
-    nets = [
-        pod_ip("network-policy-conformance-ravenclaw", "luna-lovegood-0") + "/32",
-        pod_ip("network-policy-conformance-hufflepuff", "cedric-diggory-0") + "/32",
-    ]
-    spec["egress"].insert(
-        0, {"name": "allow-egress-to-specific-podIPs", "action": "Accept", "to": [{"networks": nets}]}
-    )
+def insert_pod_ip_accept(name: str) -> Callable[[Objects], None]:
+    """The inline-cidr-rules tests' second run: a rule accepting the /32 of
+    luna-lovegood-0 and cedric-diggory-0 inserted at index 0."""
+
+    def patch(objs: Objects) -> None:
+        spec = _policy(objs, name)["spec"]
+        nets = [
+            pod_ip("network-policy-conformance-ravenclaw", "luna-lovegood-0") + "/32",
+            pod_ip("network-policy-conformance-hufflepuff", "cedric-diggory-0") + "/32",
+        ]
+        rule = {"name": "allow-egress-to-specific-podIPs", "action": "Accept", "to": [{"networks": nets}]}
+        spec["egress"].insert(0, rule)
+
+    return patch
 
 
 G, S, H, R = "gryffindor", "slytherin", "hufflepuff", "ravenclaw"
@@ -257,7 +252,7 @@ SCENARIOS = [
         + [(f"{G}/harry-potter-1", f"{H}/cedric-diggory-0", p, n, True) for p, n in PORTS]
         + [(f"{G}/harry-potter-1", f"{R}/luna-lovegood-1", p, n, False) for p, n in PORTS]
         + [(f"{G}/harry-potter-1", f"{H}/cedric-diggory-1", p, n, False) for p, n in PORTS],
-        insert_pod_ip_accept,
+        insert_pod_ip_accept("inline-cidr-as-peers-example"),
     ),
     Scenario(
         "admin-network-policy-standard-priority.go",
@@ -415,6 +410,19 @@ SCENARIOS += [
         SCENARIOS[3].probes,
     ),
     Scenario(
+        "baseline-admin-network-policy-standard-egress-inline-cidr-rules.go",
+        "deny-egress rule for egress-cidr-peer, Baseline tier",
+        ["baseline_tier/standard-egress-inline-cidr-rules.yaml"],
+        SCENARIOS[6].probes,
+    ),
+    Scenario(
+        "baseline-admin-network-policy-standard-egress-inline-cidr-rules.go",
+        "allow-egress rule for egress-cidr-peer, Baseline tier",
+        ["baseline_tier/standard-egress-inline-cidr-rules.yaml"],
+        SCENARIOS[7].probes,
+        insert_pod_ip_accept("default"),
+    ),
+    Scenario(
         "admin-network-policy-standard-same-priority.go",
         "three same-priority policies: each denies its own traffic, none bleeds onto another",
         ["admin_tier/standard-same-priority.yaml"],
@@ -448,7 +456,7 @@ SCENARIOS += [
 def scenario_objects(s: Scenario) -> Objects:
     objs = conformance_pods()
     for name in s.manifests:
-        objs.extend(as_v1alpha2(d) for d in _docs(name))
+        objs.extend(_docs(name))
     if s.patch is not None:
         s.patch(objs)
     return objs

@@ -1,16 +1,25 @@
 // The tier graph: Cytoscape.js with an ELK layout; namespaces are compound nodes.
-// Data comes server-rendered (the reachability payload of services.payloads, the same
+// Data comes server-rendered (the reachability payload of services.analysis, the same
 // payload GET /api/clusters/{id}/reachability/ serves); explanations are HTML fragments.
 (function () {
   "use strict";
 
-  var N = window.Netpolui;
-  var escapeHtml = N.escapeHtml;
+  var PROTOCOLS = ["TCP", "UDP", "SCTP"];
+  var escapeHtml = window.Netpolui.escapeHtml;
+  var rangesText = window.Netpolui.rangesText;
   var ANY_ADDRESS = "0.0.0.0-255.255.255.255";
 
   function css(name, fallback) {
     var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
     return value || fallback;
+  }
+
+  // "shop/frontend (Deployment)": how people name a node, never "shop/frontend[Deployment]"
+  function humanName(id, byId) {
+    var node = byId[id];
+    if (node && node.external) return node.ranges ? node.label : externalText(node).replace(/\n/g, " ");
+    if (node && node.object_kind) return node.namespace + "/" + node.name + " (" + node.object_kind + ")";
+    return id;
   }
 
   function externalText(node) {
@@ -19,7 +28,7 @@
       if (node.label === "0.0.0.0/0" || node.label === "::/0") return "any address\n" + node.label;
       return node.label.replace(" except ", "\nexcept ");
     }
-    var body = node.name;
+    var body = node.name; // the range, as the payload names it
     if (body === ANY_ADDRESS || /^::-f/.test(body)) return "any address";
     if (node.ip_range) return node.ip_range[0] + " –\n" + node.ip_range[1];
     return body;
@@ -35,13 +44,15 @@
       if (node.members) lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
       openLines(node, lines);
     } else {
-      if (node.object_kind && node.kind === "Group") {
-        lines.push(node.name + " · " + node.object_kind); // a workload with no tier label
-      } else if (node.object_kind && level === "pod") {
-        lines.push(node.name);
-      } else if (node.object_kind) {
-        lines.push(node.name);
-        lines.push(node.object_kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
+      // the payload names the object (namespace, name, object_kind): no key is parsed here
+      var parsed = node.object_kind ? { name: node.name, kind: node.object_kind } : null;
+      if (parsed && node.kind === "Group") {
+        lines.push(parsed.name + " · " + parsed.kind); // a workload with no tier label
+      } else if (parsed && level === "pod") {
+        lines.push(parsed.name);
+      } else if (parsed) {
+        lines.push(parsed.name);
+        lines.push(parsed.kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
       } else {
         lines.push(node.label);
         if (node.members) {
@@ -72,14 +83,24 @@
 
   function edgeElements(edge, index) {
     var base = { source: edge.source, target: edge.target, pair: index };
-    return N.connsParts(edge.conns).map(function (part) {
-      var all = part.proto === "all";
-      return {
+    if (edge.conns === "all") {
+      return [{
         group: "edges",
-        data: Object.assign({ id: "e" + index + (all ? "" : part.proto), label: part.text, proto: part.proto }, base),
-        classes: all ? "all" : "proto-" + part.proto,
-      };
+        data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
+        classes: "all",
+      }];
+    }
+    var out = [];
+    PROTOCOLS.forEach(function (proto) {
+      var ranges = edge.conns[proto];
+      if (!ranges) return;
+      out.push({
+        group: "edges",
+        data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
+        classes: "proto-" + proto,
+      });
     });
+    return out;
   }
 
   function buildElements(data, level, withEdges) {
@@ -278,6 +299,8 @@
       wheelSensitivity: 1.6, // a notch zooms about 16 % instead of 10 %
     });
     var byPair = data.edges;
+    var byId = {};
+    data.nodes.forEach(function (node) { byId[node.id] = node; });
 
     function clearChosen() {
       cy.elements().removeClass("chosen faded");
@@ -376,7 +399,7 @@
     cy.on("mouseover", "edge", function (event) {
       var pair = event.target.data("pair");
       cy.edges().filter(function (e) { return e.data("pair") === pair; }).addClass("show-label");
-      container.title = byPair[pair].source + " → " + byPair[pair].target + ": " + byPair[pair].label;
+      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + byPair[pair].label;
     });
     cy.on("mouseout", "edge", function () {
       cy.edges(".show-label").removeClass("show-label");
@@ -424,7 +447,7 @@
         var edgeHtml = [];
         data.edges.forEach(function (edge, index) {
           edgeHtml.push('<li><button type="button" class="link" data-edge-index="' + index + '">' +
-            escapeHtml(edge.source + " → " + edge.target + ": " + edge.label) + "</button></li>");
+            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edge.label) + "</button></li>");
         });
         document.querySelector("[data-edge-list]").innerHTML = edgeHtml.join("");
       });
@@ -489,6 +512,7 @@
       cy: cy, data: data, config: config, chooseEdge: chooseEdge, chooseNode: chooseNode, focus: focus, openNamespace: openNamespace,
     };
   }
+
 
   document.addEventListener("DOMContentLoaded", init);
 })();

@@ -10,15 +10,21 @@
   var COL_HEAD = 150; // px, the column names' height
   var FILL = { TCP: "#cfe3f3", UDP: "#fbe3b5", SCTP: "#c4eadc", mixed: "#e1dcef" };
   var INK = { TCP: "#0b3c63", UDP: "#6b4500", SCTP: "#0b4d3a", mixed: "#3b2c66" };
+
   var connsText = window.Netpolui.connsText;
 
+  // The payload names each node (namespace, name, object_kind): no key is parsed here.
   function shortName(node) {
     if (node.external) {
-      var body = node.name;
-      return body === "0.0.0.0-255.255.255.255" ? "any address (outside)" : body + " (outside)";
+      return node.name === "0.0.0.0-255.255.255.255" ? "any address (outside)" : node.name + " (outside)";
     }
-    if (node.object_kind) return node.namespace + "/" + node.name;
-    return node.id;
+    return node.object_kind ? node.namespace + "/" + node.name : node.id;
+  }
+
+  // "shop/frontend (Deployment)": how people name a node, never "shop/frontend[Deployment]"
+  function humanName(node) {
+    if (node.external || !node.object_kind) return shortName(node);
+    return shortName(node) + " (" + node.object_kind + ")";
   }
 
   // "c-all", "c-some p-TCP" ...: the legend's names for a connection set
@@ -274,7 +280,7 @@
 
     function describe(r, c) {
       var v = grid[r * nc + c];
-      return nodes[rowIdx[r]].id + " → " + nodes[colIdx[c]].id + ": " + (v ? texts[v - 1] : "no connection");
+      return humanName(nodes[rowIdx[r]]) + " → " + humanName(nodes[colIdx[c]]) + ": " + (v ? texts[v - 1] : "no connection");
     }
 
     function cellKind(r, c) {
@@ -368,7 +374,7 @@
       } else {
         // a row or column name: the whole name, which the header may cut
         var node = at.r >= 0 ? nodes[rowIdx[at.r]] : nodes[colIdx[at.c]];
-        showTooltip(node.id, "name", event.clientX, event.clientY);
+        showTooltip(humanName(node), "name", event.clientX, event.clientY);
         if (hover) { hover = null; redraw(); }
       }
     });
