@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from ..choices import PROTOCOLS
 from ..services.analysis import FindingView, external_range, parse_endpoint_key
 from ..services.analysis import conns_parts as _conns_parts
+from ..services.analysis import conns_text as _conns_text
 
 register = template.Library()
 
@@ -123,9 +124,9 @@ def conns_parts(conns: Any) -> list[dict[str, str]]:
 
 @register.filter
 def conns_text(conns: Any) -> str:
-    """A connection set (its JSON form) in words: "all connections", "TCP 80, UDP 53"."""
-    parts = conns_parts(conns)
-    return ", ".join(p["text"] for p in parts) if parts else "no connection"
+    """A connection set (its JSON form) as the one text every page, the API and the CLI
+    print: "All Connections", "TCP 80,UDP 53", "No Connections"."""
+    return _conns_text(conns)
 
 
 @register.filter

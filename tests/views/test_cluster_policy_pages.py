@@ -320,4 +320,4 @@ def test_a_pass_with_nothing_behind_it_is_allowed_by_default_and_says_so(viewer,
     ) in answer
     ingress = text(html[html.index("Ingress to"):])
     assert "Pass passed to the NetworkPolicies" in ingress
-    assert "Nothing decided all connections: allowed by default." in ingress
+    assert "Nothing decided All Connections: allowed by default." in ingress
