@@ -239,3 +239,20 @@ def test_every_address_rule_against_the_reference_evaluator(
     )
     objs = [*objs, guard]
     check_against_reference(objs, Analyzer(build_cluster(objs)))
+
+
+def test_domain_names_are_only_allowed_in_accept_rules() -> None:
+    def policy(action: str) -> dict[str, Any]:
+        return cnp(
+            "dns-names",
+            "Admin",
+            3,
+            {"namespaces": {}},
+            egress=[{"action": action, "to": [{"domainNames": ["*.example.com"]}]}],
+        )
+
+    assert validate_cluster_policy(policy("Accept")) == []
+    assert [str(e) for e in validate_cluster_policy(policy("Deny"))] == [
+        'ClusterNetworkPolicy dns-names: spec.egress[0].action "Deny": domainNames peers are '
+        "only supported in Accept rules"
+    ]
