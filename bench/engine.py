@@ -33,7 +33,14 @@ import yaml
 
 from bench import Figure
 from bench.generate import generate_cluster
-from policies.engine import Analyzer, Cluster, build_cluster, load_paths, render
+from policies.engine import (
+    Analyzer,
+    Cluster,
+    build_cluster,
+    diff_reachability,
+    load_paths,
+    render,
+)
 from policies.engine.cli import main as cli_main
 
 SIZES = {"pods": 10_000, "workloads": 1_000, "namespaces": 200, "policies": 2_000}
@@ -332,16 +339,87 @@ def _cni(sizes: dict[str, int]) -> list[Figure]:
 TIER_POLICIES = 50
 
 
+def _timed(step: Any) -> tuple[float, float]:
+    """Median of three (wall, CPU) times of `step()`: on a loaded machine wall time waits
+    for a core, the CPU time the step used does not."""
+    walls, cpus = [], []
+    for _ in range(3):
+        gc.collect()
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _new_admin(name: str, subject: dict[str, Any], **rules: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha2",
+        "kind": "ClusterNetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {"tier": "Admin", "priority": 3, "subject": subject, **rules},
+    }
+
+
+def _what_ifs() -> list[tuple[str, dict[str, Any]]]:
+    """New Admin policies as the editor's what-if submits them: one denying a whole
+    environment's ingress from another (many destinations), one accepting DNS egress for
+    every namespace (every source, few destinations), one whose subject selects nothing."""
+    dev = {"namespaces": {"matchLabels": {"env": "dev"}}}
+    dns = {
+        "pods": {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    }
+    return [
+        (
+            "dev denied into prod",
+            _new_admin(
+                "whatif-no-dev-into-prod",
+                {"namespaces": {"matchLabels": {"env": "prod"}}},
+                ingress=[{"name": "dev", "action": "Deny", "from": [dev]}],
+            ),
+        ),
+        (
+            "DNS accepted for every namespace",
+            _new_admin(
+                "whatif-dns",
+                {"namespaces": {}},
+                egress=[
+                    {
+                        "name": "dns",
+                        "action": "Accept",
+                        "to": [dns],
+                        "protocols": [{"udp": {"destinationPort": {"number": 53}}}],
+                    }
+                ],
+            ),
+        ),
+        (
+            "subject selecting nothing",
+            _new_admin(
+                "whatif-nobody",
+                {"namespaces": {"matchLabels": {"netpolui.io/nobody": "true"}}},
+                ingress=[{"name": "all", "action": "Deny", "from": [{"namespaces": {}}]}],
+            ),
+        ),
+    ]
+
+
 def _tiered(sizes: dict[str, int]) -> list[Figure]:
     """The same cluster plus 50 cluster-wide policies (Admin and Baseline tiers): the
-    full analysis and the recompute after one cluster-wide or NetworkPolicy change."""
+    full analysis; the recompute after one change of a NetworkPolicy, of an Admin and of
+    a Baseline ClusterNetworkPolicy (and of AdminNetworkPolicies); and the what-if of a
+    new Admin policy as the editor runs it (derive, the workload-level list, the diff
+    against the live analysis). Each with the CPU time it used."""
     objs = generate_cluster(**sizes, cluster_policies=TIER_POLICIES)
     cluster = build_cluster(objs)
     gc.collect()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     analyzer = Analyzer(cluster)
     n = len(analyzer.analyze(level="workload").connections)
-    t_full = time.perf_counter() - t0
+    t_full, c_full = time.perf_counter() - t0, time.process_time() - c0
     print(f"with {len(cluster.cluster_policies)} cluster-wide policies: {n:,} connections")
     tiers = [o for o in objs if o["kind"] in ("ClusterNetworkPolicy", "AdminNetworkPolicy")]
     admin = next(
@@ -349,6 +427,15 @@ def _tiered(sizes: dict[str, int]) -> list[Figure]:
     )
     reprioritised = copy.deepcopy(admin)
     reprioritised["spec"]["priority"] = 999
+    admin_dev = copy.deepcopy(admin)  # its Deny now also from the staging environment
+    admin_dev["spec"]["ingress"][0]["from"].append(
+        {"namespaces": {"matchLabels": {"env": "staging"}}}
+    )
+    baseline = next(o for o in tiers if o["spec"].get("tier") == "Baseline")
+    opened = copy.deepcopy(baseline)  # its same-team Accept now for the next team too
+    opened["spec"]["ingress"][0]["from"].append(
+        {"namespaces": {"matchLabels": {"team": "group-19"}}}
+    )
     egress = next(o for o in tiers if o["spec"].get("egress") and o["kind"] == "AdminNetworkPolicy")
     rule_added = copy.deepcopy(egress)
     rule_added["spec"]["egress"].append(
@@ -360,10 +447,12 @@ def _tiered(sizes: dict[str, int]) -> list[Figure]:
         }
     )
     changes: list[tuple[str, list[dict[str, Any]], list[str]]] = [
-        ("Admin ingress policy's priority changed", [reprioritised], []),
-        ("Admin egress rule added", [rule_added], []),
-        ("AdminNetworkPolicy removed", [], [f"AdminNetworkPolicy/{egress['metadata']['name']}"]),
         ("NetworkPolicy port added, tiers present", [_port_added(_policies(objs))], []),
+        ("Admin ClusterNetworkPolicy's priority changed", [reprioritised], []),
+        ("Admin ClusterNetworkPolicy's Deny peer added", [admin_dev], []),
+        ("Baseline ClusterNetworkPolicy's Accept peer added", [opened], []),
+        ("AdminNetworkPolicy egress rule added", [rule_added], []),
+        ("AdminNetworkPolicy removed", [], [f"AdminNetworkPolicy/{egress['metadata']['name']}"]),
     ]
     out = [
         Figure(
@@ -372,13 +461,32 @@ def _tiered(sizes: dict[str, int]) -> list[Figure]:
             t_full,
             "s",
             2.0,
-        )
+        ),
+        Figure("engine", "  CPU time of that analysis", c_full, "s"),
     ]
     for label, upserts, removals in changes:
-        t, rebuilt = _recompute(analyzer, upserts, removals)
+
+        def derive(upserts: list[dict[str, Any]] = upserts, removals: list[str] = removals) -> None:
+            analyzer.with_policies_changed(upserts, removals).analyze(level="workload").connections  # noqa: B018
+
+        t, cpu = _timed(derive)
+        rebuilt = analyzer.with_policies_changed(upserts, removals)._u is not analyzer._u  # noqa: SLF001
         how = "full rebuild" if rebuilt else "incremental"
-        print(f"recompute with tiers, {label}: {t * 1000:.0f} ms ({how})")
+        print(f"recompute with tiers, {label}: {t * 1000:.0f} ms, CPU {cpu * 1000:.0f} ms ({how})")
         out.append(Figure("engine", f"recompute with tiers: {label}", t, "s", 0.2))
+        out.append(Figure("engine", "  CPU time of that recompute", cpu, "s"))
+    live = analyzer.analyze(level="workload")
+    live.connections  # noqa: B018 - the live analysis the editor diffs against is cached
+    for label, obj in _what_ifs():
+
+        def what_if(obj: dict[str, Any] = obj) -> None:
+            derived = analyzer.with_policies_changed([obj])
+            diff_reachability(live, derived.analyze(level="workload")).lines()
+
+        t, cpu = _timed(what_if)
+        print(f"what-if of a new Admin policy, {label}: {t * 1000:.0f} ms, CPU {cpu * 1000:.0f} ms")
+        out.append(Figure("engine", f"what-if of a new Admin policy: {label}", t, "s", 0.2))
+        out.append(Figure("engine", "  CPU time of that what-if", cpu, "s"))
     return out
 
 

@@ -1,5 +1,7 @@
 """What the HTML pages and the API share: the role check of a page, the cluster a URL
-names, YAML downloads, comma-separated list parameters and counts per parent row.
+names, YAML downloads, comma-separated list parameters and counts per parent row, and one
+validator per input both take (ports, the explain question's port rule, the reachability
+question, uploaded files).
 
 Web modules (pages, API, forms) reach the engine and the Kubernetes client only through
 policies.services; import-linter holds them to it."""
@@ -20,6 +22,7 @@ from django.shortcuts import get_object_or_404
 
 from .models import Cluster
 from .roles import VIEWER, has_role
+from .services.analysis import ReachabilityQuery
 
 View = Callable[..., HttpResponse]
 
@@ -79,6 +82,49 @@ def parse_port(text: str) -> int | str:
             f"{text!r} is neither a port number (1-65535) nor a port name (lowercase letters, digits and '-', at most 15)"
         )
     return text
+
+
+def explain_port_rule(port: int | str | None, protocol: str | None) -> tuple[int | str | None, str | None]:
+    """(port, protocol) of an explain question: a port without protocol means TCP, as in a
+    NetworkPolicy; neither means any connection."""
+    if port is not None and not protocol:
+        return port, "TCP"
+    return port, protocol or None
+
+
+def reachability_query(
+    *,
+    level: str,
+    group_by: str = "",
+    namespaces: Iterable[str] = (),
+    protocol: str = "",
+    port: int | None = None,
+    direction: str = "combined",
+    fmt: str = "edges",
+) -> ReachabilityQuery:
+    """The reachability question of a page's controls or of an API call, put one way:
+    group_by only groups the tier level (elsewhere it would only split the cache) and
+    namespaces are distinct and sorted. ValueError names a value out of range."""
+    return ReachabilityQuery(
+        level=level,
+        group_by=group_by.strip() if level == "tier" else "",
+        namespaces=tuple(sorted(set(namespaces))),
+        protocol=protocol,
+        port=port,
+        direction=direction,
+        format=fmt,
+    )
+
+
+def read_uploaded_text(upload: Any, limit_bytes: int) -> str:
+    """The text of an uploaded file, for page forms and API serializers alike. ValueError
+    says what is wrong with the file ("is larger than 5 MB", "is not UTF-8 text")."""
+    if upload.size > limit_bytes:
+        raise ValueError(f"is larger than {limit_bytes // (1024 * 1024)} MB")
+    try:
+        return str(upload.read().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("is not UTF-8 text") from None
 
 
 def count_of(model: type[Any], *conditions: Q, **match: Any) -> Coalesce:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 
 from . import params as p
@@ -30,3 +31,18 @@ NAMESPACES = OpenApiParameter(
 class BaseViewSet(viewsets.GenericViewSet[Any]):
     # Per-view role (see permissions.RolePermission); actions may set their own.
     required_role: Any = None
+
+
+class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """List and retrieve of a mirrored resource in a stable order. Subclasses name the
+    serializer, the filterset, the `model` and its `ordering`, and narrow `rows()` where
+    they defer or annotate."""
+
+    model: type[Model]
+    ordering: tuple[Any, ...] = ("pk",)
+
+    def rows(self) -> QuerySet[Any]:
+        return self.model._default_manager.all()
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.rows().order_by(*self.ordering)

@@ -176,7 +176,7 @@ class PolicyInput(serializers.Serializer[Any]):
                     ]
                 )
             return docs[0].obj, []
-        return drafts.prepare(data["policy"]), []
+        return drafts.stored_form(data["policy"]), []
 
 
 class DraftCreateInput(PolicyInput):

@@ -36,9 +36,7 @@ from rest_framework.routers import BaseRouter
 from ..models import Cluster, DesiredSource, DriftItem, DriftReport
 from ..roles import ADMIN, EDITOR, has_role
 from ..services import drift
-from ..web import yaml_attachment
-
-UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
+from ..web import read_uploaded_text, yaml_attachment
 
 CLUSTER_ID = OpenApiParameter("cluster_id", int, OpenApiParameter.PATH, description="the cluster's id")
 REPORT = OpenApiParameter(
@@ -96,12 +94,10 @@ class DesiredSourceSerializer(serializers.ModelSerializer):  # type: ignore[type
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         upload = attrs.pop("upload", None)
         if upload is not None:
-            if upload.size > UPLOAD_LIMIT_BYTES:
-                raise serializers.ValidationError({"upload": f"is larger than {UPLOAD_LIMIT_BYTES // (1024 * 1024)} MB"})
             try:
-                attrs["yaml_text"] = upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                raise serializers.ValidationError({"upload": "is not UTF-8 text"}) from None
+                attrs["yaml_text"] = read_uploaded_text(upload, drift.UPLOAD_LIMIT_BYTES)
+            except ValueError as exc:
+                raise serializers.ValidationError({"upload": str(exc)}) from None
             attrs.setdefault("file_name", upload.name[:255])
 
         # A location read back with its credentials hidden and sent again means "unchanged".

@@ -14,7 +14,7 @@ from ..choices import DIRECTIONS, FINDING_CODES, FORMATS, LEVELS, PROTOCOLS, SEV
 from ..filtersets import LABEL_KEY
 from ..models import Cluster, Namespace, NetworkPolicy, Pod, Workload
 from ..services import analysis, reachability_pages
-from ..web import comma_list, parse_port
+from ..web import comma_list, explain_port_rule, parse_port, reachability_query
 
 
 def query_data(params: QueryDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -105,15 +105,14 @@ class ReachabilityParams(ClusterScoped):
 
     def to_query(self) -> analysis.ReachabilityQuery:
         data = self.validated_data
-        return analysis.ReachabilityQuery(
+        return reachability_query(
             level=data["level"],
-            # group_by only groups the tier level; elsewhere it would only split the cache.
-            group_by=data["group_by"] if data["level"] == "tier" else "",
-            namespaces=tuple(data["namespace"]),
+            group_by=data["group_by"],
+            namespaces=data["namespace"],
             protocol=data["protocol"],
             port=data["port"],
             direction=data["direction"],
-            format=data["format"],
+            fmt=data["format"],
         )
 
 
@@ -134,11 +133,7 @@ class ExplainParams(serializers.Serializer[Any]):
     protocol = ProtocolField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # A port without protocol means TCP, as in a NetworkPolicy; neither means any connection.
-        if attrs.get("port") is not None and not attrs.get("protocol"):
-            attrs["protocol"] = "TCP"
-        attrs.setdefault("port", None)
-        attrs.setdefault("protocol", None)
+        attrs["port"], attrs["protocol"] = explain_port_rule(attrs.get("port"), attrs.get("protocol"))
         return attrs
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.db.models import F, OuterRef, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +22,7 @@ from ..models import (
 from ..services import analysis, cni
 from ..web import count_of
 from . import schemas as r
-from .base import CLUSTER_ID, BaseViewSet
+from .base import CLUSTER_ID, ReadOnlyViewSet
 from .serializers import (
     ClusterPolicySerializer,
     CniPolicySerializer,
@@ -39,20 +38,18 @@ from .serializers import (
     list=extend_schema(summary="Namespaces", parameters=[CLUSTER_ID]),
     retrieve=extend_schema(summary="One namespace"),
 )
-class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class NamespaceViewSet(ReadOnlyViewSet):
     serializer_class = NamespaceSerializer
     filterset_class = filtersets.NamespaceFilterSet
+    model = Namespace
+    ordering = ("cluster_id", "name", "pk")
 
-    def get_queryset(self) -> QuerySet[Namespace]:
+    def rows(self) -> QuerySet[Namespace]:
         scope = {"cluster": OuterRef("cluster"), "namespace": OuterRef("name")}
-        return (
-            Namespace.objects.defer("obj")
-            .annotate(
-                workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, **scope),
-                pod_count=count_of(Pod, **scope),
-                policy_count=count_of(NetworkPolicy, **scope),
-            )
-            .order_by("cluster_id", "name", "pk")
+        return Namespace.objects.defer("obj").annotate(
+            workload_count=count_of(Workload, TOP_LEVEL_WORKLOAD, **scope),
+            pod_count=count_of(Pod, **scope),
+            policy_count=count_of(NetworkPolicy, **scope),
         )
 
 
@@ -60,20 +57,18 @@ class NamespaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
     list=extend_schema(summary="Workloads (Deployments, StatefulSets, ... and their ReplicaSets)", parameters=[CLUSTER_ID]),
     retrieve=extend_schema(summary="One workload"),
 )
-class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class WorkloadViewSet(ReadOnlyViewSet):
     serializer_class = WorkloadSerializer
     filterset_class = filtersets.WorkloadFilterSet
+    model = Workload
+    ordering = ("cluster_id", "namespace", "name", "kind", "pk")
 
-    def get_queryset(self) -> QuerySet[Workload]:
-        return (
-            Workload.objects.defer("obj")
-            .annotate(
-                pod_count=count_of(
-                    Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
-                    top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
-                )
+    def rows(self) -> QuerySet[Workload]:
+        return Workload.objects.defer("obj").annotate(
+            pod_count=count_of(
+                Pod, cluster=OuterRef("cluster"), namespace=OuterRef("namespace"),
+                top_kind=OuterRef("top_kind"), top_name=OuterRef("top_name"),
             )
-            .order_by("cluster_id", "namespace", "name", "kind", "pk")
         )
 
     @extend_schema(summary="Policies that select the workload's pods", responses={200: r.WorkloadPoliciesSerializer, **r.ERRORS})
@@ -101,12 +96,14 @@ class WorkloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     list=extend_schema(summary="Pods", parameters=[CLUSTER_ID]),
     retrieve=extend_schema(summary="One pod"),
 )
-class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class PodViewSet(ReadOnlyViewSet):
     serializer_class = PodSerializer
     filterset_class = filtersets.PodFilterSet
+    model = Pod
+    ordering = ("cluster_id", "namespace", "name", "pk")
 
-    def get_queryset(self) -> QuerySet[Pod]:
-        return Pod.objects.defer("obj").order_by("cluster_id", "namespace", "name", "pk")
+    def rows(self) -> QuerySet[Pod]:
+        return Pod.objects.defer("obj")
 
     @extend_schema(summary="Policies that select the pod, and its isolation", responses={200: r.PodPoliciesSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])
@@ -129,17 +126,17 @@ class PodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     list=extend_schema(summary="Live cluster-wide policies (Admin and Baseline tiers) with their rules", parameters=[CLUSTER_ID]),
     retrieve=extend_schema(summary="One live cluster-wide policy with its ordered rules and YAML"),
 )
-class ClusterPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class ClusterPolicyViewSet(ReadOnlyViewSet):
     """Live cluster-wide policies, in evaluation order per cluster (tier, priority)."""
 
     serializer_class = ClusterPolicySerializer
     filterset_class = filtersets.ClusterPolicyFilterSet
+    model = ClusterPolicy
+    # The BaselineAdminNetworkPolicy has no priority: after the Baseline ones.
+    ordering = ("cluster_id", "tier", F("priority").asc(nulls_last=True), "kind", "name", "pk")
 
-    def get_queryset(self) -> QuerySet[ClusterPolicy]:
-        # The BaselineAdminNetworkPolicy has no priority: after the Baseline ones.
-        return ClusterPolicy.objects.select_related("cluster").order_by(
-            "cluster_id", "tier", F("priority").asc(nulls_last=True), "kind", "name", "pk"
-        )
+    def rows(self) -> QuerySet[ClusterPolicy]:
+        return ClusterPolicy.objects.select_related("cluster")
 
 
 @extend_schema_view(
@@ -155,26 +152,25 @@ class ClusterPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Bas
     ),
     retrieve=extend_schema(summary="One CNI resource with the engine's reading and its YAML"),
 )
-class CniPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class CniPolicyViewSet(ReadOnlyViewSet):
     serializer_class = CniPolicySerializer
     filterset_class = filtersets.CniPolicyFilterSet
+    model = CniObject
+    ordering = ("cluster_id", "cni", "tier", F("order").asc(nulls_last=True), "kind", "namespace", "name", "pk")
 
-    def get_queryset(self) -> QuerySet[CniObject]:
-        return CniObject.objects.select_related("cluster").order_by(
-            "cluster_id", "cni", "tier", F("order").asc(nulls_last=True), "kind", "namespace", "name", "pk"
-        )
+    def rows(self) -> QuerySet[CniObject]:
+        return CniObject.objects.select_related("cluster")
 
 
 @extend_schema_view(
     list=extend_schema(summary="Live NetworkPolicies with their YAML", parameters=[CLUSTER_ID]),
     retrieve=extend_schema(summary="One live NetworkPolicy with its YAML"),
 )
-class NetworkPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class NetworkPolicyViewSet(ReadOnlyViewSet):
     serializer_class = NetworkPolicySerializer
     filterset_class = filtersets.NetworkPolicyFilterSet
-
-    def get_queryset(self) -> QuerySet[NetworkPolicy]:
-        return NetworkPolicy.objects.order_by("cluster_id", "namespace", "name", "pk")
+    model = NetworkPolicy
+    ordering = ("cluster_id", "namespace", "name", "pk")
 
     @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSerializer, **r.ERRORS})
     @action(detail=True, methods=["get"])

@@ -41,6 +41,8 @@ class ReachabilityNodeSerializer(Schema):
     label = serializers.CharField()
     kind = serializers.CharField(help_text="the workload kind, Pod, Group (tier/namespace) or External")
     namespace = serializers.CharField()
+    name = serializers.CharField(help_text="the object's name in the key (ns/name[Kind]), an external key's address range, or the group's name: read this, never parse id")
+    object_kind = serializers.CharField(help_text="the kind in an object key (Deployment, Pod...; also for a tier-level group of an untiered workload); empty when the key names no object")
     labels = serializers.DictField(child=serializers.CharField())
     pods = serializers.IntegerField()
     host_network = serializers.BooleanField()

@@ -10,7 +10,7 @@ from django import forms
 
 from ..choices import DIRECTION_LABELS, LEVEL_LABELS, LEVELS, PROTOCOLS
 from ..services.analysis import ReachabilityQuery
-from ..web import parse_port
+from ..web import parse_port, reachability_query
 
 PROTOCOL_CHOICES = [("", "any protocol"), *((p, p) for p in PROTOCOLS)]
 DIRECTION_CHOICES = list(DIRECTION_LABELS.items())
@@ -44,14 +44,14 @@ class ReachabilityForm(forms.Form):
     def query(self, fmt: str = "edges") -> ReachabilityQuery:
         """The reachability question the controls ask (defaults where a value is invalid)."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        return ReachabilityQuery(
+        return reachability_query(
             level=data.get("level") or self.default_level,
-            group_by=(data.get("group_by") or "").strip(),
-            namespaces=tuple(data.get("namespace") or ()),
+            group_by=data.get("group_by") or "",
+            namespaces=data.get("namespace") or (),
             protocol=data.get("protocol") or "",
             port=data.get("port"),
             direction=data.get("direction") or "combined",
-            format=fmt,
+            fmt=fmt,
         )
 
 

@@ -30,7 +30,7 @@ from ..services import (
     matrix_page,
     tier_pages,
 )
-from ..web import count_of, get_cluster, role_required, yaml_attachment
+from ..web import count_of, explain_port_rule, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
 View = Callable[..., HttpResponse]
@@ -253,6 +253,7 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
         data = form.cleaned_data
         level = data.get("level") or "workload"
         try:
+            port, protocol = explain_port_rule(data["port"], data.get("protocol"))
             result = graph_view.explain_graph_edge(
                 cluster,
                 data["src"],
@@ -261,8 +262,8 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 group_by=data.get("group_by") or "",
                 direction=data.get("direction") or "combined",
                 expand=tuple(ns for ns in (data.get("expand") or "").split(",") if ns),
-                port=data["port"],
-                protocol=data.get("protocol") or "TCP",
+                port=port,
+                protocol=protocol,
             )
         except (analysis.UnknownEndpoint, ValueError) as exc:
             context["error"] = str(exc)

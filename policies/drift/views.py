@@ -20,11 +20,10 @@ from .. import mirror
 from ..models import Cluster, DesiredSource, DriftReport
 from ..roles import ADMIN, EDITOR, VIEWER, has_role
 from ..services import analysis, cni, drift
-from ..web import get_cluster, role_required, yaml_attachment
+from ..web import get_cluster, read_uploaded_text, role_required, yaml_attachment
 
 TREND_REPORTS = 30
 HISTORY_PAGE_SIZE = 50
-UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
 
 
 def _url(name: str, *args: Any) -> str | None:
@@ -268,13 +267,10 @@ class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
         data = super().clean() or {}
         upload = data.get("upload")
         if upload is not None:
-            if upload.size > UPLOAD_LIMIT_BYTES:
-                self.add_error("upload", f"is larger than {UPLOAD_LIMIT_BYTES // (1024 * 1024)} MB")
-                return data
             try:
-                data["yaml_text"] = upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                self.add_error("upload", "is not UTF-8 text")
+                data["yaml_text"] = read_uploaded_text(upload, drift.UPLOAD_LIMIT_BYTES)
+            except ValueError as exc:
+                self.add_error("upload", str(exc))
                 return data
             self.instance.file_name = upload.name[:255]
         elif data.get("kind") == DesiredSource.Kind.UPLOAD and data.get("yaml_text") and not self.instance.file_name:

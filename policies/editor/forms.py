@@ -14,6 +14,7 @@ from django import forms
 
 from ..models import PolicyDraft
 from ..services import starter_policies
+from ..web import read_uploaded_text
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 
@@ -87,12 +88,10 @@ class ImportForm(forms.Form):
         data = super().clean() or {}
         upload = data.get("file")
         if upload is not None:
-            if upload.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError("the file is larger than 1 MiB")
             try:
-                data["yaml"] = upload.read().decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise forms.ValidationError("the file is not UTF-8 text") from exc
+                data["yaml"] = read_uploaded_text(upload, MAX_UPLOAD_BYTES)
+            except ValueError as exc:
+                raise forms.ValidationError(f"the file {exc}") from exc
             data["source"] = upload.name
         else:
             data["source"] = "pasted YAML"

@@ -220,7 +220,7 @@ def draft_new(request: HttpRequest, cluster_id: int) -> HttpResponse:
             return _editor(
                 request,
                 cluster,
-                form_data=drafts.policy_to_form(drafts.prepare(objs[0])),
+                form_data=drafts.policy_to_form(drafts.stored_form(objs[0])),
                 origin=origin,
             )
         return _import_preview(
@@ -457,13 +457,6 @@ def _import_preview(
             }
         )
     valid = all(not d.errors for d in docs)
-    what_if = None
-    what_if_error = ""
-    if valid:
-        try:
-            what_if = drafts.what_if(cluster, [d.obj for d in docs])
-        except drafts.DraftInvalid as exc:  # pragma: no cover - validated above
-            what_if_error = str(exc)
     return render(
         request,
         "editor/import_preview.html",
@@ -472,8 +465,7 @@ def _import_preview(
             "rows": rows,
             "valid": valid,
             "blocked": any(r["existing"] for r in rows),
-            "what_if": what_if,
-            "what_if_error": what_if_error,
+            **drafts.what_if_context(cluster, [d.obj for d in docs] if valid else []),
             "text": drafts.canonical_yaml([d.obj for d in docs]),
             "namespace": namespace,
             "origin": origin,
@@ -657,14 +649,13 @@ def draft_what_if_many(request: HttpRequest, cluster_id: int) -> HttpResponse:
         )
     except drafts.DraftError as exc:
         raise Http404(str(exc)) from exc
-    result = deletions.drafts_what_if(cluster, rows) if rows else None
     return render(
         request,
         "editor/what_if.html",
         {
             "cluster": cluster,
             "rows": rows,
-            "what_if": result,
+            **deletions.drafts_what_if_context(cluster, rows),
             "namespace": namespace,
             "status": status,
         },

@@ -37,6 +37,8 @@ Reachability
     replace_policy(obj), remove_policy(namespace, name), and
     with_policies_changed(upserts, removals) for several changes at once);
     Reachability; Endpoint; Connection; ConnSet; group_reachability(reach, group_of);
+    conns_text(conns_or_json) / conns_parts: the one text of a connection set;
+    object_key / external_key build endpoint keys, parse_object_key / external_range read them
     PairTable(analyzer, level, direction): the connection list kept implicit (pages of
     sources, edges of one endpoint, counts, degrees, aggregation from cells)
 Explaining, comparing, reviewing
@@ -73,6 +75,7 @@ from .diff import (
     diff_reachability,
     on_common_families,
 )
+from .endpoint_keys import external_key, external_range, object_key, parse_object_key
 from .explain import (
     DirectionVerdict,
     Explanation,
@@ -81,8 +84,9 @@ from .explain import (
     UnknownEndpoint,
     explain,
 )
+from .finding import SEVERITIES, Finding
 from .formats import FORMATS, render, write
-from .lint import CHECKS, FINDING_CODES, SEVERITIES, Check, Finding, findings, rule_allows_dns
+from .lint import CHECKS, FINDING_CODES, Check, findings, rule_allows_dns
 from .manifests import (
     InputError,
     Inventory,
@@ -106,7 +110,7 @@ from .model import (
 from .normalize import clean_policy, dump_yaml, normalize_policy
 from .pairs import PairTable
 from .pictures import PICTURE_FORMATS, GraphvizUnavailable, graphviz, render_picture
-from .ports import PROTOCOLS, ConnSet
+from .ports import ALL_CONNECTIONS, PROTOCOLS, ConnSet, conns_parts, conns_text
 from .reachability import Analyzer, Connection, Endpoint, Reachability, analyze, group_reachability
 from .safe_input import (
     ReadBudget,
@@ -134,6 +138,7 @@ from .tiers import Node as ClusterNode
 from .validation import FieldError, validate_network_policy
 
 __all__ = [
+    "ALL_CONNECTIONS",
     "CLUSTER_POLICY_KINDS",
     "CNI_CHOICES",
     "CNI_KINDS",
@@ -165,6 +170,12 @@ __all__ = [
     "Check",
     "Cluster",
     "ConnSet",
+    "conns_parts",
+    "conns_text",
+    "external_key",
+    "external_range",
+    "object_key",
+    "parse_object_key",
     "Connection",
     "Conversion",
     "DiffLine",

@@ -400,35 +400,106 @@ def build_cluster(
         objs = [o for o in objects if isinstance(o, _MAP)]
     locs = list(locations) if locations is not None else [Location("<input>") for _ in objs]
     problems = _Problems()
+    inp = _sort_input(objs, locs, notes, problems)
+    pods, by_owner = _pods(inp, problems)
+    _add_stand_ins(inp, pods, by_owner, problems)
+    workloads = _workloads(inp, by_owner)
 
-    namespaces: dict[str, Mapping[str, str]] = {}
-    workload_objs: dict[tuple[str, str, str], tuple[Mapping[str, Any], Location]] = {}
-    pod_objs: list[tuple[Mapping[str, Any], Location]] = []
-    policies: dict[str, NetworkPolicy] = {}
-    policy_locs: dict[str, Location] = {}
-    cluster_policies: dict[str, ClusterPolicy] = {}
-    nodes: dict[str, Node] = {}
-    invalid: list[tuple[str, list[FieldError]]] = []
-    cni_objs: list[Mapping[str, Any]] = []
-    cni_locs: list[Location] = []
-    agents: list[Mapping[str, Any]] = []
-    service_accounts: dict[tuple[str, str], Mapping[str, str]] = {}
+    if problems.errors and strict:
+        raise ManifestError(problems.errors)
 
+    namespaces = inp.namespaces
+    policies = inp.policies
+    for ns_name in {p.namespace for p in pods} | {p.namespace for p in policies.values()}:
+        namespaces.setdefault(ns_name, frozen_labels({NAMESPACE_NAME_LABEL: ns_name}))
+
+    pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))
+    policy_list = sorted(policies.values(), key=lambda p: p.key)
+    cni_state = (
+        build_cni(
+            inp.cni_objs,
+            agents=inp.agents,
+            namespaces=namespaces,
+            service_accounts=inp.service_accounts,
+            requested=cni,
+        )
+        if inp.cni_objs or inp.agents or cni is not None
+        else CniState()
+    )
+    notes.extend(cni_state.notes)
+    notes.extend(_invalid_cni_notes(inp, cni_state))
+    return Cluster(
+        dict(sorted(namespaces.items())),
+        pods,
+        workloads,
+        policy_list,
+        inp.invalid,
+        notes,
+        list(inp.cluster_policies.values()),
+        [inp.nodes[k] for k in sorted(inp.nodes)],
+        cni_state.cni,
+        cni_state.detected_by,
+        cni_state.policies,
+        cni_state.tier_policies,
+        cni_state.tiers,
+        cni_state.source,
+    )
+
+
+def _invalid_cni_notes(inp: _Input, cni_state: CniState) -> list[str]:
+    """Where each invalid CNI policy is, with what is wrong: it is left out of the answers."""
+    notes: list[str] = []
+    for obj, loc in zip(inp.cni_objs, inp.cni_locs, strict=True):
+        info = cni_state.policies.get(cni_object_key(obj)) if cni_kind(obj) else None
+        if info is None or not info.problems or info.raw is not obj:
+            continue
+        for problem in info.problems:
+            notes.append(
+                f"{loc.file}:{loc.line_of(problem.path)}: {info.key}: {problem.path} {problem.message}; "
+                "the policy is left out"
+            )
+    return notes
+
+
+@dataclass
+class _Input:
+    """The input objects sorted by what they are (build_cluster's first step)."""
+
+    namespaces: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    workload_objs: dict[tuple[str, str, str], tuple[Mapping[str, Any], Location]] = field(default_factory=dict)
+    pod_objs: list[tuple[Mapping[str, Any], Location]] = field(default_factory=list)
+    policies: dict[str, NetworkPolicy] = field(default_factory=dict)
+    policy_locs: dict[str, Location] = field(default_factory=dict)
+    cluster_policies: dict[str, ClusterPolicy] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    invalid: list[tuple[str, list[FieldError]]] = field(default_factory=list)
+    cni_objs: list[Mapping[str, Any]] = field(default_factory=list)
+    cni_locs: list[Location] = field(default_factory=list)
+    agents: list[Mapping[str, Any]] = field(default_factory=list)
+    service_accounts: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
+
+
+def _sort_input(
+    objs: Sequence[Mapping[str, Any]], locs: Sequence[Location], notes: list[str], problems: _Problems
+) -> _Input:
+    """Namespaces, workloads, pods, policies (checked as the API server would; invalid
+    ones listed apart), cluster-wide policies, nodes and CNI objects of the input."""
+    inp = _Input()
     for obj, loc in zip(objs, locs, strict=True):
         kind = obj.get("kind")
         meta = _meta(obj)
         if kind in _CNI_SHARED or (isinstance(kind, str) and kind in _CNI_ONLY):
             if cni_kind(obj) is not None:
-                cni_objs.append(obj)
-                cni_locs.append(loc)
+                inp.cni_objs.append(obj)
+                inp.cni_locs.append(loc)
                 continue
             if kind in _CNI_ONLY:
                 continue
         if kind in ("Pod", "DaemonSet") and meta.get("namespace") in _AGENT_NAMESPACES:
-            agents.append(obj)
+            inp.agents.append(obj)
         if kind == "ServiceAccount":
             sa_labels = meta.get("labels")
-            service_accounts[(_ns(obj), str(meta.get("name")))] = frozen_labels(
+            inp.service_accounts[(_ns(obj), str(meta.get("name")))] = frozen_labels(
                 sa_labels if isinstance(sa_labels, _MAP) else None
             )
         elif kind == "Namespace":
@@ -438,11 +509,11 @@ def build_cluster(
                 notes.append(_odd_name(loc, f"Namespace {name}", "metadata.name", f'"{name}" {err}'))
             ns_labels = dict(_labels(meta, "metadata.labels", loc, problems))
             ns_labels[NAMESPACE_NAME_LABEL] = name
-            namespaces[name] = frozen_labels(ns_labels)
+            inp.namespaces[name] = frozen_labels(ns_labels)
         elif kind == "Pod":
-            pod_objs.append((obj, loc))
+            inp.pod_objs.append((obj, loc))
         elif kind in WORKLOAD_KINDS:
-            workload_objs[(_ns(obj), str(kind), str(meta.get("name")))] = (obj, loc)
+            inp.workload_objs[(_ns(obj), str(kind), str(meta.get("name")))] = (obj, loc)
         elif kind == "NetworkPolicy":
             errors = validate_network_policy(obj)
             key = f"{_ns(obj)}/{meta.get('name')}"
@@ -451,42 +522,47 @@ def build_cluster(
                 notes.extend(_odd_name(loc, f"NetworkPolicy {key}", e.path, e.message) for e in errors)
                 errors = []
             if errors:
-                invalid.append((key, errors))
+                inp.invalid.append((key, errors))
                 for e in errors:
                     problems.errors.append(
                         InputError(loc.file, loc.line_of(e.path), e.obj, e.path, str(e))
                     )
                 continue
-            if key in policies:
-                prev = policy_locs[key]
+            if key in inp.policies:
+                prev = inp.policy_locs[key]
                 notes.append(
                     f"NetworkPolicy {key} is defined twice ({prev.file}:{prev.line} and {loc.file}:{loc.line}); "
                     "the later one is used"
                 )
-            policies[key] = parse_network_policy(obj)
-            policy_locs[key] = loc
+            inp.policies[key] = parse_network_policy(obj)
+            inp.policy_locs[key] = loc
         elif is_cluster_policy(obj):
             errors = validate_cluster_policy(obj)
             key = f"{kind}/{meta.get('name')}"
             if errors:
-                invalid.append((key, errors))
+                inp.invalid.append((key, errors))
                 for e in errors:
                     problems.errors.append(
                         InputError(loc.file, loc.line_of(e.path), e.obj, e.path, str(e))
                     )
                 continue
-            if key in policy_locs:
-                prev = policy_locs[key]
+            if key in inp.policy_locs:
+                prev = inp.policy_locs[key]
                 notes.append(
                     f"{kind} {meta.get('name')} is defined twice ({prev.file}:{prev.line} and "
                     f"{loc.file}:{loc.line}); the later one is used"
                 )
-            cluster_policies[key] = parse_cluster_policy(obj)
-            policy_locs[key] = loc
+            inp.cluster_policies[key] = parse_cluster_policy(obj)
+            inp.policy_locs[key] = loc
         elif kind == "Node":
             node = parse_node(obj)
-            nodes[node.name] = node
+            inp.nodes[node.name] = node
 
+    return inp
+
+
+def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, str, str], list[Pod]]]:
+    """The input's pods, each under the owner it is shown as, and the pods per owner."""
     # A pod shows its top-most owner found in the input; when its direct owner is
     # missing it shows that owner, as np-guard does.
     shown_owner: dict[tuple[str, str, str], tuple[str, str]] = {}  # one walk per owner
@@ -504,17 +580,17 @@ def build_cluster(
     def top_owner(ns: str, ref: tuple[str, str]) -> tuple[str, str]:
         shown = ref
         seen = set()
-        while (ns, *shown) in workload_objs and shown not in seen:
+        while (ns, *shown) in inp.workload_objs and shown not in seen:
             seen.add(shown)
-            parent = _controller_ref(workload_objs[(ns, *shown)][0])
-            if parent is None or (ns, *parent) not in workload_objs:
+            parent = _controller_ref(inp.workload_objs[(ns, *shown)][0])
+            if parent is None or (ns, *parent) not in inp.workload_objs:
                 break
             shown = parent
         return shown
 
     pods: list[Pod] = []
     by_owner: dict[tuple[str, str, str], list[Pod]] = {}
-    for obj, loc in pod_objs:
+    for obj, loc in inp.pod_objs:
         meta = _meta(obj)
         spec = obj.get("spec") if isinstance(obj.get("spec"), _MAP) else {}
         assert isinstance(spec, _MAP)
@@ -535,14 +611,19 @@ def build_cluster(
         )
         pods.append(pod)
         by_owner.setdefault((ns, pod.owner_kind, pod.owner_name), []).append(pod)
+    return pods, by_owner
 
-    # Workloads without pods stand for one pod with their template's labels and ports,
-    # unless another workload in the input owns them (that one stands for them).
-    for (ns, kind, name), (obj, loc) in sorted(workload_objs.items()):
+
+def _add_stand_ins(
+    inp: _Input, pods: list[Pod], by_owner: dict[tuple[str, str, str], list[Pod]], problems: _Problems
+) -> None:
+    """Workloads without pods stand for one pod with their template's labels and ports,
+    unless another workload in the input owns them (that one stands for them)."""
+    for (ns, kind, name), (obj, loc) in sorted(inp.workload_objs.items()):
         if (ns, kind, name) in by_owner:
             continue
         parent = _controller_ref(obj)
-        if parent is not None and (ns, *parent) in workload_objs:
+        if parent is not None and (ns, *parent) in inp.workload_objs:
             continue
         tpl = _pod_template(obj)
         tpl_meta = _meta(tpl)
@@ -568,10 +649,14 @@ def build_cluster(
         pods.append(stand_in)
         by_owner[(ns, kind, name)] = [stand_in]
 
+
+
+def _workloads(inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]]) -> list[Workload]:
+    """One workload per owner, labelled from its pod template (or its first pod)."""
     workloads: list[Workload] = []
     for (ns, kind, name), members in sorted(by_owner.items()):
         members.sort(key=lambda p: p.name)
-        wobj = workload_objs.get((ns, kind, name))
+        wobj = inp.workload_objs.get((ns, kind, name))
         if wobj is not None:
             labels = (
                 frozen_labels(_meta(_pod_template(wobj[0])).get("labels") or {})
@@ -585,49 +670,4 @@ def build_cluster(
             labels = members[0].labels
         workloads.append(Workload(ns, name, kind, labels, tuple(members), uid))
 
-    if problems.errors and strict:
-        raise ManifestError(problems.errors)
-
-    for ns_name in {p.namespace for p in pods} | {p.namespace for p in policies.values()}:
-        namespaces.setdefault(ns_name, frozen_labels({NAMESPACE_NAME_LABEL: ns_name}))
-
-    pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))
-    policy_list = sorted(policies.values(), key=lambda p: p.key)
-    cni_state = (
-        build_cni(
-            cni_objs,
-            agents=agents,
-            namespaces=namespaces,
-            service_accounts=service_accounts,
-            requested=cni,
-        )
-        if cni_objs or agents or cni is not None
-        else CniState()
-    )
-    notes.extend(cni_state.notes)
-    # Where each invalid CNI policy is, with what is wrong: it is left out of the answers.
-    for obj, loc in zip(cni_objs, cni_locs, strict=True):
-        info = cni_state.policies.get(cni_object_key(obj)) if cni_kind(obj) else None
-        if info is None or not info.problems or info.raw is not obj:
-            continue
-        for problem in info.problems:
-            notes.append(
-                f"{loc.file}:{loc.line_of(problem.path)}: {info.key}: {problem.path} {problem.message}; "
-                "the policy is left out"
-            )
-    return Cluster(
-        dict(sorted(namespaces.items())),
-        pods,
-        workloads,
-        policy_list,
-        invalid,
-        notes,
-        list(cluster_policies.values()),
-        [nodes[k] for k in sorted(nodes)],
-        cni_state.cni,
-        cni_state.detected_by,
-        cni_state.policies,
-        cni_state.tier_policies,
-        cni_state.tiers,
-        cni_state.source,
-    )
+    return workloads

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from .cluster import Cluster
 from .cni.common import DNS_MARK, L7_MARK, CniPolicyInfo, CniTierPolicy
 from .cni.kinds import CALICO
+from .finding import Finding
 from .ipranges import IPRange
-from .lint import Finding
 from .model import Pod
 from .ports import ConnSet
 from .tiers import LOG, TierPeer, TierRule

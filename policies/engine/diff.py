@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from .cluster import Cluster
+from .endpoint_keys import external_key
 from .ipranges import IPRange, parse_address
 from .ports import ConnSet
 from .reachability import (
@@ -289,7 +290,7 @@ def _refine(old: Sequence[_Run], new: Sequence[_Run]) -> list[_Piece]:
 
 def _external(fam: int, first: int, last: int, old: _Side, new: _Side, role: str) -> Endpoint:
     r = IPRange(fam, first, last)
-    key = f"{r}[External]"
+    key = external_key(str(r))
     found = new.externals.get(key) or old.externals.get(key)
     if found is not None:
         return found
@@ -298,10 +299,44 @@ def _external(fam: int, first: int, last: int, old: _Side, new: _Side, role: str
     )
 
 
+def _changed_parts(old: Reachability, new: Reachability) -> tuple[Reachability, Reachability]:
+    """Both sides without what they share: the source rows that are the same tuple (an
+    analyzer derived from the other's keeps the rows that did not change; the same
+    endpoints in the same order), then the pairs that are the same Connection object.
+    A shared pair is the same on both sides: it adds, removes or changes nothing, and
+    in the address runs of a workload it would only be a range equal on both sides,
+    which never merges with a range that differs (it leaves a gap instead), so the diff
+    of what is left is the whole diff."""
+    old_conns: list[Connection] | None = None
+    new_conns: list[Connection] | None = None
+    rows, new_rows = old.source_rows(), new.source_rows()
+    if (
+        rows is not None
+        and new_rows is not None
+        and len(rows) == len(new_rows)
+        and len(old.nodes) == len(new.nodes)
+        and all(x.key == y.key for x, y in zip(old.nodes, new.nodes, strict=True))
+    ):
+        differ = [i for i, (r, o) in enumerate(zip(rows, new_rows, strict=True)) if r is not o]
+        old_conns = [c for i in differ for c in rows[i]]
+        new_conns = [c for i in differ for c in new_rows[i]]
+    if old_conns is None or new_conns is None:
+        old_conns, new_conns = old.connections, new.connections
+    shared = set(map(id, old_conns)).intersection(map(id, new_conns))
+    if shared:
+        old_conns = [c for c in old_conns if id(c) not in shared]
+        new_conns = [c for c in new_conns if id(c) not in shared]
+
+    def part(reach: Reachability, conns: list[Connection]) -> Reachability:
+        return Reachability(reach.nodes, conns, level=reach.level, direction=reach.direction)
+
+    return part(old, old_conns), part(new, new_conns)
+
+
 def diff_reachability(old: Reachability, new: Reachability) -> ReachabilityDiff:
     """Pairs added, removed and changed from `old` to `new`, on one common refinement of
     both sides' address ranges (see the module docstring)."""
-    a, b = _side(old), _side(new)
+    a, b = (_side(r) for r in _changed_parts(old, new))
     added: list[Connection] = []
     removed: list[Connection] = []
     changed: list[ChangedConnection] = []

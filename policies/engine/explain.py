@@ -28,6 +28,7 @@ from typing import Any
 
 from .cluster import Cluster
 from .cni.common import DENY_END, DNS_MARK, L7_MARK
+from .endpoint_keys import external_key, external_range, object_key
 from .ipranges import IPRange, parse_address
 from .model import NamedPort, NetworkPolicy, Peer, Pod
 from .ports import ConnSet
@@ -269,7 +270,7 @@ class _Side:
 
 
 def _parse_range_key(text: str) -> IPRange | None:
-    body = text.removesuffix("[External]")
+    body = external_range(text) or text
     if "-" not in body:
         return None
     a, _, b = body.rpartition("-") if body.count("-") == 1 else body.partition("-")
@@ -290,23 +291,23 @@ def resolve_endpoint(cluster: Cluster, text: str) -> _Side:
     else:
         for pod in cluster.pods:
             if any(ipaddress.ip_address(ip) == ipaddress.ip_address(text) for ip in pod.ips):
-                return _Side(f"{pod.namespace}/{pod.name}[Pod]", pod=pod)
-        return _Side(f"{text}-{text}[External]", address=(fam, value))
+                return _Side(object_key(pod.namespace, pod.name, "Pod"), pod=pod)
+        return _Side(external_key(f"{text}-{text}"), address=(fam, value))
     rng = _parse_range_key(text)
     if rng is not None:
-        return _Side(f"{rng}[External]", ip_range=rng)
+        return _Side(external_key(str(rng)), ip_range=rng)
     for w in cluster.workloads:
         if text == w.key:
             return _Side(w.key, pod=w.representative)
     for pod in cluster.pods:
-        if text == f"{pod.namespace}/{pod.name}[Pod]":
+        if text == object_key(pod.namespace, pod.name, "Pod"):
             return _Side(text, pod=pod)
     ns_name = [w for w in cluster.workloads if text == f"{w.namespace}/{w.name}"]
     if len(ns_name) == 1:
         return _Side(ns_name[0].key, pod=ns_name[0].representative)
     pods = [p for p in cluster.pods if text == p.key and not p.stand_in]
     if len(pods) == 1:
-        return _Side(f"{pods[0].namespace}/{pods[0].name}[Pod]", pod=pods[0])
+        return _Side(object_key(pods[0].namespace, pods[0].name, "Pod"), pod=pods[0])
     bare = [w for w in cluster.workloads if text == w.name]
     if len(bare) == 1:
         return _Side(bare[0].key, pod=bare[0].representative)

@@ -3,7 +3,7 @@
 ``findings(cluster) -> list[Finding]``, sorted by severity (high, medium, low), then
 namespace and object. Each check below is one function that declares its code, its
 severity and what it means (``@check``); ``CHECKS`` lists them, and ``FINDING_CODES``
-and ``SEVERITIES`` are the vocabulary the API, the pages and drift review import.
+and ``SEVERITIES`` (finding.py) are the vocabulary the API, the pages and drift review import.
 Findings about cluster-wide policies (Admin and Baseline tiers) come from
 tier_findings.py, also one function per check; their findings have an empty namespace.
 Findings about CNI policies (Calico, Cilium, Antrea) come from cni_findings.py.
@@ -13,38 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from .cluster import Cluster
+from .cni_findings import CHECKS as CNI_CHECKS
+from .cni_findings import cni_findings
+from .finding import SEVERITY_ORDER, Finding
 from .model import NetworkPolicy, Peer, Pod, Rule, Workload
 from .ports import ConnSet
-
-SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
-SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    severity: str
-    namespace: str
-    object_kind: str
-    object_name: str
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "namespace": self.namespace,
-            "object_kind": self.object_kind,
-            "object_name": self.object_name,
-            "message": self.message,
-        }
-
-    def __str__(self) -> str:
-        where = f"{self.namespace}/{self.object_name}" if self.namespace else self.object_name
-        return f"[{self.severity}] {where} ({self.object_kind}): {self.message}"
+from .tier_findings import CHECKS as TIER_CHECKS
+from .tier_findings import tier_findings
 
 
 @dataclass(frozen=True)
@@ -380,12 +357,6 @@ def peer_matches_nothing(cluster: Cluster) -> Iterator[Hit]:
                             policy, f"{direction} rule #{i} peer #{j} ({peer}) matches no pod"
                         )
 
-
-# Cluster-wide policies' checks build on Finding, so they are read once it is defined.
-from .cni_findings import CHECKS as CNI_CHECKS  # noqa: E402
-from .cni_findings import cni_findings  # noqa: E402
-from .tier_findings import CHECKS as TIER_CHECKS  # noqa: E402
-from .tier_findings import tier_findings  # noqa: E402
 
 FINDING_CODES: tuple[str, ...] = (
     tuple(c.code for c in CHECKS)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .endpoint_keys import object_key
 from .ipranges import IPRange, block_ranges, parse_address
 from .ports import MAX_PORT, ConnSet
 from .selectors import LabelSelector
@@ -288,7 +289,7 @@ class Pod:
     @property
     def workload_key(self) -> str:
         """The connection-list name of what this pod stands for: `ns/owner[Kind]`."""
-        return f"{self.namespace}/{self.owner_name or self.name}[{self.owner_kind}]"
+        return object_key(self.namespace, self.owner_name or self.name, self.owner_kind)
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,7 +305,7 @@ class Workload:
 
     @property
     def key(self) -> str:
-        return f"{self.namespace}/{self.name}[{self.kind}]"
+        return object_key(self.namespace, self.name, self.kind)
 
     @property
     def representative(self) -> Pod:

@@ -15,6 +15,7 @@ import subprocess
 from typing import Literal
 
 from .formats import render
+from .ports import ALL_CONNECTIONS
 from .reachability import Reachability
 
 PictureFormat = Literal["svg", "png", "html"]
@@ -97,7 +98,7 @@ def render_html(reach: Reachability, *, title: str = "netpolui", svg: str | None
                 tds.append("<td></td>")
                 continue
             text = str(conns)
-            kind = "all" if text == "All Connections" else "some"
+            kind = "all" if text == ALL_CONNECTIONS else "some"
             tds.append(f'<td class="{kind}" title="{esc(src)} =&gt; {esc(dst)}">{esc(text)}</td>')
         rows.append(f"<tr><th scope=\"row\">{esc(src)}</th>{''.join(tds)}</tr>")
     head = "".join(f'<th scope="col">{esc(t)}</th>' for t in targets)

@@ -9,8 +9,9 @@ Public API (stable):
 - ``ConnSet.all()`` / ``ConnSet.none()`` / ``ConnSet.of(protocol, lo, hi)``
 - ``ConnSet.from_json(value)`` / ``conns.to_json()`` -> ``"all"`` or
   ``{"TCP": [[80, 80], [8080, 8090]], ...}``
-- ``str(conns)``: the connection-list CONNS text (``All Connections``,
-  ``SCTP 9003,TCP 80,8080-8090,UDP 53``; ``No Connections`` when empty)
+- ``str(conns)`` / ``conns_text(conns_or_json)``: the one CONNS text (``All Connections``,
+  ``SCTP 9003,TCP 80,8080-8090,UDP 53``; ``No Connections`` when empty); ``conns_parts``
+  the same per protocol
 - ``is_all``, ``is_empty``, ``allows(protocol, port)``, ``|``, ``&``, ``-``,
   ``restrict(protocol, port)``
 
@@ -80,6 +81,10 @@ def _subtract(a: Intervals, b: Intervals) -> Intervals:
         if cur <= hi:
             out.append((cur, hi))
     return tuple(out)
+
+
+ALL_CONNECTIONS = "All Connections"
+NO_CONNECTIONS = "No Connections"
 
 
 def intervals_text(intervals: Intervals) -> str:
@@ -224,19 +229,40 @@ class ConnSet:
     def __reduce__(self) -> tuple[type[ConnSet], tuple[dict[str, Intervals]]]:
         return (ConnSet, (dict(zip(PROTOCOLS, self._p, strict=True)),))
 
-    def __str__(self) -> str:
+    def text_parts(self) -> list[tuple[str, str]]:
+        """(protocol, text) per allowed protocol in PROTOCOLS order (``("TCP", "TCP 80,443")``);
+        ``[("all", "All Connections")]`` for all, ``[]`` for none."""
         if self.is_all:
-            return "All Connections"
-        if self.is_empty:
-            return "No Connections"
-        return ",".join(
-            f"{proto} {intervals_text(ivs)}"
+            return [("all", ALL_CONNECTIONS)]
+        return [
+            (proto, f"{proto} {intervals_text(ivs)}")
             for proto, ivs in zip(PROTOCOLS, self._p, strict=True)
             if ivs
-        )
+        ]
+
+    def __str__(self) -> str:
+        return ",".join(text for _, text in self.text_parts()) or NO_CONNECTIONS
 
     def __repr__(self) -> str:
         return f"ConnSet({str(self)!r})"
+
+
+def conns_text(value: ConnSet | ConnSetJSON | None) -> str:
+    """The one text of a connection set, from a ConnSet or its JSON (``"all"`` or
+    ``{"TCP": [[80, 80]]}``): ``All Connections``, ``SCTP 9003,TCP 80,8080-8090,UDP 53``,
+    ``No Connections``. Pages, API answers, drafts and the CLI all print this."""
+    return str(_as_connset(value))
+
+
+def conns_parts(value: ConnSet | ConnSetJSON | None) -> list[tuple[str, str]]:
+    """``conns_text`` cut per protocol, for pages that colour each protocol."""
+    return _as_connset(value).text_parts()
+
+
+def _as_connset(value: ConnSet | ConnSetJSON | None) -> ConnSet:
+    if isinstance(value, ConnSet):
+        return value
+    return ConnSet.from_json(value) if value else ConnSet.none()
 
 
 def union_all(sets: Sequence[ConnSet]) -> ConnSet:

@@ -39,11 +39,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import chain
-from typing import Any, Literal, NamedTuple
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from .cluster import Cluster
 from .cni.common import DENY_END, CniTierPolicy, PlanTier
 from .cni.kinds import CNIS, is_cni_object
+from .endpoint_keys import external_key, object_key
 from .ipranges import IPRange, cut_space
 from .model import (
     EMPTY_LABELS,
@@ -148,8 +149,10 @@ class Reachability:
         level: str = "workload",
         direction: str = "combined",
         _materialize: Callable[[], list[Connection]] | None = None,
+        _source_rows: Callable[[], Sequence[tuple[Connection, ...]]] | None = None,
     ) -> None:
         self.nodes: list[Endpoint] = list(nodes)
+        self._source_rows = _source_rows
         self.level = level
         self.direction = direction
         self._connections: list[Connection] | None = (
@@ -165,6 +168,13 @@ class Reachability:
             assert self._materialize is not None
             self._connections = self._materialize()
         return self._connections
+
+    def source_rows(self) -> Sequence[tuple[Connection, ...]] | None:
+        """The connections by source, one row per node in order (their concatenation is
+        `connections`), when an Analyzer made this answer, else None. A derived
+        analyzer's row is the very tuple of its parent's answer when that row did not
+        change: a diff against the parent compares only the rows that are not."""
+        return None if self._source_rows is None else self._source_rows()
 
     def node(self, key: str) -> Endpoint | None:
         if self._node_index is None:
@@ -257,12 +267,19 @@ class _Class:
     pods: list[Pod] = field(default_factory=list)
 
 
+_R = TypeVar("_R", Rule, TierRule)
+
+
 @dataclass
-class _CompiledRule:
-    rule: Rule
-    index: int
+class _CompiledRule(Generic[_R]):
+    """A rule of a NetworkPolicy (``Rule``) or of a cluster-wide policy (``TierRule``) with
+    its peers as bits."""
+
+    rule: _R
     peers: int  # over the source space (ingress) or destination space (egress)
     static_conns: ConnSet | None  # when the rule names no port
+    index: int = 0  # the rule's position in its NetworkPolicy
+    local: int = -1  # tier rules: the selected pod classes the rule concerns (-1: all)
 
     def conns_on(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
         if self.static_conns is not None:
@@ -274,31 +291,18 @@ class _CompiledRule:
 class _CompiledPolicy:
     policy: NetworkPolicy
     selected: int
-    ingress_rules: list[_CompiledRule]
-    egress_rules: list[_CompiledRule]
+    ingress_rules: list[_CompiledRule[Rule]]
+    egress_rules: list[_CompiledRule[Rule]]
     ingress: bool  # Ingress in policyTypes: isolates the selected pods for ingress
     egress: bool
-
-
-@dataclass
-class _CompiledTierRule:
-    rule: TierRule
-    peers: int  # over the source space (ingress) or destination space (egress)
-    static_conns: ConnSet | None  # when the rule names no port
-    local: int = -1  # the selected pod classes the rule concerns (-1: all)
-
-    def conns_on(self, named_ports: tuple[NamedPort, ...] | None) -> ConnSet:
-        if self.static_conns is not None:
-            return self.static_conns
-        return self.rule.conns_on(named_ports)
 
 
 @dataclass
 class _CompiledClusterPolicy:
     policy: ClusterPolicy
     selected: int  # pod classes of the subject (never host-network ones)
-    ingress_rules: list[_CompiledTierRule]
-    egress_rules: list[_CompiledTierRule]
+    ingress_rules: list[_CompiledRule[TierRule]]
+    egress_rules: list[_CompiledRule[TierRule]]
     applies_in: bool = False  # policy.applies_to("ingress"), asked once
     applies_eg: bool = False
     egress_peers: int = 0  # every destination an egress rule names
@@ -474,7 +478,7 @@ class _Universe:
             policy.namespace, 0
         )
 
-        def rules(direction: str) -> list[_CompiledRule]:
+        def rules(direction: str) -> list[_CompiledRule[Rule]]:
             egress = direction == "egress"
             out = []
             for i, rule in enumerate(policy.rules(direction)):
@@ -485,7 +489,7 @@ class _Universe:
                     for p in rule.peers:
                         peers |= self.peer_bits(p, policy.namespace, egress)
                 static = None if rule.has_named_ports else rule.conns_on(None)
-                out.append(_CompiledRule(rule, i, peers, static))
+                out.append(_CompiledRule(rule, peers, static, i))
             return out
 
         return _CompiledPolicy(
@@ -558,7 +562,7 @@ class _Universe:
         return bits
 
     def compile_cluster_policy(self, policy: ClusterPolicy) -> _CompiledClusterPolicy:
-        def rules(direction: str) -> list[_CompiledTierRule]:
+        def rules(direction: str) -> list[_CompiledRule[TierRule]]:
             egress = direction == "egress"
             out = []
             for rule in policy.rules(direction):
@@ -567,7 +571,7 @@ class _Universe:
                     peers |= self.tier_peer_bits(p, egress)
                 static = None if rule.has_named_ports else rule.conns_on(None)
                 local = -1 if rule.local is None else self.tier_peer_bits(rule.local, False)
-                out.append(_CompiledTierRule(rule, peers, static, local))
+                out.append(_CompiledRule(rule, peers, static, local=local))
             return out
 
         return _CompiledClusterPolicy(
@@ -737,7 +741,7 @@ class Analyzer:
         self._ingress_isolated = 0
         self._egress_isolated = 0
         self._ingress_by_dst: dict[int, list[_CompiledPolicy]] = {}
-        groups: dict[int, list[tuple[_CompiledPolicy, _CompiledRule]]] = {}
+        groups: dict[int, list[tuple[_CompiledPolicy, _CompiledRule[Rule]]]] = {}
         for cp in self._compiled.values():
             if cp.ingress:
                 self._ingress_isolated |= cp.selected
@@ -747,7 +751,7 @@ class Analyzer:
                 self._egress_isolated |= cp.selected
                 for r in cp.egress_rules:
                     groups.setdefault(r.peers, []).append((cp, r))
-        self._egress_by_dst: dict[int, list[tuple[_CompiledPolicy, _CompiledRule]]] = {}
+        self._egress_by_dst: dict[int, list[tuple[_CompiledPolicy, _CompiledRule[Rule]]]] = {}
         for peers, entries in groups.items():
             for d in _bits(peers & u.all_dst):
                 self._egress_by_dst.setdefault(d, []).extend(entries)
@@ -978,14 +982,14 @@ class Analyzer:
         """Egress of the source classes in `rows` to every destination: for each
         destination, those sources partitioned by ConnSet (the rows' part of its cells)."""
         u = self._u
-        rules_of: dict[int, list[_CompiledRule]] = {}
+        rules_of: dict[int, list[_CompiledRule[Rule]]] = {}
         for cp in self._compiled.values():
             if cp.egress and cp.selected & rows:
                 for s in _bits(cp.selected & rows):
                     rules_of.setdefault(s, []).extend(cp.egress_rules)
         # Sources under the same rules have the same row: compute it once.
         groups: dict[tuple[int, ...], int] = {}
-        group_rules: dict[tuple[int, ...], list[_CompiledRule]] = {}
+        group_rules: dict[tuple[int, ...], list[_CompiledRule[Rule]]] = {}
         for s in _bits(rows):
             rules = rules_of.get(s, [])
             isolated = self._egress_isolated >> s & 1
@@ -1049,7 +1053,7 @@ class Analyzer:
         members: list[tuple[Endpoint, int]] = []
         for pod in self.cluster.pods:
             c = u.class_of[id(pod)]
-            key = pod.workload_key if pod.stand_in else f"{pod.namespace}/{pod.name}[Pod]"
+            key = pod.workload_key if pod.stand_in else object_key(pod.namespace, pod.name, "Pod")
             ep = Endpoint(
                 key,
                 pod.namespace,
@@ -1090,10 +1094,10 @@ class Analyzer:
         """One endpoint per external range, source side and destination side merged."""
         u = self._u
         externals: dict[str, Endpoint] = {}
-        src_keys = {f"{r}[External]" for r in u.src_ext}
-        dst_keys = {f"{r}[External]" for r in u.dst_ext}
+        src_keys = {external_key(str(r)) for r in u.src_ext}
+        dst_keys = {external_key(str(r)) for r in u.dst_ext}
         for r in [*u.src_ext, *u.dst_ext]:
-            key = f"{r}[External]"
+            key = external_key(str(r))
             if key not in externals:
                 role = (
                     "both"
@@ -1123,7 +1127,7 @@ class Analyzer:
         per_class: list[list[int]] = [[] for _ in range(u.n)]
         for ep, c in members:
             per_class[c].append(rank[ep.key])
-        dst_ext = [rank[f"{r}[External]"] for r in u.dst_ext]
+        dst_ext = [rank[external_key(str(r))] for r in u.dst_ext]
         columns = [-1] * len(ranked)
         for c, ranks in enumerate(per_class):
             for rk in ranks:
@@ -1131,7 +1135,7 @@ class Analyzer:
         for j, rk in enumerate(dst_ext):
             columns[rk] = u.n + j
         return _Layer(
-            ranked, per_class, [rank[f"{r}[External]"] for r in u.src_ext], dst_ext, columns
+            ranked, per_class, [rank[external_key(str(r))] for r in u.src_ext], dst_ext, columns
         )
 
     def _fill(
@@ -1180,8 +1184,16 @@ class Analyzer:
         def materialize() -> list[Connection]:
             return list(chain.from_iterable(self._connection_rows(level, direction).conns))
 
+        def source_rows() -> Sequence[tuple[Connection, ...]]:
+            return self._connection_rows(level, direction).conns
+
         return Reachability(
-            ranked, None, level=level, direction=direction, _materialize=materialize
+            ranked,
+            None,
+            level=level,
+            direction=direction,
+            _materialize=materialize,
+            _source_rows=source_rows,
         )
 
     # -- the connection list, row by row ------------------------------------------------------
@@ -1232,7 +1244,7 @@ class Analyzer:
                 continue
             add = list(zip(fresh_dsts[sr], fresh_conns[sr], strict=True)) or None
             if whole_rows or sr in changed or (add is not None and len(add) > _BISECT_LIMIT):
-                _refilter_row(layer.ranked, sr, dsts, conns, drop, add)
+                _refilter_row(layer.ranked, sr, dsts, conns, drop, add, not changed)
             else:
                 _bisect_row(layer.ranked, sr, dsts, conns, drop, touched, add)
         return _Rows(dsts, conns)
@@ -1263,7 +1275,7 @@ class Analyzer:
                     if dr != sr
                 ]
                 entries.sort()
-                dsts[sr], conns[sr] = _split(entries)
+                _set_row(dsts, conns, sr, *_split(entries))
                 rebuilt.add(sr)
         return rebuilt
 
@@ -1550,21 +1562,51 @@ def _refilter_row(
     conns: list[tuple[Connection, ...]],
     drop: set[int],
     add: list[tuple[int, Connection]] | None,
+    endpoints_kept: bool = False,
 ) -> None:
-    """Row sr in one pass: pairs into `drop` out, fresh pairs in, endpoints current."""
+    """Row sr in one pass: pairs into `drop` out, fresh pairs in, endpoints current
+    (`endpoints_kept`: no endpoint has new flags). A row that comes out the same keeps
+    its tuples (see _set_row)."""
     ds, cs = dsts[sr], conns[sr]
     if not ds and add is None:
         return
+    if endpoints_kept:
+        gone = [i for i, dr in enumerate(ds) if dr in drop]
+        if _same_pairs([(ds[i], cs[i].conns) for i in gone], add):
+            return
+        kept = [(dr, c) for dr, c in zip(ds, cs, strict=True) if dr not in drop]
+        if add is not None:
+            kept += add
+            kept.sort()
+        dsts[sr], conns[sr] = _split(kept)
+        return
     src = ranked[sr]
-    entries = [
-        (dr, c if c.src is src and c.dst is ranked[dr] else Connection(src, ranked[dr], c.conns))
-        for dr, c in zip(ds, cs, strict=True)
-        if dr not in drop
-    ]
+    entries: list[tuple[int, Connection]] = []
+    dropped: list[tuple[int, ConnSet]] = []
+    replaced = False
+    for dr, c in zip(ds, cs, strict=True):
+        if dr in drop:
+            dropped.append((dr, c.conns))
+        elif c.src is src and c.dst is ranked[dr]:
+            entries.append((dr, c))
+        else:
+            replaced = True
+            entries.append((dr, Connection(src, ranked[dr], c.conns)))
+    if not replaced and _same_pairs(dropped, add):
+        return
     if add is not None:
         entries += add
         entries.sort()
     dsts[sr], conns[sr] = _split(entries)
+
+
+def _same_pairs(dropped: list[tuple[int, ConnSet]], add: list[tuple[int, Connection]] | None) -> bool:
+    """Whether the fresh pairs of a row (ascending ranks) are the ones it dropped."""
+    add = add or []
+    return len(dropped) == len(add) and all(
+        dr == adr and conn == pair.conns
+        for (dr, conn), (adr, pair) in zip(dropped, add, strict=True)
+    )
 
 
 def _bisect_row(
@@ -1576,7 +1618,8 @@ def _bisect_row(
     touched: list[int],
     add: list[tuple[int, Connection]] | None,
 ) -> None:
-    """Row sr patched at the few `touched` ranks found by bisection."""
+    """Row sr patched at the few `touched` ranks found by bisection; a row that comes
+    out the same keeps its tuples."""
     ds, cs = dsts[sr], conns[sr]
     hits = []
     for dr in touched:
@@ -1585,17 +1628,44 @@ def _bisect_row(
             hits.append(i)
     if not hits and add is None:
         return
+    src = ranked[sr]
+    dropped = [(ds[i], cs[i].conns) for i in hits if ds[i] in drop]
+    replaced = any(
+        ds[i] not in drop and (cs[i].src is not src or cs[i].dst is not ranked[ds[i]])
+        for i in hits
+    )
+    if not replaced and _same_pairs(dropped, add):
+        return
     dl, cl = list(ds), list(cs)
     for i in reversed(hits):
         if dl[i] in drop:
             del dl[i], cl[i]
         else:
-            cl[i] = Connection(cl[i].src, ranked[dl[i]], cl[i].conns)
+            cl[i] = Connection(src, ranked[dl[i]], cl[i].conns)
     for dr, pair in add or ():
         j = bisect.bisect_left(dl, dr)
         dl.insert(j, dr)
         cl.insert(j, pair)
     dsts[sr], conns[sr] = tuple(dl), tuple(cl)
+
+
+def _set_row(
+    dsts: list[tuple[int, ...]],
+    conns: list[tuple[Connection, ...]],
+    sr: int,
+    ds: tuple[int, ...],
+    cs: tuple[Connection, ...],
+) -> None:
+    """Row sr patched to (ds, cs), keeping the old tuples when nothing in it changed
+    (same destinations, connections and endpoint objects): a diff against the parent
+    then skips the row by identity."""
+    old_ds, old_cs = dsts[sr], conns[sr]
+    if ds == old_ds and all(
+        a is b or (a.conns == b.conns and a.src is b.src and a.dst is b.dst)
+        for a, b in zip(old_cs, cs, strict=True)
+    ):
+        return
+    dsts[sr], conns[sr] = ds, cs
 
 
 def _patched(cells: Cells, rows: int, new: Cells) -> Cells:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .cluster import Cluster
-from .lint import Finding
+from .finding import Finding
 from .model import Pod
 from .ports import ConnSet
 from .tiers import ADMIN, ALLOW, BASELINE, CNP, DENY, PASS, ClusterPolicy, TierPeer, TierRule

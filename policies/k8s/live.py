@@ -18,6 +18,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from .client import (
+    CLUSTER_POLICY_RESOURCES,
+    NODES,
     RESOURCES,
     SERVICE_ACCOUNTS,
     ConnectionSettings,
@@ -34,48 +36,27 @@ from .sync import SyncOptions, list_resource
 
 @dataclass(frozen=True)
 class ExtraResource:
-    """A kind the engine reads that the sync does not mirror: cluster-scoped, optional."""
+    """A kind the engine reads that the sync mirrors only when the cluster serves it:
+    cluster-scoped, optional."""
 
     resource: Resource
-    version: str  # "" for nodes (the core API); the CRD version otherwise
     why: str  # what the answer misses without it, for the note when it cannot be read
 
-    def lister(self, api_client: k8s.ApiClient) -> Any:
-        if not self.version:
-            return k8s.CoreV1Api(api_client).list_node
-        custom = k8s.CustomObjectsApi(api_client)
-        group, version, plural = self.resource.group, self.version, self.resource.plural
-        return lambda **kwargs: custom.list_cluster_custom_object(group, version, plural, **kwargs)
 
-
-_NETWORK_POLICY_API = "policy.networking.k8s.io"
+# What an answer misses when the role may not list a kind (the note's words).
+_MISSING_WITHOUT = {
+    "adminnetworkpolicies": "their Allow, Deny and Pass rules are left out of the answer",
+    "baselineadminnetworkpolicies": "the baseline tier is left out of the answer",
+    "clusternetworkpolicies": "their Accept, Deny and Pass rules are left out of the answer",
+    "nodes": "`nodes` peers of cluster-wide policies match no address",
+}
 # The cluster-wide tiers (kubernetes-sigs/network-policy-api) and the nodes their `nodes`
-# peers select. A cluster without the CRDs answers 404: nothing to read. A role that may
-# not list them gets a note, since an answer without them can be wrong.
-EXTRA_RESOURCES: tuple[ExtraResource, ...] = (
-    ExtraResource(
-        Resource("adminnetworkpolicies", "AdminNetworkPolicy", _NETWORK_POLICY_API,
-                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
-        "v1alpha1",
-        "their Allow, Deny and Pass rules are left out of the answer",
-    ),
-    ExtraResource(
-        Resource("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", _NETWORK_POLICY_API,
-                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
-        "v1alpha1",
-        "the baseline tier is left out of the answer",
-    ),
-    ExtraResource(
-        Resource("clusternetworkpolicies", "ClusterNetworkPolicy", _NETWORK_POLICY_API,
-                 k8s.CustomObjectsApi, "list_cluster_custom_object", namespaced=False),
-        "v1alpha2",
-        "their Accept, Deny and Pass rules are left out of the answer",
-    ),
-    ExtraResource(
-        Resource("nodes", "Node", "", k8s.CoreV1Api, "list_node", namespaced=False),
-        "",
-        "`nodes` peers of cluster-wide policies match no address",
-    ),
+# peers select: the sync's own list (client.py). A cluster without the CRDs answers 404:
+# nothing to read. A role that may not list them gets a note, since an answer without
+# them can be wrong.
+EXTRA_RESOURCES: tuple[ExtraResource, ...] = tuple(
+    ExtraResource(resource, _MISSING_WITHOUT[resource.plural])
+    for resource in (*CLUSTER_POLICY_RESOURCES, NODES)
 )
 
 
@@ -203,10 +184,10 @@ def _read_extra(
     api_client: k8s.ApiClient, extra: ExtraResource, options: SyncOptions, snapshot: LiveSnapshot
 ) -> list[dict[str, Any]]:
     resource = extra.resource
-    api_version = f"{resource.group}/{extra.version}" if resource.group else "v1"
+    api_version = f"{resource.group}/{resource.version}" if resource.group else "v1"
     try:
         items, _version = list_resource(
-            extra.lister(api_client), resource, options, slim=_slim_extra(resource.kind, api_version)
+            resource.lister(api_client), resource, options, slim=_slim_extra(resource.kind, api_version)
         )
     except ApiException as exc:
         if exc.status == 404:  # the CRD is not installed

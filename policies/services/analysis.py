@@ -25,10 +25,14 @@ from .engine_cache import (
     rendered_json,
 )
 from .pages import (
+    ALL_CONNECTIONS,
     annotate_explanations,
     cluster_policy_rules,
     cluster_policy_yaml,
+    conns_parts,
+    conns_text,
     endpoint_rows,
+    external_range,
     findings_by_risk,
     node_details,
     parse_endpoint_key,
@@ -66,6 +70,7 @@ from .payloads import (
 )
 
 __all__ = [
+    "ALL_CONNECTIONS",
     "FINISHED_PHASES",
     "FindingView",
     "GRAPH_PICTURE_TIMEOUT_SECONDS",
@@ -80,6 +85,8 @@ __all__ = [
     "cluster_policies_applying",
     "cluster_policy_rules",
     "cluster_policy_yaml",
+    "conns_parts",
+    "conns_text",
     "endpoint_reachability",
     "endpoint_rows",
     "engine_cluster",
@@ -88,6 +95,7 @@ __all__ = [
     "explain",
     "explain_edge",
     "export_yaml",
+    "external_range",
     "findings",
     "findings_by_risk",
     "graph_picture",

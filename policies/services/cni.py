@@ -12,20 +12,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from .. import audit
-from ..engine.cni.kinds import cni_kind
 from ..models import Cluster, CniObject
-from . import analysis
+from . import engine_cache
 from .cni_mirror import clean_object, engine_setting, export_objects, policy_yaml, served_cnis
 
 __all__ = ["clean_object", "engine_setting", "export_objects", "policy_yaml", "served_cnis"]
 
-NOT_ENFORCED = "not enforced here"
-
-
 def enforcing_cni(cluster: Cluster) -> dict[str, Any]:
     """{"cni": calico|cilium|antrea|none, "detected_by": why, "setting": auto|..., "served":
     the CNIs whose resources the cluster serves}."""
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     return {
         "cni": model.cni or "none",
         "detected_by": "set on the cluster" if cluster.cni != Cluster.Cni.AUTO else model.cni_detected_by,
@@ -38,7 +34,7 @@ def policy_info(row: CniObject) -> dict[str, Any]:
     """The engine's reading of one CNI object: enforced or why not, tier, order, what it
     selects, its rules with their actions, problems and notes. Objects that hold no rules
     (tiers, network sets, groups) are listed with their tier/order columns alone."""
-    model = analysis.engine_cluster(row.cluster)
+    model = engine_cache.engine_cluster(row.cluster)
     info = model.cni_policies.get(row.key)
     if info is not None:
         out = info.to_dict()
@@ -52,7 +48,7 @@ def policy_info(row: CniObject) -> dict[str, Any]:
         "namespace": row.namespace,
         "name": row.name,
         "enforced": False,
-        "not_enforced_reason": "" if not row.policy else "the engine did not read it",
+        "not_enforced_reason": "" if not row.policy else "the analysis did not read it",
         "tier": row.tier,
         "order": row.order,
         "selects": "",
@@ -64,12 +60,14 @@ def policy_info(row: CniObject) -> dict[str, Any]:
 
 
 def enforced_keys(cluster: Cluster) -> set[str]:
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     return {key for key, info in model.cni_policies.items() if info.enforced}
 
 
 def filter_enforced(rows: QuerySet[CniObject], enforced: bool) -> QuerySet[CniObject]:
-    """Rows whose policy the cluster's CNI enforces (or, with False, does not)."""
+    """Policies the cluster's CNI enforces (or, with False, does not); tiers, sets and
+    groups are neither."""
+    rows = rows.filter(policy=True)
     ids: list[int] = []
     by_cluster: dict[int, set[str]] = {}
     for row in rows.select_related("cluster").defer("obj"):
@@ -114,7 +112,7 @@ def applying(cluster: Cluster, *, endpoint_key: str = "", pod: tuple[str, str] |
     select it in and each one's id for a link."""
     if not CniObject.objects.filter(cluster=cluster, policy=True).exists():
         return []
-    model = analysis.engine_cluster(cluster)
+    model = engine_cache.engine_cluster(cluster)
     if pod is not None:
         found = model.pod(*pod)
         pods = [found] if found is not None else []
@@ -144,10 +142,6 @@ def applying(cluster: Cluster, *, endpoint_key: str = "", pod: tuple[str, str] |
     ]
 
 
-def is_cni_manifest(obj: dict[str, Any]) -> bool:
-    return cni_kind(obj) is not None
-
-
 def clone_verdict(row: CniObject) -> dict[str, Any]:
     """Whether the object clones exactly into a v1 NetworkPolicy draft, and why not."""
     from .cni_clone import clone_verdict as verdict
@@ -168,7 +162,7 @@ def ids_by_key(cluster: Cluster, keys: Iterable[str]) -> dict[str, int]:
 def selected_endpoints(row: CniObject) -> list[str]:
     """Endpoint keys (`ns/name[Kind]`) of the workloads and pods an enforced CNI policy
     selects (host-networked pods never are); empty for one not enforced here."""
-    model = analysis.engine_cluster(row.cluster)
+    model = engine_cache.engine_cluster(row.cluster)
     compiled = [p for p in model.cni_tier_policies if p.key == row.key]
     if not compiled:
         return []

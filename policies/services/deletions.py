@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from .. import audit
 from ..models import Cluster, DraftRevision, NetworkPolicy, PolicyDraft
 from . import drafts
+from .payload_types import WhatIf
 
 
 def live_policy(cluster: Cluster, namespace: str, name: str) -> NetworkPolicy:
@@ -25,7 +26,7 @@ def live_policy(cluster: Cluster, namespace: str, name: str) -> NetworkPolicy:
     return policy
 
 
-def removal_what_if(cluster: Cluster, namespace: str, name: str) -> dict[str, Any]:
+def removal_what_if(cluster: Cluster, namespace: str, name: str) -> WhatIf:
     """How reachability changes if the live policy `namespace/name` were deleted
     (DraftError when there is no such policy)."""
     return drafts.what_if(cluster, [], removals=[f"{namespace}/{name}"])
@@ -74,9 +75,9 @@ def create_deletion_draft(
     return draft
 
 
-def drafts_what_if(cluster: Cluster, rows: list[PolicyDraft]) -> dict[str, Any]:
-    """What several drafts change together: each policy applied, each deletion draft's
-    live policy deleted (a deletion whose policy is gone already changes nothing)."""
+def _changes_of(cluster: Cluster, rows: list[PolicyDraft]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(policies to apply, live policy keys to delete) of several drafts; a deletion whose
+    policy is gone already changes nothing."""
     live = {
         f"{ns}/{name}"
         for ns, name in NetworkPolicy.objects.filter(cluster=cluster).values_list("namespace", "name")
@@ -87,4 +88,17 @@ def drafts_what_if(cluster: Cluster, rows: list[PolicyDraft]) -> dict[str, Any]:
         if d.action == PolicyDraft.Action.DELETE and f"{d.namespace}/{d.name}" in live
     ]
     objs = [d.obj for d in rows if d.action != PolicyDraft.Action.DELETE]
+    return objs, removals
+
+
+def drafts_what_if(cluster: Cluster, rows: list[PolicyDraft]) -> WhatIf:
+    """What several drafts change together: each policy applied, each deletion draft's
+    live policy deleted."""
+    objs, removals = _changes_of(cluster, rows)
     return drafts.what_if(cluster, objs, removals=removals)
+
+
+def drafts_what_if_context(cluster: Cluster, rows: list[PolicyDraft]) -> dict[str, Any]:
+    """drafts.what_if_context for several drafts (deletion drafts included)."""
+    objs, removals = _changes_of(cluster, rows)
+    return drafts.what_if_context(cluster, objs, removals)

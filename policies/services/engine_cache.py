@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import engine
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Node, Pod, Workload
@@ -27,6 +27,9 @@ FINISHED_PHASES = ("Succeeded", "Failed")
 # --- engine models, cached per state version -------------------------------------------------
 
 
+_T = TypeVar("_T")
+
+
 class VersionCache:
     """A small LRU of engine objects keyed by (cluster id, state_version, what)."""
 
@@ -35,11 +38,11 @@ class VersionCache:
         self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def get(self, key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key]  # type: ignore[no-any-return]
         value = build()
         with self._lock:
             self._items[key] = value
@@ -78,7 +81,7 @@ def engine_cluster(cluster: Cluster) -> engine.Cluster:
 
 
 @dataclass
-class _Derivable:
+class _NewestAnalyzer:
     """The newest analyzer of a cluster, and the policy versions it was built from."""
 
     state_version: int
@@ -88,7 +91,7 @@ class _Derivable:
     analyzer: engine.Analyzer
 
 
-_newest: dict[int, _Derivable] = {}
+_newest: dict[int, _NewestAnalyzer] = {}
 _newest_lock = threading.Lock()
 
 
@@ -152,9 +155,9 @@ def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tupl
             yield key, obj, not engine.validate_cluster_policy(obj)
 
 
-def _rebuild(cluster: Cluster) -> _Derivable:
+def _rebuild(cluster: Cluster) -> _NewestAnalyzer:
     model = engine.build_cluster(engine_objects(cluster), strict=False, cni=engine_setting(cluster))
-    return _Derivable(
+    return _NewestAnalyzer(
         cluster.state_version,
         cluster.topology_version,
         _policy_versions(cluster),
@@ -163,7 +166,7 @@ def _rebuild(cluster: Cluster) -> _Derivable:
     )
 
 
-def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
+def _derive(cluster: Cluster, newest: _NewestAnalyzer) -> _NewestAnalyzer | None:
     versions = _policy_versions(cluster)
     changed = [key for key, rv in versions.items() if newest.policy_versions.get(key) != rv]
     gone = [key for key in newest.policy_versions if key not in versions]
@@ -186,7 +189,7 @@ def _derive(cluster: Cluster, newest: _Derivable) -> _Derivable | None:
         derived = newest.analyzer.with_policies_changed(upserts, removals)
     except (ValueError, KeyError):
         return None  # anything unexpected: rebuild from the rows
-    return _Derivable(cluster.state_version, cluster.topology_version, versions, analyzed, derived)
+    return _NewestAnalyzer(cluster.state_version, cluster.topology_version, versions, analyzed, derived)
 
 
 def base_reachability(cluster: Cluster, level: str, direction: str) -> engine.Reachability:
@@ -201,7 +204,7 @@ def pair_table(cluster: Cluster, level: str, direction: str) -> engine.PairTable
     """The implicit connection list (workload or pod level) of the cluster as mirrored
     now: pages, the edges of one node, counts and aggregated levels without listing
     every pair (cached per state version like the analyzer)."""
-    return engine_models.get(  # type: ignore[no-any-return]
+    return engine_models.get(
         (cluster.pk, cluster.state_version, "pairs", level, direction),
         lambda: engine.PairTable(analyzer(cluster), level, direction),
     )

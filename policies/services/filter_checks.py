@@ -62,7 +62,7 @@ def pod_problem(cluster: Cluster, value: str) -> str | None:
 
 def policy_list_problems(cluster: Cluster, params: Mapping[str, str], namespaces: Sequence[str]) -> list[str]:
     problems = unknown_namespaces(
-        [v.strip() for raw in params.getlist("namespace") for v in raw.split(",")]  # type: ignore[attr-defined]
+        [v.strip() for raw in params.getlist("namespace") for v in raw.split(",")]
         if hasattr(params, "getlist")
         else [params.get("namespace", "")],
         namespaces,
@@ -77,7 +77,7 @@ def reachability_problems(
     params: Mapping[str, str], namespaces: Sequence[str], label_keys: Sequence[str], tier_keys: Sequence[str]
 ) -> list[str]:
     problems = unknown_namespaces(
-        params.getlist("namespace") if hasattr(params, "getlist") else [],  # type: ignore[attr-defined]
+        params.getlist("namespace") if hasattr(params, "getlist") else [],
         namespaces,
     )
     group_by = (params.get("group_by") or "").strip()

@@ -131,7 +131,7 @@ def propose(cluster: Cluster, code: str, namespace: str, kind: str, name: str) -
     model = engine_cache.engine_cluster(cluster)
     build = _BUILDERS[code]
     proposal = build(cluster, model, namespace, kind, name)
-    obj = drafts.prepare(proposal.obj)
+    obj = drafts.stored_form(proposal.obj)
     notes = list(proposal.notes)
     existing = drafts.existing_draft(cluster, obj)
     if existing is not None:

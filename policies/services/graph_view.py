@@ -19,7 +19,7 @@ boundaries such as 198.51.100.128-203.0.112.255.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import engine
@@ -106,6 +106,7 @@ def _mixed(cluster: Cluster, query: payloads.ReachabilityQuery, expanded: frozen
                 "label": payloads.node_label(n, "tier"),
                 "kind": n.kind,
                 "namespace": n.namespace,
+                **payloads.key_parts(n),
                 "labels": dict(n.labels),
                 "pods": len(n.pods),
                 "host_network": n.host_network,
@@ -255,7 +256,7 @@ def _span(block: engine.IPBlock) -> int:
     return sum(r.last - r.first + 1 for r in block.ranges)
 
 
-def range_names(model: engine.Cluster, nodes: Iterable[dict[str, Any]]) -> dict[str, str]:
+def range_names(model: engine.Cluster, nodes: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """External node id -> the name of its address range: the most specific ipBlock of
     the policies that holds the whole range, else the smallest `except` CIDR holding it,
     else "other IPv4 (IPv6) addresses"."""

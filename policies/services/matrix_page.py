@@ -48,6 +48,7 @@ def _build(cluster: Cluster, query: payloads.ReachabilityQuery) -> dict[str, Any
                 "label": payloads.node_label(n, query.level),
                 "kind": n.kind,
                 "namespace": n.namespace,
+                **payloads.key_parts(n),
                 "external": n.is_external,
                 "external_role": n.external_role if n.is_external else None,
             }

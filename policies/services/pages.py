@@ -5,12 +5,13 @@ behind endpoint keys, a node's details, policy rules in words).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from .. import engine
 from ..choices import LEVELS, SEVERITY_RANK
 from ..models import Cluster, ClusterPolicy, NetworkPolicy, Pod, Workload
 from .engine_cache import base_reachability, engine_cluster
+from .payload_types import MemberRow, NodeDetails, PeerRow
 from .payloads import FindingView, UnknownEndpoint, explain, findings, group_function
 
 # --- page helpers: what the dashboard pages show beside the payloads -----------------------------
@@ -20,15 +21,13 @@ def findings_by_risk(cluster: Cluster) -> list[FindingView]:
     return sorted(findings(cluster), key=lambda f: SEVERITY_RANK.get(f.severity, len(SEVERITY_RANK)))
 
 
-def parse_endpoint_key(key: str) -> tuple[str, str, str] | None:
-    """`ns/name[Kind]` -> (namespace, name, kind); None for external ranges and groups."""
-    if not key.endswith("]") or "[" not in key:
-        return None
-    body, _, kind = key[:-1].rpartition("[")
-    namespace, sep, name = body.partition("/")
-    if not sep or kind == "External":
-        return None
-    return namespace, name, kind
+# Endpoint keys and connection sets are written and read by the engine alone; pages and
+# template tags reach those helpers through here.
+parse_endpoint_key = engine.parse_object_key
+external_range = engine.external_range
+conns_text = engine.conns_text
+conns_parts = engine.conns_parts
+ALL_CONNECTIONS = engine.ALL_CONNECTIONS
 
 
 def endpoint_rows(cluster: Cluster, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
@@ -150,7 +149,7 @@ def node_details(
     direction: str = "combined",
     per_peer: int = 3,
     limit: int = 200,
-) -> dict[str, Any]:
+) -> NodeDetails:
     """One node of the graph (a workload, pod, tier or namespace): its members, the
     policies that select them, and who may reach it (and whom it may reach) with the
     rules that allow each connection. At most `per_peer` member pairs are explained per
@@ -164,9 +163,43 @@ def node_details(
     members = [n for n in reach.nodes if group_of(n) == node_id]
     if not members:
         raise UnknownEndpoint(f"{node_id!r} is not a node of this graph")
-    model = engine_cluster(cluster)
-    member_rows = []
-    selecting: dict[str, dict[str, bool]] = {}
+    member_rows, selecting = _members_and_selecting_policies(engine_cluster(cluster), members)
+    peers = _peers(reach, group_of, node_id)
+    inbound, outbound, truncated = _explained_peer_rows(cluster, peers, per_peer=per_peer, limit=limit)
+    ids = policy_ids(cluster, selecting)
+    return {
+        "id": node_id,
+        "level": level,
+        "group_by": group_by,
+        "direction": direction,
+        "members": member_rows,
+        "policies": [
+            {"key": k, "id": ids.get(k), **flags} for k, flags in sorted(selecting.items())
+        ],
+        "policy_ids": ids,
+        "inbound": inbound,
+        "outbound": outbound,
+        "truncated": truncated,
+    }
+
+
+class _Directions(TypedDict):
+    ingress: bool
+    egress: bool
+
+
+class _Peer(TypedDict):
+    conns: engine.ConnSet  # the union over the member pairs
+    pairs: list[tuple[str, str]]  # (src key, dst key) of each member pair
+
+
+def _members_and_selecting_policies(
+    model: engine.Cluster, members: Sequence[engine.Endpoint]
+) -> tuple[list[MemberRow], dict[str, _Directions]]:
+    """A row per member with the policies isolating it, and per policy key the
+    directions in which it selects some member."""
+    rows: list[MemberRow] = []
+    selecting: dict[str, _Directions] = {}
     for m in members:
         isolation_in: set[str] = set()
         isolation_out: set[str] = set()
@@ -181,7 +214,7 @@ def node_details(
             selecting.setdefault(key, {"ingress": False, "egress": False})["ingress"] = True
         for key in isolation_out:
             selecting.setdefault(key, {"ingress": False, "egress": False})["egress"] = True
-        member_rows.append(
+        rows.append(
             {
                 "key": m.key,
                 "kind": m.kind,
@@ -195,23 +228,36 @@ def node_details(
                 "egress_policies": sorted(isolation_out),
             }
         )
+    return rows, selecting
 
-    sides: dict[str, dict[str, dict[str, Any]]] = {"inbound": {}, "outbound": {}}
+
+def _peers(
+    reach: engine.Reachability, group_of: Callable[[engine.Endpoint], str], node_id: str
+) -> dict[str, dict[str, _Peer]]:
+    """{"inbound": {peer: _Peer}, "outbound": ...}: who reaches the node, whom it reaches."""
+    sides: dict[str, dict[str, _Peer]] = {"inbound": {}, "outbound": {}}
     for c in reach.connections:
         src_group, dst_group = group_of(c.src), group_of(c.dst)
         for side, mine, peer in (("inbound", dst_group, src_group), ("outbound", src_group, dst_group)):
             if mine != node_id:
                 continue
-            entry = sides[side].setdefault(peer, {"peer": peer, "conns": engine.ConnSet.none(), "pairs": []})
+            entry = sides[side].setdefault(peer, {"conns": engine.ConnSet.none(), "pairs": []})
             entry["conns"] = entry["conns"] | c.conns
             entry["pairs"].append((c.src.key, c.dst.key))
+    return sides
 
+
+def _explained_peer_rows(
+    cluster: Cluster, sides: dict[str, dict[str, _Peer]], *, per_peer: int, limit: int
+) -> tuple[list[PeerRow], list[PeerRow], bool]:
+    """(inbound rows, outbound rows, truncated): each peer with some member pairs explained
+    (at most `per_peer` per peer, `limit` in all) and the rules that allow them."""
     explained = 0
     truncated = False
     explanations: list[dict[str, Any]] = []
-    result: dict[str, list[dict[str, Any]]] = {}
+    result: dict[str, list[PeerRow]] = {}
     for side, entries in sides.items():
-        rows = []
+        rows: list[PeerRow] = []
         for peer in sorted(entries):
             entry = entries[peer]
             pairs = entry["pairs"]
@@ -227,42 +273,34 @@ def node_details(
                     "label": str(entry["conns"]),
                     "pair_count": len(pairs),
                     "explanations": pair_explanations,
+                    "rules": [],
+                    "open_sides": {},
                 }
             )
         result[side] = rows
-
-    # A connection needs both sides: egress from the source and ingress to the destination.
     annotated = iter(annotate_explanations(cluster, explanations))
     for side in ("inbound", "outbound"):
         for row in result[side]:
             row["explanations"] = [next(annotated) for _ in row["explanations"]]
-            rules: dict[tuple[Any, ...], dict[str, Any]] = {}
-            open_sides: dict[str, str] = {}
-            for ex in row["explanations"]:
-                for verdict_side in ("ingress", "egress"):
-                    verdict = ex[verdict_side]
-                    if not verdict["isolated"]:
-                        open_sides.setdefault(verdict_side, verdict["summary"])
-                    for m in verdict["matches"]:
-                        rules.setdefault((m["direction"], m["policy"], m["rule_index"], m["peer_index"]), m)
-            row["rules"] = sorted(rules.values(), key=lambda m: (m["direction"] != "ingress", m["policy"], m["rule_index"]))
-            row["open_sides"] = open_sides
+            row["rules"], row["open_sides"] = _allowing_rules(row["explanations"])
+    return result["inbound"], result["outbound"], truncated
 
-    ids = policy_ids(cluster, selecting)
-    return {
-        "id": node_id,
-        "level": level,
-        "group_by": group_by,
-        "direction": direction,
-        "members": member_rows,
-        "policies": [
-            {"key": k, "id": ids.get(k), **flags} for k, flags in sorted(selecting.items())
-        ],
-        "policy_ids": ids,
-        "inbound": result["inbound"],
-        "outbound": result["outbound"],
-        "truncated": truncated,
-    }
+
+def _allowing_rules(explanations: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The rules that allow a peer's connections, once each (ingress first), and the sides
+    no policy isolates (direction -> why). A connection needs both: egress from the source
+    and ingress to the destination."""
+    rules: dict[tuple[Any, ...], dict[str, Any]] = {}
+    open_sides: dict[str, str] = {}
+    for ex in explanations:
+        for verdict_side in ("ingress", "egress"):
+            verdict = ex[verdict_side]
+            if not verdict["isolated"]:
+                open_sides.setdefault(verdict_side, verdict["summary"])
+            for m in verdict["matches"]:
+                rules.setdefault((m["direction"], m["policy"], m["rule_index"], m["peer_index"]), m)
+    ordered = sorted(rules.values(), key=lambda m: (m["direction"] != "ingress", m["policy"], m["rule_index"]))
+    return ordered, open_sides
 
 
 def cluster_policy_rules(policy: ClusterPolicy) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 
 from .. import engine
 from ..choices import DIRECTIONS, FORMATS, LEVELS
+from ..engine.ports import ConnSetJSON
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
 from .cni_mirror import cni_finding_ids
 from .cni_mirror import export_objects as cni_export_objects
@@ -31,6 +32,7 @@ from .engine_cache import (
     pair_table,
     rendered_json,
 )
+from .payload_types import KeyParts, NodePayload, ReachabilityPayload
 
 # --- reachability queries ----------------------------------------------------------------------
 
@@ -59,7 +61,7 @@ class ReachabilityQuery:
 
     def cache_key(self, cluster: Cluster) -> str:
         digest = hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-        return f"reach:{cluster.pk}:{cluster.state_version}:{digest}"
+        return f"reach:v2:{cluster.pk}:{cluster.state_version}:{digest}"
 
 
 def tier_keys(group_by: str = "") -> list[str]:
@@ -91,7 +93,7 @@ def group_function(level: str, group_by: str = "") -> Callable[[engine.Endpoint]
     return group_of
 
 
-def reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+def reachability(cluster: Cluster, query: ReachabilityQuery) -> ReachabilityPayload:
     """The payload of GET /api/clusters/{id}/reachability/ (cached per state version)."""
     key = query.cache_key(cluster)
     cached = cache.get(key)
@@ -221,13 +223,13 @@ def matrix_view(
     return [n for n in nodes if inside(n) or (n.is_external and n.key in ends)], edges, members
 
 
-def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[str, Any]:
+def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> ReachabilityPayload:
     if query.format == "matrix":
         nodes, edges, members = matrix_view(cluster, query)
     else:
         _reach, nodes, edges, members = _view(cluster, query)
     node_dicts = [node_payload(n, query, members.get(n.key)) for n in nodes]
-    payload: dict[str, Any] = {
+    payload: ReachabilityPayload = {
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
         "level": query.level,
@@ -239,7 +241,7 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
     }
     if query.format == "matrix":
         index = {n.key: i for i, n in enumerate(nodes)}
-        matrix: list[list[Any]] = [[None] * len(nodes) for _ in nodes]
+        matrix: list[list[ConnSetJSON | None]] = [[None] * len(nodes) for _ in nodes]
         for src, dst, conns in edges:
             matrix[index[src.key]][index[dst.key]] = conns.to_json()
         payload["matrix"] = matrix
@@ -251,14 +253,14 @@ def _compute_reachability(cluster: Cluster, query: ReachabilityQuery) -> dict[st
     return payload
 
 
-def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[str, Any]]:
+def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[NodePayload]:
     """The nodes of a level as the reachability payload has them, without its edges: what
     pickers and search boxes list. No pair is computed (the overview of a large cluster
     would otherwise load every workload pair to list the workload names)."""
     query = ReachabilityQuery(level=level, group_by=group_by if level == "tier" else "")
 
-    def build() -> list[dict[str, Any]]:
-        base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")  # type: ignore[arg-type]
+    def build() -> list[NodePayload]:
+        base = analyzer(cluster).analyze(level="pod" if level == "pod" else "workload")
         members: dict[str, list[str]] = {}
         nodes: list[engine.Endpoint] = list(base.nodes)
         if level in ("tier", "namespace"):
@@ -269,7 +271,7 @@ def level_nodes(cluster: Cluster, level: str, group_by: str = "") -> list[dict[s
             nodes = engine.group_reachability(bare, group_of).nodes
         return [node_payload(n, query, members.get(n.key)) for n in nodes]
 
-    return engine_models.get(  # type: ignore[no-any-return]
+    return engine_models.get(
         (cluster.pk, cluster.state_version, "nodes", level, query.group_by), build
     )
 
@@ -281,13 +283,26 @@ def node_label(node: engine.Endpoint, level: str) -> str:
     return node.name
 
 
-def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> dict[str, Any]:
+def key_parts(node: engine.Endpoint) -> KeyParts:
+    """(name, object_kind) of a node's key, so clients never parse keys: the object's name
+    and kind when the key names one (a tier-level group of an untiered workload too), the
+    range of an external key ("10.0.0.0-10.255.255.255") and "", else the group's name and ""."""
+    named = engine.parse_object_key(node.key)
+    if named is not None:
+        return {"name": named[1], "object_kind": named[2]}
+    return {"name": engine.external_range(node.key) or node.name, "object_kind": ""}
+
+
+def node_payload(node: engine.Endpoint, query: ReachabilityQuery, members: list[str] | None) -> NodePayload:
     label = node_label(node, query.level)
-    out: dict[str, Any] = {
+    parts = key_parts(node)
+    out: NodePayload = {
         "id": node.key,
         "label": label,
         "kind": node.kind,
         "namespace": node.namespace,
+        "name": parts["name"],
+        "object_kind": parts["object_kind"],
         "labels": dict(node.labels),
         "pods": len(node.pods),
         "host_network": node.host_network,
@@ -478,11 +493,12 @@ def workload_key(workload: Workload) -> str:
     """The endpoint key of the workload's top-most owner, as the engine names it."""
     kind = workload.top_kind or workload.kind
     name = workload.top_name or workload.name
-    return f"{workload.namespace}/{name}[{kind}]"
+    return engine.object_key(workload.namespace, name, kind)
 
 
 def pod_key(pod: Pod) -> str:
-    return f"{pod.namespace}/{pod.top_name or pod.name}[{pod.top_kind or 'Pod'}]"
+    """The endpoint key of what the pod stands for at workload level."""
+    return engine.object_key(pod.namespace, pod.top_name or pod.name, pod.top_kind or "Pod")
 
 
 def endpoint_reachability(cluster: Cluster, key: str) -> dict[str, list[dict[str, Any]]]:

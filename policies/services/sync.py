@@ -90,7 +90,7 @@ def register_cluster(spec: ClusterSpec, *, actor: Any = None, replace: bool = Fa
         raise ClusterSetupError(f"unknown source {spec.source!r}")
     if spec.source != Cluster.Source.MANIFESTS:
         try:
-            build_api_client(_connection(spec)).close()
+            build_api_client(_connection(spec)).close()  # type: ignore[no-untyped-call]
         except ConnectionSettingsError as exc:
             raise ClusterSetupError(str(exc)) from exc
     fields = {k: v for k, v in spec.__dict__.items() if k != "name"}
@@ -286,7 +286,7 @@ def sync_cluster(
             sync.run(duration=duration)
             return True
         finally:
-            api_client.close()
+            api_client.close()  # type: ignore[no-untyped-call]
 
 
 def _served_resources(

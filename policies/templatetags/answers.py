@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from ..services.analysis import ALL_CONNECTIONS
 from .netpolui import endpoint_text
 
 register = template.Library()
@@ -55,7 +56,7 @@ def answer_sentence(ex: Mapping[str, Any]) -> str:
         asked = f"{ex.get('protocol') or 'TCP'} {ex['port']}"
     if ex.get("allowed"):
         conns = ex.get("conns_text") or ""
-        what = (asked or "every connection") if conns in ("", "All Connections") else conns
+        what = (asked or "every connection") if conns in ("", ALL_CONNECTIONS) else conns
         reasons = _why_allowed(ex["ingress"]) + _why_allowed(ex["egress"])
         open_sides = [
             f"{side} is not isolated"
@@ -107,7 +108,7 @@ def reach_sentence(details: Mapping[str, Any], limit: int = 6) -> str:
     parts = []
     for row in rows[:limit]:
         label = row.get("label") or ""
-        what = "every connection" if label in ("", "All Connections") else label
+        what = "every connection" if label in ("", ALL_CONNECTIONS) else label
         parts.append(f"{endpoint_text(row['peer'])} on {what}")
     more = len(rows) - limit
     return (

@@ -8,7 +8,9 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ..services.analysis import FindingView, parse_endpoint_key
+from ..choices import PROTOCOLS
+from ..services.analysis import FindingView, external_range, parse_endpoint_key
+from ..services.analysis import conns_parts as _conns_parts
 
 register = template.Library()
 
@@ -20,8 +22,8 @@ WORKLOAD_KINDS = {
 
 def endpoint_text(key: str) -> str:
     """`shop/backend[Deployment]` -> `shop/backend (Deployment)`; tiers and ranges in words."""
-    if key.endswith("[External]"):
-        body = key.removesuffix("[External]")
+    body = external_range(key)
+    if body is not None:
         if body in (ANY_ADDRESS, "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"):
             return "any address outside the cluster"
         return f"{body.replace('-', ' – ', 1) if body.count('-') == 1 else body} (outside the cluster)"
@@ -114,14 +116,9 @@ def conns_kind(conns: Any) -> str:
 
 @register.filter
 def conns_parts(conns: Any) -> list[dict[str, str]]:
-    """A connection set as one part per protocol: [{"proto": "TCP", "text": "TCP 80,443"}]."""
-    if conns == "all":
-        return [{"proto": "all", "text": "all connections"}]
-    parts = []
-    for proto in sorted(conns or {}):
-        ranges = ",".join(str(a) if a == b else f"{a}-{b}" for a, b in conns[proto])
-        parts.append({"proto": proto, "text": f"{proto} {ranges}"})
-    return parts
+    """A connection set as one part per protocol: [{"proto": "TCP", "text": "TCP 80,443"}]
+    (the engine's wording and protocol order; "all" is one part, proto "all")."""
+    return [{"proto": proto, "text": text} for proto, text in _conns_parts(conns)]
 
 
 @register.filter
@@ -134,7 +131,7 @@ def conns_text(conns: Any) -> str:
 @register.filter
 def protocols(conns: Any) -> list[str]:
     if conns == "all":
-        return ["TCP", "UDP", "SCTP"]
+        return list(PROTOCOLS)
     return sorted(conns or {})
 
 

@@ -38,6 +38,8 @@ def test_list_filters_and_enforced_flags(calico_cluster, api):
         "calico:GlobalNetworkPolicy:deny-db-from-web",
         "calico:NetworkPolicy:db/allow-front",
     ]
+    # Tiers are neither enforced nor not: they hold no rules.
+    assert keys(client.get(URL, {"cluster": calico_cluster.pk, "enforced": "false"})) == ["cilium:CiliumNetworkPolicy:db/pg-deny-web"]
     not_enforced = client.get(URL, {"cluster": calico_cluster.pk, "enforced": "false", "cni": "cilium"}).json()["results"]
     assert [r["key"] for r in not_enforced] == ["cilium:CiliumNetworkPolicy:db/pg-deny-web"]
     assert not_enforced[0]["enforced"] is False

@@ -172,14 +172,14 @@ def test_empty_lists_and_maps_come_back_as_the_api_server_stores_them(obj):
     # `from: []`, `ports: []`, `matchLabels: {}` ... are omitempty in the API types: the
     # server drops them, and so does the editor. The meaning never changes.
     noisy = _with_empties(obj)
-    assert through_the_editor(drafts.prepare(noisy)) == obj
-    assert engine.normalize_policy(through_the_editor(drafts.prepare(noisy))) == engine.normalize_policy(noisy)
+    assert through_the_editor(drafts.stored_form(noisy)) == obj
+    assert engine.normalize_policy(through_the_editor(drafts.stored_form(noisy))) == engine.normalize_policy(noisy)
 
 
 @pytest.mark.parametrize("slug", [t.slug for t in starter_policies.TEMPLATES])
 def test_every_template_is_valid_and_round_trips(slug):
     for obj in starter_policies.render(slug, "shop"):
-        prepared = drafts.prepare(obj)
+        prepared = drafts.stored_form(obj)
         assert drafts.validate(prepared) == []
         assert through_the_editor(prepared) == prepared
 

@@ -184,7 +184,7 @@ CASES.append(("pod-selector-missing", _without_pod_selector(), "spec.podSelector
 
 @pytest.mark.parametrize(("policy", "path", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_service_reports_the_rule_at_the_field_path(policy, path, words):
-    errors = drafts.validate(drafts.prepare(policy))
+    errors = drafts.validate(drafts.stored_form(policy))
     found = [e for e in errors if e.path == path]
     assert found, f"no error at {path}: {[str(e) for e in errors]}"
     assert any(words in e.message for e in found), [e.message for e in found]

@@ -15,6 +15,8 @@ def test_bench_engine_runs_on_a_small_cluster() -> None:
     assert any("full workload-level reachability" in n for n in names)
     assert any("recompute" in n for n in names)
     assert any("recompute with tiers" in n for n in names)
+    assert any("recompute with tiers: Baseline" in n for n in names)
+    assert any("what-if of a new Admin policy" in n for n in names)
     assert any("whole CLI run" in n for n in names)
 
 

@@ -143,3 +143,11 @@ def test_explain_and_missing_tier_problem() -> None:
     info = build_cluster([*BASE, bad], cni="antrea").cni_policies["antrea:ClusterNetworkPolicy:q"]
     assert not info.enforced
     assert info.problems[0].path == "spec.tier"
+
+
+def test_directions_say_where_an_antrea_policy_has_rules() -> None:
+    pol = acnp("p", 5, appliedTo=[pods(app="pg")], egress=[{"action": "Drop"}])
+    [compiled] = build_cluster([*BASE, pol], cni="antrea").cni_tier_policies
+    assert compiled.applies_to("egress")
+    assert not compiled.applies_to("ingress")
+    assert conns([*BASE, pol], FRONT, PG) == ALL  # ingress untouched: no isolation

@@ -5,14 +5,8 @@
   var form = document.getElementById("cnp-form");
   if (!form) return;
 
-  function $(sel, root) { return (root || document).querySelector(sel); }
-  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  var N = window.Netpolui;
+  var $ = N.one, $all = N.all, el = N.el;
   function f(root, name) { return $('[data-f="' + name + '"]', root); }
   function children(list) { return Array.prototype.slice.call(list.children); }
   function arr(value) { return Array.isArray(value) ? value : []; }
@@ -259,13 +253,7 @@
 
   // --- problems next to their fields ---------------------------------------------------------------
   function target(path) {
-    var p = path;
-    while (p) {
-      var found = $('[data-path="' + (window.CSS && CSS.escape ? CSS.escape(p) : p) + '"]', form);
-      if (found) return found;
-      p = /\]$/.test(p) ? p.replace(/\[\d+\]$/, "") : p.slice(0, Math.max(0, p.lastIndexOf(".")));
-    }
-    return null;
+    return N.fieldFor(form, path);
   }
   function showProblems(errors) {
     $all(".ed-error", form).forEach(function (n) { n.remove(); });
@@ -331,7 +319,6 @@
       if (w.truncated) box.appendChild(el("p", { class: "muted small" }, "Only the first pairs are listed."));
     }
   }
-  function csrf() { var i = $("input[name=csrfmiddlewaretoken]", form); return i ? i.value : ""; }
   var token = 0, timer = null, inFlight = null;
   function check() {
     var obj = collect();
@@ -340,14 +327,8 @@
     // A newer form state makes the answer in flight useless: stop waiting for it.
     if (inFlight && window.AbortController) inFlight.abort();
     inFlight = window.AbortController ? new AbortController() : null;
-    fetch(form.getAttribute("data-check-url"), {
-      signal: inFlight ? inFlight.signal : undefined,
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf() },
-      body: JSON.stringify(obj),
-    }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    N.request(form.getAttribute("data-check-url"), {
+      method: "POST", json: obj, signal: inFlight ? inFlight.signal : undefined,
     }).then(function (result) {
       if (mine !== token) return;
       if (!result.ok) { $("#cnp-state").textContent = (result.data && result.data.detail) || "The check failed."; return; }

@@ -15,8 +15,8 @@
   var COMPLEMENT = { pods: "namespaces", namespaces: "pods" };
   var uid = 0;
 
-  function $(sel, root) { return (root || document).querySelector(sel); }
-  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  var N = window.Netpolui;
+  var $ = N.one, $all = N.all, el = N.el;
   function clone(id) { return document.getElementById(id).content.firstElementChild.cloneNode(true); }
   function field(row, name) { return $('[data-field="' + name + '"]', row); }
   function val(row, name) { var el = field(row, name); return el ? el.value : ""; }
@@ -25,12 +25,6 @@
     return list ? Array.prototype.filter.call(list.children, function (c) {
       return c.matches("[data-row], [data-rule], [data-peer]");
     }) : [];
-  }
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
   }
   function namespaceName() { return $("#f-namespace").value.trim() || "this namespace"; }
 
@@ -405,19 +399,8 @@
   }
 
   // --- problems next to their fields -------------------------------------------------------------
-  function trimPath(path) {
-    if (/\]$/.test(path)) return path.replace(/\[\d+\]$/, "");
-    var cut = path.lastIndexOf(".");
-    return cut > 0 ? path.slice(0, cut) : "";
-  }
   function target(path) {
-    var p = path;
-    while (p) {
-      var found = form.querySelector('[data-path="' + (window.CSS && CSS.escape ? CSS.escape(p) : p) + '"]');
-      if (found) return found;
-      p = trimPath(p);
-    }
-    return null;
+    return N.fieldFor(form, path);
   }
   function placeMessage(node, message) {
     var isInput = node.matches("input, select, textarea");
@@ -479,21 +462,8 @@
   }
 
   // --- the server's answers ------------------------------------------------------------------------
-  function csrf() {
-    var input = $("input[name=csrfmiddlewaretoken]", form);
-    return input ? input.value : "";
-  }
   function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf() },
-      body: JSON.stringify(body),
-    }).then(function (response) {
-      return response.json().then(function (data) {
-        return { ok: response.ok, status: response.status, data: data };
-      }, function () { return { ok: false, status: response.status, data: null }; });
-    });
+    return N.request(url, { method: "POST", json: body });
   }
 
   var yamlOut = $("#yaml-out");

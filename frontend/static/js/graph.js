@@ -1,27 +1,16 @@
 // The tier graph: Cytoscape.js with an ELK layout; namespaces are compound nodes.
-// Data comes server-rendered (the reachability payload of services.analysis, the same
+// Data comes server-rendered (the reachability payload of services.payloads, the same
 // payload GET /api/clusters/{id}/reachability/ serves); explanations are HTML fragments.
 (function () {
   "use strict";
 
-  var PROTOCOLS = ["TCP", "UDP", "SCTP"];
+  var N = window.Netpolui;
+  var escapeHtml = N.escapeHtml;
   var ANY_ADDRESS = "0.0.0.0-255.255.255.255";
 
   function css(name, fallback) {
     var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
     return value || fallback;
-  }
-
-  function rangesText(ranges) {
-    return ranges
-      .map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; })
-      .join(",");
-  }
-
-  // "shop/backend[Deployment]" -> {namespace, name, kind}
-  function parseKey(key) {
-    var m = /^([^/]+)\/(.+)\[([A-Za-z]+)\]$/.exec(key);
-    return m ? { namespace: m[1], name: m[2], kind: m[3] } : null;
   }
 
   function externalText(node) {
@@ -30,7 +19,7 @@
       if (node.label === "0.0.0.0/0" || node.label === "::/0") return "any address\n" + node.label;
       return node.label.replace(" except ", "\nexcept ");
     }
-    var body = node.id.replace(/\[External\]$/, "");
+    var body = node.name;
     if (body === ANY_ADDRESS || /^::-f/.test(body)) return "any address";
     if (node.ip_range) return node.ip_range[0] + " –\n" + node.ip_range[1];
     return body;
@@ -46,14 +35,13 @@
       if (node.members) lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
       openLines(node, lines);
     } else {
-      var parsed = parseKey(node.id);
-      if (parsed && node.kind === "Group") {
-        lines.push(parsed.name + " · " + parsed.kind); // a workload with no tier label
-      } else if (parsed && level === "pod") {
-        lines.push(parsed.name);
-      } else if (parsed) {
-        lines.push(parsed.name);
-        lines.push(parsed.kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
+      if (node.object_kind && node.kind === "Group") {
+        lines.push(node.name + " · " + node.object_kind); // a workload with no tier label
+      } else if (node.object_kind && level === "pod") {
+        lines.push(node.name);
+      } else if (node.object_kind) {
+        lines.push(node.name);
+        lines.push(node.object_kind + " · " + node.pods + " pod" + (node.pods === 1 ? "" : "s"));
       } else {
         lines.push(node.label);
         if (node.members) {
@@ -84,24 +72,14 @@
 
   function edgeElements(edge, index) {
     var base = { source: edge.source, target: edge.target, pair: index };
-    if (edge.conns === "all") {
-      return [{
+    return N.connsParts(edge.conns).map(function (part) {
+      var all = part.proto === "all";
+      return {
         group: "edges",
-        data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
-        classes: "all",
-      }];
-    }
-    var out = [];
-    PROTOCOLS.forEach(function (proto) {
-      var ranges = edge.conns[proto];
-      if (!ranges) return;
-      out.push({
-        group: "edges",
-        data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
-        classes: "proto-" + proto,
-      });
+        data: Object.assign({ id: "e" + index + (all ? "" : part.proto), label: part.text, proto: part.proto }, base),
+        classes: all ? "all" : "proto-" + part.proto,
+      };
     });
-    return out;
   }
 
   function buildElements(data, level, withEdges) {
@@ -510,12 +488,6 @@
     window.netpoluiGraph = {
       cy: cy, data: data, config: config, chooseEdge: chooseEdge, chooseNode: chooseNode, focus: focus, openNamespace: openNamespace,
     };
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
   }
 
   document.addEventListener("DOMContentLoaded", init);

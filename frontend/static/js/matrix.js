@@ -10,24 +10,15 @@
   var COL_HEAD = 150; // px, the column names' height
   var FILL = { TCP: "#cfe3f3", UDP: "#fbe3b5", SCTP: "#c4eadc", mixed: "#e1dcef" };
   var INK = { TCP: "#0b3c63", UDP: "#6b4500", SCTP: "#0b4d3a", mixed: "#3b2c66" };
+  var connsText = window.Netpolui.connsText;
 
   function shortName(node) {
     if (node.external) {
-      var body = node.id.replace(/\[External\]$/, "");
+      var body = node.name;
       return body === "0.0.0.0-255.255.255.255" ? "any address (outside)" : body + " (outside)";
     }
-    var m = /^([^/]+)\/(.+)\[([A-Za-z]+)\]$/.exec(node.id);
-    if (m) return m[1] + "/" + m[2];
+    if (node.object_kind) return node.namespace + "/" + node.name;
     return node.id;
-  }
-
-  function connsText(conns) {
-    if (conns === "all") return "all connections";
-    return Object.keys(conns).sort().map(function (proto) {
-      return proto + " " + conns[proto].map(function (r) {
-        return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1];
-      }).join(",");
-    }).join(", ");
   }
 
   // "c-all", "c-some p-TCP" ...: the legend's names for a connection set

@@ -16,9 +16,7 @@
   });
   // HTMX sends the CSRF token with every request it makes.
   document.addEventListener("htmx:configRequest", function (event) {
-    var token = document.querySelector("input[name=csrfmiddlewaretoken]");
-    var cookie = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    var value = cookie ? decodeURIComponent(cookie[1]) : token ? token.value : "";
+    var value = window.Netpolui.csrfToken();
     if (value) event.detail.headers["X-CSRFToken"] = value;
   });
 })();

@@ -4,14 +4,7 @@
   "use strict";
   var panelToken = 0;
 
-  function query(params) {
-    var search = new URLSearchParams();
-    Object.keys(params).forEach(function (key) {
-      var value = params[key];
-      if (value !== undefined && value !== null && value !== "") search.set(key, value);
-    });
-    return search.toString();
-  }
+  var query = window.Netpolui.query;
 
   function load(url, params, options) {
     var panel = document.getElementById("side-panel");
@@ -19,21 +12,13 @@
     var token = ++panelToken;
     panel.setAttribute("aria-busy", "true");
     panel.innerHTML = '<p class="muted">Loading…</p>';
-    return fetch(url + "?" + query(params), {
-      headers: { "HX-Request": "true", "Accept": "text/html" },
-      credentials: "same-origin",
-    })
-      .then(function (response) {
-        return response.text().then(function (text) {
-          return { ok: response.ok, status: response.status, text: text };
-        });
-      })
+    return window.Netpolui.request(url + "?" + query(params), { html: true, headers: { "HX-Request": "true" } })
       .then(function (result) {
         if (token !== panelToken) return; // a later click won
         if (!result.ok) {
           panel.innerHTML = '<p class="error" role="alert">Could not load the details (HTTP ' + result.status + ").</p>";
         } else {
-          panel.innerHTML = result.text;
+          panel.innerHTML = result.data;
         }
         panel.removeAttribute("aria-busy");
         panel.dataset.loaded = params.id || (params.src + ">" + params.dst);

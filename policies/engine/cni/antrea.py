@@ -452,7 +452,9 @@ def compile_policy(
         return info, None
     return info, CniTierPolicy(
         c.kind, str(meta.get("name") or ""), tier_label, None, subject, tuple(ing), tuple(eg),
-        raw=obj, cni=ANTREA, namespace=c.namespace, cni_key=key, directions=frozenset(),
+        raw=obj, cni=ANTREA, namespace=c.namespace, cni_key=key,
+        # Its tiers fall through (no isolation): the directions only say where it has rules.
+        directions=frozenset(d for d, r in (("ingress", ing), ("egress", eg)) if r),
         tier_rank=rank, policy_order=(priority or 0.0) + _KIND_ORDER[c.kind] * 1e-9,
     )
 

@@ -420,7 +420,9 @@ def compile_policy(
         if deny_in or deny_eg:
             compiled.append(CniTierPolicy(
                 c.kind, name, DENY_TIER, None, subject, tuple(deny_in), tuple(deny_eg),
-                directions=frozenset(), tier_rank=0, policy_order=0, part=f"{base} deny", **common,
+                # The deny tier falls through: the directions only say where it has rules.
+                directions=frozenset(d for d, r in (("ingress", deny_in), ("egress", deny_eg)) if r),
+                tier_rank=0, policy_order=0, part=f"{base} deny", **common,
             ))
         compiled.append(CniTierPolicy(
             c.kind, name, ALLOW_TIER, None, subject, tuple(allow_in), tuple(allow_eg),

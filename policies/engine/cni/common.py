@@ -94,8 +94,10 @@ class CniPolicyInfo:
 @dataclass(frozen=True)
 class CniTierPolicy(ClusterPolicy):
     """A CNI policy compiled into the tier model. ``key`` is its cni_object_key;
-    ``directions`` the directions in which it selects its endpoints (what a tier that
-    ends in deny counts); ``policy_order`` its place in its tier (lower first)."""
+    ``directions`` the directions in which it selects its endpoints (Calico's types,
+    Cilium's default-deny directions; in tiers that fall through -- Antrea, Cilium's
+    denies -- the directions it has rules in): a tier that ends in deny denies what is
+    undecided there; ``policy_order`` its place in its tier (lower first)."""
 
     cni: str = ""
     namespace: str | None = None

@@ -4,9 +4,10 @@ One package, one module per step; import from here (``from policies.services imp
 
 - ``form``: form data <-> policy (``policy_to_form``, ``form_to_policy``, ``compact_policy``),
   Django-free and type-checked.
-- ``preview``: reading and checking (``parse_yaml``, ``validate``, ``prepare``, ``preview``
-  with the three-zone picture ``zones``).
-- ``checks``: the warnings -- mistakes the API server accepts but people rarely mean.
+- ``preview``: reading and checking (``parse_yaml``, ``validate``, ``stored_form`` -- the
+  policy as drafts keep it --, ``preview`` with the ``three_zone_picture``).
+- ``checks``: the warnings -- mistakes the API server accepts but people rarely mean
+  (``common_mistakes``, ``more_mistakes``).
 - ``what_if``: the reachability change if the policies were applied.
 - ``suggestions``: label keys/values and namespace names the editor offers.
 - ``lifecycle``: create, change, status, delete, restore, history, export, clone.
@@ -24,9 +25,9 @@ from .apply import (
     last_dry_run,
 )
 from .checks import (
-    extra_warnings,
+    common_mistakes,
     known_namespaces,
-    warnings,
+    more_mistakes,
 )
 from .errors import (
     ApplyFailed,
@@ -68,11 +69,11 @@ from .preview import (
     YamlUnreadable,
     canonical_yaml,
     parse_yaml,
-    prepare,
     preview,
     round_trip_losses,
+    stored_form,
+    three_zone_picture,
     validate,
-    zones,
 )
 from .suggestions import (
     SUGGESTION_LIMIT,
@@ -82,6 +83,7 @@ from .suggestions import (
 from .what_if import (
     WHAT_IF_LIMIT,
     what_if,
+    what_if_context,
 )
 
 __all__ = [
@@ -107,6 +109,7 @@ __all__ = [
     "canonical_yaml",
     "change_summary",
     "clone_live",
+    "common_mistakes",
     "compact_policy",
     "create_draft",
     "create_drafts",
@@ -117,23 +120,23 @@ __all__ = [
     "existing_draft",
     "export_filename",
     "export_yaml",
-    "extra_warnings",
     "form_to_policy",
     "known_namespaces",
     "label_suggestions",
     "last_dry_run",
+    "more_mistakes",
     "namespace_names",
     "parse_yaml",
     "policy_to_form",
-    "prepare",
     "preview",
     "record_export",
     "restore_revision",
     "round_trip_losses",
     "set_status",
+    "stored_form",
+    "three_zone_picture",
     "update_draft",
     "validate",
-    "warnings",
     "what_if",
-    "zones",
+    "what_if_context",
 ]

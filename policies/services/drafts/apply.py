@@ -113,7 +113,7 @@ def apply_draft(
         )
         raise ApplyFailed(str(exc), status=exc.status, conflict=exc.conflict) from exc
     finally:
-        api_client.close()
+        api_client.close()  # type: ignore[no-untyped-call]
     outcome = result.to_dict()
     outcome["yaml"] = engine.dump_yaml([engine.clean_policy(result.obj)])
     outcome["before_yaml"] = (

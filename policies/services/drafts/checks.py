@@ -22,7 +22,7 @@ def _selector_text(sel: Any) -> str:
     return str(engine.LabelSelector.parse(sel if isinstance(sel, Mapping) else None))
 
 
-def warnings(obj: Mapping[str, Any]) -> list[dict[str, str]]:
+def common_mistakes(obj: Mapping[str, Any]) -> list[dict[str, str]]:
     """The mistakes the Cilium tutorials name, for a valid policy: {path, level, message}."""
     spec = obj.get("spec") or {}
     ns = (obj.get("metadata") or {}).get("namespace") or "default"
@@ -135,7 +135,7 @@ def _selectors(spec: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
                         yield f"spec.{direction}[{i}].{peers_key}[{j}].{key}", peer[key]
 
 
-def extra_warnings(obj: Mapping[str, Any], cluster: Cluster | None) -> list[dict[str, str]]:
+def more_mistakes(obj: Mapping[str, Any], cluster: Cluster | None) -> list[dict[str, str]]:
     spec = obj.get("spec") or {}
     ns = (obj.get("metadata") or {}).get("namespace") or "default"
     out: list[dict[str, str]] = []

@@ -255,15 +255,15 @@ class _Errors:
         self.items.append(engine.FieldError(path, message, self.obj))
 
 
-def _list(value: Any) -> list[Any]:
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _dict(value: Any) -> Mapping[str, Any]:
+def _as_mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _str(value: Any) -> str:
+def _as_text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else _text(value).strip()
 
 
@@ -271,14 +271,14 @@ def _pairs_to_map(
     rows: Any, path: str, errors: _Errors, *, keep_spaces: bool = False
 ) -> dict[str, str]:
     out: dict[str, str] = {}
-    for row in _list(rows):
-        row = _dict(row)
-        key = _str(row.get("key"))
+    for row in _as_list(rows):
+        row = _as_mapping(row)
+        key = _as_text(row.get("key"))
         raw_value = row.get("value")
         value = (
             (raw_value if isinstance(raw_value, str) else _text(raw_value))
             if keep_spaces
-            else _str(raw_value)
+            else _as_text(raw_value)
         )
         if not key and not value:
             continue  # a blank row someone added and did not fill in
@@ -290,17 +290,17 @@ def _pairs_to_map(
 
 
 def _form_to_selector(sel: Any, path: str, errors: _Errors) -> dict[str, Any]:
-    sel = _dict(sel)
+    sel = _as_mapping(sel)
     out: dict[str, Any] = {}
     labels = _pairs_to_map(sel.get("match_labels"), f"{path}.matchLabels", errors)
     if labels:
         out["matchLabels"] = labels
     exprs = []
-    for row in _list(sel.get("match_expressions")):
-        row = _dict(row)
-        key = _str(row.get("key"))
-        values = [_str(v) for v in _list(row.get("values"))]
-        operator = _str(row.get("operator"))
+    for row in _as_list(sel.get("match_expressions")):
+        row = _as_mapping(row)
+        key = _as_text(row.get("key"))
+        values = [_as_text(v) for v in _as_list(row.get("values"))]
+        operator = _as_text(row.get("operator"))
         if not key and not values and operator in ("", "In"):
             continue
         expr: dict[str, Any] = {"key": key, "operator": operator}
@@ -317,11 +317,11 @@ def _int_or_text(value: str) -> int | str:
 
 
 def _form_to_port(row: Any) -> dict[str, Any]:
-    row = _dict(row)
+    row = _as_mapping(row)
     out: dict[str, Any] = {}
-    protocol = _str(row.get("protocol"))
-    port = _str(row.get("port"))
-    end = _str(row.get("end_port"))
+    protocol = _as_text(row.get("protocol"))
+    port = _as_text(row.get("port"))
+    end = _as_text(row.get("end_port"))
     if protocol:
         out["protocol"] = protocol
     if port:
@@ -332,15 +332,15 @@ def _form_to_port(row: Any) -> dict[str, Any]:
 
 
 def _form_to_peer(row: Any, path: str, errors: _Errors) -> dict[str, Any]:
-    row = _dict(row)
-    kind = _str(row.get("kind")) or "pods"
+    row = _as_mapping(row)
+    kind = _as_text(row.get("kind")) or "pods"
     out: dict[str, Any] = {}
     if kind not in PEER_KINDS:
         errors.add(path, f'"{kind}" is not a kind of peer')
         return out
     if kind == "ip_block":
-        block: dict[str, Any] = {"cidr": _str(row.get("cidr"))}
-        excepts = [_str(e) for e in _list(row.get("except")) if _str(e)]
+        block: dict[str, Any] = {"cidr": _as_text(row.get("cidr"))}
+        excepts = [_as_text(e) for e in _as_list(row.get("except")) if _as_text(e)]
         if excepts:
             block["except"] = excepts
         out["ipBlock"] = block
@@ -359,9 +359,9 @@ def _form_to_peer(row: Any, path: str, errors: _Errors) -> dict[str, Any]:
 def form_to_policy(form: Mapping[str, Any]) -> tuple[dict[str, Any], list[engine.FieldError]]:
     """The policy the form data describes, and the problems the form itself has
     (a label key given twice); the API server's rules are checked by ``validate``."""
-    form = _dict(form)
-    name = _str(form.get("name"))
-    namespace = _str(form.get("namespace"))
+    form = _as_mapping(form)
+    name = _as_text(form.get("name"))
+    namespace = _as_text(form.get("namespace"))
     errors = _Errors(f"NetworkPolicy {namespace or 'default'}/{name or '<unnamed>'}")
     meta: dict[str, Any] = {}
     if name:
@@ -379,24 +379,24 @@ def form_to_policy(form: Mapping[str, Any]) -> tuple[dict[str, Any], list[engine
     spec: dict[str, Any] = {
         "podSelector": _form_to_selector(form.get("pod_selector"), "spec.podSelector", errors)
     }
-    types = _dict(form.get("policy_types"))
+    types = _as_mapping(form.get("policy_types"))
     if types.get("explicit"):
-        listed = [_str(t) for t in _list(types.get("types"))]
+        listed = [_as_text(t) for t in _as_list(types.get("types"))]
         if listed:
             spec["policyTypes"] = listed
     for direction, peers_key in RULE_DIRECTIONS:
         rules = []
-        for i, raw in enumerate(_list(form.get(direction))):
-            raw = _dict(raw)
+        for i, raw in enumerate(_as_list(form.get(direction))):
+            raw = _as_mapping(raw)
             rpath = f"spec.{direction}[{i}]"
             rule: dict[str, Any] = {}
             peers = [
                 _form_to_peer(p, f"{rpath}.{peers_key}[{j}]", errors)
-                for j, p in enumerate(_list(raw.get("peers")))
+                for j, p in enumerate(_as_list(raw.get("peers")))
             ]
             if peers:
                 rule[peers_key] = peers
-            ports = [_form_to_port(p) for p in _list(raw.get("ports"))]
+            ports = [_form_to_port(p) for p in _as_list(raw.get("ports"))]
             if ports:
                 rule["ports"] = ports
             rules.append(rule)

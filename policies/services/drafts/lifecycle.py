@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from ... import audit, engine
 from ...models import Cluster, DraftRevision, NetworkPolicy, PolicyDraft
 from .errors import DraftConflict, DraftError, DraftInvalid
-from .preview import _differences, _name, prepare, validate
+from .preview import _differences, _name, stored_form, validate
 
 # --- drafts: create, change, history ----------------------------------------------------------
 
@@ -38,8 +38,8 @@ def change_summary(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, lim
         return "no change to the policy"
     shown = []
     for path in paths[:limit]:
-        before = _at(old, path)
-        after = _at(new, path)
+        before = _value_at(old, path)
+        after = _value_at(new, path)
         if before is _MISSING:
             shown.append(f"added {path}")
         elif after is _MISSING:
@@ -55,7 +55,7 @@ _MISSING = object()
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def _at(obj: Any, path: str) -> Any:
+def _value_at(obj: Any, path: str) -> Any:
     cur = obj
     for name, index in _PATH_PART.findall(path):
         if index:
@@ -93,8 +93,8 @@ def _audit(
     )
 
 
-def _check(obj: Mapping[str, Any]) -> dict[str, Any]:
-    prepared = prepare(obj)
+def _valid_stored_form(obj: Mapping[str, Any]) -> dict[str, Any]:
+    prepared = stored_form(obj)
     errors = validate(prepared)
     if errors:
         raise DraftInvalid(errors)
@@ -106,7 +106,7 @@ def create_draft(
 ) -> PolicyDraft:
     """Store a new draft; DraftInvalid if the API server would reject the policy,
     DraftConflict if the cluster already has a draft of that namespace/name."""
-    prepared = _check(obj)
+    prepared = _valid_stored_form(obj)
     namespace, name = _key_of(prepared)
     summary = "created" + (f" from {origin}" if origin else "") + (f": {note}" if note else "")
     try:
@@ -157,7 +157,7 @@ def update_draft(
             f"draft {draft.namespace}/{draft.name} deletes the live policy: it has no content to edit "
             "(delete the draft to keep the policy)"
         )
-    prepared = _check(obj)
+    prepared = _valid_stored_form(obj)
     namespace, name = _key_of(prepared)
     with transaction.atomic():
         current = PolicyDraft.objects.select_for_update().get(pk=draft.pk)
@@ -279,7 +279,7 @@ def create_drafts(
     problems: list[engine.FieldError] = []
     seen: set[tuple[str, str]] = set()
     for obj in objs:
-        prepared = prepare(obj)
+        prepared = stored_form(obj)
         problems += validate(prepared)
         key = _key_of(prepared)
         if key in seen:
@@ -356,7 +356,7 @@ def record_export(
 
 def clone_live(policy: NetworkPolicy) -> dict[str, Any]:
     """A live policy as the editor's starting point: server-managed fields gone."""
-    return prepare(policy.obj)
+    return stored_form(policy.obj)
 
 
 def existing_draft(cluster: Cluster, obj: Mapping[str, Any]) -> PolicyDraft | None:

@@ -1,7 +1,7 @@
 """Reading, validating and previewing a policy: ``parse_yaml`` (pasted or uploaded, one or
 many documents), ``validate`` (the API server's rules, through
 engine.validate_network_policy), ``preview`` (canonical YAML, errors, warnings and the
-three-zone picture, ``zones``).
+three-zone picture, ``three_zone_picture``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ... import engine
 from ...choices import RULE_DIRECTIONS
 from ...models import Cluster
 from .. import engine_cache
-from .checks import extra_warnings, warnings
+from .checks import common_mistakes, more_mistakes
 from .errors import DraftError, error_dicts
 from .form import API_VERSION, KIND, _parse, compact_policy, form_to_policy, policy_to_form
 
@@ -64,7 +64,7 @@ def _name(obj: Mapping[str, Any]) -> str:
     return f"NetworkPolicy {meta.get('namespace') or 'default'}/{meta.get('name') or '<unnamed>'}"
 
 
-def prepare(obj: Mapping[str, Any]) -> dict[str, Any]:
+def stored_form(obj: Mapping[str, Any]) -> dict[str, Any]:
     """A policy as drafts keep it: server-managed fields and status gone (as
     engine.clean_policy drops them), empty optional fields compacted. Shapes the
     engine cannot clean (a spec that is not a map) are left for ``validate`` to name."""
@@ -81,7 +81,7 @@ def prepare(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def round_trip_losses(obj: Mapping[str, Any]) -> list[str]:
     """Fields of `obj` that the form cannot hold (paths), so an import can say so."""
-    want = prepare(obj)
+    want = stored_form(obj)
     got, _ = form_to_policy(policy_to_form(want))
     return _differences(want, got)
 
@@ -167,7 +167,7 @@ def parse_yaml(
         raise YamlUnreadable(others)
     docs = []
     for i, raw in enumerate(objs):
-        obj = prepare(raw)
+        obj = stored_form(raw)
         added = False
         meta = obj.setdefault("metadata", {})
         if isinstance(meta, dict) and not meta.get("namespace") and default_namespace:
@@ -202,18 +202,18 @@ def preview(
     if form is not None:
         obj, form_errors = form_to_policy(form)
     else:
-        obj, form_errors = prepare(policy or {}), []
+        obj, form_errors = stored_form(policy or {}), []
     errors = form_errors + validate(obj)
     out: dict[str, Any] = {
         "policy": obj,
         "yaml": engine.dump_yaml([obj]),
         "valid": not errors,
         "errors": error_dicts(errors),
-        "warnings": warnings(obj) + extra_warnings(obj, cluster) if not errors else [],
+        "warnings": common_mistakes(obj) + more_mistakes(obj, cluster) if not errors else [],
         "zones": None,
     }
     if not errors and cluster is not None:
-        out["zones"] = zones(cluster, obj)
+        out["zones"] = three_zone_picture(cluster, obj)
     return out
 
 
@@ -223,7 +223,7 @@ def preview(
 ZONE_LIMIT = 8
 
 
-def zones(cluster: Cluster, obj: Mapping[str, Any]) -> dict[str, Any]:
+def three_zone_picture(cluster: Cluster, obj: Mapping[str, Any]) -> dict[str, Any]:
     """The policy as Cilium's editor draws it: the selected pods in the middle, each
     direction split into this namespace / the cluster / outside the cluster, each
     entry with the workloads of the mirror it matches now."""

@@ -10,8 +10,9 @@ from typing import Any
 from ... import engine
 from ...models import Cluster
 from .. import engine_cache
+from ..payload_types import ConnectionChange, DraftEffect, IsolationChange, WhatIf
 from .errors import DraftError, DraftInvalid
-from .preview import prepare, validate
+from .preview import stored_form, validate
 
 WHAT_IF_LIMIT = 500
 
@@ -20,7 +21,7 @@ WHAT_IF_LIMIT = 500
 
 def _conn_entry(
     src: engine.Endpoint, dst: engine.Endpoint, conns: engine.ConnSet, change: str
-) -> dict[str, Any]:
+) -> ConnectionChange:
     return {
         "src": src.key,
         "dst": dst.key,
@@ -38,7 +39,7 @@ def what_if(
     *,
     removals: Sequence[str] = (),
     limit: int = WHAT_IF_LIMIT,
-) -> dict[str, Any]:
+) -> WhatIf:
     """How workload reachability changes if `objs` were applied (each added, or
     replacing the live policy of the same namespace/name) and the live policies
     `removals` ("namespace/name") deleted.
@@ -46,7 +47,7 @@ def what_if(
     Raises DraftInvalid when a policy would be rejected by the API server, DraftError
     when a policy to delete is not in the cluster.
     """
-    prepared = [prepare(o) for o in objs]
+    prepared = [stored_form(o) for o in objs]
     errors = [e for o in prepared for e in validate(o)]
     if errors:
         raise DraftInvalid(errors)
@@ -60,12 +61,36 @@ def what_if(
     old = engine_cache.base_reachability(cluster, "workload", "combined") if before is base else before.analyze()
     new = changed.analyze(level="workload", direction="combined")
     diff = engine.diff_reachability(old, new)
-    allowed: list[dict[str, Any]] = [
-        _conn_entry(c.src, c.dst, c.conns, "new pair") for c in diff.added
-    ]
-    denied: list[dict[str, Any]] = [
-        _conn_entry(c.src, c.dst, c.conns, "pair gone") for c in diff.removed
-    ]
+    allowed, denied = _connection_changes(diff)
+    return {
+        "cluster": cluster.pk,
+        "state_version": cluster.state_version,
+        "policies": [_draft_effect(base, changed, obj) for obj in prepared],
+        "removals": [
+            {"key": key, "selects": sorted({p.workload_key for p in base.cluster.pods_selected_by(key)})}
+            for key in removals
+        ],
+        "counts": {
+            "allowed": len(allowed),
+            "denied": len(denied),
+            "added_pairs": len(diff.added),
+            "removed_pairs": len(diff.removed),
+            "changed_pairs": len(diff.changed),
+        },
+        "is_empty": diff.is_empty,
+        "allowed": allowed[:limit],
+        "denied": denied[:limit],
+        "truncated": len(allowed) > limit or len(denied) > limit,
+        "isolation": _isolation_changes(old, new),
+        "dns": _dns_losses(old, new),
+        "text": diff.render_text(),
+    }
+
+
+def _connection_changes(diff: engine.ReachabilityDiff) -> tuple[list[ConnectionChange], list[ConnectionChange]]:
+    """(newly allowed, newly denied) connections, by pair and port, sorted."""
+    allowed = [_conn_entry(c.src, c.dst, c.conns, "new pair") for c in diff.added]
+    denied = [_conn_entry(c.src, c.dst, c.conns, "pair gone") for c in diff.removed]
     for c in diff.changed:
         src, dst = c.src_endpoint, c.dst_endpoint
         assert src is not None
@@ -78,53 +103,38 @@ def what_if(
             denied.append(_conn_entry(src, dst, less, "fewer ports"))
     allowed.sort(key=lambda e: (e["src"], e["dst"]))
     denied.sort(key=lambda e: (e["src"], e["dst"]))
+    return allowed, denied
 
-    policies = []
-    for obj in prepared:
-        meta = obj["metadata"]
-        key = f"{meta['namespace']}/{meta['name']}"
-        before = base.cluster.policy(key)
-        selected = sorted({p.workload_key for p in changed.cluster.pods_selected_by(key)})
-        same = before is not None and engine.normalize_policy(
-            before.raw
-        ) == engine.normalize_policy(obj)
-        policies.append(
-            {
-                "key": key,
-                "replaces_live": before is not None,
-                "same_as_live": same,
-                "selects": selected,
-            }
-        )
-    removed = [
-        {"key": key, "selects": sorted({p.workload_key for p in base.cluster.pods_selected_by(key)})}
-        for key in removals
-    ]
-    isolation = _isolation_changes(old, new)
+
+def _draft_effect(base: engine.Analyzer, changed: engine.Analyzer, obj: Mapping[str, Any]) -> DraftEffect:
+    """What one draft does: whether it replaces a live policy (and changes it), and which
+    workloads it selects."""
+    meta = obj["metadata"]
+    key = f"{meta['namespace']}/{meta['name']}"
+    live = base.cluster.policy(key)
     return {
-        "cluster": cluster.pk,
-        "state_version": cluster.state_version,
-        "policies": policies,
-        "removals": removed,
-        "counts": {
-            "allowed": len(allowed),
-            "denied": len(denied),
-            "added_pairs": len(diff.added),
-            "removed_pairs": len(diff.removed),
-            "changed_pairs": len(diff.changed),
-        },
-        "is_empty": diff.is_empty,
-        "allowed": allowed[:limit],
-        "denied": denied[:limit],
-        "truncated": len(allowed) > limit or len(denied) > limit,
-        "isolation": isolation,
-        "dns": _dns_losses(old, new),
-        "text": diff.render_text(),
+        "key": key,
+        "replaces_live": live is not None,
+        "same_as_live": live is not None and engine.normalize_policy(live.raw) == engine.normalize_policy(obj),
+        "selects": sorted({p.workload_key for p in changed.cluster.pods_selected_by(key)}),
     }
 
 
-def _isolation_changes(old: engine.Reachability, new: engine.Reachability) -> list[dict[str, Any]]:
-    out = []
+def what_if_context(
+    cluster: Cluster, objs: Sequence[Mapping[str, Any]], removals: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What the editor's pages show: ``what_if`` (the change, or None with nothing to
+    check) and ``what_if_error`` (why it could not be computed, else "")."""
+    if not objs and not removals:
+        return {"what_if": None, "what_if_error": ""}
+    try:
+        return {"what_if": what_if(cluster, objs, removals=removals), "what_if_error": ""}
+    except DraftError as exc:
+        return {"what_if": None, "what_if_error": str(exc)}
+
+
+def _isolation_changes(old: engine.Reachability, new: engine.Reachability) -> list[IsolationChange]:
+    out: list[IsolationChange] = []
     for node in new.nodes:
         before = old.node(node.key)
         if node.is_external or before is None:

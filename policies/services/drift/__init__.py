@@ -58,6 +58,7 @@ from .git import (
     redact,
     shown_location,
 )
+from .keys import is_cluster_scoped, key_namespace, policy_key, policy_words
 from .reports import (
     DriftResult,
     build_report,
@@ -78,6 +79,7 @@ from .reports import (
 )
 from .sources import (
     READERS,
+    UPLOAD_LIMIT_BYTES,
     DesiredPolicy,
     DesiredState,
     SourceProblem,
@@ -85,7 +87,6 @@ from .sources import (
     check_source,
     delete_source,
     needs_admin,
-    policy_key,
     read_desired_state,
     read_directory,
     read_drafts,
@@ -98,6 +99,10 @@ from .sources import (
 )
 
 __all__ = [
+    "is_cluster_scoped",
+    "key_namespace",
+    "policy_words",
+    "UPLOAD_LIMIT_BYTES",
     "CONNECTION_LIMIT",
     "COVERAGE_CODES",
     "DesiredPolicy",

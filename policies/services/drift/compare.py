@@ -30,7 +30,7 @@ CONNECTION_LIMIT = 500
 ITEM_CONNECTION_LIMIT = 200
 EFFECT_ITEM_LIMIT = 200
 FINDING_LIMIT = 500
-KIND_ORDER = {DriftItem.Kind.MISSING: 0, DriftItem.Kind.CHANGED: 1, DriftItem.Kind.EXTRA: 2}
+KIND_ORDER: dict[str, int] = {DriftItem.Kind.MISSING: 0, DriftItem.Kind.CHANGED: 1, DriftItem.Kind.EXTRA: 2}
 COVERAGE_CODES = ("namespace-without-policy", "ingress-not-isolated", "egress-not-isolated")
 
 

@@ -39,6 +39,10 @@ from .git import (
 )
 from .keys import is_cluster_scoped, key_namespace, policy_key, policy_words
 
+# An uploaded desired-state file (page form and API alike).
+UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
+
+
 # --- reading the desired state -------------------------------------------------------------------
 
 
