@@ -241,6 +241,12 @@ def _validate_rule(
             path,
             "uses a named port with networks/nodes/domainNames peers, which have no named ports",
         )
+    # "DomainNames is only supported for Accept rules" (the v1alpha2 types).
+    if "domainNames" in kinds and rule.get("action") != "Accept":
+        c.add(
+            f"{path}.action",
+            f"{_q(rule.get('action'))}: domainNames peers are only supported in Accept rules",
+        )
 
 
 def _check_port(c: _Collector, value: object, path: str) -> None:

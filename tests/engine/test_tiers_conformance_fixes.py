@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from policies.engine import Analyzer, ConnSet, build_cluster, explain, findings
 from policies.engine.tier_validation import validate_cluster_policy
 
 from .builders import anp, cnp, namespace, node, pod
+from .strategies import tiered_cluster_st
+from .test_tiers_properties import check_against_reference
 
 ALL = ConnSet.all()
 NONE = ConnSet.none()
@@ -213,4 +218,41 @@ def test_other_versions_are_refused_naming_the_ones_read() -> None:
         'ClusterNetworkPolicy deny-net: apiVersion "policy.networking.k8s.io/v2" is not read '
         "for ClusterNetworkPolicy: use policy.networking.k8s.io/v1alpha2 or "
         "policy.networking.k8s.io/v1beta1"
+    ]
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(tiered_cluster_st(), st.sampled_from(["Admin", "Baseline"]), st.sampled_from(["Deny", "Accept", "Pass"]))
+def test_every_address_rule_against_the_reference_evaluator(
+    objs: list[dict[str, Any]], tier: str, action: str
+) -> None:
+    # Random clusters plus a first-evaluated rule on every IPv4 address: the fast path
+    # and explain must agree with the naive evaluator, which names every pod by it.
+    if tier == "Baseline" and action == "Pass":
+        action = "Deny"
+    guard = cnp(
+        "every-address",
+        tier,
+        0,
+        {"namespaces": {}},
+        egress=[{"name": "all-v4", "action": action, "to": [{"networks": ["0.0.0.0/0"]}]}],
+    )
+    objs = [*objs, guard]
+    check_against_reference(objs, Analyzer(build_cluster(objs)))
+
+
+def test_domain_names_are_only_allowed_in_accept_rules() -> None:
+    def policy(action: str) -> dict[str, Any]:
+        return cnp(
+            "dns-names",
+            "Admin",
+            3,
+            {"namespaces": {}},
+            egress=[{"action": action, "to": [{"domainNames": ["*.example.com"]}]}],
+        )
+
+    assert validate_cluster_policy(policy("Accept")) == []
+    assert [str(e) for e in validate_cluster_policy(policy("Deny"))] == [
+        'ClusterNetworkPolicy dns-names: spec.egress[0].action "Deny": domainNames peers are '
+        "only supported in Accept rules"
     ]
