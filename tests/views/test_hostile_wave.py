@@ -1,0 +1,177 @@
+"""This wave's pages and endpoints under hostile requests: ids that are huge, negative,
+of another cluster; NUL characters, long and repeated parameters, junk `expand=` and
+`?fix=`; wrong JSON types and missing fields; wrong roles; names carrying markup. The
+answers are 4xx with words (or the value is ignored), never a 500; markup is shown as
+text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from policies.models import Cluster, ClusterPolicy, ClusterPolicyDraft, CniObject, NetworkPolicy
+from policies.services import cnp_drafts
+
+pytestmark = pytest.mark.django_db
+
+HUGE = "99999999999999999999"
+JUNK = ["", "-1", HUGE, "a\x00b", "é☃", "x" * 5000, "1,2,abc", "<script>alert(1)</script>"]
+
+
+def _no_5xx(response: Any, what: str) -> None:
+    assert response.status_code < 500, f"{what} -> {response.status_code}"
+
+
+@pytest.fixture
+def other(db):
+    return Cluster.objects.create(name="other", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
+
+
+@pytest.fixture
+def cnp_draft(demo_cluster, users):
+    obj = cnp_drafts.TEMPLATES[sorted(cnp_drafts.TEMPLATES)[0]].build()
+    return cnp_drafts.save(demo_cluster, obj, actor=users["editor"])
+
+
+def test_deletion_drafts_with_nul_long_and_missing_fields_answer_with_words(demo_cluster, client_for, api):
+    client = client_for("editor")
+    url = reverse("draft-new-deletion", args=[demo_cluster.pk])
+    for ns, name in (("pay\x00ments", "x"), ("payments", "legacy\x00"), ("", ""), ("x" * 5000, "y" * 5000)):
+        r = client.post(url, {"namespace": ns, "name": name})
+        _no_5xx(r, f"page deletion {ns[:10]!r}/{name[:10]!r}")
+        assert r.status_code in (302, 400)
+    a = api("editor")
+    for body in (
+        {"cluster": demo_cluster.pk, "namespace": "pay\x00ments", "name": "x"},
+        {"cluster": HUGE, "namespace": "payments", "name": "x"},
+        {"cluster": -1, "namespace": "payments", "name": "x"},
+        {"cluster": [1], "namespace": {"a": 1}, "name": 5},
+        {"cluster": demo_cluster.pk, "namespace": "payments", "name": "no-such-policy"},
+    ):
+        r = a.post("/api/drafts/deletions/", body, format="json")
+        _no_5xx(r, f"api deletion {body!r:.80}")
+        assert r.status_code == 400, (body, r.content[:200])
+        assert r.json()
+    for raw in (b"[]", b"null", b"123", b'"x"', b"{", b"\xff\xfe"):
+        r = a.post("/api/drafts/deletions/", raw, content_type="application/json")
+        _no_5xx(r, f"api deletion raw {raw!r}")
+        assert r.status_code == 400
+    assert api("viewer").post("/api/drafts/deletions/", {"cluster": demo_cluster.pk, "namespace": "payments",
+                                                         "name": "legacy-allow-batch"}, format="json").status_code == 403
+    assert client_for("viewer").post(url, {"namespace": "payments", "name": "legacy-allow-batch"}).status_code == 403
+
+
+def test_the_cni_setting_refuses_junk_and_non_admins(demo_cluster, client_for, api):
+    url = reverse("cni-setting", args=[demo_cluster.pk])
+    for role in ("viewer", "editor"):
+        assert client_for(role).post(url, {"cni": "calico"}).status_code == 403
+        assert api(role).post(f"/api/clusters/{demo_cluster.pk}/cni/", {"cni": "calico"}, format="json").status_code == 403
+    admin = client_for("admin")
+    for value in [*JUNK, "CALICO", "auto "]:
+        r = admin.post(url, {"cni": value})
+        _no_5xx(r, f"cni setting {value[:20]!r}")
+        r = api("admin").post(f"/api/clusters/{demo_cluster.pk}/cni/", {"cni": value}, format="json")
+        _no_5xx(r, f"api cni {value[:20]!r}")
+        assert r.status_code == 400
+    for body in ({"cni": ["calico"]}, {"cni": None}, {}, {"cni": {"a": 1}}):
+        r = api("admin").post(f"/api/clusters/{demo_cluster.pk}/cni/", body, format="json")
+        assert r.status_code == 400, body
+    demo_cluster.refresh_from_db()
+    assert demo_cluster.cni == Cluster.objects.get(pk=demo_cluster.pk).cni
+    for bad in (HUGE, "-1"):
+        r = api("admin").post(f"/api/clusters/{bad}/cni/", {"cni": "calico"}, format="json")
+        _no_5xx(r, f"api cni cluster {bad}")
+        assert r.status_code == 404
+
+
+def test_pages_with_bad_ids_are_404(demo_cluster, other, cnp_draft, client_for):
+    viewer, editor = client_for("viewer"), client_for("editor")
+    for name in ("cluster-policy-detail", "cluster-policy-yaml", "cni-policy-detail", "cni-policy-yaml"):
+        for pk in (HUGE, "0"):
+            r = viewer.get(reverse(name, args=[1]).replace("/1/", f"/{pk}/"))
+            assert r.status_code == 404, (name, pk)
+    for name in ("cnp-edit", "cnp-export"):
+        # a draft of the demo cluster named under another cluster's URL
+        assert editor.get(reverse(name, args=[other.pk, cnp_draft.pk])).status_code == 404
+        r = editor.get(reverse(name, args=[demo_cluster.pk, 1]).replace(f"/{1}/", f"/{HUGE}/"))
+        assert r.status_code == 404, name
+    assert editor.post(reverse("cnp-delete", args=[other.pk, cnp_draft.pk])).status_code == 404
+    assert ClusterPolicyDraft.objects.filter(pk=cnp_draft.pk).exists()
+    for name in ("cluster-policy-list", "cni-policy-list", "graph", "matrix", "cluster-overview"):
+        r = viewer.get(reverse(name, args=[1]).replace("/1/", f"/{HUGE}/"))
+        assert r.status_code == 404, name
+
+
+def test_the_cluster_policy_editor_refuses_wrong_json_and_roles(demo_cluster, cnp_draft, client_for):
+    viewer, editor = client_for("viewer"), client_for("editor")
+    new = reverse("cnp-new", args=[demo_cluster.pk])
+    edit = reverse("cnp-edit", args=[demo_cluster.pk, cnp_draft.pk])
+    check = reverse("cnp-check", args=[demo_cluster.pk])
+    good = json.dumps(cnp_draft.obj)
+    assert viewer.post(new, {"obj": good}).status_code == 403
+    assert viewer.post(edit, {"obj": good, "revision": cnp_draft.revision}).status_code == 403
+    assert viewer.post(reverse("cnp-delete", args=[demo_cluster.pk, cnp_draft.pk])).status_code == 403
+    assert viewer.get(reverse("cnp-export", args=[demo_cluster.pk, cnp_draft.pk])).status_code == 403
+    bodies = ["", "{", "[]", "null", "5", '"x"', "[" * 100_000 + "]" * 100_000, json.dumps({"spec": []}),
+              json.dumps({"metadata": {"name": ["x"]}, "spec": {"priority": "NaN"}}),
+              json.dumps({"metadata": {"name": "a\x00b"}, "spec": {"tier": "Admin", "priority": 10**30}}),
+              json.dumps({"metadata": {"name": "x" * 5000}}), "NaN", '{"spec": {"priority": Infinity}}']
+    for body in bodies:
+        r = editor.post(new, {"obj": body})
+        _no_5xx(r, f"cnp new {body[:30]!r}")
+        assert r.status_code in (400, 409), body[:40]
+        r = editor.post(edit, {"obj": body, "revision": "abc"})
+        _no_5xx(r, f"cnp edit {body[:30]!r}")
+        r = editor.post(check, data=body, content_type="application/json")
+        _no_5xx(r, f"cnp check {body[:30]!r}")
+    for params in ({"clone": HUGE}, {"clone": "-1"}, {"clone": "a\x00"}, {"template": "x" * 5000},
+                   {"template": "<script>"}, {"fix": "junk"}, {"fix": "junk", "clone": "1"},
+                   {"fix": "\x00", "clone": HUGE}):
+        r = editor.get(new, params)
+        _no_5xx(r, f"cnp new {params!r:.60}")
+        assert r.status_code in (200, 400), params
+        assert b"<script>alert" not in r.content
+
+
+def test_graph_expand_and_fix_junk(demo_cluster, client_for):
+    viewer, editor = client_for("viewer"), client_for("editor")
+    graph = reverse("graph", args=[demo_cluster.pk])
+    for expand in [JUNK, ["payments"] * 500, [f"ns{i}" for i in range(5000)], ["payments,shop," * 300]]:
+        r = viewer.get(graph, {"level": "namespace", "expand": expand})
+        _no_5xx(r, f"graph expand {expand[:2]!r}")
+    picture = reverse("graph-picture", kwargs={"cluster_id": demo_cluster.pk, "fmt": "svg"})
+    r = viewer.get(picture, {"level": "namespace", "expand": [f"ns{i}" for i in range(2000)]})
+    _no_5xx(r, "graph.svg expand")
+    explain = reverse("explain", args=[demo_cluster.pk])
+    for expand in [*JUNK, ",".join(f"ns{i}" for i in range(700)), ",".join(f"ns{i}" for i in range(20000))]:
+        for src, dst in (("payments", "shop"), ("\x00", HUGE), ("<script>alert(1)</script>", "shop")):
+            r = viewer.get(explain, {"src": src, "dst": dst, "level": "namespace", "expand": expand})
+            _no_5xx(r, f"explain expand {expand[:20]!r}")
+            assert b"<script>alert" not in r.content
+    new = reverse("draft-new", args=[demo_cluster.pk])
+    for fix in JUNK:
+        for extra in ({}, {"namespace": fix, "kind": fix, "name": fix}):
+            r = editor.get(new, {"fix": fix, **extra})
+            _no_5xx(r, f"fix {fix[:20]!r}")
+            assert b"<script>alert" not in r.content
+
+
+def test_list_filters_with_junk_values_never_fail(demo_cluster, client_for, api):
+    viewer = client_for("viewer")
+    a = api("viewer")
+    for value in JUNK:
+        for name in ("cni-policy-list", "cluster-policy-list"):
+            for key in ("cni", "kind", "tier", "namespace", "q", "enforced", "page", "pod"):
+                r = viewer.get(reverse(name, args=[demo_cluster.pk]), {key: [value, value]})
+                _no_5xx(r, f"{name} {key}={value[:20]!r}")
+        for key in ("cluster", "cni", "kind", "tier", "namespace", "enforced", "search", "ordering"):
+            r = a.get("/api/cni-policies/", {key: value})
+            _no_5xx(r, f"api cni {key}={value[:20]!r}")
+            r = a.get("/api/cluster-policies/", {key: value})
+            _no_5xx(r, f"api cluster-policies {key}={value[:20]!r}")
+    for pk in (HUGE, "-1", "abc"):
+        assert a.get(f"/api/cni-policies/{pk}/").status_code == 404
+        assert a.get(f"/api/cluster-policies/{pk}/").status_code == 404
