@@ -175,3 +175,63 @@ def test_list_filters_with_junk_values_never_fail(demo_cluster, client_for, api)
     for pk in (HUGE, "-1", "abc"):
         assert a.get(f"/api/cni-policies/{pk}/").status_code == 404
         assert a.get(f"/api/cluster-policies/{pk}/").status_code == 404
+
+
+XSS = "<script>alert(1)</script>"
+QUOTE = "a\"'><img src=x onerror=alert(2)>"
+
+
+@pytest.fixture
+def marked_up(db, tmp_path):
+    """A manifests cluster whose CNI and cluster-wide policies carry markup in names,
+    labels, selectors and rule texts."""
+    from policies.mirror import load_snapshot
+
+    cluster = Cluster.objects.create(name="m", source=Cluster.Source.MANIFESTS, manifests_dir=str(tmp_path),
+                                     cni="calico")
+    load_snapshot(cluster, [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web", "labels": {"team": QUOTE}}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "web", "labels": {"app": XSS}},
+         "spec": {"containers": [{"name": "c"}]}, "status": {"podIP": "10.0.0.1"}},
+        {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": XSS},
+         "spec": {"order": 1, "selector": f"app == '{XSS}'", "types": ["Ingress"],
+                  "ingress": [{"action": "Allow", "source": {"selector": f"team == \"{XSS}\""}}]}},
+        {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+         "metadata": {"name": QUOTE, "namespace": "web"},
+         "spec": {"selector": f"app == '{QUOTE}", "tier": XSS}},
+        {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+         "metadata": {"name": XSS, "labels": {"x": QUOTE}},
+         "spec": {"tier": "Admin", "priority": 3, "subject": {"pods": {"namespaceSelector": {},
+                  "podSelector": {"matchLabels": {"app": XSS}}}},
+                  "ingress": [{"name": QUOTE, "action": "Deny", "from": [{"namespaces": {"matchLabels": {"t": XSS}}}]}]}},
+    ])
+    return cluster
+
+
+def _escaped(response: Any, what: str) -> str:
+    assert response.status_code == 200, (what, response.status_code)
+    html = response.content.decode()
+    assert "<script>alert" not in html, what
+    assert "<img src=x" not in html, what
+    return html
+
+
+def test_markup_in_cni_and_cluster_wide_policies_is_shown_as_text(marked_up, client_for, api):
+    viewer, editor = client_for("viewer"), client_for("editor")
+    pk = marked_up.pk
+    html = _escaped(viewer.get(reverse("cni-policy-list", args=[pk])), "cni list")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for row in CniObject.objects.filter(cluster=marked_up):
+        _escaped(viewer.get(reverse("cni-policy-detail", args=[row.pk])), f"cni detail {row.name}")
+    _escaped(viewer.get(reverse("cluster-policy-list", args=[pk])), "cluster policy list")
+    policy = ClusterPolicy.objects.get(cluster=marked_up)
+    _escaped(viewer.get(reverse("cluster-policy-detail", args=[policy.pk])), "cluster policy detail")
+    _escaped(editor.get(reverse("cnp-new", args=[pk]), {"clone": policy.pk}), "cnp clone")
+    for name in ("cluster-overview", "graph", "matrix", "policy-list"):
+        _escaped(viewer.get(reverse(name, args=[pk])), name)
+    r = viewer.get(reverse("graph", args=[pk]), {"level": "namespace", "expand": ["web", XSS]})
+    _escaped(r, "graph expand")
+    r = editor.post(reverse("cnp-check", args=[pk]), data=json.dumps(policy.obj), content_type="application/json")
+    assert r.status_code == 200 and r.json()  # JSON: the script escapes what it shows
+    for url in ("/api/cni-policies/", "/api/cluster-policies/"):
+        assert api("viewer").get(url, {"cluster": pk}).status_code == 200
