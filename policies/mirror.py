@@ -136,7 +136,7 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "name": meta.get("name", ""),
         "resource_version": str(meta.get("resourceVersion") or ""),
-        "labels": meta.get("labels") or {},
+        "labels": meta["labels"] if isinstance(meta.get("labels"), dict) else {},
         "obj": obj,
     }
     if kind == "Namespace":

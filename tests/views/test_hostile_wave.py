@@ -235,3 +235,99 @@ def test_markup_in_cni_and_cluster_wide_policies_is_shown_as_text(marked_up, cli
     assert r.status_code == 200 and r.json()  # JSON: the script escapes what it shows
     for url in ("/api/cni-policies/", "/api/cluster-policies/"):
         assert api("viewer").get(url, {"cluster": pk}).status_code == 200
+
+
+def test_posts_without_csrf_token_are_refused_and_change_nothing(demo_cluster, cnp_draft, users):
+    from django.test import Client
+
+    admin, editor = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    admin.force_login(users["admin"])
+    editor.force_login(users["editor"])
+    before = Cluster.objects.get(pk=demo_cluster.pk).cni
+    assert admin.post(reverse("cni-setting", args=[demo_cluster.pk]), {"cni": "antrea"}).status_code == 403
+    assert admin.post(f"/api/clusters/{demo_cluster.pk}/cni/", {"cni": "antrea"},
+                      content_type="application/json").status_code == 403
+    assert Cluster.objects.get(pk=demo_cluster.pk).cni == before
+    assert editor.post(reverse("cnp-delete", args=[demo_cluster.pk, cnp_draft.pk])).status_code == 403
+    assert editor.post(reverse("cnp-new", args=[demo_cluster.pk]), {"obj": json.dumps(cnp_draft.obj)}).status_code == 403
+    assert editor.post("/api/drafts/deletions/", {"cluster": demo_cluster.pk, "namespace": "payments",
+                                                  "name": "legacy-allow-batch"},
+                       content_type="application/json").status_code == 403
+    assert ClusterPolicyDraft.objects.filter(pk=cnp_draft.pk).exists()
+    from policies.models import PolicyDraft
+
+    assert not PolicyDraft.objects.exists()
+
+
+def test_oversized_bodies_are_refused_with_words(demo_cluster, client_for, api, settings):
+    big = json.dumps({"metadata": {"name": "x"}, "spec": {"egress": ["x" * 1000] * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1000 + 10)}})
+    editor = client_for("editor")
+    r = editor.post(reverse("cnp-check", args=[demo_cluster.pk]), data=big, content_type="application/json")
+    assert r.status_code in (400, 413), r.status_code
+    r = editor.post(reverse("cnp-new", args=[demo_cluster.pk]), {"obj": big})
+    assert r.status_code in (400, 413), r.status_code
+    r = api("editor").post("/api/drafts/deletions/", data=big, content_type="application/json")
+    assert r.status_code in (400, 413), r.status_code
+    assert r.content
+
+
+def test_malformed_cni_objects_from_a_watch_are_listed_as_invalid_on_every_page(db, tmp_path, client_for, api):
+    """The API server keeps whatever a CRD without validation lets through: the mirror
+    stores it, the pages list it as invalid with its problems, nothing fails."""
+    from policies.mirror import load_snapshot
+
+    cluster = Cluster.objects.create(name="w", source=Cluster.Source.MANIFESTS, manifests_dir=str(tmp_path), cni="antrea")
+    acnp = {"apiVersion": "crd.antrea.io/v1beta1", "kind": "ClusterNetworkPolicy"}
+    load_snapshot(cluster, [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}},
+        {**acnp, "metadata": {"name": "list-spec"}, "spec": [1, 2]},
+        {**acnp, "metadata": {"name": "str-spec"}, "spec": "x"},
+        {**acnp, "metadata": {"name": "bad-ports"}, "spec": {"priority": 1, "appliedTo": "x", "ingress": [
+            {"action": "Allow", "ports": [{"port": 100, "endPort": 1}, {"port": 2**62}]}]}},
+        {"apiVersion": "crd.antrea.io/v1beta1", "kind": "ClusterGroup", "metadata": {"name": "g"},
+         "spec": {"childGroups": 5, "ipBlocks": "x"}},
+        {"apiVersion": "crd.antrea.io/v1beta1", "kind": "Tier", "metadata": {"name": "t"}, "spec": {"priority": [1]}},
+        {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "c", "namespace": "web"},
+         "specs": "abc"},
+    ])
+    viewer = client_for("viewer")
+    html = viewer.get(reverse("cni-policy-list", args=[cluster.pk])).content.decode()
+    for name in ("list-spec", "str-spec", "bad-ports"):
+        assert name in html
+    for row in CniObject.objects.filter(cluster=cluster):
+        r = viewer.get(reverse("cni-policy-detail", args=[row.pk]))
+        assert r.status_code == 200, row.name
+        if row.name in ("list-spec", "str-spec"):
+            assert "must be a mapping" in r.content.decode(), row.name
+    for name in ("cluster-overview", "graph", "matrix"):
+        assert viewer.get(reverse(name, args=[cluster.pk])).status_code == 200, name
+    data = api("viewer").get("/api/cni-policies/", {"cluster": cluster.pk}).json()
+    rows = data.get("results", data)
+    assert rows and not any(r.get("enforced") for r in rows if r.get("name") in ("list-spec", "str-spec"))
+
+
+def test_malformed_cluster_wide_policies_from_a_watch_never_fail_a_page(db, tmp_path, client_for, api):
+    from policies.mirror import load_snapshot
+
+    cluster = Cluster.objects.create(name="w", source=Cluster.Source.MANIFESTS, manifests_dir=str(tmp_path))
+    cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy"}
+    load_snapshot(cluster, [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}},
+        {**cnp, "metadata": {"name": "list-spec", "labels": ["x"]}, "spec": [1, 2]},
+        {**cnp, "metadata": {"name": "str-spec", "annotations": "x"}, "spec": "x"},
+        {**cnp, "metadata": {"name": "wrong-types"}, "spec": {"tier": ["Admin"], "priority": "high", "subject": 5,
+                                                               "ingress": {"a": 1}, "egress": [None, 5, "x"]}},
+        {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+         "metadata": {"name": "anp"}, "spec": {"priority": -1, "subject": {"pods": "x"}, "ingress": [{"action": 5}]}},
+    ])
+    viewer, editor = client_for("viewer"), client_for("editor")
+    assert viewer.get(reverse("cluster-policy-list", args=[cluster.pk])).status_code == 200
+    for policy in ClusterPolicy.objects.filter(cluster=cluster):
+        for name in ("cluster-policy-detail", "cluster-policy-yaml"):
+            r = viewer.get(reverse(name, args=[policy.pk]))
+            assert r.status_code == 200, (name, policy.name)
+        r = editor.get(reverse("cnp-new", args=[cluster.pk]), {"clone": policy.pk})
+        assert r.status_code in (200, 400), policy.name
+    for name in ("cluster-overview", "graph", "matrix"):
+        assert viewer.get(reverse(name, args=[cluster.pk])).status_code == 200, name
+    assert api("viewer").get("/api/cluster-policies/", {"cluster": cluster.pk}).status_code == 200
