@@ -136,7 +136,7 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "name": meta.get("name", ""),
         "resource_version": str(meta.get("resourceVersion") or ""),
-        "labels": meta.get("labels") or {},
+        "labels": meta["labels"] if isinstance(meta.get("labels"), dict) else {},
         "obj": obj,
     }
     if kind == "Namespace":
@@ -160,8 +160,12 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
             if kind == "ClusterNetworkPolicy"
             else ("Admin" if kind == "AdminNetworkPolicy" else "Baseline")
         )
-        fields["priority"] = priority if isinstance(priority, int) and not isinstance(priority, bool) else None
-        fields["generation"] = int(meta.get("generation") or 0)
+        fields["priority"] = (
+            priority
+            if isinstance(priority, int) and not isinstance(priority, bool) and -(2**31) <= priority < 2**31
+            else None
+        )
+        fields["generation"] = _generation(meta)
         return fields
     fields["namespace"] = meta.get("namespace") or "default"
     if kind == "ServiceAccount":
@@ -169,7 +173,7 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     if kind == "NetworkPolicy":
         spec = obj.get("spec") or {}
         effective = effective_policy_types(spec if isinstance(spec, dict) else {})
-        fields["generation"] = int(meta.get("generation") or 0)
+        fields["generation"] = _generation(meta)
         fields["policy_types"] = spec.get("policyTypes") or []
         fields["affects_ingress"] = "Ingress" in effective
         fields["affects_egress"] = "Egress" in effective
@@ -191,6 +195,12 @@ def row_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _generation(meta: Any) -> int:
+    """metadata.generation as the column holds it (0 when absent or not a usable number)."""
+    raw = meta.get("generation") if isinstance(meta, dict) else None
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 2**63 else 0
+
+
 def cni_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """The columns of a CNI object: which CNI, its tier and order (Calico `order`,
     Antrea `priority`) as written, for the lists; the engine reads `obj`."""
@@ -202,8 +212,8 @@ def cni_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     cni = found.cni if found else ""
     api_version = obj.get("apiVersion") or ""
     order: Any = spec.get("priority") if cni == "antrea" else spec.get("order")
-    if isinstance(order, bool) or not isinstance(order, int | float):
-        order = None
+    if isinstance(order, bool) or not isinstance(order, int | float) or not -1e300 < order < 1e300:
+        order = None  # also NaN, infinities and integers too large for a float
     tier = spec.get("tier") if found and found.policy else ""
     if found and found.policy and not tier and cni != "cilium":
         # The tier a policy without one lands in, as each CNI defaults it.
@@ -216,7 +226,7 @@ def cni_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         "policy": bool(found and found.policy),
         "tier": str(tier or "")[:253],
         "order": order,
-        "generation": int(meta.get("generation") or 0),
+        "generation": _generation(meta),
     }
 
 

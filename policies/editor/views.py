@@ -286,6 +286,10 @@ def draft_new_deletion(request: HttpRequest, cluster_id: int) -> HttpResponse:
     name = request.POST.get("name", "")[:253]
     origin = request.POST.get("origin", "")[:200]
     note = request.POST.get("note", "")[:500]
+    if any("\x00" in value for value in (namespace, name, origin, note)):
+        # The database cannot hold it, and no Kubernetes name has one.
+        messages.error(request, "The namespace, name, origin and note cannot contain NUL characters.")
+        return HttpResponseRedirect(reverse("draft-new", args=[cluster.pk]))
     try:
         draft = deletions.create_deletion_draft(
             cluster, namespace, name, actor=request.user, note=note, origin=origin

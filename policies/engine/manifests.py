@@ -507,7 +507,48 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
             )
         )
         return
+    bad = unstorable_value(obj)
+    if bad is not None:
+        path, message = bad
+        errors.append(InputError(loc.file, loc.line_of(path), _object_name(obj), path, f"{kind}: {path} {message}"))
+        return
     inv.add(obj, loc)
+
+
+_INT64 = 2**63
+MAX_NAME = 253
+
+
+def unstorable_value(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(path, reason) of the first value the Kubernetes API server would refuse and
+    JSON cannot carry: NaN or infinite numbers, integers beyond 64 bits, strings with a NUL
+    character, or a metadata.name longer than 253 characters; None when there is none."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        return None if value == value and value not in (float("inf"), float("-inf")) else (path, "is not a finite number")
+    if isinstance(value, int):
+        return None if -_INT64 <= value < _INT64 else (path, "is a number too large for a 64-bit integer")
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path, "contains a NUL character"
+        if path == "metadata.name" and len(value) > MAX_NAME:
+            return path, f"is longer than {MAX_NAME} characters"
+        return None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if isinstance(k, str) and "\x00" in k:
+                return f"{path}.{k!r}".lstrip("."), "has a NUL character in a key"
+            found = unstorable_value(v, f"{path}.{k}" if path else str(k))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = unstorable_value(v, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _check_size(text: str, source: str, limits: ReadLimits) -> None:

@@ -120,14 +120,21 @@ def normalize_policy(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def clean_policy(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The policy without server-managed fields, ready to store or re-apply."""
-    meta = dict(obj.get("metadata") or {})
+    # Malformed input (as a watch of a CRD without validation may hold) is kept as written
+    # where it cannot be cleaned: metadata, labels or annotations that are not mappings are
+    # left out, a spec that is not a mapping is kept for the reader to see.
+    raw_meta = obj.get("metadata")
+    meta = dict(raw_meta) if isinstance(raw_meta, Mapping) else {}
     for key in _DROP_META:
         meta.pop(key, None)
-    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+    raw_annotations = meta.get("annotations")
+    annotations = {
+        k: v for k, v in (raw_annotations.items() if isinstance(raw_annotations, Mapping) else ()) if k != LAST_APPLIED
+    }
     out_meta: dict[str, Any] = {"name": meta.get("name")}
     if meta.get("namespace"):
         out_meta["namespace"] = meta["namespace"]
-    if meta.get("labels"):
+    if meta.get("labels") and isinstance(meta["labels"], Mapping):
         out_meta["labels"] = dict(meta["labels"])
     if annotations:
         out_meta["annotations"] = annotations
@@ -135,7 +142,7 @@ def clean_policy(obj: Mapping[str, Any]) -> dict[str, Any]:
         "apiVersion": obj.get("apiVersion") or "networking.k8s.io/v1",
         "kind": obj.get("kind") or "NetworkPolicy",
         "metadata": out_meta,
-        "spec": dict(obj.get("spec") or {}),
+        "spec": dict(spec) if isinstance(spec := obj.get("spec") or {}, Mapping) else spec,
     }
 
 

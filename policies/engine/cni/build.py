@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..tiers import ADMIN, BASELINE, NETWORK_POLICY, ClusterPolicy
@@ -181,9 +181,15 @@ def build_cni(
             spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
             assert isinstance(spec, Mapping)
             try:
-                atiers[str(_meta(obj).get("name"))] = float(str(spec.get("priority")))
+                rank = float(str(spec.get("priority")))
             except (TypeError, ValueError):
-                state.notes.append(f"Tier {_meta(obj).get('name')}: spec.priority must be a number")
+                rank = math.nan
+            if math.isfinite(rank):
+                atiers[str(_meta(obj).get("name"))] = rank
+            else:
+                state.notes.append(
+                    f"Tier {_meta(obj).get('name')}: spec.priority must be a number; the tier is ignored"
+                )
         else:
             try:
                 gkey, group = antrea.parse_group(obj, problems)
@@ -212,6 +218,18 @@ def build_cni(
             # A shape no check above foresaw: listed as invalid, never a traceback.
             info = _unreadable(obj, k, exc, reason)
             compiled = []
+        shape = _shape_problems(obj, k)
+        if shape:
+            # A policy without a name, or whose spec is not a mapping, is never applied
+            # (it would otherwise read as an empty policy: select all, allow nothing).
+            label = f"{k.kind} {info.key.split(':', 2)[-1]}"
+            info = replace(
+                info,
+                enforced=False,
+                problems=(*(FieldError(p, m, label) for p, m in shape), *info.problems),
+                not_enforced_reason=reason or "invalid",
+            )
+            compiled = []
         if info.key in state.policies:
             state.notes.append(f"{info.key} is defined twice; the later one is used")
             state.tier_policies = [p for p in state.tier_policies if p.key != info.key]
@@ -231,6 +249,31 @@ def build_cni(
 _UNREADABLE = (
     TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, AssertionError,
 )
+
+
+def _shape_problems(obj: Mapping[str, Any], k: Any) -> list[tuple[str, str]]:
+    """(path, message) for a policy object whose outline is wrong: metadata or spec that
+    is not a mapping, a missing name or namespace of the wrong type."""
+    out: list[tuple[str, str]] = []
+    meta = obj.get("metadata")
+    if not isinstance(meta, Mapping):
+        out.append(("metadata", "must be a mapping with a name"))
+    else:
+        name = meta.get("name")
+        if not isinstance(name, str) or not name:
+            out.append(("metadata.name", "is required (a string)"))
+        ns = meta.get("namespace")
+        if k.namespaced and ns is not None and not isinstance(ns, str):
+            out.append(("metadata.namespace", "must be a string"))
+    for part in ("spec", "specs"):
+        value = obj.get(part)
+        if value is None:
+            continue
+        if part == "spec" and not isinstance(value, Mapping):
+            out.append(("spec", "must be a mapping"))
+        if part == "specs" and (not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value)):
+            out.append(("specs", "must be a list of mappings"))
+    return out
 
 
 def _why(exc: Exception) -> str:
