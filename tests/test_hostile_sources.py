@@ -65,7 +65,8 @@ def test_a_manifests_cluster_refuses_unstorable_values_with_file_line_and_field(
     cluster.refresh_from_db()
     assert cluster.status == Cluster.Status.FAILING
     assert words in cluster.last_error
-    assert not CniObject.objects.exists() and not ClusterPolicy.objects.exists()
+    assert not CniObject.objects.exists()
+    assert not ClusterPolicy.objects.exists()
 
 
 @pytest.mark.parametrize("case", list(REFUSED))
