@@ -7,8 +7,8 @@ database error or a traceback in the worker."""
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 import pytest
 
