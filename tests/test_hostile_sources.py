@@ -43,6 +43,20 @@ REFUSED = {
                               "ClusterNetworkPolicy: metadata.name contains a NUL character"),
     "NUL in a label key": (CNP + 'metadata: {name: a, labels: {"a\\0": b}}\n' + f"spec: {{{SUBJECT}, priority: 1}}\n",
                            "has a NUL character in a key"),
+    "100-character namespace of a Calico policy": (
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: g, namespace: " + "n" * 100 + "}\nspec: {}\n",
+        "a.yaml:7: NetworkPolicy: metadata.namespace is longer than 63 characters"),
+    "100-character Namespace name": (
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + "n" * 100 + "}\n",
+        "a.yaml:7: Namespace: metadata.name is longer than 63 characters"),
+    "100-character uid": (CNP + "metadata: {name: a, uid: " + "u" * 100 + "}\n" + f"spec: {{{SUBJECT}, priority: 1}}\n",
+                          "a.yaml:7: ClusterNetworkPolicy: metadata.uid is longer than 64 characters"),
+    "100-character resourceVersion": (
+        GNP + "metadata: {name: g, resourceVersion: " + "1" * 100 + "}\nspec: {}\n",
+        "a.yaml:7: GlobalNetworkPolicy: metadata.resourceVersion is longer than 64 characters"),
+    "100-character apiVersion": (
+        "apiVersion: projectcalico.org/" + "v" * 100 + "\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec: {}\n",
+        "a.yaml:5: GlobalNetworkPolicy: apiVersion is longer than 64 characters"),
     "5,000-character name": (ACNP + "metadata: {name: " + "x" * 5000 + "}\nspec: {priority: 1}\n",
                              "ClusterNetworkPolicy: metadata.name is longer than 253 characters"),
 }
