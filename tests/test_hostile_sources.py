@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,20 @@ REFUSED = {
                               "ClusterNetworkPolicy: metadata.name contains a NUL character"),
     "NUL in a label key": (CNP + 'metadata: {name: a, labels: {"a\\0": b}}\n' + f"spec: {{{SUBJECT}, priority: 1}}\n",
                            "has a NUL character in a key"),
+    "100-character namespace of a Calico policy": (
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: g, namespace: " + "n" * 100 + "}\nspec: {}\n",
+        "a.yaml:7: NetworkPolicy: metadata.namespace is longer than 63 characters"),
+    "100-character Namespace name": (
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + "n" * 100 + "}\n",
+        "a.yaml:7: Namespace: metadata.name is longer than 63 characters"),
+    "100-character uid": (CNP + "metadata: {name: a, uid: " + "u" * 100 + "}\n" + f"spec: {{{SUBJECT}, priority: 1}}\n",
+                          "a.yaml:7: ClusterNetworkPolicy: metadata.uid is longer than 64 characters"),
+    "100-character resourceVersion": (
+        GNP + "metadata: {name: g, resourceVersion: " + "1" * 100 + "}\nspec: {}\n",
+        "a.yaml:7: GlobalNetworkPolicy: metadata.resourceVersion is longer than 64 characters"),
+    "100-character apiVersion": (
+        "apiVersion: projectcalico.org/" + "v" * 100 + "\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec: {}\n",
+        "a.yaml:5: GlobalNetworkPolicy: apiVersion is longer than 64 characters"),
     "5,000-character name": (ACNP + "metadata: {name: " + "x" * 5000 + "}\nspec: {priority: 1}\n",
                              "ClusterNetworkPolicy: metadata.name is longer than 253 characters"),
 }
@@ -113,3 +128,41 @@ def test_the_mirror_keeps_columns_storable_whatever_a_watched_object_says(tmp_pa
     g = CniObject.objects.get(cluster=cluster, name="g")
     assert (g.order, g.generation) == (float(2**62), 0)
     assert ClusterPolicy.objects.get(name="big").obj["spec"]["priority"] == 2**40
+
+
+MALFORMED = (Path(__file__).parent / "hostile_cni_docs.yaml")
+
+
+def test_drift_with_malformed_cni_and_cluster_wide_documents_reports_and_renders(tmp_path, client_for):
+    """Documents of the right shape for YAML but the wrong one for their kind, in the
+    source and in the mirror: the report is made, problems name file:line, every page
+    of the report and of the objects answers."""
+    from policies import engine
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    text = MALFORMED.read_text()
+    (folder / "a.yaml").write_text(text)
+    cluster = Cluster.objects.create(name="c", source=Cluster.Source.MANIFESTS,
+                                     manifests_dir=str(tmp_path / "none"), cni="calico")
+    docs = engine.load_yaml_text(text)
+    load_snapshot(cluster, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}},
+                            *[d for d in docs if d["metadata"].get("name") != "y"]])
+    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(folder))
+    problems = [str(p) for p in drift.read_desired_state(cluster).problems]
+    assert "a.yaml:24: ClusterNetworkPolicy c: spec must be an object" in problems
+    assert any(p.startswith("a.yaml:29: AdminNetworkPolicy a: spec.priority") for p in problems)
+    report = drift.compute_drift(cluster)
+    assert report is not None
+    viewer, editor = client_for("viewer"), client_for("editor")
+    for url in (f"/clusters/{cluster.pk}/drift/", f"/clusters/{cluster.pk}/drift/reports/{report.pk}/",
+                f"/clusters/{cluster.pk}/drift/history/", f"/clusters/{cluster.pk}/cni-policies/",
+                f"/clusters/{cluster.pk}/cluster-policies/", f"/clusters/{cluster.pk}/"):
+        assert viewer.get(url).status_code == 200, url
+    assert editor.get(f"/clusters/{cluster.pk}/drift/export/reconcile/").status_code == 200
+    rows = [*CniObject.objects.filter(cluster=cluster), *ClusterPolicy.objects.filter(cluster=cluster)]
+    assert len(rows) == 7
+    for row in rows:
+        base = "cni-policies" if isinstance(row, CniObject) else "cluster-policies"
+        for suffix in ("", "yaml/"):
+            assert viewer.get(f"/{base}/{row.pk}/{suffix}").status_code == 200, (row.name, suffix)

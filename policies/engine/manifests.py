@@ -507,7 +507,7 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
             )
         )
         return
-    bad = unstorable_value(obj)
+    bad = _over_limits(obj, kind) or unstorable_value(obj)
     if bad is not None:
         path, message = bad
         errors.append(InputError(loc.file, loc.line_of(path), _object_name(obj), path, f"{kind}: {path} {message}"))
@@ -517,6 +517,26 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
 
 _INT64 = 2**63
 MAX_NAME = 253
+
+
+_LIMITS = (
+    ("apiVersion", 64),  # a group and a version; the longest real one is about 35
+    ("metadata.namespace", 63),  # a DNS label
+    ("metadata.uid", 64),
+    ("metadata.resourceVersion", 64),
+)
+
+
+def _over_limits(obj: Mapping[str, Any], kind: str) -> tuple[str, str] | None:
+    """(path, reason) for an identifying field longer than Kubernetes allows."""
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    limits = [*_LIMITS, ("metadata.name", 63)] if kind == "Namespace" else list(_LIMITS)
+    for path, limit in limits:
+        value = obj.get(path) if "." not in path else meta.get(path.split(".", 1)[1])
+        if value is not None and len(str(value)) > limit:
+            return path, f"is longer than {limit} characters"
+    return None
 
 
 def unstorable_value(value: Any, path: str = "") -> tuple[str, str] | None:

@@ -194,3 +194,25 @@ def test_an_antrea_tier_with_a_non_finite_priority_is_ignored_with_a_note() -> N
         (info,) = cluster.cni_policies.values()
         assert not info.enforced
         assert "spec.tier" in [p.path for p in info.problems]
+
+
+def _group(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "crd.antrea.io/v1beta1", "kind": "ClusterGroup", "metadata": {"name": name}, "spec": spec}
+
+
+def test_antrea_groups_with_wrong_child_or_block_types_or_themselves_as_child_are_named() -> None:
+    pol = {"apiVersion": "crd.antrea.io/v1beta1", "kind": "ClusterNetworkPolicy", "metadata": {"name": "p"},
+           "spec": {"priority": 1, "tier": "securityops", "appliedTo": [{"group": "g"}],
+                    "ingress": [{"action": "Drop", "from": [{"podSelector": {}}]}]}}
+    for spec, words in (
+        ({"childGroups": "abc"}, "spec.childGroups must be a list of group names"),
+        ({"childGroups": [1, 2]}, "spec.childGroups must be a list of group names"),
+        ({"ipBlocks": 5, "podSelector": {}}, "spec.ipBlocks must be a list of IP blocks"),
+        ({"childGroups": ["g"], "podSelector": {"matchLabels": {"app": "a"}}}, "a group cannot be its own child"),
+    ):
+        cluster = build_cluster([*BASE, _group("g", spec), pol], cni="antrea", strict=False)
+        notes = " | ".join(cluster.notes) if hasattr(cluster, "notes") else ""
+        (info,) = cluster.cni_policies.values()
+        # a string is not read letter by letter as group names
+        assert not any("child group 'a'" in p.message for p in info.problems), spec
+        assert words in notes, (spec, notes)

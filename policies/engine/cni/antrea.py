@@ -149,13 +149,24 @@ def parse_group(obj: Mapping[str, Any], problems: list[FieldError]) -> tuple[str
     ns_sel = _selector(spec.get("namespaceSelector"), "spec.namespaceSelector", problems)
     if spec.get("podSelector") is not None or spec.get("namespaceSelector") is not None:
         g.alts.append(Alt(pod_sel, ns_sel, ns if ns_sel is None else None))
-    blocks = list(spec.get("ipBlocks") or [])
+    raw_blocks = spec.get("ipBlocks") or []
+    if not isinstance(raw_blocks, list):
+        problems.append(FieldError("spec.ipBlocks", "must be a list of IP blocks"))
+        raw_blocks = []
+    blocks = list(raw_blocks)
     if isinstance(spec.get("ipBlock"), Mapping):
         blocks.append(spec["ipBlock"])
     for i, b in enumerate(blocks):
         if isinstance(b, Mapping):
             g.ranges.extend(_ranges(b.get("cidr"), f"spec.ipBlocks[{i}].cidr", problems))
-    g.children = [str(c) for c in spec.get("childGroups") or []]
+    children = spec.get("childGroups") or []
+    if not isinstance(children, list) or not all(isinstance(c, str) for c in children):
+        problems.append(FieldError("spec.childGroups", "must be a list of group names"))
+        children = []
+    if name in children:
+        problems.append(FieldError("spec.childGroups", f"a group cannot be its own child ({name!r})"))
+        children = [c for c in children if c != name]
+    g.children = list(children)
     if spec.get("serviceReference") is not None:
         g.notes.append(f"group {name}: serviceReference is not resolved (matches nothing here)")
     return (f"{ns}/{name}" if ns else name), g
