@@ -20,7 +20,7 @@ CENTER = """(id) => { const cy = window.netpoluiGraph.cy; const n = cy.getElemen
 
 
 def test_a_tier_opens_into_its_workloads_and_closes_from_the_breadcrumb(page, users, sign_in):
-    cluster = load_generated("g80", pods=240, workloads=80, namespaces=16, policies=120, seed=4)
+    cluster = load_generated("g80t", pods=240, workloads=80, namespaces=4, policies=120, seed=4)
     tier = next(
         t for t in sorted(analysis.level_nodes(cluster, "tier"), key=lambda t: t["id"])
         if not t["external"] and len(t.get("members") or []) > 1
