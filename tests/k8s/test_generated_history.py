@@ -16,7 +16,7 @@ def test_old_replicasets_add_history_without_changing_the_rest_of_the_cluster():
     deployments = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in plain if o["kind"] == "Deployment"]
     assert deployments
     owners = Counter((o["metadata"]["namespace"], o["metadata"]["ownerReferences"][0]["name"]) for o in old)
-    assert owners == Counter({d: 3 for d in deployments})
+    assert owners == Counter(dict.fromkeys(deployments, 3))
     assert all(o["metadata"]["ownerReferences"][0]["kind"] == "Deployment" for o in old)
     # names are unique in their namespace, and no pod is owned by an old ReplicaSet
     names = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in history if o["kind"] == "ReplicaSet"]

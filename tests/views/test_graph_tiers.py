@@ -59,7 +59,8 @@ def test_an_opened_tier_shows_its_workloads_with_edges_aggregated(viewer, large)
     siblings = {t["id"] for t in analysis.level_nodes(large, "tier") if t["namespace"] == ns and t["id"] != tier}
     assert siblings <= set(nodes)
     assert all(nodes[s]["level"] == "tier" for s in siblings)
-    assert other in nodes and nodes[other]["level"] == "namespace"
+    assert other in nodes
+    assert nodes[other]["level"] == "namespace"
     # workload -> collapsed namespace edges: the union of the workload pairs
     expected = {(e["source"], other) for e in workload["edges"] if e["source"] in members and ns_of.get(e["target"]) == other}
     assert expected
@@ -85,7 +86,8 @@ def test_an_opened_tier_shows_its_workloads_with_edges_aggregated(viewer, large)
     )
     assert panel.status_code == 200
     text = panel.content.decode()
-    assert f"{other}/" in text and "allowed" in text
+    assert f"{other}/" in text
+    assert "allowed" in text
 
 
 def test_a_tier_opens_only_inside_an_opened_namespace_and_unknown_tiers_are_ignored(viewer, large):
@@ -100,4 +102,5 @@ def test_a_tier_opens_only_inside_an_opened_namespace_and_unknown_tiers_are_igno
     assert response.status_code == 200
     page = response.content.decode()
     assert json_script(page, "graph-data")["expanded_tiers"] == []
-    assert "crumb-tier" not in page and "<b>x</b>" not in page
+    assert "crumb-tier" not in page
+    assert "<b>x</b>" not in page
