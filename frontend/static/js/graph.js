@@ -34,11 +34,17 @@
     return body;
   }
 
+  // At the namespace level, a node that is neither an opened namespace's tier nor an
+  // opened tier's workload is a whole namespace (the plain payload names no level).
+  function isCollapsedNamespace(node) {
+    return node.level !== "tier" && node.level !== "workload";
+  }
+
   function nodeLabel(node, level) {
     var lines = [];
     if (node.external) {
       lines.push(externalText(node));
-    } else if (level === "namespace" && node.level === "namespace") {
+    } else if (level === "namespace" && isCollapsedNamespace(node)) {
       // a collapsed namespace: double-click opens it into its tiers
       lines.push("＋ " + node.label);
       if (node.members) lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
@@ -136,7 +142,7 @@
       var classes = ["endpoint"];
       if (node.external) classes.push("external");
       else {
-        if (level === "namespace" && node.level === "namespace") classes.push("collapsed");
+        if (level === "namespace" && isCollapsedNamespace(node)) classes.push("collapsed");
         if (level === "namespace" && node.level === "tier" && node.kind === "Group" && !node.object_kind) classes.push("collapsed-tier");
         if (!node.ingress_isolated || !node.egress_isolated) classes.push("open");
         if (node.host_network) classes.push("host");
