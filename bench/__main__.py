@@ -6,7 +6,7 @@ import argparse
 import platform
 import sys
 
-from bench import Figure, api, browser, cli, engine, hostile, sync
+from bench import Figure, api, browser, cli, engine, fleet, hostile, sync
 
 PARTS = [engine.run, hostile.run, sync.run, api.run]
 
@@ -44,7 +44,7 @@ def main() -> int:
         choices=("default", "large"),
         default="default",
         help="large adds the 5,000-workload / 1,000-namespace / 10,000-policy cluster "
-        "and the 100,000-object sync",
+        "the 100,000-object sync and one sync worker following 50 clusters",
     )
     parser.add_argument(
         "--no-browser",
@@ -66,6 +66,7 @@ def main() -> int:
         figures.extend(engine.run(cli.SIZES["large"], dense=False, cli=False))
         figures.extend(cli.run("large"))
         figures.extend(sync.run_large())
+        figures.extend(fleet.run())  # one sync worker process following 50 clusters
     print()
     print_table(figures)
     return 0

@@ -7,11 +7,16 @@ like a real multi-team cluster: most namespaces default-deny with DNS egress to
 kube-system, tiers allowed to talk by pod selectors, namespaces by team labels, set-based
 matchExpressions, named ports, port ranges, SCTP, and ipBlocks with excepts drawn from a
 small pool (real clusters reuse a handful of CIDRs). Same seed, same cluster.
+
+``old_replicasets=N`` gives each Deployment N older ReplicaSets scaled to 0, as a
+Deployment keeps after N rollouts (Kubernetes keeps up to revisionHistoryLimit, 10 by
+default): objects the sync lists and stores though no pod is theirs.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +54,7 @@ def generate_cluster(
     cluster_policies: int = 0,
     cni_policies: int = 0,
     cni: str = "calico",
+    old_replicasets: int = 0,
 ) -> list[dict[str, Any]]:
     """Kubernetes objects of a synthetic cluster with the given sizes.
 
@@ -141,6 +147,23 @@ def generate_cluster(
                 }
             )
             owner_kind, owner_name = "ReplicaSet", rs
+            for revision in range(old_replicasets):  # no random draw: the same seed stays the same cluster
+                old = f"{name}-{zlib.crc32(f'{ns}/{name}/{revision}'.encode()):08x}"
+                objs.append(
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "ReplicaSet",
+                        "metadata": {
+                            "name": old,
+                            "namespace": ns,
+                            "annotations": {"deployment.kubernetes.io/revision": str(revision + 1)},
+                            "ownerReferences": [
+                                {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "controller": True}
+                            ],
+                        },
+                        "spec": {"replicas": 0, "template": template},
+                    }
+                )
         for p in range(per_workload[w]):
             objs.append(
                 {

@@ -73,6 +73,8 @@ class ExplainForm(forms.Form):
     direction = forms.ChoiceField(choices=DIRECTION_CHOICES, required=False, widget=forms.HiddenInput)
     # the namespaces a namespace-level graph shows opened into tiers, comma-separated
     expand = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    # the tiers ("ns/key=value") of those namespaces opened into their workloads, comma-separated
+    expand_tier = forms.CharField(required=False, max_length=8000, widget=forms.HiddenInput)
 
     def clean_port(self) -> int | str | None:
         value = (self.cleaned_data.get("port") or "").strip()

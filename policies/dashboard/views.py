@@ -151,14 +151,20 @@ def _reachability_page(
     form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query(fmt)
     expand: list[str] = []
+    expand_tier: list[str] = []
     if fmt == "matrix":
         payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
     else:
         known = set(namespaces)
         expand = [ns for ns in dict.fromkeys(request.GET.getlist("expand")) if ns in known]
         expand = expand[: graph_view.MAX_EXPANDED] if query.level == "namespace" else []
-        payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand))
-        extra["breadcrumb"] = _breadcrumb(request, expand)
+        if expand:
+            # a tier of an opened namespace, opened into its workloads (ids "ns/key=value")
+            tier_ids = {n["id"] for n in analysis.level_nodes(cluster, "tier", query.group_by) if not n["external"]}
+            wanted = set(graph_view.open_tiers(expand, request.GET.getlist("expand_tier")))
+            expand_tier = [t for t in dict.fromkeys(request.GET.getlist("expand_tier")) if t in wanted and t in tier_ids]
+        payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand), tuple(expand_tier))
+        extra["breadcrumb"] = _breadcrumb(request, expand, expand_tier)
     label_keys = _label_keys(cluster)
     return render(
         request,
@@ -187,20 +193,34 @@ def _reachability_page(
                 "node_url": reverse("node", args=[cluster.pk]),
                 "expand": expand,
                 "expand_limit": graph_view.MAX_EXPANDED,
+                "expand_tier": expand_tier,
+                "expand_tier_limit": graph_view.MAX_EXPANDED_TIERS,
             },
             **extra,
         },
     )
 
 
-def _breadcrumb(request: HttpRequest, expand: list[str]) -> list[dict[str, str]]:
-    """The opened namespaces, each with the link that closes it (and those after it)."""
+def _breadcrumb(request: HttpRequest, expand: list[str], expand_tier: list[str] | None = None) -> list[dict[str, Any]]:
+    """The opened namespaces, each with the link that closes it (and those after it), and
+    under each its opened tiers, each with the link that closes that tier alone."""
+    tiers = expand_tier or []
     crumbs = []
     for i, ns in enumerate(expand):
         query = request.GET.copy()
         query.setlist("expand", expand[:i])
+        query.setlist("expand_tier", [t for t in tiers if t.split("/", 1)[0] in expand[:i]])
         query.pop("sel", None)
-        crumbs.append({"namespace": ns, "close_url": "?" + query.urlencode()})
+        opened = []
+        for tier in tiers:
+            if tier.split("/", 1)[0] != ns:
+                continue
+            tier_query = request.GET.copy()
+            tier_query.setlist("expand", expand)
+            tier_query.setlist("expand_tier", [t for t in tiers if t != tier])
+            tier_query.pop("sel", None)
+            opened.append({"tier": tier, "label": tier.split("/", 1)[1], "close_url": "?" + tier_query.urlencode()})
+        crumbs.append({"namespace": ns, "close_url": "?" + query.urlencode(), "tiers": opened})
     return crumbs
 
 
@@ -262,6 +282,7 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 group_by=data.get("group_by") or "",
                 direction=data.get("direction") or "combined",
                 expand=tuple(ns for ns in (data.get("expand") or "").split(",") if ns),
+                expand_tier=tuple(t for t in (data.get("expand_tier") or "").split(",") if t),
                 port=port,
                 protocol=protocol,
             )

@@ -5,7 +5,9 @@ A cluster with hundreds of tiers is unreadable as one drawing, so the page start
 namespace level when the tier level has more than GROUP_LIMIT groups. A namespace is
 opened ("expanded") into its tiers while the others stay single nodes: the pairs are
 grouped by a mixed function (tier inside the opened namespaces, namespace elsewhere)
-from the cells, like any aggregated level. A node whose every member may send anywhere
+from the cells, like any aggregated level. A tier of an opened namespace can be opened in
+turn ("expand_tier", by its id "ns/key=value") into its workloads; the edges are always
+aggregated between whatever is drawn, collapsed or not. A node whose every member may send anywhere
 ("open egress") reaches every node whose every member accepts anything ("open ingress")
 on all ports: those edges are implied by the two badges and not listed.
 
@@ -28,6 +30,7 @@ from . import engine_cache, page_cache, payloads
 
 GROUP_LIMIT = 30
 MAX_EXPANDED = 12  # namespaces opened at once: each adds its tiers to the drawing
+MAX_EXPANDED_TIERS = 12  # tiers opened at once (inside opened namespaces) into their workloads
 
 
 def start_level(cluster: Cluster, group_by: str = "") -> str:
@@ -37,50 +40,72 @@ def start_level(cluster: Cluster, group_by: str = "") -> str:
     return "namespace" if len(tiers) > GROUP_LIMIT else "tier"
 
 
-def _group_function(expanded: frozenset[str], group_by: str) -> Callable[[engine.Endpoint], str]:
+def _group_function(
+    expanded: frozenset[str], group_by: str, open_tiers: frozenset[str] = frozenset()
+) -> Callable[[engine.Endpoint], str]:
     tier_of = payloads.group_function("tier", group_by)
     namespace_of = payloads.group_function("namespace")
 
     def group_of(endpoint: engine.Endpoint) -> str:
         if not endpoint.is_external and endpoint.namespace in expanded:
-            return tier_of(endpoint)
+            tier = tier_of(endpoint)
+            return endpoint.key if tier in open_tiers else tier
         return namespace_of(endpoint)
 
     return group_of
 
 
-def graph_payload(cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = ()) -> dict[str, Any]:
+def graph_payload(
+    cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = (), expand_tier: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The graph page's payload (the reachability payload's shape): at the namespace level
-    with `expand`, those namespaces are opened into their tiers. Edges between two open
+    with `expand`, those namespaces are opened into their tiers, and with `expand_tier`
+    those tiers (of opened namespaces) into their workloads. Edges between two open
     nodes on all ports are left out and counted (`implied_edges`)."""
-    return graph_page(cluster, query, expand)[0]
+    return graph_page(cluster, query, expand, expand_tier)[0]
 
 
-def graph_page(cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+def open_tiers(expand: Iterable[str], expand_tier: Iterable[str]) -> tuple[str, ...]:
+    """The tier ids of `expand_tier` that can be open: those of an opened namespace."""
+    namespaces = set(expand)
+    return tuple(sorted({t for t in expand_tier if t.split("/", 1)[0] in namespaces and "/" in t}))[:MAX_EXPANDED_TIERS]
+
+
+def graph_page(
+    cluster: Cluster, query: payloads.ReachabilityQuery, expand: tuple[str, ...] = (), expand_tier: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], str]:
     """(graph_payload, the payload as a safe `<script id="graph-data">` tag), built once
     per state version in this process."""
     expanded = tuple(sorted(set(expand)))[:MAX_EXPANDED] if query.level == "namespace" else ()
-    key = f"{query.cache_key(cluster)}:graph:{','.join(expanded)}"
+    tiers = open_tiers(expanded, expand_tier)
+    key = f"{query.cache_key(cluster)}:graph:{','.join(expanded)}:{','.join(tiers)}"
 
     def build() -> dict[str, Any]:
         if expanded:
-            payload = _mixed(cluster, query, frozenset(expanded))
+            payload = _mixed(cluster, query, frozenset(expanded), frozenset(tiers))
         else:
             payload = dict(payloads.reachability(cluster, query))
         payload = _merge_ranges(payload, range_names(engine_cache.engine_cluster(cluster), payload["nodes"]))
         payload = _with_badges(cluster, payload, query)
         payload["expanded"] = list(expanded)
+        payload["expanded_tiers"] = list(tiers)
         return payload
 
     return page_cache.page_data(key, "graph-data", build)
 
 
-def _mixed(cluster: Cluster, query: payloads.ReachabilityQuery, expanded: frozenset[str]) -> dict[str, Any]:
-    group_of = _group_function(expanded, query.group_by)
+def _mixed(
+    cluster: Cluster, query: payloads.ReachabilityQuery, expanded: frozenset[str], tiers: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    group_of = _group_function(expanded, query.group_by, tiers)
+    tier_of = payloads.group_function("tier", query.group_by)
     table = engine_cache.pair_table(cluster, "workload", query.direction)
     members: dict[str, list[str]] = {}
+    opened_in: dict[str, str] = {}  # workload key -> the opened tier it is drawn inside
     for node in table.nodes:
         members.setdefault(group_of(node), []).append(node.key)
+        if not node.is_external and node.namespace in expanded and tier_of(node) in tiers:
+            opened_in[node.key] = tier_of(node)
     reach = table.group(group_of)
     edges = []
     for conn in reach.connections:
@@ -100,6 +125,8 @@ def _mixed(cluster: Cluster, query: payloads.ReachabilityQuery, expanded: frozen
     node_dicts = []
     for n in nodes:
         level = "tier" if not n.is_external and n.namespace in expanded else "namespace"
+        if n.key in opened_in:
+            level = "workload"
         node_dicts.append(
             {
                 "id": n.key,
@@ -116,6 +143,7 @@ def _mixed(cluster: Cluster, query: payloads.ReachabilityQuery, expanded: frozen
                 "ip_range": list(n.ip_range) if n.ip_range else None,
                 "members": sorted(members.get(n.key, [])),
                 "level": "external" if n.is_external else level,
+                **({"tier": opened_in[n.key]} if n.key in opened_in else {}),
                 **({"external_role": n.external_role} if n.is_external else {}),
             }
         )
@@ -179,10 +207,18 @@ def _open_flags(cluster: Cluster, payload: dict[str, Any], query: payloads.Reach
 
 
 def explain_edge(
-    cluster: Cluster, src: str, dst: str, *, expand: tuple[str, ...], group_by: str = "", direction: str = "combined", limit: int = 25
+    cluster: Cluster,
+    src: str,
+    dst: str,
+    *,
+    expand: tuple[str, ...],
+    expand_tier: tuple[str, ...] = (),
+    group_by: str = "",
+    direction: str = "combined",
+    limit: int = 25,
 ) -> dict[str, Any]:
-    """Why an edge of a graph with opened namespaces exists: each member pair."""
-    group_of = _group_function(frozenset(expand), group_by)
+    """Why an edge of a graph with opened namespaces (and tiers) exists: each member pair."""
+    group_of = _group_function(frozenset(expand), group_by, frozenset(open_tiers(expand, expand_tier)))
     table = engine_cache.pair_table(cluster, "workload", direction)
     pairs = [
         c
@@ -204,6 +240,7 @@ def explain_graph_edge(
     group_by: str = "",
     direction: str = "combined",
     expand: tuple[str, ...] = (),
+    expand_tier: tuple[str, ...] = (),
     port: int | str | None = None,
     protocol: str | None = "TCP",
     limit: int = 25,
@@ -218,7 +255,9 @@ def explain_graph_edge(
     for s in sources:
         for d in targets:
             if level == "namespace" and expand:
-                one = explain_edge(cluster, s, d, expand=expand, group_by=group_by, direction=direction)
+                one = explain_edge(
+                    cluster, s, d, expand=expand, expand_tier=expand_tier, group_by=group_by, direction=direction
+                )
             elif level in ("tier", "namespace"):
                 one = payloads.explain_edge(cluster, s, d, level=level, group_by=group_by, direction=direction)
             else:

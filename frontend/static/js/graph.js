@@ -38,7 +38,7 @@
     var lines = [];
     if (node.external) {
       lines.push(externalText(node));
-    } else if (level === "namespace" && node.level !== "tier") {
+    } else if (level === "namespace" && node.level === "namespace") {
       // a collapsed namespace: double-click opens it into its tiers
       lines.push("＋ " + node.label);
       if (node.members) lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
@@ -108,8 +108,9 @@
     var boxes = {};
     data.nodes.forEach(function (node) {
       var parent = null;
-      // at the namespace level only the opened namespaces are boxes (of their tiers)
-      if (level !== "namespace" || node.level === "tier") {
+      // at the namespace level only the opened namespaces are boxes (of their tiers), and
+      // inside them the opened tiers (of their workloads)
+      if (level !== "namespace" || node.level === "tier" || node.level === "workload") {
         parent = node.external ? "box:outside" : node.namespace ? "box:ns:" + node.namespace : null;
         if (parent && !boxes[parent]) {
           boxes[parent] = true;
@@ -119,11 +120,24 @@
             classes: node.external ? "box outside" : "box namespace",
           });
         }
+        if (node.level === "workload" && node.tier) {
+          var tierBox = "box:tier:" + node.tier;
+          if (!boxes[tierBox]) {
+            boxes[tierBox] = true;
+            elements.push({
+              group: "nodes",
+              data: { id: tierBox, label: node.tier.split("/").slice(1).join("/"), box: true, parent: parent },
+              classes: "box tier",
+            });
+          }
+          parent = tierBox;
+        }
       }
       var classes = ["endpoint"];
       if (node.external) classes.push("external");
       else {
-        if (level === "namespace" && node.level !== "tier") classes.push("collapsed");
+        if (level === "namespace" && node.level === "namespace") classes.push("collapsed");
+        if (level === "namespace" && node.level === "tier" && node.kind === "Group" && !node.object_kind) classes.push("collapsed-tier");
         if (!node.ingress_isolated || !node.egress_isolated) classes.push("open");
         if (node.host_network) classes.push("host");
       }
@@ -357,14 +371,16 @@
       node.addClass("chosen");
       window.NetpolPanel.setSelection("node:" + id);
       if (openButton) {
-        openButton.hidden = node.data("level") !== "namespace" || config.level !== "namespace";
-        openButton.dataset.namespace = id;
-        openButton.textContent = "Open " + id + " into its tiers";
+        var tierNode = node.hasClass("collapsed-tier");
+        openButton.hidden = config.level !== "namespace" || !(node.data("level") === "namespace" || tierNode);
+        openButton.dataset.namespace = tierNode ? "" : id;
+        openButton.dataset.tier = tierNode ? id : "";
+        openButton.textContent = tierNode ? "Open " + id + " into its workloads" : "Open " + id + " into its tiers";
       }
       var level = node.data("level");
       return window.NetpolPanel.load(
         config.node_url,
-        { id: node.data("panelId") || id, level: level === "tier" || level === "namespace" ? level : config.level, group_by: config.group_by, direction: config.direction },
+        { id: node.data("panelId") || id, level: level === "tier" || level === "namespace" || level === "workload" ? level : config.level, group_by: config.group_by, direction: config.direction },
         options
       );
     }
@@ -384,10 +400,27 @@
       url.searchParams.delete("sel");
       window.location.href = url.toString();
     }
+    // Opening a tier of an opened namespace shows its workloads (expand_tier=ns/key=value).
+    function openTier(tier) {
+      var url = new URL(window.location.href);
+      var open = url.searchParams.getAll("expand_tier");
+      if (open.indexOf(tier) >= 0) return;
+      if (open.length >= config.expand_tier_limit) open.shift();
+      open.push(tier);
+      url.searchParams.delete("expand_tier");
+      open.forEach(function (value) { url.searchParams.append("expand_tier", value); });
+      url.searchParams.set("level", "namespace");
+      url.searchParams.delete("sel");
+      window.location.href = url.toString();
+    }
     if (openButton) {
-      openButton.addEventListener("click", function () { openNamespace(openButton.dataset.namespace); });
+      openButton.addEventListener("click", function () {
+        if (openButton.dataset.tier) openTier(openButton.dataset.tier);
+        else openNamespace(openButton.dataset.namespace);
+      });
     }
     cy.on("dbltap", "node.collapsed", function (event) { openNamespace(event.target.id()); });
+    cy.on("dbltap", "node.collapsed-tier", function (event) { openTier(event.target.id()); });
     cy.on("tap", "edge", function (event) { chooseEdge(event.target.data("pair")); });
     cy.on("tap", "node.endpoint", function (event) { chooseNode(event.target.id()); });
     cy.on("tap", function (event) {

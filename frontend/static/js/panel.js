@@ -69,6 +69,7 @@
       direction: config.direction,
     };
     if (config.expand && config.expand.length) params.expand = config.expand.join(",");
+    if (config.expand_tier && config.expand_tier.length) params.expand_tier = config.expand_tier.join(",");
     if ((config.level === "workload" || config.level === "pod") && config.port) {
       params.port = config.port;
       params.protocol = config.protocol || "TCP";

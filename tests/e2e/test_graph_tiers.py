@@ -1,0 +1,52 @@
+"""Browser: a tier of an opened namespace opens into its workloads on double-click, the URL
+and the breadcrumb say so, and the breadcrumb closes it again."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+
+from policies.services import analysis
+from tests.e2e.test_dashboard import DRAWN, load_generated, wait_for_graph
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CENTER = """(id) => { const cy = window.netpoluiGraph.cy; const n = cy.getElementById(id);
+  cy.center(n); const p = n.renderedPosition(); const b = cy.container().getBoundingClientRect();
+  return {x: b.left + p.x, y: b.top + p.y}; }"""
+
+
+def test_a_tier_opens_into_its_workloads_and_closes_from_the_breadcrumb(page, users, sign_in):
+    cluster = load_generated("g80t", pods=240, workloads=80, namespaces=4, policies=120, seed=4)
+    tier = next(
+        t for t in sorted(analysis.level_nodes(cluster, "tier"), key=lambda t: t["id"])
+        if not t["external"] and len(t.get("members") or []) > 1
+    )
+    ns = tier["namespace"]
+    sign_in("viewer", "pw-viewer")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace&expand={quote(ns)}")
+    wait_for_graph(page)
+    assert tier["id"] in page.evaluate(DRAWN)["nodes"]
+    point = page.evaluate(CENTER, tier["id"])
+    page.mouse.dblclick(point["x"], point["y"])
+    page.wait_for_url(re.compile(r"expand_tier="))
+    wait_for_graph(page)
+    drawn = set(page.evaluate(DRAWN)["nodes"])
+    assert set(tier["members"]) <= drawn
+    assert tier["id"] not in drawn
+    # the workloads are drawn inside the tier's box, itself inside the namespace's box
+    box = f"box:tier:{tier['id']}"
+    assert page.evaluate(f"window.netpoluiGraph.cy.getElementById({box!r}).children().length") == len(tier["members"])
+    assert page.evaluate(f"window.netpoluiGraph.cy.getElementById({box!r}).parent().id()") == f"box:ns:{ns}"
+    crumbs = page.locator("[data-graph-crumbs]")
+    label = tier["id"].split("/", 1)[1]
+    expect(crumbs.locator(".crumb-tier")).to_have_text(re.compile(re.escape(label)))
+    # the breadcrumb's ✕ closes the tier; the namespace stays open
+    crumbs.get_by_role("link", name=f"Close tier {tier['id']}").click()
+    wait_for_graph(page)
+    assert "expand_tier=" not in page.url
+    assert "expand=" in page.url
+    assert tier["id"] in page.evaluate(DRAWN)["nodes"]
