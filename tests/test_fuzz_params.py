@@ -89,7 +89,22 @@ def world(demo_cluster, users):
     source = DesiredSource.objects.create(
         cluster=demo_cluster, kind="upload", yaml_text=engine.dump_yaml([policy.raw if hasattr(policy, "raw") else drafts.clone_live(policy)]), file_name="p.yaml"
     )
+    from policies.models import ClusterPolicy, CniObject
+    from policies.services import cnp_drafts
+
+    gnp = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "fuzz"},
+           "spec": {"order": 1, "selector": "all()", "types": ["Ingress"]}}
+    cni_object = CniObject.objects.create(
+        cluster=demo_cluster, uid="fuzz-gnp", name="fuzz", cni="calico", api_version=gnp["apiVersion"],
+        kind=gnp["kind"], tier="default", order=1, obj=gnp,
+    )
+    cnp_draft = cnp_drafts.save(
+        demo_cluster, cnp_drafts.TEMPLATES[sorted(cnp_drafts.TEMPLATES)[0]].build(), actor=users["editor"]
+    )
     return {
+        "cluster_policy": ClusterPolicy.objects.filter(cluster=demo_cluster).first(),
+        "cni_object": cni_object,
+        "cnp_draft": cnp_draft,
         "cluster": demo_cluster,
         "policy": policy,
         "draft": draft,
@@ -184,6 +199,7 @@ def fill_page_route(route: str, name: str, world: dict[str, Any]) -> str:
     pk_of = {
         "policy": "policy", "workload": "workload", "pod": "pod", "namespace": "namespace",
         "draft": "draft", "drift-source": "source",
+        "cluster-policy": "cluster_policy", "cni-policy": "cni_object", "cnp": "cnp_draft",
     }
     pk_owner = next((obj for prefix, obj in sorted(pk_of.items(), key=lambda kv: -len(kv[0])) if name.startswith(prefix)), "policy")
     values = {
