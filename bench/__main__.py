@@ -8,7 +8,7 @@ import sys
 
 from bench import Figure, api, browser, cli, engine, fleet, hostile, sync
 
-PARTS = [engine.run, hostile.run, sync.run, api.run]
+PARTS = [engine.run, cli.run, hostile.run, sync.run, api.run]
 
 
 def _fmt(value: float, unit: str) -> str:

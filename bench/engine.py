@@ -248,7 +248,7 @@ def _cli_figures(objs: list[dict[str, Any]]) -> list[Figure]:
         f"{whole * 1000:.0f} ms (runs: {', '.join(f'{r * 1000:.0f}' for r in runs)} ms)"
     )
     return [
-        Figure("engine", "whole CLI run: netpolui analyze DIR -o txt (new process)", whole, "s", 1.0),
+        Figure("engine", "whole CLI run: netpolui analyze YAML-DIR -o txt (new process)", whole, "s", 1.0),
         # On a busy machine wall time waits for the cores; the CPU time the run used does not.
         Figure("engine", "  CPU time of that process (user + system)", statistics.median(cpu), "s"),
         Figure("engine", "  the same in-process (no interpreter start)", in_process, "s"),

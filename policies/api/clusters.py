@@ -179,7 +179,8 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             except analysis.UnknownEndpoint as exc:
                 raise serializers.ValidationError({"node": [str(exc)]}) from exc
         if piece == "page":
-            return Response(reachability_pages.reachability_page(cluster, query, offset, limit))
+            body = reachability_pages.reachability_page_json(cluster, query, offset, limit)
+            return HttpResponse(body, content_type="application/json")
         # Served compressed when the client accepts it (browsers do): the cache keeps the
         # compressed bytes, a tenth of the JSON.
         gzipped = "gzip" in request.headers.get("Accept-Encoding", "")

@@ -222,6 +222,8 @@ def pair_table(cluster: Cluster, level: str, direction: str) -> engine.PairTable
 
 # Reachability payloads rendered as JSON bytes (payloads.reachability_json), same keys.
 rendered_json = VersionCache(size=8)
+# Pages of the connection list (offset/limit) rendered as JSON: small, many per version.
+rendered_pages = VersionCache(size=64)
 
 
 def clear_process_caches() -> None:
@@ -229,6 +231,7 @@ def clear_process_caches() -> None:
     anything that reuses cluster ids, call it; state versions make it needless otherwise)."""
     engine_models.clear()
     rendered_json.clear()
+    rendered_pages.clear()
     page_cache.clear()
     with _newest_lock:
         _newest.clear()

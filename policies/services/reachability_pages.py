@@ -8,6 +8,7 @@ state version beside the analyzer, the summary in Django's cache under the same 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -79,6 +80,18 @@ def reachability_page(
             "next_offset": following,
         },
     }
+
+
+def reachability_page_json(
+    cluster: Cluster, query: payloads.ReachabilityQuery, offset: int, limit: int
+) -> bytes:
+    """`reachability_page` rendered as compact JSON, kept in this process under the
+    cluster's state version: a repeated page costs a lookup, not its pairs again."""
+    key = (query.cache_key(cluster), "page", offset, limit)
+    return engine_cache.rendered_pages.get(
+        key,
+        lambda: json.dumps(reachability_page(cluster, query, offset, limit), separators=(",", ":")).encode(),
+    )
 
 
 def _runs(ranks: list[int]) -> list[tuple[int, int]]:
