@@ -9,6 +9,7 @@ X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,41 @@ SHARED = {
     "two_houses": UPSTREAM / "two_houses_manifests",
 }
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
+
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A line where upstream departs from the Kubernetes API's semantics: ``upstream`` is
+    its line (after the format bridges), ``ours`` netpolui's (None: no pair at all)."""
+
+    upstream: str
+    ours: str | None
+    reason: str
+
+
+UNRESOLVED_NAMED_PORT = (
+    "since np-guard/netpol-analyzer#412 a named port that no container of the destination "
+    "declares with the rule's protocol is listed by name (`UDP newport`); Kubernetes resolves "
+    "a named port on the destination pod only, so such a rule port admits no packet"
+)
+
+EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
+    "netpol_named_port_test": [
+        Difference(
+            upstream="helloworld/new-pod[Deployment] => helloworld/pod-a[Deployment] : UDP newport",
+            ours=None,
+            reason=UNRESOLVED_NAMED_PORT,
+        ),
+    ],
+    "netpol_named_port_test_2": [
+        Difference(
+            upstream="helloworld/pod-a[Deployment] => helloworld/new-pod[Deployment] : SCTP 8956,9090,not-found,UDP newport",
+            ours="helloworld/pod-a[Deployment] => helloworld/new-pod[Deployment] : SCTP 8956,9090",
+            reason=UNRESOLVED_NAMED_PORT,
+        ),
+    ],
+}
 
 _PROTOCOLS = ("SCTP", "TCP", "UDP")
 _FULL = (1, 65535)
@@ -99,6 +135,15 @@ def expected_text(case: str) -> str:
     return upstream_text("".join(lines))
 
 
+def with_expected_differences(case: str, text: str) -> str:
+    lines = text.splitlines()
+    for difference in EXPECTED_DIFFERENCES.get(case, []):
+        assert difference.upstream in lines, f"{case}: upstream no longer prints {difference.upstream!r}"
+        at = lines.index(difference.upstream)
+        lines[at : at + 1] = [difference.ours] if difference.ours else []
+    return "".join(f"{line}\n" for line in lines)
+
+
 def case_paths(case: str) -> list[Path]:
     paths = [UPSTREAM / case]
     uses = UPSTREAM / case / "uses.txt"
@@ -119,7 +164,7 @@ def test_upstream_text_bridges_only_format() -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_connlist_matches_netpol_analyzer(case: str) -> None:
     reach = analyze(build_cluster(load_paths(case_paths(case))))
-    expected = expected_text(case)
+    expected = with_expected_differences(case, expected_text(case))
     assert render(reach, "txt") == expected
 
 
