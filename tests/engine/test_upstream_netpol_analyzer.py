@@ -20,6 +20,7 @@ UPSTREAM = Path(__file__).parent / "upstream" / "netpol_analyzer"
 SHARED = {
     "conformance": UPSTREAM / "conformance_manifests",
     "two_houses": UPSTREAM / "two_houses_manifests",
+    "new_online_boutique_manifests": UPSTREAM / "new_online_boutique_manifests",
 }
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
 
