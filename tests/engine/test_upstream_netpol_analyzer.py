@@ -9,6 +9,8 @@ X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,3 +173,50 @@ def test_connlist_matches_netpol_analyzer(case: str) -> None:
 
 def test_enough_cases_are_ported() -> None:
     assert len(CASES) >= 10
+
+
+@dataclass(frozen=True)
+class FatalInput:
+    upstream_error: str
+    names: str
+
+
+# connlist_test.go's TestConnlistAnalyzeFatalErrors: inputs upstream refuses outright, each
+# with the upstream alert it expects and the field netpolui's message must name.
+UPSTREAM_FATAL_INPUTS = {
+    "bad_netpols/subdir1": FatalInput("CidrErrTitle, InvalidCIDRAddr", 'ipBlock.cidr "A"'),
+    "bad_netpols/subdir2": FatalInput("SelectorErrTitle, InvalidKeyVal", 'key "app@b"'),
+    "bad_netpols/subdir3": FatalInput("RulePeerErrTitle, CombinedRulePeerErrStr", "may not combine ipBlock"),
+    "bad_netpols/subdir4": FatalInput("RulePeerErrTitle, EmptyRulePeerErrStr", "must specify podSelector"),
+    "bad_netpols/subdir7": FatalInput("SelectorErrTitle", 'value "$backendservice"'),
+    "np_bad_path_test_2": FatalInput("EndPortWithNamedPortErrStr", 'endPort may not be set when port is the named port "http"'),
+    "np_test_with_empty_port_range": FatalInput("IllegalPortRangeError(10, 1)", "endPort 1 is below port 10"),
+}
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "policies.engine.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(UPSTREAM_FATAL_INPUTS))
+def test_input_upstream_refuses_is_refused_naming_the_field(case: str) -> None:
+    res = _cli("analyze", UPSTREAM / case)
+    assert res.returncode == 2, res.stdout
+    assert UPSTREAM_FATAL_INPUTS[case].names in res.stderr
+
+
+def test_named_port_towards_an_ipblock_is_read_as_the_api_server_reads_it() -> None:
+    """Upstream refuses bad_netpols/subdir6 (NamedPortErrTitle, ConvertNamedPortErrStr: a
+    named port in a rule whose peer is an ipBlock). The API server accepts that policy and a
+    named port resolves on destination pods only, so the rule admits nothing towards the
+    addresses and the policy is analysed like the others."""
+    res = _cli("analyze", UPSTREAM / "bad_netpols" / "subdir6", UPSTREAM / "new_online_boutique_manifests")
+    assert res.returncode == 0, res.stderr
+    shipping_out = [line for line in res.stdout.splitlines() if line.startswith("default/shippingservice[")]
+    assert shipping_out == []
