@@ -8,6 +8,9 @@ X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import subprocess
 import sys
@@ -169,6 +172,49 @@ def test_connlist_matches_netpol_analyzer(case: str) -> None:
     reach = analyze(build_cluster(load_paths(case_paths(case))))
     expected = with_expected_differences(case, expected_text(case))
     assert render(reach, "txt") == expected
+
+
+Row = tuple[str, str, str]
+TABLE_FORMATS = ("csv", "md", "json")
+FORMAT_CASES = sorted(
+    (case, fmt) for case in CASES for fmt in TABLE_FORMATS if (UPSTREAM / case / f"expected.{fmt}").exists()
+)
+
+
+def _table_rows(fmt: str, text: str) -> tuple[list[str], list[Row]]:
+    """(header lines, (src, dst, conn) rows) of upstream's csv, md or json list, which
+    netpolui's csv and md share and its json carries in ``connections``."""
+    if fmt == "csv":
+        header, *rows = list(csv.reader(io.StringIO(text)))
+        return [",".join(header)], [(r[0], r[1], r[2]) for r in rows]
+    if fmt == "md":
+        lines = text.strip("\n").splitlines()
+        cells = [line.strip("| ").split(" | ") for line in lines[2:]]
+        return lines[:2], [(c[0], c[1], c[2]) for c in cells]
+    data = json.loads(text)
+    items = data["connections"] if isinstance(data, dict) else data
+    return [], [(c["src"], c["dst"], c["conn"]) for c in items]
+
+
+def _bridged(rows: list[Row]) -> list[Row]:
+    out = []
+    for line in upstream_text("".join(f"{s} => {d} : {c}\n" for s, d, c in rows)).splitlines():
+        pair, _, conn = line.rpartition(" : ")
+        src, _, dst = pair.partition(" => ")
+        out.append((src, dst, conn))
+    return out
+
+
+@pytest.mark.parametrize(("case", "fmt"), FORMAT_CASES)
+def test_table_formats_match_netpol_analyzer(case: str, fmt: str) -> None:
+    """Upstream's csv and md are ours row for row; its json is a bare list of
+    ``{src, dst, conn}``, which netpolui's json carries as ``connections`` (with the
+    structured ``conns`` besides)."""
+    reach = analyze(build_cluster(load_paths(case_paths(case))))
+    upstream_header, upstream_rows = _table_rows(fmt, (UPSTREAM / case / f"expected.{fmt}").read_text())
+    header, rows = _table_rows(fmt, render(reach, fmt))
+    assert header == upstream_header
+    assert rows == _bridged(upstream_rows)
 
 
 def test_enough_cases_are_ported() -> None:
