@@ -217,8 +217,31 @@ def test_table_formats_match_netpol_analyzer(case: str, fmt: str) -> None:
     assert rows == _bridged(upstream_rows)
 
 
+FOCUS = UPSTREAM / "focus"
+BLOG_DEMO = Path(__file__).parent / "golden" / "upstream_anp_banp_blog_demo" / "input"
+# upstream's --focus-workload runs (connlist_test.go's goodPathTests): output name -> inputs,
+# workloads; netpolui's --focus is given once per workload.
+FOCUS_CASES = {
+    "anp_banp_blog_demo_focus_workload_myfoo_mybar": (BLOG_DEMO, ("myfoo", "mybar")),
+}
+
+
+@pytest.mark.parametrize(("name", "fmt"), [(n, f) for n in sorted(FOCUS_CASES) for f in ("txt", *TABLE_FORMATS)])
+def test_focus_workloads_match_netpol_analyzer(name: str, fmt: str) -> None:
+    inputs, workloads = FOCUS_CASES[name]
+    res = _cli("analyze", inputs, "-o", fmt, *(arg for w in workloads for arg in ("--focus", w)))
+    assert res.returncode == 0, res.stderr
+    expected = (FOCUS / f"{name}.{fmt}").read_text()
+    if fmt == "txt":
+        assert res.stdout == upstream_text(expected)
+        return
+    upstream_header, upstream_rows = _table_rows(fmt, expected)
+    header, rows = _table_rows(fmt, res.stdout)
+    assert (header, rows) == (upstream_header, _bridged(upstream_rows))
+
+
 def test_enough_cases_are_ported() -> None:
-    assert len(CASES) >= 10
+    assert len(CASES) >= 24
 
 
 @dataclass(frozen=True)
