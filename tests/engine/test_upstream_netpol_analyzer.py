@@ -47,7 +47,32 @@ UNRESOLVED_NAMED_PORT = (
     "a named port on the destination pod only, so such a rule port admits no packet"
 )
 
+INGRESS_CONTROLLER = (
+    "upstream's ingress analysis adds the cluster's ingress controller as a source of the "
+    "pods an Ingress or Route exposes; netpolui does not model ingress controllers (a "
+    "NetworkPolicy decides what reaches a pod, whichever pod forwards it)"
+)
+
+
+def _ingress_controller(line: str) -> Difference:
+    return Difference(upstream=line, ours=None, reason=INGRESS_CONTROLLER)
+
+
 EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
+    "demo_app_with_routes_and_ingress": [
+        _ingress_controller(f"{controller} => {workload} : TCP {port}")
+        for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
+        for workload, port in (
+            ("helloworld/hello-world[Deployment]", 8000),
+            ("ingressworld/ingress-world[Deployment]", 8090),
+            ("routeworld/route-world[Deployment]", 8060),
+        )
+    ],
+    "one_ingress_multiple_ports": [
+        _ingress_controller(
+            "{ingress-controller} => ingressworld/ingress-world-multiple-ports[Deployment] : TCP 8000,8090"
+        ),
+    ],
     "netpol_named_port_test": [
         Difference(
             upstream="helloworld/new-pod[Deployment] => helloworld/pod-a[Deployment] : UDP newport",
