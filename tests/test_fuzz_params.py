@@ -15,7 +15,7 @@ from django.http import QueryDict
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from policies import engine
-from policies.models import DesiredSource, Namespace, NetworkPolicy, Pod, Workload
+from policies.models import DesiredSource, DriftReport, Namespace, NetworkPolicy, Pod, Workload
 from policies.services import drafts, drift
 
 pytestmark = pytest.mark.django_db
@@ -203,20 +203,37 @@ def fill_page_route(route: str, name: str, world: dict[str, Any]) -> str:
         "cluster-policy": "cluster_policy", "cni-policy": "cni_object", "cnp": "cnp_draft",
     }
     pk_owner = next((obj for prefix, obj in sorted(pk_of.items(), key=lambda kv: -len(kv[0])) if name.startswith(prefix)), "policy")
+    item = world["policy"]
+    if name.startswith("drift-item"):  # a page of one difference in the report
+        items = DriftReport.objects.get(pk=world["report"].pk).items
+        item = items.filter(namespace="").first() if name == "drift-item-cluster-scoped" else items.first()
     values = {
         "cluster_id": world["cluster"].pk,
         "report_id": world["report"].pk if "report_id" in route else 1,
         "pk": world[pk_owner].pk,
         "which": "reconcile",
-        "namespace": world["policy"].namespace,
-        "name": world["policy"].name,
+        "fmt": "svg",
+        "namespace": item.namespace if item else "",
+        "name": item.name if item else "none",
     }
+    if route.startswith("^"):  # a re_path: its named groups become <name>
+        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", route).strip("^$").replace("\\", "")
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), 1)), route)
 
 
 def test_the_page_routes_are_found(db):
     names = {name for _, name in page_routes()}
-    assert {"clusters", "graph", "policy-list", "draft-new"} <= names
+    assert {"clusters", "graph", "policy-list", "draft-new", "graph-picture"} <= names
+
+
+def test_every_page_route_is_filled_with_a_real_object(client_for, world):
+    client = client_for("admin")
+    missing = [url for url in (fill_page_route(route, name, world) for route, name in page_routes())
+               if client.get(url).status_code == 404]
+    assert missing == [
+        f"/clusters/{world['cluster'].pk}/drift/cluster-objects/none/",  # the demo's drift has none
+        f"/clusters/{world['cluster'].pk}/node/",  # 404 without ?id=
+    ]
 
 
 @pytest.mark.parametrize(("route", "name"), page_routes())
