@@ -180,6 +180,23 @@ def test_api_query_parameters_never_give_5xx(api, world, monkeypatch, route, nam
     assert failures == []
 
 
+PATH_GARBAGE = ["0", "-1", "abc", "reports", "99999999999999999999", "1.5", "%00", "a__b"]
+
+
+def test_api_path_ids_never_give_5xx(api, world):
+    """Garbage where a route names a row by id ({id}, {cluster_id}): a 404, never a
+    failed lookup (`/drift/reports/` was taken for report id "reports")."""
+    client = api("admin")
+    client.raise_request_exception = False
+    failures: list[str] = []
+    for route, _ in api_endpoints():
+        for name in re.findall(r"\{(\w*id)\}", route):
+            for value in PATH_GARBAGE:
+                url = fill_api_path(route.replace("{" + name + "}", value), world)
+                _check(client.get(url), url, {}, failures)
+    assert failures == []
+
+
 # --- pages: every route of the site, every parameter a page reads ------------------------------
 
 
