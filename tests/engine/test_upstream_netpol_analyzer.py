@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from policies.engine import analyze, build_cluster, load_paths, render
+from policies.engine import analyze, build_cluster, diff_clusters, load_paths, render
 
 UPSTREAM = Path(__file__).parent / "upstream" / "netpol_analyzer"
 SHARED = {
     "conformance": UPSTREAM / "conformance_manifests",
     "two_houses": UPSTREAM / "two_houses_manifests",
     "new_online_boutique_manifests": UPSTREAM / "new_online_boutique_manifests",
+    "deny_all_to_from_a_deployment_manifests": UPSTREAM / "deny_all_to_from_a_deployment_manifests",
 }
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
 
@@ -151,12 +152,23 @@ def upstream_text(text: str) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+EXPOSURE_HEADER = "\n\nExposure Analysis Result:\n"
+
+
 def expected_text(case: str) -> str:
-    """Upstream's connlist of the case: its txt output, or its csv output (src,dst,conn
-    rows, the same lines) when only the csv has the current upstream version."""
+    """Upstream's connlist of the case: its txt output; or the connection list its
+    exposure run printed first (``expected.exposure.txt`` up to ``Exposure Analysis
+    Result:``, the same lines a run without --exposure prints) when upstream tests the
+    directory only with exposure; or its csv output (src,dst,conn rows, the same lines)
+    when only the csv has the current upstream version."""
     txt = UPSTREAM / case / "expected.txt"
     if txt.exists():
         return upstream_text(txt.read_text())
+    exposure = UPSTREAM / case / "expected.exposure.txt"
+    if exposure.exists():
+        connlist, found, _ = exposure.read_text().partition(EXPOSURE_HEADER)
+        assert found, f"{exposure} has no exposure section"
+        return upstream_text(connlist)
     rows = (UPSTREAM / case / "expected.csv").read_text().splitlines()
     assert rows[0] == "src,dst,conn"
     lines = []
@@ -263,6 +275,27 @@ def test_focus_workloads_match_netpol_analyzer(name: str, fmt: str) -> None:
     upstream_header, upstream_rows = _table_rows(fmt, expected)
     header, rows = _table_rows(fmt, res.stdout)
     assert (header, rows) == (upstream_header, _bridged(upstream_rows))
+
+
+DIFF = UPSTREAM / "diff"
+# upstream's test_outputs/diff/diff_between_<dir2>_and_<dir1>.txt: ref1 is dir1, ref2 dir2.
+DIFF_CASES = {
+    "diff_between_new_online_boutique_synthesis_and_new_online_boutique": (
+        "new_online_boutique",
+        "new_online_boutique_synthesis",
+    ),
+    "diff_between_deny_all_to_from_a_deployment_changed_netpol_and_deny_all_to_from_a_deployment": (
+        "deny_all_to_from_a_deployment",
+        "deny_all_to_from_a_deployment_changed_netpol",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIFF_CASES))
+def test_diff_matches_netpol_analyzer(name: str) -> None:
+    ref1, ref2 = (build_cluster(load_paths(case_paths(case))) for case in DIFF_CASES[name])
+    expected = (DIFF / f"{name}.txt").read_text()
+    assert diff_clusters(ref1, ref2).render("txt") == expected
 
 
 def test_enough_cases_are_ported() -> None:
