@@ -27,6 +27,7 @@ SHARED = {
     "two_houses": UPSTREAM / "two_houses_manifests",
     "new_online_boutique_manifests": UPSTREAM / "new_online_boutique_manifests",
     "deny_all_to_from_a_deployment_manifests": UPSTREAM / "deny_all_to_from_a_deployment_manifests",
+    "hello_world_manifests": UPSTREAM / "hello_world_manifests",
 }
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
 
