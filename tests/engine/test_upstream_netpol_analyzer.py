@@ -28,6 +28,7 @@ SHARED = {
     "new_online_boutique_manifests": UPSTREAM / "new_online_boutique_manifests",
     "deny_all_to_from_a_deployment_manifests": UPSTREAM / "deny_all_to_from_a_deployment_manifests",
     "hello_world_manifests": UPSTREAM / "hello_world_manifests",
+    "hello_world_workload_a_manifests": UPSTREAM / "hello_world_workload_a_manifests",
 }
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
 
@@ -167,7 +168,7 @@ def expected_text(case: str) -> str:
         return upstream_text(txt.read_text())
     exposure = UPSTREAM / case / "expected.exposure.txt"
     if exposure.exists():
-        connlist, found, _ = exposure.read_text().partition(EXPOSURE_HEADER)
+        connlist, found, _ = ("\n\n" + exposure.read_text()).partition(EXPOSURE_HEADER)
         assert found, f"{exposure} has no exposure section"
         return upstream_text(connlist)
     rows = (UPSTREAM / case / "expected.csv").read_text().splitlines()
