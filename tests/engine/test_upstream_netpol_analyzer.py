@@ -1,10 +1,14 @@
-"""np-guard/netpol-analyzer's own AdminNetworkPolicy / BaselineAdminNetworkPolicy test cases
-and their expected connection lists (upstream/netpol_analyzer/, see upstream/README.md).
+"""np-guard/netpol-analyzer's own test cases and their expected outputs
+(upstream/netpol_analyzer/, see upstream/README.md): NetworkPolicy and
+AdminNetworkPolicy / BaselineAdminNetworkPolicy connection lists, their csv, md and json
+forms, a focus-workload run, diffs, and the inputs upstream refuses.
 
 The expected files are upstream's, unchanged; ``upstream_text`` only bridges two changes
 of upstream's own format between the versions the outputs were recorded with and the
 current one netpolui keeps: the ``[External]`` suffix on address ranges, and ``All but:
-X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``)."""
+X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``).
+Where upstream departs from the Kubernetes API's semantics, ``EXPECTED_DIFFERENCES``
+names each line and the reason."""
 
 from __future__ import annotations
 
@@ -22,16 +26,7 @@ import pytest
 from policies.engine import analyze, build_cluster, diff_clusters, load_paths, render
 
 UPSTREAM = Path(__file__).parent / "upstream" / "netpol_analyzer"
-SHARED = {
-    "conformance": UPSTREAM / "conformance_manifests",
-    "two_houses": UPSTREAM / "two_houses_manifests",
-    "new_online_boutique_manifests": UPSTREAM / "new_online_boutique_manifests",
-    "deny_all_to_from_a_deployment_manifests": UPSTREAM / "deny_all_to_from_a_deployment_manifests",
-    "hello_world_manifests": UPSTREAM / "hello_world_manifests",
-    "hello_world_workload_a_manifests": UPSTREAM / "hello_world_workload_a_manifests",
-}
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
-
 
 
 @dataclass(frozen=True)
@@ -190,10 +185,11 @@ def with_expected_differences(case: str, text: str) -> str:
 
 
 def case_paths(case: str) -> list[Path]:
+    """The case's directory and the shared input directories its ``uses.txt`` names."""
     paths = [UPSTREAM / case]
     uses = UPSTREAM / case / "uses.txt"
     if uses.exists():
-        paths += [SHARED[name.strip()] for name in uses.read_text().split() if name.strip()]
+        paths += [UPSTREAM / name for name in uses.read_text().split()]
     return paths
 
 
