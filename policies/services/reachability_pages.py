@@ -52,11 +52,7 @@ def reachability_page(
     says where the next page starts (null after the last) and how many sources there
     are. A namespace filter keeps the sources in those namespaces."""
     table = engine_cache.pair_table(cluster, query.level, query.direction)
-    wanted = set(query.namespaces)
-    if wanted:
-        ranks = [i for i, n in enumerate(table.nodes) if n.namespace in wanted]
-    else:
-        ranks = list(range(len(table.nodes)))
+    ranks = _source_ranks(table, query)
     chosen = ranks[offset : offset + limit]
     edges: list[dict[str, Any]] = []
     keys: set[str] = {table.nodes[i].key for i in chosen}
@@ -80,6 +76,19 @@ def reachability_page(
             "next_offset": following,
         },
     }
+
+
+def _source_ranks(table: engine.PairTable, query: payloads.ReachabilityQuery) -> list[int]:
+    """The ranks of the source nodes a page chooses from: those in the namespace filter."""
+    wanted = set(query.namespaces)
+    if not wanted:
+        return list(range(len(table.nodes)))
+    return [i for i, n in enumerate(table.nodes) if n.namespace in wanted]
+
+
+def source_count(cluster: Cluster, query: payloads.ReachabilityQuery) -> int:
+    """How many source nodes the pages of `query` (workload or pod level) go through."""
+    return len(_source_ranks(engine_cache.pair_table(cluster, query.level, query.direction), query))
 
 
 def reachability_page_json(
