@@ -1,10 +1,14 @@
-"""np-guard/netpol-analyzer's own AdminNetworkPolicy / BaselineAdminNetworkPolicy test cases
-and their expected connection lists (upstream/netpol_analyzer/, see upstream/README.md).
+"""np-guard/netpol-analyzer's own test cases and their expected outputs
+(upstream/netpol_analyzer/, see upstream/README.md): NetworkPolicy and
+AdminNetworkPolicy / BaselineAdminNetworkPolicy connection lists, their csv, md and json
+forms, a focus-workload run, diffs, and the inputs upstream refuses.
 
 The expected files are upstream's, unchanged; ``upstream_text`` only bridges two changes
 of upstream's own format between the versions the outputs were recorded with and the
 current one netpolui keeps: the ``[External]`` suffix on address ranges, and ``All but:
-X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``)."""
+X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``).
+Where upstream departs from the Kubernetes API's semantics, ``EXPECTED_DIFFERENCES``
+names each line and the reason."""
 
 from __future__ import annotations
 
@@ -19,16 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from policies.engine import analyze, build_cluster, load_paths, render
+from policies.engine import analyze, build_cluster, diff_clusters, load_paths, render
 
 UPSTREAM = Path(__file__).parent / "upstream" / "netpol_analyzer"
-SHARED = {
-    "conformance": UPSTREAM / "conformance_manifests",
-    "two_houses": UPSTREAM / "two_houses_manifests",
-    "new_online_boutique_manifests": UPSTREAM / "new_online_boutique_manifests",
-}
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
-
 
 
 @dataclass(frozen=True)
@@ -151,12 +149,23 @@ def upstream_text(text: str) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+EXPOSURE_HEADER = "\n\nExposure Analysis Result:\n"
+
+
 def expected_text(case: str) -> str:
-    """Upstream's connlist of the case: its txt output, or its csv output (src,dst,conn
-    rows, the same lines) when only the csv has the current upstream version."""
+    """Upstream's connlist of the case: its txt output; or the connection list its
+    exposure run printed first (``expected.exposure.txt`` up to ``Exposure Analysis
+    Result:``, the same lines a run without --exposure prints) when upstream tests the
+    directory only with exposure; or its csv output (src,dst,conn rows, the same lines)
+    when only the csv has the current upstream version."""
     txt = UPSTREAM / case / "expected.txt"
     if txt.exists():
         return upstream_text(txt.read_text())
+    exposure = UPSTREAM / case / "expected.exposure.txt"
+    if exposure.exists():
+        connlist, found, _ = ("\n\n" + exposure.read_text()).partition(EXPOSURE_HEADER)
+        assert found, f"{exposure} has no exposure section"
+        return upstream_text(connlist)
     rows = (UPSTREAM / case / "expected.csv").read_text().splitlines()
     assert rows[0] == "src,dst,conn"
     lines = []
@@ -176,11 +185,18 @@ def with_expected_differences(case: str, text: str) -> str:
 
 
 def case_paths(case: str) -> list[Path]:
+    """The case's directory and the shared input directories its ``uses.txt`` names."""
     paths = [UPSTREAM / case]
     uses = UPSTREAM / case / "uses.txt"
     if uses.exists():
-        paths += [SHARED[name.strip()] for name in uses.read_text().split() if name.strip()]
+        paths += [UPSTREAM / name for name in uses.read_text().split()]
     return paths
+
+
+def test_upstream_diff_text_bridges_only_the_external_suffix() -> None:
+    line = "diff-type: added, source: 0.0.0.0-255.255.255.255, destination: a[Pod], ref1: No Connections"
+    assert upstream_diff_text(line) == line.replace("255.255.255.255,", "255.255.255.255[External],")
+    assert upstream_diff_text(upstream_diff_text(line)) == upstream_diff_text(line)
 
 
 def test_upstream_text_bridges_only_format() -> None:
@@ -263,6 +279,36 @@ def test_focus_workloads_match_netpol_analyzer(name: str, fmt: str) -> None:
     upstream_header, upstream_rows = _table_rows(fmt, expected)
     header, rows = _table_rows(fmt, res.stdout)
     assert (header, rows) == (upstream_header, _bridged(upstream_rows))
+
+
+DIFF = UPSTREAM / "diff"
+# upstream's test_outputs/diff/diff_between_<dir2>_and_<dir1>.txt: ref1 is dir1, ref2 dir2.
+DIFF_CASES = {
+    "diff_between_anp_banp_core_test_and_anp_np_banp_core_test": (
+        "anp_np_banp_core_test",
+        "anp_banp_core_test",
+    ),
+    "diff_between_new_online_boutique_synthesis_and_new_online_boutique": (
+        "new_online_boutique",
+        "new_online_boutique_synthesis",
+    ),
+    "diff_between_deny_all_to_from_a_deployment_changed_netpol_and_deny_all_to_from_a_deployment": (
+        "deny_all_to_from_a_deployment",
+        "deny_all_to_from_a_deployment_changed_netpol",
+    ),
+}
+
+
+def upstream_diff_text(text: str) -> str:
+    """Upstream's diff with the `[External]` suffix its older outputs lack."""
+    return re.sub(r"(: \d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+)(?=,)", r"\1[External]", text)
+
+
+@pytest.mark.parametrize("name", sorted(DIFF_CASES))
+def test_diff_matches_netpol_analyzer(name: str) -> None:
+    ref1, ref2 = (build_cluster(load_paths(case_paths(case))) for case in DIFF_CASES[name])
+    expected = upstream_diff_text((DIFF / f"{name}.txt").read_text())
+    assert diff_clusters(ref1, ref2).render("txt") == expected
 
 
 def test_enough_cases_are_ported() -> None:
