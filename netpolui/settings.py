@@ -275,6 +275,10 @@ SPECTACULAR_SETTINGS = {
 NETPOLUI_TIER_KEYS = envlist("NETPOLUI_TIER_KEYS", "tier,app.kubernetes.io/component,app")
 # Above this many edges the graph page draws the nodes and the selected node's edges.
 NETPOLUI_GRAPH_DRAW_LIMIT = envint("NETPOLUI_GRAPH_DRAW_LIMIT", 4000)
+# Above this many source nodes, a workload- or pod-level reachability request without
+# offset, limit or node gets the first page of sources (the whole workload level of a
+# 1,000-workload cluster is 100,000 edges, 20 MB of JSON).
+NETPOLUI_API_WHOLE_SOURCES = envint("NETPOLUI_API_WHOLE_SOURCES", 500)
 # Server-side apply of drafts to a live cluster is off unless enabled.
 NETPOLUI_ALLOW_APPLY = envbool("NETPOLUI_ALLOW_APPLY", False)
 NETPOLUI_KUBECONFIG = env("KUBECONFIG")

@@ -26,6 +26,7 @@ from ..services import (
     cni,
     filter_checks,
     finding_groups,
+    graph_pictures,
     graph_view,
     matrix_page,
     tier_pages,
@@ -155,14 +156,7 @@ def _reachability_page(
     if fmt == "matrix":
         payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
     else:
-        known = set(namespaces)
-        expand = [ns for ns in dict.fromkeys(request.GET.getlist("expand")) if ns in known]
-        expand = expand[: graph_view.MAX_EXPANDED] if query.level == "namespace" else []
-        if expand:
-            # a tier of an opened namespace, opened into its workloads (ids "ns/key=value")
-            tier_ids = {n["id"] for n in analysis.level_nodes(cluster, "tier", query.group_by) if not n["external"]}
-            wanted = set(graph_view.open_tiers(expand, request.GET.getlist("expand_tier")))
-            expand_tier = [t for t in dict.fromkeys(request.GET.getlist("expand_tier")) if t in wanted and t in tier_ids]
+        expand, expand_tier = _opened(request, cluster, query, namespaces)
         payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand), tuple(expand_tier))
         extra["breadcrumb"] = _breadcrumb(request, expand, expand_tier)
     label_keys = _label_keys(cluster)
@@ -201,6 +195,22 @@ def _reachability_page(
     )
 
 
+def _opened(
+    request: HttpRequest, cluster: Cluster, query: analysis.ReachabilityQuery, namespaces: list[str]
+) -> tuple[list[str], list[str]]:
+    """The graph's opened namespaces (`expand`) and opened tiers (`expand_tier`, ids
+    "ns/key=value" of tiers in an opened namespace) the URL names and the cluster has."""
+    known = set(namespaces)
+    expand = [ns for ns in dict.fromkeys(request.GET.getlist("expand")) if ns in known]
+    expand = expand[: graph_view.MAX_EXPANDED] if query.level == "namespace" else []
+    if not expand:
+        return [], []
+    tier_ids = {n["id"] for n in analysis.level_nodes(cluster, "tier", query.group_by) if not n["external"]}
+    wanted = set(graph_view.open_tiers(expand, request.GET.getlist("expand_tier")))
+    expand_tier = [t for t in dict.fromkeys(request.GET.getlist("expand_tier")) if t in wanted and t in tier_ids]
+    return expand, expand_tier
+
+
 def _breadcrumb(request: HttpRequest, expand: list[str], expand_tier: list[str] | None = None) -> list[dict[str, Any]]:
     """The opened namespaces, each with the link that closes it (and those after it), and
     under each its opened tiers, each with the link that closes that tier alone."""
@@ -235,13 +245,15 @@ def graph(request: HttpRequest, cluster_id: int) -> HttpResponse:
 def graph_picture(request: HttpRequest, cluster_id: int, fmt: str) -> HttpResponse:
     """The graph page's current view (same query string) as an SVG or PNG download."""
     cluster = get_cluster(request, cluster_id)
+    namespaces = _namespaces(cluster)
     # the level the page started at when the link names none (namespaces on a large cluster)
     default_level = "tier" if request.GET.get("level") else graph_view.start_level(cluster, request.GET.get("group_by", "").strip())
-    form = ReachabilityForm(request.GET or None, namespaces=_namespaces(cluster), default_level=default_level)
+    form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query("edges")
+    expand, expand_tier = _opened(request, cluster, query, namespaces)
     try:
-        data = analysis.graph_picture(cluster, query, fmt)
-    except analysis.GraphPictureUnavailable as exc:
+        data = graph_pictures.graph_picture(cluster, query, fmt, tuple(expand), tuple(expand_tier))
+    except graph_pictures.GraphPictureUnavailable as exc:
         return HttpResponse(
             f"The {cluster.name} graph cannot be downloaded as {fmt.upper()}: {exc}.\n",
             status=503,

@@ -51,6 +51,7 @@ Policies as YAML
     normalize_policy(obj); clean_policy(obj); dump_yaml(objs)
 Output
     render(reach, fmt, *, explain=None) with fmt in txt, json, csv, md, dot;
+    render_dot(reach, *, labels, boxes, caption): the dot output as a caller draws it;
     write(reach_or_table, fmt, out, *, focus=None) streams the same text row by row
     render_picture(reach, fmt, *, title) with fmt in svg, png, html (Graphviz's dot);
     graphviz(dot, fmt, *, timeout) -> bytes; GraphvizUnavailable
@@ -85,7 +86,7 @@ from .explain import (
     explain,
 )
 from .finding import SEVERITIES, Finding
-from .formats import FORMATS, render, write
+from .formats import FORMATS, render, render_dot, write
 from .lint import CHECKS, FINDING_CODES, Check, findings, rule_allows_dns
 from .manifests import (
     InputError,
@@ -235,6 +236,7 @@ __all__ = [
     "on_common_families",
     "read_manifest_file",
     "render",
+    "render_dot",
     "render_picture",
     "to_cluster_network_policy",
     "validate_cluster_policy",

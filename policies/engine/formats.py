@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Literal, TextIO
 
 from .cluster import Cluster
@@ -195,17 +195,7 @@ def write(
             out.write(prefix + prefix.join(row))
             written += len(row)
     elif fmt == "dot":
-        head, tail = _dot_frame(source.nodes)
-        out.write(head)
-        piece = lambda d, c: (  # noqa: E731
-            f"{_dot_quote(d.key)} [label={_dot_quote(text(c))} "
-            'color="gold2" fontcolor="darkgreen"]\n'
-        )
-        for src, row in _rows(source, piece, focus):
-            prefix = f"\t{_dot_quote(src.key)} -> "
-            out.write(prefix + prefix.join(row))
-            written += len(row)
-        out.write(tail)
+        written = _write_dot(source, out, focus, text, _dot_frame(source.nodes))
     elif fmt == "json":
         written = _write_json(source, out, focus, text)
     else:
@@ -257,29 +247,101 @@ def _chain_first(
     yield from rest
 
 
-def _dot_frame(nodes: list[Endpoint]) -> tuple[str, str]:
-    """The dot text before the edges (graph, namespace clusters, ranges) and after."""
+def render_dot(
+    reach: Reachability,
+    *,
+    labels: Mapping[str, str] | None = None,
+    boxes: Mapping[str, tuple[str, ...]] | None = None,
+    caption: str = "",
+) -> str:
+    """The dot output drawn as a caller shows it: `labels` (node key -> text, lines split
+    by newlines) replace the default labels, `boxes` (node key -> the boxes it sits in,
+    outermost first; `()` for none) replace the namespace boxes, and `caption` is written
+    under the graph."""
+    buf = io.StringIO()
+    frame = _dot_frame(reach.nodes, labels or {}, boxes, caption)
+    _write_dot(reach, buf, None, _conn_text(), frame)
+    return buf.getvalue()
+
+
+def _write_dot(
+    source: Reachability | PairTable,
+    out: TextIO,
+    focus: frozenset[int] | None,
+    text: Callable[[ConnSet], str],
+    frame: tuple[str, str],
+) -> int:
+    head, tail = frame
+    out.write(head)
+    piece: Piece = lambda d, c: (  # noqa: E731
+        f"{_dot_quote(d.key)} [label={_dot_quote(text(c))} "
+        'color="gold2" fontcolor="darkgreen"]\n'
+    )
+    written = 0
+    for src, row in _rows(source, piece, focus):
+        prefix = f"\t{_dot_quote(src.key)} -> "
+        out.write(prefix + prefix.join(row))
+        written += len(row)
+    out.write(tail)
+    return written
+
+
+def _default_label(n: Endpoint) -> str:
+    # A tier or namespace group sits in its namespace's box: its name says the rest.
+    if n.is_external:
+        return n.key
+    return n.name.removeprefix(f"{n.namespace}/") if n.kind == "Group" else f"{n.name}[{n.kind}]"
+
+
+def _dot_frame(
+    nodes: list[Endpoint],
+    labels: Mapping[str, str] | None = None,
+    boxes: Mapping[str, tuple[str, ...]] | None = None,
+    caption: str = "",
+) -> tuple[str, str]:
+    """The dot text before the edges (graph, boxes, ranges) and after. By default every
+    endpoint of a namespace sits in that namespace's box and address ranges outside any."""
     # newrank: Graphviz 2.43 (Debian 12, Ubuntu 22.04) fails on namespace clusters with
     # edges between them ("trouble in init_rank") under the old ranking.
     lines = ["digraph {", "\tnewrank=true"]
-    by_ns: dict[str, list[str]] = {}
-    external: list[str] = []
+    if caption:
+        lines.append(f"\tlabel={_dot_quote(caption)} labelloc=b")
+    labels = labels or {}
+    root = _Box()
     for n in nodes:
+        label = labels.get(n.key) or _default_label(n)
         if n.is_external:
-            external.append(
-                f'\t{_dot_quote(n.key)} [label={_dot_quote(n.key)} color="red2" fontcolor="red2"]'
-            )
-            continue
-        # A tier or namespace group sits in its namespace's box: its name says the rest.
-        label = n.name.removeprefix(f"{n.namespace}/") if n.kind == "Group" else f"{n.name}[{n.kind}]"
-        style = " style=dashed" if n.host_network else ""
-        by_ns.setdefault(n.namespace, []).append(
-            f'\t\t{_dot_quote(n.key)} [label={_dot_quote(label)} color="blue" fontcolor="blue"{style}]'
-        )
-    for ns in sorted(by_ns):
-        lines.append(f"\tsubgraph {_dot_quote('cluster_' + ns.replace('-', '_'))} {{")
-        lines.extend(sorted(by_ns[ns]))
-        lines.append(f"\t\tlabel={_dot_quote(ns)}")
-        lines.append("\t}")
-    lines.extend(sorted(external))
+            line = f'{_dot_quote(n.key)} [label={_dot_quote(label)} color="red2" fontcolor="red2"]'
+        else:
+            style = " style=dashed" if n.host_network else ""
+            line = f'{_dot_quote(n.key)} [label={_dot_quote(label)} color="blue" fontcolor="blue"{style}]'
+        if boxes is not None:
+            path = boxes.get(n.key, ())
+        else:
+            path = (n.namespace,) if n.namespace and not n.is_external else ()
+        root.inside(path).nodes.append(line)
+    root.write(lines, "\t", "cluster")
     return "\n".join(lines) + "\n", "}\n"
+
+
+class _Box:
+    """A dot cluster (or the whole graph): its node lines and the boxes inside it."""
+
+    def __init__(self) -> None:
+        self.nodes: list[str] = []
+        self.boxes: dict[str, _Box] = {}
+
+    def inside(self, path: tuple[str, ...]) -> _Box:
+        box = self
+        for name in path:
+            box = box.boxes.setdefault(name, _Box())
+        return box
+
+    def write(self, lines: list[str], indent: str, prefix: str) -> None:
+        for name in sorted(self.boxes):
+            cluster_id = f"{prefix}_{name}".replace("-", "_")
+            lines.append(f"{indent}subgraph {_dot_quote(cluster_id)} {{")
+            self.boxes[name].write(lines, indent + "\t", cluster_id)
+            lines.append(f"{indent}\tlabel={_dot_quote(name)}")
+            lines.append(f"{indent}}}")
+        lines.extend(f"{indent}{line}" for line in sorted(self.nodes))

@@ -9,7 +9,7 @@ enough.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubernetes import client as k8s
@@ -37,10 +37,11 @@ from .sync import SyncOptions, list_resource
 @dataclass(frozen=True)
 class ExtraResource:
     """A kind the engine reads that the sync mirrors only when the cluster serves it:
-    cluster-scoped, optional."""
+    cluster-scoped, optional, read in the first of `versions` the cluster serves."""
 
     resource: Resource
     why: str  # what the answer misses without it, for the note when it cannot be read
+    versions: tuple[str, ...]
 
 
 # What an answer misses when the role may not list a kind (the note's words).
@@ -54,8 +55,15 @@ _MISSING_WITHOUT = {
 # peers select: the sync's own list (client.py). A cluster without the CRDs answers 404:
 # nothing to read. A role that may not list them gets a note, since an answer without
 # them can be wrong.
+# ClusterNetworkPolicy is also served as v1beta1 (upstream's newest version, the same
+# schema the engine reads from manifests): preferred when the cluster serves it.
+_NEWER_VERSIONS = {"clusternetworkpolicies": ("v1beta1",)}
 EXTRA_RESOURCES: tuple[ExtraResource, ...] = tuple(
-    ExtraResource(resource, _MISSING_WITHOUT[resource.plural])
+    ExtraResource(
+        resource,
+        _MISSING_WITHOUT[resource.plural],
+        (*_NEWER_VERSIONS.get(resource.plural, ()), resource.version),
+    )
     for resource in (*CLUSTER_POLICY_RESOURCES, NODES)
 )
 
@@ -183,15 +191,25 @@ def _namespaced_custom_lister(api_client: k8s.ApiClient, resource: Resource, nam
 def _read_extra(
     api_client: k8s.ApiClient, extra: ExtraResource, options: SyncOptions, snapshot: LiveSnapshot
 ) -> list[dict[str, Any]]:
-    resource = extra.resource
-    api_version = f"{resource.group}/{resource.version}" if resource.group else "v1"
+    for version in extra.versions:
+        items = _read_extra_version(api_client, extra, replace(extra.resource, version=version), options, snapshot)
+        if items is not None:
+            return items
+    return []  # the CRD is not installed
+
+
+def _read_extra_version(
+    api_client: k8s.ApiClient, extra: ExtraResource, resource: Resource, options: SyncOptions, snapshot: LiveSnapshot
+) -> list[dict[str, Any]] | None:
+    """The objects of `resource` in its version, or None when the cluster does not serve it."""
+    api_version = resource.api_version
     try:
         items, _version = list_resource(
             resource.lister(api_client), resource, options, slim=_slim_extra(resource.kind, api_version)
         )
     except ApiException as exc:
-        if exc.status == 404:  # the CRD is not installed
-            return []
+        if exc.status == 404:
+            return None
         failure = describe_failure(exc, resource=resource, server=snapshot.server)
         if exc.status == 403:
             snapshot.notes.append(f"{resource.plural}: {failure.message} Without them {extra.why}.")

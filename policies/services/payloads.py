@@ -130,37 +130,6 @@ def reachability_json(cluster: Cluster, query: ReachabilityQuery, *, gzipped: bo
     return key, rendered_json.get((key, "plain"), lambda: gzip.decompress(packed))
 
 
-
-
-class GraphPictureUnavailable(Exception):
-    """The graph could not be drawn (Graphviz missing or too slow); the message says why."""
-
-
-GRAPH_PICTURE_TIMEOUT_SECONDS = 30.0
-
-
-def graph_picture(cluster: Cluster, query: ReachabilityQuery, fmt: str) -> bytes:
-    """The graph of this view (level, grouping, namespaces, port filters) drawn by
-    Graphviz as svg or png: the same nodes and edges the graph page shows."""
-    if fmt not in ("svg", "png"):
-        raise ValueError("format must be svg or png")
-    reach, nodes, edges, _members = _view(cluster, query)
-    picture = engine.Reachability(
-        nodes,
-        [engine.Connection(src, dst, conns) for src, dst, conns in edges],
-        level=reach.level,
-        direction=reach.direction,
-    )
-    try:
-        return engine.graphviz(
-            engine.render(picture, "dot"),
-            "svg" if fmt == "svg" else "png",
-            timeout=GRAPH_PICTURE_TIMEOUT_SECONDS,
-        )
-    except engine.GraphvizUnavailable as exc:
-        raise GraphPictureUnavailable(str(exc)) from exc
-
-
 def _view(
     cluster: Cluster, query: ReachabilityQuery
 ) -> tuple[

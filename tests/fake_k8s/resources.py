@@ -78,6 +78,23 @@ POLICY_API_RESOURCES: tuple[Resource, ...] = (
              singular="baselineadminnetworkpolicy"),
 )
 
+# ClusterNetworkPolicy in upstream's newest version, for a fake started with
+# cluster_network_policy_versions=("v1beta1",) (or both, as one CRD serving two versions:
+# the objects are the same).
+CLUSTER_NETWORK_POLICY_V1BETA1 = Resource(
+    "clusternetworkpolicies", "ClusterNetworkPolicy", "policy.networking.k8s.io", "v1beta1",
+    namespaced=False, short_names=("cnp",), singular="clusternetworkpolicy")
+
+
+def policy_api_resources(cluster_network_policy_versions: tuple[str, ...]) -> tuple[Resource, ...]:
+    """Nodes and the policy.networking.k8s.io kinds, ClusterNetworkPolicy in those versions."""
+    cnp = {"v1alpha2": POLICY_API_RESOURCES[1], "v1beta1": CLUSTER_NETWORK_POLICY_V1BETA1}
+    unknown = set(cluster_network_policy_versions) - set(cnp)
+    if unknown:
+        raise ValueError(f"cluster_network_policy_versions: unknown {sorted(unknown)}; known: {sorted(cnp)}")
+    return (POLICY_API_RESOURCES[0], *(cnp[v] for v in cluster_network_policy_versions),
+            *POLICY_API_RESOURCES[2:])
+
 
 def _cni(plural: str, kind: str, group: str, version: str, namespaced: bool) -> Resource:
     return Resource(plural, kind, group, version, namespaced=namespaced, has_status=False,
@@ -163,7 +180,8 @@ def resource_for_object(obj: dict) -> Resource:
     api_version = obj.get("apiVersion")
     if api_version and "/" in api_version:
         group = api_version.split("/", 1)[0]
-        candidates = [c for c in _ALL_CNI if c.group == group and c.kind == kind]
+        candidates = [c for c in (*_ALL_CNI, CLUSTER_NETWORK_POLICY_V1BETA1, *POLICY_API_RESOURCES)
+                      if c.group == group and c.kind == kind]
         for candidate in candidates:
             if candidate.api_version == api_version:
                 return candidate

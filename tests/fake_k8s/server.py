@@ -36,11 +36,11 @@ import yaml
 
 from .api import Api
 from .resources import (
-    POLICY_API_RESOURCES,
     RESOURCES,
     Resource,
     cni_resources,
     groups,
+    policy_api_resources,
     resource_at,
     resource_for,
 )
@@ -171,13 +171,14 @@ class FakeKubeApiServer:
         version: tuple[str, str] = ("1", "33"),
         policy_api: bool = False,
         cni_api: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+        cluster_network_policy_versions: tuple[str, ...] = ("v1alpha2",),
     ) -> None:
         self.token = token
         # policy_api: also serve Nodes and the policy.networking.k8s.io kinds
-        # (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy and
+        # (ClusterNetworkPolicy in cluster_network_policy_versions, AdminNetworkPolicy and
         # BaselineAdminNetworkPolicy v1alpha1), as a cluster with those CRDs does.
         self.served: tuple[Resource, ...] = (
-            (*RESOURCES, *POLICY_API_RESOURCES) if policy_api else RESOURCES
+            (*RESOURCES, *policy_api_resources(cluster_network_policy_versions)) if policy_api else RESOURCES
         ) + cni_resources(cni_api)
         self.tls = tls
         self.user = user

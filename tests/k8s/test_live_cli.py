@@ -337,6 +337,33 @@ def test_kubectl_runs_the_installed_plugin_on_its_current_context(kubeconfig, tm
     assert str(bin_dir / "kubectl-netpolui") in plugins.stdout
 
 
+def test_kubectl_plugin_an_explicit_context_wins_over_the_current_one(kubeconfig, tmp_path):
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed (make test installs Debian's kubernetes-client)")
+    with FakeKubeApiServer() as staging:
+        staging.put(objects.namespace("blue"))
+        staging.put_all(objects.deployment_stack("blue", "api", {"app": "api"}, ports=[("http", 80, "TCP")]))
+        merged = yaml.safe_load(Path(kubeconfig).read_text())  # current-context: fake
+        other = yaml.safe_load(staging.write_kubeconfig(tmp_path / "staging", context="staging").read_text())
+        for section in ("clusters", "users", "contexts"):
+            merged[section] += other[section]
+        (tmp_path / "merged").write_text(yaml.safe_dump(merged))
+        bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "KUBECONFIG": str(tmp_path / "merged"), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+        def plugin(*argv: str) -> list[str]:
+            done = subprocess.run([kubectl, "netpolui", *argv], capture_output=True, text=True, env=env, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.splitlines()
+
+        assert BACKEND_FROM_FRONTEND in plugin("analyze")
+        assert plugin("analyze", "--context", "staging") == [
+            "0.0.0.0-255.255.255.255[External] => blue/api[Deployment] : All Connections",
+            "blue/api[Deployment] => 0.0.0.0-255.255.255.255[External] : All Connections",
+        ]
+
+
 def test_file_only_runs_never_import_the_kubernetes_client(tmp_path, fake_k8s, kubeconfig):
     path = dump(fake_k8s, tmp_path / "files.yaml")
     code = (
