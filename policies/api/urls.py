@@ -21,6 +21,7 @@ from .resources import (
     WorkloadViewSet,
 )
 
+
 class JSONErrors:
     """Errors of a view that renders YAML or HTML (the schema, its docs) come back as JSON,
     as every other API error does."""
