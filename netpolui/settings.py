@@ -275,6 +275,10 @@ SPECTACULAR_SETTINGS = {
 NETPOLUI_TIER_KEYS = envlist("NETPOLUI_TIER_KEYS", "tier,app.kubernetes.io/component,app")
 # Above this many edges the graph page draws the nodes and the selected node's edges.
 NETPOLUI_GRAPH_DRAW_LIMIT = envint("NETPOLUI_GRAPH_DRAW_LIMIT", 4000)
+# Above this many source nodes, a workload- or pod-level reachability request without
+# offset, limit or node gets the first page of sources (the whole workload level of a
+# 1,000-workload cluster is 100,000 edges, 20 MB of JSON).
+NETPOLUI_API_WHOLE_SOURCES = envint("NETPOLUI_API_WHOLE_SOURCES", 500)
 # Server-side apply of drafts to a live cluster is off unless enabled.
 NETPOLUI_ALLOW_APPLY = envbool("NETPOLUI_ALLOW_APPLY", False)
 NETPOLUI_KUBECONFIG = env("KUBECONFIG")
@@ -291,6 +295,8 @@ CSRF_FAILURE_VIEW = "policies.errors.csrf_failure"
 # Request bodies beyond this are refused (413) before anything reads them; one YAML
 # file or paste is capped at NETPOLUI_SOURCE_FILE_MB.
 NETPOLUI_MAX_REQUEST_BYTES = envint("NETPOLUI_MAX_REQUEST_MB", 8) * 1024 * 1024
+# URL-encoded form bodies (the pages' small forms; pasted YAML goes as multipart).
+NETPOLUI_MAX_FORM_BYTES = envint("NETPOLUI_MAX_FORM_MB", 1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = NETPOLUI_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = NETPOLUI_MAX_REQUEST_BYTES
 # Caps on reading one directory or Git desired-state source.

@@ -150,8 +150,11 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         description=(
             "Nodes (workloads, pods, tiers or namespaces, plus external address ranges) with their "
             "isolation per direction, and the allowed connections as sparse edges or a row-major "
-            "matrix. Cached per cluster state version: a repeated request does no engine work. "
-            "The response carries an ETag; send it back in If-None-Match to get 304."
+            "matrix. At the workload and pod levels, a cluster with more source nodes than "
+            "NETPOLUI_API_WHOLE_SOURCES (500) answers a request without offset, limit or node with "
+            "the first page of sources (`page.next_offset` gives the next) and refuses the matrix "
+            "format. Cached per cluster state version: a repeated request does no engine work. "
+            "The response (a page too) carries an ETag; send it back in If-None-Match to get 304."
         ),
         parameters=[
             OpenApiParameter("level", OpenApiTypes.STR, enum=list(LEVELS), default="workload", description="what a node is"),
@@ -173,18 +176,20 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
         params = validated_params(p.ReachabilityParams, request, lists=("namespace",), cluster=cluster)
         query = params.to_query()
         piece, offset, limit, node = params.piece()
+        if piece == "whole" and query.level in ("workload", "pod"):
+            piece, limit = _whole_or_first_page(cluster, query)
         if piece == "node":
             try:
                 return Response(reachability_pages.node_edges(cluster, query, node))
             except analysis.UnknownEndpoint as exc:
                 raise serializers.ValidationError({"node": [str(exc)]}) from exc
-        if piece == "page":
-            body = reachability_pages.reachability_page_json(cluster, query, offset, limit)
-            return HttpResponse(body, content_type="application/json")
         # Served compressed when the client accepts it (browsers do): the cache keeps the
         # compressed bytes, a tenth of the JSON.
         gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
-        key, body = analysis.reachability_json(cluster, query, gzipped=gzipped)
+        if piece == "page":
+            key, body = reachability_pages.reachability_page_json(cluster, query, offset, limit, gzipped=gzipped)
+        else:
+            key, body = analysis.reachability_json(cluster, query, gzipped=gzipped)
         etag = f'"{key}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponse(status=304)
@@ -312,6 +317,8 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             OpenApiParameter("severity", OpenApiTypes.STR, enum=list(SEVERITIES)),
             OpenApiParameter("code", OpenApiTypes.STR, enum=list(FINDING_CODES)),
             NAMESPACES,
+            OpenApiParameter("offset", OpenApiTypes.INT, description="the first finding of the page (default 0); page.next_offset gives the next"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"findings per page (default {p.FINDINGS_PAGE}, at most {p.FINDINGS_MAX_PAGE})"),
         ],
         responses={200: r.FindingsSerializer, **r.ERRORS},
     )
@@ -326,6 +333,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             items = [f for f in items if f.code == data["code"]]
         if data["namespace"]:
             items = [f for f in items if f.namespace in data["namespace"]]
+        offset, limit = data["offset"], data["limit"]
         return Response(
             {
                 "cluster": cluster.pk,
@@ -338,10 +346,36 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
                             cluster.pk, f.code, f.namespace, f.object_kind, f.object_name, f.object_id
                         ),
                     }
-                    for f in items
+                    for f in items[offset : offset + limit]
                 ],
+                "page": {
+                    "offset": offset,
+                    "limit": limit,
+                    "total": len(items),
+                    "next_offset": offset + limit if offset + limit < len(items) else None,
+                },
             }
         )
+
+
+def _whole_or_first_page(cluster: Cluster, query: analysis.ReachabilityQuery) -> tuple[str, int]:
+    """("whole", 0) while the level is small enough to answer at once, else ("page", the
+    default page size, at most the whole answer's limit); a matrix of that size is refused
+    with what to ask instead."""
+    sources = reachability_pages.source_count(cluster, query)
+    if sources <= settings.NETPOLUI_API_WHOLE_SOURCES:
+        return "whole", 0
+    if query.format == "matrix":
+        raise serializers.ValidationError(
+            {
+                "format": [
+                    f"the {query.level} level of cluster {cluster.name} has {sources} nodes, more than "
+                    f"{settings.NETPOLUI_API_WHOLE_SOURCES} for one matrix: filter by namespace, ask "
+                    "level=tier or level=namespace, or page the edges with offset and limit"
+                ]
+            }
+        )
+    return "page", min(reachability_pages.DEFAULT_PAGE, settings.NETPOLUI_API_WHOLE_SOURCES)
 
 
 def _endpoint_field(message: str, data: dict[str, Any]) -> str:

@@ -156,10 +156,17 @@ class ExportParams(ClusterScoped):
         return value
 
 
+# Findings per answer when the client does not say; the most one answer may hold.
+FINDINGS_PAGE = 500
+FINDINGS_MAX_PAGE = 1000
+
+
 class FindingParams(ClusterScoped):
     severity = serializers.ChoiceField(choices=list(SEVERITIES), required=False)
     code = serializers.ChoiceField(choices=list(FINDING_CODES), required=False)
     namespace = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    limit = serializers.IntegerField(required=False, default=FINDINGS_PAGE, min_value=1, max_value=FINDINGS_MAX_PAGE)
 
     def validate_namespace(self, value: list[str]) -> list[str]:
         if value:

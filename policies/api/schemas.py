@@ -138,11 +138,19 @@ class FindingSerializer(Schema):
     fix = FindingFixSerializer(allow_null=True, help_text="the prepared fix, null when the finding has none")
 
 
+class FindingsPageSerializer(Schema):
+    offset = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="findings that match the filters, on every page")
+    next_offset = serializers.IntegerField(allow_null=True, help_text="the next page's offset; null after the last")
+
+
 class FindingsSerializer(Schema):
     cluster = serializers.IntegerField()
     state_version = serializers.IntegerField()
-    counts = serializers.DictField(child=serializers.IntegerField(), help_text="findings per code")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="findings per code (all pages)")
     findings = FindingSerializer(many=True)
+    page = FindingsPageSerializer()
 
 
 class PodPoliciesSerializer(Schema):

@@ -221,6 +221,7 @@ def _queue_check(cluster: Cluster) -> None:
 class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
     upload = forms.FileField(
         required=False,
+        widget=forms.FileInput,
         label="YAML file",
         help_text="One or more NetworkPolicies, multi-document YAML (---) or a List.",
     )

@@ -1,7 +1,7 @@
 """The `netpolui` command: the engine on manifest files, no database needed.
 
     netpolui analyze PATH... [-o txt|json|csv|md|dot|svg|png|html] [--level workload|pod]
-                     [--direction combined|ingress|egress] [--focus WORKLOAD] [--explain]
+                     [--direction combined|ingress|egress] [--focus WORKLOAD]... [--explain]
     netpolui explain PATH... --src X --dst Y [--port P] [--protocol TCP] [-o txt|json]
     netpolui diff OLD NEW [-o txt|csv|md|json] [--level workload|pod] [--fail-on-change]
     netpolui lint PATH... [-o txt|json]
@@ -184,13 +184,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         return _stream_analysis(cluster, args)
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
-        if not any(args.focus in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
-            print(
-                f"netpolui: error: --focus {args.focus!r} names no workload in the input",
-                file=sys.stderr,
-            )
-            return EXIT_BAD_INPUT
-        reach = reach.focus(args.focus)
+        for name in args.focus:
+            if not any(name in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
+                return _unknown_focus(name)
+        reach = reach.focus(*args.focus)
     if not reach.connections:
         print(
             "netpolui: note: no allowed connections between the workloads and address ranges of the input",
@@ -205,6 +202,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _unknown_focus(name: str) -> int:
+    print(f"netpolui: error: --focus {name!r} names no workload in the input", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def _source_name(args: argparse.Namespace) -> str:
     if args.paths:
         return " ".join(args.paths)
@@ -215,15 +217,14 @@ def _stream_analysis(cluster: Cluster, args: argparse.Namespace) -> int:
     """The connection list written row by row from the cells: no pair is held as an
     object, so a cluster with millions of pairs streams in bounded memory."""
     table = PairTable(Analyzer(cluster), level=args.level, direction=args.direction)
-    focus = None
+    focus: frozenset[int] | None = None
     if args.focus:
-        focus = table.focus_ranks(args.focus)
-        if not focus:
-            print(
-                f"netpolui: error: --focus {args.focus!r} names no workload in the input",
-                file=sys.stderr,
-            )
-            return EXIT_BAD_INPUT
+        focus = frozenset()
+        for name in args.focus:
+            ranks = table.focus_ranks(name)
+            if not ranks:
+                return _unknown_focus(name)
+            focus |= ranks
     if not write(table, args.output, sys.stdout, focus=focus):
         print(
             "netpolui: note: no allowed connections between the workloads and address ranges of the input",
@@ -349,7 +350,8 @@ def build_parser(prog: str = "netpolui") -> argparse.ArgumentParser:
     p.add_argument(
         "--focus",
         metavar="WORKLOAD",
-        help="keep pairs involving this workload (name, ns/name or key)",
+        action="append",
+        help="keep pairs involving this workload (name, ns/name or key); repeat for several",
     )
     p.add_argument(
         "--explain", action="store_true", help="annotate each pair with the rules allowing it"

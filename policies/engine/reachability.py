@@ -187,11 +187,11 @@ class Reachability:
             self._pair_index = {(c.src.key, c.dst.key): c.conns for c in self.connections}
         return self._pair_index.get((src, dst), ConnSet.none())
 
-    def focus(self, workload: str) -> Reachability:
-        """Only pairs involving `workload` (a key, `ns/name` or a bare name)."""
+    def focus(self, *workloads: str) -> Reachability:
+        """Only pairs involving one of `workloads` (each a key, `ns/name` or a bare name)."""
 
         def hit(e: Endpoint) -> bool:
-            return workload in (e.key, f"{e.namespace}/{e.name}", e.name)
+            return any(w in (e.key, f"{e.namespace}/{e.name}", e.name) for w in workloads)
 
         conns = [c for c in self.connections if hit(c.src) or hit(c.dst)]
         return Reachability(self.nodes, conns, level=self.level, direction=self.direction)

@@ -8,6 +8,7 @@ state version beside the analyzer, the summary in Django's cache under the same 
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from typing import Any
@@ -52,11 +53,7 @@ def reachability_page(
     says where the next page starts (null after the last) and how many sources there
     are. A namespace filter keeps the sources in those namespaces."""
     table = engine_cache.pair_table(cluster, query.level, query.direction)
-    wanted = set(query.namespaces)
-    if wanted:
-        ranks = [i for i, n in enumerate(table.nodes) if n.namespace in wanted]
-    else:
-        ranks = list(range(len(table.nodes)))
+    ranks = _source_ranks(table, query)
     chosen = ranks[offset : offset + limit]
     edges: list[dict[str, Any]] = []
     keys: set[str] = {table.nodes[i].key for i in chosen}
@@ -82,16 +79,33 @@ def reachability_page(
     }
 
 
+def _source_ranks(table: engine.PairTable, query: payloads.ReachabilityQuery) -> list[int]:
+    """The ranks of the source nodes a page chooses from: those in the namespace filter."""
+    wanted = set(query.namespaces)
+    if not wanted:
+        return list(range(len(table.nodes)))
+    return [i for i, n in enumerate(table.nodes) if n.namespace in wanted]
+
+
+def source_count(cluster: Cluster, query: payloads.ReachabilityQuery) -> int:
+    """How many source nodes the pages of `query` (workload or pod level) go through."""
+    return len(_source_ranks(engine_cache.pair_table(cluster, query.level, query.direction), query))
+
+
 def reachability_page_json(
-    cluster: Cluster, query: payloads.ReachabilityQuery, offset: int, limit: int
-) -> bytes:
-    """`reachability_page` rendered as compact JSON, kept in this process under the
-    cluster's state version: a repeated page costs a lookup, not its pairs again."""
-    key = (query.cache_key(cluster), "page", offset, limit)
-    return engine_cache.rendered_pages.get(
-        key,
+    cluster: Cluster, query: payloads.ReachabilityQuery, offset: int, limit: int, *, gzipped: bool = False
+) -> tuple[str, bytes]:
+    """(cache key, `reachability_page` rendered as compact JSON, gzip-compressed if asked),
+    kept in this process under the cluster's state version: a repeated page costs a
+    lookup, not its pairs again."""
+    key = f"{query.cache_key(cluster)}:page:{offset}:{limit}"
+    plain = engine_cache.rendered_pages.get(
+        (key, "plain"),
         lambda: json.dumps(reachability_page(cluster, query, offset, limit), separators=(",", ":")).encode(),
     )
+    if not gzipped:
+        return key, plain
+    return key, engine_cache.rendered_pages.get((key, "gzip"), lambda: gzip.compress(plain, compresslevel=3, mtime=0))
 
 
 def _runs(ranks: list[int]) -> list[tuple[int, int]]:

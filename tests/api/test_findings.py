@@ -150,6 +150,25 @@ def test_findings_filters(api, findings_cluster):
     assert {f["namespace"] for f in ns} == {"open", "partial"}
 
 
+def test_findings_come_in_pages_that_add_up_to_all_of_them(api, demo_cluster):
+    client = api("viewer")
+    base = f"/api/clusters/{demo_cluster.pk}/findings/"
+    everything = client.get(base).json()
+    assert everything["page"]["next_offset"] is None
+    total = everything["page"]["total"]
+    assert total == len(everything["findings"]) > 3
+    seen: list[dict] = []
+    offset = 0
+    while offset is not None:
+        body = client.get(base, {"offset": offset, "limit": 3}).json()
+        assert len(body["findings"]) <= 3
+        assert body["counts"] == everything["counts"]
+        seen += body["findings"]
+        offset = body["page"]["next_offset"]
+    assert seen == everything["findings"]
+    assert client.get(base, {"limit": 100_000}).status_code == 400
+
+
 def test_every_code_the_demo_emits_is_a_valid_filter(api, demo_cluster):
     """The filter knows the engine's codes, not a copy of them (the demo emits
     open-to-internet and peer-allows-all-namespaces)."""

@@ -4,6 +4,8 @@ payload of the same cluster."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections import Counter
 
 import pytest
@@ -82,6 +84,40 @@ def test_pieces_answer_bad_parameters_with_sentences(api, demo_cluster):
     matrix = client.get(url(demo_cluster, query="limit=5&format=matrix"))
     assert matrix.status_code == 400
     assert "format" in matrix.json()
+
+
+def test_a_page_carries_an_etag_and_comes_gzipped_when_asked(api, demo_cluster):
+    client = api("viewer")
+    path = url(demo_cluster, query="offset=0&limit=3")
+    plain = client.get(path)
+    packed = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    assert packed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    assert plain["ETag"] == packed["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 304
+    following = client.get(url(demo_cluster, query="offset=3&limit=3"))
+    assert following["ETag"] != plain["ETag"]
+
+
+def test_a_level_with_more_sources_than_the_limit_answers_its_first_page(api, demo_cluster, settings):
+    client = api("viewer")
+    whole = client.get(url(demo_cluster)).json()
+    assert "page" not in whole
+    settings.NETPOLUI_API_WHOLE_SOURCES = 5
+    first = client.get(url(demo_cluster)).json()
+    assert first["page"]["offset"] == 0
+    assert first["page"]["sources"] == len(whole["nodes"])
+    assert first["page"]["next_offset"] == first["page"]["limit"]
+    assert pairs(first) == pairs(client.get(url(demo_cluster, query=f"offset=0&limit={first['page']['limit']}")).json())
+    # a namespace filter that leaves few sources still answers whole
+    shop = client.get(url(demo_cluster, query="namespace=payments")).json()
+    assert "page" not in shop
+    # the matrix of that many nodes is refused with what to ask instead
+    matrix = client.get(url(demo_cluster, query="format=matrix"))
+    assert matrix.status_code == 400
+    assert "level=tier" in matrix.json()["format"][0]
+    # aggregated levels always come whole
+    assert "page" not in client.get(url(demo_cluster, query="level=tier")).json()
 
 
 def test_summary_counts_pairs_per_namespace_pair_and_tier_pair(api, demo_cluster):

@@ -125,6 +125,16 @@ def test_owner_missing_from_input_shows_the_direct_owner() -> None:
     assert [w.key for w in build_cluster(objs).workloads] == ["a/web-123[ReplicaSet]"]
 
 
+def test_pods_of_a_controller_reference_without_kind_are_one_pod_endpoint() -> None:
+    kindless = [{"name": "internal-security", "controller": True}]
+    objs = [
+        {"kind": "Pod", "metadata": {"name": f"pod-{i}", "namespace": "a", "ownerReferences": kindless}}
+        for i in (1, 2)
+    ]
+    (w,) = build_cluster(objs).workloads
+    assert (w.key, [p.name for p in w.pods]) == ("a/internal-security[Pod]", ["pod-1", "pod-2"])
+
+
 def test_bare_pod_and_node_owned_static_pod_are_pods() -> None:
     objs = [pod("a", "bare", {}), pod("kube-system", "etcd-node1", {}, owner=("Node", "node1"))]
     assert sorted(w.key for w in build_cluster(objs).workloads) == [

@@ -1,26 +1,91 @@
-"""np-guard/netpol-analyzer's own AdminNetworkPolicy / BaselineAdminNetworkPolicy test cases
-and their expected connection lists (upstream/netpol_analyzer/, see upstream/README.md).
+"""np-guard/netpol-analyzer's own test cases and their expected outputs
+(upstream/netpol_analyzer/, see upstream/README.md): NetworkPolicy and
+AdminNetworkPolicy / BaselineAdminNetworkPolicy connection lists, their csv, md and json
+forms, a focus-workload run, diffs, and the inputs upstream refuses.
 
 The expected files are upstream's, unchanged; ``upstream_text`` only bridges two changes
 of upstream's own format between the versions the outputs were recorded with and the
 current one netpolui keeps: the ``[External]`` suffix on address ranges, and ``All but:
-X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``)."""
+X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``).
+Where upstream departs from the Kubernetes API's semantics, ``EXPECTED_DIFFERENCES``
+names each line and the reason."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from policies.engine import analyze, build_cluster, load_paths, render
+from policies.engine import analyze, build_cluster, diff_clusters, load_paths, render
 
 UPSTREAM = Path(__file__).parent / "upstream" / "netpol_analyzer"
-SHARED = {
-    "conformance": UPSTREAM / "conformance_manifests",
-    "two_houses": UPSTREAM / "two_houses_manifests",
-}
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A line where upstream departs from the Kubernetes API's semantics: ``upstream`` is
+    its line (after the format bridges), ``ours`` netpolui's (None: no pair at all)."""
+
+    upstream: str
+    ours: str | None
+    reason: str
+
+
+UNRESOLVED_NAMED_PORT = (
+    "since np-guard/netpol-analyzer#412 a named port that no container of the destination "
+    "declares with the rule's protocol is listed by name (`UDP newport`); Kubernetes resolves "
+    "a named port on the destination pod only, so such a rule port admits no packet"
+)
+
+INGRESS_CONTROLLER = (
+    "upstream's ingress analysis adds the cluster's ingress controller as a source of the "
+    "pods an Ingress or Route exposes; netpolui does not model ingress controllers (a "
+    "NetworkPolicy decides what reaches a pod, whichever pod forwards it)"
+)
+
+
+def _ingress_controller(line: str) -> Difference:
+    return Difference(upstream=line, ours=None, reason=INGRESS_CONTROLLER)
+
+
+EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
+    "demo_app_with_routes_and_ingress": [
+        _ingress_controller(f"{controller} => {workload} : TCP {port}")
+        for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
+        for workload, port in (
+            ("helloworld/hello-world[Deployment]", 8000),
+            ("ingressworld/ingress-world[Deployment]", 8090),
+            ("routeworld/route-world[Deployment]", 8060),
+        )
+    ],
+    "one_ingress_multiple_ports": [
+        _ingress_controller(
+            "{ingress-controller} => ingressworld/ingress-world-multiple-ports[Deployment] : TCP 8000,8090"
+        ),
+    ],
+    "netpol_named_port_test": [
+        Difference(
+            upstream="helloworld/new-pod[Deployment] => helloworld/pod-a[Deployment] : UDP newport",
+            ours=None,
+            reason=UNRESOLVED_NAMED_PORT,
+        ),
+    ],
+    "netpol_named_port_test_2": [
+        Difference(
+            upstream="helloworld/pod-a[Deployment] => helloworld/new-pod[Deployment] : SCTP 8956,9090,not-found,UDP newport",
+            ours="helloworld/pod-a[Deployment] => helloworld/new-pod[Deployment] : SCTP 8956,9090",
+            reason=UNRESOLVED_NAMED_PORT,
+        ),
+    ],
+}
 
 _PROTOCOLS = ("SCTP", "TCP", "UDP")
 _FULL = (1, 65535)
@@ -84,12 +149,23 @@ def upstream_text(text: str) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+EXPOSURE_HEADER = "\n\nExposure Analysis Result:\n"
+
+
 def expected_text(case: str) -> str:
-    """Upstream's connlist of the case: its txt output, or its csv output (src,dst,conn
-    rows, the same lines) when only the csv has the current upstream version."""
+    """Upstream's connlist of the case: its txt output; or the connection list its
+    exposure run printed first (``expected.exposure.txt`` up to ``Exposure Analysis
+    Result:``, the same lines a run without --exposure prints) when upstream tests the
+    directory only with exposure; or its csv output (src,dst,conn rows, the same lines)
+    when only the csv has the current upstream version."""
     txt = UPSTREAM / case / "expected.txt"
     if txt.exists():
         return upstream_text(txt.read_text())
+    exposure = UPSTREAM / case / "expected.exposure.txt"
+    if exposure.exists():
+        connlist, found, _ = ("\n\n" + exposure.read_text()).partition(EXPOSURE_HEADER)
+        assert found, f"{exposure} has no exposure section"
+        return upstream_text(connlist)
     rows = (UPSTREAM / case / "expected.csv").read_text().splitlines()
     assert rows[0] == "src,dst,conn"
     lines = []
@@ -99,12 +175,28 @@ def expected_text(case: str) -> str:
     return upstream_text("".join(lines))
 
 
+def with_expected_differences(case: str, text: str) -> str:
+    lines = text.splitlines()
+    for difference in EXPECTED_DIFFERENCES.get(case, []):
+        assert difference.upstream in lines, f"{case}: upstream no longer prints {difference.upstream!r}"
+        at = lines.index(difference.upstream)
+        lines[at : at + 1] = [difference.ours] if difference.ours else []
+    return "".join(f"{line}\n" for line in lines)
+
+
 def case_paths(case: str) -> list[Path]:
+    """The case's directory and the shared input directories its ``uses.txt`` names."""
     paths = [UPSTREAM / case]
     uses = UPSTREAM / case / "uses.txt"
     if uses.exists():
-        paths += [SHARED[name.strip()] for name in uses.read_text().split() if name.strip()]
+        paths += [UPSTREAM / name for name in uses.read_text().split()]
     return paths
+
+
+def test_upstream_diff_text_bridges_only_the_external_suffix() -> None:
+    line = "diff-type: added, source: 0.0.0.0-255.255.255.255, destination: a[Pod], ref1: No Connections"
+    assert upstream_diff_text(line) == line.replace("255.255.255.255,", "255.255.255.255[External],")
+    assert upstream_diff_text(upstream_diff_text(line)) == upstream_diff_text(line)
 
 
 def test_upstream_text_bridges_only_format() -> None:
@@ -119,9 +211,152 @@ def test_upstream_text_bridges_only_format() -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_connlist_matches_netpol_analyzer(case: str) -> None:
     reach = analyze(build_cluster(load_paths(case_paths(case))))
-    expected = expected_text(case)
+    expected = with_expected_differences(case, expected_text(case))
     assert render(reach, "txt") == expected
 
 
+Row = tuple[str, str, str]
+TABLE_FORMATS = ("csv", "md", "json")
+FORMAT_CASES = sorted(
+    (case, fmt) for case in CASES for fmt in TABLE_FORMATS if (UPSTREAM / case / f"expected.{fmt}").exists()
+)
+
+
+def _table_rows(fmt: str, text: str) -> tuple[list[str], list[Row]]:
+    """(header lines, (src, dst, conn) rows) of upstream's csv, md or json list, which
+    netpolui's csv and md share and its json carries in ``connections``."""
+    if fmt == "csv":
+        header, *rows = list(csv.reader(io.StringIO(text)))
+        return [",".join(header)], [(r[0], r[1], r[2]) for r in rows]
+    if fmt == "md":
+        lines = text.strip("\n").splitlines()
+        cells = [line.strip("| ").split(" | ") for line in lines[2:]]
+        return lines[:2], [(c[0], c[1], c[2]) for c in cells]
+    data = json.loads(text)
+    items = data["connections"] if isinstance(data, dict) else data
+    return [], [(c["src"], c["dst"], c["conn"]) for c in items]
+
+
+def _bridged(rows: list[Row]) -> list[Row]:
+    out = []
+    for line in upstream_text("".join(f"{s} => {d} : {c}\n" for s, d, c in rows)).splitlines():
+        pair, _, conn = line.rpartition(" : ")
+        src, _, dst = pair.partition(" => ")
+        out.append((src, dst, conn))
+    return out
+
+
+@pytest.mark.parametrize(("case", "fmt"), FORMAT_CASES)
+def test_table_formats_match_netpol_analyzer(case: str, fmt: str) -> None:
+    """Upstream's csv and md are ours row for row; its json is a bare list of
+    ``{src, dst, conn}``, which netpolui's json carries as ``connections`` (with the
+    structured ``conns`` besides)."""
+    reach = analyze(build_cluster(load_paths(case_paths(case))))
+    upstream_header, upstream_rows = _table_rows(fmt, (UPSTREAM / case / f"expected.{fmt}").read_text())
+    header, rows = _table_rows(fmt, render(reach, fmt))
+    assert header == upstream_header
+    assert rows == _bridged(upstream_rows)
+
+
+FOCUS = UPSTREAM / "focus"
+BLOG_DEMO = Path(__file__).parent / "golden" / "upstream_anp_banp_blog_demo" / "input"
+# upstream's --focus-workload runs (connlist_test.go's goodPathTests): output name -> inputs,
+# workloads; netpolui's --focus is given once per workload.
+FOCUS_CASES = {
+    "anp_banp_blog_demo_focus_workload_myfoo_mybar": (BLOG_DEMO, ("myfoo", "mybar")),
+}
+
+
+@pytest.mark.parametrize(("name", "fmt"), [(n, f) for n in sorted(FOCUS_CASES) for f in ("txt", *TABLE_FORMATS)])
+def test_focus_workloads_match_netpol_analyzer(name: str, fmt: str) -> None:
+    inputs, workloads = FOCUS_CASES[name]
+    res = _cli("analyze", inputs, "-o", fmt, *(arg for w in workloads for arg in ("--focus", w)))
+    assert res.returncode == 0, res.stderr
+    expected = (FOCUS / f"{name}.{fmt}").read_text()
+    if fmt == "txt":
+        assert res.stdout == upstream_text(expected)
+        return
+    upstream_header, upstream_rows = _table_rows(fmt, expected)
+    header, rows = _table_rows(fmt, res.stdout)
+    assert (header, rows) == (upstream_header, _bridged(upstream_rows))
+
+
+DIFF = UPSTREAM / "diff"
+# upstream's test_outputs/diff/diff_between_<dir2>_and_<dir1>.txt: ref1 is dir1, ref2 dir2.
+DIFF_CASES = {
+    "diff_between_anp_banp_core_test_and_anp_np_banp_core_test": (
+        "anp_np_banp_core_test",
+        "anp_banp_core_test",
+    ),
+    "diff_between_new_online_boutique_synthesis_and_new_online_boutique": (
+        "new_online_boutique",
+        "new_online_boutique_synthesis",
+    ),
+    "diff_between_deny_all_to_from_a_deployment_changed_netpol_and_deny_all_to_from_a_deployment": (
+        "deny_all_to_from_a_deployment",
+        "deny_all_to_from_a_deployment_changed_netpol",
+    ),
+}
+
+
+def upstream_diff_text(text: str) -> str:
+    """Upstream's diff with the `[External]` suffix its older outputs lack."""
+    return re.sub(r"(: \d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+)(?=,)", r"\1[External]", text)
+
+
+@pytest.mark.parametrize("name", sorted(DIFF_CASES))
+def test_diff_matches_netpol_analyzer(name: str) -> None:
+    ref1, ref2 = (build_cluster(load_paths(case_paths(case))) for case in DIFF_CASES[name])
+    expected = upstream_diff_text((DIFF / f"{name}.txt").read_text())
+    assert diff_clusters(ref1, ref2).render("txt") == expected
+
+
 def test_enough_cases_are_ported() -> None:
-    assert len(CASES) >= 10
+    assert len(CASES) >= 24
+
+
+@dataclass(frozen=True)
+class FatalInput:
+    upstream_error: str
+    names: str
+
+
+# connlist_test.go's TestConnlistAnalyzeFatalErrors: inputs upstream refuses outright, each
+# with the upstream alert it expects and the field netpolui's message must name.
+UPSTREAM_FATAL_INPUTS = {
+    "bad_netpols/subdir1": FatalInput("CidrErrTitle, InvalidCIDRAddr", 'ipBlock.cidr "A"'),
+    "bad_netpols/subdir2": FatalInput("SelectorErrTitle, InvalidKeyVal", 'key "app@b"'),
+    "bad_netpols/subdir3": FatalInput("RulePeerErrTitle, CombinedRulePeerErrStr", "may not combine ipBlock"),
+    "bad_netpols/subdir4": FatalInput("RulePeerErrTitle, EmptyRulePeerErrStr", "must specify podSelector"),
+    "bad_netpols/subdir7": FatalInput("SelectorErrTitle", 'value "$backendservice"'),
+    "np_bad_path_test_2": FatalInput("EndPortWithNamedPortErrStr", 'endPort may not be set when port is the named port "http"'),
+    "np_test_with_empty_port_range": FatalInput("IllegalPortRangeError(10, 1)", "endPort 1 is below port 10"),
+}
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "policies.engine.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(UPSTREAM_FATAL_INPUTS))
+def test_input_upstream_refuses_is_refused_naming_the_field(case: str) -> None:
+    res = _cli("analyze", UPSTREAM / case)
+    assert res.returncode == 2, res.stdout
+    assert UPSTREAM_FATAL_INPUTS[case].names in res.stderr
+
+
+def test_named_port_towards_an_ipblock_is_read_as_the_api_server_reads_it() -> None:
+    """Upstream refuses bad_netpols/subdir6 (NamedPortErrTitle, ConvertNamedPortErrStr: a
+    named port in a rule whose peer is an ipBlock). The API server accepts that policy and a
+    named port resolves on destination pods only, so the rule admits nothing towards the
+    addresses and the policy is analysed like the others."""
+    res = _cli("analyze", UPSTREAM / "bad_netpols" / "subdir6", UPSTREAM / "new_online_boutique_manifests")
+    assert res.returncode == 0, res.stderr
+    shipping_out = [line for line in res.stdout.splitlines() if line.startswith("default/shippingservice[")]
+    assert shipping_out == []

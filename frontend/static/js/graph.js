@@ -87,12 +87,31 @@
     if (marks.length) lines.push(marks.join(" · "));
   }
 
+  // "12 pairs": how many workload (or pod) pairs an aggregated edge stands for; a single
+  // pair says nothing more than the edge itself.
+  function pairsText(edge) {
+    return edge.pairs > 1 ? edge.pairs + " pairs" : "";
+  }
+
+  function edgeText(edge) {
+    var count = pairsText(edge);
+    return count ? count + " · " + edge.label : edge.label;
+  }
+
+  // One drawn edge per protocol; the first one carries the pair count, which is the whole
+  // edge's (a pair may allow several protocols).
   function edgeElements(edge, index) {
     var base = { source: edge.source, target: edge.target, pair: index };
+    var count = pairsText(edge);
+    function label(text) {
+      var out = count ? count + " · " + text : text;
+      count = "";
+      return out;
+    }
     if (edge.conns === "all") {
       return [{
         group: "edges",
-        data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
+        data: Object.assign({ id: "e" + index, label: label("all"), proto: "all" }, base),
         classes: "all",
       }];
     }
@@ -102,7 +121,7 @@
       if (!ranges) return;
       out.push({
         group: "edges",
-        data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
+        data: Object.assign({ id: "e" + index + proto, label: label(proto + " " + rangesText(ranges)), proto: proto }, base),
         classes: "proto-" + proto,
       });
     });
@@ -438,7 +457,7 @@
     cy.on("mouseover", "edge", function (event) {
       var pair = event.target.data("pair");
       cy.edges().filter(function (e) { return e.data("pair") === pair; }).addClass("show-label");
-      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + byPair[pair].label;
+      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + edgeText(byPair[pair]);
     });
     cy.on("mouseout", "edge", function () {
       cy.edges(".show-label").removeClass("show-label");
@@ -486,7 +505,7 @@
         var edgeHtml = [];
         data.edges.forEach(function (edge, index) {
           edgeHtml.push('<li><button type="button" class="link" data-edge-index="' + index + '">' +
-            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edge.label) + "</button></li>");
+            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edgeText(edge)) + "</button></li>");
         });
         document.querySelector("[data-edge-list]").innerHTML = edgeHtml.join("");
       });
