@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from policies.engine import analyze, build_cluster, load_paths
-from policies.engine.pictures import LARGE_GRAPH_EDGES, GraphvizUnavailable, render_html, render_picture
+from policies.engine.pictures import (
+    LARGE_GRAPH_EDGES,
+    GraphvizUnavailable,
+    render_html,
+    render_picture,
+)
 from policies.engine.reachability import group_reachability
 
 GOLDEN = Path(__file__).parent / "golden" / "three_tier"

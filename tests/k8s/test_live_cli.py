@@ -308,6 +308,17 @@ def test_diff_fail_on_change_exit_codes(fake_k8s, kubeconfig, tmp_path, capsys):
 # --- the kubectl plugin ----------------------------------------------------------------------
 
 
+def test_plugin_diff_without_context_compares_the_current_context_with_the_dir(kubeconfig, ci_dir, live_dir, capsys):
+    expected = run(capsys, "diff", str(live_dir), str(ci_dir))[1]
+    assert "ref1: No Connections, ref2: TCP 5432" in expected
+    plugin = Path(sys.executable).parent / "kubectl-netpolui"
+    done = subprocess.run([str(plugin), "diff", str(ci_dir)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KUBECONFIG": kubeconfig})
+    assert (done.returncode, done.stdout) == (0, expected), done.stderr
+    code, out, err = run(capsys, "diff", str(ci_dir), "--kubeconfig", kubeconfig, "--fail-on-change", plugin=True)
+    assert (code, out) == (1, expected), err  # --kubeconfig names a file, not a side
+
+
 def test_plugin_without_paths_reads_the_current_context(kubeconfig, capsys):
     code, out, err = run(capsys, "analyze", "--kubeconfig", kubeconfig, plugin=True)
     assert code == 0, err
