@@ -27,6 +27,7 @@ from typing import Any
 from .. import engine
 from ..models import Cluster
 from . import engine_cache, page_cache, payloads
+from .pages import policy_ids
 
 GROUP_LIMIT = 30
 MAX_EXPANDED = 12  # namespaces opened at once: each adds its tiers to the drawing
@@ -297,6 +298,43 @@ def range_members(cluster: Cluster, name: str) -> list[str]:
         lambda: range_names(engine_cache.engine_cluster(cluster), payloads.level_nodes(cluster, "workload")),
     )
     return [key for key, value in names.items() if value == name]
+
+
+def range_panel(cluster: Cluster, name: str) -> dict[str, Any] | None:
+    """What the panel of the range node `name` lists: every address range it stands for
+    (`key`, `first`, `last` and the CIDRs that cover exactly it) and every policy rule
+    whose ipBlock holds one of them; None when `name` names no range node."""
+    keys = set(range_members(cluster, name))
+    if not keys:
+        return None
+    ranges = []
+    for node in payloads.level_nodes(cluster, "workload"):
+        if node["id"] in keys and node["ip_range"]:
+            first, last = (ipaddress.ip_address(a) for a in node["ip_range"])
+            cidrs = [str(n) for n in ipaddress.summarize_address_range(first, last)]
+            ranges.append({"key": node["id"], "first": str(first), "last": str(last), "cidrs": cidrs})
+    naming = _rules_naming(engine_cache.engine_cluster(cluster), ranges)
+    ids = policy_ids(cluster, {rule["key"] for rule in naming})
+    return {"ranges": ranges, "policies": [{**rule, "id": ids.get(rule["key"])} for rule in naming]}
+
+
+def _rules_naming(model: engine.Cluster, ranges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each (policy, direction, rule index, ipBlock) whose ipBlock holds one of the ranges."""
+    spans = [(ipaddress.ip_address(r["first"]), ipaddress.ip_address(r["last"])) for r in ranges]
+    wanted = [(first.version, int(first), int(last)) for first, last in spans]
+    out = []
+    for policy in model.policies:
+        for direction in ("ingress", "egress"):
+            for index, rule in enumerate(policy.rules(direction)):
+                for peer in rule.peers:
+                    block = peer.ip_block
+                    if block is not None and any(
+                        b.family == family and b.first <= lo and hi <= b.last
+                        for family, lo, hi in wanted
+                        for b in block.ranges
+                    ):
+                        out.append({"key": policy.key, "direction": direction, "rule": index, "block": str(block)})
+    return out
 
 
 # --- address ranges named by the policies' ipBlocks ------------------------------------------

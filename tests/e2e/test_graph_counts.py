@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_dashboard import wait_for_graph
+from tests.e2e.test_dashboard import click_node, wait_for_graph
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,3 +46,18 @@ def test_an_aggregated_edge_shows_its_pair_count_with_its_ports(demo_page):
     # and its explanation counts the same workload pairs
     listed.first.click()
     expect(page.locator("#side-panel")).to_contain_text(f"{edge['pairs']} workload pairs in this edge")
+
+
+def test_a_range_node_standing_for_several_ranges_lists_them_all_in_its_panel(demo_page):
+    page = demo_page
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/graph/?level=tier")
+    wait_for_graph(page)
+    nodes = page.evaluate("window.netpoluiGraph.data.nodes")
+    node = max((n for n in nodes if n.get("ranges")), key=lambda n: len(n["ranges"]))
+    assert len(node["ranges"]) > 1
+    click_node(page, node["id"])
+    listed = page.locator("#side-panel [data-testid='node-ranges'] li")
+    expect(listed).to_have_count(len(node["ranges"]))
+    for first, last in node["ranges"]:
+        expect(listed.filter(has_text=f"{first} – {last}")).to_have_count(1)
+    expect(page.locator("#side-panel .node-panel")).to_contain_text("Policies that name them")

@@ -174,8 +174,6 @@
         // Sized from the label (13px text): Cytoscape's width "label" is deprecated.
         data: {
           id: node.id, label: label, parent: parent || undefined, level: node.level || level,
-          // a range node named by an ipBlock: its panel shows its first range
-          panelId: node.ranges && node.members ? node.members[0] : node.id,
           w: longest * 7.6 + 22, h: lines.length * 17 + 14,
         },
         classes: classes.join(" "),
@@ -405,7 +403,7 @@
       var level = node.data("level");
       return window.NetpolPanel.load(
         config.node_url,
-        { id: node.data("panelId") || id, level: level === "tier" || level === "namespace" || level === "workload" ? level : config.level, group_by: config.group_by, direction: config.direction },
+        { id: id, level: level === "tier" || level === "namespace" || level === "workload" ? level : config.level, group_by: config.group_by, direction: config.direction },
         options
       );
     }
