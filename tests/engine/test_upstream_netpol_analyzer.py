@@ -265,6 +265,49 @@ def test_table_formats_match_netpol_analyzer(case: str, fmt: str) -> None:
     assert rows == _bridged(upstream_rows)
 
 
+_DOT_NODE = re.compile(r'^\t+"([^"]+)" \[label="([^"]*)" color="([^"]*)" fontcolor="([^"]*)"\]$')
+_DOT_EDGE = re.compile(r'^\t+"([^"]+)" -> "([^"]+)" \[label="([^"]*)" color="([^"]*)" fontcolor="([^"]*)"')
+_DOT_CLUSTER = re.compile(r'^\t+label="([^"]*)"$')
+
+
+def _dot_graph(text: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """(nodes as (namespace box, id, label, colours), edges as (src, dst, label, colours)) of
+    a dot file, in file order; layout-only attributes (upstream's edge ``weight``,
+    ``newrank``) and the quoting of subgraph names are left out."""
+    nodes, edges, box = [], [], ""
+    pending: list[tuple[str, ...]] = []
+    for line in text.splitlines():
+        if m := _DOT_NODE.match(line):
+            pending.append(m.groups())
+        elif m := _DOT_EDGE.match(line):
+            edges.append(m.groups())
+        elif m := _DOT_CLUSTER.match(line):
+            box = m.group(1)
+            nodes += [(box, *node) for node in pending]
+            pending = []
+    return nodes + [("", *node) for node in pending], edges
+
+
+def _bridged_dot(text: str) -> str:
+    text = re.sub(r'"(\d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+)"', r'"\1[External]"', text)
+    return re.sub(
+        r'label="All but: ([^"]+)"',
+        lambda m: f'label="{_conns_text(_complement(_parse_conns(m.group(1))))}"',
+        text,
+    )
+
+
+DOT_CASES = sorted(case for case in CASES if (UPSTREAM / case / "expected.dot").exists())
+
+
+@pytest.mark.parametrize("case", DOT_CASES)
+def test_dot_draws_netpol_analyzers_graph(case: str) -> None:
+    """The same namespace boxes, nodes and edges with the same labels and colours."""
+    reach = analyze(build_cluster(load_paths(case_paths(case))))
+    expected = _bridged_dot((UPSTREAM / case / "expected.dot").read_text())
+    assert _dot_graph(render(reach, "dot")) == _dot_graph(expected)
+
+
 FOCUS = UPSTREAM / "focus"
 BLOG_DEMO = Path(__file__).parent / "golden" / "upstream_anp_banp_blog_demo" / "input"
 # upstream's --focus-workload runs (connlist_test.go's goodPathTests): output name -> inputs,
