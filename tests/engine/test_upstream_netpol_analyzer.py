@@ -56,6 +56,11 @@ def _ingress_controller(line: str) -> Difference:
     return Difference(upstream=line, ours=None, reason=INGRESS_CONTROLLER)
 
 
+_BOOKINFO_DETAILS_INGRESS = [
+    _ingress_controller(f"{controller} => default/details-v1-79f774bdb9[ReplicaSet] : TCP 9080")
+    for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
+]
+
 EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
     "demo_app_with_routes_and_ingress": [
         _ingress_controller(f"{controller} => {workload} : TCP {port}")
@@ -66,13 +71,8 @@ EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
             ("routeworld/route-world[Deployment]", 8060),
         )
     ],
-    **{
-        case: [
-            _ingress_controller(f"{controller} => default/details-v1-79f774bdb9[ReplicaSet] : TCP 9080")
-            for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
-        ]
-        for case in ("k8s_ingress_test", "k8s_ingress_test_focus_workload_details-v1-79f774bdb9")
-    },
+    "k8s_ingress_test": _BOOKINFO_DETAILS_INGRESS,
+    "k8s_ingress_test_focus_workload_details-v1-79f774bdb9": _BOOKINFO_DETAILS_INGRESS,
     "one_ingress_multiple_ports": [
         _ingress_controller(
             "{ingress-controller} => ingressworld/ingress-world-multiple-ports[Deployment] : TCP 8000,8090"
