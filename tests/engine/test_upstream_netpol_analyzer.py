@@ -200,12 +200,6 @@ def case_paths(case: str) -> list[Path]:
     return paths
 
 
-def test_upstream_diff_text_bridges_only_the_external_suffix() -> None:
-    line = "diff-type: added, source: 0.0.0.0-255.255.255.255, destination: a[Pod], ref1: No Connections"
-    assert upstream_diff_text(line) == line.replace("255.255.255.255,", "255.255.255.255[External],")
-    assert upstream_diff_text(upstream_diff_text(line)) == upstream_diff_text(line)
-
-
 def test_upstream_text_bridges_only_format() -> None:
     assert upstream_text("a[Pod] => b[Pod] : All but: UDP 5353\n") == (
         "a[Pod] => b[Pod] : SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535\n"
@@ -274,7 +268,8 @@ def _dot_graph(text: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]
     """(nodes as (namespace box, id, label, colours), edges as (src, dst, label, colours)) of
     a dot file, in file order; layout-only attributes (upstream's edge ``weight``,
     ``newrank``) and the quoting of subgraph names are left out."""
-    nodes, edges, box = [], [], ""
+    nodes: list[tuple[str, ...]] = []
+    edges: list[tuple[str, ...]] = []
     pending: list[tuple[str, ...]] = []
     for line in text.splitlines():
         if m := _DOT_NODE.match(line):
@@ -282,8 +277,7 @@ def _dot_graph(text: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]
         elif m := _DOT_EDGE.match(line):
             edges.append(m.groups())
         elif m := _DOT_CLUSTER.match(line):
-            box = m.group(1)
-            nodes += [(box, *node) for node in pending]
+            nodes += [(m.group(1), *node) for node in pending]
             pending = []
     return nodes + [("", *node) for node in pending], edges
 
@@ -359,6 +353,12 @@ DIFF_CASES = {
 def upstream_diff_text(text: str) -> str:
     """Upstream's diff with the `[External]` suffix its older outputs lack."""
     return re.sub(r"(: \d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+)(?=,)", r"\1[External]", text)
+
+
+def test_upstream_diff_text_bridges_only_the_external_suffix() -> None:
+    line = "diff-type: added, source: 0.0.0.0-255.255.255.255, destination: a[Pod], ref1: No Connections"
+    assert upstream_diff_text(line) == line.replace("255.255.255.255,", "255.255.255.255[External],")
+    assert upstream_diff_text(upstream_diff_text(line)) == upstream_diff_text(line)
 
 
 @pytest.mark.parametrize("name", sorted(DIFF_CASES))
