@@ -335,6 +335,10 @@ def test_focus_workloads_match_netpol_analyzer(name: str, fmt: str) -> None:
 DIFF = UPSTREAM / "diff"
 # upstream's test_outputs/diff/diff_between_<dir2>_and_<dir1>.txt: ref1 is dir1, ref2 dir2.
 DIFF_CASES = {
+    "diff_between_semanticDiff-same-topologies-new2_and_semanticDiff-same-topologies-old2": (
+        "semanticDiff-same-topologies-old2",
+        "semanticDiff-same-topologies-new2",
+    ),
     "diff_between_anp_banp_core_test_and_anp_np_banp_core_test": (
         "anp_np_banp_core_test",
         "anp_banp_core_test",
