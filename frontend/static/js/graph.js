@@ -87,12 +87,31 @@
     if (marks.length) lines.push(marks.join(" · "));
   }
 
+  // "12 pairs": how many workload (or pod) pairs an aggregated edge stands for; a single
+  // pair says nothing more than the edge itself.
+  function pairsText(edge) {
+    return edge.pairs > 1 ? edge.pairs + " pairs" : "";
+  }
+
+  function edgeText(edge) {
+    var count = pairsText(edge);
+    return count ? count + " · " + edge.label : edge.label;
+  }
+
+  // One drawn edge per protocol; the first one carries the pair count, which is the whole
+  // edge's (a pair may allow several protocols).
   function edgeElements(edge, index) {
     var base = { source: edge.source, target: edge.target, pair: index };
+    var count = pairsText(edge);
+    function label(text) {
+      var out = count ? count + " · " + text : text;
+      count = "";
+      return out;
+    }
     if (edge.conns === "all") {
       return [{
         group: "edges",
-        data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
+        data: Object.assign({ id: "e" + index, label: label("all"), proto: "all" }, base),
         classes: "all",
       }];
     }
@@ -102,7 +121,7 @@
       if (!ranges) return;
       out.push({
         group: "edges",
-        data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
+        data: Object.assign({ id: "e" + index + proto, label: label(proto + " " + rangesText(ranges)), proto: proto }, base),
         classes: "proto-" + proto,
       });
     });
@@ -155,8 +174,6 @@
         // Sized from the label (13px text): Cytoscape's width "label" is deprecated.
         data: {
           id: node.id, label: label, parent: parent || undefined, level: node.level || level,
-          // a range node named by an ipBlock: its panel shows its first range
-          panelId: node.ranges && node.members ? node.members[0] : node.id,
           w: longest * 7.6 + 22, h: lines.length * 17 + 14,
         },
         classes: classes.join(" "),
@@ -386,7 +403,7 @@
       var level = node.data("level");
       return window.NetpolPanel.load(
         config.node_url,
-        { id: node.data("panelId") || id, level: level === "tier" || level === "namespace" || level === "workload" ? level : config.level, group_by: config.group_by, direction: config.direction },
+        { id: id, level: level === "tier" || level === "namespace" || level === "workload" ? level : config.level, group_by: config.group_by, direction: config.direction },
         options
       );
     }
@@ -438,7 +455,7 @@
     cy.on("mouseover", "edge", function (event) {
       var pair = event.target.data("pair");
       cy.edges().filter(function (e) { return e.data("pair") === pair; }).addClass("show-label");
-      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + byPair[pair].label;
+      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + edgeText(byPair[pair]);
     });
     cy.on("mouseout", "edge", function () {
       cy.edges(".show-label").removeClass("show-label");
@@ -486,7 +503,7 @@
         var edgeHtml = [];
         data.edges.forEach(function (edge, index) {
           edgeHtml.push('<li><button type="button" class="link" data-edge-index="' + index + '">' +
-            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edge.label) + "</button></li>");
+            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edgeText(edge)) + "</button></li>");
         });
         document.querySelector("[data-edge-list]").innerHTML = edgeHtml.join("");
       });
