@@ -72,6 +72,10 @@ EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
         )
     ],
     "k8s_ingress_test": _BOOKINFO_DETAILS_INGRESS,
+    "k8s_ingress_test_new": [
+        _ingress_controller("{ingress-controller} => default/details-v1-79f774bdb9[ReplicaSet] : TCP 9080"),
+        _ingress_controller("{ingress-controller} => default/unicorn[Deployment] : TCP 8080"),
+    ],
     "k8s_ingress_test_focus_workload_details-v1-79f774bdb9": _BOOKINFO_DETAILS_INGRESS,
     "one_ingress_multiple_ports": [
         _ingress_controller(
@@ -309,9 +313,9 @@ BLOG_DEMO = Path(__file__).parent / "golden" / "upstream_anp_banp_blog_demo" / "
 # upstream's --focus-workload runs (connlist_test.go's goodPathTests): output name -> inputs,
 # workloads; netpolui's --focus is given once per workload.
 FOCUS_CASES = {
-    "anp_banp_blog_demo_focus_workload_myfoo_mybar": (BLOG_DEMO, ("myfoo", "mybar")),
+    "anp_banp_blog_demo_focus_workload_myfoo_mybar": ([BLOG_DEMO], ("myfoo", "mybar")),
     "k8s_ingress_test_focus_workload_details-v1-79f774bdb9": (
-        UPSTREAM / "k8s_ingress_test",
+        case_paths("k8s_ingress_test"),
         ("details-v1-79f774bdb9",),
     ),
 }
@@ -323,7 +327,7 @@ FOCUS_CASES = {
 )
 def test_focus_workloads_match_netpol_analyzer(name: str, fmt: str) -> None:
     inputs, workloads = FOCUS_CASES[name]
-    res = _cli("analyze", inputs, "-o", fmt, *(arg for w in workloads for arg in ("--focus", w)))
+    res = _cli("analyze", *inputs, "-o", fmt, *(arg for w in workloads for arg in ("--focus", w)))
     assert res.returncode == 0, res.stderr
     expected = (FOCUS / f"{name}.{fmt}").read_text()
     if fmt == "txt":
