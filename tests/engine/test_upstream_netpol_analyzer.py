@@ -83,6 +83,10 @@ EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
         _ingress_controller("{ingress-controller} => default/unicorn[Deployment] : TCP 8080"),
     ],
     "k8s_ingress_test_focus_workload_details-v1-79f774bdb9": _BOOKINFO_DETAILS_INGRESS,
+    "multiple_ingress_objects_with_different_ports": [
+        _ingress_controller(f"{controller} => ingressworld/ingress-world-multiple-ports[Deployment] : TCP 8050,8090")
+        for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
+    ],
     "one_ingress_multiple_services": [
         _ingress_controller(f"{controller} => ingressworld/ingress-world-multiple-ports[Deployment] : TCP 8000,8090")
         for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
