@@ -185,7 +185,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
         for name in args.focus:
-            if not any(name in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
+            if not any(n.is_named(name) for n in reach.nodes):
                 return _unknown_focus(name)
         reach = reach.focus(*args.focus)
     if not reach.connections:

@@ -215,13 +215,8 @@ class PairTable:
         return [c for _, c in out]
 
     def focus_ranks(self, name: str) -> frozenset[int]:
-        """Ranks of the endpoints `name` designates: a key, `ns/name` or a bare name
-        (the CLI's --focus)."""
-        return frozenset(
-            i
-            for i, e in enumerate(self.nodes)
-            if name in (e.key, f"{e.namespace}/{e.name}", e.name)
-        )
+        """Ranks of the endpoints `name` designates (Endpoint.is_named: the CLI's --focus)."""
+        return frozenset(i for i, e in enumerate(self.nodes) if e.is_named(name))
 
     # -- counts -------------------------------------------------------------------------------
     def _weights(self) -> tuple[int, list[tuple[int, int]]]:
