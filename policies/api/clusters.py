@@ -154,7 +154,7 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
             "NETPOLUI_API_WHOLE_SOURCES (500) answers a request without offset, limit or node with "
             "the first page of sources (`page.next_offset` gives the next) and refuses the matrix "
             "format. Cached per cluster state version: a repeated request does no engine work. "
-            "The response carries an ETag; send it back in If-None-Match to get 304."
+            "The response (a page too) carries an ETag; send it back in If-None-Match to get 304."
         ),
         parameters=[
             OpenApiParameter("level", OpenApiTypes.STR, enum=list(LEVELS), default="workload", description="what a node is"),
@@ -183,13 +183,13 @@ class ClusterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.L
                 return Response(reachability_pages.node_edges(cluster, query, node))
             except analysis.UnknownEndpoint as exc:
                 raise serializers.ValidationError({"node": [str(exc)]}) from exc
-        if piece == "page":
-            body = reachability_pages.reachability_page_json(cluster, query, offset, limit)
-            return HttpResponse(body, content_type="application/json")
         # Served compressed when the client accepts it (browsers do): the cache keeps the
         # compressed bytes, a tenth of the JSON.
         gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
-        key, body = analysis.reachability_json(cluster, query, gzipped=gzipped)
+        if piece == "page":
+            key, body = reachability_pages.reachability_page_json(cluster, query, offset, limit, gzipped=gzipped)
+        else:
+            key, body = analysis.reachability_json(cluster, query, gzipped=gzipped)
         etag = f'"{key}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponse(status=304)

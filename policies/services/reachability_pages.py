@@ -8,6 +8,7 @@ state version beside the analyzer, the summary in Django's cache under the same 
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from typing import Any
@@ -92,15 +93,19 @@ def source_count(cluster: Cluster, query: payloads.ReachabilityQuery) -> int:
 
 
 def reachability_page_json(
-    cluster: Cluster, query: payloads.ReachabilityQuery, offset: int, limit: int
-) -> bytes:
-    """`reachability_page` rendered as compact JSON, kept in this process under the
-    cluster's state version: a repeated page costs a lookup, not its pairs again."""
-    key = (query.cache_key(cluster), "page", offset, limit)
-    return engine_cache.rendered_pages.get(
-        key,
+    cluster: Cluster, query: payloads.ReachabilityQuery, offset: int, limit: int, *, gzipped: bool = False
+) -> tuple[str, bytes]:
+    """(cache key, `reachability_page` rendered as compact JSON, gzip-compressed if asked),
+    kept in this process under the cluster's state version: a repeated page costs a
+    lookup, not its pairs again."""
+    key = f"{query.cache_key(cluster)}:page:{offset}:{limit}"
+    plain = engine_cache.rendered_pages.get(
+        (key, "plain"),
         lambda: json.dumps(reachability_page(cluster, query, offset, limit), separators=(",", ":")).encode(),
     )
+    if not gzipped:
+        return key, plain
+    return key, engine_cache.rendered_pages.get((key, "gzip"), lambda: gzip.compress(plain, compresslevel=3, mtime=0))
 
 
 def _runs(ranks: list[int]) -> list[tuple[int, int]]:

@@ -4,6 +4,8 @@ payload of the same cluster."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections import Counter
 
 import pytest
@@ -82,6 +84,19 @@ def test_pieces_answer_bad_parameters_with_sentences(api, demo_cluster):
     matrix = client.get(url(demo_cluster, query="limit=5&format=matrix"))
     assert matrix.status_code == 400
     assert "format" in matrix.json()
+
+
+def test_a_page_carries_an_etag_and_comes_gzipped_when_asked(api, demo_cluster):
+    client = api("viewer")
+    path = url(demo_cluster, query="offset=0&limit=3")
+    plain = client.get(path)
+    packed = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    assert packed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    assert plain["ETag"] == packed["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 304
+    following = client.get(url(demo_cluster, query="offset=3&limit=3"))
+    assert following["ETag"] != plain["ETag"]
 
 
 def test_a_level_with_more_sources_than_the_limit_answers_its_first_page(api, demo_cluster, settings):

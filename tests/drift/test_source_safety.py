@@ -116,10 +116,16 @@ def test_a_directory_source_error_names_no_server_path(cluster, tmp_path):
 
 
 def test_viewers_and_editors_do_not_see_server_locations(api, cluster, tmp_path):
-    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(tmp_path / "policies"))
+    source = DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(tmp_path / "policies"))
+    repo = DesiredSource.objects.create(cluster=cluster, kind="git", location=str(tmp_path / "repo.git"))
     for role in ("viewer", "editor"):
         body = api(role).get("/api/drift-sources/").content.decode()
         assert str(tmp_path) not in body
+        for url in (f"/clusters/{cluster.pk}/drift/sources/", f"/clusters/{cluster.pk}/drift/sources/{source.pk}/",
+                    f"/clusters/{cluster.pk}/drift/sources/{repo.pk}/", f"/clusters/{cluster.pk}/drift/"):
+            assert str(tmp_path) not in api(role).get(url).content.decode(), (role, url)
+    page = api("admin").get(f"/clusters/{cluster.pk}/drift/sources/{source.pk}/").content.decode()
+    assert str(tmp_path / "policies") in page
     admin = api("admin").get("/api/drift-sources/").json()
     rows = admin["results"] if isinstance(admin, dict) else admin
     assert rows[0]["location"] == str(tmp_path / "policies")
@@ -181,3 +187,18 @@ def test_every_failure_to_fetch_reads_the_same(cluster, demo_repo, tmp_path):
         "cannot fetch the Git repository URL: the address, branch or credentials are wrong, "
         "or the host cannot be reached; the server log has the details"
     )
+
+
+def test_an_editor_sees_a_server_path_shortened_and_cannot_change_that_source(client_for, cluster, tmp_path, users):
+    source = DesiredSource.objects.create(
+        cluster=cluster, kind="git", location=str(tmp_path / "repo.git"), created_by=users["admin"]
+    )
+    editor = client_for("editor")
+    url = f"/clusters/{cluster.pk}/drift/sources/{source.pk}/"
+    assert editor.get(url).context["form"].initial["location"] == "…/repo.git"
+    response = editor.post(url, {"kind": "git", "location": "…/repo.git", "branch": "dev", "enabled": "on"})
+    assert response.status_code == 400
+    assert "only an admin may read directories or repositories on the netpolui server" in response.content.decode()
+    assert str(tmp_path) not in response.content.decode()
+    source.refresh_from_db()
+    assert (source.location, source.branch) == (str(tmp_path / "repo.git"), "")

@@ -8,6 +8,7 @@ still render. The
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
@@ -446,3 +447,65 @@ def test_a_dense_graph_draws_the_nodes_and_the_selected_nodes_edges(page, users,
     wait_for_graph(page)
     assert "draw=all" in page.url
     assert len(page.evaluate(DRAWN)["pairs"]) == len(data["edges"])
+
+
+# The matrix canvas's geometry (matrix.js): a cell's side, the row names' width, the
+# column names' height.
+CELL, ROW_HEAD, COL_HEAD = 18, 220, 150
+FOCUS_RGB = (0xFF, 0xBF, 0x47)  # --focus, the keyboard cursor's frame
+HEAD_RGB = (0xF7, 0xF8, 0xFA)  # --bg, the headers' background
+
+PIXELS = """(points) => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const canvas = document.getElementById('matrix');
+  const ctx = canvas.getContext('2d');
+  const dpr = canvas.width / canvas.clientWidth;
+  done(points.map(([x, y]) => Array.from(ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data.slice(0, 3))));
+})))"""
+
+
+def near(rgb: list[int], want: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) <= 24 for a, b in zip(rgb, want, strict=True))
+
+
+def test_a_scrolled_matrix_keeps_its_headers_and_draws_the_keyboard_cursor(page, users, sign_in):
+    cluster = load_generated("m120", pods=360, workloads=120, namespaces=12, policies=160, seed=5)
+    sign_in("viewer", "pw-viewer")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/matrix/")
+    wait_for_matrix(page)
+    wrap = page.locator("[data-matrix-wrap]")
+    # a focusable grid that says what it is and how to move in it
+    expect(wrap).to_have_attribute("tabindex", "0")
+    expect(wrap).to_have_accessible_name(re.compile("Arrow keys move.*Enter explains"))
+    expect(wrap).to_have_accessible_description(re.compile(r"\d+ workloads, \d+ allowed pairs"))
+    rows, columns = matrix_rows(page), page.evaluate("window.netpoluiMatrix.columnIds()")
+    labels = page.evaluate("window.netpoluiMatrix.rowLabels()")
+    wrap.focus()
+    page.keyboard.press("ArrowDown")  # the cursor appears on the first cell
+    page.keyboard.press("Control+End")  # the last row's last cell: the grid scrolls to it
+    announced = page.locator("[data-matrix-focus]")
+    expect(announced).to_contain_text(f"Row {len(rows)} of {len(rows)}, column {len(columns)} of {len(columns)}")
+    scroll = page.evaluate("(() => { const w = document.querySelector('[data-matrix-wrap]'); return [w.scrollLeft, w.scrollTop]; })()")
+    assert scroll[0] > 0 and scroll[1] > 0
+    # the cursor is drawn where it is: a focus-coloured frame on the cell
+    x = ROW_HEAD + (len(columns) - 1) * CELL - scroll[0]
+    y = COL_HEAD + (len(rows) - 1) * CELL - scroll[1]
+    frame, centre = page.evaluate(PIXELS, [[x + 2, y + CELL / 2], [x + CELL / 2, y + CELL / 2]])
+    assert near(frame, FOCUS_RGB), frame
+    assert not near(centre, FOCUS_RGB), centre
+    # sticky headers: scrolled far from the origin, the first visible row's name is still
+    # drawn at the left and names that row, and the column names stay at the top
+    box = page.locator("#matrix").bounding_box()
+    name_strip = page.evaluate(PIXELS, [[6 + i, COL_HEAD + CELL / 2] for i in range(0, 120, 2)])
+    assert Counter(map(tuple, name_strip)).most_common(1)[0][0] == HEAD_RGB
+    assert len({tuple(p) for p in name_strip}) > 2, "no row name drawn beside the scrolled cells"
+    column_strip = page.evaluate(PIXELS, [[ROW_HEAD + 2 + i, COL_HEAD - 30 - j] for i in range(90) for j in (0, 7, 15)])
+    assert Counter(map(tuple, column_strip)).most_common(1)[0][0] == HEAD_RGB
+    assert len({tuple(p) for p in column_strip}) > 2, "no column name drawn above the scrolled cells"
+    page.mouse.move(box["x"] + 20, box["y"] + COL_HEAD + CELL / 2)
+    expect(page.locator("[data-matrix-tooltip]")).to_contain_text(labels[(scroll[1] + CELL // 2) // CELL])
+    # the column search moves the cursor to a destination by name and scrolls back to it
+    target = columns[0].split("[")[0]
+    page.get_by_label("Find a destination").fill(target)
+    expect(announced).to_contain_text(f"column {columns.index(next(c for c in columns if target in c)) + 1} of")
+    assert page.evaluate("document.querySelector('[data-matrix-wrap]').scrollLeft") < scroll[0]
+    expect(page.locator("[data-matrix-find-status]")).to_contain_text("Destination ")

@@ -308,6 +308,17 @@ def test_diff_fail_on_change_exit_codes(fake_k8s, kubeconfig, tmp_path, capsys):
 # --- the kubectl plugin ----------------------------------------------------------------------
 
 
+def test_plugin_diff_without_context_compares_the_current_context_with_the_dir(kubeconfig, ci_dir, live_dir, capsys):
+    expected = run(capsys, "diff", str(live_dir), str(ci_dir))[1]
+    assert "ref1: No Connections, ref2: TCP 5432" in expected
+    plugin = Path(sys.executable).parent / "kubectl-netpolui"
+    done = subprocess.run([str(plugin), "diff", str(ci_dir)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KUBECONFIG": kubeconfig})
+    assert (done.returncode, done.stdout) == (0, expected), done.stderr
+    code, out, err = run(capsys, "diff", str(ci_dir), "--kubeconfig", kubeconfig, "--fail-on-change", plugin=True)
+    assert (code, out) == (1, expected), err  # --kubeconfig names a file, not a side
+
+
 def test_plugin_without_paths_reads_the_current_context(kubeconfig, capsys):
     code, out, err = run(capsys, "analyze", "--kubeconfig", kubeconfig, plugin=True)
     assert code == 0, err
@@ -335,6 +346,33 @@ def test_kubectl_runs_the_installed_plugin_on_its_current_context(kubeconfig, tm
     assert BACKEND_FROM_FRONTEND in result.stdout.splitlines()
     plugins = subprocess.run([kubectl, "plugin", "list"], capture_output=True, text=True, env=env, timeout=60)
     assert str(bin_dir / "kubectl-netpolui") in plugins.stdout
+
+
+def test_kubectl_plugin_an_explicit_context_wins_over_the_current_one(kubeconfig, tmp_path):
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed (make test installs Debian's kubernetes-client)")
+    with FakeKubeApiServer() as staging:
+        staging.put(objects.namespace("blue"))
+        staging.put_all(objects.deployment_stack("blue", "api", {"app": "api"}, ports=[("http", 80, "TCP")]))
+        merged = yaml.safe_load(Path(kubeconfig).read_text())  # current-context: fake
+        other = yaml.safe_load(staging.write_kubeconfig(tmp_path / "staging", context="staging").read_text())
+        for section in ("clusters", "users", "contexts"):
+            merged[section] += other[section]
+        (tmp_path / "merged").write_text(yaml.safe_dump(merged))
+        bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "KUBECONFIG": str(tmp_path / "merged"), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+        def plugin(*argv: str) -> list[str]:
+            done = subprocess.run([kubectl, "netpolui", *argv], capture_output=True, text=True, env=env, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.splitlines()
+
+        assert BACKEND_FROM_FRONTEND in plugin("analyze")
+        assert plugin("analyze", "--context", "staging") == [
+            "0.0.0.0-255.255.255.255[External] => blue/api[Deployment] : All Connections",
+            "blue/api[Deployment] => 0.0.0.0-255.255.255.255[External] : All Connections",
+        ]
 
 
 def test_file_only_runs_never_import_the_kubernetes_client(tmp_path, fake_k8s, kubeconfig):
