@@ -330,8 +330,8 @@
       hideEdgesOnViewport: big,
       pixelRatio: big ? 1 : "auto",
       boxSelectionEnabled: false,
-      wheelSensitivity: 1.6, // a notch zooms about 16 % instead of 10 %
     });
+    zoomOnWheel(cy, container);
     var byPair = data.edges;
     var byId = {};
     data.nodes.forEach(function (node) { byId[node.id] = node; });
@@ -533,7 +533,7 @@
     var layoutEles = cy.nodes().union(layoutEdges);
     var layout = layoutEles.layout(options);
     layout.one("layoutstop", function () {
-      cy.fit(undefined, 20);
+      fitReadable(cy);
       container.setAttribute("aria-busy", "false");
       container.dataset.ready = "1";
       var ms = Math.round(performance.now() - started);
@@ -566,6 +566,36 @@
     };
   }
 
+
+  // Node labels are 13 px: below this zoom they are drawn under 10 px and cannot be read.
+  var READABLE_ZOOM = 10 / 13;
+
+  // Fit the drawing to the page unless that makes its labels unreadable; then show its
+  // top-left corner at the smallest readable zoom ("Fit to screen" still shows it all).
+  function fitReadable(cy) {
+    cy.fit(undefined, 20);
+    if (cy.zoom() >= READABLE_ZOOM) return;
+    var box = cy.elements().boundingBox();
+    cy.zoom(READABLE_ZOOM);
+    cy.pan({ x: 20 - box.x1 * READABLE_ZOOM, y: 20 - box.y1 * READABLE_ZOOM });
+  }
+
+  // Cytoscape's own wheel zoom slows a mouse to about 4 % a notch once it recognises one.
+  // Here a notch (about 100 px) zooms 20 %, and a trackpad's small deltas zoom in proportion.
+  function zoomOnWheel(cy, container) {
+    container.parentNode.addEventListener("wheel", function (event) {
+      if (!container.contains(event.target)) return;
+      event.preventDefault();
+      event.stopPropagation(); // Cytoscape listens on the container itself
+      var pixels = event.deltaY * (event.deltaMode === 1 ? 33 : event.deltaMode === 2 ? 800 : 1);
+      var notches = Math.max(-3, Math.min(3, pixels / 100));
+      var rect = container.getBoundingClientRect();
+      cy.zoom({
+        level: cy.zoom() * Math.pow(1.2, -notches),
+        renderedPosition: { x: event.clientX - rect.left, y: event.clientY - rect.top },
+      });
+    }, { capture: true, passive: false });
+  }
 
   document.addEventListener("DOMContentLoaded", init);
 })();
