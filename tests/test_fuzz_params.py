@@ -152,7 +152,8 @@ def api_endpoints() -> list[tuple[str, list[str]]]:
             continue
         names = [p["name"] for p in get.get("parameters", []) if p["in"] == "query"]
         found.append((route, names))
-    return found
+    # Outside the schema: the API root, the schema itself and its docs.
+    return [*found, ("/api/", []), ("/api/schema/", ["format", "lang", "version"]), ("/api/docs/", [])]
 
 
 def fill_api_path(route: str, world: dict[str, Any]) -> str:
@@ -161,7 +162,7 @@ def fill_api_path(route: str, world: dict[str, Any]) -> str:
         "namespace": world["policy"].namespace,
         "name": world["policy"].name,
     }
-    kind = route.strip("/").split("/")[1]
+    kind = (route.strip("/").split("/") + [""])[1]
     objects = {"clusters": "cluster", "namespaces": "namespace", "workloads": "workload", "pods": "pod",
                "policies": "policy", "drafts": "draft", "drift-sources": "source"}
     if "/drift/" in route:
