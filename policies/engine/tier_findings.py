@@ -22,6 +22,9 @@ One function per check, each declaring its code and severity with ``@check``;
 - ``pods-selector-omitted`` (low): a ``pods`` subject or peer without ``podSelector``
   (v1alpha1: or without ``namespaceSelector``): read as ``{}`` (every pod, every
   namespace) as Go clients decode it, but the API server's schema refuses it.
+- ``cluster-policy-unknown-peer`` (high): a rule peer that sets only fields netpolui does
+  not read (a newer peer type). Upstream says to fail closed: the Accept/Allow rule
+  matches no traffic, the Deny or Pass rule denies all traffic; netpolui answers so.
 """
 
 from __future__ import annotations
@@ -34,7 +37,18 @@ from .cluster import Cluster
 from .finding import Finding
 from .model import Pod
 from .ports import ConnSet
-from .tiers import ADMIN, ALLOW, BASELINE, CNP, DENY, PASS, ClusterPolicy, TierPeer, TierRule
+from .tiers import (
+    ADMIN,
+    ALLOW,
+    BASELINE,
+    CNP,
+    DENY,
+    PASS,
+    ClusterPolicy,
+    TierPeer,
+    TierRule,
+    unknown_peer_fields,
+)
 
 DNS = ConnSet.of("UDP", 53)
 
@@ -306,3 +320,26 @@ def _selector_omitted(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
                 f"{path} is omitted: read as {{}} (selects everything), as Go clients decode it; "
                 "the API server requires it, so write {} to apply this policy"
             )
+
+
+@check("cluster-policy-unknown-peer", "high")
+def _unknown_peer(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    for p in ctx.cluster.cluster_policies:
+        spec = p.raw.get("spec") if isinstance(p.raw.get("spec"), Mapping) else {}
+        assert isinstance(spec, Mapping)
+        for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+            for rule, raw in zip(p.rules(direction), spec.get(direction) or (), strict=False):
+                written = raw.get("action") if isinstance(raw, Mapping) else None
+                for j, peer in enumerate(raw.get(peers_key) or () if isinstance(raw, Mapping) else ()):
+                    fields = unknown_peer_fields(peer)
+                    if not fields:
+                        continue
+                    effect = (
+                        "matches no traffic" if rule.action == ALLOW else "denies all traffic, every peer and port"
+                    )
+                    yield p, (
+                        f"{direction} rule #{rule.index}{f' {rule.name!r}' if rule.name else ''} ({written}): "
+                        f"{peers_key}[{j}] sets only {', '.join(fields)}, a peer field netpolui does not read "
+                        f"(a newer API version?); as upstream says an implementation must, it fails closed: "
+                        f"the rule {effect}"
+                    )
