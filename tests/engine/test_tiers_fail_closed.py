@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from policies.engine import Analyzer, build_cluster, explain, findings
+from policies.engine.tier_normalize import normalize_cluster_policy
 from policies.engine.tier_validation import validate_cluster_policy
 
 from .builders import anp, banp, cnp, netpol
@@ -147,3 +148,12 @@ def test_explain_marks_the_rule_that_failed_closed() -> None:
         'denied (TCP 5432) by Admin tier ClusterNetworkPolicy future ingress rule #0 "sa" (Deny) '
         "[fails closed: unknown peer field serviceAccounts]"
     ) in answer.render_text()
+
+
+def test_drift_tells_two_unknown_peers_apart() -> None:
+    def policy(name: str) -> dict[str, Any]:
+        peer = {"serviceAccounts": {"namespace": "web", "name": name}}
+        return cnp("x", "Admin", 1, ns_sel("db"), ingress=[{"action": "Deny", "from": [peer]}])
+
+    assert normalize_cluster_policy(policy("front")) == normalize_cluster_policy(policy("front"))
+    assert normalize_cluster_policy(policy("front")) != normalize_cluster_policy(policy("back"))
