@@ -28,12 +28,11 @@ from .client import (
     describe_failure,
     discover_cluster_policies,
     discover_cni,
-    server_url,
     served_groups,
+    server_url,
 )
 from .objects import slim_object
 from .sync import SyncOptions, list_resource
-
 
 # What an answer misses when the role may not list a kind (the note's words).
 _MISSING_WITHOUT = {
