@@ -303,6 +303,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = NETPOLUI_MAX_REQUEST_BYTES
 NETPOLUI_SOURCE_FILE_MB = envint("NETPOLUI_SOURCE_FILE_MB", 5)
 NETPOLUI_SOURCE_TOTAL_MB = envint("NETPOLUI_SOURCE_TOTAL_MB", 50)
 NETPOLUI_SOURCE_READ_SECONDS = envint("NETPOLUI_SOURCE_READ_SECONDS", 60)
+# One Git fetch (clone or update) of a desired-state source.
+NETPOLUI_GIT_TIMEOUT = envint("NETPOLUI_GIT_TIMEOUT", 120)
 # Git sources added by non-admins: https:// only (ssh:// and git@ too when the server
 # has keys, NETPOLUI_GIT_SSH=true), to hosts that resolve to public addresses unless
 # listed here (host names or CIDRs, comma-separated).

@@ -1,6 +1,9 @@
-"""Garbage through every query parameter of every API endpoint and every page: empty,
-huge integers, NUL bytes, unicode, lookup-like strings, 5,000 characters. Nothing may
-answer 5xx; a bad value is a 4xx (or is ignored)."""
+"""Garbage through every query parameter of every API endpoint and every page (empty,
+huge integers, NUL bytes, unicode, lookup-like strings, 5,000 characters), through the
+id in every API path, and through every body: each field of every API operation's JSON
+(and multipart) body, raw bodies that are not JSON or nest ~1,000 levels, every form
+field and file of every page. Nothing may answer 5xx; a bad value is a 4xx (or is
+ignored); every answer carries the CSP, and API errors are JSON."""
 
 from __future__ import annotations
 
@@ -117,9 +120,15 @@ def world(demo_cluster, users):
     }
 
 
-def _check(response: Any, url: str, params: dict[str, str], failures: list[str]) -> None:
+def _check(response: Any, url: str, params: Any, failures: list[str]) -> None:
+    """No 5xx, every answer under the Content-Security-Policy, and errors under /api/ in JSON."""
     if response.status_code >= 500:
         failures.append(f"{url} {params!r:.120} -> {response.status_code}")
+    if "Content-Security-Policy" not in response:
+        failures.append(f"{url} {params!r:.120} -> no Content-Security-Policy")
+    content_type = response.get("Content-Type", "")
+    if url.startswith("/api/") and response.status_code >= 400 and not content_type.startswith("application/json"):
+        failures.append(f"{url} {params!r:.120} -> {response.status_code} as {content_type}")
 
 
 def _values_for(names: list[str], values: list[str] = GARBAGE) -> list[dict[str, str]]:

@@ -12,10 +12,8 @@ from typing import Any
 from django import forms
 
 from ..models import PolicyDraft
-from ..services import starter_policies
+from ..services import drift, starter_policies
 from ..web import JsonTooDeep, read_json, read_uploaded_text
-
-MAX_UPLOAD_BYTES = 1024 * 1024
 
 
 class PolicyFormField(forms.CharField):
@@ -90,7 +88,7 @@ class ImportForm(forms.Form):
         upload = data.get("file")
         if upload is not None:
             try:
-                data["yaml"] = read_uploaded_text(upload, MAX_UPLOAD_BYTES)
+                data["yaml"] = read_uploaded_text(upload, drift.UPLOAD_LIMIT_BYTES)
             except ValueError as exc:
                 raise forms.ValidationError(f"the file {exc}") from exc
             data["source"] = upload.name

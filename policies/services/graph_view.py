@@ -21,7 +21,7 @@ boundaries such as 198.51.100.128-203.0.112.255.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import engine
@@ -308,20 +308,21 @@ def range_panel(cluster: Cluster, name: str) -> dict[str, Any] | None:
     if not keys:
         return None
     ranges = []
+    spans = []
     for node in payloads.level_nodes(cluster, "workload"):
         if node["id"] in keys and node["ip_range"]:
             first, last = (ipaddress.ip_address(a) for a in node["ip_range"])
             cidrs = [str(n) for n in ipaddress.summarize_address_range(first, last)]
             ranges.append({"key": node["id"], "first": str(first), "last": str(last), "cidrs": cidrs})
-    naming = _rules_naming(engine_cache.engine_cluster(cluster), ranges)
+            spans.append((first.version, int(first), int(last)))
+    naming = _rules_naming(engine_cache.engine_cluster(cluster), spans)
     ids = policy_ids(cluster, {rule["key"] for rule in naming})
     return {"ranges": ranges, "policies": [{**rule, "id": ids.get(rule["key"])} for rule in naming]}
 
 
-def _rules_naming(model: engine.Cluster, ranges: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each (policy, direction, rule index, ipBlock) whose ipBlock holds one of the ranges."""
-    spans = [(ipaddress.ip_address(r["first"]), ipaddress.ip_address(r["last"])) for r in ranges]
-    wanted = [(first.version, int(first), int(last)) for first, last in spans]
+def _rules_naming(model: engine.Cluster, spans: Sequence[tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """Each (policy, direction, rule index, ipBlock) whose ipBlock holds one of the
+    (family, first, last) address spans."""
     out = []
     for policy in model.policies:
         for direction in ("ingress", "egress"):
@@ -330,7 +331,7 @@ def _rules_naming(model: engine.Cluster, ranges: list[dict[str, Any]]) -> list[d
                     block = peer.ip_block
                     if block is not None and any(
                         b.family == family and b.first <= lo and hi <= b.last
-                        for family, lo, hi in wanted
+                        for family, lo, hi in spans
                         for b in block.ranges
                     ):
                         out.append({"key": policy.key, "direction": direction, "rule": index, "block": str(block)})

@@ -42,6 +42,26 @@ def test_analyze_json_and_focus() -> None:
     }
 
 
+def test_focus_repeats_and_keeps_pairs_of_any_focused_workload() -> None:
+    focused = ("--focus", "shop/database", "--focus", "frontend")
+    for extra in ((), ("--explain",)):
+        res = run("analyze", THREE_TIER, *focused, *extra)
+        assert res.returncode == 0, res.stderr
+        pairs = [line.split(" : ")[0] for line in res.stdout.splitlines() if " => " in line]
+        assert pairs == [
+            "shop/backend[Deployment] => shop/database[StatefulSet]",
+            "shop/database[StatefulSet] => kube-system/coredns[Deployment]",
+            "shop/frontend[Deployment] => kube-system/coredns[Deployment]",
+            "shop/frontend[Deployment] => shop/backend[Deployment]",
+        ], extra
+
+
+def test_every_focus_must_name_a_workload() -> None:
+    res = run("analyze", THREE_TIER, "--focus", "frontend", "--focus", "nope")
+    assert res.returncode == 2
+    assert "--focus 'nope' names no workload" in res.stderr
+
+
 def test_analyze_explain_annotates_each_pair() -> None:
     res = run("analyze", THREE_TIER, "--explain", "--focus", "database")
     assert res.returncode == 0
