@@ -102,29 +102,26 @@
   // edge's (a pair may allow several protocols).
   function edgeElements(edge, index) {
     var base = { source: edge.source, target: edge.target, pair: index };
-    var count = pairsText(edge);
-    function label(text) {
-      var out = count ? count + " · " + text : text;
-      count = "";
-      return out;
-    }
-    if (edge.conns === "all") {
-      return [{
-        group: "edges",
-        data: Object.assign({ id: "e" + index, label: label("all"), proto: "all" }, base),
-        classes: "all",
-      }];
-    }
     var out = [];
-    PROTOCOLS.forEach(function (proto) {
-      var ranges = edge.conns[proto];
-      if (!ranges) return;
+    if (edge.conns === "all") {
       out.push({
         group: "edges",
-        data: Object.assign({ id: "e" + index + proto, label: label(proto + " " + rangesText(ranges)), proto: proto }, base),
-        classes: "proto-" + proto,
+        data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
+        classes: "all",
       });
-    });
+    } else {
+      PROTOCOLS.forEach(function (proto) {
+        var ranges = edge.conns[proto];
+        if (!ranges) return;
+        out.push({
+          group: "edges",
+          data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
+          classes: "proto-" + proto,
+        });
+      });
+    }
+    var count = pairsText(edge);
+    if (count && out.length) out[0].data.label = count + " · " + out[0].data.label;
     return out;
   }
 
