@@ -47,7 +47,7 @@ from .tiers import (
     ClusterPolicy,
     TierPeer,
     TierRule,
-    unknown_peer_fields,
+    unknown_peers,
 )
 
 DNS = ConnSet.of("UDP", 53)
@@ -325,21 +325,13 @@ def _selector_omitted(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
 @check("cluster-policy-unknown-peer", "high")
 def _unknown_peer(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
     for p in ctx.cluster.cluster_policies:
-        spec = p.raw.get("spec") if isinstance(p.raw.get("spec"), Mapping) else {}
-        assert isinstance(spec, Mapping)
-        for direction, peers_key in (("ingress", "from"), ("egress", "to")):
-            for rule, raw in zip(p.rules(direction), spec.get(direction) or (), strict=False):
-                written = raw.get("action") if isinstance(raw, Mapping) else None
-                for j, peer in enumerate(raw.get(peers_key) or () if isinstance(raw, Mapping) else ()):
-                    fields = unknown_peer_fields(peer)
-                    if not fields:
-                        continue
-                    effect = (
-                        "matches no traffic" if rule.action == ALLOW else "denies all traffic, every peer and port"
-                    )
-                    yield p, (
-                        f"{direction} rule #{rule.index}{f' {rule.name!r}' if rule.name else ''} ({written}): "
-                        f"{peers_key}[{j}] sets only {', '.join(fields)}, a peer field netpolui does not read "
-                        f"(a newer API version?); as upstream says an implementation must, it fails closed: "
-                        f"the rule {effect}"
-                    )
+        for where in unknown_peers(p.raw):
+            rule = p.rules(where.direction)[where.rule]
+            effect = "matches no traffic" if rule.action == ALLOW else "denies all traffic, every peer and port"
+            written = p.raw["spec"][where.direction][where.rule].get("action")
+            yield p, (
+                f"{where.direction} rule #{rule.index}{f' {rule.name!r}' if rule.name else ''} ({written}): "
+                f"{where.peers_key}[{where.peer}] sets only {', '.join(where.fields)}, a peer field netpolui "
+                "does not read (a newer API version?); as upstream says an implementation must, it fails "
+                f"closed: the rule {effect}"
+            )

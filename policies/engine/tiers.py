@@ -404,6 +404,38 @@ def unknown_peer_fields(raw: Any) -> tuple[str, ...]:
     return tuple(present)
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownPeer:
+    """Where a peer of unknown fields is: ``spec.{direction}[{rule}].{peers_key}[{peer}]``."""
+
+    direction: str
+    rule: int
+    peers_key: str
+    peer: int
+    fields: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return f"spec.{self.direction}[{self.rule}].{self.peers_key}[{self.peer}]"
+
+
+def unknown_peers(obj: Mapping[str, Any]) -> list[UnknownPeer]:
+    """Every rule peer of a cluster-wide policy dict that sets only unknown fields."""
+    spec = obj.get("spec")
+    if not isinstance(spec, Mapping):
+        return []
+    out: list[UnknownPeer] = []
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        rules = spec.get(direction)
+        for i, rule in enumerate(rules if isinstance(rules, list) else ()):
+            peers = rule.get(peers_key) if isinstance(rule, Mapping) else None
+            for j, peer in enumerate(peers if isinstance(peers, list) else ()):
+                fields = unknown_peer_fields(peer)
+                if fields:
+                    out.append(UnknownPeer(direction, i, peers_key, j, fields))
+    return out
+
+
 def fail_closed_mark(fields: tuple[str, ...]) -> str:
     return f"fails closed: unknown peer field {', '.join(fields)}"
 
