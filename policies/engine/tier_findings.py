@@ -197,6 +197,8 @@ def _shadowed(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
             if not pods:
                 continue
             for rule in p.rules(direction):
+                if not rule.peers:
+                    continue  # matches nothing of itself (failed closed): cluster-policy-unknown-peer says so
                 ok = True
                 by: set[str] = set()
                 for pod in pods:

@@ -157,3 +157,12 @@ def test_drift_tells_two_unknown_peers_apart() -> None:
 
     assert normalize_cluster_policy(policy("front")) == normalize_cluster_policy(policy("front"))
     assert normalize_cluster_policy(policy("front")) != normalize_cluster_policy(policy("back"))
+
+
+def test_an_accept_that_failed_closed_is_not_also_called_shadowed() -> None:
+    policy = cnp(
+        "x", "Admin", 1, ns_sel("db"),
+        ingress=[{"action": "Deny", "from": [ns_sel("kube-system")]}, {"action": "Accept", "from": [FUTURE]}],
+    )
+    codes = [f.code for f in findings(build_cluster([*BASE, policy])) if f.object_name == "x"]
+    assert codes == ["cluster-policy-unknown-peer"]
