@@ -60,6 +60,7 @@ from .ports import ConnSet
 from .selectors import LabelSelector
 from .tier_validation import validate_cluster_policy
 from .tiers import (
+    ALL_PEERS,
     ALLOW,
     CLUSTER_POLICY_KINDS,
     DENY,
@@ -541,6 +542,8 @@ class _Universe:
         """Bits of a subject or peer of a cluster-wide policy. Host-network pods are never
         selected; networks and nodes name addresses outside the cluster, and a networks
         peer naming a whole address family also every pod of that family."""
+        if peer.kind == ALL_PEERS:
+            return self.all_dst if egress else self.all_src
         if peer.kind == "cni":
             bits = self.match_bits(peer)
             if peer.everywhere:

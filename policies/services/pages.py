@@ -340,6 +340,7 @@ def cluster_policy_rules(policy: ClusterPolicy) -> dict[str, Any]:
                 "action": rule.written_action,
                 "peers": [str(p) for p in rule.peers],
                 "ports": rule.ports_text,
+                "marks": list(rule.marks),
             }
             for rule in parsed.rules(direction)
         ]

@@ -158,3 +158,15 @@ def test_the_cluster_network_policy_decides_in_the_live_answer(cluster, capsys):
     assert code == 0, err
     assert "guardrails" in out
     assert "no-nodes" in out
+
+
+def test_a_cluster_serving_both_versions_is_read_in_v1beta1_alone(tmp_path):
+    with FakeKubeApiServer(policy_api=True, cluster_network_policy_versions=("v1alpha2", "v1beta1")) as fake:
+        fake.put(cluster_network_policy("v1beta1"))
+        kubeconfig = str(fake.write_kubeconfig(tmp_path / "kubeconfig", context="fake"))
+        snapshot = read_cluster("fake", kubeconfig=kubeconfig)
+        assert not fake.find_requests("GET", f"/apis/{POLICY_GROUP}/v1alpha2/clusternetworkpolicies")
+    assert [o["apiVersion"] for o in snapshot.objects if o["kind"] == "ClusterNetworkPolicy"] == [
+        f"{POLICY_GROUP}/v1beta1"
+    ]
+    assert snapshot.notes == []
