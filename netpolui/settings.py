@@ -295,12 +295,16 @@ CSRF_FAILURE_VIEW = "policies.errors.csrf_failure"
 # Request bodies beyond this are refused (413) before anything reads them; one YAML
 # file or paste is capped at NETPOLUI_SOURCE_FILE_MB.
 NETPOLUI_MAX_REQUEST_BYTES = envint("NETPOLUI_MAX_REQUEST_MB", 8) * 1024 * 1024
+# URL-encoded form bodies (the pages' small forms; pasted YAML goes as multipart).
+NETPOLUI_MAX_FORM_BYTES = envint("NETPOLUI_MAX_FORM_MB", 1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = NETPOLUI_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = NETPOLUI_MAX_REQUEST_BYTES
 # Caps on reading one directory or Git desired-state source.
 NETPOLUI_SOURCE_FILE_MB = envint("NETPOLUI_SOURCE_FILE_MB", 5)
 NETPOLUI_SOURCE_TOTAL_MB = envint("NETPOLUI_SOURCE_TOTAL_MB", 50)
 NETPOLUI_SOURCE_READ_SECONDS = envint("NETPOLUI_SOURCE_READ_SECONDS", 60)
+# One Git fetch (clone or update) of a desired-state source.
+NETPOLUI_GIT_TIMEOUT = envint("NETPOLUI_GIT_TIMEOUT", 120)
 # Git sources added by non-admins: https:// only (ssh:// and git@ too when the server
 # has keys, NETPOLUI_GIT_SSH=true), to hosts that resolve to public addresses unless
 # listed here (host names or CIDRs, comma-separated).

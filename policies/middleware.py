@@ -41,13 +41,19 @@ class SecurityHeadersMiddleware:
 
 class RequestSizeLimitMiddleware:
     """A body larger than NETPOLUI_MAX_REQUEST_BYTES is refused with 413 before it is
-    read: DRF's parsers read the stream directly, past Django's own upload limits."""
+    read: DRF's parsers read the stream directly, past Django's own upload limits.
+
+    URL-encoded form bodies have a lower cap, NETPOLUI_MAX_FORM_BYTES: Python decodes
+    `%XX` escapes into one object each, about 75 MB of memory per MB of escapes, so 8 MB
+    of `%5B` would grow a worker past 600 MB. Long text goes as multipart/form-data."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = int(getattr(settings, "NETPOLUI_MAX_REQUEST_BYTES", 8 * 1024 * 1024))
+        limit = int(settings.NETPOLUI_MAX_REQUEST_BYTES)
+        if request.content_type == "application/x-www-form-urlencoded":
+            limit = min(limit, int(settings.NETPOLUI_MAX_FORM_BYTES))
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -23,10 +23,11 @@ def _redact_url(match: re.Match[str]) -> str:
     end = end_match.start() if end_match else len(rest)
     authority, after = rest[:end], rest[end:]
     if "@" in authority:
-        return f"{scheme}{HIDDEN}@{authority.rsplit('@', 1)[1]}{after}"
-    if "@" in after and not _is_host(authority):
+        authority = f"{HIDDEN}@{authority.rsplit('@', 1)[1]}"
+    elif "@" in after and not _is_host(authority):
         return f"{scheme}{HIDDEN}"
-    return match.group(0)
+    # A URL may carry another in its path or query (`?mirror=https://u:p@h/`).
+    return f"{scheme}{authority}{redact_credentials(after)}"
 
 
 def _is_host(authority: str) -> bool:

@@ -1,13 +1,14 @@
 """What the HTML pages and the API share: the role check of a page, the cluster a URL
 names, YAML downloads, comma-separated list parameters and counts per parent row, and one
 validator per input both take (ports, the explain question's port rule, the reachability
-question, uploaded files).
+question, uploaded files, JSON text and its nesting).
 
 Web modules (pages, API, forms) reach the engine and the Kubernetes client only through
 policies.services; import-linter holds them to it."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -125,6 +126,50 @@ def read_uploaded_text(upload: Any, limit_bytes: int) -> str:
         return str(upload.read().decode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError("is not UTF-8 text") from None
+
+
+MAX_JSON_NESTING = 100
+"""Deepest nesting of lists and objects read from JSON (Kubernetes objects need ~20):
+json.loads reads a few hundred levels that code walking the value recursively does not."""
+
+
+class JsonTooDeep(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"nested deeper than {MAX_JSON_NESTING} levels")
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """The depth of nested lists and dicts, counted without recursion, up to limit + 1."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def check_json_nesting(value: Any) -> Any:
+    """The value, or JsonTooDeep when it nests deeper than MAX_JSON_NESTING."""
+    if nesting_depth(value, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+        raise JsonTooDeep
+    return value
+
+
+def read_json(text: str | bytes) -> Any:
+    """JSON text a page posted. ValueError when it is not JSON or nests too deeply."""
+    try:
+        return check_json_nesting(json.loads(text))
+    except RecursionError:
+        raise JsonTooDeep from None
 
 
 def count_of(model: type[Any], *conditions: Q, **match: Any) -> Coalesce:

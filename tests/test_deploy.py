@@ -110,6 +110,53 @@ def test_overlays_set_the_image_and_the_replicas_of_each_pool(overlay):
     assert replicas == {"web": 2, "compute-worker": 2, "sync-worker": 1, "beat": 1, "redis": 1}
 
 
+@pytest.mark.parametrize("overlay", ["overlays/read-only", "overlays/apply"])
+def test_an_overlays_image_and_replicas_are_what_it_says(overlay, tmp_path):
+    """Edited as a user would (their registry, their tag, their counts), the overlay renders
+    exactly those: each pool's replicas come from its own patch."""
+    copy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    target = copy / overlay
+    kustomization = (target / "kustomization.yaml").read_text()
+    (target / "kustomization.yaml").write_text(
+        kustomization.replace("registry.example.com/netpolui", "quay.example.org/team/netpolui").replace('"0.1.0"', '"2.3.4"')
+    )
+    wanted = {"web": 3, "compute-worker": 4, "sync-worker": 5}
+    for name, count in wanted.items():
+        (target / f"replicas-{name}.jsonpatch").write_text(f"- {{op: replace, path: /spec/replicas, value: {count}}}\n")
+    result = subprocess.run(
+        [shutil.which("kubectl") or "kubectl", "kustomize", str(target)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    deployments = kinds([d for d in yaml.safe_load_all(result.stdout) if d], "Deployment")
+    assert {name: deployments[name]["spec"]["replicas"] for name in wanted} == wanted
+    assert deployments["beat"]["spec"]["replicas"] == 1
+    for name in APP:
+        spec = deployments[name]["spec"]["template"]["spec"]
+        assert {c["image"] for c in spec.get("initContainers", []) + spec["containers"]} == {
+            "quay.example.org/team/netpolui:2.3.4"
+        }
+
+
+SECRET_WORDS = ("SECRET", "PASSWORD", "TOKEN", "DATABASE_URL")
+
+
+@pytest.mark.parametrize("target", [".", "overlays/read-only", "overlays/apply"])
+def test_no_secret_value_is_written_in_the_repository(target):
+    """Secrets reach the pods by reference only: no setting named like a secret in the
+    ConfigMap, no inline `env` value for one, no password in a URL."""
+    docs = render(target)
+    config = kinds(docs, "ConfigMap")["netpolui"]["data"]
+    assert not [k for k in config if any(word in k.upper() for word in SECRET_WORDS)]
+    assert not [v for v in config.values() if "@" in v]  # user:password@host
+    for deployment in kinds(docs, "Deployment").values():
+        spec = deployment["spec"]["template"]["spec"]
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            for env in container.get("env", []):
+                if any(word in env["name"].upper() for word in SECRET_WORDS):
+                    assert "secretKeyRef" in env.get("valueFrom", {}), env
+
+
 @pytest.mark.parametrize("target", [".", "overlays/read-only", "overlays/apply"])
 def test_secrets_are_referenced_never_rendered(target):
     docs = render(target)

@@ -81,3 +81,15 @@ def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(client_for, dem
     page = client_for("viewer").get(f"/clusters/{demo_cluster.pk}/policies/", {"namespace": "a\x00b"})
     assert page.status_code == 400
     assert "namespace: must not contain a NUL character" in page.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/"])
+def test_errors_of_the_schema_and_its_docs_are_json(api, url):
+    """They render YAML and HTML when they answer; their refusals are JSON like the rest."""
+    assert api("admin").get(url).status_code == 200
+    refused = api("admin").post(url)
+    assert refused.status_code == 405
+    assert refused.json() == {"detail": 'Method "POST" not allowed.'}
+    forbidden = api("nobody").get(url)
+    assert forbidden.status_code == 403
+    assert forbidden.json() == {"detail": "Your role does not allow this."}

@@ -1,9 +1,13 @@
-"""Garbage through every query parameter of every API endpoint and every page: empty,
-huge integers, NUL bytes, unicode, lookup-like strings, 5,000 characters. Nothing may
-answer 5xx; a bad value is a 4xx (or is ignored)."""
+"""Garbage through every query parameter of every API endpoint and every page (empty,
+huge integers, NUL bytes, unicode, lookup-like strings, 5,000 characters), through the
+id in every API path, and through every body: each field of every API operation's JSON
+(and multipart) body, raw bodies that are not JSON or nest ~1,000 levels, every form
+field and file of every page. Nothing may answer 5xx; a bad value is a 4xx (or is
+ignored); every answer carries the CSP, and API errors are JSON."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from typing import Any, ClassVar
@@ -14,7 +18,7 @@ from django.http import QueryDict
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from policies import engine
-from policies.models import DesiredSource, Namespace, NetworkPolicy, Pod, Workload
+from policies.models import DesiredSource, DriftReport, Namespace, NetworkPolicy, Pod, Workload
 from policies.services import drafts, drift
 
 pytestmark = pytest.mark.django_db
@@ -116,15 +120,21 @@ def world(demo_cluster, users):
     }
 
 
-def _check(response: Any, url: str, params: dict[str, str], failures: list[str]) -> None:
+def _check(response: Any, url: str, params: Any, failures: list[str]) -> None:
+    """No 5xx, every answer under the Content-Security-Policy, and errors under /api/ in JSON."""
     if response.status_code >= 500:
         failures.append(f"{url} {params!r:.120} -> {response.status_code}")
+    if "Content-Security-Policy" not in response:
+        failures.append(f"{url} {params!r:.120} -> no Content-Security-Policy")
+    content_type = response.get("Content-Type", "")
+    if url.startswith("/api/") and response.status_code >= 400 and not content_type.startswith("application/json"):
+        failures.append(f"{url} {params!r:.120} -> {response.status_code} as {content_type}")
 
 
-def _values_for(names: list[str]) -> list[dict[str, str]]:
+def _values_for(names: list[str], values: list[str] = GARBAGE) -> list[dict[str, str]]:
     """Each value in every parameter at once, then each parameter alone with each value."""
-    combos = [dict.fromkeys(names, value) for value in GARBAGE]
-    combos += [{name: value} for name, value in itertools.product(names, GARBAGE)]
+    combos = [dict.fromkeys(names, value) for value in values]
+    combos += [{name: value} for name, value in itertools.product(names, values)]
     return combos
 
 
@@ -142,7 +152,8 @@ def api_endpoints() -> list[tuple[str, list[str]]]:
             continue
         names = [p["name"] for p in get.get("parameters", []) if p["in"] == "query"]
         found.append((route, names))
-    return found
+    # Outside the schema: the API root, the schema itself and its docs.
+    return [*found, ("/api/", []), ("/api/schema/", ["format", "lang", "version"]), ("/api/docs/", [])]
 
 
 def fill_api_path(route: str, world: dict[str, Any]) -> str:
@@ -151,7 +162,7 @@ def fill_api_path(route: str, world: dict[str, Any]) -> str:
         "namespace": world["policy"].namespace,
         "name": world["policy"].name,
     }
-    kind = route.strip("/").split("/")[1]
+    kind = (route.strip("/").split("/") + [""])[1]
     objects = {"clusters": "cluster", "namespaces": "namespace", "workloads": "workload", "pods": "pod",
                "policies": "policy", "drafts": "draft", "drift-sources": "source"}
     if "/drift/" in route:
@@ -179,6 +190,23 @@ def test_api_query_parameters_never_give_5xx(api, world, monkeypatch, route, nam
     assert failures == []
 
 
+PATH_GARBAGE = ["0", "-1", "abc", "reports", "99999999999999999999", "1.5", "%00", "a__b"]
+
+
+def test_api_path_ids_never_give_5xx(api, world):
+    """Garbage where a route names a row by id ({id}, {cluster_id}): a 404, never a
+    failed lookup (`/drift/reports/` was taken for report id "reports")."""
+    client = api("admin")
+    client.raise_request_exception = False
+    failures: list[str] = []
+    for route, _ in api_endpoints():
+        for name in re.findall(r"\{(\w*id)\}", route):
+            for value in PATH_GARBAGE:
+                url = fill_api_path(route.replace("{" + name + "}", value), world)
+                _check(client.get(url), url, {}, failures)
+    assert failures == []
+
+
 # --- pages: every route of the site, every parameter a page reads ------------------------------
 
 
@@ -202,20 +230,37 @@ def fill_page_route(route: str, name: str, world: dict[str, Any]) -> str:
         "cluster-policy": "cluster_policy", "cni-policy": "cni_object", "cnp": "cnp_draft",
     }
     pk_owner = next((obj for prefix, obj in sorted(pk_of.items(), key=lambda kv: -len(kv[0])) if name.startswith(prefix)), "policy")
+    item = world["policy"]
+    if name.startswith("drift-item"):  # a page of one difference in the report
+        items = DriftReport.objects.get(pk=world["report"].pk).items
+        item = items.filter(namespace="").first() if name == "drift-item-cluster-scoped" else items.first()
     values = {
         "cluster_id": world["cluster"].pk,
         "report_id": world["report"].pk if "report_id" in route else 1,
         "pk": world[pk_owner].pk,
         "which": "reconcile",
-        "namespace": world["policy"].namespace,
-        "name": world["policy"].name,
+        "fmt": "svg",
+        "namespace": item.namespace if item else "",
+        "name": item.name if item else "none",
     }
+    if route.startswith("^"):  # a re_path: its named groups become <name>
+        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", route).strip("^$").replace("\\", "")
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), 1)), route)
 
 
 def test_the_page_routes_are_found(db):
     names = {name for _, name in page_routes()}
-    assert {"clusters", "graph", "policy-list", "draft-new"} <= names
+    assert {"clusters", "graph", "policy-list", "draft-new", "graph-picture"} <= names
+
+
+def test_every_page_route_is_filled_with_a_real_object(client_for, world):
+    client = client_for("admin")
+    missing = [url for url in (fill_page_route(route, name, world) for route, name in page_routes())
+               if client.get(url).status_code == 404]
+    assert missing == [
+        f"/clusters/{world['cluster'].pk}/drift/cluster-objects/none/",  # the demo's drift has none
+        f"/clusters/{world['cluster'].pk}/node/",  # 404 without ?id=
+    ]
 
 
 @pytest.mark.parametrize(("route", "name"), page_routes())
@@ -236,3 +281,119 @@ def test_the_discovery_sees_what_pages_read(client_for, world, monkeypatch):
     for route, name in page_routes():
         read |= parameters_read(client, fill_page_route(route, name, world), monkeypatch)
     assert {"label", "namespace", "clone", "ids", "level", "report"} <= read
+
+
+# --- bodies: every API operation that takes one, every page that accepts a POST ------------------
+
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+JSON_GARBAGE: list[Any] = [
+    *GARBAGE,
+    None,
+    True,
+    -1,
+    10**20,
+    1e308,
+    [],
+    {},
+    ["x", 1, None],
+    {"a__b": 1, "isnull": "x"},
+    {"x": "a\x00b"},
+    {"metadata": {"name": "a\x00b", "annotations": {"k": "a\x00b"}}},
+    nested(50),
+]
+
+DEEP_JSON = ['{"spec": ' * 900 + "1" + "}" * 900, "[" * 990 + "]" * 990]
+"""Nesting that json.loads reads but code walking it recursively does not."""
+
+RAW_BODIES = ["", "null", "[]", '"x"', "1", "{", '{"a": NaN}', "[" * 5000, '{"a": 1e999}', *DEEP_JSON]
+FORM_GARBAGE = [*GARBAGE, *DEEP_JSON]
+
+
+def body_operations() -> list[tuple[str, str, list[str]]]:
+    """(method, route, body field names) of every API operation that reads a body."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    found = []
+    for route, operations in schema["paths"].items():
+        for method in ("post", "put", "patch"):
+            if method not in operations:
+                continue
+            content = operations[method].get("requestBody", {}).get("content", {})
+            ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+            fields = list(components[ref.rsplit("/", 1)[1]].get("properties", {})) if ref else []
+            found.append((method, route, fields))
+    return found
+
+
+def _json_bodies(fields: list[str]) -> list[Any]:
+    bodies: list[Any] = [dict.fromkeys(fields, value) for value in JSON_GARBAGE]
+    bodies += [{field: value} for field, value in itertools.product(fields, JSON_GARBAGE)]
+    return bodies
+
+
+def test_the_body_operations_are_found(db):
+    operations = {(method, route) for method, route, _ in body_operations()}
+    assert {("post", "/api/drafts/parse/"), ("post", "/api/drift-sources/"), ("patch", "/api/drafts/{id}/")} <= operations
+
+
+@pytest.mark.parametrize(("method", "route", "fields"), body_operations())
+def test_api_bodies_never_give_5xx(api, world, settings, method, route, fields):
+    settings.NETPOLUI_ALLOW_APPLY = True
+    client = api("admin")
+    client.raise_request_exception = False
+    send = getattr(client, method)
+    url = fill_api_path(route, world)
+    failures: list[str] = []
+    for body in _json_bodies(fields):
+        _check(send(url, body, format="json"), url, body, failures)
+    for raw in RAW_BODIES:
+        _check(send(url, raw, content_type="application/json"), url, {"raw": raw}, failures)
+    _check(send(url, b'{"yaml": "caf\xe9"}', content_type="application/json"), url, {"raw": "non-UTF-8"}, failures)
+    for value in GARBAGE:
+        _check(send(url, dict.fromkeys(fields, value)), url, {"multipart": value}, failures)
+    assert failures == []
+
+
+def fields_posted(client: Any, url: str, monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The form fields the view behind `url` reads from a POST."""
+    import django.http
+    import django.http.request
+
+    RecordingQueryDict.asked = set()
+    with monkeypatch.context() as patch:
+        patch.setattr(django.http.request, "QueryDict", RecordingQueryDict)
+        patch.setattr(django.http, "QueryDict", RecordingQueryDict)
+        client.post(url, "a=1", content_type="application/x-www-form-urlencoded")
+        client.post(url, {"a": "1"})
+    return {name for name in RecordingQueryDict.asked if isinstance(name, str)}
+
+
+def garbage_file(value: str) -> io.BytesIO:
+    upload = io.BytesIO(value.encode() + b"\xff\xfe\x00")
+    upload.name = "p.yaml"
+    return upload
+
+
+@pytest.mark.parametrize(("route", "name"), page_routes())
+def test_page_form_bodies_never_give_5xx(client_for, world, monkeypatch, route, name):
+    client = client_for("admin")
+    client.raise_request_exception = False
+    url = fill_page_route(route, name, world)
+    names = sorted(fields_posted(client, url, monkeypatch) | {"a__b"})
+    failures: list[str] = []
+    for fields in _values_for(names, FORM_GARBAGE):
+        _check(client.post(url, fields), url, fields, failures)
+    for value in GARBAGE[:8]:
+        files = {field: garbage_file(value) for field in ("file", "upload")}
+        _check(client.post(url, {**dict.fromkeys(names, value), **files}), url, {"files": value}, failures)
+    for raw in RAW_BODIES:
+        _check(client.post(url, raw, content_type="application/json"), url, {"raw": raw}, failures)
+    assert failures == []

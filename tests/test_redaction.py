@@ -34,6 +34,12 @@ from policies.redaction import redact_credentials
             "fatal: unable to access 'https://***@h.example/r.git/': 403 and https://***@c/d",
         ),
         ("https://user:pa'ss@host/r", "https://***@host/r"),
+        # a URL inside another's path or query, IPv6 with a zone, a port out of range
+        ("https://u:pw@h/r?mirror=https://a:b@c/d", "https://***@h/r?mirror=https://***@c/d"),
+        ("https://h/r?mirror=https://a:b@c/d", "https://h/r?mirror=https://***@c/d"),
+        ("ssh://u:pw@[fe80::1%25eth0]:22/r", "ssh://***@[fe80::1%25eth0]:22/r"),
+        ("https://u:pw@host:99999/r", "https://***@host:99999/r"),
+        ("git+https://u:pw@h/x", "git+https://***@h/x"),
     ],
 )
 def test_credentials_are_hidden(text, shown):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,27 @@ def test_compose_file_describes_the_production_shape():
         env = services[name]["environment"]
         assert env["NETPOLUI_ENV"] == "production"
         assert env["CELERY_BROKER_URL"].startswith("redis://")
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_setting_and_flag_the_security_section_names_exists():
+    section = _readme_section("Security")
+    settings_source = (ROOT / "netpolui" / "settings.py").read_text()
+    names = set(re.findall(r"\bNETPOLUI_[A-Z_]+\b", section))
+    assert {"NETPOLUI_GIT_TIMEOUT", "NETPOLUI_MAX_FORM_MB", "NETPOLUI_SOURCE_FILE_MB"} <= names
+    assert [n for n in sorted(names) if f'env("{n}"' not in settings_source and f'("{n}",' not in settings_source] == []
+    cli_help = subprocess.run([sys.executable, "-m", "policies.engine.cli", "analyze", "--help"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+    flags = set(re.findall(r"`(--[a-z-]+)`", section))
+    assert flags
+    assert [f for f in sorted(flags) if f not in cli_help] == []
+
+
+def test_the_git_timeout_and_the_form_cap_are_read_from_the_environment():
+    shown = manage("shell", "-c", "from django.conf import settings as s; print(s.NETPOLUI_GIT_TIMEOUT, s.NETPOLUI_MAX_FORM_BYTES)",
+                   NETPOLUI_ENV="development", NETPOLUI_GIT_TIMEOUT="7", NETPOLUI_MAX_FORM_MB="2")
+    assert shown.stdout.split()[-2:] == ["7", str(2 * 1024 * 1024)], shown.stderr

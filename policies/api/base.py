@@ -31,6 +31,9 @@ NAMESPACES = OpenApiParameter(
 class BaseViewSet(viewsets.GenericViewSet[Any]):
     # Per-view role (see permissions.RolePermission); actions may set their own.
     required_role: Any = None
+    # Every row is named by its integer id: anything else in that place of the path is
+    # no route (404) rather than a lookup that fails in the database.
+    lookup_value_regex = "[0-9]+"
 
 
 class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

@@ -37,6 +37,7 @@ from ..models import Cluster, DesiredSource, DriftItem, DriftReport
 from ..roles import ADMIN, EDITOR, has_role
 from ..services import drift
 from ..web import read_uploaded_text, yaml_attachment
+from .base import BaseViewSet
 
 CLUSTER_ID = OpenApiParameter("cluster_id", int, OpenApiParameter.PATH, description="the cluster's id")
 REPORT = OpenApiParameter(
@@ -242,6 +243,7 @@ class DesiredSourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     serializer_class = DesiredSourceSerializer
     queryset = DesiredSource.objects.select_related("cluster").order_by("cluster", "pk")
     filterset_fields = ["cluster", "kind", "enabled"]
+    lookup_value_regex = BaseViewSet.lookup_value_regex
 
     def perform_create(self, serializer: DesiredSourceSerializer) -> None:
         source = drift.save_source(DesiredSource(**serializer.validated_data), actor=self.request.user)
@@ -286,6 +288,7 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     filter_backends: list[Any] = []
     # Set per action (RolePermission reads it): exports and checks need an editor.
     required_role: Any = None
+    lookup_value_regex = BaseViewSet.lookup_value_regex
 
     def get_cluster(self) -> Cluster:
         return get_object_or_404(Cluster, pk=self.kwargs["cluster_id"])

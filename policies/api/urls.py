@@ -4,6 +4,8 @@ Other modules register their viewsets here with one line each (drafts: the edito
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from .clusters import ClusterViewSet
@@ -19,6 +21,26 @@ from .resources import (
     WorkloadViewSet,
 )
 
+
+class JSONErrors:
+    """Errors of a view that renders YAML or HTML (the schema, its docs) come back as JSON,
+    as every other API error does."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response: Response = super().handle_exception(exc)  # type: ignore[misc]
+        self.request.accepted_renderer = JSONRenderer()  # type: ignore[attr-defined]
+        self.request.accepted_media_type = JSONRenderer.media_type  # type: ignore[attr-defined]
+        return response
+
+
+class SchemaView(JSONErrors, SpectacularAPIView):
+    pass
+
+
+class DocsView(JSONErrors, SpectacularSwaggerSplitView):
+    pass
+
+
 router = DefaultRouter()
 router.register("clusters", ClusterViewSet, basename="cluster")
 router.register("namespaces", NamespaceViewSet, basename="namespace")
@@ -32,11 +54,11 @@ register_drift(router)
 
 urlpatterns = [
     # Nothing is anonymous, the schema and its docs included.
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[RolePermission]), name="api-schema"),
+    path("schema/", SchemaView.as_view(permission_classes=[RolePermission]), name="api-schema"),
     path(
         "docs/",
         # The split view serves its start-up script as a file: no inline script, as the CSP wants.
-        SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[RolePermission]),
+        DocsView.as_view(url_name="api-schema", permission_classes=[RolePermission]),
         name="api-docs",
     ),
     path("", include(router.urls)),

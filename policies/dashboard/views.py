@@ -330,12 +330,20 @@ def node(request: HttpRequest, cluster_id: int) -> HttpResponse:
     direction = request.GET.get("direction") or "combined"
     if level not in LEVELS or direction not in DIRECTIONS:
         raise Http404("unknown level or direction")
+    range_node = graph_view.range_panel(cluster, node_id)
     try:
         details = analysis.node_details(
-            cluster, node_id, level=level, group_by=request.GET.get("group_by", ""), direction=direction
+            cluster,
+            node_id,
+            level=level,
+            group_by=request.GET.get("group_by", ""),
+            direction=direction,
+            ranges=[r["key"] for r in range_node["ranges"]] if range_node else (),
         )
     except analysis.UnknownEndpoint as exc:
         raise Http404(str(exc)) from exc
+    if range_node:
+        details["address_ranges"] = range_node
     tier_pages.annotate_node_details(cluster, details)
     context = {"cluster": cluster, "details": details, "rows": _detail_rows(cluster, details)}
     return render_fragment(request, "policies/node.html", "partials/node.html", context)

@@ -221,6 +221,7 @@ def _queue_check(cluster: Cluster) -> None:
 class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
     upload = forms.FileField(
         required=False,
+        widget=forms.FileInput,
         label="YAML file",
         help_text="One or more NetworkPolicies, multi-document YAML (---) or a List.",
     )
@@ -253,13 +254,19 @@ class DesiredSourceForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["kind"].choices = DesiredSource.Kind.choices  # no blank choice
         self.cluster = cluster
         self.user = user
-        # Credentials in a clone URL are never shown again; sent back unchanged, they stay.
+        # Credentials in a clone URL are never shown again, nor a server path to a
+        # non-admin; sent back unchanged, they stay.
         if self.instance.pk and not self.is_bound:
-            self.initial["location"] = drift.redact(self.instance.location)
+            self.initial["location"] = self._shown_location()
+
+    def _shown_location(self) -> str:
+        if has_role(self.user, ADMIN):
+            return drift.redact(self.instance.location)
+        return drift.shown_location(self.instance)
 
     def clean_location(self) -> str:
         location = str(self.cleaned_data.get("location") or "").strip()
-        if self.instance.pk and location == drift.redact(self.instance.location):
+        if self.instance.pk and location == self._shown_location():
             return self.instance.location
         return location
 

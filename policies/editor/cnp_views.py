@@ -4,7 +4,6 @@ deleted here. Everything goes through policies.services.cnp_drafts."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +18,7 @@ from ..models import Cluster, ClusterPolicyDraft
 from ..query import parse_id
 from ..roles import EDITOR, VIEWER, has_role
 from ..services import cnp_drafts
-from ..web import get_cluster, role_required, yaml_attachment
+from ..web import JsonTooDeep, get_cluster, read_json, role_required, yaml_attachment
 
 
 def _draft(request: HttpRequest, cluster_id: int, pk: int) -> ClusterPolicyDraft:
@@ -34,8 +33,10 @@ def _edit_url(draft: ClusterPolicyDraft) -> str:
 def _read_obj(text: str) -> tuple[Any, str]:
     """The policy the form sent as JSON, or a sentence saying why it cannot be read."""
     try:
-        return json.loads(text), ""
-    except (ValueError, RecursionError):
+        return read_json(text), ""
+    except JsonTooDeep as exc:
+        return None, f"The editor sent a policy {exc}."
+    except ValueError:
         return None, "The editor sent a policy that is not valid JSON; reload the page and try again."
 
 

@@ -7,16 +7,13 @@ into the policy and validates it with the API server's rules.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 
 from ..models import PolicyDraft
-from ..services import starter_policies
-from ..web import read_uploaded_text
-
-MAX_UPLOAD_BYTES = 1024 * 1024
+from ..services import drift, starter_policies
+from ..web import JsonTooDeep, read_json, read_uploaded_text
 
 
 class PolicyFormField(forms.CharField):
@@ -27,7 +24,9 @@ class PolicyFormField(forms.CharField):
     def clean(self, value: Any) -> dict[str, Any]:  # type: ignore[override]
         text = super().clean(value)
         try:
-            data = json.loads(text)
+            data = read_json(text)
+        except JsonTooDeep as exc:
+            raise forms.ValidationError(f"the editor sent form data {exc}") from exc
         except ValueError as exc:
             raise forms.ValidationError("the editor sent form data that is not JSON") from exc
         if not isinstance(data, dict):
@@ -76,7 +75,7 @@ class ImportForm(forms.Form):
         label="Paste YAML",
         help_text="One or many NetworkPolicy documents separated by ---, or a kind: List.",
     )
-    file = forms.FileField(required=False, label="or upload a file")
+    file = forms.FileField(required=False, label="or upload a file", widget=forms.FileInput)
     namespace = forms.CharField(
         max_length=63,
         required=False,
@@ -89,7 +88,7 @@ class ImportForm(forms.Form):
         upload = data.get("file")
         if upload is not None:
             try:
-                data["yaml"] = read_uploaded_text(upload, MAX_UPLOAD_BYTES)
+                data["yaml"] = read_uploaded_text(upload, drift.UPLOAD_LIMIT_BYTES)
             except ValueError as exc:
                 raise forms.ValidationError(f"the file {exc}") from exc
             data["source"] = upload.name

@@ -133,7 +133,9 @@ from .tiers import (
     Tier,
     TierPeer,
     TierRule,
+    UnknownPeer,
     parse_cluster_policy,
+    unknown_peers,
 )
 from .tiers import Node as ClusterNode
 from .validation import FieldError, validate_network_policy
@@ -209,6 +211,7 @@ __all__ = [
     "TierMatch",
     "TierPeer",
     "TierRule",
+    "UnknownPeer",
     "Skipped",
     "UnknownEndpoint",
     "UnsafeInput",
@@ -239,6 +242,7 @@ __all__ = [
     "render_dot",
     "render_picture",
     "to_cluster_network_policy",
+    "unknown_peers",
     "validate_cluster_policy",
     "rule_allows_dns",
     "validate_network_policy",

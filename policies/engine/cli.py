@@ -11,7 +11,8 @@ Every command reads within caps: --max-file-size (default 5M) for each file,
 
 Instead of PATH... every command can read a live cluster: `--context CTX [--kubeconfig
 PATH] [--namespace NS ...]`; `diff --context CTX DIR` compares the cluster (old) with DIR
-(new), `diff DIR --context CTX` compares DIR (old) with the cluster (new). The engine
+(new), `diff DIR --context CTX` compares DIR (old) with the cluster (new); without
+--context (the kubectl plugin's current context) the cluster is old. The engine
 never talks to a cluster itself: the caller passes `live_reader`, which returns plain
 dicts (policies/cli.py does, with the kubernetes client).
 
@@ -184,7 +185,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     reach = analyze(cluster, level=args.level, direction=args.direction)
     if args.focus:
         for name in args.focus:
-            if not any(name in (n.key, f"{n.namespace}/{n.name}", n.name) for n in reach.nodes):
+            if not any(n.is_named(name) for n in reach.nodes):
                 return _unknown_focus(name)
         reach = reach.focus(*args.focus)
     if not reach.connections:
@@ -269,8 +270,9 @@ def _diff_sides(args: argparse.Namespace) -> tuple[Cluster, Cluster]:
     return (files, live) if args.live_after_paths else (live, files)
 
 
-class _LiveOption(argparse.Action):
-    """--context/--kubeconfig, remembering whether a path came before them (diff's order)."""
+class _ContextOption(argparse.Action):
+    """--context, remembering whether a path came before it (diff's order: the side
+    written first is OLD; without --context the cluster is OLD)."""
 
     def __call__(
         self,
@@ -280,18 +282,18 @@ class _LiveOption(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         setattr(namespace, self.dest, values)
-        if getattr(namespace, "live_after_paths", None) is None:
-            first = getattr(namespace, "old", None) or getattr(namespace, "paths", None)
-            namespace.live_after_paths = bool(first)
+        first = getattr(namespace, "old", None) or getattr(namespace, "paths", None)
+        namespace.live_after_paths = bool(first)
 
 
 def _add_live_options(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(live_after_paths=False)
     live = p.add_argument_group("live cluster (instead of PATH)")
     live.add_argument(
-        "--context", action=_LiveOption, metavar="CTX", help="kubeconfig context to read (read-only)"
+        "--context", action=_ContextOption, metavar="CTX", help="kubeconfig context to read (read-only)"
     )
     live.add_argument(
-        "--kubeconfig", action=_LiveOption, metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
+        "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
     )
     live.add_argument(
         "-n", "--namespace", action="append", metavar="NS", help="read only this namespace (repeatable)"

@@ -287,22 +287,18 @@ def _ns(obj: Mapping[str, Any]) -> str:
 
 
 def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(kind, name) of the owner reference marked controller, else of the first one.
+    """(kind, name) of the owner reference marked controller: the workload that manages the
+    object (metav1.GetControllerOf); other owners only hold it for garbage collection.
 
     A controller reference without its (required) kind still names the pods' common
     owner; np-guard shows such pods as one ``ns/owner[Pod]``, and so do we."""
     refs = _meta(obj).get("ownerReferences")
     if not isinstance(refs, list):
         return None
-    first = None
     for r in refs:
-        if not isinstance(r, _MAP) or not r.get("name"):
-            continue
-        if r.get("controller"):
+        if isinstance(r, _MAP) and r.get("controller") and r.get("name"):
             return (str(r.get("kind") or "Pod"), str(r["name"]))
-        if first is None and r.get("kind"):
-            first = r
-    return None if first is None else (str(first["kind"]), str(first["name"]))
+    return None
 
 
 def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -408,6 +408,7 @@ def _walk_tier(
                     rule.written_action,
                     hit,
                     policy.priority,
+                    rule.marks,
                 )
             )
     return allowed, undecided, passed

@@ -195,7 +195,17 @@ def write(
             out.write(prefix + prefix.join(row))
             written += len(row)
     elif fmt == "dot":
-        written = _write_dot(source, out, focus, text, _dot_frame(source.nodes))
+        head, tail = _dot_frame(source.nodes)
+        out.write(head)
+        piece = lambda d, c: (  # noqa: E731
+            f"{_dot_quote(d.key)} [label={_dot_quote(text(c))} "
+            'color="gold2" fontcolor="darkgreen"]\n'
+        )
+        for src, row in _rows(source, piece, focus):
+            prefix = f"\t{_dot_quote(src.key)} -> "
+            out.write(prefix + prefix.join(row))
+            written += len(row)
+        out.write(tail)
     elif fmt == "json":
         written = _write_json(source, out, focus, text)
     else:
@@ -251,39 +261,23 @@ def render_dot(
     reach: Reachability,
     *,
     labels: Mapping[str, str] | None = None,
+    edge_labels: Mapping[tuple[str, str], str] | None = None,
     boxes: Mapping[str, tuple[str, ...]] | None = None,
     caption: str = "",
 ) -> str:
     """The dot output drawn as a caller shows it: `labels` (node key -> text, lines split
-    by newlines) replace the default labels, `boxes` (node key -> the boxes it sits in,
-    outermost first; `()` for none) replace the namespace boxes, and `caption` is written
-    under the graph."""
-    buf = io.StringIO()
-    frame = _dot_frame(reach.nodes, labels or {}, boxes, caption)
-    _write_dot(reach, buf, None, _conn_text(), frame)
-    return buf.getvalue()
-
-
-def _write_dot(
-    source: Reachability | PairTable,
-    out: TextIO,
-    focus: frozenset[int] | None,
-    text: Callable[[ConnSet], str],
-    frame: tuple[str, str],
-) -> int:
-    head, tail = frame
-    out.write(head)
-    piece: Piece = lambda d, c: (  # noqa: E731
-        f"{_dot_quote(d.key)} [label={_dot_quote(text(c))} "
+    by newlines) and `edge_labels` ((source key, destination key) -> text) replace the
+    default labels, `boxes` (node key -> the boxes it sits in, outermost first; `()` for
+    none) replace the namespace boxes, and `caption` is written under the graph."""
+    head, tail = _dot_frame(reach.nodes, labels or {}, boxes, caption)
+    edge_labels = edge_labels or {}
+    edges = (
+        f"\t{_dot_quote(c.src.key)} -> {_dot_quote(c.dst.key)} "
+        f"[label={_dot_quote(edge_labels.get((c.src.key, c.dst.key)) or str(c.conns))} "
         'color="gold2" fontcolor="darkgreen"]\n'
+        for c in reach.connections
     )
-    written = 0
-    for src, row in _rows(source, piece, focus):
-        prefix = f"\t{_dot_quote(src.key)} -> "
-        out.write(prefix + prefix.join(row))
-        written += len(row)
-    out.write(tail)
-    return written
+    return head + "".join(edges) + tail
 
 
 def _default_label(n: Endpoint) -> str:

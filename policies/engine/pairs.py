@@ -14,7 +14,8 @@ ConnSet) the Analyzer computes anyway:
 - ``count()``, ``degrees()``: how many pairs, and per endpoint how many peers it may
   reach and be reached from, without listing a pair (bit-sliced counters over cells);
 - ``group(group_of)``: the aggregated levels (tier, namespace) from the cells,
-  equal to ``group_reachability`` over the materialised list;
+  equal to ``group_reachability`` over the materialised list; ``pair_counts(group_of)``:
+  how many pairs each group pair stands for;
 - ``focus(keys)``: restrict the rows to pairs involving some endpoints.
 
 Endpoint order, keys and the rule that an endpoint is never paired with itself, nor an
@@ -41,6 +42,9 @@ T = TypeVar("T")
 # Source ranks whose rows are built together: a row holds one reference per pair, so
 # a block of rows bounds the memory of a listing whatever the cluster's size.
 BLOCK = 1024
+# Source bits per group under which counting walks every source bit rather than masking
+# each group met (a mask costs a few operations on integers as wide as the classes).
+BITS_PER_GROUP_TO_MASK = 2
 
 
 class PairTable:
@@ -211,13 +215,8 @@ class PairTable:
         return [c for _, c in out]
 
     def focus_ranks(self, name: str) -> frozenset[int]:
-        """Ranks of the endpoints `name` designates: a key, `ns/name` or a bare name
-        (the CLI's --focus)."""
-        return frozenset(
-            i
-            for i, e in enumerate(self.nodes)
-            if name in (e.key, f"{e.namespace}/{e.name}", e.name)
-        )
+        """Ranks of the endpoints `name` designates (Endpoint.is_named: the CLI's --focus)."""
+        return frozenset(i for i, e in enumerate(self.nodes) if e.is_named(name))
 
     # -- counts -------------------------------------------------------------------------------
     def _weights(self) -> tuple[int, list[tuple[int, int]]]:
@@ -367,6 +366,45 @@ class PairTable:
         conns = [Connection(by_key[s], by_key[d], c) for (s, d), c in sorted(pairs.items())]
         return Reachability(grouped.nodes, conns, level="group", direction=self.direction)
 
+    def pair_counts(
+        self,
+        group_of: Callable[[Endpoint], str],
+        restrict: Callable[[ConnSet], ConnSet] | None = None,
+    ) -> dict[tuple[str, str], int]:
+        """(source group, destination group) -> how many pairs it stands for, for the
+        group pairs of `group(group_of)`. With `restrict` (a port filter), a pair counts
+        only when its connections narrowed by it are not empty.
+
+        From the cells: the sources reaching a column are its cells' bits OR-ed, and
+        each source bit stands for some endpoints of some groups; a column counts once
+        per destination endpoint it is the column of, less each endpoint of a class that
+        reaches its own class (never paired with itself)."""
+        if self._empty:
+            return {}
+        group_of_rank = [group_of(e) for e in self.nodes]
+        shares = _Shares(self._src_bit, group_of_rank)
+        reaching: dict[str, dict[int, int]] = {}  # dst group -> sources -> its endpoints
+        counts: dict[tuple[str, str], int] = {}
+        for dr, d in enumerate(self._columns):
+            if d < 0:
+                continue
+            gd = group_of_rank[dr]
+            reached = 0
+            for conn, bits in self._cells(d):
+                if restrict is None or not restrict(conn).is_empty:
+                    reached |= bits
+            if not reached:
+                continue
+            sources = reaching.setdefault(gd, {})
+            sources[reached] = sources.get(reached, 0) + 1
+            if d < self._n and reached >> d & 1:
+                counts[(gd, gd)] = counts.get((gd, gd), 0) - 1  # not with itself
+        for gd, sources in reaching.items():
+            for bits, endpoints in sources.items():
+                for gs, n in shares.of(bits).items():
+                    counts[(gs, gd)] = counts.get((gs, gd), 0) + n * endpoints
+        return {k: n for k, n in counts.items() if n}
+
     def _own_class_pairs(
         self,
         d: int,
@@ -393,3 +431,59 @@ class _Pair:
     def __init__(self, dst: Endpoint, conns: ConnSet) -> None:
         self.dst = dst
         self.conns = conns
+
+
+class _Shares:
+    """How many endpoints of each group every source bit stands for, summed per group
+    over a set of source bits (`of`). With a few bits per group (workloads, fine tiers)
+    the set's bits are walked in one pass over its digits; with many (namespaces), each
+    group met is counted with its bit-sliced masks and its own bits skipped at once."""
+
+    def __init__(self, src_bit: list[int], group_of_rank: list[str]) -> None:
+        per_bit: dict[int, dict[str, int]] = {}
+        for rk, s in enumerate(src_bit):
+            if s >= 0:
+                row = per_bit.setdefault(s, {})
+                row[group_of_rank[rk]] = row.get(group_of_rank[rk], 0) + 1
+        self._per_bit = {s: list(row.items()) for s, row in per_bit.items()}
+        self._alone: dict[str, int] = {}
+        self._slices: dict[str, list[int]] = {}
+        for s, row in per_bit.items():
+            if len(row) == 1:
+                (g,) = row
+                self._alone[g] = self._alone.get(g, 0) | 1 << s
+            for g, k in row.items():
+                masks = self._slices.setdefault(g, [])
+                masks.extend([0] * (k.bit_length() - len(masks)))
+                for j in range(k.bit_length()):
+                    if k >> j & 1:
+                        masks[j] |= 1 << s
+        self._walk = len(self._slices) * BITS_PER_GROUP_TO_MASK > len(per_bit)
+
+    def of(self, bits: int) -> dict[str, int]:
+        """Group -> how many of its endpoints the source bits stand for (groups met)."""
+        return self._walked(bits) if self._walk else self._masked(bits)
+
+    def _walked(self, bits: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        digits = bin(bits)[:1:-1]
+        s = digits.find("1")
+        while s >= 0:
+            for g, k in self._per_bit.get(s, ()):
+                out[g] = out.get(g, 0) + k
+            s = digits.find("1", s + 1)
+        return out
+
+    def _masked(self, bits: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        rest = bits
+        while rest:
+            low = rest & -rest
+            row = self._per_bit.get(low.bit_length() - 1, [])
+            for g, _ in row:
+                if g not in out:
+                    out[g] = sum((bits & mask).bit_count() << j for j, mask in enumerate(self._slices[g]))
+            rest ^= low
+            if len(row) == 1:
+                rest &= ~self._alone[row[0][0]]
+        return out

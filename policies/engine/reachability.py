@@ -44,7 +44,7 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 from .cluster import Cluster
 from .cni.common import DENY_END, CniTierPolicy, PlanTier
 from .cni.kinds import CNIS, is_cni_object
-from .endpoint_keys import external_key, object_key
+from .endpoint_keys import external_key, object_key, parse_object_key
 from .ipranges import IPRange, cut_space
 from .model import (
     EMPTY_LABELS,
@@ -60,6 +60,7 @@ from .ports import ConnSet
 from .selectors import LabelSelector
 from .tier_validation import validate_cluster_policy
 from .tiers import (
+    ALL_PEERS,
     ALLOW,
     CLUSTER_POLICY_KINDS,
     DENY,
@@ -103,6 +104,16 @@ class Endpoint:
     external_role: str = ""
     """For External ranges: "source" (cut by ingress ipBlocks), "destination" (cut by
     egress ipBlocks) or "both"; sources are only listed as src, destinations as dst."""
+    workload: str = ""
+    """For a pod at pod level: the key of the workload it belongs to."""
+
+    def is_named(self, name: str) -> bool:
+        """Whether `name` (a key, `ns/name` or a bare name) designates this endpoint or,
+        for a pod, its workload (the CLI's --focus)."""
+        if name in (self.key, f"{self.namespace}/{self.name}", self.name):
+            return True
+        owner = parse_object_key(self.workload) if self.workload else None
+        return owner is not None and name in (self.workload, f"{owner[0]}/{owner[1]}", owner[1])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Endpoint) and other.key == self.key
@@ -188,10 +199,10 @@ class Reachability:
         return self._pair_index.get((src, dst), ConnSet.none())
 
     def focus(self, *workloads: str) -> Reachability:
-        """Only pairs involving one of `workloads` (each a key, `ns/name` or a bare name)."""
+        """Only pairs involving one of `workloads` (see Endpoint.is_named)."""
 
         def hit(e: Endpoint) -> bool:
-            return any(w in (e.key, f"{e.namespace}/{e.name}", e.name) for w in workloads)
+            return any(e.is_named(w) for w in workloads)
 
         conns = [c for c in self.connections if hit(c.src) or hit(c.dst)]
         return Reachability(self.nodes, conns, level=self.level, direction=self.direction)
@@ -531,6 +542,8 @@ class _Universe:
         """Bits of a subject or peer of a cluster-wide policy. Host-network pods are never
         selected; networks and nodes name addresses outside the cluster, and a networks
         peer naming a whole address family also every pod of that family."""
+        if peer.kind == ALL_PEERS:
+            return self.all_dst if egress else self.all_src
         if peer.kind == "cni":
             bits = self.match_bits(peer)
             if peer.everywhere:
@@ -1064,6 +1077,7 @@ class Analyzer:
                 pod.host_network,
                 bool(ing >> c & 1),
                 bool(eg >> c & 1),
+                workload=pod.workload_key,
             )
             members.append((ep, c))
         return members

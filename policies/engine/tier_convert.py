@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .tiers import ANP, BANP, CNP, V1ALPHA2
+from .tiers import ANP, BANP, CNP, V1ALPHA2, unknown_peer_fields
 
 BASELINE_PRIORITY = 1000
 _PEER_KINDS = ("namespaces", "pods", "networks", "nodes")
@@ -60,6 +60,10 @@ def _peer(raw: Any, path: str, notes: list[str]) -> dict[str, Any] | None:
     for kind in _PEER_KINDS:
         if raw.get(kind) is not None:
             return {kind: copy.deepcopy(raw[kind])}
+    unknown = unknown_peer_fields(raw)
+    if unknown:
+        notes.append(f"{path}: {', '.join(unknown)} kept as written: netpolui does not read it, so the rule fails closed")
+        return copy.deepcopy(dict(raw))
     notes.append(f"{path}: {', '.join(sorted(raw)) or 'an empty peer'} has no v1alpha2 form; left out")
     return None
 

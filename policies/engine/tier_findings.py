@@ -22,6 +22,9 @@ One function per check, each declaring its code and severity with ``@check``;
 - ``pods-selector-omitted`` (low): a ``pods`` subject or peer without ``podSelector``
   (v1alpha1: or without ``namespaceSelector``): read as ``{}`` (every pod, every
   namespace) as Go clients decode it, but the API server's schema refuses it.
+- ``cluster-policy-unknown-peer`` (high): a rule peer that sets only fields netpolui does
+  not read (a newer peer type). Upstream says to fail closed: the Accept/Allow rule
+  matches no traffic, the Deny or Pass rule denies all traffic; netpolui answers so.
 """
 
 from __future__ import annotations
@@ -34,7 +37,18 @@ from .cluster import Cluster
 from .finding import Finding
 from .model import Pod
 from .ports import ConnSet
-from .tiers import ADMIN, ALLOW, BASELINE, CNP, DENY, PASS, ClusterPolicy, TierPeer, TierRule
+from .tiers import (
+    ADMIN,
+    ALLOW,
+    BASELINE,
+    CNP,
+    DENY,
+    PASS,
+    ClusterPolicy,
+    TierPeer,
+    TierRule,
+    unknown_peers,
+)
 
 DNS = ConnSet.of("UDP", 53)
 
@@ -183,6 +197,8 @@ def _shadowed(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
             if not pods:
                 continue
             for rule in p.rules(direction):
+                if not rule.peers:
+                    continue  # matches nothing of itself (failed closed): cluster-policy-unknown-peer says so
                 ok = True
                 by: set[str] = set()
                 for pod in pods:
@@ -305,4 +321,19 @@ def _selector_omitted(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
             yield p, (
                 f"{path} is omitted: read as {{}} (selects everything), as Go clients decode it; "
                 "the API server requires it, so write {} to apply this policy"
+            )
+
+
+@check("cluster-policy-unknown-peer", "high")
+def _unknown_peer(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
+    for p in ctx.cluster.cluster_policies:
+        for where in unknown_peers(p.raw):
+            rule = p.rules(where.direction)[where.rule]
+            effect = "matches no traffic" if rule.action == ALLOW else "denies all traffic, every peer and port"
+            written = p.raw["spec"][where.direction][where.rule].get("action")
+            yield p, (
+                f"{where.direction} rule #{rule.index}{f' {rule.name!r}' if rule.name else ''} ({written}): "
+                f"{where.peers_key}[{where.peer}] sets only {', '.join(where.fields)}, a peer field netpolui "
+                "does not read (a newer API version?); as upstream says an implementation must, it fails "
+                f"closed: the rule {effect}"
             )

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .selectors import LabelSelector
-from .tiers import CLUSTER_POLICY_KINDS, CNP
+from .tiers import CLUSTER_POLICY_KINDS, CNP, unknown_peer_fields
 
 
 def _selector(raw: Any) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def _peer(raw: Mapping[str, Any]) -> dict[str, Any]:
         return {"nodes": _selector(raw["nodes"])}
     if raw.get("domainNames") is not None:
         return {"domainNames": sorted({str(d) for d in raw["domainNames"]})}
-    return {}
+    return {k: raw[k] for k in unknown_peer_fields(raw)}  # kept as written: its meaning is not ours
 
 
 def _port(raw: Mapping[str, Any], v1alpha2: bool) -> dict[str, Any]:

@@ -18,7 +18,9 @@ not allowed in a rule with networks or nodes peers.
 Not an error here, though the CRD schemas require it: a ``pods`` peer or subject without
 ``podSelector`` (or, in v1alpha1, without ``namespaceSelector``) is read as ``{}``, as
 the Go types decode it (netpol-analyzer's and the upstream conformance suite's inputs
-rely on it); the ``pods-selector-omitted`` finding reports it.
+rely on it); the ``pods-selector-omitted`` finding reports it. Nor a peer that sets only
+fields netpolui does not read (a newer peer type): upstream says to fail closed on it,
+which the engine does, and the ``cluster-policy-unknown-peer`` finding reports it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 from .ipranges import parse_cidr
 from .selectors import dns1123_subdomain_error
-from .tiers import ANP, BANP, CLUSTER_POLICY_KINDS, CNP, READ_VERSIONS, V1BETA1
+from .tiers import ANP, BANP, CLUSTER_POLICY_KINDS, CNP, READ_VERSIONS, V1BETA1, unknown_peer_fields
 from .validation import (
     PROTOCOL_NAMES,
     FieldError,
@@ -196,6 +198,8 @@ def _validate_rule(
             if not isinstance(peer, Mapping):
                 c.add(jpath, f"must be an object with one of {', '.join(allowed_peers)}")
                 continue
+            if unknown_peer_fields(peer):
+                continue  # a newer peer type: the rule fails closed (tiers.py)
             set_fields = [k for k in peer if peer.get(k) is not None]
             unknown = [k for k in set_fields if k not in allowed_peers]
             for k in unknown:

@@ -33,6 +33,12 @@ matching Node objects, and the host-network pods whose known IP is one of them).
 Host-network pods are never subjects nor pod peers. A named port resolves on the
 destination pod to the container port of that name, with that port's protocol.
 ClusterNetworkPolicy is read in v1alpha2 and in v1beta1 (the same schema).
+
+A peer that sets only fields netpolui does not know (a peer type of a newer CRD) fails
+closed, as the upstream types say an implementation must: an Accept/Allow rule holding
+one matches no traffic; a Deny or Pass rule holding one is a Deny of all traffic (every
+peer, every port). The rule carries a mark naming the field, and the
+``cluster-policy-unknown-peer`` finding says what happened.
 """
 
 from __future__ import annotations
@@ -70,6 +76,12 @@ ALLOW = "allow"
 DENY = "deny"
 PASS = "pass"
 LOG = "log"
+
+ALL_PEERS = "all"
+"""The peer kind of a Deny rule that fails closed: every pod (host-network ones too) and
+every address."""
+PEER_FIELDS = frozenset({"namespaces", "pods", "networks", "nodes", "domainNames"})
+"""Every peer field netpolui reads, of any kind and direction."""
 
 _LAST = {4: 2**32 - 1, 6: 2**128 - 1}
 _ACTIONS = {"Accept": ALLOW, "Allow": ALLOW, "Deny": DENY, "Pass": PASS}
@@ -129,7 +141,7 @@ class TierPeer:
     selects (None: no pod) and the addresses outside the cluster in ``ranges``;
     ``text`` says it as written."""
 
-    kind: str  # namespaces | pods | networks | nodes | domainNames | cni
+    kind: str  # namespaces | pods | networks | nodes | domainNames | cni | all
     namespace_selector: LabelSelector | None = None
     pod_selector: LabelSelector | None = None
     node_selector: LabelSelector | None = None
@@ -149,7 +161,7 @@ class TierPeer:
 
     @property
     def selects_pods(self) -> bool:
-        return self.kind in ("namespaces", "pods") or self.match is not None
+        return self.kind in ("namespaces", "pods", ALL_PEERS) or self.match is not None
 
     def matches_pod(
         self,
@@ -158,6 +170,8 @@ class TierPeer:
         host_network: bool,
         service_account: str = "",
     ) -> bool:
+        if self.kind == ALL_PEERS:
+            return True
         # Host-networked pods are not included in subjects nor in pod peers.
         if host_network or not self.selects_pods:
             return False
@@ -215,6 +229,8 @@ class TierPeer:
             return f"networks {', '.join(self.networks)}"
         if self.kind == "nodes":
             return f"nodes [{self.node_selector}]"
+        if self.kind == ALL_PEERS:
+            return "every peer"
         return f"domain names {', '.join(self.networks)}"
 
 
@@ -377,6 +393,67 @@ def _peer(raw: Mapping[str, Any]) -> TierPeer:
     return TierPeer("domainNames", networks=tuple(str(d) for d in raw.get("domainNames") or ()))
 
 
+def unknown_peer_fields(raw: Any) -> tuple[str, ...]:
+    """The fields of a peer that sets no field netpolui reads but some it does not (a
+    newer peer type): the peer upstream says to fail closed on. Empty otherwise."""
+    if not isinstance(raw, Mapping):
+        return ()
+    present = sorted(str(k) for k, v in raw.items() if v is not None)
+    if not present or PEER_FIELDS.intersection(present):
+        return ()
+    return tuple(present)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownPeer:
+    """Where a peer of unknown fields is: ``spec.{direction}[{rule}].{peers_key}[{peer}]``."""
+
+    direction: str
+    rule: int
+    peers_key: str
+    peer: int
+    fields: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return f"spec.{self.direction}[{self.rule}].{self.peers_key}[{self.peer}]"
+
+
+def unknown_peers(obj: Mapping[str, Any]) -> list[UnknownPeer]:
+    """Every rule peer of a cluster-wide policy dict that sets only unknown fields."""
+    spec = obj.get("spec")
+    if not isinstance(spec, Mapping):
+        return []
+    out: list[UnknownPeer] = []
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        rules = spec.get(direction)
+        for i, rule in enumerate(rules if isinstance(rules, list) else ()):
+            peers = rule.get(peers_key) if isinstance(rule, Mapping) else None
+            for j, peer in enumerate(peers if isinstance(peers, list) else ()):
+                fields = unknown_peer_fields(peer)
+                if fields:
+                    out.append(UnknownPeer(direction, i, peers_key, j, fields))
+    return out
+
+
+def fail_closed_mark(fields: tuple[str, ...]) -> str:
+    return f"fails closed: unknown peer field {', '.join(fields)}"
+
+
+def _rule(index: int, raw: Mapping[str, Any], peers_key: str, ports: tuple[TierPort, ...] | None) -> TierRule:
+    """One rule; a rule holding a peer of unknown fields fails closed (module docstring)."""
+    written = str(raw.get("action"))
+    name = str(raw.get("name") or "")
+    raw_peers = list(raw.get(peers_key) or ())
+    unknown = tuple(f for p in raw_peers for f in unknown_peer_fields(p))
+    if not unknown:
+        return TierRule(index, name, _ACTIONS[written], written, tuple(_peer(p) for p in raw_peers), ports)
+    marks = (fail_closed_mark(unknown),)
+    if _ACTIONS[written] == ALLOW:
+        return TierRule(index, name, ALLOW, written, (), ports, marks=marks)
+    return TierRule(index, name, DENY, "Deny", (TierPeer(ALL_PEERS, everywhere=True),), None, marks=marks)
+
+
 def _v1alpha2_ports(raw: Any) -> tuple[TierPort, ...] | None:
     if raw is None:
         return None
@@ -428,20 +505,10 @@ def parse_cluster_policy(obj: Mapping[str, Any]) -> ClusterPolicy:
     parse_ports = _v1alpha2_ports if v1alpha2 else _v1alpha1_ports
 
     def rules(direction: str, peers_key: str) -> tuple[TierRule, ...]:
-        out = []
-        for i, r in enumerate(spec.get(direction) or []):
-            written = str(r.get("action"))
-            out.append(
-                TierRule(
-                    i,
-                    str(r.get("name") or ""),
-                    _ACTIONS[written],
-                    written,
-                    tuple(_peer(p) for p in r.get(peers_key) or ()),
-                    parse_ports(r.get("protocols") if v1alpha2 else r.get("ports")),
-                )
-            )
-        return tuple(out)
+        return tuple(
+            _rule(i, r, peers_key, parse_ports(r.get("protocols") if v1alpha2 else r.get("ports")))
+            for i, r in enumerate(spec.get(direction) or [])
+        )
 
     if kind == CNP:
         tier = str(spec.get("tier"))

@@ -11,7 +11,7 @@ import socket
 import ssl
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ class Resource:
         """The part of `obj` netpolui keeps (see objects.py)."""
         if self.cni:
             return slim_cni_object(self.api_version, self.kind, obj)
-        return slim_object(self.kind, obj)
+        return slim_object(self.kind, obj, self.api_version if self.version else "")
 
     def lister(self, api_client: k8s.ApiClient) -> Callable[..., Any]:
         method = getattr(self.api(api_client), self.list_all)
@@ -116,7 +116,7 @@ CLUSTER_POLICY_RESOURCES: tuple[Resource, ...] = (
         k8s.CustomObjectsApi,
         "list_cluster_custom_object",
         namespaced=False,
-        version="v1alpha2",
+        version="v1beta1",
     ),
     Resource(
         "adminnetworkpolicies",
@@ -137,6 +137,13 @@ CLUSTER_POLICY_RESOURCES: tuple[Resource, ...] = (
         version="v1alpha1",
     ),
 )
+CLUSTER_POLICY_VERSIONS: dict[str, tuple[str, ...]] = {
+    "clusternetworkpolicies": ("v1beta1", "v1alpha2"),
+    "adminnetworkpolicies": ("v1alpha1",),
+    "baselineadminnetworkpolicies": ("v1alpha1",),
+}
+"""Each cluster-wide policy kind's versions netpolui reads, the preferred first:
+ClusterNetworkPolicy v1beta1 has v1alpha2's final schema (engine.tiers.READ_VERSIONS)."""
 NODES = Resource("nodes", "Node", "", k8s.CoreV1Api, "list_node", namespaced=False)
 POLICY_KINDS = frozenset({"NetworkPolicy", *(r.kind for r in CLUSTER_POLICY_RESOURCES)})
 """Kinds whose changes leave the topology (pods, namespaces, nodes) as it was."""
@@ -201,51 +208,57 @@ def resource_for_object(obj: dict[str, Any]) -> Resource | None:
     return resource
 
 
-def discover_resources(api_client: k8s.ApiClient) -> tuple[Resource, ...]:
-    """The resources to mirror from this cluster: the built-in ones, plus the
-    cluster-wide policy kinds API discovery says are served (in the version netpolui
-    reads), plus Nodes when any of them is. A cluster without the policy API group
-    (most clusters) gets the built-in ones alone; a discovery failure is raised."""
+def served_groups(api_client: k8s.ApiClient) -> dict[str, list[str]]:
+    """API discovery: each named API group the cluster serves and its versions; none
+    when the server has no named groups at all (404); a failure is raised."""
     try:
         groups = k8s.ApisApi(api_client).get_api_versions()
     except ApiException as exc:
         if exc.status == 404:
-            return RESOURCES
+            return {}
         raise
-    served = {g.name: [v.version for v in g.versions or ()] for g in groups.groups or ()}
-    cni = _discover_cni(api_client, served)
-    served_versions = set(served.get(POLICY_GROUP, ()))
-    found: list[Resource] = []
-    for version in sorted(served_versions):
-        try:
-            listing = k8s.CustomObjectsApi(api_client).get_api_resources(POLICY_GROUP, version)
-        except ApiException as exc:
-            if exc.status == 404:
-                continue
-            raise
-        names = {r.name for r in listing.resources or ()}
-        found += [r for r in CLUSTER_POLICY_RESOURCES if r.version == version and r.plural in names]
-    order = {r.plural: i for i, r in enumerate(CLUSTER_POLICY_RESOURCES)}
-    found.sort(key=lambda r: order[r.plural])
+    return {g.name: [v.version for v in g.versions or ()] for g in groups.groups or ()}
+
+
+def discover_resources(api_client: k8s.ApiClient) -> tuple[Resource, ...]:
+    """The resources to mirror from this cluster: the built-in ones, plus the
+    cluster-wide policy kinds API discovery says are served (see
+    discover_cluster_policies), plus Nodes when any of them is. A cluster without the
+    policy API group (most clusters) gets the built-in ones alone; a discovery failure
+    is raised."""
+    served = served_groups(api_client)
+    cni = discover_cni(api_client, served)
+    found = discover_cluster_policies(api_client, served)
     extra: list[Resource] = [NODES, *found] if found else []
     if any(r.cni == CALICO for r in cni):
         extra.append(SERVICE_ACCOUNTS)
     return (*RESOURCES, *extra, *cni)
 
 
-def discover_cni_resources(api_client: k8s.ApiClient) -> list[Resource]:
-    """The CNI kinds the cluster serves (see _discover_cni); none when the server has no
-    named API groups at all."""
-    try:
-        groups = k8s.ApisApi(api_client).get_api_versions()
-    except ApiException as exc:
-        if exc.status == 404:
-            return []
-        raise
-    return _discover_cni(api_client, {g.name: [v.version for v in g.versions or ()] for g in groups.groups or ()})
+def discover_cluster_policies(api_client: k8s.ApiClient, served: dict[str, list[str]]) -> list[Resource]:
+    """The cluster-wide policy kinds the cluster serves, each in the first of its
+    CLUSTER_POLICY_VERSIONS (the newest netpolui reads) that the server lists: the one
+    choice of version the sync and the live reads make."""
+    names_of: dict[str, set[str]] = {}
+    for version in served.get(POLICY_GROUP, ()):
+        try:
+            listing = k8s.CustomObjectsApi(api_client).get_api_resources(POLICY_GROUP, version)
+        except ApiException as exc:
+            if exc.status == 404:
+                continue
+            raise
+        names_of[version] = {r.name for r in listing.resources or ()}
+    found: list[Resource] = []
+    for resource in CLUSTER_POLICY_RESOURCES:
+        version = next(
+            (v for v in CLUSTER_POLICY_VERSIONS[resource.plural] if resource.plural in names_of.get(v, ())), None
+        )
+        if version is not None:
+            found.append(replace(resource, version=version))
+    return found
 
 
-def _discover_cni(api_client: k8s.ApiClient, served: dict[str, list[str]]) -> list[Resource]:
+def discover_cni(api_client: k8s.ApiClient, served: dict[str, list[str]]) -> list[Resource]:
     """The CNI kinds the cluster serves, each in the first of netpolui's versions (its
     preferred one) that the server lists. Calico's API server (projectcalico.org/v3)
     serves the same objects its CRD datastore keeps under crd.projectcalico.org/v1:

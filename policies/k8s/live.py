@@ -9,7 +9,7 @@ enough.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes import client as k8s
@@ -18,7 +18,6 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from .client import (
-    CLUSTER_POLICY_RESOURCES,
     NODES,
     RESOURCES,
     SERVICE_ACCOUNTS,
@@ -27,22 +26,13 @@ from .client import (
     Resource,
     build_api_client,
     describe_failure,
-    discover_cni_resources,
+    discover_cluster_policies,
+    discover_cni,
+    served_groups,
     server_url,
 )
 from .objects import slim_object
 from .sync import SyncOptions, list_resource
-
-
-@dataclass(frozen=True)
-class ExtraResource:
-    """A kind the engine reads that the sync mirrors only when the cluster serves it:
-    cluster-scoped, optional, read in the first of `versions` the cluster serves."""
-
-    resource: Resource
-    why: str  # what the answer misses without it, for the note when it cannot be read
-    versions: tuple[str, ...]
-
 
 # What an answer misses when the role may not list a kind (the note's words).
 _MISSING_WITHOUT = {
@@ -51,21 +41,10 @@ _MISSING_WITHOUT = {
     "clusternetworkpolicies": "their Accept, Deny and Pass rules are left out of the answer",
     "nodes": "`nodes` peers of cluster-wide policies match no address",
 }
-# The cluster-wide tiers (kubernetes-sigs/network-policy-api) and the nodes their `nodes`
-# peers select: the sync's own list (client.py). A cluster without the CRDs answers 404:
-# nothing to read. A role that may not list them gets a note, since an answer without
-# them can be wrong.
-# ClusterNetworkPolicy is also served as v1beta1 (upstream's newest version, the same
-# schema the engine reads from manifests): preferred when the cluster serves it.
-_NEWER_VERSIONS = {"clusternetworkpolicies": ("v1beta1",)}
-EXTRA_RESOURCES: tuple[ExtraResource, ...] = tuple(
-    ExtraResource(
-        resource,
-        _MISSING_WITHOUT[resource.plural],
-        (*_NEWER_VERSIONS.get(resource.plural, ()), resource.version),
-    )
-    for resource in (*CLUSTER_POLICY_RESOURCES, NODES)
-)
+# The cluster-wide tiers (kubernetes-sigs/network-policy-api), in the version the sync
+# mirrors (API discovery: client.discover_cluster_policies), and the nodes their `nodes`
+# peers select. A cluster without the CRDs serves none: nothing to read. A role that may
+# not list them gets a note, since an answer without them can be wrong.
 
 
 def _slim_extra(kind: str, api_version: str) -> Any:
@@ -134,23 +113,52 @@ def read_cluster(
             except Exception as exc:  # every client failure becomes one sentence, never a traceback
                 failure = describe_failure(exc, resource=resource, server=snapshot.server)
                 raise LiveReadError(f"context {context}: {failure.message}") from exc
-        for extra in EXTRA_RESOURCES:
-            snapshot.objects.extend(_read_extra(api_client, extra, options, snapshot))
-        snapshot.objects.extend(_read_cni(api_client, namespaces, options, snapshot))
+        served = _discover(api_client, snapshot)
+        for resource in _cluster_policies(api_client, served, snapshot):
+            snapshot.objects.extend(_read_optional(api_client, resource, options, snapshot))
+        snapshot.objects.extend(_read_optional(api_client, NODES, options, snapshot))
+        snapshot.objects.extend(_read_cni(api_client, served, namespaces, options, snapshot))
     finally:
         api_client.close()
     return snapshot
 
 
+def _discover(api_client: k8s.ApiClient, snapshot: LiveSnapshot) -> dict[str, list[str]]:
+    """The API groups the cluster serves; none, with a note, when discovery fails."""
+    try:
+        return served_groups(api_client)
+    except Exception as exc:  # every client failure becomes one sentence, never a traceback
+        failure = describe_failure(exc, resource=None, server=snapshot.server)
+        snapshot.notes.append(
+            f"API discovery failed: {failure.message}; cluster-wide policies and CNI resources are left out of the answer."
+        )
+        return {}
+
+
+def _cluster_policies(
+    api_client: k8s.ApiClient, served: dict[str, list[str]], snapshot: LiveSnapshot
+) -> list[Resource]:
+    try:
+        return discover_cluster_policies(api_client, served)
+    except Exception as exc:  # every client failure becomes one sentence, never a traceback
+        failure = describe_failure(exc, resource=None, server=snapshot.server)
+        snapshot.notes.append(f"cluster-wide policies cannot be discovered: {failure.message}; they are left out of the answer.")
+        return []
+
+
 def _read_cni(
-    api_client: k8s.ApiClient, namespaces: tuple[str, ...], options: SyncOptions, snapshot: LiveSnapshot
+    api_client: k8s.ApiClient,
+    served: dict[str, list[str]],
+    namespaces: tuple[str, ...],
+    options: SyncOptions,
+    snapshot: LiveSnapshot,
 ) -> list[dict[str, Any]]:
     """The Calico, Cilium and Antrea resources the cluster serves (API discovery says
     which), and ServiceAccounts with Calico's. With --namespace, the namespaced kinds of
     those namespaces and every cluster-scoped one (global policies apply there too).
     A kind the role may not list is a note: the answer leaves its rules out."""
     try:
-        found = discover_cni_resources(api_client)
+        found = discover_cni(api_client, served)
     except Exception as exc:  # every client failure becomes one sentence, never a traceback
         failure = describe_failure(exc, resource=None, server=snapshot.server)
         snapshot.notes.append(f"CNI resources cannot be discovered: {failure.message}; they are left out of the answer.")
@@ -188,31 +196,21 @@ def _namespaced_custom_lister(api_client: k8s.ApiClient, resource: Resource, nam
     return lambda **kwargs: custom.list_namespaced_custom_object(group, version, namespace, plural, **kwargs)
 
 
-def _read_extra(
-    api_client: k8s.ApiClient, extra: ExtraResource, options: SyncOptions, snapshot: LiveSnapshot
+def _read_optional(
+    api_client: k8s.ApiClient, resource: Resource, options: SyncOptions, snapshot: LiveSnapshot
 ) -> list[dict[str, Any]]:
-    for version in extra.versions:
-        items = _read_extra_version(api_client, extra, replace(extra.resource, version=version), options, snapshot)
-        if items is not None:
-            return items
-    return []  # the CRD is not installed
-
-
-def _read_extra_version(
-    api_client: k8s.ApiClient, extra: ExtraResource, resource: Resource, options: SyncOptions, snapshot: LiveSnapshot
-) -> list[dict[str, Any]] | None:
-    """The objects of `resource` in its version, or None when the cluster does not serve it."""
-    api_version = resource.api_version
+    """The objects of a kind the answer can do without: none when the cluster does not
+    serve it, none and a note when the role may not list it."""
     try:
         items, _version = list_resource(
-            resource.lister(api_client), resource, options, slim=_slim_extra(resource.kind, api_version)
+            resource.lister(api_client), resource, options, slim=_slim_extra(resource.kind, resource.api_version)
         )
     except ApiException as exc:
         if exc.status == 404:
-            return None
+            return []
         failure = describe_failure(exc, resource=resource, server=snapshot.server)
         if exc.status == 403:
-            snapshot.notes.append(f"{resource.plural}: {failure.message} Without them {extra.why}.")
+            snapshot.notes.append(f"{resource.plural}: {failure.message} Without them {_MISSING_WITHOUT[resource.plural]}.")
             return []
         raise LiveReadError(f"context {snapshot.context}: {failure.message}") from exc
     except Exception as exc:  # every client failure becomes one sentence, never a traceback

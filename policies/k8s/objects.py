@@ -65,9 +65,10 @@ def _template(template: dict[str, Any] | None) -> dict[str, Any]:
     return {"metadata": {"labels": labels}, "spec": _pod_spec(template.get("spec"))}
 
 
-def slim_object(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    """The parts of `obj` netpolui keeps, in the Kubernetes JSON shape."""
-    api_version = obj.get("apiVersion") or _API_VERSIONS.get(kind, "v1")
+def slim_object(kind: str, obj: dict[str, Any], listed_version: str = "") -> dict[str, Any]:
+    """The parts of `obj` netpolui keeps, in the Kubernetes JSON shape. `listed_version`:
+    the apiVersion of the list it came from, for items that do not carry their own."""
+    api_version = obj.get("apiVersion") or listed_version or _API_VERSIONS.get(kind, "v1")
     out: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": _metadata(obj)}
     spec = obj.get("spec") or {}
     if kind in ("Namespace", "ServiceAccount"):

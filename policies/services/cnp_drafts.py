@@ -226,10 +226,17 @@ def prepare(obj: Any) -> dict[str, Any]:
 
 
 def validate(obj: Mapping[str, Any]) -> list[engine.FieldError]:
+    """The engine's checks, and no peer of unknown fields: the engine reads one (it fails
+    closed), but a v1alpha2 API server prunes the field and refuses the empty peer."""
     try:
-        return engine.validate_cluster_policy(obj)
+        errors = engine.validate_cluster_policy(obj)
     except (TypeError, ValueError, AttributeError) as exc:  # a shape the checks did not expect
         return [engine.FieldError("spec", f"cannot be read: {exc}")]
+    return errors + [
+        engine.FieldError(f"{where.path}.{field}", "is not a field of a v1alpha2 peer: the API server would refuse it")
+        for where in engine.unknown_peers(obj)
+        for field in where.fields
+    ]
 
 
 def to_yaml(obj: Mapping[str, Any]) -> str:

@@ -62,6 +62,7 @@ def payload_dot(payload: Mapping[str, Any]) -> str:
     return engine.render_dot(
         picture,
         labels={node["id"]: node_label(node, level) for node in payload["nodes"]},
+        edge_labels={(edge["source"], edge["target"]): edge_label(edge) for edge in payload["edges"]},
         boxes={node["id"]: node_boxes(node, level) for node in payload["nodes"]},
         caption=caption,
     )
@@ -121,6 +122,12 @@ def node_label(node: Mapping[str, Any], level: str) -> str:
     if marks:
         lines.append(" · ".join(marks))
     return "\n".join(lines)
+
+
+def edge_label(edge: Mapping[str, Any]) -> str:
+    """An edge's text as the page writes it: how many pairs it stands for, when several."""
+    pairs = int(edge.get("pairs") or 0)
+    return f"{pairs} pairs · {edge['label']}" if pairs > 1 else str(edge["label"])
 
 
 def _member_count(node: Mapping[str, Any]) -> list[str]:

@@ -21,12 +21,13 @@ boundaries such as 198.51.100.128-203.0.112.255.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import engine
 from ..models import Cluster
 from . import engine_cache, page_cache, payloads
+from .pages import policy_ids
 
 GROUP_LIMIT = 30
 MAX_EXPANDED = 12  # namespaces opened at once: each adds its tiers to the drawing
@@ -84,7 +85,7 @@ def graph_page(
         if expanded:
             payload = _mixed(cluster, query, frozenset(expanded), frozenset(tiers))
         else:
-            payload = dict(payloads.reachability(cluster, query))
+            payload = _with_pair_counts(cluster, dict(payloads.reachability(cluster, query)), query)
         payload = _merge_ranges(payload, range_names(engine_cache.engine_cluster(cluster), payload["nodes"]))
         payload = _with_badges(cluster, payload, query)
         payload["expanded"] = list(expanded)
@@ -107,6 +108,7 @@ def _mixed(
         if not node.is_external and node.namespace in expanded and tier_of(node) in tiers:
             opened_in[node.key] = tier_of(node)
     reach = table.group(group_of)
+    counts = table.pair_counts(group_of, _port_filter(query))
     edges = []
     for conn in reach.connections:
         conns = conn.conns
@@ -156,10 +158,30 @@ def _mixed(
         "tier_keys": payloads.tier_keys(query.group_by),
         "nodes": node_dicts,
         "edges": [
-            {"source": s.key, "target": d.key, "conns": c.to_json(), "label": str(c)} for s, d, c in edges
+            {"source": s.key, "target": d.key, "conns": c.to_json(), "label": str(c), "pairs": counts[(s.key, d.key)]}
+            for s, d, c in edges
         ],
         "counts": {"nodes": len(node_dicts), "edges": len(edges)},
     }
+
+
+def _port_filter(query: payloads.ReachabilityQuery) -> Callable[[engine.ConnSet], engine.ConnSet] | None:
+    if not query.protocol and query.port is None:
+        return None
+    return lambda conns: conns.restrict(query.protocol or None, query.port)
+
+
+def _with_pair_counts(cluster: Cluster, payload: dict[str, Any], query: payloads.ReachabilityQuery) -> dict[str, Any]:
+    """The reachability payload with each edge's `pairs`: how many pairs of the base level
+    (workloads; pods at the pod level) it stands for, 1 below the tier level."""
+    if query.level in ("tier", "namespace"):
+        group_of = payloads.group_function(query.level, query.group_by)
+        table = engine_cache.pair_table(cluster, "workload", query.direction)
+        counts = table.pair_counts(group_of, _port_filter(query))
+        edges = [{**e, "pairs": counts[(e["source"], e["target"])]} for e in payload["edges"]]
+    else:
+        edges = [{**e, "pairs": 1} for e in payload["edges"]]
+    return {**payload, "edges": edges}
 
 
 def _with_badges(cluster: Cluster, payload: dict[str, Any], query: payloads.ReachabilityQuery) -> dict[str, Any]:
@@ -278,6 +300,44 @@ def range_members(cluster: Cluster, name: str) -> list[str]:
     return [key for key, value in names.items() if value == name]
 
 
+def range_panel(cluster: Cluster, name: str) -> dict[str, Any] | None:
+    """What the panel of the range node `name` lists: every address range it stands for
+    (`key`, `first`, `last` and the CIDRs that cover exactly it) and every policy rule
+    whose ipBlock holds one of them; None when `name` names no range node."""
+    keys = set(range_members(cluster, name))
+    if not keys:
+        return None
+    ranges = []
+    spans = []
+    for node in payloads.level_nodes(cluster, "workload"):
+        if node["id"] in keys and node["ip_range"]:
+            first, last = (ipaddress.ip_address(a) for a in node["ip_range"])
+            cidrs = [str(n) for n in ipaddress.summarize_address_range(first, last)]
+            ranges.append({"key": node["id"], "first": str(first), "last": str(last), "cidrs": cidrs})
+            spans.append((first.version, int(first), int(last)))
+    naming = _rules_naming(engine_cache.engine_cluster(cluster), spans)
+    ids = policy_ids(cluster, {rule["key"] for rule in naming})
+    return {"ranges": ranges, "policies": [{**rule, "id": ids.get(rule["key"])} for rule in naming]}
+
+
+def _rules_naming(model: engine.Cluster, spans: Sequence[tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """Each (policy, direction, rule index, ipBlock) whose ipBlock holds one of the
+    (family, first, last) address spans."""
+    out = []
+    for policy in model.policies:
+        for direction in ("ingress", "egress"):
+            for index, rule in enumerate(policy.rules(direction)):
+                for peer in rule.peers:
+                    block = peer.ip_block
+                    if block is not None and any(
+                        b.family == family and b.first <= lo and hi <= b.last
+                        for family, lo, hi in spans
+                        for b in block.ranges
+                    ):
+                        out.append({"key": policy.key, "direction": direction, "rule": index, "block": str(block)})
+    return out
+
+
 # --- address ranges named by the policies' ipBlocks ------------------------------------------
 
 
@@ -333,7 +393,7 @@ def range_names(model: engine.Cluster, nodes: Iterable[Mapping[str, Any]]) -> di
 
 def _merge_ranges(payload: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """The payload with the address ranges of one name drawn as one node (its edges the
-    union of theirs); `members` lists the ranges."""
+    union of theirs, standing for the sum of their pairs); `members` lists the ranges."""
     if not names:
         return payload
     nodes: list[dict[str, Any]] = []
@@ -360,12 +420,17 @@ def _merge_ranges(payload: dict[str, Any], names: dict[str, str]) -> dict[str, A
         group["ranges"].append(node["ip_range"])
         if group.get("external_role") != node.get("external_role"):
             group["external_role"] = ""  # a source in one range, a destination in another
-    pairs: dict[tuple[str, str], engine.ConnSet] = {}
+    merged_edges: dict[tuple[str, str], tuple[engine.ConnSet, int]] = {}
     for edge in payload["edges"]:
         key = (names.get(edge["source"], edge["source"]), names.get(edge["target"], edge["target"]))
         conns = engine.ConnSet.from_json(edge["conns"])
-        pairs[key] = pairs[key] | conns if key in pairs else conns
+        if key in merged_edges:
+            union, pairs = merged_edges[key]
+            merged_edges[key] = (union | conns, pairs + edge["pairs"])
+        else:
+            merged_edges[key] = (conns, edge["pairs"])
     edges = [
-        {"source": s, "target": d, "conns": c.to_json(), "label": str(c)} for (s, d), c in pairs.items()
+        {"source": s, "target": d, "conns": c.to_json(), "label": str(c), "pairs": n}
+        for (s, d), (c, n) in merged_edges.items()
     ]
     return {**payload, "nodes": nodes, "edges": edges, "counts": {**payload["counts"], "nodes": len(nodes), "edges": len(edges)}}

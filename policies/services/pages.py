@@ -149,17 +149,21 @@ def node_details(
     direction: str = "combined",
     per_peer: int = 3,
     limit: int = 200,
+    ranges: Sequence[str] = (),
 ) -> NodeDetails:
-    """One node of the graph (a workload, pod, tier or namespace): its members, the
-    policies that select them, and who may reach it (and whom it may reach) with the
-    rules that allow each connection. At most `per_peer` member pairs are explained per
-    peer and `limit` in all; `truncated` says when some were left out."""
+    """One node of the graph (a workload, pod, tier or namespace, or the address ranges
+    `ranges` drawn as one node named `node_id`): its members, the policies that select
+    them, and who may reach it (and whom it may reach) with the rules that allow each
+    connection. At most `per_peer` member pairs are explained per peer and `limit` in
+    all; `truncated` says when some were left out."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
     reach = base_reachability(cluster, level, direction)
     group_of: Callable[[engine.Endpoint], str] = (
         group_function(level, group_by) if level in ("tier", "namespace") else (lambda e: e.key)
     )
+    if ranges:
+        group_of = _ranges_as_one(frozenset(ranges), node_id, group_of)
     members = [n for n in reach.nodes if group_of(n) == node_id]
     if not members:
         raise UnknownEndpoint(f"{node_id!r} is not a node of this graph")
@@ -181,6 +185,15 @@ def node_details(
         "outbound": outbound,
         "truncated": truncated,
     }
+
+
+def _ranges_as_one(
+    ranges: frozenset[str], name: str, group_of: Callable[[engine.Endpoint], str]
+) -> Callable[[engine.Endpoint], str]:
+    def grouped(endpoint: engine.Endpoint) -> str:
+        return name if endpoint.key in ranges else group_of(endpoint)
+
+    return grouped
 
 
 class _Directions(TypedDict):
@@ -327,6 +340,7 @@ def cluster_policy_rules(policy: ClusterPolicy) -> dict[str, Any]:
                 "action": rule.written_action,
                 "peers": [str(p) for p in rule.peers],
                 "ports": rule.ports_text,
+                "marks": list(rule.marks),
             }
             for rule in parsed.rules(direction)
         ]

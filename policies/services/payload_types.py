@@ -113,6 +113,7 @@ class NodeDetails(TypedDict):
     outbound: list[PeerRow]
     truncated: bool
     tier_policies: NotRequired[list[dict[str, Any]]]  # tier_pages.annotate_node_details
+    address_ranges: NotRequired[dict[str, Any]]  # graph_view.range_panel, for a range node
 
 
 # --- what-if -------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def policy_details(policy: ClusterPolicy) -> dict[str, Any]:
                 "action": rule.written_action,
                 "peers": [peer_text(p) for p in rule.peers],
                 "ports": rule.ports_text,
+                "marks": list(rule.marks),
             }
             for rule in parsed.rules(direction)
         ]

@@ -23,6 +23,7 @@ def api_posts(cluster_id: int, text: str) -> list[tuple[str, str, dict]]:
         ("viewer", "/api/drafts/preview/", {"yaml": text}),
         ("viewer", "/api/drafts/what-if/", {"cluster": cluster_id, "yaml": text}),
         ("editor", "/api/drafts/import/", {"cluster": cluster_id, "namespace": "shop", "yaml": text}),
+        ("editor", "/api/drafts/", {"cluster": cluster_id, "namespace": "shop", "yaml": text}),
         ("editor", "/api/drift-sources/", {"cluster": cluster_id, "kind": "upload", "yaml_text": text}),
     ]
 
@@ -66,7 +67,12 @@ def test_uploads_refuse_hostile_and_non_utf8_files(api, demo_cluster):
 def test_pages_refuse_hostile_yaml_with_400(client_for, demo_cluster, name):
     text, words = HOSTILE_TEXT[name]
     editor = client_for("editor")
-    response = editor.post(f"/clusters/{demo_cluster.pk}/drafts/import/", {"yaml": text, "namespace": "shop"})
+    for url in (f"/clusters/{demo_cluster.pk}/drafts/import/", f"/clusters/{demo_cluster.pk}/drafts/import/confirm/"):
+        response = editor.post(url, {"yaml": text, "namespace": "shop"})
+        assert response.status_code == 400, url
+        assert words in response.content.decode(), url
+    upload = SimpleUploadedFile("p.yaml", text.encode())
+    response = editor.post(f"/clusters/{demo_cluster.pk}/drafts/import/", {"file": upload, "namespace": "shop"})
     assert response.status_code == 400
     assert words in response.content.decode()
     response = editor.post(
@@ -90,3 +96,60 @@ def test_json_within_the_nesting_limit_still_parses(api, demo_cluster):
               "metadata": {"name": "p", "namespace": "shop"}, "spec": {"podSelector": {}}}
     response = api("viewer").post("/api/drafts/validate/", json.dumps({"policy": policy}), content_type="application/json")
     assert response.status_code == 200
+
+
+def test_a_draft_changed_through_the_api_refuses_hostile_yaml(api, users, demo_cluster):
+    from policies.services import drafts
+
+    draft = drafts.create_draft(demo_cluster, {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "p", "namespace": "shop"}, "spec": {"podSelector": {}},
+    }, actor=users["editor"])
+    for name in NAMES:
+        text, words = HOSTILE_TEXT[name]
+        response = api("editor").patch(f"/api/drafts/{draft.pk}/", {"yaml": text}, format="json")
+        assert response.status_code == 400, name
+        assert words in response.content.decode(), name
+
+
+DEEP_SPEC = (
+    '{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy", '
+    '"metadata": {"name": "x"}, "spec": ' + '{"a": ' * 900 + "1" + "}" * 900 + "}"
+)
+
+
+@pytest.mark.parametrize("text", [DEEP_SPEC, "[" * 990 + "]" * 990, "[" * 100_000])
+def test_page_json_deeper_than_the_limit_is_a_400(client_for, demo_cluster, text):
+    """json.loads reads ~990 levels; the code after it recursed and ended in a 500."""
+    editor = client_for("editor")
+    check = editor.post(f"/clusters/{demo_cluster.pk}/cluster-drafts/check/", text, content_type="application/json")
+    assert check.status_code == 400
+    assert check.json()["detail"].startswith("The editor sent a policy")
+    for url, field in ((f"/clusters/{demo_cluster.pk}/cluster-drafts/new/", "obj"),
+                       (f"/clusters/{demo_cluster.pk}/drafts/new/", "form_json")):
+        response = editor.post(url, {field: text})
+        assert response.status_code in (302, 400), url
+        assert editor.get(response["Location"]).status_code == 200 if response.status_code == 302 else True
+
+
+def test_page_json_within_the_limit_is_read(client_for, demo_cluster):
+    body = DEEP_SPEC.replace('{"a": ' * 900 + "1" + "}" * 900, '{"a": ' * 90 + "1" + "}" * 90)
+    check = client_for("editor").post(f"/clusters/{demo_cluster.pk}/cluster-drafts/check/", body, content_type="application/json")
+    assert check.status_code == 200
+    assert check.json()["valid"] is False
+
+
+def test_a_url_encoded_body_over_the_form_cap_is_refused_before_it_is_decoded(client, api, users):
+    """Each %XX escape becomes one object while decoding: 8 MB of them grew a worker past
+    600 MB, signed in or not. Multipart bodies keep the request cap."""
+    body = "username=" + "%5B" * 700_000
+    response = client.post("/accounts/login/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert "larger than the 1 MB limit" in response.content.decode()
+    response = api("viewer").post("/api/drafts/parse/", "yaml=" + "%5B" * 700_000, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "the request body is larger than the 1 MB limit"}
+    text = "# " + "x" * 2_000_000 + "\n" + HOSTILE_TEXT["alias bomb"][0]
+    response = api("viewer").post("/api/drafts/parse/", {"yaml": text}, format="multipart")
+    assert response.status_code == 400
+    assert "alias or merge-key bomb" in response.content.decode()

@@ -158,3 +158,18 @@ def test_exit_codes_of_the_real_process(demo_cluster, demo_repo, tmp_path):
     assert unknown.returncode == 2
     assert "unknown cluster 'nowhere'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [("/dev/zero", "file is larger than the 1 MB limit for one file"), ("latin1.yaml", "file is not UTF-8 text (byte 7)"),
+     ("missing.yaml", "No such file or directory")],
+)
+def test_a_file_given_to_the_command_is_read_within_the_caps(demo_cluster, tmp_path, settings, path, words):
+    """`--file /dev/zero` read until the process ran out of memory."""
+    settings.NETPOLUI_SOURCE_FILE_MB = 1
+    (tmp_path / "latin1.yaml").write_bytes(b"a: caf\xe9\n")
+    target = path if path.startswith("/") else str(tmp_path / path)
+    code, out = drift_command("demo", "--no-store", "--file", target)
+    assert code == 2
+    assert out.strip().splitlines()[-1] == f"{target}: {words}"

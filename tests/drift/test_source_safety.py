@@ -116,10 +116,16 @@ def test_a_directory_source_error_names_no_server_path(cluster, tmp_path):
 
 
 def test_viewers_and_editors_do_not_see_server_locations(api, cluster, tmp_path):
-    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(tmp_path / "policies"))
+    source = DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(tmp_path / "policies"))
+    repo = DesiredSource.objects.create(cluster=cluster, kind="git", location=str(tmp_path / "repo.git"))
     for role in ("viewer", "editor"):
         body = api(role).get("/api/drift-sources/").content.decode()
         assert str(tmp_path) not in body
+        for url in (f"/clusters/{cluster.pk}/drift/sources/", f"/clusters/{cluster.pk}/drift/sources/{source.pk}/",
+                    f"/clusters/{cluster.pk}/drift/sources/{repo.pk}/", f"/clusters/{cluster.pk}/drift/"):
+            assert str(tmp_path) not in api(role).get(url).content.decode(), (role, url)
+    page = api("admin").get(f"/clusters/{cluster.pk}/drift/sources/{source.pk}/").content.decode()
+    assert str(tmp_path / "policies") in page
     admin = api("admin").get("/api/drift-sources/").json()
     rows = admin["results"] if isinstance(admin, dict) else admin
     assert rows[0]["location"] == str(tmp_path / "policies")
@@ -180,4 +186,77 @@ def test_every_failure_to_fetch_reads_the_same(cluster, demo_repo, tmp_path):
     assert messages[0] == (
         "cannot fetch the Git repository URL: the address, branch or credentials are wrong, "
         "or the host cannot be reached; the server log has the details"
+    )
+
+
+def test_an_editor_sees_a_server_path_shortened_and_cannot_change_that_source(client_for, cluster, tmp_path, users):
+    source = DesiredSource.objects.create(
+        cluster=cluster, kind="git", location=str(tmp_path / "repo.git"), created_by=users["admin"]
+    )
+    editor = client_for("editor")
+    url = f"/clusters/{cluster.pk}/drift/sources/{source.pk}/"
+    assert editor.get(url).context["form"].initial["location"] == "…/repo.git"
+    response = editor.post(url, {"kind": "git", "location": "…/repo.git", "branch": "dev", "enabled": "on"})
+    assert response.status_code == 400
+    assert "only an admin may read directories or repositories on the netpolui server" in response.content.decode()
+    assert str(tmp_path) not in response.content.decode()
+    source.refresh_from_db()
+    assert (source.location, source.branch) == (str(tmp_path / "repo.git"), "")
+
+
+def test_a_read_over_the_time_cap_stops_and_says_so(cluster, tmp_path, settings):
+    root = tmp_path / "desired"
+    root.mkdir()
+    (root / "a.yaml").write_text(engine.dump_yaml([DENY]))
+    DesiredSource.objects.create(cluster=cluster, kind="directory", location=str(root))
+    settings.NETPOLUI_SOURCE_READ_SECONDS = 0
+    state = drift.read_desired_state(cluster)
+    assert state.fatal
+    assert [p.message for p in state.problems] == ["reading took longer than the 0 s limit; stopped"]
+    settings.NETPOLUI_SOURCE_READ_SECONDS = 60
+    assert sorted(drift.read_desired_state(cluster).policies) == ["shop/deny-all"]
+
+
+@pytest.fixture
+def resolving(monkeypatch):
+    """resolving({"name": "address"}): what the server's name lookups answer (git's own
+    lookups are not affected: they would answer "could not resolve host")."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def install(names: dict[str, str | None]) -> None:
+        def lookup(host, *args, **kwargs):
+            if host not in names:
+                return real(host, *args, **kwargs)
+            if names[host] is None:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (names[host], 0))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
+
+    return install
+
+
+def test_a_fetch_connects_to_the_address_that_was_checked(cluster, users, settings, resolving, caplog):
+    """DNS rebinding: the name is looked up once, checked, and git is told to connect to
+    that address; looked up again by git, it could lead into the server's network."""
+    settings.NETPOLUI_GIT_ALLOWED_HOSTS = ["rebind.example"]
+    resolving({"rebind.example": "127.0.0.1"})
+    DesiredSource.objects.create(cluster=cluster, kind="git", location="https://rebind.example:9/r.git",
+                                 created_by=users["editor"])
+    (problem,) = drift.read_desired_state(cluster).problems
+    assert problem.message.startswith("cannot fetch the Git repository https://rebind.example:9/r.git: ")
+    assert "rebind.example port 9" in caplog.text  # curl connected to the pinned 127.0.0.1:9
+    assert "resolve host" not in caplog.text
+
+
+def test_a_name_without_an_address_reads_as_any_other_fetch_failure(cluster, users, resolving):
+    resolving({"nowhere.example": None})
+    source = DesiredSource.objects.create(cluster=cluster, kind="git", location="https://nowhere.example/r.git",
+                                          created_by=users["editor"])
+    (problem,) = drift.read_desired_state(cluster).problems
+    assert problem.message == (
+        f"cannot fetch the Git repository {drift.shown_location(source)}: the address, branch or credentials "
+        "are wrong, or the host cannot be reached; the server log has the details"
     )

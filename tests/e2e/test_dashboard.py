@@ -152,7 +152,7 @@ def test_graph_draws_the_apis_nodes_and_edges_at_tier_and_workload_level(demo_pa
         }"""
     )
     assert styles["allStyle"] == "dashed"
-    assert re.fullmatch(r"TCP [\d,-]+", styles["tcpLabel"])
+    assert re.fullmatch(r"(\d+ pairs · )?TCP [\d,-]+", styles["tcpLabel"])
     assert styles["tcpColor"] == "rgb(0,114,178)"
     assert styles["tcpVar"] == "#0072b2"
     # switch to workload level with the controls: the URL carries it

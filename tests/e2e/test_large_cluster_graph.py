@@ -1,7 +1,7 @@
 """Browser: the graph page of the 1,000-workload benchmark cluster (bench.generate, with
 fewer pods per workload) as first drawn: namespaces, human names, address ranges named by
-the CIDRs of the policies, a layout as wide as the page; and, not yet (see the xfails),
-its labels at a readable size and a wheel notch that zooms noticeably."""
+the CIDRs of the policies, a layout as wide as the page, its labels at a readable size,
+and a wheel notch that zooms noticeably."""
 
 from __future__ import annotations
 
@@ -65,11 +65,6 @@ def test_the_benchmark_clusters_graph_starts_readable_and_names_things_as_people
     assert not KIND_SUFFIX.search(panel.inner_text())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="graph.js fits 200 namespaces into the page at zoom ~0.36 (13 px labels drawn at ~4.6 px); "
-    "it needs a floor on the first zoom (see the scale helper's report)",
-)
 def test_two_hundred_namespaces_are_drawn_with_readable_labels(page, users, sign_in):
     cluster = load_generated("ns200", pods=400, workloads=400, namespaces=200, policies=400)
     sign_in("viewer", "pw-viewer")
@@ -78,11 +73,6 @@ def test_two_hundred_namespaces_are_drawn_with_readable_labels(page, users, sign
     assert drawn["zoom"] * drawn["fontSize"] >= READABLE_PX
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the vendored Cytoscape detects a mouse wheel after five equal deltas and then zooms "
-    "10^(3/250 x wheelSensitivity) per notch: 4.5 % with graph.js's 1.6 (see the scale helper's report)",
-)
 def test_a_wheel_notch_zooms_the_graph_by_more_than_a_tenth(demo_page):
     page = demo_page
     page.goto(f"{page.base_url}/clusters/{page.demo.pk}/graph/")

@@ -113,6 +113,7 @@ def test_what_if_replaces_the_live_policy_of_the_same_name(demo_cluster):
         ({"tier": "Platform"}, "spec.tier"),
         ({"ingress": [{"action": "Allow", "from": [{"namespaces": {}}]}]}, "spec.ingress[0].action"),
         ({"egress": [{"action": "Deny", "to": [{"networks": ["10.0.0/8"]}]}]}, "spec.egress[0].to[0].networks[0]"),
+        ({"egress": [{"action": "Deny", "to": [{"serviceAccounts": {}}]}]}, "spec.egress[0].to[0].serviceAccounts"),
         (
             {"ingress": [{"action": "Deny", "from": [{"namespaces": {}}], "protocols": [{"tcp": {"destinationPort": {"range": {"start": 90, "end": 80}}}}]}]},
             "spec.ingress[0].protocols[0].tcp.destinationPort.range",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from .builders import netpol
@@ -39,6 +40,26 @@ def test_analyze_json_and_focus() -> None:
         ("shop/backend[Deployment]", "shop/database[StatefulSet]"),
         ("shop/database[StatefulSet]", "kube-system/coredns[Deployment]"),
     }
+
+
+def test_focus_repeats_and_keeps_pairs_of_any_focused_workload() -> None:
+    focused = ("--focus", "shop/database", "--focus", "frontend")
+    for extra in ((), ("--explain",)):
+        res = run("analyze", THREE_TIER, *focused, *extra)
+        assert res.returncode == 0, res.stderr
+        pairs = [line.split(" : ")[0] for line in res.stdout.splitlines() if " => " in line]
+        assert pairs == [
+            "shop/backend[Deployment] => shop/database[StatefulSet]",
+            "shop/database[StatefulSet] => kube-system/coredns[Deployment]",
+            "shop/frontend[Deployment] => kube-system/coredns[Deployment]",
+            "shop/frontend[Deployment] => shop/backend[Deployment]",
+        ], extra
+
+
+def test_every_focus_must_name_a_workload() -> None:
+    res = run("analyze", THREE_TIER, "--focus", "frontend", "--focus", "nope")
+    assert res.returncode == 2
+    assert "--focus 'nope' names no workload" in res.stderr
 
 
 def test_analyze_explain_annotates_each_pair() -> None:
@@ -166,3 +187,41 @@ def test_diff_lists_changes_and_can_fail_on_change(tmp_path: Path) -> None:
 def test_usage_errors_exit_2() -> None:
     assert run("analyze").returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+def _two_statefulsets(tmp_path: Path) -> Path:
+    from .builders import deployment, namespace, pod
+
+    objs = [
+        namespace("shop"),
+        deployment("shop", "db", {"app": "db"}, kind="StatefulSet"),
+        deployment("shop", "web", {"app": "web"}, kind="StatefulSet"),
+        pod("shop", "db-0", {"app": "db"}, owner=("StatefulSet", "db"), ip="10.0.0.1"),
+        pod("shop", "db-1", {"app": "db"}, owner=("StatefulSet", "db"), ip="10.0.0.2"),
+        pod("shop", "web-0", {"app": "web"}, owner=("StatefulSet", "web"), ip="10.0.0.3"),
+        netpol("shop", "db", podSelector={"matchLabels": {"app": "db"}}, policyTypes=["Ingress", "Egress"],
+               ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]),
+        netpol("shop", "web", podSelector={"matchLabels": {"app": "web"}}, policyTypes=["Ingress", "Egress"],
+               egress=[{"to": [{"podSelector": {"matchLabels": {"app": "db"}}}]}]),
+    ]
+    path = tmp_path / "shop.yaml"
+    path.write_text(yaml.safe_dump_all(objs))
+    return path
+
+
+@pytest.mark.parametrize("focus", ["db", "shop/db", "shop/db[StatefulSet]"])
+@pytest.mark.parametrize("explain", [[], ["--explain"]], ids=["list", "explain"])
+def test_pod_level_focus_on_a_workload_keeps_its_pods(tmp_path: Path, focus: str, explain: list[str]) -> None:
+    res = run("analyze", _two_statefulsets(tmp_path), "--level", "pod", "--focus", focus, *explain)
+    assert res.returncode == 0, res.stderr
+    pairs = [line.split(" : ")[0] for line in res.stdout.splitlines() if " => " in line]
+    assert pairs == [
+        "shop/web-0[Pod] => shop/db-0[Pod]",
+        "shop/web-0[Pod] => shop/db-1[Pod]",
+    ]
+
+
+def test_pod_level_focus_on_a_pod_keeps_that_pod(tmp_path: Path) -> None:
+    res = run("analyze", _two_statefulsets(tmp_path), "--level", "pod", "--focus", "db-1")
+    assert res.returncode == 0, res.stderr
+    assert [line.split(" : ")[0] for line in res.stdout.splitlines()] == ["shop/web-0[Pod] => shop/db-1[Pod]"]

@@ -175,3 +175,29 @@ def test_cli_refuses_dev_zero_named_directly(tmp_path: Path) -> None:
     res = run_cli("lint", "/dev/zero", "--max-file-size", "1M")
     assert res.returncode == 2
     assert res.stderr.strip() == "/dev/zero: file is larger than the 1 MB limit for one file (see --max-file-size)"
+
+
+@pytest.mark.parametrize("name", [*HOSTILE_TEXT, "non-UTF-8"])
+def test_every_cli_command_exits_2_with_one_line_on_hostile_yaml(tmp_path: Path, name: str) -> None:
+    """lint, explain and diff (either side), and a file read from standard input."""
+    f = tmp_path / "in.yaml"
+    if name == "non-UTF-8":
+        f.write_bytes(NON_UTF8)
+        words = "not UTF-8"
+    else:
+        text, words = HOSTILE_TEXT[name]
+        f.write_text(text)
+    ok = write(tmp_path / "ok.yaml", [pod("a", "p")])
+    for args in (["lint", f], ["explain", "--src", "a/p", "--dst", "a/p", f], ["diff", ok, f], ["diff", f, ok]):
+        res = run_cli(*args)
+        assert res.returncode == 2, args
+        (line,) = res.stderr.splitlines()
+        assert line.startswith(f"{f}:")
+        assert words in line
+    with f.open("rb") as stdin:
+        res = subprocess.run([sys.executable, "-m", "policies.engine.cli", "analyze", "/dev/stdin"],
+                             stdin=stdin, capture_output=True, text=True, timeout=60, check=False)
+    assert res.returncode == 2
+    (line,) = res.stderr.splitlines()
+    assert line.startswith("/dev/stdin:")
+    assert words in line

@@ -135,6 +135,12 @@ def test_pods_of_a_controller_reference_without_kind_are_one_pod_endpoint() -> N
     assert (w.key, [p.name for p in w.pods]) == ("a/internal-security[Pod]", ["pod-1", "pod-2"])
 
 
+def test_an_owner_reference_not_marked_controller_does_not_make_a_workload() -> None:
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "settings", "uid": "c1"}
+    objs = [{"kind": "Pod", "metadata": {"name": "job-x", "namespace": "a", "ownerReferences": [ref]}}]
+    assert [w.key for w in build_cluster(objs).workloads] == ["a/job-x[Pod]"]
+
+
 def test_bare_pod_and_node_owned_static_pod_are_pods() -> None:
     objs = [pod("a", "bare", {}), pod("kube-system", "etcd-node1", {}, owner=("Node", "node1"))]
     assert sorted(w.key for w in build_cluster(objs).workloads) == [

@@ -11,12 +11,21 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 
 from bench.generate import generate_cluster
-from policies.engine import Analyzer, Endpoint, Reachability, build_cluster
+from policies.engine import (
+    Analyzer,
+    Connection,
+    ConnSet,
+    Endpoint,
+    Reachability,
+    build_cluster,
+    pairs,
+)
 from policies.engine.formats import FORMATS, write
 from policies.engine.pairs import PairTable
 from policies.engine.reachability import group_reachability
@@ -37,6 +46,28 @@ def by_tier(e: Endpoint) -> str:
         return e.key
     tier = e.labels.get("tier") or e.labels.get("app")
     return f"{e.namespace}/{tier}" if tier else e.key
+
+
+def alpha_opened(e: Endpoint) -> str:
+    """Namespace alpha opened into its endpoints, the others whole: a pod class standing
+    for several endpoints then spans several groups."""
+    return e.key if e.namespace == "alpha" and not e.is_external else by_namespace(e)
+
+
+def tcp_80(conns: ConnSet) -> ConnSet:
+    return conns.restrict("TCP", 80)
+
+
+def pair_counts(reach: Reachability, group_of: Callable[[Endpoint], str]) -> Counter[tuple[str, str]]:
+    """How many listed pairs each group pair stands for."""
+    return Counter((group_of(c.src), group_of(c.dst)) for c in reach.connections)
+
+
+def narrowed(reach: Reachability, restrict: Callable[[ConnSet], ConnSet]) -> Reachability:
+    kept = [Connection(c.src, c.dst, restrict(c.conns)) for c in reach.connections]
+    return Reachability(
+        reach.nodes, [c for c in kept if not c.conns.is_empty], level=reach.level, direction=reach.direction
+    )
 
 
 def triples(conns: Any) -> list[tuple[str, str, Any]]:
@@ -110,11 +141,15 @@ def check_table(analyzer: Analyzer, level: str, direction: str) -> None:
     dst_count = Counter(c.dst.key for c in reach.connections)
     assert outbound == [src_count[n.key] for n in table.nodes]
     assert inbound == [dst_count[n.key] for n in table.nodes]
-    for group_of in (by_namespace, by_tier):
+    for group_of in (by_namespace, by_tier, alpha_opened):
         want = group_reachability(reach, group_of)
         got = table.group(group_of)
         assert triples(got.connections) == triples(want.connections)
         assert [n.to_dict() for n in got.nodes] == [n.to_dict() for n in want.nodes]
+        for bits_per_group in (0, 1_000_000):  # each group met masked / every bit walked
+            with patch.object(pairs, "BITS_PER_GROUP_TO_MASK", bits_per_group):
+                assert table.pair_counts(group_of) == pair_counts(reach, group_of)
+                assert table.pair_counts(group_of, tcp_80) == pair_counts(narrowed(reach, tcp_80), group_of)
     for node in reach.nodes:
         assert table.row(node.key) == [c for c in reach.connections if c.src.key == node.key]
         assert triples(table.column(node.key)) == triples(
@@ -178,8 +213,6 @@ def test_pair_table_on_a_generated_multi_team_cluster(locked_down: float) -> Non
 
 def test_rows_are_built_a_block_of_sources_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """A block smaller than the list: the same rows, in order, across block edges."""
-    from policies.engine import pairs
-
     analyzer = Analyzer(
         build_cluster(generate_cluster(pods=200, workloads=40, namespaces=8, policies=50))
     )

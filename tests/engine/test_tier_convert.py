@@ -150,3 +150,25 @@ def test_converted_policies_mean_the_same(objs: list[dict[str, Any]]) -> None:
         if o["kind"] == "ClusterNetworkPolicy":
             assert validate_cluster_policy(o) == [], yaml.safe_dump(o)
     assert _answers(converted) == _answers(objs)
+
+
+def test_a_peer_of_unknown_fields_is_kept_so_the_converted_rule_fails_closed_the_same() -> None:
+    future = {"serviceAccounts": {"namespace": "web", "name": "front"}}
+    original = anp(ingress=[{"name": "sa", "action": "Deny", "from": [future]}])
+    conv = to_cluster_network_policy(original)
+    assert conv.obj["spec"]["ingress"] == [{"name": "sa", "action": "Deny", "from": [future]}]
+    assert conv.notes == [
+        "spec.ingress[0].from[0]: serviceAccounts kept as written: netpolui does not read it, so the rule fails closed"
+    ]
+    assert validate_cluster_policy(conv.obj) == []
+    pods = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in ("web", "db")
+    ] + [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
+         "spec": {"containers": [{"name": "c"}]}}
+        for ns, name in (("web", "front"), ("db", "pg"))
+    ]
+    before = Analyzer(build_cluster([*pods, original])).analyze(level="pod")
+    after = Analyzer(build_cluster([*pods, conv.obj])).analyze(level="pod")
+    assert [str(c) for c in before.connections] == [str(c) for c in after.connections]
+    assert not [c for c in after.connections if c.dst.key == "db/pg[Pod]"]

@@ -58,3 +58,63 @@ def test_invalid_cluster_policy_exits_2_with_file_and_line(tmp_path: Path) -> No
     res = run("analyze", bad)
     assert res.returncode == 2
     assert res.stderr.strip() == f"{bad}:6: ClusterNetworkPolicy bad: spec.priority 5000 must be between 0 and 1000"
+
+
+FAIL_CLOSED = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: web}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: db}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: front, namespace: web, labels: {app: front}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pg, namespace: db, labels: {app: pg}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: future}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: db}}}
+  ingress:
+  - name: pass-sa
+    action: Pass
+    from:
+    - serviceAccounts: {namespace: web, name: front}
+    protocols: [{tcp: {destinationPort: {number: 1}}}]
+"""
+
+
+def test_a_peer_of_an_unknown_type_fails_closed_in_analyze_explain_and_lint(tmp_path: Path) -> None:
+    path = tmp_path / "future.yaml"
+    path.write_text(FAIL_CLOSED)
+    res = run("analyze", path)
+    assert res.returncode == 0, res.stderr
+    # Nothing reaches pg, from inside or outside the cluster, on any port.
+    assert res.stdout == (
+        "0.0.0.0-255.255.255.255[External] => web/front[Pod] : All Connections\n"
+        "db/pg[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n"
+        "db/pg[Pod] => web/front[Pod] : All Connections\n"
+        "web/front[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n"
+    )
+    res = run("explain", path, "--src", "web/front", "--dst", "db/pg", "--port", "5432")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == (
+        '    denied (TCP 5432) by Admin tier ClusterNetworkPolicy future ingress rule #0 "pass-sa" (Deny) '
+        "[fails closed: unknown peer field serviceAccounts]"
+    )
+    res = run("lint", path, "-o", "json")
+    assert res.returncode == 0, res.stderr
+    [finding] = [f for f in json.loads(res.stdout) if f["code"] == "cluster-policy-unknown-peer"]
+    assert finding["object_name"] == "future"
+    assert finding["message"].startswith("ingress rule #0 'pass-sa' (Pass): from[0] sets only serviceAccounts")

@@ -1,10 +1,14 @@
-"""np-guard/netpol-analyzer's own AdminNetworkPolicy / BaselineAdminNetworkPolicy test cases
-and their expected connection lists (upstream/netpol_analyzer/, see upstream/README.md).
+"""np-guard/netpol-analyzer's own test cases and their expected outputs
+(upstream/netpol_analyzer/, see upstream/README.md): NetworkPolicy and
+AdminNetworkPolicy / BaselineAdminNetworkPolicy connection lists, their csv, md and json
+forms, a focus-workload run, diffs, and the inputs upstream refuses.
 
 The expected files are upstream's, unchanged; ``upstream_text`` only bridges two changes
 of upstream's own format between the versions the outputs were recorded with and the
 current one netpolui keeps: the ``[External]`` suffix on address ranges, and ``All but:
-X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``)."""
+X`` written out as the complement (``SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535``).
+Where upstream departs from the Kubernetes API's semantics, ``EXPECTED_DIFFERENCES``
+names each line and the reason."""
 
 from __future__ import annotations
 
@@ -19,16 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from policies.engine import analyze, build_cluster, load_paths, render
+from policies.engine import analyze, build_cluster, diff_clusters, load_paths, render
 
 UPSTREAM = Path(__file__).parent / "upstream" / "netpol_analyzer"
-SHARED = {
-    "conformance": UPSTREAM / "conformance_manifests",
-    "two_houses": UPSTREAM / "two_houses_manifests",
-    "new_online_boutique_manifests": UPSTREAM / "new_online_boutique_manifests",
-}
 CASES = sorted(p.name for p in UPSTREAM.iterdir() if list(p.glob("expected.*")))
-
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,11 @@ def _ingress_controller(line: str) -> Difference:
     return Difference(upstream=line, ours=None, reason=INGRESS_CONTROLLER)
 
 
+_BOOKINFO_DETAILS_INGRESS = [
+    _ingress_controller(f"{controller} => default/details-v1-79f774bdb9[ReplicaSet] : TCP 9080")
+    for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
+]
+
 EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
     "demo_app_with_routes_and_ingress": [
         _ingress_controller(f"{controller} => {workload} : TCP {port}")
@@ -67,6 +70,26 @@ EXPECTED_DIFFERENCES: dict[str, list[Difference]] = {
             ("ingressworld/ingress-world[Deployment]", 8090),
             ("routeworld/route-world[Deployment]", 8060),
         )
+    ],
+    "k8s_ingress_test": _BOOKINFO_DETAILS_INGRESS,
+    "diff_between_k8s_ingress_test_new_and_k8s_ingress_test": [
+        _ingress_controller(
+            "diff-type: added, source: {ingress-controller}, destination: default/unicorn[Deployment], "
+            "ref1: No Connections, ref2: TCP 8080, workloads-diff-info: workload default/unicorn[Deployment] added"
+        ),
+    ],
+    "k8s_ingress_test_new": [
+        _ingress_controller("{ingress-controller} => default/details-v1-79f774bdb9[ReplicaSet] : TCP 9080"),
+        _ingress_controller("{ingress-controller} => default/unicorn[Deployment] : TCP 8080"),
+    ],
+    "k8s_ingress_test_focus_workload_details-v1-79f774bdb9": _BOOKINFO_DETAILS_INGRESS,
+    "multiple_ingress_objects_with_different_ports": [
+        _ingress_controller(f"{controller} => ingressworld/ingress-world-multiple-ports[Deployment] : TCP 8050,8090")
+        for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
+    ],
+    "one_ingress_multiple_services": [
+        _ingress_controller(f"{controller} => ingressworld/ingress-world-multiple-ports[Deployment] : TCP 8000,8090")
+        for controller in ("{ingress-nginx}", "{openshift-ingress-operator}")
     ],
     "one_ingress_multiple_ports": [
         _ingress_controller(
@@ -151,12 +174,23 @@ def upstream_text(text: str) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+EXPOSURE_HEADER = "\n\nExposure Analysis Result:\n"
+
+
 def expected_text(case: str) -> str:
-    """Upstream's connlist of the case: its txt output, or its csv output (src,dst,conn
-    rows, the same lines) when only the csv has the current upstream version."""
+    """Upstream's connlist of the case: its txt output; or the connection list its
+    exposure run printed first (``expected.exposure.txt`` up to ``Exposure Analysis
+    Result:``, the same lines a run without --exposure prints) when upstream tests the
+    directory only with exposure; or its csv output (src,dst,conn rows, the same lines)
+    when only the csv has the current upstream version."""
     txt = UPSTREAM / case / "expected.txt"
     if txt.exists():
         return upstream_text(txt.read_text())
+    exposure = UPSTREAM / case / "expected.exposure.txt"
+    if exposure.exists():
+        connlist, found, _ = ("\n\n" + exposure.read_text()).partition(EXPOSURE_HEADER)
+        assert found, f"{exposure} has no exposure section"
+        return upstream_text(connlist)
     rows = (UPSTREAM / case / "expected.csv").read_text().splitlines()
     assert rows[0] == "src,dst,conn"
     lines = []
@@ -176,10 +210,11 @@ def with_expected_differences(case: str, text: str) -> str:
 
 
 def case_paths(case: str) -> list[Path]:
+    """The case's directory and the shared input directories its ``uses.txt`` names."""
     paths = [UPSTREAM / case]
     uses = UPSTREAM / case / "uses.txt"
     if uses.exists():
-        paths += [SHARED[name.strip()] for name in uses.read_text().split() if name.strip()]
+        paths += [UPSTREAM / name for name in uses.read_text().split()]
     return paths
 
 
@@ -221,9 +256,11 @@ def _table_rows(fmt: str, text: str) -> tuple[list[str], list[Row]]:
     return [], [(c["src"], c["dst"], c["conn"]) for c in items]
 
 
-def _bridged(rows: list[Row]) -> list[Row]:
+def _bridged(case: str, rows: list[Row]) -> list[Row]:
+    """Upstream's rows through the format bridges and the case's expected differences."""
+    text = upstream_text("".join(f"{s} => {d} : {c}\n" for s, d, c in rows))
     out = []
-    for line in upstream_text("".join(f"{s} => {d} : {c}\n" for s, d, c in rows)).splitlines():
+    for line in with_expected_differences(case, text).splitlines():
         pair, _, conn = line.rpartition(" : ")
         src, _, dst = pair.partition(" => ")
         out.append((src, dst, conn))
@@ -239,7 +276,50 @@ def test_table_formats_match_netpol_analyzer(case: str, fmt: str) -> None:
     upstream_header, upstream_rows = _table_rows(fmt, (UPSTREAM / case / f"expected.{fmt}").read_text())
     header, rows = _table_rows(fmt, render(reach, fmt))
     assert header == upstream_header
-    assert rows == _bridged(upstream_rows)
+    assert rows == _bridged(case, upstream_rows)
+
+
+_DOT_NODE = re.compile(r'^\t+"([^"]+)" \[label="([^"]*)" color="([^"]*)" fontcolor="([^"]*)"\]$')
+_DOT_EDGE = re.compile(r'^\t+"([^"]+)" -> "([^"]+)" \[label="([^"]*)" color="([^"]*)" fontcolor="([^"]*)"')
+_DOT_CLUSTER = re.compile(r'^\t+label="([^"]*)"$')
+
+
+def _dot_graph(text: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """(nodes as (namespace box, id, label, colours), edges as (src, dst, label, colours)) of
+    a dot file, in file order; layout-only attributes (upstream's edge ``weight``,
+    ``newrank``) and the quoting of subgraph names are left out."""
+    nodes: list[tuple[str, ...]] = []
+    edges: list[tuple[str, ...]] = []
+    pending: list[tuple[str, ...]] = []
+    for line in text.splitlines():
+        if m := _DOT_NODE.match(line):
+            pending.append(m.groups())
+        elif m := _DOT_EDGE.match(line):
+            edges.append(m.groups())
+        elif m := _DOT_CLUSTER.match(line):
+            nodes += [(m.group(1), *node) for node in pending]
+            pending = []
+    return nodes + [("", *node) for node in pending], edges
+
+
+def _bridged_dot(text: str) -> str:
+    text = re.sub(r'"(\d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+)"', r'"\1[External]"', text)
+    return re.sub(
+        r'label="All but: ([^"]+)"',
+        lambda m: f'label="{_conns_text(_complement(_parse_conns(m.group(1))))}"',
+        text,
+    )
+
+
+DOT_CASES = sorted(case for case in CASES if (UPSTREAM / case / "expected.dot").exists())
+
+
+@pytest.mark.parametrize("case", DOT_CASES)
+def test_dot_draws_netpol_analyzers_graph(case: str) -> None:
+    """The same namespace boxes, nodes and edges with the same labels and colours."""
+    reach = analyze(build_cluster(load_paths(case_paths(case))))
+    expected = _bridged_dot((UPSTREAM / case / "expected.dot").read_text())
+    assert _dot_graph(render(reach, "dot")) == _dot_graph(expected)
 
 
 FOCUS = UPSTREAM / "focus"
@@ -247,26 +327,74 @@ BLOG_DEMO = Path(__file__).parent / "golden" / "upstream_anp_banp_blog_demo" / "
 # upstream's --focus-workload runs (connlist_test.go's goodPathTests): output name -> inputs,
 # workloads; netpolui's --focus is given once per workload.
 FOCUS_CASES = {
-    "anp_banp_blog_demo_focus_workload_myfoo_mybar": (BLOG_DEMO, ("myfoo", "mybar")),
+    "anp_banp_blog_demo_focus_workload_myfoo_mybar": ([BLOG_DEMO], ("myfoo", "mybar")),
+    "k8s_ingress_test_focus_workload_details-v1-79f774bdb9": (
+        case_paths("k8s_ingress_test"),
+        ("details-v1-79f774bdb9",),
+    ),
 }
 
 
-@pytest.mark.parametrize(("name", "fmt"), [(n, f) for n in sorted(FOCUS_CASES) for f in ("txt", *TABLE_FORMATS)])
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [(n, f) for n in sorted(FOCUS_CASES) for f in ("txt", *TABLE_FORMATS) if (FOCUS / f"{n}.{f}").exists()],
+)
 def test_focus_workloads_match_netpol_analyzer(name: str, fmt: str) -> None:
     inputs, workloads = FOCUS_CASES[name]
-    res = _cli("analyze", inputs, "-o", fmt, *(arg for w in workloads for arg in ("--focus", w)))
+    res = _cli("analyze", *inputs, "-o", fmt, *(arg for w in workloads for arg in ("--focus", w)))
     assert res.returncode == 0, res.stderr
     expected = (FOCUS / f"{name}.{fmt}").read_text()
     if fmt == "txt":
-        assert res.stdout == upstream_text(expected)
+        assert res.stdout == with_expected_differences(name, upstream_text(expected))
         return
     upstream_header, upstream_rows = _table_rows(fmt, expected)
     header, rows = _table_rows(fmt, res.stdout)
-    assert (header, rows) == (upstream_header, _bridged(upstream_rows))
+    assert (header, rows) == (upstream_header, _bridged(name, upstream_rows))
+
+
+DIFF = UPSTREAM / "diff"
+# upstream's test_outputs/diff/diff_between_<dir2>_and_<dir1>.txt: ref1 is dir1, ref2 dir2.
+DIFF_CASES = {
+    "diff_between_k8s_ingress_test_new_and_k8s_ingress_test": ("k8s_ingress_test", "k8s_ingress_test_new"),
+    "diff_between_semanticDiff-same-topologies-new2_and_semanticDiff-same-topologies-old2": (
+        "semanticDiff-same-topologies-old2",
+        "semanticDiff-same-topologies-new2",
+    ),
+    "diff_between_anp_banp_core_test_and_anp_np_banp_core_test": (
+        "anp_np_banp_core_test",
+        "anp_banp_core_test",
+    ),
+    "diff_between_new_online_boutique_synthesis_and_new_online_boutique": (
+        "new_online_boutique",
+        "new_online_boutique_synthesis",
+    ),
+    "diff_between_deny_all_to_from_a_deployment_changed_netpol_and_deny_all_to_from_a_deployment": (
+        "deny_all_to_from_a_deployment",
+        "deny_all_to_from_a_deployment_changed_netpol",
+    ),
+}
+
+
+def upstream_diff_text(text: str) -> str:
+    """Upstream's diff with the `[External]` suffix its older outputs lack."""
+    return re.sub(r"(: \d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+)(?=,)", r"\1[External]", text)
+
+
+def test_upstream_diff_text_bridges_only_the_external_suffix() -> None:
+    line = "diff-type: added, source: 0.0.0.0-255.255.255.255, destination: a[Pod], ref1: No Connections"
+    assert upstream_diff_text(line) == line.replace("255.255.255.255,", "255.255.255.255[External],")
+    assert upstream_diff_text(upstream_diff_text(line)) == upstream_diff_text(line)
+
+
+@pytest.mark.parametrize("name", sorted(DIFF_CASES))
+def test_diff_matches_netpol_analyzer(name: str) -> None:
+    ref1, ref2 = (build_cluster(load_paths(case_paths(case))) for case in DIFF_CASES[name])
+    expected = with_expected_differences(name, upstream_diff_text((DIFF / f"{name}.txt").read_text()))
+    assert diff_clusters(ref1, ref2).render("txt") == expected
 
 
 def test_enough_cases_are_ported() -> None:
-    assert len(CASES) >= 24
+    assert len(CASES) >= 50
 
 
 @dataclass(frozen=True)

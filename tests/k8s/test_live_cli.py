@@ -22,7 +22,6 @@ from tests.fake_k8s.server import FakeKubeApiServer
 
 KINDS = ["Namespace", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod",
          "NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "Node"]
-CRDS = ("adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies")
 BACKEND_FROM_FRONTEND = "shop/frontend[Deployment] => shop/backend[Deployment] : TCP 8080"
 
 
@@ -75,11 +74,12 @@ def test_live_read_only_lists_and_never_writes_or_watches(fake_k8s, kubeconfig, 
     requests = fake_k8s.requests
     assert {r.method for r in requests} == {"GET"}
     assert not any(r.watch for r in requests)
-    # API discovery (GET /apis/) says which CNI resources the cluster serves: none here.
+    # API discovery (GET /apis/, once) says which cluster-wide policy kinds and CNI
+    # resources the cluster serves: none here.
     assert [r.path for r in requests if r.path.rstrip("/") == "/apis"] == ["/apis/"]
     listed = {r.path.rsplit("/", 1)[-1] for r in requests if r.path.rstrip("/") != "/apis"}
     assert listed == {"namespaces", "deployments", "replicasets", "statefulsets", "daemonsets",
-                      "cronjobs", "jobs", "pods", "networkpolicies", "nodes", *CRDS}
+                      "cronjobs", "jobs", "pods", "networkpolicies", "nodes"}
 
 
 def deny_frontend_to_backend() -> dict:
@@ -124,7 +124,7 @@ def test_a_cluster_without_the_policy_crds_is_read_without_a_note(fake_k8s, kube
     assert code == 0, err
     assert BACKEND_FROM_FRONTEND in out.splitlines()
     assert "note" not in err
-    assert {r.status for r in fake_k8s.requests if "policy.networking.k8s.io" in r.path} == {404}
+    assert not [r for r in fake_k8s.requests if "policy.networking.k8s.io" in r.path]
 
 
 def test_cluster_wide_policies_the_role_may_not_list_are_a_note_naming_the_rule(policy_api_kubeconfig, capsys):
@@ -308,6 +308,17 @@ def test_diff_fail_on_change_exit_codes(fake_k8s, kubeconfig, tmp_path, capsys):
 # --- the kubectl plugin ----------------------------------------------------------------------
 
 
+def test_plugin_diff_without_context_compares_the_current_context_with_the_dir(kubeconfig, ci_dir, live_dir, capsys):
+    expected = run(capsys, "diff", str(live_dir), str(ci_dir))[1]
+    assert "ref1: No Connections, ref2: TCP 5432" in expected
+    plugin = Path(sys.executable).parent / "kubectl-netpolui"
+    done = subprocess.run([str(plugin), "diff", str(ci_dir)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KUBECONFIG": kubeconfig})
+    assert (done.returncode, done.stdout) == (0, expected), done.stderr
+    code, out, err = run(capsys, "diff", str(ci_dir), "--kubeconfig", kubeconfig, "--fail-on-change", plugin=True)
+    assert (code, out) == (1, expected), err  # --kubeconfig names a file, not a side
+
+
 def test_plugin_without_paths_reads_the_current_context(kubeconfig, capsys):
     code, out, err = run(capsys, "analyze", "--kubeconfig", kubeconfig, plugin=True)
     assert code == 0, err
@@ -335,6 +346,33 @@ def test_kubectl_runs_the_installed_plugin_on_its_current_context(kubeconfig, tm
     assert BACKEND_FROM_FRONTEND in result.stdout.splitlines()
     plugins = subprocess.run([kubectl, "plugin", "list"], capture_output=True, text=True, env=env, timeout=60)
     assert str(bin_dir / "kubectl-netpolui") in plugins.stdout
+
+
+def test_kubectl_plugin_an_explicit_context_wins_over_the_current_one(kubeconfig, tmp_path):
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed (make test installs Debian's kubernetes-client)")
+    with FakeKubeApiServer() as staging:
+        staging.put(objects.namespace("blue"))
+        staging.put_all(objects.deployment_stack("blue", "api", {"app": "api"}, ports=[("http", 80, "TCP")]))
+        merged = yaml.safe_load(Path(kubeconfig).read_text())  # current-context: fake
+        other = yaml.safe_load(staging.write_kubeconfig(tmp_path / "staging", context="staging").read_text())
+        for section in ("clusters", "users", "contexts"):
+            merged[section] += other[section]
+        (tmp_path / "merged").write_text(yaml.safe_dump(merged))
+        bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "KUBECONFIG": str(tmp_path / "merged"), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+        def plugin(*argv: str) -> list[str]:
+            done = subprocess.run([kubectl, "netpolui", *argv], capture_output=True, text=True, env=env, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.splitlines()
+
+        assert BACKEND_FROM_FRONTEND in plugin("analyze")
+        assert plugin("analyze", "--context", "staging") == [
+            "0.0.0.0-255.255.255.255[External] => blue/api[Deployment] : All Connections",
+            "blue/api[Deployment] => 0.0.0.0-255.255.255.255[External] : All Connections",
+        ]
 
 
 def test_file_only_runs_never_import_the_kubernetes_client(tmp_path, fake_k8s, kubeconfig):

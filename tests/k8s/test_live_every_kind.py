@@ -64,6 +64,12 @@ def cluster_network_policy(version: str) -> dict:
     }
 
 
+def second_admin_policy() -> dict:
+    """Another AdminNetworkPolicy, so that its list takes two pages of one."""
+    policy = deny_frontend_to_backend()
+    return {**policy, "metadata": {"name": "freeze-backend-later"}, "spec": {**policy["spec"], "priority": 20}}
+
+
 CNI_OBJECTS = {
     "calico": [CALICO_TIER, CALICO_GNP, CALICO_NP, SERVICE_ACCOUNT],
     "cilium": [CILIUM_CNP, CILIUM_CCNP],
@@ -78,7 +84,8 @@ def every_kind(fake: FakeKubeApiServer, cni: str, version: str) -> None:
         objects.namespace("web"), objects.namespace("db"),
         *objects.deployment_stack("web", "front", {"app": "front"}, replicas=1),
         objects.statefulset("db", "pg", {"app": "pg"}, ports=[("pg", 5432, "TCP")]),
-        V1_SAME_NAME, NODE, deny_frontend_to_backend(), BASELINE, cluster_network_policy(version),
+        V1_SAME_NAME, NODE, deny_frontend_to_backend(), second_admin_policy(), BASELINE,
+        cluster_network_policy(version),
         *CNI_OBJECTS[cni],
     ])
 
@@ -114,10 +121,12 @@ def test_every_policy_kind_is_read_in_the_version_the_cluster_serves(cluster, re
         ("v1", "Node"),
         *((o["apiVersion"], o["kind"]) for o in CNI_OBJECTS[cni]),
     } <= kinds_read(snapshot)
-    # every list, the custom resources' too, asked for pages (limit)
+    # every list, the custom resources' too, asked for pages (limit, then continue)
     for path in (f"/apis/{POLICY_GROUP}/{version}/clusternetworkpolicies", "/api/v1/nodes",
                  f"/apis/{POLICY_GROUP}/v1alpha1/adminnetworkpolicies"):
         assert fake.find_requests("GET", path, limit="1"), path
+    admin_pages = fake.find_requests("GET", f"/apis/{POLICY_GROUP}/v1alpha1/adminnetworkpolicies", limit="1")
+    assert [bool(r.query.get("continue")) for r in admin_pages] == [False, True]
     group_version = CNI_OBJECTS[cni][0]["apiVersion"]
     assert [r for r in fake.requests if r.path.startswith(f"/apis/{group_version}/") and r.query.get("limit") == "1"]
 
@@ -149,3 +158,15 @@ def test_the_cluster_network_policy_decides_in_the_live_answer(cluster, capsys):
     assert code == 0, err
     assert "guardrails" in out
     assert "no-nodes" in out
+
+
+def test_a_cluster_serving_both_versions_is_read_in_v1beta1_alone(tmp_path):
+    with FakeKubeApiServer(policy_api=True, cluster_network_policy_versions=("v1alpha2", "v1beta1")) as fake:
+        fake.put(cluster_network_policy("v1beta1"))
+        kubeconfig = str(fake.write_kubeconfig(tmp_path / "kubeconfig", context="fake"))
+        snapshot = read_cluster("fake", kubeconfig=kubeconfig)
+        assert not fake.find_requests("GET", f"/apis/{POLICY_GROUP}/v1alpha2/clusternetworkpolicies")
+    assert [o["apiVersion"] for o in snapshot.objects if o["kind"] == "ClusterNetworkPolicy"] == [
+        f"{POLICY_GROUP}/v1beta1"
+    ]
+    assert snapshot.notes == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from policies.models import Cluster, ClusterPolicy, Node
-from policies.services import analysis
+from policies.services import analysis, drift_tiers, pages, payloads
 from policies.services.sync import ClusterSpec, register_cluster, sync_cluster
 from tests.fake_k8s import objects
 from tests.fake_k8s.server import FakeKubeApiServer
@@ -148,3 +148,38 @@ def test_rows_of_kinds_no_longer_served_are_dropped(policy_api, fake_k8s, tmp_pa
     assert sync_cluster(cluster, once=True, options=FAST) is True
     assert ClusterPolicy.objects.filter(cluster=cluster).count() == 0
     assert front_to_pg(cluster) == "All Connections"
+
+
+@pytest.mark.parametrize("served", [("v1beta1",), ("v1alpha2", "v1beta1")], ids=["v1beta1", "both"])
+def test_cluster_network_policy_is_mirrored_as_v1beta1_when_served(served, tmp_path):
+    written = {**DENY_WEB_TO_DB, "apiVersion": "policy.networking.k8s.io/v1beta1"}
+    with FakeKubeApiServer(policy_api=True, cluster_network_policy_versions=served) as fake:
+        seed(fake)
+        fake.put(written)
+        cluster = register(fake, tmp_path)
+        assert sync_cluster(cluster, once=True, options=FAST) is True
+        assert not fake.find_requests("GET", "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies")
+    policy = ClusterPolicy.objects.get(cluster=cluster, kind="ClusterNetworkPolicy")
+    assert policy.api_version == policy.obj["apiVersion"] == "policy.networking.k8s.io/v1beta1"
+    assert front_to_pg(cluster) == "No Connections"
+    assert pages.cluster_policy_rules(policy)["ingress"][0]["action"] == "Deny"
+    assert "apiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy" in payloads.export_yaml(cluster)
+    live = drift_tiers.live_policies(cluster)
+    assert list(live) == ["ClusterNetworkPolicy/no-web-to-db"]
+    # The same policy written as v1alpha2 in Git is no drift.
+    assert drift_tiers.semantically_equal(live["ClusterNetworkPolicy/no-web-to-db"], DENY_WEB_TO_DB)
+
+
+def test_watch_follows_a_v1beta1_cluster_network_policy(tmp_path):
+    written = {**DENY_WEB_TO_DB, "apiVersion": "policy.networking.k8s.io/v1beta1"}
+    with FakeKubeApiServer(bookmark_interval=1.0, policy_api=True, cluster_network_policy_versions=("v1beta1",)) as fake:
+        seed(fake)
+        cluster = register(fake, tmp_path)
+        run = Running(cluster).start()
+        try:
+            wait_until(lambda: front_to_pg(cluster) == "All Connections", 10, "the first list")
+            fake.put(written)
+            wait_until(lambda: front_to_pg(cluster) == "No Connections", 10, "the ClusterNetworkPolicy")
+        finally:
+            run.stop()
+    assert ClusterPolicy.objects.get(cluster=cluster).api_version == "policy.networking.k8s.io/v1beta1"

@@ -5,6 +5,7 @@ rules, the tiers on workload and pod pages, and explanations that name the decid
 
 from __future__ import annotations
 
+import copy
 import re
 from html import unescape
 
@@ -321,3 +322,17 @@ def test_a_pass_with_nothing_behind_it_is_allowed_by_default_and_says_so(viewer,
     ingress = text(html[html.index("Ingress to"):])
     assert "Pass passed to the NetworkPolicies" in ingress
     assert "Nothing decided All Connections: allowed by default." in ingress
+
+
+def test_a_rule_that_fails_closed_says_so_on_the_detail_page_and_in_the_api(viewer, demo_cluster):
+    policy = cluster_policy(demo_cluster, "baseline-prod-isolation")
+    obj = copy.deepcopy(policy.obj)
+    obj["spec"]["ingress"][0]["from"] = [{"serviceAccounts": {"namespace": "store", "name": "checkout"}}]
+    ClusterPolicy.objects.filter(pk=policy.pk).update(obj=obj, resource_version="fail-closed")
+    demo_cluster.bump_state_version(topology=False)
+    html = viewer.get(reverse("cluster-policy-detail", args=[policy.pk])).content.decode()
+    row = re.search(r'<tr id="ingress-0">(.*?)</tr>', html, re.S)
+    assert row is not None
+    assert "[fails closed: unknown peer field serviceAccounts]" in text(row.group(1))
+    rules = viewer.get(f"/api/cluster-policies/{policy.pk}/").json()["rules"]
+    assert rules["ingress"][0]["marks"] == ["fails closed: unknown peer field serviceAccounts"]

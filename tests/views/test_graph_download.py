@@ -60,7 +60,11 @@ def page_payload(client, cluster, query: str = "") -> dict:
 
 def page_drawing(payload: dict) -> tuple[set[str], set[str]]:
     nodes = {n["id"] for n in payload["nodes"]}
-    edges = {f"{e['source']}->{e['target']}: {e['label']}" for e in payload["edges"]}
+    edges = {
+        f"{e['source']}->{e['target']}: {e['pairs']} pairs · {e['label']}" if e["pairs"] > 1
+        else f"{e['source']}->{e['target']}: {e['label']}"
+        for e in payload["edges"]
+    }
     return nodes, edges
 
 

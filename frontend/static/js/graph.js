@@ -87,25 +87,41 @@
     if (marks.length) lines.push(marks.join(" · "));
   }
 
+  // "12 pairs": how many workload (or pod) pairs an aggregated edge stands for; a single
+  // pair says nothing more than the edge itself.
+  function pairsText(edge) {
+    return edge.pairs > 1 ? edge.pairs + " pairs" : "";
+  }
+
+  function edgeText(edge) {
+    var count = pairsText(edge);
+    return count ? count + " · " + edge.label : edge.label;
+  }
+
+  // One drawn edge per protocol; the first one carries the pair count, which is the whole
+  // edge's (a pair may allow several protocols).
   function edgeElements(edge, index) {
     var base = { source: edge.source, target: edge.target, pair: index };
+    var out = [];
     if (edge.conns === "all") {
-      return [{
+      out.push({
         group: "edges",
         data: Object.assign({ id: "e" + index, label: "all", proto: "all" }, base),
         classes: "all",
-      }];
-    }
-    var out = [];
-    PROTOCOLS.forEach(function (proto) {
-      var ranges = edge.conns[proto];
-      if (!ranges) return;
-      out.push({
-        group: "edges",
-        data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
-        classes: "proto-" + proto,
       });
-    });
+    } else {
+      PROTOCOLS.forEach(function (proto) {
+        var ranges = edge.conns[proto];
+        if (!ranges) return;
+        out.push({
+          group: "edges",
+          data: Object.assign({ id: "e" + index + proto, label: proto + " " + rangesText(ranges), proto: proto }, base),
+          classes: "proto-" + proto,
+        });
+      });
+    }
+    var count = pairsText(edge);
+    if (count && out.length) out[0].data.label = count + " · " + out[0].data.label;
     return out;
   }
 
@@ -155,8 +171,6 @@
         // Sized from the label (13px text): Cytoscape's width "label" is deprecated.
         data: {
           id: node.id, label: label, parent: parent || undefined, level: node.level || level,
-          // a range node named by an ipBlock: its panel shows its first range
-          panelId: node.ranges && node.members ? node.members[0] : node.id,
           w: longest * 7.6 + 22, h: lines.length * 17 + 14,
         },
         classes: classes.join(" "),
@@ -316,8 +330,8 @@
       hideEdgesOnViewport: big,
       pixelRatio: big ? 1 : "auto",
       boxSelectionEnabled: false,
-      wheelSensitivity: 1.6, // a notch zooms about 16 % instead of 10 %
     });
+    zoomOnWheel(cy, container);
     var byPair = data.edges;
     var byId = {};
     data.nodes.forEach(function (node) { byId[node.id] = node; });
@@ -386,7 +400,7 @@
       var level = node.data("level");
       return window.NetpolPanel.load(
         config.node_url,
-        { id: node.data("panelId") || id, level: level === "tier" || level === "namespace" || level === "workload" ? level : config.level, group_by: config.group_by, direction: config.direction },
+        { id: id, level: level === "tier" || level === "namespace" || level === "workload" ? level : config.level, group_by: config.group_by, direction: config.direction },
         options
       );
     }
@@ -438,7 +452,7 @@
     cy.on("mouseover", "edge", function (event) {
       var pair = event.target.data("pair");
       cy.edges().filter(function (e) { return e.data("pair") === pair; }).addClass("show-label");
-      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + byPair[pair].label;
+      container.title = humanName(byPair[pair].source, byId) + " → " + humanName(byPair[pair].target, byId) + ": " + edgeText(byPair[pair]);
     });
     cy.on("mouseout", "edge", function () {
       cy.edges(".show-label").removeClass("show-label");
@@ -486,7 +500,7 @@
         var edgeHtml = [];
         data.edges.forEach(function (edge, index) {
           edgeHtml.push('<li><button type="button" class="link" data-edge-index="' + index + '">' +
-            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edge.label) + "</button></li>");
+            escapeHtml(humanName(edge.source, byId) + " → " + humanName(edge.target, byId) + ": " + edgeText(edge)) + "</button></li>");
         });
         document.querySelector("[data-edge-list]").innerHTML = edgeHtml.join("");
       });
@@ -519,7 +533,7 @@
     var layoutEles = cy.nodes().union(layoutEdges);
     var layout = layoutEles.layout(options);
     layout.one("layoutstop", function () {
-      cy.fit(undefined, 20);
+      fitReadable(cy);
       container.setAttribute("aria-busy", "false");
       container.dataset.ready = "1";
       var ms = Math.round(performance.now() - started);
@@ -552,6 +566,36 @@
     };
   }
 
+
+  // Node labels are 13 px: below this zoom they are drawn under 10 px and cannot be read.
+  var READABLE_ZOOM = 10 / 13;
+
+  // Fit the drawing to the page unless that makes its labels unreadable; then show its
+  // top-left corner at the smallest readable zoom ("Fit to screen" still shows it all).
+  function fitReadable(cy) {
+    cy.fit(undefined, 20);
+    if (cy.zoom() >= READABLE_ZOOM) return;
+    var box = cy.elements().boundingBox();
+    cy.zoom(READABLE_ZOOM);
+    cy.pan({ x: 20 - box.x1 * READABLE_ZOOM, y: 20 - box.y1 * READABLE_ZOOM });
+  }
+
+  // Cytoscape's own wheel zoom slows a mouse to about 4 % a notch once it recognises one.
+  // Here a notch (about 100 px) zooms 20 %, and a trackpad's small deltas zoom in proportion.
+  function zoomOnWheel(cy, container) {
+    container.parentNode.addEventListener("wheel", function (event) {
+      if (!container.contains(event.target)) return;
+      event.preventDefault();
+      event.stopPropagation(); // Cytoscape listens on the container itself
+      var pixels = event.deltaY * (event.deltaMode === 1 ? 33 : event.deltaMode === 2 ? 800 : 1);
+      var notches = Math.max(-3, Math.min(3, pixels / 100));
+      var rect = container.getBoundingClientRect();
+      cy.zoom({
+        level: cy.zoom() * Math.pow(1.2, -notches),
+        renderedPosition: { x: event.clientX - rect.left, y: event.clientY - rect.top },
+      });
+    }, { capture: true, passive: false });
+  }
 
   document.addEventListener("DOMContentLoaded", init);
 })();

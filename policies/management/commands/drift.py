@@ -99,10 +99,9 @@ class Command(BaseCommand):
         if opts.get("directory"):
             return [DesiredSource(kind=DesiredSource.Kind.DIRECTORY, location=opts["directory"], **common)]
         try:
-            with open(opts["file"], encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"cannot read {opts['file']}: {exc}", returncode=EXIT_BAD_INPUT) from None
+            text = drift.read_file_text(opts["file"])
+        except drift.SourceUnreadable as exc:
+            raise CommandError(str(exc), returncode=EXIT_BAD_INPUT) from None
         return [
             DesiredSource(
                 kind=DesiredSource.Kind.UPLOAD, yaml_text=text, file_name=opts["file"], **common

@@ -83,13 +83,15 @@ class GitFailed(SourceUnreadable):
         super().__init__(f"{what} failed: {reason}")
 
 
-def _run_git(args: Sequence[str], cwd: Path, what: str, *, restricted: bool = False) -> str:
+def _run_git(args: Sequence[str], cwd: Path, what: str, *, restricted: bool = False, pinned: str = "") -> str:
     command = ["git", "-c", "protocol.ext.allow=never", "-c", "core.hooksPath=/dev/null"]
     if restricted:
         # No redirect to another host, and no protocol but the ones allowed.
         command += ["-c", "http.followRedirects=false", "-c", "protocol.allow=never", "-c", "protocol.https.allow=always"]
         if getattr(settings, "NETPOLUI_GIT_SSH", False):
             command += ["-c", "protocol.ssh.allow=always"]
+    if pinned:
+        command += ["-c", f"http.curloptResolve={pinned}"]
     command += list(args)
     try:
         # A session of its own, so a timeout ends git's helpers (ssh, remote-https) too.
@@ -191,12 +193,16 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
     return found
 
 
-def git_remote_error(location: str) -> str | None:
+Addresses = list[ipaddress.IPv4Address | ipaddress.IPv6Address]
+
+
+def git_remote_error(location: str, addresses: Addresses | None = None) -> str | None:
     """Why a non-admin may not fetch from `location`, or None.
 
     https:// only (ssh:// and user@host:path too with NETPOLUI_GIT_SSH), to a host whose
     every address is public: loopback, link-local, private and other special ranges
-    are refused unless NETPOLUI_GIT_ALLOWED_HOSTS lists the host or its network."""
+    are refused unless NETPOLUI_GIT_ALLOWED_HOSTS lists the host or its network.
+    `addresses`: the host's addresses when already looked up (the fetch pins them)."""
     ssh = bool(getattr(settings, "NETPOLUI_GIT_SSH", False))
     found = _git_host(location)
     schemes = ("https", "ssh") if ssh else ("https",)
@@ -206,7 +212,8 @@ def git_remote_error(location: str) -> str | None:
     host = found[1]
     if not host:
         return "has no host name"
-    addresses = _addresses(host)
+    if addresses is None:
+        addresses = _addresses(host)
     if _host_allowed_by_admin(host, addresses):
         return None
     # A name that does not resolve reaches nothing; the fetch checks again.
@@ -216,6 +223,22 @@ def git_remote_error(location: str) -> str | None:
             "an admin can allow it with NETPOLUI_GIT_ALLOWED_HOSTS"
         )
     return None
+
+
+def _pinned_https_addresses(location: str) -> tuple[Addresses, str]:
+    """The addresses of an https:// location's host, looked up once, and curl's
+    `host:port:addresses` that makes the fetch connect to exactly those: looked up again
+    by git, a name could lead elsewhere by then (DNS rebinding). Other schemes: ([], "")."""
+    parts = urlsplit(location.strip())
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        return [], ""
+    with contextlib.suppress(ValueError):
+        return [ipaddress.ip_address(parts.hostname)], ""  # an address: nothing to look up
+    addresses = _addresses(parts.hostname)
+    if not addresses:
+        raise GitFailed(f"git fetch of {redact(location)}", f"host {parts.hostname!r} has no address")
+    listed = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
+    return addresses, f"{parts.hostname}:{parts.port or 443}:{listed}"
 
 
 def _restricted(source: DesiredSource) -> bool:
@@ -252,8 +275,14 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
     if error:
         raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
     restricted = _restricted(source)
-    if restricted and (error := git_remote_error(source.location)):
-        raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
+    pinned = ""
+    if restricted:
+        try:
+            addresses, pinned = _pinned_https_addresses(source.location)
+        except GitFailed as exc:
+            raise SourceUnreadable(_explain_git_failure(source, exc)) from None
+        if error := git_remote_error(source.location, addresses or None):
+            raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
     root = Path(settings.NETPOLUI_GIT_DIR)
     name = checkout_name(source)
     target = root / name
@@ -270,6 +299,7 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
                     root,
                     f"git clone of {redact(source.location)}",
                     restricted=restricted,
+                    pinned=pinned,
                 )
                 partial.rename(target)
             else:
@@ -279,6 +309,7 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
                     target,
                     f"git fetch of {redact(source.location)}",
                     restricted=restricted,
+                    pinned=pinned,
                 )
                 _run_git(["reset", "--quiet", "--hard", "FETCH_HEAD"], target, "git reset")
                 _run_git(["clean", "--quiet", "-ffdx"], target, "git clean")

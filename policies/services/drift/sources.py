@@ -189,6 +189,17 @@ def read_limits() -> engine.ReadLimits:
     )
 
 
+def read_file_text(path: str) -> str:
+    """A YAML file named on the command line (`drift --file`), within the caps of one
+    source's file; SourceUnreadable says why not (too large, not UTF-8, unreadable)."""
+    try:
+        return engine.read_manifest_file(Path(path), engine.ReadBudget(read_limits()))
+    except engine.UnsafeInput as exc:
+        raise SourceUnreadable(f"{path}: {exc.message}") from None
+    except OSError as exc:
+        raise SourceUnreadable(f"{path}: {exc.strerror or 'cannot be read'}") from None
+
+
 def read_manifest_dir(source: DesiredSource, root: Path, display_root: Path | None = None) -> SourceRead:
     """Every NetworkPolicy under `root`, file by file, so one broken file does not hide
     the others; file names in messages are relative to `display_root`.

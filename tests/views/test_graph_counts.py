@@ -1,0 +1,106 @@
+"""Each edge of the graph page says how many workload pairs it stands for (`pairs`): the
+same number as counting the workload pairs of the connection list between the members
+of its two nodes, at every level, with namespaces and tiers opened, with address ranges
+merged under the ipBlock that names them, and under a port filter."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.urls import reverse
+
+from policies import engine
+from policies.models import Cluster
+from policies.services import analysis
+from tests.views.test_pages import json_script
+
+
+@pytest.fixture
+def viewer(client_for):
+    return client_for("viewer")
+
+
+@pytest.fixture
+def cluster(db):
+    from bench.generate import generate_cluster
+    from policies import mirror
+
+    cluster = Cluster.objects.create(name="c", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
+    mirror.load_snapshot(cluster, generate_cluster(pods=240, workloads=80, namespaces=4, policies=120, seed=4))
+    cluster.refresh_from_db()
+    return cluster
+
+
+def workload_pairs(cluster: Cluster, direction: str = "combined") -> list[tuple[str, str, engine.ConnSet]]:
+    payload = analysis.reachability(cluster, analysis.ReachabilityQuery(level="workload", direction=direction))
+    return [(e["source"], e["target"], engine.ConnSet.from_json(e["conns"])) for e in payload["edges"]]
+
+
+def counted_pairs(data: dict, pairs: list[tuple[str, str, engine.ConnSet]], port: int | None = None) -> Counter:
+    """(drawn source, drawn destination) -> how many workload pairs lie between them."""
+    node_of = {m: n["id"] for n in data["nodes"] for m in (n.get("members") or [n["id"]])}
+    return Counter(
+        (node_of[s], node_of[d])
+        for s, d, conns in pairs
+        if port is None or not conns.restrict("TCP", port).is_empty
+    )
+
+
+def graph_data(viewer, cluster: Cluster, **params) -> dict:
+    page = viewer.get(reverse("graph", args=[cluster.pk]), params).content.decode()
+    return json_script(page, "graph-data")
+
+
+def assert_counts(data: dict, expected: Counter) -> None:
+    assert data["edges"]
+    for edge in data["edges"]:
+        assert edge["pairs"] == expected[(edge["source"], edge["target"])], edge
+    assert any(edge["pairs"] > 1 for edge in data["edges"])
+
+
+@pytest.mark.parametrize("level", ["namespace", "tier"])
+def test_an_aggregated_edge_counts_the_workload_pairs_between_its_nodes(viewer, cluster, level):
+    data = graph_data(viewer, cluster, level=level)
+    assert_counts(data, counted_pairs(data, workload_pairs(cluster)))
+
+
+def test_workload_edges_count_one_pair_each_and_a_merged_range_the_sum_of_its_ranges(viewer, cluster):
+    pairs = workload_pairs(cluster)
+    data = graph_data(viewer, cluster, level="workload")
+    merged = {n["id"] for n in data["nodes"] if len(n.get("ranges") or []) > 1}
+    assert merged  # some ipBlock names several ranges
+    expected = counted_pairs(data, pairs)
+    for edge in data["edges"]:
+        assert edge["pairs"] == expected[(edge["source"], edge["target"])]
+        if edge["source"] not in merged and edge["target"] not in merged:
+            assert edge["pairs"] == 1
+    assert any(e["pairs"] > 1 for e in data["edges"] if e["source"] in merged or e["target"] in merged)
+
+
+def test_opened_namespaces_and_tiers_count_pairs_between_what_is_drawn(viewer, cluster):
+    tier = next(
+        t for t in analysis.level_nodes(cluster, "tier") if not t["external"] and len(t.get("members") or []) > 1
+    )
+    data = graph_data(
+        viewer, cluster, level="namespace", expand=tier["namespace"], expand_tier=tier["id"], direction="egress"
+    )
+    assert {n["level"] for n in data["nodes"]} >= {"namespace", "tier", "workload"}
+    assert_counts(data, counted_pairs(data, workload_pairs(cluster, "egress")))
+
+
+def test_under_a_port_filter_only_the_pairs_allowing_that_port_count(viewer, cluster):
+    pairs = workload_pairs(cluster)
+    whole = graph_data(viewer, cluster, level="namespace")
+    # a port some pairs of a namespace pair allow and others not
+    port, (src, _) = next(
+        (port, key)
+        for port in (53, 443, 8000, 8080)
+        for key, n in counted_pairs(whole, pairs, port).items()
+        if 0 < n < counted_pairs(whole, pairs)[key]
+    )
+    for params in ({"level": "namespace"}, {"level": "namespace", "expand": src}):
+        data = graph_data(viewer, cluster, protocol="TCP", port=port, **params)
+        expected = counted_pairs(data, pairs, port)
+        assert_counts(data, expected)
+        assert expected != counted_pairs(data, pairs)
