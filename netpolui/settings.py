@@ -286,6 +286,9 @@ SPECTACULAR_SETTINGS = {
 NETPOLUI_TIER_KEYS = envlist("NETPOLUI_TIER_KEYS", "tier,app.kubernetes.io/component,app")
 # Above this many edges the graph page draws the nodes and the selected node's edges.
 NETPOLUI_GRAPH_DRAW_LIMIT = envint("NETPOLUI_GRAPH_DRAW_LIMIT", 4000)
+# Above this many rows the matrix page asks for a namespace filter instead of embedding
+# every pair (1,729 x 1,729 is still drawn).
+NETPOLUI_MATRIX_MAX_NODES = envint("NETPOLUI_MATRIX_MAX_NODES", 2000)
 # Above this many source nodes, a workload- or pod-level reachability request without
 # offset, limit or node gets the first page of sources (the whole workload level of a
 # 1,000-workload cluster is 100,000 edges, 20 MB of JSON).
