@@ -100,6 +100,10 @@ def _writing() -> Iterator[None]:
         finally:
             _held.depth = depth
         return
+    if not connection.in_atomic_block:
+        # Never wait for a place holding a connection: the places' holders may be
+        # waiting for it (the pool has as many connections as there are places).
+        connection.close()
     gate = _connection_gate()
     with gate:
         _held.depth = 1

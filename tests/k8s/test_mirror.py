@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -163,3 +164,46 @@ def test_sync_threads_write_through_a_few_connections_kept_open():
         thread.join()
     assert len(backends) == 100
     assert len(set(backends)) <= settings.NETPOLUI_SYNC_DB_CONNECTIONS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_holding_a_connection_gives_it_back_before_waiting_for_a_place():
+    """Threads that read outside the places (a sync task's own reads) and then write, while
+    every place is taken by writers that still need a connection: no deadlock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection pool is PostgreSQL's")
+    places = settings.NETPOLUI_SYNC_DB_CONNECTIONS
+    writers_in = threading.Barrier(places + 1)
+    readers_hold = threading.Barrier(2 * places)
+    done: list[str] = []
+
+    def read() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    def writer() -> None:
+        with _writing():
+            writers_in.wait()
+            readers_hold.wait()
+            read()
+        done.append("writer")
+
+    def reader() -> None:
+        read()
+        readers_hold.wait()
+        with _writing():
+            read()
+        connection.close()
+        done.append("reader")
+
+    writers = [threading.Thread(target=writer, daemon=True) for _ in range(places)]
+    for thread in writers:
+        thread.start()
+    writers_in.wait()
+    readers = [threading.Thread(target=reader, daemon=True) for _ in range(places)]
+    for thread in readers:
+        thread.start()
+    deadline = time.monotonic() + 20
+    for thread in writers + readers:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert sorted(done) == ["reader"] * places + ["writer"] * places
