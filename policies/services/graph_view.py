@@ -391,10 +391,12 @@ def _rules_naming(model: engine.Cluster, spans: Sequence[tuple[int, int, int]]) 
 
 def _tier_rules_naming(model: engine.Cluster, spans: Sequence[tuple[int, int, int]]) -> list[dict[str, Any]]:
     """Each cluster-wide rule (`networks`) and CNI rule (nets, CIDRs, ipBlocks) whose
-    CIDRs hold one of the address spans, in evaluation order: `key` of its policy, `tier`,
-    `rule` (its position, as explanations name it) and `peer` (the CIDRs as written)."""
+    CIDRs hold one of the address spans (the cluster-wide policies in evaluation order, then
+    the CNI ones in theirs): `key` of its policy, `tier`, `rule` (its position, as
+    explanations name it) and `peer` (the CIDRs as written)."""
     out: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for policy in sorted([*model.cluster_policies, *model.cni_tier_policies], key=lambda p: p.order):
+    cni_policies: list[engine.ClusterPolicy] = sorted(model.cni_tier_policies, key=lambda p: p.order)
+    for policy in [*model.cluster_policies, *cni_policies]:
         for direction in ("ingress", "egress"):
             for rule in policy.rules(direction):
                 for peer in rule.peers:
