@@ -305,7 +305,7 @@ def _explain_ranges(
     address ranges, each range's verdict and the `total` of pairs allowing the port."""
     if len(sources) * len(targets) == 1:
         return {"pairs": [payloads.explain(cluster, sources[0], targets[0], port=port, protocol=protocol)], "truncated": False}
-    table = payloads.pair_table(cluster, "pod" if level == "pod" else "workload", direction)
+    table = engine_cache.pair_table(cluster, "pod" if level == "pod" else "workload", direction)
     wanted = set(targets)
     allowed = {
         (c.src.key, c.dst.key): c.conns

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from policies.models import ClusterPolicy, CniObject, Cluster
+from policies.models import Cluster, ClusterPolicy, CniObject
 from tests.engine.builders import anp, banp, cnp, namespace, netpol, pod
 from tests.views.test_pages import json_script
 
@@ -157,7 +157,7 @@ def tier_rules(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "cni_objects, rules",
+    ("cni_objects", "rules"),
     [
         (CALICO, ["egress rule #1: nets 10.1.0.0/16", "egress rule #2: notNets 192.168.0.0/16"]),
         (
