@@ -270,7 +270,7 @@ def explain_graph_edge(
     sources = _range_side(cluster, src, "source")
     targets = _range_side(cluster, dst, "destination")
     if level not in ("tier", "namespace"):
-        return _explain_ranges(cluster, sources, targets, level, direction, port, protocol, limit)
+        return _explain_pairs(cluster, sources, targets, level, direction, port, protocol, limit)
     pairs: list[dict[str, Any]] = []
     truncated = False
     total = 0
@@ -291,7 +291,7 @@ def explain_graph_edge(
     return {"pairs": pairs[:limit], "truncated": truncated or len(pairs) > limit, "total": total, "aggregated": True}
 
 
-def _explain_ranges(
+def _explain_pairs(
     cluster: Cluster,
     sources: list[str],
     targets: list[str],
@@ -302,9 +302,8 @@ def _explain_ranges(
     limit: int,
 ) -> dict[str, Any]:
     """A workload (or pod) edge: its one pair explained, or for a node standing for several
-    address ranges, each range's verdict and the `total` of pairs allowing the port."""
-    if len(sources) * len(targets) == 1:
-        return {"pairs": [payloads.explain(cluster, sources[0], targets[0], port=port, protocol=protocol)], "truncated": False}
+    address ranges, each range's verdict and the `total` of pairs allowing the port. A
+    port asked on any protocol is explained on the protocol the pair allows it on."""
     table = engine_cache.pair_table(cluster, "pod" if level == "pod" else "workload", direction)
     wanted = set(targets)
     allowed = {
@@ -320,6 +319,8 @@ def _explain_ranges(
         for s in sources
         for d in targets
     ]
+    if len(pairs) == 1:
+        return {"pairs": pairs, "truncated": False}
     return {"pairs": pairs[:limit], "truncated": len(pairs) > limit, "total": len(allowed), "aggregated": True, "ranges": True}
 
 

@@ -172,3 +172,26 @@ def test_a_workload_edge_of_a_merged_range_node_totals_its_pairs_and_gives_each_
     listed = explained_pairs(html)
     assert sorted((s, d) for _, s, d in listed) == sorted((s, d) for s in sources for d in targets)
     assert sum(verdict == "allowed" for verdict, _, _ in listed) == count
+
+
+def test_a_port_on_any_protocol_explains_a_workload_pair_on_the_protocol_it_allows(viewer, db):
+    from policies import mirror
+    from tests.engine.builders import namespace, netpol, pod
+
+    cluster = Cluster.objects.create(name="dns", source=Cluster.Source.MANIFESTS, manifests_dir="/nonexistent")
+    mirror.load_snapshot(
+        cluster,
+        [
+            namespace("shop"),
+            pod("shop", "web", {"app": "web"}),
+            pod("shop", "dns", {"app": "dns"}),
+            netpol("shop", "dns-udp", podSelector={"matchLabels": {"app": "dns"}}, policyTypes=["Ingress"],
+                   ingress=[{"ports": [{"protocol": "UDP", "port": 53}]}]),
+        ],
+    )
+    cluster.refresh_from_db()
+    data = graph_data(viewer, cluster, level="workload", port=53)
+    edge = next(e for e in data["edges"] if (e["source"], e["target"]) == ("shop/web[Pod]", "shop/dns[Pod]"))
+    assert edge["label"] == "UDP 53"
+    html = explain_panel(viewer, cluster, "shop/web[Pod]", "shop/dns[Pod]", level="workload", port=53)
+    assert explained_pairs(html) == [("allowed", "shop/web[Pod]", "shop/dns[Pod]")]
