@@ -2,8 +2,8 @@
 
 One function per check, each declaring its code and severity with ``@check``;
 ``cni_findings(cluster)`` runs them all. The object of a finding is the CNI object
-(its kind and name; the namespace for namespaced kinds), and every message starts with
-its cni_object_key. Codes:
+(its kind and name; the namespace for namespaced kinds) named by ``object_key``, its
+cni_object_key, which every message also starts with. Codes:
 
 - ``cni-policy-invalid`` (high): a CNI policy the CNI's API would refuse (a selector
   that does not parse -- with the position --, an unknown action or entity, a missing
@@ -66,7 +66,7 @@ def cni_findings(cluster: Cluster) -> list[Finding]:
         for info, message in c.find(cluster):
             out.append(
                 Finding(c.code, c.severity, info.namespace or "", info.kind, info.name,
-                        f"{info.key}: {message}")
+                        f"{info.key}: {message}", object_key=info.key)
             )
     return out
 
