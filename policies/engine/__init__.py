@@ -61,10 +61,10 @@ Output
 from .cluster import Cluster, Isolation, build_cluster
 from .cni import CNI_KINDS, CniKind, cni_kind, cni_object_key, is_cni_object
 from .cni.build import CNI_CHOICES
-from .cni.canonical import canonical_cni_object
 from .cni.build import detect as detect_cni
 from .cni.calico_selector import SelectorError as CalicoSelectorError
 from .cni.calico_selector import parse as parse_calico_selector
+from .cni.canonical import canonical_cni_object
 from .cni.common import CniPolicyInfo, CniRuleInfo, CniTierPolicy, PlanTier
 from .cni.translate import Translation as CniTranslation
 from .cni.translate import to_network_policy as cni_to_network_policy

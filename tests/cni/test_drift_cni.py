@@ -13,7 +13,15 @@ import yaml
 from policies.models import DesiredSource, DriftItem
 from policies.services import drift
 
-from .manifests import ANTREA_ANP, CALICO_GNP, CALICO_NP, CALICO_TIER, CILIUM_CCNP, CILIUM_CNP, V1_SAME_NAME
+from .manifests import (
+    ANTREA_ANP,
+    CALICO_GNP,
+    CALICO_NP,
+    CALICO_TIER,
+    CILIUM_CCNP,
+    CILIUM_CNP,
+    V1_SAME_NAME,
+)
 
 pytestmark = pytest.mark.django_db
 
