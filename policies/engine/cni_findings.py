@@ -7,7 +7,8 @@ cni_object_key, which every message also starts with. Codes:
 
 - ``cni-policy-invalid`` (high): a CNI policy the CNI's API would refuse (a selector
   that does not parse -- with the position --, an unknown action or entity, a missing
-  tier...), with the field paths: it is left out of every answer.
+  tier...), with the field paths: it is left out of every answer. Also an Antrea group
+  Antrea would refuse (nested two levels deep), which makes the policies naming it invalid.
 - ``cni-policy-not-enforced`` (medium): a policy object of a CNI that does not enforce
   policies in this cluster: listed, never applied.
 - ``cni-rule-shadowed`` (medium): a Calico or Antrea rule that can never decide

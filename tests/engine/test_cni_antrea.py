@@ -155,6 +155,17 @@ def test_a_child_group_with_children_of_its_own_makes_its_parent_invalid() -> No
     assert conns([*BASE, cg_front, cg_middle, cg_top, by_top, by_middle], FRONT, PG).is_empty  # by-middle drops it
 
 
+def test_a_namespaced_group_nested_two_levels_deep_is_invalid_in_its_namespace_only() -> None:
+    def group(ns: str, name: str, **spec: Any) -> dict[str, Any]:
+        return {"apiVersion": API, "kind": "Group", "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+    objs = [*BASE, group("db", "leaf", podSelector={"matchLabels": {"app": "cache"}}), group("db", "middle", childGroups=["leaf"]),
+            group("db", "top", childGroups=["middle"]), group("web", "middle", podSelector={}), group("web", "top", childGroups=["middle"])]
+    cluster = build_cluster(objs, cni="antrea")
+    refused = {key for key, info in cluster.cni_policies.items() if info.problems}
+    assert refused == {"antrea:Group:db/top"}
+
+
 def test_explain_and_missing_tier_problem() -> None:
     pol = acnp("p", 5, "SecurityOps", appliedTo=[pods(app="pg")], ingress=[{"action": "Drop", "name": "no-front", "from": [pods(app="front")]}])
     ex = explain(build_cluster([*BASE, pol], cni="antrea"), "web/front", "db/pg", port=5432)
