@@ -344,7 +344,8 @@ class FindingView:
 
 def findings(cluster: Cluster) -> list[FindingView]:
     """The engine's findings, each tied to the mirrored row it is about."""
-    key = f"findings:{cluster.pk}:{cluster.state_version}"
+    # v2: entries cached before FindingView had object_key (and had extra) cannot be read.
+    key = f"findings:v2:{cluster.pk}:{cluster.state_version}"
     cached = cache.get(key)
     if cached is not None:
         return [FindingView(**item) for item in cached]

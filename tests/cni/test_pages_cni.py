@@ -170,7 +170,7 @@ def test_a_cni_policys_findings_show_on_its_page_never_on_its_v1_namesakes(calic
     assert "calico:" not in on_v1_page
 
 
-def test_the_overview_keeps_a_cni_policy_apart_from_its_v1_namesake(calico_cluster_with_v1_namesake):
+def test_the_overview_keeps_a_cni_policy_apart_from_its_v1_namesake(calico_cluster_with_v1_namesake, client_for):
     from policies.services import analysis, finding_groups
 
     cluster = calico_cluster_with_v1_namesake
@@ -178,6 +178,10 @@ def test_the_overview_keeps_a_cni_policy_apart_from_its_v1_namesake(calico_clust
     allow_front = [o for o in db.objects if o.name == "allow-front"]
     keys_per_row = sorted(sorted({f.object_key for f in o.findings}) for o in allow_front)
     assert keys_per_row == [[""], ["calico:NetworkPolicy:db/allow-front"]]
+    page = text(client_for("viewer").get(reverse("cluster-overview", args=[cluster.pk])))
+    assert "db/allow-front (Calico NetworkPolicy)" in page
+    assert "db/allow-front (NetworkPolicy)" in page
+    assert "db/pg-deny-web (CiliumNetworkPolicy)" in page
 
 
 def test_the_explanation_names_and_links_the_deciding_cni_rule(calico_cluster, client_for):
