@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from .cluster import Cluster
 from .cni.common import DNS_MARK, L7_MARK, CniPolicyInfo, CniTierPolicy
-from .cni.kinds import CALICO
+from .cni.kinds import CALICO, cni_kind
 from .finding import Finding
 from .ipranges import IPRange
 from .model import Pod
@@ -83,11 +83,16 @@ def _invalid(cluster: Cluster) -> Iterable[tuple[CniPolicyInfo, str]]:
 @check("cni-policy-not-enforced", "medium")
 def _not_enforced(cluster: Cluster) -> Iterable[tuple[CniPolicyInfo, str]]:
     for info in cluster.cni_policies.values():
-        if info.cni != cluster.cni:
+        if info.cni != cluster.cni and _holds_rules(info):
             yield info, (
                 f"a {info.cni} policy, but the cluster's CNI is {cluster.cni} "
                 f"({cluster.cni_detected_by}): not enforced here, never applied"
             )
+
+
+def _holds_rules(info: CniPolicyInfo) -> bool:
+    found = cni_kind(info.raw)
+    return found is not None and found.policy
 
 
 @check("cni-rule-not-static", "low")

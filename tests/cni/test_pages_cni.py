@@ -212,3 +212,22 @@ def test_the_list_flags_a_policy_with_notes(cilium_demo, client_for):
     host = page[page.index('data-cni-policy="cilium:CiliumClusterwideNetworkPolicy:nodes-ssh-from-bastion"'):]
     host = host[: host.index("</tr>")]
     assert 'title="spec: a host policy (nodeSelector): listed, not evaluated">1 note</span>' in host
+
+
+def test_a_cluster_group_antrea_would_refuse_says_why_on_its_page(db, tmp_path, client_for):
+    from policies.mirror import load_snapshot
+    from policies.models import Cluster
+    from tests.fake_k8s import objects
+
+    def group(name: str, **spec) -> dict:
+        return {"apiVersion": "crd.antrea.io/v1beta1", "kind": "ClusterGroup", "metadata": {"name": name}, "spec": spec}
+
+    cluster = Cluster.objects.create(name="antrea", source=Cluster.Source.MANIFESTS, manifests_dir=str(tmp_path), cni="antrea")
+    load_snapshot(cluster, [objects.namespace("db"), group("leaf", podSelector={}), group("middle", childGroups=["leaf"]),
+                            group("top", childGroups=["middle"])])
+    top = row(cluster, "antrea:ClusterGroup:top")
+    page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[top.pk])))
+    assert "<code>spec.childGroups</code>: child group &#x27;middle&#x27; has childGroups itself" in page
+    assert "antrea:ClusterGroup:top: invalid, left out of every answer" in findings_section(page)
+    middle = row(cluster, "antrea:ClusterGroup:middle")
+    assert "No findings about it." in findings_section(text(client_for("viewer").get(reverse("cni-policy-detail", args=[middle.pk]))))

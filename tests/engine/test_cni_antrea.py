@@ -164,6 +164,8 @@ def test_a_namespaced_group_nested_two_levels_deep_is_invalid_in_its_namespace_o
     cluster = build_cluster(objs, cni="antrea")
     refused = {key for key, info in cluster.cni_policies.items() if info.problems}
     assert refused == {"antrea:Group:db/top"}
+    elsewhere = {(f.code, f.object_key) for f in findings(build_cluster(objs, cni="calico")) if f.code.startswith("cni-")}
+    assert elsewhere == {("cni-policy-invalid", "antrea:Group:db/top")}  # a group is never "a policy not enforced"
 
 
 def test_explain_and_missing_tier_problem() -> None:
