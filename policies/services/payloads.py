@@ -307,21 +307,70 @@ def explain(
     return out
 
 
-def explain_edge(cluster: Cluster, src: str, dst: str, *, level: str = "workload", group_by: str = "", direction: str = "combined", limit: int = 25) -> dict[str, Any]:
-    """Why an edge of the graph exists: for a tier or namespace edge, each member pair."""
+def explain_edge(
+    cluster: Cluster,
+    src: str,
+    dst: str,
+    *,
+    level: str = "workload",
+    group_by: str = "",
+    direction: str = "combined",
+    port: int | str | None = None,
+    protocol: str | None = None,
+    limit: int = 25,
+) -> dict[str, Any]:
+    """Why an edge of the graph exists: for a tier or namespace edge, each member pair
+    (under a port or protocol filter, each pair allowing it, explained for it)."""
     if level not in ("tier", "namespace"):
-        return {"pairs": [explain(cluster, src, dst, port=None, protocol=None)], "truncated": False}
-    group_of = group_function(level, group_by)
+        return {"pairs": [explain(cluster, src, dst, port=port, protocol=protocol)], "truncated": False}
+    return explain_member_pairs(
+        cluster, group_function(level, group_by), src, dst, direction=direction, port=port, protocol=protocol, limit=limit
+    )
+
+
+def explain_member_pairs(
+    cluster: Cluster,
+    group_of: Callable[[engine.Endpoint], str],
+    src: str,
+    dst: str,
+    *,
+    direction: str = "combined",
+    port: int | str | None = None,
+    protocol: str | None = None,
+    limit: int = 25,
+) -> dict[str, Any]:
+    """The workload pairs from the group `src` to the group `dst` that allow the port
+    and protocol (any connection when neither is given), the first `limit` explained."""
     table = pair_table(cluster, "workload", direction)
     pairs = [
         c
         for i, n in enumerate(table.nodes)
         if group_of(n) == src
         for c in table.connections(i, i + 1)
-        if group_of(c.dst) == dst
+        if group_of(c.dst) == dst and not on_port(c.conns, port, protocol).is_empty
     ]
-    explained = [explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
+    explained = [
+        explain(cluster, c.src.key, c.dst.key, port=port, protocol=pair_protocol(c.conns, port, protocol))
+        for c in pairs[:limit]
+    ]
     return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
+
+
+def on_port(conns: engine.ConnSet, port: int | str | None, protocol: str | None) -> engine.ConnSet:
+    """The part of `conns` a port filter keeps: a number port on the protocol (any when
+    none is given); a named port only narrows to the protocol, the explanation resolves it."""
+    number = port if isinstance(port, int) else None
+    if number is None and not protocol:
+        return conns
+    return conns.restrict(protocol or None, number)
+
+
+def pair_protocol(conns: engine.ConnSet, port: int | str | None, protocol: str | None) -> str | None:
+    """The protocol to explain a pair on: the one asked, else (a port asked on any
+    protocol) the first protocol the pair allows on that port."""
+    if protocol or not isinstance(port, int):
+        return protocol
+    return next((p for p in ("TCP", "UDP", "SCTP") if conns.allows(p, port)), None)
 
 
 # --- findings ------------------------------------------------------------------------------------
