@@ -5,6 +5,7 @@ configured, so every web process shares the count). Used by the login page and t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
@@ -69,10 +70,8 @@ def _seconds_left(key: str) -> float:
 
 def _release(keys: list[str]) -> None:
     for key in keys:
-        try:
+        with contextlib.suppress(ValueError):  # its window ended
             cache.decr(key)
-        except ValueError:  # its window ended
-            pass
 
 
 @dataclass(frozen=True)
