@@ -171,7 +171,10 @@ class PodPoliciesSerializer(Schema):
 
 class PolicySelectionSerializer(Schema):
     policy = NetworkPolicySummarySerializer()
-    pods = PodSerializer(many=True)
+    count = serializers.IntegerField(help_text="how many pods the policy selects")
+    next = serializers.URLField(allow_null=True, help_text="the next page of pods")
+    previous = serializers.URLField(allow_null=True, help_text="the previous page of pods")
+    pods = PodSerializer(many=True, help_text="one page of the selected pods (?page=, ?page_size=)")
     workloads = serializers.ListField(child=serializers.CharField(), help_text="endpoint keys of everything selected")
     stand_ins = serializers.ListField(child=serializers.CharField(), help_text="keys of workloads selected through their pod template (no pod mirrored)")
 
