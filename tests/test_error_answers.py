@@ -3,6 +3,9 @@ answer carries a strict Content-Security-Policy."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.test import Client
 from django.urls import path
@@ -71,6 +74,18 @@ def test_every_answer_has_a_strict_content_security_policy(client_for, url):
     assert "unsafe-inline" not in script_src
     assert "unsafe-eval" not in script_src
     assert "frame-ancestors 'none'" in csp
+
+
+def test_styles_come_from_our_stylesheets_only():
+    style_src = CONTENT_SECURITY_POLICY.split("style-src", 1)[1].split(";", 1)[0]
+    assert style_src.split() == ["'self'"]
+    templates = Path(__file__).resolve().parents[1] / "frontend" / "templates"
+    inline = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in sorted(templates.rglob("*.html"))
+        for match in re.finditer(r"\sstyle\s*=|<style\b", path.read_text(encoding="utf-8"), re.IGNORECASE)
+    ]
+    assert inline == []
 
 
 @pytest.mark.django_db

@@ -154,7 +154,15 @@ def _reachability_page(
     expand: list[str] = []
     expand_tier: list[str] = []
     if fmt == "matrix":
-        payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
+        oversized = matrix_page.too_large(cluster, query)
+        if oversized:
+            payload = {"counts": {"nodes": oversized.nodes, "edges": None}}
+            extra["too_large"] = oversized
+            extra["namespace_links"] = [
+                (name, size, _with_namespace(request, name)) for name, size in oversized.namespaces
+            ]
+        else:
+            payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
     else:
         expand, expand_tier = _opened(request, cluster, query, namespaces)
         payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand), tuple(expand_tier))
@@ -193,6 +201,13 @@ def _reachability_page(
             **extra,
         },
     )
+
+
+def _with_namespace(request: HttpRequest, namespace: str) -> str:
+    params = request.GET.copy()
+    params.setlist("namespace", [namespace])
+    params.pop("page", None)
+    return f"{request.path}?{params.urlencode()}"
 
 
 def _opened(

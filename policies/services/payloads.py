@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from .. import engine
 from ..choices import DIRECTIONS, FORMATS, LEVELS
 from ..engine.ports import ConnSetJSON
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
-from .cni_mirror import cni_finding_ids
+from .cni_mirror import cni_object_ids
 from .cni_mirror import export_objects as cni_export_objects
 from .engine_cache import (
     analyzer,
@@ -385,7 +385,7 @@ class FindingView:
     object_name: str
     message: str
     object_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    object_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -393,13 +393,14 @@ class FindingView:
 
 def findings(cluster: Cluster) -> list[FindingView]:
     """The engine's findings, each tied to the mirrored row it is about."""
-    key = f"findings:{cluster.pk}:{cluster.state_version}"
+    # v2: entries cached before FindingView had object_key (and had extra) cannot be read.
+    key = f"findings:v2:{cluster.pk}:{cluster.state_version}"
     cached = cache.get(key)
     if cached is not None:
         return [FindingView(**item) for item in cached]
     raw = engine.findings(engine_cluster(cluster))
-    cni_ids = cni_finding_ids(cluster, raw)
-    ids = _object_ids(cluster, [f for f in raw if id(f) not in cni_ids])
+    cni_ids = cni_object_ids(cluster, raw)
+    ids = _object_ids(cluster, [f for f in raw if not f.object_key])
     views = [
         FindingView(
             code=f.code,
@@ -408,8 +409,8 @@ def findings(cluster: Cluster) -> list[FindingView]:
             object_kind=f.object_kind,
             object_name=f.object_name,
             message=f.message,
-            object_id=cni_ids[id(f)][1] if id(f) in cni_ids else ids.get((f.object_kind, f.namespace, f.object_name)),
-            extra={"cni_key": cni_ids[id(f)][0]} if id(f) in cni_ids else {},
+            object_id=cni_ids.get(f.object_key) if f.object_key else ids.get((f.object_kind, f.namespace, f.object_name)),
+            object_key=f.object_key,
         )
         for f in raw
     ]
