@@ -138,6 +138,19 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; a timeout lets the in-process sync and a page share it.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# Database connections one process's sync threads share (see policies/mirror.py); with
+# PostgreSQL also the size of each process's connection pool.
+NETPOLUI_SYNC_DB_CONNECTIONS = envint("NETPOLUI_SYNC_DB_CONNECTIONS", 8)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool("DATABASE_POOL", True):
+    # A pool hands a thread a connection that is already open: a sync worker's many
+    # threads take turns on NETPOLUI_SYNC_DB_CONNECTIONS of them instead of connecting
+    # for every write. Django's pool and persistent connections exclude each other.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(envint("DATABASE_POOL_MIN_SIZE", 2), NETPOLUI_SYNC_DB_CONNECTIONS),
+        "max_size": NETPOLUI_SYNC_DB_CONNECTIONS,
+        "timeout": envint("DATABASE_POOL_TIMEOUT", 30),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -189,8 +202,6 @@ NETPOLUI_SYNC_QUEUE = env("NETPOLUI_SYNC_QUEUE", "")
 CELERY_TASK_ROUTES = (
     {"policies.tasks.sync_cluster": {"queue": NETPOLUI_SYNC_QUEUE}} if NETPOLUI_SYNC_QUEUE else {}
 )
-# Database connections one process's sync threads share (see policies/mirror.py).
-NETPOLUI_SYNC_DB_CONNECTIONS = envint("NETPOLUI_SYNC_DB_CONNECTIONS", 8)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -275,6 +286,9 @@ SPECTACULAR_SETTINGS = {
 NETPOLUI_TIER_KEYS = envlist("NETPOLUI_TIER_KEYS", "tier,app.kubernetes.io/component,app")
 # Above this many edges the graph page draws the nodes and the selected node's edges.
 NETPOLUI_GRAPH_DRAW_LIMIT = envint("NETPOLUI_GRAPH_DRAW_LIMIT", 4000)
+# Above this many rows the matrix page asks for a namespace filter instead of embedding
+# every pair (1,729 x 1,729 is still drawn).
+NETPOLUI_MATRIX_MAX_NODES = envint("NETPOLUI_MATRIX_MAX_NODES", 2000)
 # Above this many source nodes, a workload- or pod-level reachability request without
 # offset, limit or node gets the first page of sources (the whole workload level of a
 # 1,000-workload cluster is 100,000 edges, 20 MB of JSON).

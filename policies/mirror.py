@@ -86,7 +86,8 @@ def _writing() -> Iterator[None]:
     (hundreds of threads): each would hold a database connection for as long as it
     watches. Writes take one of NETPOLUI_SYNC_DB_CONNECTIONS places instead, and give
     the connection back when done (outside a transaction), so a process never holds
-    more connections than that however many clusters it follows."""
+    more connections than that however many clusters it follows. With PostgreSQL's pool
+    (settings) giving back keeps the connection open for the next write."""
     if connection.vendor == "sqlite":
         with _sqlite_writer:
             yield
@@ -323,10 +324,8 @@ class DatabaseMirror:
                 namespace = (obj.get("metadata") or {}).get("namespace") or "default"
                 resolve_owners(self.cluster_id, namespace=namespace)
             self._save_version(resource, resource_version, listed=False)
-            now = timezone.now()
-            Cluster.objects.filter(pk=self.cluster_id).update(last_event_at=now)
-            if changed:
-                _bump(self.cluster_id, topology=_topology_kind(kind))
+            versions = _bumped_versions(topology=_topology_kind(kind)) if changed else {}
+            Cluster.objects.filter(pk=self.cluster_id).update(last_event_at=timezone.now(), **versions)
 
     def bookmark(self, resource: Resource, resource_version: str) -> None:
         with _writing():
@@ -384,10 +383,14 @@ def _topology_kind(kind: str) -> bool:
 
 
 def _bump(cluster_id: int, *, topology: bool) -> None:
+    Cluster.objects.filter(pk=cluster_id).update(**_bumped_versions(topology=topology))
+
+
+def _bumped_versions(*, topology: bool) -> dict[str, Any]:
     update = {"state_version": F("state_version") + 1}
     if topology:
         update["topology_version"] = F("topology_version") + 1
-    Cluster.objects.filter(pk=cluster_id).update(**update)
+    return update
 
 
 def _upsert(cluster_id: int, kind: str, objects: list[dict[str, Any]]) -> int:

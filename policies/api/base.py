@@ -22,6 +22,12 @@ def validated_params(serializer_class: type[Any], request: Request, *, lists: tu
 
 
 CLUSTER_ID = OpenApiParameter("cluster", OpenApiTypes.INT, description="only rows of this cluster (id); scopes namespace and name filters")
+# The page parameters of an action that pages a list inside its answer (lists get them
+# from the pagination class).
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="a page number within the paginated result set"),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="number of results to return per page (at most 1,000)"),
+]
 NAMESPACES = OpenApiParameter(
     "namespace", OpenApiTypes.STR, many=True, explode=True,
     description="namespace names: repeat the parameter or separate with commas",

@@ -22,7 +22,7 @@ from ..models import (
 from ..services import analysis, cni
 from ..web import count_of
 from . import schemas as r
-from .base import CLUSTER_ID, ReadOnlyViewSet
+from .base import CLUSTER_ID, PAGE_PARAMETERS, ReadOnlyViewSet
 from .serializers import (
     ClusterPolicySerializer,
     CniPolicySerializer,
@@ -172,17 +172,26 @@ class NetworkPolicyViewSet(ReadOnlyViewSet):
     model = NetworkPolicy
     ordering = ("cluster_id", "namespace", "name", "pk")
 
-    @extend_schema(summary="The pods (and workloads) the policy selects", responses={200: r.PolicySelectionSerializer, **r.ERRORS})
+    @extend_schema(
+        summary="The pods (a page of them) and workloads the policy selects",
+        parameters=PAGE_PARAMETERS,
+        responses={200: r.PolicySelectionSerializer, **r.ERRORS},
+    )
     @action(detail=True, methods=["get"])
     def selected(self, request: Request, pk: str | None = None) -> Response:
         policy = self.get_object()
-        pods = list(analysis.pods_selected_by_policy(policy).defer("obj").order_by("namespace", "name"))
+        pods = analysis.pods_selected_by_policy(policy).order_by("namespace", "name", "pk")
         keys = analysis.workloads_selected_by_policy(policy)
-        with_pods = {analysis.pod_key(pod) for pod in pods}
+        with_pods = {analysis.pod_key(pod) for pod in pods.only("namespace", "name", "top_name", "top_kind")}
+        page = self.paginate_queryset(pods.defer("obj"))
+        paged = self.get_paginated_response(PodSerializer(page, many=True).data).data
         return Response(
             {
                 "policy": NetworkPolicySummarySerializer(policy).data,
-                "pods": PodSerializer(pods, many=True).data,
+                "count": paged["count"],
+                "next": paged["next"],
+                "previous": paged["previous"],
+                "pods": paged["results"],
                 "workloads": keys,
                 "stand_ins": [k for k in keys if k not in with_pods],
             }

@@ -135,6 +135,10 @@ class FindingSerializer(Schema):
     object_name = serializers.CharField()
     message = serializers.CharField()
     object_id = serializers.IntegerField(allow_null=True, help_text="id of the mirrored row it is about, when there is one")
+    object_key = serializers.CharField(
+        help_text="for a finding about a CNI object, its key (cni:Kind:namespace/name, e.g. "
+        "calico:NetworkPolicy:db/allow-front, the key of /cni-policies/; object_id is then that object's id); empty otherwise"
+    )
     fix = FindingFixSerializer(allow_null=True, help_text="the prepared fix, null when the finding has none")
 
 
@@ -167,7 +171,10 @@ class PodPoliciesSerializer(Schema):
 
 class PolicySelectionSerializer(Schema):
     policy = NetworkPolicySummarySerializer()
-    pods = PodSerializer(many=True)
+    count = serializers.IntegerField(help_text="how many pods the policy selects")
+    next = serializers.URLField(allow_null=True, help_text="the next page of pods")
+    previous = serializers.URLField(allow_null=True, help_text="the previous page of pods")
+    pods = PodSerializer(many=True, help_text="one page of the selected pods (?page=, ?page_size=)")
     workloads = serializers.ListField(child=serializers.CharField(), help_text="endpoint keys of everything selected")
     stand_ins = serializers.ListField(child=serializers.CharField(), help_text="keys of workloads selected through their pod template (no pod mirrored)")
 

@@ -31,7 +31,7 @@ from ..services import (
     matrix_page,
     tier_pages,
 )
-from ..web import count_of, explain_port_rule, get_cluster, role_required, yaml_attachment
+from ..web import count_of, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
 View = Callable[..., HttpResponse]
@@ -154,7 +154,15 @@ def _reachability_page(
     expand: list[str] = []
     expand_tier: list[str] = []
     if fmt == "matrix":
-        payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
+        oversized = matrix_page.too_large(cluster, query)
+        if oversized:
+            payload = {"counts": {"nodes": oversized.nodes, "edges": None}}
+            extra["too_large"] = oversized
+            extra["namespace_links"] = [
+                (name, size, _with_namespace(request, name)) for name, size in oversized.namespaces
+            ]
+        else:
+            payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
     else:
         expand, expand_tier = _opened(request, cluster, query, namespaces)
         payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand), tuple(expand_tier))
@@ -193,6 +201,13 @@ def _reachability_page(
             **extra,
         },
     )
+
+
+def _with_namespace(request: HttpRequest, namespace: str) -> str:
+    params = request.GET.copy()
+    params.setlist("namespace", [namespace])
+    params.pop("page", None)
+    return f"{request.path}?{params.urlencode()}"
 
 
 def _opened(
@@ -285,7 +300,6 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
         data = form.cleaned_data
         level = data.get("level") or "workload"
         try:
-            port, protocol = explain_port_rule(data["port"], data.get("protocol"))
             result = graph_view.explain_graph_edge(
                 cluster,
                 data["src"],
@@ -295,8 +309,8 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 direction=data.get("direction") or "combined",
                 expand=tuple(ns for ns in (data.get("expand") or "").split(",") if ns),
                 expand_tier=tuple(t for t in (data.get("expand_tier") or "").split(",") if t),
-                port=port,
-                protocol=protocol,
+                port=data["port"],
+                protocol=data.get("protocol") or None,
             )
         except (analysis.UnknownEndpoint, ValueError) as exc:
             context["error"] = str(exc)
@@ -309,6 +323,8 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 explanations=pairs,
                 truncated=result.get("truncated", False),
                 total=result.get("total", len(pairs)),
+                aggregated=result.get("aggregated", False),
+                ranges=result.get("ranges", False),
                 rows=rows,
                 src=data["src"],
                 dst=data["dst"],

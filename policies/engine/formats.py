@@ -272,12 +272,32 @@ def render_dot(
     head, tail = _dot_frame(reach.nodes, labels or {}, boxes, caption)
     edge_labels = edge_labels or {}
     edges = (
-        f"\t{_dot_quote(c.src.key)} -> {_dot_quote(c.dst.key)} "
-        f"[label={_dot_quote(edge_labels.get((c.src.key, c.dst.key)) or str(c.conns))} "
-        'color="gold2" fontcolor="darkgreen"]\n'
-        for c in reach.connections
+        _dot_edge(c, edge_labels.get((c.src.key, c.dst.key)) or str(c.conns)) for c in reach.connections
     )
     return head + "".join(edges) + tail
+
+
+def _dot_edge(c: Connection, label: str) -> str:
+    tooltip = f"{_endpoint_name(c.src)} → {_endpoint_name(c.dst)}: {label}"
+    return (
+        f"\t{_dot_quote(c.src.key)} -> {_dot_quote(c.dst.key)} "
+        f"[label={_dot_quote(label)} tooltip={_dot_quote(tooltip)} "
+        'color="gold2" fontcolor="darkgreen"]\n'
+    )
+
+
+def _endpoint_title(n: Endpoint) -> str:
+    """An endpoint as a reader names it: `shop/frontend (Deployment)`, an address range or
+    a group by its name."""
+    if n.is_external or n.kind == "Group":
+        return _endpoint_name(n)
+    return f"{_endpoint_name(n)} ({n.kind})"
+
+
+def _endpoint_name(n: Endpoint) -> str:
+    if n.is_external or not n.namespace or n.name.startswith(f"{n.namespace}/"):
+        return n.name
+    return f"{n.namespace}/{n.name}"
 
 
 def _default_label(n: Endpoint) -> str:
@@ -304,11 +324,12 @@ def _dot_frame(
     root = _Box()
     for n in nodes:
         label = labels.get(n.key) or _default_label(n)
+        head = f"{_dot_quote(n.key)} [label={_dot_quote(label)} tooltip={_dot_quote(_endpoint_title(n))}"
         if n.is_external:
-            line = f'{_dot_quote(n.key)} [label={_dot_quote(label)} color="red2" fontcolor="red2"]'
+            line = f'{head} color="red2" fontcolor="red2"]'
         else:
             style = " style=dashed" if n.host_network else ""
-            line = f'{_dot_quote(n.key)} [label={_dot_quote(label)} color="blue" fontcolor="blue"{style}]'
+            line = f'{head} color="blue" fontcolor="blue"{style}]'
         if boxes is not None:
             path = boxes.get(n.key, ())
         else:

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from typing import Literal
 
-from .formats import render
+from .formats import render_dot
 from .ports import ALL_CONNECTIONS
 from .reachability import Reachability
 
@@ -58,7 +58,7 @@ def graphviz(dot: str, fmt: Literal["svg", "png"], *, timeout: float = DOT_TIMEO
 def render_picture(reach: Reachability, fmt: PictureFormat, *, title: str = "netpolui") -> bytes:
     """The reachability as svg, png or a self-contained html page."""
     if fmt in ("svg", "png"):
-        return graphviz(render(reach, "dot"), "svg" if fmt == "svg" else "png")
+        return graphviz(render_dot(reach), "svg" if fmt == "svg" else "png")
     if fmt == "html":
         return render_html(reach, title=title).encode()
     raise ValueError(f"unknown picture format {fmt!r}: use one of {', '.join(PICTURE_FORMATS)}")
@@ -81,7 +81,7 @@ def render_html(reach: Reachability, *, title: str = "netpolui", svg: str | None
     note = ""
     if svg is None:
         try:
-            svg = graphviz(render(reach, "dot"), "svg").decode()
+            svg = graphviz(render_dot(reach), "svg").decode()
         except GraphvizUnavailable as exc:
             svg, note = "", str(exc)
     if svg.startswith("<?xml"):

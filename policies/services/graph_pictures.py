@@ -73,7 +73,7 @@ def _endpoint(node: Mapping[str, Any]) -> engine.Endpoint:
         key=node["id"],
         namespace=node.get("namespace") or "",
         name=node.get("name") or node["id"],
-        kind=node["kind"],
+        kind=node.get("object_kind") or node["kind"],
         host_network=bool(node.get("host_network")),
         is_external=bool(node["external"]),
     )

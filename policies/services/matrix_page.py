@@ -7,17 +7,48 @@ and parse. Rows and columns outside the namespace filter are left out: a pair be
 two nodes outside the filter would otherwise show as an empty cell, which reads as "no
 connection". Built once per (cluster, state version, query) in this process, rendered
 as the page's `<script type="application/json">` tag.
+
+Above NETPOLUI_MATRIX_MAX_NODES rows the page embeds nothing and asks for a namespace
+filter instead (5,000 workloads would be millions of cells in the page).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Any
+
+from django.conf import settings
 
 from ..models import Cluster
 from . import page_cache, payloads
 
 _SPLIT = 1 << 32  # packs (column, set) into one int for sorting
+BIGGEST_NAMESPACES = 12
+
+
+@dataclass(frozen=True)
+class MatrixTooLarge:
+    """A matrix over the size bound: its row count, the bound, and the biggest
+    namespaces in view as (name, rows), biggest first."""
+
+    nodes: int
+    limit: int
+    namespaces: list[tuple[str, int]]
+
+
+def too_large(cluster: Cluster, query: payloads.ReachabilityQuery) -> MatrixTooLarge | None:
+    """Whether the matrix of `query` has more rows than NETPOLUI_MATRIX_MAX_NODES, counted
+    from the level's nodes without computing a pair."""
+    nodes = payloads.level_nodes(cluster, query.level, query.group_by)
+    if query.namespaces:
+        wanted = set(query.namespaces)
+        nodes = [n for n in nodes if n["namespace"] in wanted and not n["external"]]
+    limit = settings.NETPOLUI_MATRIX_MAX_NODES
+    if len(nodes) <= limit:
+        return None
+    sizes = Counter(n["namespace"] for n in nodes if n["namespace"] and not n["external"])
+    return MatrixTooLarge(len(nodes), limit, sizes.most_common(BIGGEST_NAMESPACES))
 
 
 def _build(cluster: Cluster, query: payloads.ReachabilityQuery) -> dict[str, Any]:

@@ -98,6 +98,20 @@ def test_pods_and_workloads_a_policy_selects(api, demo_cluster):
     assert body["policy"]["name"] == "backend-policy"
 
 
+def test_the_selected_pods_come_in_pages(api, demo_cluster):
+    policy = NetworkPolicy.objects.get(cluster=demo_cluster, namespace="shop", name="backend-policy")
+    client = api("viewer")
+    whole = client.get(f"/api/policies/{policy.pk}/selected/", {"page_size": 1000}).json()
+    assert whole["count"] == len(whole["pods"]) >= 2
+    first = client.get(f"/api/policies/{policy.pk}/selected/", {"page_size": 1}).json()
+    assert first["count"] == whole["count"]
+    assert [p["id"] for p in first["pods"]] == [whole["pods"][0]["id"]]
+    assert first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert [p["id"] for p in second["pods"]] == [whole["pods"][1]["id"]]
+    assert second["workloads"] == whole["workloads"] == ["shop/backend[Deployment]"]
+
+
 def test_stand_in_workloads_are_listed_by_key(api, demo_cluster):
     # A Deployment with no mirrored pods stands for pods with its template's labels.
     backend = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="backend", kind="Deployment")

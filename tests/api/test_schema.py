@@ -23,7 +23,7 @@ EXPECTED_PARAMETERS = {
     ("/api/clusters/{id}/export/", "get"): {"id", "namespace"},
     ("/api/clusters/{id}/findings/", "get"): {"id", "severity", "code", "namespace"},
     ("/api/pods/{id}/policies/", "get"): {"id"},
-    ("/api/policies/{id}/selected/", "get"): {"id"},
+    ("/api/policies/{id}/selected/", "get"): {"id", "page", "page_size"},
     ("/api/workloads/{id}/policies/", "get"): {"id"},
     ("/api/workloads/{id}/connections/", "get"): {"id"},
     ("/api/clusters/{id}/", "delete"): {"id"},

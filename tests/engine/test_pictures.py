@@ -25,6 +25,7 @@ from policies.engine.reachability import group_reachability
 GOLDEN = Path(__file__).parent / "golden" / "three_tier"
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz's dot cannot be installed here (make test installs it)"
 )
@@ -36,7 +37,7 @@ def three_tier():
 
 def svg_structure(svg: bytes) -> list[str]:
     """What a reader sees in the drawing: namespace boxes, nodes and edges with their
-    labels; coordinates and Graphviz's version are left out."""
+    labels and ⟨tooltips⟩; coordinates and Graphviz's version are left out."""
     root = ET.fromstring(svg)
     lines = []
     for group in root.iter(f"{SVG}g"):
@@ -45,7 +46,8 @@ def svg_structure(svg: bytes) -> list[str]:
             continue
         title = group.findtext(f"{SVG}title", "")
         texts = " | ".join(t.text or "" for t in group.iter(f"{SVG}text"))
-        lines.append(f"{kind} {title}: {texts}")
+        tooltips = "".join(f" ⟨{a.get(XLINK_TITLE)}⟩" for a in group.iter(f"{SVG}a"))
+        lines.append(f"{kind} {title}: {texts}{tooltips}")
     return sorted(lines)
 
 
@@ -64,9 +66,15 @@ def test_svg_draws_every_node_and_connection_of_the_analysis():
     reach = three_tier()
     lines = svg_structure(render_picture(reach, "svg"))
     nodes = {line.split(": ")[0].removeprefix("node ") for line in lines if line.startswith("node ")}
+    assert {line.split("⟨")[1] for line in lines if line.startswith("node ")} == {
+        f"{n.key.split('[')[0]} ({n.kind})⟩" if not n.is_external else f"{n.name}⟩" for n in reach.nodes
+    }
     edges = {line.removeprefix("edge ") for line in lines if line.startswith("edge ")}
     assert nodes == {n.key for n in reach.nodes}
-    assert edges == {f"{c.src.key}->{c.dst.key}: {c.conns}" for c in reach.connections}
+    assert edges == {
+        f"{c.src.key}->{c.dst.key}: {c.conns} ⟨{c.src.key.split('[')[0]} → {c.dst.key.split('[')[0]}: {c.conns}⟩"
+        for c in reach.connections
+    }
 
 
 @needs_dot
@@ -76,8 +84,8 @@ def test_tier_groups_are_drawn_inside_their_namespace_box_by_their_label():
         reach, lambda e: e.key if e.is_external else f"{e.namespace}/app={e.labels.get('app', e.name)}"
     )
     lines = svg_structure(render_picture(tiers, "svg"))
-    assert "node shop/app=frontend: app=frontend" in lines
-    assert "edge shop/app=frontend->shop/app=backend: TCP 8080" in lines
+    assert "node shop/app=frontend: app=frontend ⟨shop/app=frontend⟩" in lines
+    assert "edge shop/app=frontend->shop/app=backend: TCP 8080 ⟨shop/app=frontend → shop/app=backend: TCP 8080⟩" in lines
 
 
 @needs_dot

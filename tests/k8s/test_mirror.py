@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from policies.k8s.client import RESOURCES_BY_KIND
 from policies.k8s.objects import slim_object
-from policies.mirror import DatabaseMirror, replace_objects, resolve_owners
+from policies.mirror import DatabaseMirror, _writing, replace_objects, resolve_owners
 from policies.models import Cluster, NetworkPolicy, Pod, SyncState, Workload
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +140,26 @@ def test_policy_changes_leave_the_topology_version_alone(cluster):
     store.apply_event(RESOURCES_BY_KIND["Pod"], "MODIFIED", pod("a", "u1", rv="4", ip="10.0.0.7"), "4")
     cluster.refresh_from_db()
     assert (cluster.state_version, cluster.topology_version) == (state + 2, topology + 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_threads_write_through_a_few_connections_kept_open():
+    """Many sync threads' writes share NETPOLUI_SYNC_DB_CONNECTIONS PostgreSQL connections
+    that stay open between writes (a pool), not a new connection per write."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection pool is PostgreSQL's")
+    backends: list[int] = []
+
+    def write_five_times() -> None:
+        for _ in range(5):
+            with _writing(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backends.append(cursor.fetchone()[0])
+
+    threads = [threading.Thread(target=write_five_times) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(backends) == 100
+    assert len(set(backends)) <= settings.NETPOLUI_SYNC_DB_CONNECTIONS

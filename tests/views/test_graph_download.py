@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.urls import reverse
 
-from tests.engine.test_pictures import SVG, svg_structure
+from tests.engine.test_pictures import SVG, XLINK_TITLE, svg_structure
 
 pytestmark = [
     pytest.mark.django_db,
@@ -36,7 +36,7 @@ def boxes_of(svg: bytes) -> dict[str, list[str]]:
             label = " ".join(t.text or "" for t in group.iter(f"{SVG}text"))
             boxes.append(((max(xs) - min(xs)) * (max(ys) - min(ys)), min(xs), max(xs), min(ys), max(ys), label))
         elif group.get("class") == "node":
-            shape = group.find(f"{SVG}ellipse")
+            shape = group.find(f".//{SVG}ellipse")
             centres[title] = (float(shape.get("cx")), float(shape.get("cy")))
     return {
         node: [label for _area, x0, x1, y0, y1, label in sorted(boxes, reverse=True) if x0 < x < x1 and y0 < y < y1]
@@ -45,7 +45,7 @@ def boxes_of(svg: bytes) -> dict[str, list[str]]:
 
 
 def drawn(svg: bytes) -> tuple[set[str], set[str]]:
-    lines = svg_structure(svg)
+    lines = [line.split(" ⟨")[0] for line in svg_structure(svg)]
     nodes = {line.split(": ")[0].removeprefix("node ") for line in lines if line.startswith("node ")}
     edges = {line.removeprefix("edge ") for line in lines if line.startswith("edge ")}
     return nodes, edges
@@ -110,6 +110,35 @@ def test_download_names_the_edges_the_badges_imply(client_for, demo_cluster):
     caption = f"the {payload['implied_edges']} all-ports edges from a ⇥ node to a ⇤ node are not drawn"
     texts = [t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")]
     assert any(caption in text for text in texts)
+
+
+def tooltips(svg: bytes) -> dict[str, str]:
+    """The hover text of each node and edge, by its dot id."""
+    return {
+        group.findtext(f"{SVG}title", ""): anchor.get(XLINK_TITLE, "")
+        for group in ET.fromstring(svg).iter(f"{SVG}g")
+        if group.get("class") in ("node", "edge")
+        for anchor in group.iter(f"{SVG}a")
+    }
+
+
+@pytest.mark.parametrize("query", ["", "level=workload", OPENED])
+def test_download_names_nodes_and_edges_in_words_not_kind_brackets(client_for, demo_cluster, query):
+    client = client_for("viewer")
+    payload = page_payload(client, demo_cluster, query)
+    svg = client.get(picture_url(demo_cluster, "svg", query)).content
+    hover = tooltips(svg)
+    assert len(hover) == len(payload["nodes"]) + len(payload["edges"])
+    texts = [t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")]
+    assert not [text for text in [*texts, *hover.values()] if "[" in text]
+
+
+def test_download_tooltips_say_the_workload_kind_and_the_edge_pairs(client_for, demo_cluster):
+    client = client_for("viewer")
+    hover = tooltips(client.get(picture_url(demo_cluster, "svg", OPENED)).content)
+    assert hover["shop/backend[Deployment]"] == "shop/backend (Deployment)"
+    assert hover["shop/tier=frontend->shop/backend[Deployment]"] == "shop/tier=frontend → shop/backend: TCP 8080"
+    assert any(" pairs · " in text for text in hover.values())
 
 
 def test_download_keeps_the_filters_of_the_current_view(client_for, demo_cluster):
