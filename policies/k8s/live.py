@@ -98,8 +98,9 @@ def resolve_context(context: str | None, kubeconfig: str = "") -> str:
 def _check_credential_plugin(context: str, configs: list[dict[str, Any]]) -> None:
     """A user whose exec plugin is not installed: the client would only log it and go on
     without credentials, and the answer would be a misleading 401."""
-    user_name = next((_entry_body(e, "context").get("user") for c in configs for e in _entries(c, "contexts") if e.get("name") == context), None)
-    user = next((_entry_body(e, "user") for c in configs for e in _entries(c, "users") if e.get("name") == user_name), {})
+    context_entry = _named(configs, "contexts", context)
+    user_name = _entry_body(context_entry, "context").get("user")
+    user = _entry_body(_named(configs, "users", user_name), "user")
     command = str(_entry_body(user, "exec").get("command") or "")
     relative_to_the_file = os.sep in command and not os.path.isabs(command)
     if command and not relative_to_the_file and not shutil.which(command):
@@ -107,6 +108,11 @@ def _check_credential_plugin(context: str, configs: list[dict[str, Any]]) -> Non
             f"context {context}: user {user_name} signs in with the credential plugin {command}, "
             "which is not installed (not found on PATH)"
         )
+
+
+def _named(configs: list[dict[str, Any]], section: str, name: Any) -> dict[str, Any]:
+    """The first entry called `name` in `section` of the merged kubeconfigs, as kubectl picks."""
+    return next((entry for config in configs for entry in _entries(config, section) if entry.get("name") == name), {})
 
 
 def _entries(config: dict[str, Any], section: str) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ def test_trend_bars_are_as_high_as_their_share_of_the_highest(demo_cluster, demo
     bar = page.locator(".trend-bars a").last.bounding_box()
     tallest = segments.last.bounding_box()
     shorter = segments.first.bounding_box()
-    assert bar and tallest and shorter
+    assert None not in (bar, tallest, shorter)
     assert tallest["height"] == pytest.approx(bar["height"], abs=2)
     assert shorter["height"] == pytest.approx(bar["height"] * 2 / 3, abs=2)
 
