@@ -205,19 +205,32 @@ class DriftReportSummarySerializer(serializers.ModelSerializer):  # type: ignore
         ]
 
 
+# A report embeds its first differences; `items/` pages through all of them.
+EMBEDDED_ITEMS = 100
+
+
 class DriftReportSerializer(DriftReportSummarySerializer):
-    items = serializers.SerializerMethodField()
+    items = serializers.SerializerMethodField(
+        help_text=f"the first {EMBEDDED_ITEMS} differences; all of them, paged, at items/?report=<id>"
+    )
+    items_total = serializers.SerializerMethodField(help_text="how many differences the report has")
     reachability = ConnectionDeltaSerializer(read_only=True)
     delete_commands = serializers.SerializerMethodField(
         help_text="kubectl commands that remove the extra policies (apply cannot delete)"
     )
 
     class Meta(DriftReportSummarySerializer.Meta):
-        fields = [*DriftReportSummarySerializer.Meta.fields, "items", "reachability", "findings", "delete_commands"]
+        fields = [
+            *DriftReportSummarySerializer.Meta.fields, "items", "items_total", "reachability", "findings", "delete_commands"
+        ]
 
     @extend_schema_field(DriftItemSerializer(many=True))
     def get_items(self, report: DriftReport) -> list[dict[str, Any]]:
-        return DriftItemSerializer(report.items.order_by("kind", "namespace", "name"), many=True).data  # type: ignore[return-value]
+        first = report.items.order_by("kind", "namespace", "name")[:EMBEDDED_ITEMS]
+        return DriftItemSerializer(first, many=True).data  # type: ignore[return-value]
+
+    def get_items_total(self, report: DriftReport) -> int:
+        return report.items.count()
 
     def get_delete_commands(self, report: DriftReport) -> list[str]:
         return drift.delete_commands(report)

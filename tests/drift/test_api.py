@@ -221,3 +221,17 @@ def test_a_hidden_token_sent_back_unchanged_is_kept(api, demo_cluster):
     source = DesiredSource.objects.get(pk=created["id"])
     assert source.location == "https://bot:ghp_secret@git.example/p.git"
     assert source.branch == "main"
+
+
+def test_a_report_embeds_its_first_differences_and_counts_them_all(api, drifted, monkeypatch):
+    from policies.api import drift as drift_api
+
+    cluster, report = drifted
+    monkeypatch.setattr(drift_api, "EMBEDDED_ITEMS", 1)
+    client = api("viewer")
+    data = client.get(base(cluster) + "latest/").json()
+    assert data["items_total"] == 2
+    paged = client.get(base(cluster) + "items/", {"report": report.pk, "page_size": 1}).json()
+    assert [i["key"] for i in data["items"]] == [i["key"] for i in paged["results"]] == ["team-a/by-hand"]
+    assert paged["count"] == data["items_total"]
+    assert paged["next"]
