@@ -11,24 +11,30 @@ plugin, a command given no PATH reads kubectl's current context.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from policies.engine import cli as engine_cli
 
+# The kubernetes client's log lines (and ours, unconfigured) would be extra stderr lines
+# next to the one error in our words.
+_SILENT = logging.NullHandler()
+
 
 def read_live(request: engine_cli.LiveRequest) -> tuple[list[dict[str, Any]], str]:
     """The engine's LiveReader: one read-only pass over the cluster of `request`."""
     try:
-        from policies.k8s.live import LiveReadError, current_context, read_cluster
+        from policies.k8s.live import LiveReadError, read_cluster, resolve_context
     except ImportError as exc:  # installed without its dependencies
         raise engine_cli.SourceUnavailable(
             f"reading a live cluster needs the kubernetes Python client ({exc}): pip install kubernetes"
         ) from exc
 
+    logging.getLogger().addHandler(_SILENT)
     try:
-        context = request.context or current_context(request.kubeconfig)
+        context = resolve_context(request.context, request.kubeconfig)
         snapshot = read_cluster(
             context, kubeconfig=request.kubeconfig, namespaces=request.namespaces
         )

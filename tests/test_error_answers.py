@@ -3,6 +3,9 @@ answer carries a strict Content-Security-Policy."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.test import Client
 from django.urls import path
@@ -73,6 +76,18 @@ def test_every_answer_has_a_strict_content_security_policy(client_for, url):
     assert "frame-ancestors 'none'" in csp
 
 
+def test_styles_come_from_our_stylesheets_only():
+    style_src = CONTENT_SECURITY_POLICY.split("style-src", 1)[1].split(";", 1)[0]
+    assert style_src.split() == ["'self'"]
+    templates = Path(__file__).resolve().parents[1] / "frontend" / "templates"
+    inline = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in sorted(templates.rglob("*.html"))
+        for match in re.finditer(r"\sstyle\s*=|<style\b", path.read_text(encoding="utf-8"), re.IGNORECASE)
+    ]
+    assert inline == []
+
+
 @pytest.mark.django_db
 def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(client_for, demo_cluster):
     api = client_for("viewer").get("/api/policies/", {"namespace": "a\x00b"})
@@ -93,3 +108,11 @@ def test_errors_of_the_schema_and_its_docs_are_json(api, url):
     forbidden = api("nobody").get(url)
     assert forbidden.status_code == 403
     assert forbidden.json() == {"detail": "Your role does not allow this."}
+
+
+def test_a_browser_asking_the_api_for_html_gets_json(api):
+    # DRF's browsable pages carry inline styles the CSP refuses; the API answers JSON
+    response = api("viewer").get("/api/clusters/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert "results" in response.json()

@@ -135,6 +135,10 @@ class FindingSerializer(Schema):
     object_name = serializers.CharField()
     message = serializers.CharField()
     object_id = serializers.IntegerField(allow_null=True, help_text="id of the mirrored row it is about, when there is one")
+    object_key = serializers.CharField(
+        help_text="for a finding about a CNI object, its key (cni:Kind:namespace/name, e.g. "
+        "calico:NetworkPolicy:db/allow-front, the key of /cni-policies/; object_id is then that object's id); empty otherwise"
+    )
     fix = FindingFixSerializer(allow_null=True, help_text="the prepared fix, null when the finding has none")
 
 

@@ -38,7 +38,7 @@ class SchemaView(JSONErrors, SpectacularAPIView):
 
 
 class DocsView(JSONErrors, SpectacularSwaggerSplitView):
-    pass
+    template_name = "api/swagger_ui.html"
 
 
 router = DefaultRouter()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from ..filtersets import CniPolicyFilterSet
 from ..models import Cluster, CniObject
 from ..roles import ADMIN, VIEWER
-from ..services import analysis, cni
+from ..services import analysis, cni, finding_groups
 from ..web import get_cluster, role_required, yaml_attachment
 from .views import PAGE_SIZE, render_fragment
 
@@ -76,6 +76,7 @@ def cni_policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "enforcing": cni.enforcing_cni(cluster),
             "yaml": cni.policy_yaml(row),
             "clone": cni.clone_verdict(row),
+            "object_findings": finding_groups.for_cni_object(cluster, row.key),
         },
     )
 

@@ -31,7 +31,7 @@ from ..services import (
     matrix_page,
     tier_pages,
 )
-from ..web import count_of, explain_port_rule, get_cluster, role_required, yaml_attachment
+from ..web import count_of, get_cluster, role_required, yaml_attachment
 from .forms import ExplainForm, ReachabilityForm
 
 View = Callable[..., HttpResponse]
@@ -300,7 +300,6 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
         data = form.cleaned_data
         level = data.get("level") or "workload"
         try:
-            port, protocol = explain_port_rule(data["port"], data.get("protocol"))
             result = graph_view.explain_graph_edge(
                 cluster,
                 data["src"],
@@ -310,8 +309,8 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 direction=data.get("direction") or "combined",
                 expand=tuple(ns for ns in (data.get("expand") or "").split(",") if ns),
                 expand_tier=tuple(t for t in (data.get("expand_tier") or "").split(",") if t),
-                port=port,
-                protocol=protocol,
+                port=data["port"],
+                protocol=data.get("protocol") or None,
             )
         except (analysis.UnknownEndpoint, ValueError) as exc:
             context["error"] = str(exc)
@@ -324,6 +323,8 @@ def explain(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 explanations=pairs,
                 truncated=result.get("truncated", False),
                 total=result.get("total", len(pairs)),
+                aggregated=result.get("aggregated", False),
+                ranges=result.get("ranges", False),
                 rows=rows,
                 src=data["src"],
                 dst=data["dst"],

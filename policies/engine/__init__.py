@@ -26,6 +26,7 @@ Cluster-wide tiers (tiers.py)
     ClusterNetworkPolicy, with notes on what was left out)
 CNI policies (cni/): Calico, Cilium, Antrea objects identified by API group and kind
     CNI_KINDS; cni_kind(obj); cni_object_key(obj) (their one name everywhere);
+    canonical_cni_object(obj) (with the defaults their API server or webhook fills in);
     CNI_CHOICES ("calico", "cilium", "antrea", "none"); detect_cni; CniPolicyInfo
     (cluster.cni_policies: every CNI policy, enforced or not, its rules and
     problems); CniRuleInfo; CniTierPolicy (compiled into the tier model); PlanTier
@@ -63,6 +64,7 @@ from .cni.build import CNI_CHOICES
 from .cni.build import detect as detect_cni
 from .cni.calico_selector import SelectorError as CalicoSelectorError
 from .cni.calico_selector import parse as parse_calico_selector
+from .cni.canonical import canonical_cni_object
 from .cni.common import CniPolicyInfo, CniRuleInfo, CniTierPolicy, PlanTier
 from .cni.translate import Translation as CniTranslation
 from .cni.translate import to_network_policy as cni_to_network_policy
@@ -151,6 +153,7 @@ __all__ = [
     "CniRuleInfo",
     "CniTierPolicy",
     "CniTranslation",
+    "canonical_cni_object",
     "cni_to_network_policy",
     "PlanTier",
     "cni_kind",

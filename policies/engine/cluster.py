@@ -81,7 +81,8 @@ class Cluster:
     """The CNI that enforces policies: calico, cilium, antrea or none."""
     cni_detected_by: str = ""
     cni_policies: dict[str, CniPolicyInfo] = field(default_factory=dict)
-    """Every CNI policy object of the input by cni_object_key, enforced or not."""
+    """Every CNI policy object of the input by cni_object_key, enforced or not, and every
+    Antrea group Antrea would refuse (with its problems)."""
     cni_tier_policies: list[CniTierPolicy] = field(default_factory=list)
     """The enforced (valid) CNI policies compiled into the tier model."""
     cni_tiers: list[tuple[str, float, str]] = field(default_factory=list)

@@ -2,12 +2,13 @@
 
 One function per check, each declaring its code and severity with ``@check``;
 ``cni_findings(cluster)`` runs them all. The object of a finding is the CNI object
-(its kind and name; the namespace for namespaced kinds), and every message starts with
-its cni_object_key. Codes:
+(its kind and name; the namespace for namespaced kinds) named by ``object_key``, its
+cni_object_key, which every message also starts with. Codes:
 
 - ``cni-policy-invalid`` (high): a CNI policy the CNI's API would refuse (a selector
   that does not parse -- with the position --, an unknown action or entity, a missing
-  tier...), with the field paths: it is left out of every answer.
+  tier...), with the field paths: it is left out of every answer. Also an Antrea group
+  Antrea would refuse (nested two levels deep), which makes the policies naming it invalid.
 - ``cni-policy-not-enforced`` (medium): a policy object of a CNI that does not enforce
   policies in this cluster: listed, never applied.
 - ``cni-rule-shadowed`` (medium): a Calico or Antrea rule that can never decide
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 from .cluster import Cluster
 from .cni.common import DNS_MARK, L7_MARK, CniPolicyInfo, CniTierPolicy
-from .cni.kinds import CALICO
+from .cni.kinds import CALICO, cni_kind
 from .finding import Finding
 from .ipranges import IPRange
 from .model import Pod
@@ -66,7 +67,7 @@ def cni_findings(cluster: Cluster) -> list[Finding]:
         for info, message in c.find(cluster):
             out.append(
                 Finding(c.code, c.severity, info.namespace or "", info.kind, info.name,
-                        f"{info.key}: {message}")
+                        f"{info.key}: {message}", object_key=info.key)
             )
     return out
 
@@ -82,11 +83,16 @@ def _invalid(cluster: Cluster) -> Iterable[tuple[CniPolicyInfo, str]]:
 @check("cni-policy-not-enforced", "medium")
 def _not_enforced(cluster: Cluster) -> Iterable[tuple[CniPolicyInfo, str]]:
     for info in cluster.cni_policies.values():
-        if info.cni != cluster.cni:
+        if info.cni != cluster.cni and _holds_rules(info):
             yield info, (
                 f"a {info.cni} policy, but the cluster's CNI is {cluster.cni} "
                 f"({cluster.cni_detected_by}): not enforced here, never applied"
             )
+
+
+def _holds_rules(info: CniPolicyInfo) -> bool:
+    found = cni_kind(info.raw)
+    return found is not None and found.policy
 
 
 @check("cni-rule-not-static", "low")

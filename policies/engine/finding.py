@@ -21,6 +21,7 @@ class Finding:
     object_kind: str
     object_name: str
     message: str
+    object_key: str = ""  # a CNI object's cni_object_key: its kind alone is ambiguous
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -30,6 +31,7 @@ class Finding:
             "object_kind": self.object_kind,
             "object_name": self.object_name,
             "message": self.message,
+            "object_key": self.object_key,
         }
 
     def __str__(self) -> str:

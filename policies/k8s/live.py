@@ -9,17 +9,20 @@ enough.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
 from .client import (
     NODES,
     RESOURCES,
+    SECRET_FILE_LIMIT,
     SERVICE_ACCOUNTS,
     ConnectionSettings,
     ConnectionSettingsError,
@@ -74,18 +77,92 @@ class LiveSnapshot:
     notes: list[str] = field(default_factory=list)
 
 
-def current_context(kubeconfig: str = "") -> str:
-    """kubectl's current context: `current-context` of --kubeconfig, else of $KUBECONFIG
-    (several files merged, as kubectl does), else of ~/.kube/config."""
+def resolve_context(context: str | None, kubeconfig: str = "") -> str:
+    """The context to read, checked against the kubeconfig first so that every bad file or
+    name is one sentence in our words: `context` or the current context of --kubeconfig,
+    else of $KUBECONFIG (several files merged, as kubectl does), else of ~/.kube/config."""
+    configs = _kubeconfigs(kubeconfig)
+    where = ", ".join(path for path, _config in configs)
+    names = list(dict.fromkeys(name for _path, config in configs for name in _context_names(config)))
+    listed = f"(contexts: {', '.join(names)})" if names else "(it has no contexts)"
+    if not context:
+        context = next((str(c["current-context"]) for _p, c in configs if c.get("current-context")), "")
+        if not context:
+            raise LiveReadError(f"kubeconfig {where} has no current context: pass --context {listed}")
+    if context not in names:
+        raise LiveReadError(f"context {context!r} is not in kubeconfig {where} {listed}")
+    _check_credential_plugin(context, [config for _path, config in configs])
+    return context
+
+
+def _check_credential_plugin(context: str, configs: list[dict[str, Any]]) -> None:
+    """A user whose exec plugin is not installed: the client would only log it and go on
+    without credentials, and the answer would be a misleading 401."""
+    context_entry = _named(configs, "contexts", context)
+    user_name = _entry_body(context_entry, "context").get("user")
+    user = _entry_body(_named(configs, "users", user_name), "user")
+    command = str(_entry_body(user, "exec").get("command") or "")
+    relative_to_the_file = os.sep in command and not os.path.isabs(command)
+    if command and not relative_to_the_file and not shutil.which(command):
+        raise LiveReadError(
+            f"context {context}: user {user_name} signs in with the credential plugin {command}, "
+            "which is not installed (not found on PATH)"
+        )
+
+
+def _named(configs: list[dict[str, Any]], section: str, name: Any) -> dict[str, Any]:
+    """The first entry called `name` in `section` of the merged kubeconfigs, as kubectl picks."""
+    return next((entry for config in configs for entry in _entries(config, section) if entry.get("name") == name), {})
+
+
+def _entries(config: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    return [entry for entry in config.get(section) or [] if isinstance(entry, dict)]
+
+
+def _entry_body(entry: dict[str, Any], key: str) -> dict[str, Any]:
+    body = entry.get(key)
+    return body if isinstance(body, dict) else {}
+
+
+def _kubeconfigs(kubeconfig: str) -> list[tuple[str, dict[str, Any]]]:
+    if kubeconfig:
+        return [(kubeconfig, _read_kubeconfig(kubeconfig))]
+    listed = [path for path in os.environ.get("KUBECONFIG", "").split(os.pathsep) if path]
+    paths = [path for path in listed if os.path.exists(path)] if listed else [os.path.expanduser("~/.kube/config")]
+    if not paths:
+        raise LiveReadError(f"$KUBECONFIG names no file that exists ({', '.join(listed)})")
+    return [(path, _read_kubeconfig(path)) for path in paths]
+
+
+def _read_kubeconfig(path: str) -> dict[str, Any]:
     try:
-        _contexts, active = k8s_config.list_kube_config_contexts(config_file=kubeconfig or None)
-    except (ConfigException, OSError) as exc:
-        where = kubeconfig or "$KUBECONFIG or ~/.kube/config"
-        raise LiveReadError(f"no kubeconfig to read the current context from ({where}): {exc}") from exc
-    name = (active or {}).get("name") if isinstance(active, dict) else None
-    if not name:
-        raise LiveReadError("the kubeconfig has no current context: pass --context")
-    return str(name)
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise LiveReadError(f"kubeconfig {path} does not exist") from None
+    except OSError as exc:
+        raise LiveReadError(f"kubeconfig {path} cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise LiveReadError(f"kubeconfig {path} is a directory, not a kubeconfig file")
+    if not stat.S_ISREG(info.st_mode):
+        raise LiveReadError(f"kubeconfig {path} is not a regular file")
+    if info.st_size == 0:
+        raise LiveReadError(f"kubeconfig {path} is empty")
+    if info.st_size > SECRET_FILE_LIMIT:
+        raise LiveReadError(f"kubeconfig {path} is larger than 1 MB; is it the right file?")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    except OSError as exc:
+        raise LiveReadError(f"kubeconfig {path} cannot be read: {exc.strerror}") from None
+    except (UnicodeDecodeError, yaml.YAMLError):
+        config = None
+    if not isinstance(config, dict) or not isinstance(config.get("contexts") or [], list):
+        raise LiveReadError(f"kubeconfig {path} is not a kubeconfig file (YAML with clusters, users and contexts)")
+    return config
+
+
+def _context_names(config: dict[str, Any]) -> list[str]:
+    return [str(entry["name"]) for entry in _entries(config, "contexts") if entry.get("name")]
 
 
 def read_cluster(

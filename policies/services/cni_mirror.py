@@ -100,23 +100,12 @@ def export_objects(cluster: Cluster, namespace: str | None = None) -> list[dict[
     return [clean_object(row.obj) for row in rows]
 
 
-def cni_finding_ids(cluster: Cluster, findings: Iterable[Any]) -> dict[int, tuple[str, int]]:
-    """The findings about a CNI object: {id(finding): (its key, its row id)}. The
-    engine's CNI findings (codes `cni-...`) open their message with the object's key;
-    their kind alone would confuse a Calico NetworkPolicy with the v1 one of that name."""
-    about = [f for f in findings if str(f.code).startswith("cni-")]
-    if not about:
+def cni_object_ids(cluster: Cluster, findings: Iterable[engine.Finding]) -> dict[str, int]:
+    """The row ids of the CNI objects findings are about, by their keys."""
+    keys = {f.object_key for f in findings if f.object_key}
+    if not keys:
         return {}
-    rows = {
-        row.key: row.pk
-        for row in CniObject.objects.filter(cluster=cluster).only("pk", "cni", "kind", "namespace", "name")
-    }
-    out: dict[int, tuple[str, int]] = {}
-    for f in about:
-        key = str(f.message).split(": ", 1)[0]
-        if key in rows:
-            out[id(f)] = (key, rows[key])
-    return out
+    return {key: pk for key, pk in object_ids(cluster).items() if key in keys}
 
 
 def object_ids(cluster: Cluster) -> dict[str, int]:

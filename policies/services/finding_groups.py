@@ -123,12 +123,12 @@ def group(items: Sequence[FindingView]) -> list[NamespaceGroup]:
             if f.severity == "low":
                 low_codes.setdefault(f.code, []).append(f)
         summarised = {code for code, fs in low_codes.items() if len(fs) > SUMMARY_THRESHOLD}
-        objects: dict[tuple[str, str], ObjectGroup] = {}
+        objects: dict[tuple[str, str, str], ObjectGroup] = {}
         for f in found:
             if f.code in summarised and f.severity == "low":
                 continue
             obj = objects.setdefault(
-                (f.object_kind, f.object_name),
+                (f.object_kind, f.object_name, f.object_key),
                 ObjectGroup(f.object_kind, f.object_name, f.namespace, f.object_id, []),
             )
             obj.findings.append(f)
@@ -142,12 +142,18 @@ def group(items: Sequence[FindingView]) -> list[NamespaceGroup]:
 
 
 def for_object(cluster: Cluster, kind: str, namespace: str, name: str) -> list[FindingView]:
-    """The findings about one object (a workload, a policy, a namespace), most severe first."""
+    """The findings about one object (a workload, a v1 or cluster policy, a namespace), most
+    severe first; never those about a CNI object of that kind and name."""
     return [
         f
         for f in pages.findings_by_risk(cluster)
-        if f.object_kind == kind and f.namespace == namespace and f.object_name == name
+        if not f.object_key and f.object_kind == kind and f.namespace == namespace and f.object_name == name
     ]
+
+
+def for_cni_object(cluster: Cluster, key: str) -> list[FindingView]:
+    """The findings about one CNI object, by its key, most severe first."""
+    return [f for f in pages.findings_by_risk(cluster) if f.object_key == key]
 
 
 def fix_link(f: FindingView) -> dict[str, Any] | None:

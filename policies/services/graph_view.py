@@ -25,8 +25,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import engine
+from ..engine.ipranges import IPRange
 from ..models import Cluster
-from . import engine_cache, page_cache, payloads
+from . import engine_cache, page_cache, payloads, tier_pages
 from .pages import policy_ids
 
 GROUP_LIMIT = 30
@@ -237,20 +238,16 @@ def explain_edge(
     expand_tier: tuple[str, ...] = (),
     group_by: str = "",
     direction: str = "combined",
+    port: int | str | None = None,
+    protocol: str | None = None,
     limit: int = 25,
 ) -> dict[str, Any]:
-    """Why an edge of a graph with opened namespaces (and tiers) exists: each member pair."""
+    """Why an edge of a graph with opened namespaces (and tiers) exists: each member pair
+    (under a port or protocol filter, each pair allowing it)."""
     group_of = _group_function(frozenset(expand), group_by, frozenset(open_tiers(expand, expand_tier)))
-    table = engine_cache.pair_table(cluster, "workload", direction)
-    pairs = [
-        c
-        for i, n in enumerate(table.nodes)
-        if group_of(n) == src
-        for c in table.connections(i, i + 1)
-        if group_of(c.dst) == dst
-    ]
-    explained = [payloads.explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
-    return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
+    return payloads.explain_member_pairs(
+        cluster, group_of, src, dst, direction=direction, port=port, protocol=protocol, limit=limit
+    )
 
 
 def explain_graph_edge(
@@ -264,13 +261,16 @@ def explain_graph_edge(
     expand: tuple[str, ...] = (),
     expand_tier: tuple[str, ...] = (),
     port: int | str | None = None,
-    protocol: str | None = "TCP",
+    protocol: str | None = None,
     limit: int = 25,
 ) -> dict[str, Any]:
-    """Why an edge of the graph page (or a matrix cell) exists, at its level: an address
-    range node named by an ipBlock stands for its ranges, each explained."""
-    sources = range_members(cluster, src) or [src]
-    targets = range_members(cluster, dst) or [dst]
+    """Why an edge of the graph page (or a matrix cell) exists, at its level, under the
+    page's port filter: an address range node named by an ipBlock stands for its ranges,
+    each explained. `aggregated` says the edge stands for several pairs (`total` of them)."""
+    sources = _range_side(cluster, src, "source")
+    targets = _range_side(cluster, dst, "destination")
+    if level not in ("tier", "namespace"):
+        return _explain_pairs(cluster, sources, targets, level, direction, port, protocol, limit)
     pairs: list[dict[str, Any]] = []
     truncated = False
     total = 0
@@ -278,16 +278,60 @@ def explain_graph_edge(
         for d in targets:
             if level == "namespace" and expand:
                 one = explain_edge(
-                    cluster, s, d, expand=expand, expand_tier=expand_tier, group_by=group_by, direction=direction
+                    cluster, s, d, expand=expand, expand_tier=expand_tier, group_by=group_by,
+                    direction=direction, port=port, protocol=protocol,
                 )
-            elif level in ("tier", "namespace"):
-                one = payloads.explain_edge(cluster, s, d, level=level, group_by=group_by, direction=direction)
             else:
-                one = {"pairs": [payloads.explain(cluster, s, d, port=port, protocol=protocol)], "truncated": False}
+                one = payloads.explain_edge(
+                    cluster, s, d, level=level, group_by=group_by, direction=direction, port=port, protocol=protocol
+                )
             pairs += one["pairs"]
-            truncated = truncated or bool(one.get("truncated"))
-            total += int(one.get("total", len(one["pairs"])))
-    return {"pairs": pairs[:limit], "truncated": truncated or len(pairs) > limit, "total": total}
+            truncated = truncated or bool(one["truncated"])
+            total += int(one["total"])
+    return {"pairs": pairs[:limit], "truncated": truncated or len(pairs) > limit, "total": total, "aggregated": True}
+
+
+def _explain_pairs(
+    cluster: Cluster,
+    sources: list[str],
+    targets: list[str],
+    level: str,
+    direction: str,
+    port: int | str | None,
+    protocol: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A workload (or pod) edge: its one pair explained, or for a node standing for several
+    address ranges, each range's verdict and the `total` of pairs allowing the port. A
+    port asked on any protocol is explained on the protocol the pair allows it on."""
+    table = engine_cache.pair_table(cluster, "pod" if level == "pod" else "workload", direction)
+    wanted = set(targets)
+    allowed = {
+        (c.src.key, c.dst.key): c.conns
+        for s in sources
+        for c in table.row(s)
+        if c.dst.key in wanted and not payloads.on_port(c.conns, port, protocol).is_empty
+    }
+    pairs = [
+        payloads.explain(
+            cluster, s, d, port=port, protocol=payloads.pair_protocol(allowed.get((s, d), engine.ConnSet.none()), port, protocol)
+        )
+        for s in sources
+        for d in targets
+    ]
+    if len(pairs) == 1:
+        return {"pairs": pairs, "truncated": False}
+    return {"pairs": pairs[:limit], "truncated": len(pairs) > limit, "total": len(allowed), "aggregated": True, "ranges": True}
+
+
+def _range_side(cluster: Cluster, name: str, role: str) -> list[str]:
+    """The address ranges the range node `name` stands for as a source (or destination)
+    of pairs; [name] when it names no range node."""
+    members = range_members(cluster, name)
+    if not members:
+        return [name]
+    roles = {n["id"]: n.get("external_role") for n in payloads.level_nodes(cluster, "workload") if n["external"]}
+    return [key for key in members if roles.get(key) in (role, "both")]
 
 
 def range_members(cluster: Cluster, name: str) -> list[str]:
@@ -302,8 +346,9 @@ def range_members(cluster: Cluster, name: str) -> list[str]:
 
 def range_panel(cluster: Cluster, name: str) -> dict[str, Any] | None:
     """What the panel of the range node `name` lists: every address range it stands for
-    (`key`, `first`, `last` and the CIDRs that cover exactly it) and every policy rule
-    whose ipBlock holds one of them; None when `name` names no range node."""
+    (`key`, `first`, `last` and the CIDRs that cover exactly it), every NetworkPolicy rule
+    whose ipBlock holds one of them (`policies`) and every cluster-wide or CNI rule whose
+    CIDRs do (`tier_rules`); None when `name` names no range node."""
     keys = set(range_members(cluster, name))
     if not keys:
         return None
@@ -315,9 +360,20 @@ def range_panel(cluster: Cluster, name: str) -> dict[str, Any] | None:
             cidrs = [str(n) for n in ipaddress.summarize_address_range(first, last)]
             ranges.append({"key": node["id"], "first": str(first), "last": str(last), "cidrs": cidrs})
             spans.append((first.version, int(first), int(last)))
-    naming = _rules_naming(engine_cache.engine_cluster(cluster), spans)
+    model = engine_cache.engine_cluster(cluster)
+    naming = _rules_naming(model, spans)
     ids = policy_ids(cluster, {rule["key"] for rule in naming})
-    return {"ranges": ranges, "policies": [{**rule, "id": ids.get(rule["key"])} for rule in naming]}
+    tier_naming = _tier_rules_naming(model, spans)
+    tier_ids = tier_pages.tier_policy_ids(cluster) if tier_naming else {}
+    return {
+        "ranges": ranges,
+        "policies": [{**rule, "id": ids.get(rule["key"])} for rule in naming],
+        "tier_rules": [{**rule, "id": tier_ids.get(rule["key"])} for rule in tier_naming],
+    }
+
+
+def _holds(ranges: Iterable[IPRange], spans: Sequence[tuple[int, int, int]]) -> bool:
+    return any(r.family == family and r.first <= lo and hi <= r.last for family, lo, hi in spans for r in ranges)
 
 
 def _rules_naming(model: engine.Cluster, spans: Sequence[tuple[int, int, int]]) -> list[dict[str, Any]]:
@@ -329,13 +385,29 @@ def _rules_naming(model: engine.Cluster, spans: Sequence[tuple[int, int, int]]) 
             for index, rule in enumerate(policy.rules(direction)):
                 for peer in rule.peers:
                     block = peer.ip_block
-                    if block is not None and any(
-                        b.family == family and b.first <= lo and hi <= b.last
-                        for family, lo, hi in spans
-                        for b in block.ranges
-                    ):
+                    if block is not None and _holds(block.ranges, spans):
                         out.append({"key": policy.key, "direction": direction, "rule": index, "block": str(block)})
     return out
+
+
+def _tier_rules_naming(model: engine.Cluster, spans: Sequence[tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """Each cluster-wide rule (`networks`) and CNI rule (nets, CIDRs, ipBlocks) whose
+    CIDRs hold one of the address spans (the cluster-wide policies in evaluation order, then
+    the CNI ones in theirs): `key` of its policy, `tier`, `rule` (its position, as
+    explanations name it) and `peer` (the CIDRs as written)."""
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    cni_policies: list[engine.ClusterPolicy] = sorted(model.cni_tier_policies, key=lambda p: p.order)
+    for policy in [*model.cluster_policies, *cni_policies]:
+        for direction in ("ingress", "egress"):
+            for rule in policy.rules(direction):
+                for peer in rule.peers:
+                    if peer.kind in ("networks", "cni") and _holds(peer.ranges, spans):
+                        label = rule.label(direction)
+                        out.setdefault(
+                            (policy.key, label, str(peer)),
+                            {"key": policy.key, "tier": policy.tier, "rule": label, "peer": str(peer)},
+                        )
+    return list(out.values())
 
 
 # --- address ranges named by the policies' ipBlocks ------------------------------------------

@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from .. import engine
 from ..choices import DIRECTIONS, FORMATS, LEVELS
 from ..engine.ports import ConnSetJSON
 from ..models import Cluster, ClusterPolicy, Namespace, NetworkPolicy, Pod, Workload
-from .cni_mirror import cni_finding_ids
+from .cni_mirror import cni_object_ids
 from .cni_mirror import export_objects as cni_export_objects
 from .engine_cache import (
     analyzer,
@@ -307,21 +307,70 @@ def explain(
     return out
 
 
-def explain_edge(cluster: Cluster, src: str, dst: str, *, level: str = "workload", group_by: str = "", direction: str = "combined", limit: int = 25) -> dict[str, Any]:
-    """Why an edge of the graph exists: for a tier or namespace edge, each member pair."""
+def explain_edge(
+    cluster: Cluster,
+    src: str,
+    dst: str,
+    *,
+    level: str = "workload",
+    group_by: str = "",
+    direction: str = "combined",
+    port: int | str | None = None,
+    protocol: str | None = None,
+    limit: int = 25,
+) -> dict[str, Any]:
+    """Why an edge of the graph exists: for a tier or namespace edge, each member pair
+    (under a port or protocol filter, each pair allowing it, explained for it)."""
     if level not in ("tier", "namespace"):
-        return {"pairs": [explain(cluster, src, dst, port=None, protocol=None)], "truncated": False}
-    group_of = group_function(level, group_by)
+        return {"pairs": [explain(cluster, src, dst, port=port, protocol=protocol)], "truncated": False}
+    return explain_member_pairs(
+        cluster, group_function(level, group_by), src, dst, direction=direction, port=port, protocol=protocol, limit=limit
+    )
+
+
+def explain_member_pairs(
+    cluster: Cluster,
+    group_of: Callable[[engine.Endpoint], str],
+    src: str,
+    dst: str,
+    *,
+    direction: str = "combined",
+    port: int | str | None = None,
+    protocol: str | None = None,
+    limit: int = 25,
+) -> dict[str, Any]:
+    """The workload pairs from the group `src` to the group `dst` that allow the port
+    and protocol (any connection when neither is given), the first `limit` explained."""
     table = pair_table(cluster, "workload", direction)
     pairs = [
         c
         for i, n in enumerate(table.nodes)
         if group_of(n) == src
         for c in table.connections(i, i + 1)
-        if group_of(c.dst) == dst
+        if group_of(c.dst) == dst and not on_port(c.conns, port, protocol).is_empty
     ]
-    explained = [explain(cluster, c.src.key, c.dst.key, port=None, protocol=None) for c in pairs[:limit]]
+    explained = [
+        explain(cluster, c.src.key, c.dst.key, port=port, protocol=pair_protocol(c.conns, port, protocol))
+        for c in pairs[:limit]
+    ]
     return {"pairs": explained, "truncated": len(pairs) > limit, "total": len(pairs)}
+
+
+def on_port(conns: engine.ConnSet, port: int | str | None, protocol: str | None) -> engine.ConnSet:
+    """The part of `conns` a port filter keeps: a number port on the protocol (any when
+    none is given); a named port only narrows to the protocol, the explanation resolves it."""
+    number = port if isinstance(port, int) else None
+    if number is None and not protocol:
+        return conns
+    return conns.restrict(protocol or None, number)
+
+
+def pair_protocol(conns: engine.ConnSet, port: int | str | None, protocol: str | None) -> str | None:
+    """The protocol to explain a pair on: the one asked, else (a port asked on any
+    protocol) the first protocol the pair allows on that port."""
+    if protocol or not isinstance(port, int):
+        return protocol
+    return next((p for p in ("TCP", "UDP", "SCTP") if conns.allows(p, port)), None)
 
 
 # --- findings ------------------------------------------------------------------------------------
@@ -336,7 +385,7 @@ class FindingView:
     object_name: str
     message: str
     object_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    object_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -344,13 +393,14 @@ class FindingView:
 
 def findings(cluster: Cluster) -> list[FindingView]:
     """The engine's findings, each tied to the mirrored row it is about."""
-    key = f"findings:{cluster.pk}:{cluster.state_version}"
+    # v2: entries cached before FindingView had object_key (and had extra) cannot be read.
+    key = f"findings:v2:{cluster.pk}:{cluster.state_version}"
     cached = cache.get(key)
     if cached is not None:
         return [FindingView(**item) for item in cached]
     raw = engine.findings(engine_cluster(cluster))
-    cni_ids = cni_finding_ids(cluster, raw)
-    ids = _object_ids(cluster, [f for f in raw if id(f) not in cni_ids])
+    cni_ids = cni_object_ids(cluster, raw)
+    ids = _object_ids(cluster, [f for f in raw if not f.object_key])
     views = [
         FindingView(
             code=f.code,
@@ -359,8 +409,8 @@ def findings(cluster: Cluster) -> list[FindingView]:
             object_kind=f.object_kind,
             object_name=f.object_name,
             message=f.message,
-            object_id=cni_ids[id(f)][1] if id(f) in cni_ids else ids.get((f.object_kind, f.namespace, f.object_name)),
-            extra={"cni_key": cni_ids[id(f)][0]} if id(f) in cni_ids else {},
+            object_id=cni_ids.get(f.object_key) if f.object_key else ids.get((f.object_kind, f.namespace, f.object_name)),
+            object_key=f.object_key,
         )
         for f in raw
     ]

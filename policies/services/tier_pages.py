@@ -117,7 +117,7 @@ def policy_details(policy: ClusterPolicy) -> dict[str, Any]:
         ]
     out["selected"] = _subject_keys(model, parsed)
     same_tier = [p for p in model.cluster_policies if p.tier == parsed.tier]
-    ids = _ids(cluster)
+    ids = tier_policy_ids(cluster)
     out["tier_neighbours"] = [
         {
             "key": p.key,
@@ -134,7 +134,7 @@ def policy_details(policy: ClusterPolicy) -> dict[str, Any]:
     return out
 
 
-def _ids(cluster: Cluster) -> dict[str, int]:
+def tier_policy_ids(cluster: Cluster) -> dict[str, int]:
     """Row ids by key: cluster-wide policies ("Kind/name") and CNI objects (their key),
     the two kinds of policy an explanation's tier rules name."""
     ids = {
@@ -189,7 +189,7 @@ def applying_to_pod(pod: Pod) -> list[dict[str, Any]]:
 def annotate_tier_matches(cluster: Cluster, explanations: Iterable[dict[str, Any]]) -> None:
     """Give each tier rule of the explanations (as explain() returns them) the pk of its
     policy, so a page can link it; in place."""
-    ids = _ids(cluster)
+    ids = tier_policy_ids(cluster)
     for ex in explanations:
         for side in ("egress", "ingress"):
             verdict = ex[side]
@@ -206,7 +206,7 @@ def annotate_node_details(cluster: Cluster, details: dict[str, Any] | None) -> N
         return
     model = engine_cache.engine_cluster(cluster)
     members = {m["key"] for m in details.get("members", [])}
-    ids = _ids(cluster)
+    ids = tier_policy_ids(cluster)
     member_pods = [p for p in model.pods if p.workload_key in members] if model.cluster_policies else []
     selecting = []
     for policy in model.cluster_policies:
@@ -277,7 +277,7 @@ def applying_to_namespace(cluster: Cluster, namespace: str) -> list[dict[str, An
     """The cluster-wide policies whose subject can select pods of the namespace, in
     evaluation order, each with its pk for a link."""
     keys = keys_applying_to_namespaces(cluster, [namespace])
-    ids = _ids(cluster)
+    ids = tier_policy_ids(cluster)
     model = engine_cache.engine_cluster(cluster)
     return [
         {"key": p.key, "tier": p.tier, "priority": p.priority, "id": ids.get(p.key)}

@@ -33,9 +33,19 @@ def finding_fix(finding: FindingView, cluster_id: int) -> dict[str, Any] | None:
 def object_text(finding: FindingView) -> str:
     if finding.object_kind == "Namespace":
         return f"namespace {finding.object_name or finding.namespace}"
+    kind = _kind_text(finding)
     if not finding.namespace:  # cluster-scoped: a cluster-wide policy
-        return f"{finding.object_name} ({finding.object_kind})"
-    return f"{finding.namespace}/{finding.object_name} ({finding.object_kind})"
+        return f"{finding.object_name} ({kind})"
+    return f"{finding.namespace}/{finding.object_name} ({kind})"
+
+
+def _kind_text(finding: FindingView) -> str:
+    """A CNI object's kind with its CNI, unless the kind names it: a Calico NetworkPolicy
+    beside the v1 one of that name."""
+    if not finding.object_key:
+        return finding.object_kind
+    cni = finding.object_key.split(":", 1)[0].capitalize()
+    return finding.object_kind if finding.object_kind.startswith(cni) else f"{cni} {finding.object_kind}"
 
 
 @register.filter

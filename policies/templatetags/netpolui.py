@@ -91,7 +91,7 @@ def cluster_policy_link(key: str, pk: int | None) -> str:
 def finding_url(finding: FindingView) -> str:
     if finding.object_id is None:
         return ""
-    if finding.extra.get("cni_key"):  # a Calico NetworkPolicy is not the v1 one
+    if finding.object_key:  # a Calico NetworkPolicy is not the v1 one
         return reverse("cni-policy-detail", args=[finding.object_id])
     kind = finding.object_kind
     if kind == "Namespace":

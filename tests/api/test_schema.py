@@ -88,6 +88,8 @@ def test_schema_and_docs_are_served_to_signed_in_users(api):
     assert "cdn" not in html.lower()
     # no inline script (the Content-Security-Policy forbids it): the start-up is a file
     assert "<script>" not in html
+    assert "<style" not in html  # nor inline style: its rules are a file
+    assert "/static/css/api_docs.css" in html
     script = client.get("/api/docs/?script")
     assert script.status_code == 200
     assert "/api/schema/" in script.content.decode()

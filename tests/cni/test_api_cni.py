@@ -135,3 +135,17 @@ def test_pod_and_workload_policies_list_the_cni_policies_that_select_them(calico
     ]
     front = Workload.objects.get(cluster=calico_cluster, name="front")
     assert client.get(f"/api/workloads/{front.pk}/policies/").json()["cni_policies"] == []
+
+
+def test_findings_about_cni_objects_carry_their_key_and_row(calico_cluster, api):
+    from policies.models import CniObject
+
+    body = api("viewer").get(f"/api/clusters/{calico_cluster.pk}/findings/").json()
+    rows = {o.key: o.pk for o in CniObject.objects.filter(cluster=calico_cluster)}
+    about_cni = [f for f in body["findings"] if f["code"].startswith("cni-")]
+    assert {f["object_key"] for f in about_cni} >= {
+        "calico:NetworkPolicy:db/allow-front",
+        "cilium:CiliumNetworkPolicy:db/pg-deny-web",
+    }
+    assert all(f["object_id"] == rows[f["object_key"]] for f in about_cni)
+    assert {f["object_key"] for f in body["findings"] if not f["code"].startswith("cni-")} <= {""}

@@ -13,7 +13,15 @@ import yaml
 from policies.models import DesiredSource, DriftItem
 from policies.services import drift
 
-from .manifests import CALICO_GNP, CALICO_NP, CALICO_TIER, CILIUM_CCNP, CILIUM_CNP, V1_SAME_NAME
+from .manifests import (
+    ANTREA_ANP,
+    CALICO_GNP,
+    CALICO_NP,
+    CALICO_TIER,
+    CILIUM_CCNP,
+    CILIUM_CNP,
+    V1_SAME_NAME,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +115,76 @@ def test_drift_pages_link_cni_items_including_cluster_scoped_ones(calico_cluster
     assert "calico:GlobalNetworkPolicy:deny-db-from-web" in detail
     gnp = next(o for o in calico_cluster.cni_objects.all() if o.name == "deny-db-from-web")
     assert reverse("cni-policy-detail", args=[gnp.pk]) in detail
+
+
+def cluster_with(tmp_path, live: list[dict]):
+    from policies.mirror import load_snapshot
+    from policies.models import Cluster
+
+    from .manifests import calico_cluster_objects
+
+    cluster = Cluster.objects.create(name="defaults", source=Cluster.Source.MANIFESTS, manifests_dir=str(tmp_path))
+    base = [o for o in calico_cluster_objects() if o["kind"] in ("Namespace", "Pod", "Deployment", "ReplicaSet", "StatefulSet")]
+    load_snapshot(cluster, [*base, *live])
+    cluster.refresh_from_db()
+    return cluster
+
+
+def as_calico_api_server_returns(obj: dict, types: list[str]) -> dict:
+    live = copy.deepcopy(obj)
+    live["metadata"]["labels"] = {"projectcalico.org/tier": "default"}
+    live["spec"].update(tier="default", types=types)
+    return live
+
+
+def test_calico_defaults_the_api_server_fills_in_are_not_drift(tmp_path):
+    egress_only = {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "GlobalNetworkPolicy",
+        "metadata": {"name": "egress-dns"},
+        "spec": {"selector": "all()", "egress": [{"action": "Allow", "protocol": "UDP", "destination": {"ports": [53]}}]},
+    }
+    cluster = cluster_with(
+        tmp_path, [as_calico_api_server_returns(CALICO_NP, ["Ingress"]), as_calico_api_server_returns(egress_only, ["Egress"])]
+    )
+    directory(cluster, tmp_path, [CALICO_NP, egress_only])
+    assert items(drift.store_report(drift.run_drift(cluster))) == {}
+
+
+def test_calico_fields_the_api_server_keeps_as_written_are_drift(tmp_path):
+    cluster = cluster_with(tmp_path, [as_calico_api_server_returns(CALICO_NP, ["Ingress"])])
+    both_ways = copy.deepcopy(CALICO_NP)
+    both_ways["spec"]["types"] = ["Ingress", "Egress"]  # egress isolated too: not the default
+    directory(cluster, tmp_path, [both_ways])
+    assert items(drift.store_report(drift.run_drift(cluster))) == {"calico:NetworkPolicy:db/allow-front": "changed"}
+    unordered = copy.deepcopy(CALICO_NP)
+    del unordered["spec"]["order"]  # no order is "last", never a default of 100
+    directory(cluster, tmp_path, [unordered])
+    assert items(drift.store_report(drift.run_drift(cluster))) == {"calico:NetworkPolicy:db/allow-front": "changed"}
+
+
+def as_antrea_webhook_writes(obj: dict) -> dict:
+    live = copy.deepcopy(obj)
+    live["spec"]["tier"] = "application"
+    live["spec"]["ingress"][0]["name"] = "ingress-allow-3f9c2d1"
+    return live
+
+
+def test_antrea_defaults_its_webhook_fills_in_are_not_drift(tmp_path):
+    cluster = cluster_with(tmp_path, [as_antrea_webhook_writes(ANTREA_ANP)])
+    float_priority = copy.deepcopy(ANTREA_ANP)
+    float_priority["spec"]["priority"] = 3.0
+    directory(cluster, tmp_path, [float_priority])
+    assert items(drift.store_report(drift.run_drift(cluster))) == {}
+
+
+def test_antrea_rule_names_and_tiers_chosen_by_the_writer_are_drift(tmp_path):
+    cluster = cluster_with(tmp_path, [as_antrea_webhook_writes(ANTREA_ANP)])
+    named = copy.deepcopy(ANTREA_ANP)
+    named["spec"]["ingress"][0]["name"] = "from-anywhere"
+    directory(cluster, tmp_path, [named])
+    assert items(drift.store_report(drift.run_drift(cluster))) == {"antrea:NetworkPolicy:db/allow-front": "changed"}
+    platform = copy.deepcopy(ANTREA_ANP)
+    platform["spec"]["tier"] = "platform"
+    directory(cluster, tmp_path, [platform])
+    assert items(drift.store_report(drift.run_drift(cluster))) == {"antrea:NetworkPolicy:db/allow-front": "changed"}

@@ -9,7 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from policies.models import CniObject, Pod, Workload
+from policies.models import CniObject, NetworkPolicy, Pod, Workload
 
 pytestmark = pytest.mark.django_db
 
@@ -135,8 +135,53 @@ def test_findings_about_cni_objects_link_to_their_page(calico_cluster, client_fo
     # The shadowed Calico NetworkPolicy links to its own page, never to a v1 policy's.
     calico_np = row(calico_cluster, "calico:NetworkPolicy:db/allow-front")
     assert reverse("cni-policy-detail", args=[calico_np.pk]) in page
-    views = {f.extra.get("cni_key") for f in analysis.findings(calico_cluster) if f.code.startswith("cni-")}
+    views = {f.object_key for f in analysis.findings(calico_cluster) if f.code.startswith("cni-")}
     assert "calico:NetworkPolicy:db/allow-front" in views
+
+
+@pytest.fixture
+def calico_cluster_with_v1_namesake(db, tmp_path):
+    from policies.mirror import load_snapshot
+    from policies.models import Cluster
+
+    from .manifests import V1_SAME_NAME, calico_cluster_objects
+
+    selects_nothing = {**V1_SAME_NAME, "spec": {"podSelector": {"matchLabels": {"app": "nobody"}}, "policyTypes": ["Ingress"]}}
+    cluster = Cluster.objects.create(name="namesake", source=Cluster.Source.MANIFESTS, manifests_dir=str(tmp_path))
+    load_snapshot(cluster, [*calico_cluster_objects(), selects_nothing])
+    cluster.refresh_from_db()
+    return cluster
+
+
+def findings_section(page: str) -> str:
+    section = page[page.index('id="object-findings-title"'):]
+    return section[: section.index("</section>")]
+
+
+def test_a_cni_policys_findings_show_on_its_page_never_on_its_v1_namesakes(calico_cluster_with_v1_namesake, client_for):
+    cluster = calico_cluster_with_v1_namesake
+    viewer = client_for("viewer")
+    calico_np = row(cluster, "calico:NetworkPolicy:db/allow-front")
+    on_cni_page = findings_section(text(viewer.get(reverse("cni-policy-detail", args=[calico_np.pk]))))
+    assert "calico:NetworkPolicy:db/allow-front: ingress rule" in on_cni_page
+    v1 = NetworkPolicy.objects.get(cluster=cluster, namespace="db", name="allow-front")
+    on_v1_page = findings_section(text(viewer.get(reverse("policy-detail", args=[v1.pk]))))
+    assert "podSelector [app=nobody] matches no pod" in on_v1_page
+    assert "calico:" not in on_v1_page
+
+
+def test_the_overview_keeps_a_cni_policy_apart_from_its_v1_namesake(calico_cluster_with_v1_namesake, client_for):
+    from policies.services import analysis, finding_groups
+
+    cluster = calico_cluster_with_v1_namesake
+    db = next(g for g in finding_groups.group(analysis.findings(cluster)) if g.namespace == "db")
+    allow_front = [o for o in db.objects if o.name == "allow-front"]
+    keys_per_row = sorted(sorted({f.object_key for f in o.findings}) for o in allow_front)
+    assert keys_per_row == [[""], ["calico:NetworkPolicy:db/allow-front"]]
+    page = text(client_for("viewer").get(reverse("cluster-overview", args=[cluster.pk])))
+    assert "db/allow-front (Calico NetworkPolicy)" in page
+    assert "db/allow-front (NetworkPolicy)" in page
+    assert "db/pg-deny-web (CiliumNetworkPolicy)" in page
 
 
 def test_the_explanation_names_and_links_the_deciding_cni_rule(calico_cluster, client_for):
@@ -167,3 +212,22 @@ def test_the_list_flags_a_policy_with_notes(cilium_demo, client_for):
     host = page[page.index('data-cni-policy="cilium:CiliumClusterwideNetworkPolicy:nodes-ssh-from-bastion"'):]
     host = host[: host.index("</tr>")]
     assert 'title="spec: a host policy (nodeSelector): listed, not evaluated">1 note</span>' in host
+
+
+def test_a_cluster_group_antrea_would_refuse_says_why_on_its_page(db, tmp_path, client_for):
+    from policies.mirror import load_snapshot
+    from policies.models import Cluster
+    from tests.fake_k8s import objects
+
+    def group(name: str, **spec) -> dict:
+        return {"apiVersion": "crd.antrea.io/v1beta1", "kind": "ClusterGroup", "metadata": {"name": name}, "spec": spec}
+
+    cluster = Cluster.objects.create(name="antrea", source=Cluster.Source.MANIFESTS, manifests_dir=str(tmp_path), cni="antrea")
+    load_snapshot(cluster, [objects.namespace("db"), group("leaf", podSelector={}), group("middle", childGroups=["leaf"]),
+                            group("top", childGroups=["middle"])])
+    top = row(cluster, "antrea:ClusterGroup:top")
+    page = text(client_for("viewer").get(reverse("cni-policy-detail", args=[top.pk])))
+    assert "<code>spec.childGroups</code>: child group &#x27;middle&#x27; has childGroups itself" in page
+    assert "antrea:ClusterGroup:top: invalid, left out of every answer" in findings_section(page)
+    middle = row(cluster, "antrea:ClusterGroup:middle")
+    assert "No findings about it." in findings_section(text(client_for("viewer").get(reverse("cni-policy-detail", args=[middle.pk]))))

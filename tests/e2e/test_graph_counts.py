@@ -62,3 +62,26 @@ def test_a_range_node_standing_for_several_ranges_lists_them_all_in_its_panel(de
     for first, last in node["ranges"]:
         expect(listed.filter(has_text=f"{first} – {last}")).to_have_count(1)
     expect(page.locator("#side-panel .node-panel")).to_contain_text("Policies that name them")
+
+
+def test_under_a_port_filter_an_aggregated_edges_explanation_counts_what_its_label_counts(demo_page):
+    page = demo_page
+    graph = f"{page.base_url}/clusters/{page.demo.pk}/graph/?level=namespace"
+    page.goto(graph)
+    wait_for_graph(page)
+    every_port = {(e["source"], e["target"]): e["pairs"] for e in page.evaluate("window.netpoluiGraph.data.edges")}
+    for port in (53, 80, 443, 5432, 8080):
+        page.goto(f"{graph}&protocol=TCP&port={port}")
+        wait_for_graph(page)
+        edges = page.evaluate("window.netpoluiGraph.data.edges")
+        # (an edge missing from the unfiltered drawing is implied there by its nodes' badges)
+        narrowed = [e for e in edges if e["pairs"] < every_port.get((e["source"], e["target"]), 0)]
+        if narrowed:
+            break
+    edge = narrowed[0]
+    page.locator("[data-graph-lists] summary").click()
+    page.locator(f"[data-edge-list] button[data-edge-index='{edges.index(edge)}']").click()
+    count = edge["pairs"]
+    expect(page.locator("#side-panel")).to_contain_text(f"{count} workload pair{'s' if count > 1 else ''} in this edge")
+    expect(page.locator("#side-panel article.explanation")).to_have_count(min(count, 25))
+    expect(page.locator("#side-panel article.explanation.denied")).to_have_count(0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.engine import Analyzer, ConnSet, build_cluster, explain
+from policies.engine import Analyzer, ConnSet, build_cluster, explain, findings
 
 from .builders import namespace, netpol, pod
 
@@ -131,6 +131,41 @@ def test_cluster_groups_with_children_and_ip_blocks() -> None:
     reach = Analyzer(build_cluster([*BASE, cg_front, cg_net, cg_all, pol], cni="antrea")).analyze(level="pod")
     srcs = {c.src.key for c in reach.connections if c.dst.key == PG}
     assert srcs == {FRONT, "203.0.113.0-203.0.113.255[External]"}
+
+
+def test_a_child_group_with_children_of_its_own_makes_its_parent_invalid() -> None:
+    """antrea-io/antrea pkg/controller/networkpolicy/validate.go (validateChildClusterGroup):
+    "cannot set ClusterGroup %s as childGroup, who has %d childGroups itself"."""
+    cg_front = {"apiVersion": API, "kind": "ClusterGroup", "metadata": {"name": "front"}, "spec": {"podSelector": {"matchLabels": {"app": "front"}}}}
+    cg_middle = {"apiVersion": API, "kind": "ClusterGroup", "metadata": {"name": "middle"}, "spec": {"childGroups": ["front"]}}
+    cg_top = {"apiVersion": API, "kind": "ClusterGroup", "metadata": {"name": "top"}, "spec": {"childGroups": ["middle"]}}
+    by_top = acnp("by-top", 5, appliedTo=[pods(app="pg")], ingress=[{"action": "Drop", "from": [{"group": "top"}]}])
+    by_middle = acnp("by-middle", 6, appliedTo=[pods(app="pg")], ingress=[{"action": "Drop", "from": [{"group": "middle"}]}])
+    cluster = build_cluster([*BASE, cg_front, cg_middle, cg_top, by_top, by_middle], cni="antrea")
+    top = cluster.cni_policies["antrea:ClusterGroup:top"]
+    assert [(p.path, p.message) for p in top.problems] == [
+        ("spec.childGroups", "child group 'middle' has childGroups itself: Antrea nests groups one level deep")
+    ]
+    assert "antrea:ClusterGroup:middle" not in cluster.cni_policies  # one level: valid
+    assert not cluster.cni_policies["antrea:ClusterNetworkPolicy:by-top"].enforced
+    assert cluster.cni_policies["antrea:ClusterNetworkPolicy:by-middle"].enforced
+    invalid = {f.object_key: f.message for f in findings(cluster) if f.code == "cni-policy-invalid"}
+    assert set(invalid) == {"antrea:ClusterGroup:top", "antrea:ClusterNetworkPolicy:by-top"}
+    assert "group 'top' is invalid" in invalid["antrea:ClusterNetworkPolicy:by-top"]
+    assert conns([*BASE, cg_front, cg_middle, cg_top, by_top, by_middle], FRONT, PG).is_empty  # by-middle drops it
+
+
+def test_a_namespaced_group_nested_two_levels_deep_is_invalid_in_its_namespace_only() -> None:
+    def group(ns: str, name: str, **spec: Any) -> dict[str, Any]:
+        return {"apiVersion": API, "kind": "Group", "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+    objs = [*BASE, group("db", "leaf", podSelector={"matchLabels": {"app": "cache"}}), group("db", "middle", childGroups=["leaf"]),
+            group("db", "top", childGroups=["middle"]), group("web", "middle", podSelector={}), group("web", "top", childGroups=["middle"])]
+    cluster = build_cluster(objs, cni="antrea")
+    refused = {key for key, info in cluster.cni_policies.items() if info.problems}
+    assert refused == {"antrea:Group:db/top"}
+    elsewhere = {(f.code, f.object_key) for f in findings(build_cluster(objs, cni="calico")) if f.code.startswith("cni-")}
+    assert elsewhere == {("cni-policy-invalid", "antrea:Group:db/top")}  # a group is never "a policy not enforced"
 
 
 def test_explain_and_missing_tier_problem() -> None:

@@ -40,6 +40,15 @@ def test_not_enforced_here() -> None:
     assert "cni-policy-not-enforced" not in codes([*BASE, pol])
 
 
+def test_a_finding_names_its_cni_object_by_key() -> None:
+    pol = {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+           "metadata": {"name": "p", "namespace": "db"}, "spec": {"selector": "app == 'nobody'"}}
+    found = findings(build_cluster([*BASE, pol], cni="calico"))
+    assert [(f.code, f.object_kind, f.object_key) for f in found if f.code.startswith("cni-")] == [
+        ("cni-policy-selects-nothing", "NetworkPolicy", "calico:NetworkPolicy:db/p")
+    ]
+
+
 def test_invalid_selector_with_position() -> None:
     pol = gnp("p", selector="app == 'pg' &&", ingress=[{"action": "Deny"}])
     [msg] = codes([*BASE, pol])["cni-policy-invalid"]

@@ -224,14 +224,100 @@ def test_unreachable_server_is_named(tmp_path, capsys):
     assert f"context gone: cannot reach {fake.url}: connection refused" in err
 
 
-def test_unknown_context_and_missing_kubeconfig_are_sentences(kubeconfig, tmp_path, capsys):
-    code, _, err = run(capsys, "analyze", "--context", "staging", "--kubeconfig", kubeconfig)
-    assert code == 2
-    assert "context staging: kubeconfig cannot be used:" in err
-    assert "staging" in err.split("kubeconfig cannot be used:")[1]
-    code, _, err = run(capsys, "analyze", "--context", "x", "--kubeconfig", str(tmp_path / "none"))
-    assert code == 2
-    assert f"context x: kubeconfig {tmp_path / 'none'} does not exist" in err
+KUBECONFIG_WITH_EXEC_PLUGIN = """\
+apiVersion: v1
+kind: Config
+current-context: a
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:1"}
+contexts:
+- name: a
+  context: {cluster: c, user: u}
+- name: b
+  context: {cluster: c, user: u}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: netpolui-no-such-credential-plugin
+"""
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str], *argv: str, plugin: bool = False) -> str:
+    code, out, err = run(capsys, *argv, plugin=plugin)
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("netpolui: error: ")
+    return err.strip().removeprefix("netpolui: error: ")
+
+
+def test_a_file_that_is_not_a_kubeconfig_is_one_line_without_its_contents(capsys):
+    error = one_error_line(capsys, "analyze", "--kubeconfig", "/etc/passwd", "--context", "x")
+    assert error == "kubeconfig /etc/passwd is not a kubeconfig file (YAML with clusters, users and contexts)"
+
+
+def test_an_unknown_context_lists_the_contexts_of_the_kubeconfig(tmp_path, capsys):
+    path = tmp_path / "kc"
+    path.write_text(KUBECONFIG_WITH_EXEC_PLUGIN)
+    error = one_error_line(capsys, "analyze", "--kubeconfig", str(path), "--context", "nope")
+    assert error == f"context 'nope' is not in kubeconfig {path} (contexts: a, b)"
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "expected"),
+    [
+        ("missing", lambda p: None, "kubeconfig {p} does not exist"),
+        ("directory", lambda p: p.mkdir(), "kubeconfig {p} is a directory, not a kubeconfig file"),
+        ("empty", lambda p: p.write_text(""), "kubeconfig {p} is empty"),
+        ("not-yaml", lambda p: p.write_bytes(b"\xff\xfe: [unclosed"), "kubeconfig {p} is not a kubeconfig file (YAML with clusters, users and contexts)"),
+        ("a-list", lambda p: p.write_text("- a\n- b\n"), "kubeconfig {p} is not a kubeconfig file (YAML with clusters, users and contexts)"),
+        ("no-contexts", lambda p: p.write_text("apiVersion: v1\nkind: Config\n"), "context 'x' is not in kubeconfig {p} (it has no contexts)"),
+        ("fifo", lambda p: os.mkfifo(p), "kubeconfig {p} is not a regular file"),
+    ],
+)
+def test_every_unusable_kubeconfig_is_one_line_in_our_words(tmp_path, capsys, name, make, expected):
+    path = tmp_path / name
+    make(path)
+    error = one_error_line(capsys, "analyze", "--kubeconfig", str(path), "--context", "x")
+    assert error == expected.format(p=path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_kubeconfig_is_one_line(tmp_path, capsys):
+    path = tmp_path / "kc"
+    path.write_text(KUBECONFIG_WITH_EXEC_PLUGIN)
+    path.chmod(0)
+    error = one_error_line(capsys, "analyze", "--kubeconfig", str(path), "--context", "a")
+    assert error == f"kubeconfig {path} cannot be read: Permission denied"
+
+
+def test_a_kubeconfig_without_a_current_context_asks_for_one(tmp_path, capsys):
+    path = tmp_path / "kc"
+    path.write_text(KUBECONFIG_WITH_EXEC_PLUGIN.replace("current-context: a\n", ""))
+    error = one_error_line(capsys, "analyze", "--kubeconfig", str(path), plugin=True)
+    assert error == f"kubeconfig {path} has no current context: pass --context (contexts: a, b)"
+
+
+def test_a_credential_plugin_that_is_not_installed_is_named(tmp_path, capsys):
+    path = tmp_path / "kc"
+    path.write_text(KUBECONFIG_WITH_EXEC_PLUGIN)
+    error = one_error_line(capsys, "analyze", "--kubeconfig", str(path), "--context", "b")
+    assert error == (
+        "context b: user u signs in with the credential plugin netpolui-no-such-credential-plugin, "
+        "which is not installed (not found on PATH)"
+    )
+
+
+def test_kubeconfig_errors_are_one_line_from_the_installed_command(tmp_path):
+    netpolui = Path(sys.executable).with_name("netpolui")
+    result = subprocess.run(
+        [str(netpolui), "analyze", "--kubeconfig", "/etc/passwd", "--context", "x"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "netpolui: error: kubeconfig /etc/passwd is not a kubeconfig file (YAML with clusters, users and contexts)\n"
 
 
 def test_paths_and_context_together_or_neither_are_usage_errors(kubeconfig, tmp_path, capsys):

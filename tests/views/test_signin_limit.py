@@ -3,7 +3,14 @@ by default), on the login page and the admin's, with a clear message."""
 
 from __future__ import annotations
 
+import os
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +72,36 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(users, settings
     blocked = Client().post("/accounts/login/", {"username": "editor", "password": "pw-editor"}, REMOTE_ADDR="10.0.0.254",
                             HTTP_X_FORWARDED_FOR="198.51.100.7")
     assert "Too many failed sign-ins" in blocked.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_passwords_reach_the_password_check_no_more_often_than_the_limit(settings):
+    """Thirty wrong passwords at once, counted in Redis as in production, with a password
+    hasher as slow as production's: only the limit's worth may have their password checked,
+    the others get the limit's message."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("NETPOLUI_TEST_REDIS_URL", "redis://127.0.0.1:6379/12"),
+            "KEY_PREFIX": f"signin-race-{uuid.uuid4().hex}",
+        }
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    settings.NETPOLUI_LOGIN_FAILURES = 5
+    User.objects.create_user("target", password="right-password")
+    start = threading.Barrier(30)
+
+    def guess(i: int) -> str:
+        try:
+            start.wait()
+            return attempt(Client(), "target", f"wrong-{i}", address=f"198.51.100.{i}").content.decode()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        pages = list(pool.map(guess, range(30)))
+    checked = [p for p in pages if "Your user name and password did not match" in p]
+    limited = [p for p in pages if "Too many failed sign-ins for this user or from this address" in p]
+    assert len(checked) == 5
+    assert len(limited) == 25
+    assert "Too many failed sign-ins" in attempt(Client(), "target", "right-password", address="192.0.2.200").content.decode()

@@ -50,7 +50,15 @@
     code.insertAdjacentElement("afterend", button);
   }
 
+  function sizeSegment(segment) {
+    var percent = parseFloat(segment.getAttribute("data-percent"));
+    if (percent >= 0 && percent <= 100) {
+      segment.style.height = percent + "%";
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".trend-bars .seg[data-percent]").forEach(sizeSegment);
     document.querySelectorAll("[data-source-form]").forEach(setUpSourceForm);
     document.querySelectorAll("form[data-confirm]").forEach(setUpConfirm);
     document.querySelectorAll("code.copyable").forEach(setUpCopy);

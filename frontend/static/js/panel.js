@@ -59,7 +59,8 @@
   });
 
   // Explain one pair of the page's view (graph edge or matrix cell) in the panel: the
-  // page's level, tier key and direction; a port filter narrows workload and pod pairs.
+  // page's level, tier key, direction and port filter (an aggregated edge then lists the
+  // pairs allowing that port, as its label counts them).
   function explainPair(config, src, dst, options) {
     var params = {
       src: src,
@@ -70,10 +71,8 @@
     };
     if (config.expand && config.expand.length) params.expand = config.expand.join(",");
     if (config.expand_tier && config.expand_tier.length) params.expand_tier = config.expand_tier.join(",");
-    if ((config.level === "workload" || config.level === "pod") && config.port) {
-      params.port = config.port;
-      params.protocol = config.protocol || "TCP";
-    }
+    if (config.port) params.port = config.port;
+    if (config.protocol) params.protocol = config.protocol;
     return load(config.explain_url, params, options);
   }
 

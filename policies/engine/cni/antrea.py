@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..ipranges import IPRange, block_ranges
@@ -109,10 +109,14 @@ class AntreaMatch:
 
 @dataclass
 class Group:
+    """``refused``: why Antrea's webhook would refuse the group (a policy naming it is
+    then invalid too)."""
+
     alts: list[Alt]
     ranges: list[IPRange]
     children: list[str]
     notes: list[str]
+    refused: list[FieldError] = field(default_factory=list)
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -172,6 +176,41 @@ def parse_group(obj: Mapping[str, Any], problems: list[FieldError]) -> tuple[str
     return (f"{ns}/{name}" if ns else name), g
 
 
+def refuse_nested_groups(groups: Mapping[str, Group]) -> list[str]:
+    """Marks refused the groups whose child groups have child groups themselves: Antrea
+    nests groups one level deep, and its webhook refuses the group that would make a
+    second level (validateChildClusterGroup, validateChildGroup). Returns their keys."""
+    refused: list[str] = []
+    for key, g in groups.items():
+        namespace = key.rpartition("/")[0]
+        for child in g.children:
+            cg = groups.get(f"{namespace}/{child}" if namespace else child)
+            if cg is not None and cg.children:
+                g.refused.append(FieldError(
+                    "spec.childGroups",
+                    f"child group {child!r} has childGroups itself: Antrea nests groups one level deep",
+                ))
+        if g.refused:
+            refused.append(key)
+    return refused
+
+
+def refused_group_info(obj: Mapping[str, Any], group: Group) -> CniPolicyInfo:
+    """A group Antrea would refuse, listed with the policies as invalid."""
+    found = cni_kind(obj)
+    assert found is not None
+    key = cni_object_key(obj)
+    meta = _meta(obj)
+    label = f"{found.kind} {key.split(':', 2)[-1]}"
+    return CniPolicyInfo(
+        key=key, cni=ANTREA, kind=found.kind, api_version=str(obj.get("apiVersion") or ""),
+        namespace=str(meta.get("namespace") or "default") if found.namespaced else None,
+        name=str(meta.get("name") or ""), enforced=False, tier="", order=None,
+        problems=tuple(FieldError(p.path, p.message, label) for p in group.refused),
+        not_enforced_reason="invalid", raw=obj,
+    )
+
+
 @dataclass
 class AntreaContext:
     tiers: dict[str, float]
@@ -201,6 +240,10 @@ class _Compiler:
         g = self.ctx.groups.get(key)
         if g is None:
             self.problems.append(FieldError(path, f"group {name!r} does not exist"))
+            return [], []
+        if g.refused:
+            why = "; ".join(p.message for p in g.refused)
+            self.problems.append(FieldError(path, f"group {name!r} is invalid ({why})"))
             return [], []
         alts, ranges = list(g.alts), list(g.ranges)
         self.notes.extend(g.notes)

@@ -173,6 +173,7 @@ def build_cni(
 
     atiers: dict[str, float] = {}
     groups: dict[str, antrea.Group] = {}
+    group_objs: dict[str, Mapping[str, Any]] = {}
     for obj, k in kinds:
         if k is None or k.cni != ANTREA or k.policy:
             continue
@@ -194,9 +195,13 @@ def build_cni(
             try:
                 gkey, group = antrea.parse_group(obj, problems)
                 groups[gkey] = group
+                group_objs[gkey] = obj
             except _UNREADABLE as exc:
                 problems.append(FieldError("spec", f"cannot be read ({_why(exc)}); ignored"))
         state.notes.extend(f"{k.kind} {_meta(obj).get('name')}: {p.path} {p.message}" for p in problems)
+    for gkey in antrea.refuse_nested_groups(groups):
+        info = antrea.refused_group_info(group_objs[gkey], groups[gkey])
+        state.policies[info.key] = info
     actx = antrea.AntreaContext(atiers, groups, dict(sorted(namespaces.items())))
 
     for obj, k in kinds:

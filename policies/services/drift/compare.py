@@ -59,9 +59,10 @@ def clean(key: str, obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def semantically_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Equal after the API server's defaults, with peers, ports and rules as sets. CNI
-    objects: equal once cleaned of server-managed fields (in their own shape)."""
+    objects: equal once cleaned of server-managed fields, with the defaults their CNI's
+    API server or webhook fills in (in their own shape)."""
     if engine.cni_kind(a) is not None or engine.cni_kind(b) is not None:
-        return clean_object(dict(a)) == clean_object(dict(b))
+        return engine.canonical_cni_object(clean_object(dict(a))) == engine.canonical_cni_object(clean_object(dict(b)))
     if is_cluster_scoped(a) or is_cluster_scoped(b):
         return drift_tiers.semantically_equal(a, b)
     try:
