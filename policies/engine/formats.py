@@ -269,7 +269,7 @@ def render_dot(
     by newlines) and `edge_labels` ((source key, destination key) -> text) replace the
     default labels, `boxes` (node key -> the boxes it sits in, outermost first; `()` for
     none) replace the namespace boxes, and `caption` is written under the graph."""
-    head, tail = _dot_frame(reach.nodes, labels or {}, boxes, caption)
+    head, tail = _dot_frame(reach.nodes, labels or {}, boxes, caption, tooltips=True)
     edge_labels = edge_labels or {}
     edges = (
         _dot_edge(c, edge_labels.get((c.src.key, c.dst.key)) or str(c.conns)) for c in reach.connections
@@ -312,9 +312,12 @@ def _dot_frame(
     labels: Mapping[str, str] | None = None,
     boxes: Mapping[str, tuple[str, ...]] | None = None,
     caption: str = "",
+    *,
+    tooltips: bool = False,
 ) -> tuple[str, str]:
     """The dot text before the edges (graph, boxes, ranges) and after. By default every
-    endpoint of a namespace sits in that namespace's box and address ranges outside any."""
+    endpoint of a namespace sits in that namespace's box and address ranges outside any.
+    Pictures give each node a tooltip in words; `-o dot` stays netpol-analyzer's shape."""
     # newrank: Graphviz 2.43 (Debian 12, Ubuntu 22.04) fails on namespace clusters with
     # edges between them ("trouble in init_rank") under the old ranking.
     lines = ["digraph {", "\tnewrank=true"]
@@ -324,7 +327,9 @@ def _dot_frame(
     root = _Box()
     for n in nodes:
         label = labels.get(n.key) or _default_label(n)
-        head = f"{_dot_quote(n.key)} [label={_dot_quote(label)} tooltip={_dot_quote(_endpoint_title(n))}"
+        head = f"{_dot_quote(n.key)} [label={_dot_quote(label)}"
+        if tooltips:
+            head += f" tooltip={_dot_quote(_endpoint_title(n))}"
         if n.is_external:
             line = f'{head} color="red2" fontcolor="red2"]'
         else:
