@@ -111,7 +111,7 @@ def test_new_user_finds_who_reaches_the_database_tier_from_the_overview(demo_pag
     row = page.locator('tr[data-cluster="demo"]')
     assert "static snapshot" in row.inner_text()
     row.get_by_role("link", name="demo").click()
-    assert page.get_by_role("heading", name="Findings, highest risk first").is_visible()
+    expect(page.get_by_role("heading", name="Findings, highest risk first")).to_be_visible()
     first = page.locator(".finding").first
     assert "high" in first.inner_text()
     page.get_by_label("Who can reach this tier, on which port, because of which policy?").select_option("shop/tier=database")
@@ -194,7 +194,7 @@ def test_clicking_an_edge_explains_it_and_the_link_keeps_the_selection(demo_page
     assert "sel=node%3Ashop%2Ftier%3Ddatabase" in page.url or "sel=node:shop/tier=database" in page.url
     # the policy link goes to the policy page
     panel.get_by_role("link", name="shop/database-policy").first.click()
-    assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
+    expect(page.get_by_role("heading", name="NetworkPolicy shop/database-policy")).to_be_visible()
 
 
 def wait_for_matrix(page: Any, timeout: float = 30_000) -> None:
@@ -327,7 +327,7 @@ def test_policy_browser_filters_and_downloads_the_yaml(demo_page):
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("tr[data-policy]")).to_have_count(3)
     page.get_by_role("link", name="shop/database-policy").click()
-    assert page.get_by_role("heading", name="NetworkPolicy shop/database-policy").is_visible()
+    expect(page.get_by_role("heading", name="NetworkPolicy shop/database-policy")).to_be_visible()
     page.wait_for_selector("code.language-yaml.hljs")  # highlighted by highlight.js
     assert "from pods [tier=backend] on TCP 5432" in page.locator("#rules-title + p + h3 + ol").inner_text()
     with page.expect_download() as info:
@@ -359,7 +359,7 @@ def test_a_200_node_1000_edge_graph_and_a_300_by_300_matrix_render(page, users, 
     drawn = page.evaluate(DRAWN)
     assert len(drawn["nodes"]) == len(drawn_nodes_of(payload, page))
     assert len(drawn["pairs"]) == len(drawn_edges_of(payload, page))
-    assert page.locator("[data-labels-hidden]").is_visible()  # too many edges to label them all
+    expect(page.locator("[data-labels-hidden]")).to_be_visible()  # too many edges to label them all
     # still responsive: an edge click is explained
     edge = drawn_edges_of(payload, page)[0]
     page.goto(page.url + "&sel=" + quote(f"edge:{edge['source']}>{edge['target']}"))
@@ -386,7 +386,7 @@ def test_a_large_cluster_graph_starts_at_namespaces_and_drills_down(page, users,
     wait_for_graph(page)
     data = page.evaluate("window.netpoluiGraph.data")
     assert data["level"] == "namespace"
-    assert page.get_by_text("Started at the namespace level").is_visible()
+    expect(page.get_by_text("Started at the namespace level")).to_be_visible()
     drawn = page.evaluate(DRAWN)
     namespaces = {n["namespace"] for n in analysis.level_nodes(cluster, "workload") if not n["external"]}
     assert namespaces <= set(drawn["nodes"])

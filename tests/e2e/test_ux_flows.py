@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from policies.models import PolicyDraft
 
@@ -37,7 +38,7 @@ def test_fix_a_finding_from_the_overview_to_an_approved_draft(editor_page):
     assert finding.count() == 1
     finding.get_by_role("link", name="Fix: allow DNS").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_role("heading", name="New NetworkPolicy").is_visible()
+    expect(page.get_by_role("heading", name="New NetworkPolicy")).to_be_visible()
     assert page.get_by_label("Name", exact=True).input_value() == "allow-dns-payments-api"
     # the what-if shows the effect before anything is saved
     what_if = page.locator("#what-if")
@@ -47,7 +48,7 @@ def test_fix_a_finding_from_the_overview_to_an_approved_draft(editor_page):
     assert PolicyDraft.objects.count() == 0
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Draft payments/allow-dns-payments-api saved (revision 1).").is_visible()
+    expect(page.get_by_text("Draft payments/allow-dns-payments-api saved (revision 1).")).to_be_visible()
     page.get_by_role("button", name="Approve revision 1").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_test_id("draft-status").inner_text() == "approved"
@@ -65,7 +66,7 @@ def test_findings_are_on_the_workload_page(editor_page):
     page.wait_for_load_state("networkidle")
     box = page.locator(".object-findings")
     assert "DNS lookups will fail" in box.inner_text()
-    assert box.get_by_role("link", name="Fix: allow DNS").is_visible()
+    expect(box.get_by_role("link", name="Fix: allow DNS")).to_be_visible()
 
 
 def test_share_an_ask_the_cluster_address(demo_page, browser):
@@ -137,7 +138,7 @@ def test_picture_stays_with_the_broken_part_marked(editor_page):
     page.locator('#zones .ed-zone-item[data-direction="egress"]', has_text="203.0.113.0/24").wait_for()
     cidr.fill("203.0.113.0/99")
     page.locator("#zones.ed-stale").wait_for()
-    assert page.locator("#zones .ed-zone-grid").is_visible()
+    expect(page.locator("#zones .ed-zone-grid")).to_be_visible()
     assert page.locator("#zones .ed-zone-item.ed-zone-broken").count() == 1
     assert int(page.locator("#problem-count").inner_text()) >= 1
 

@@ -196,6 +196,7 @@ def test_a_thread_holding_a_connection_gives_it_back_before_waiting_for_a_place(
         connection.close()
         done.append("reader")
 
+    connection.close()  # this thread's connection goes back to the pool: the threads need every one
     writers = [threading.Thread(target=writer, daemon=True) for _ in range(places)]
     for thread in writers:
         thread.start()
