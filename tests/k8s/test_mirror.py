@@ -196,7 +196,10 @@ def test_a_thread_holding_a_connection_gives_it_back_before_waiting_for_a_place(
         connection.close()
         done.append("reader")
 
-    connection.close()  # this thread's connection goes back to the pool: the threads need every one
+    # A fresh pool: the threads need every connection, and one left checked out by an
+    # earlier test in this process would make the last reader wait for nothing.
+    connection.close()
+    connection.close_pool()
     writers = [threading.Thread(target=writer, daemon=True) for _ in range(places)]
     for thread in writers:
         thread.start()
@@ -207,4 +210,6 @@ def test_a_thread_holding_a_connection_gives_it_back_before_waiting_for_a_place(
     deadline = time.monotonic() + 20
     for thread in writers + readers:
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    assert sorted(done) == ["reader"] * places + ["writer"] * places
+    finished = sorted(done)
+    connection.close_pool()  # threads still waiting (the deadlock) fail instead of holding on
+    assert finished == ["reader"] * places + ["writer"] * places
