@@ -110,14 +110,7 @@ def _mixed(
             opened_in[node.key] = tier_of(node)
     reach = table.group(group_of)
     counts = table.pair_counts(group_of, _port_filter(query))
-    edges = []
-    for conn in reach.connections:
-        conns = conn.conns
-        if query.protocol or query.port is not None:
-            conns = conns.restrict(query.protocol or None, query.port)
-            if conns.is_empty:
-                continue
-        edges.append((conn.src, conn.dst, conns))
+    edges = payloads.port_filtered_edges(reach, query)
     nodes = list(reach.nodes)
     if query.namespaces:
         wanted = set(query.namespaces) | expanded

@@ -130,6 +130,22 @@ def reachability_json(cluster: Cluster, query: ReachabilityQuery, *, gzipped: bo
     return key, rendered_json.get((key, "plain"), lambda: gzip.decompress(packed))
 
 
+def port_filtered_edges(
+    reach: engine.Reachability, query: ReachabilityQuery
+) -> list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]]:
+    """Each connection as (source, destination, connections), narrowed to the query's
+    protocol and port; connections left empty by that are dropped."""
+    edges: list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]] = []
+    for conn in reach.connections:
+        conns = conn.conns
+        if query.protocol or query.port is not None:
+            conns = conns.restrict(query.protocol or None, query.port)
+            if conns.is_empty:
+                continue
+        edges.append((conn.src, conn.dst, conns))
+    return edges
+
+
 def _view(
     cluster: Cluster, query: ReachabilityQuery
 ) -> tuple[
@@ -148,14 +164,7 @@ def _view(
         # Aggregated from the cells: the workload pairs are never listed.
         reach = pair_table(cluster, "workload", query.direction).group(group_of)
 
-    edges: list[tuple[engine.Endpoint, engine.Endpoint, engine.ConnSet]] = []
-    for conn in reach.connections:
-        conns = conn.conns
-        if query.protocol or query.port is not None:
-            conns = conns.restrict(query.protocol or None, query.port)
-            if conns.is_empty:
-                continue
-        edges.append((conn.src, conn.dst, conns))
+    edges = port_filtered_edges(reach, query)
 
     wanted = set(query.namespaces)
     if wanted:
