@@ -139,6 +139,18 @@ def _redis_url() -> str | None:
     return url if url.startswith(("redis://", "rediss://", "unix://")) else None
 
 
+def sync_lock_key(cluster_id: int) -> str:
+    """The Redis key of a cluster's sync lock.
+
+    Cluster ids are numbered per database, so the key names the database too: two
+    installations (or test runs) sharing one Redis never lock each other's clusters."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    where = f"{db.get('HOST') or ''}:{db.get('PORT') or ''}/{db.get('NAME') or ''}"
+    return f"netpolui:sync-lock:{where}:{cluster_id}"
+
+
 class ClusterLock:
     """One sync per cluster across every worker: a Redis lock, renewed by the heartbeat.
 
@@ -147,7 +159,7 @@ class ClusterLock:
     def __init__(self, cluster_id: int, *, ttl: int = LOCK_SECONDS) -> None:
         self.cluster_id = cluster_id
         self.ttl = ttl
-        self.key = f"netpolui:sync-lock:{cluster_id}"
+        self.key = sync_lock_key(cluster_id)
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
         self._redis: Any = None
         self._local: threading.Lock | None = None

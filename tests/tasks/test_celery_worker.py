@@ -21,7 +21,7 @@ from django.db import connection
 
 from netpolui.celery import app as celery_app
 from policies.models import Cluster, NetworkPolicy
-from policies.services.sync import ClusterSpec, register_cluster
+from policies.services.sync import ClusterSpec, register_cluster, sync_lock_key
 from tests.fake_k8s import objects
 from tests.fake_k8s.server import FakeKubeApiServer
 from tests.k8s.test_sync import assert_mirror_converges, seed, wait_until
@@ -156,7 +156,7 @@ def test_worker_process_syncs_and_follows_the_watch(cluster, fake_k8s, start_wor
     wait_until(lambda: "succeeded" in worker.log.read_text(), 30, "the run to finish")
     assert "'synced'" in worker.log.read_text()
     # The run released its lock when it finished.
-    assert redis.Redis.from_url(REDIS).get(f"netpolui:sync-lock:{cluster.pk}") is None
+    assert redis.Redis.from_url(REDIS).get(sync_lock_key(cluster.pk)) is None
 
 
 def test_two_workers_never_sync_one_cluster_at_once(cluster, fake_k8s, start_worker, queue):
