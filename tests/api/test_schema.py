@@ -109,3 +109,10 @@ def test_findings_document_their_fix(schema):
         "adopt-or-delete", "allow-dns", "default-deny", "isolate-egress", "isolate-ingress", "narrow-peer",
         "cluster-network-policy",  # a tier finding's fix: a ClusterNetworkPolicy draft
     }
+
+
+def test_a_draft_history_is_documented_as_the_plain_list_it_is(schema, api, demo_cluster):
+    operation = schema["paths"]["/api/drafts/{id}/history/"]["get"]
+    assert {p["name"] for p in operation.get("parameters", [])} == {"id"}
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array"
