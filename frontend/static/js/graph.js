@@ -46,7 +46,7 @@
       lines.push(externalText(node));
     } else if (level === "namespace" && isCollapsedNamespace(node)) {
       // a collapsed namespace: double-click opens it into its tiers
-      lines.push("＋ " + node.label);
+      lines.push("+ " + node.label);
       if (node.members) lines.push(node.members.length + " workload" + (node.members.length === 1 ? "" : "s"));
       openLines(node, lines);
     } else {
@@ -380,7 +380,7 @@
         showEdges(mine);
         if (focusText) {
           focusText.textContent = "Showing the " + mine.length + " connection" + (mine.length === 1 ? "" : "s") + " of " +
-            (node.data("label") || id).split("\n")[0].replace(/^＋ /, "") + " (" + byPair.length + " in all: select another node to see its own).";
+            (node.data("label") || id).split("\n")[0].replace(/^\+ /, "") + " (" + byPair.length + " in all: select another node to see its own).";
         }
       }
       clearChosen();
