@@ -214,6 +214,14 @@ def test_the_list_flags_a_policy_with_notes(cilium_demo, client_for):
     assert 'title="spec: a host policy (nodeSelector): listed, not evaluated">1 note</span>' in host
 
 
+def test_a_host_policy_shows_its_node_selector_as_a_selector_not_a_python_dict(cilium_demo, client_for):
+    page = text(client_for("viewer").get(reverse("cni-policy-list", args=[cilium_demo.pk])))
+    host = page[page.index('data-cni-policy="cilium:CiliumClusterwideNetworkPolicy:nodes-ssh-from-bastion"'):]
+    host = host[: host.index("</tr>")]
+    assert "<code>nodes [node-role.kubernetes.io/worker=]</code>" in host
+    assert "matchLabels" not in host
+
+
 def test_a_cluster_group_antrea_would_refuse_says_why_on_its_page(db, tmp_path, client_for):
     from policies.mirror import load_snapshot
     from policies.models import Cluster

@@ -386,7 +386,9 @@ def compile_policy(
             c.notes.append(f"{base}: a host policy (nodeSelector): listed, not evaluated")
             if rs.get("endpointSelector") is not None:
                 problems.append(FieldError(f"{base}.nodeSelector", "cannot be used together with endpointSelector"))
-            selects.append(f"nodes [{rs.get('nodeSelector')}]")
+            # written as a selector (never the raw mapping); its shape is not checked: not evaluated
+            node_selector = label_selector(rs.get("nodeSelector"), f"{base}.nodeSelector", [])
+            selects.append(f"nodes [{node_selector if node_selector is not None else '?'}]")
         elif rs.get("endpointSelector") is None:
             problems.append(FieldError(f"{base}.endpointSelector", "endpointSelector or nodeSelector is required"))
             continue
