@@ -111,7 +111,7 @@ def policy_rules(policy: NetworkPolicy) -> dict[str, Any]:
             str(e) for key, errs in model.invalid_policies if key == f"{policy.namespace}/{policy.name}" for e in errs
         ]
         return {"valid": False, "errors": errors, "ingress": [], "egress": []}
-    out: dict[str, Any] = {"valid": True, "errors": [], "pod_selector": str(parsed.pod_selector) or "every pod"}
+    out: dict[str, Any] = {"valid": True, "errors": [], "pod_selector": "every pod" if parsed.pod_selector.selects_all else str(parsed.pod_selector)}
     for direction in ("ingress", "egress"):
         out[direction] = [
             {

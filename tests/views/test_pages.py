@@ -408,6 +408,12 @@ def test_policy_detail_shows_yaml_rules_selection_and_who_may_reach(viewer, demo
     assert f'href="{reverse("policy-yaml", args=[database_policy.pk])}" download' in html
 
 
+def test_policy_detail_says_an_empty_pod_selector_selects_every_pod(viewer, demo_cluster):
+    html = viewer.get(reverse("policy-detail", args=[policy(demo_cluster, "shop/default-deny-all").pk])).content.decode()
+    assert "Selects <strong>every pod</strong> in namespace shop." in html
+    assert "(all)" not in html
+
+
 def test_policy_yaml_download_is_the_clean_yaml(viewer, demo_cluster):
     database_policy = policy(demo_cluster, "shop/database-policy")
     response = viewer.get(reverse("policy-yaml", args=[database_policy.pk]))
