@@ -95,3 +95,20 @@ def test_the_graph_labels_use_no_character_the_browser_cannot_draw(page, users, 
     labels = page.evaluate("window.netpoluiGraph.cy.nodes('.endpoint').map((n) => n.data('label'))")
     assert any("5 workloads" in label or "workload" in label for label in labels)
     assert page.evaluate(MISSING_GLYPHS) == []
+
+
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS)
+def test_an_editor_label_row_keeps_its_remove_button_beside_its_fields(page, users, sign_in, demo_cluster, width, height):
+    from policies.services import fixes
+
+    sign_in("editor", "pw-editor")
+    page.set_viewport_size({"width": width, "height": height})
+    query = fixes.fix_query("egress-without-dns", "payments", "Deployment", "payments-api")
+    page.goto(f"{page.base_url}/clusters/{demo_cluster.pk}/drafts/new/?{query}")
+    rows = page.locator(".ed-left .ed-pair[data-row=label]:visible")
+    expect(rows.first).to_be_visible()
+    for i in range(rows.count()):
+        value = box(rows.nth(i).locator("input[data-field=value]"))
+        remove = box(rows.nth(i).get_by_role("button", name="Remove label"))
+        middle = remove["y"] + remove["height"] / 2
+        assert value["y"] <= middle <= value["y"] + value["height"], f"row {i}: the ✕ wrapped under the fields"
