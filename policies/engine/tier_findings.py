@@ -233,8 +233,9 @@ def _pass_without_np(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
             bare = [pod for pod in ctx.subject_pods(p) if not ctx.isolated(pod, direction)]
             if not bare:
                 continue
-            names = ", ".join(sorted({pod.workload_key for pod in bare})[:3])
-            more = "" if len(bare) <= 3 else f" and {len(bare) - 3} more"
+            workloads = sorted({_workload_words(pod) for pod in bare})
+            names = ", ".join(workloads[:3])
+            more = "" if len(workloads) <= 3 else f" and {len(workloads) - 3} more"
             for r in passes:
                 yield (
                     p,
@@ -291,9 +292,14 @@ def _deny_dns(ctx: _Context) -> Iterable[tuple[ClusterPolicy, str]]:
                 continue
             yield (
                 p,
-                f"{_rule_text(p, rule, 'egress')} denies UDP 53 to {hit[0].workload_key} before any "
+                f"{_rule_text(p, rule, 'egress')} denies UDP 53 to {_workload_words(hit[0])} before any "
                 "rule of the Admin tier accepts it: DNS lookups of the pods it applies to will fail",
             )
+
+
+def _workload_words(pod: Pod) -> str:
+    """What a pod stands for as the pages write it: `ns/name (Kind)`, never `ns/name[Kind]`."""
+    return f"{pod.namespace}/{pod.owner_name or pod.name} ({pod.owner_kind})"
 
 
 def _omitted_selectors(policy: ClusterPolicy) -> Iterable[str]:

@@ -598,7 +598,7 @@ def test_finding_pass_without_network_policy_and_baseline_never_applies() -> Non
         cnp("base", "Baseline", 1, ns_sel("db"), ingress=[{"action": "Deny", "from": [EVERY_NS]}]),
     ]
     found = codes(objs)
-    assert any("web/front[Pod]" in m for m in found["pass-without-network-policy"])
+    assert any("web/front (Pod)" in m for m in found["pass-without-network-policy"])
     assert not any("db/pg" in m for m in found["pass-without-network-policy"])
     assert any("ingress rules never apply" in m for m in found["baseline-never-applies"])
 

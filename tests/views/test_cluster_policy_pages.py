@@ -336,3 +336,10 @@ def test_a_rule_that_fails_closed_says_so_on_the_detail_page_and_in_the_api(view
     assert "[fails closed: unknown peer field serviceAccounts]" in text(row.group(1))
     rules = viewer.get(f"/api/cluster-policies/{policy.pk}/").json()["rules"]
     assert rules["ingress"][0]["marks"] == ["fails closed: unknown peer field serviceAccounts"]
+
+
+def test_a_finding_names_the_workloads_as_the_pages_do(viewer, demo_cluster):
+    policy = cluster_policy(demo_cluster, "team-a-guardrails")
+    words = text(viewer.get(reverse("cluster-policy-detail", args=[policy.pk])).content.decode())
+    assert "passes traffic of pods no NetworkPolicy isolates for ingress (team-a/web (Deployment))" in words
+    assert "[Deployment]" not in words
