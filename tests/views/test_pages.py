@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -351,6 +352,15 @@ def test_node_panel_answers_who_reaches_the_database_tier_on_which_port_by_which
     assert inbound.count('class="conn"') == 1
     database = Workload.objects.get(cluster=demo_cluster, namespace="shop", name="database")
     assert f'href="{reverse("workload-detail", args=[database.pk])}"' in html
+
+
+def test_node_panel_says_nothing_may_connect_once(viewer, demo_cluster):
+    nodes = [n["id"] for n in analysis.level_nodes(demo_cluster, "workload")]
+    lonely = next(n for n in nodes if not analysis.node_details(demo_cluster, n, level="workload")["inbound"])
+    url = reverse("node", args=[demo_cluster.pk]) + "?" + urlencode({"id": lonely, "level": "workload"})
+    html = viewer.get(url, HTTP_HX_REQUEST="true").content.decode()
+    inbound = html[html.index("Who can reach it"):html.index("What it can reach")]
+    assert inbound.count("Nothing may connect to it.") == 1
 
 
 def test_node_panel_of_an_unknown_node_is_not_found(viewer, demo_cluster):
