@@ -49,7 +49,7 @@ _WILDCARD = _IMPLICIT.get(None, [])
 
 # Characters YAML reads as printable, less those with a meaning of their own here: the
 # tab, carriage return, NEL (U+0085) and U+2028/U+2029 (line breaks to YAML), and the
-# byte-order mark. Any other character in the text gives None.
+# byte-order mark. A line with any other character gives None.
 _UNUSUAL = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
@@ -85,7 +85,8 @@ class _Outside(Exception):
 
 
 # A line as the loop reads it: (code, column, inner column, key, value kind, value).
-# code: 0 blank or comment, 1 `---`, 2 `key...`, 3 `- ...`; the inner column is the
+# code: 0 blank or comment, 1 `---`, 2 `key...`, 3 `- ...`, 4 `key: value` (a scalar
+# value: a `key...` the loop takes a shortcut for); the inner column is the
 # key's after a dash; value kind: 0 none (the value is on the next lines), 1 `value`,
 # 2 `{}`, 3 `[]` (a new container for each line).
 _Line = tuple[int, int, int, str, int, Any]
@@ -93,11 +94,14 @@ _BLANK: _Line = (0, 0, 0, "", 0, None)
 _SEPARATOR: _Line = (1, 0, 0, "", 0, None)
 
 
-class _Scalars:
-    """Plain scalars to values as the safe constructor makes them."""
+class LineCache:
+    """Lines already read, and what they hold: manifests repeat most of their lines, and
+    the files of one directory each other's. One cache serves one read (its size is
+    bounded by what that read may take in)."""
 
     def __init__(self) -> None:
         self._constructor = yaml.constructor.SafeConstructor()
+        self.lines: dict[str, _Line] = {}
 
     def value(self, text: str) -> Any:
         tag = implicit_tag(text)
@@ -114,6 +118,10 @@ class _Scalars:
             c.constructed_objects.clear()
 
     def line(self, line: str) -> _Line:
+        # ASCII's printable characters are YAML's; tabs and carriage returns are not
+        # printable to Python either.
+        if not line.isprintable() if line.isascii() else _UNUSUAL.search(line):
+            raise _Outside
         s = line.rstrip(" ")
         if not s:
             return _BLANK
@@ -143,29 +151,22 @@ class _Scalars:
             kind = 0
         col = len(indent)
         if dash is None:
-            return (2, col, col, key, kind, value)
+            return (4 if kind == 1 else 2, col, col, key, kind, value)
         return (3, col, col + len(dash), key or "", kind, value)
 
 
-def load_block_yaml(text: str) -> list[Any] | None:
+def load_block_yaml(text: str, cache: LineCache | None = None) -> list[Any] | None:
     """The documents of `text` as libyaml's safe loader reads them, or None when the text
-    is outside the subset this module reads (see the module's docstring)."""
-    if "\t" in text or "\r" in text:
-        return None
-    if text.isascii():  # the common case, about ten times faster than the pattern
-        if not text.replace("\n", "").isprintable():
-            return None
-    elif _UNUSUAL.search(text):
-        return None
+    is outside the subset this module reads (see the module's docstring). A `cache`
+    shared by the files of one read saves reading their common lines again."""
     try:
-        return _documents(text.split("\n"))
+        return _documents(text.split("\n"), cache or LineCache())
     except _Outside:
         return None
 
 
-def _documents(lines: list[str]) -> list[Any]:  # noqa: C901 - one loop, for speed
-    scalars = _Scalars()
-    cache: dict[str, _Line] = {}  # manifests repeat most of their lines
+def _documents(lines: list[str], scalars: LineCache) -> list[Any]:  # noqa: C901 - one loop, for speed
+    cache = scalars.lines
     cached = cache.get
     docs: list[Any] = []
     in_doc = False
@@ -187,6 +188,9 @@ def _documents(lines: list[str]) -> list[Any]:  # noqa: C901 - one loop, for spe
         if p is None:
             p = cache[line] = scalars.line(line)
         code, col, inner, key, kind, value = p
+        if code == 4 and col == top_col and is_map and not pending:
+            top[key] = value  # the common line: `key: value` in the open mapping
+            continue
         if code < 2:
             if code == 1:
                 if in_doc:
@@ -214,7 +218,7 @@ def _documents(lines: list[str]) -> list[Any]:  # noqa: C901 - one loop, for spe
                     if len(stack) >= MAX_NESTING:
                         raise _Outside  # the full path says where
                 indentless = pending == 1 and col == pend_col
-                top, top_col, is_map = new, col, code == 2
+                top, top_col, is_map = new, col, code != 3
                 pending = 0
             else:
                 _close(top, pending, pend_key)
