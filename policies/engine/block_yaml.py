@@ -47,12 +47,10 @@ _STR = "tag:yaml.org,2002:str"
 _IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers
 _WILDCARD = _IMPLICIT.get(None, [])
 
-# Characters YAML reads as printable, less those with a meaning of their own here: the
-# tab, carriage return, NEL (U+0085) and U+2028/U+2029 (line breaks to YAML), and the
-# byte-order mark. A line with any other character gives None.
-_UNUSUAL = re.compile(
-    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+# Characters YAML does not read as printable (controls, surrogates, U+FFFE/U+FFFF), and
+# printable ones with a meaning of their own: the tab, carriage return, NEL (U+0085) and
+# U+2028/U+2029 (line breaks to YAML), the byte-order mark. A line with one gives None.
+_UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 _KEY = r"[A-Za-z0-9_][A-Za-z0-9_./-]*(?::[A-Za-z0-9_./-]+)*"
 # A one-line plain scalar in block context, as libyaml scans it: it does not start with

@@ -279,3 +279,20 @@ def test_errors_in_fast_read_documents_name_file_and_line() -> None:
     with pytest.raises(ManifestError) as info:
         load_text(bad, "pod.yaml")
     assert str(info.value.errors[0]).startswith("pod.yaml:7: Pod: spec.replicas")
+
+
+BOUNDARY_CHARACTERS = [
+    *map(chr, range(0x00, 0x21)),
+    *map(chr, range(0x7E, 0xA2)),
+    *"\u2027\u2028\u2029\u202a\ud7ff\ud800\udfff\ue000\ufefe\ufeff\uff00\ufffd\ufffe\uffff\U00010000\U0010ffff",
+]
+
+
+@pytest.mark.parametrize("char", BOUNDARY_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_characters_are_read_only_where_libyaml_reads_them_the_same(char: str) -> None:
+    text = f"a: x{char}y\nb: '{char}'\n"
+    fast = load_block_yaml(text)
+    if fast is not None:
+        assert fast == libyaml(text)
+    if char in "\t\r\x85\u2028\u2029\ufeff" or not ("\x20" <= char <= "\x7e" or char >= "\xa0"):
+        assert fast is None
