@@ -150,6 +150,7 @@ def child(sizes: dict[str, int], duration: float, clients: int) -> list[Figure]:
         ]
 
     figures += _pieces(client, cluster.pk)
+    figures += _connections(client, cluster.pk)
 
     path = f"/api/clusters/{cluster.pk}/reachability/?{QUERIES['workload level, no offset (first page above 500 sources)']}"
     with gunicorn() as port:
@@ -202,6 +203,80 @@ def _pieces(client: Any, cluster_id: int) -> list[Figure]:
             Figure("api", f"{label}: warm, p95 of 20", _pct(repeated, 95), "s", target),
         ]
     return figures
+
+
+def _connections(client: Any, cluster_id: int) -> list[Figure]:
+    """/api/workloads/{id}/connections/ of the most open workload (most peers, inbound plus
+    outbound, from the workload level's pair table): the default answer (first and warm,
+    p95 of 20) and its size, then every page walked through `next` with page_size=1000,
+    the most a page holds."""
+    from policies.models import TOP_LEVEL_WORKLOAD, Cluster, Workload
+    from policies.services import engine_cache
+
+    table = engine_cache.pair_table(Cluster.objects.get(pk=cluster_id), "workload", "combined")
+    out_degree, in_degree = table.degrees()
+    ranked = [i for i, n in enumerate(table.nodes) if not n.is_external]
+    if not ranked:
+        return []
+    most = max(ranked, key=lambda i: (out_degree[i] + in_degree[i], table.nodes[i].key))
+    key = table.nodes[most].key
+    namespace, rest = key.split("/", 1)
+    name, kind = rest[:-1].split("[", 1)
+    workload = Workload.objects.filter(
+        TOP_LEVEL_WORKLOAD, cluster_id=cluster_id, namespace=namespace, name=name, kind=kind
+    ).first()
+    if workload is None:
+        return []
+    path = f"/api/workloads/{workload.pk}/connections/"
+    t0 = time.perf_counter()
+    response = client.get(path)
+    t_first = time.perf_counter() - t0
+    assert response.status_code == 200, response.content[:500]
+    body = response.json()
+    repeated = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        assert client.get(path).status_code == 200
+        repeated.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    url: str | None = f"{path}?page_size=1000"
+    pages = inbound = outbound = 0
+    while url:
+        page = client.get(url).json()
+        pages += 1
+        inbound += len(page["inbound"])
+        outbound += len(page["outbound"])
+        url = page.get("next")
+    t_walk = time.perf_counter() - t0
+    print(
+        f"connections of {key} (the most open workload): {len(body['inbound']):,} inbound and "
+        f"{len(body['outbound']):,} outbound in the default answer, {len(response.content) / 2**10:.0f} KiB "
+        f"of JSON; all {inbound:,} inbound and {outbound:,} outbound in {pages} page(s) of page_size=1000"
+    )
+    return [
+        Figure(
+            "api",
+            "connections of the most open workload, default answer: first request",
+            t_first,
+            "s",
+        ),
+        Figure(
+            "api",
+            "connections of the most open workload, default answer: warm, p95 of 20",
+            _pct(repeated, 95),
+            "s",
+            TARGET_P95,
+        ),
+        Figure(
+            "api",
+            "connections of the most open workload, default answer: size",
+            len(response.content) / 2**10,
+            "KiB",
+        ),
+        Figure(
+            "api", "connections of the most open workload, every page (page_size=1000)", t_walk, "s"
+        ),
+    ]
 
 
 def _token() -> str:

@@ -12,7 +12,8 @@ each page is timed from navigation until it is usable:
 "cold" is the first visit after the load (the server computes the answer); "warm" the
 median of three visits after it. The targets are the warm ones. The matrix is also
 scrolled, one step per frame, and the 95th percentile of the time between frames is
-held against 1/30 s.
+held against 1/30 s. With NETPOLUI_BENCH_SCREENSHOTS=DIR each page's last visit is also
+saved as DIR/NAME.png, to see what the timings are of.
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ def child(sizes: dict[str, int]) -> list[Figure]:
             cold = _visit(page, url, ready)
             warm = [_visit(page, url, ready) for _ in range(WARM_VISITS)]
             detail = _detail(page, name)
+            if shots := os.environ.get("NETPOLUI_BENCH_SCREENSHOTS"):
+                os.makedirs(shots, exist_ok=True)
+                page.screenshot(path=os.path.join(shots, f"{name}.png"))
             print(f"browser {name}: cold {cold:.2f} s, warm {', '.join(f'{w:.2f}' for w in warm)} s{detail}")
             figures += [
                 Figure("browser", f"{name} page usable, cold (first visit computes)", cold, "s"),

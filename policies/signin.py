@@ -1,11 +1,11 @@
 """Sign-in with a limit on failures: per user name and per client address, at most
-NETPOLUI_LOGIN_FAILURES failed attempts in a window of NETPOLUI_LOGIN_WINDOW_SECONDS
-from the first (10 in 15 minutes by default), counted atomically in Django's cache (Redis when
-configured, so every web process shares the count). Used by the login page and the admin site's login."""
+NETPOLUI_LOGIN_FAILURES failed attempts in any NETPOLUI_LOGIN_WINDOW_SECONDS (10 in any
+15 minutes by default: a sliding window, so no burst across a window boundary), counted
+atomically in Django's cache (Redis when configured, so every web process shares the
+count). Used by the login page and the admin site's login."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import time
@@ -50,28 +50,32 @@ def _keys(username: str, address: str) -> list[str]:
     return keys
 
 
-def _increment(key: str) -> int:
-    """Counts in the window that the key's first attempt opened; atomic on Redis and on
-    the local-memory cache, so parallel attempts each get their own count."""
-    for _attempt in range(2):
-        if cache.add(key, 0, _window()):
-            cache.set(f"{key}:since", time.time(), _window())
-        try:
-            return int(cache.incr(key))
-        except ValueError:  # the window ended between add and incr
-            continue
-    return _limit() + 1
+def _slots(key: str) -> list[str]:
+    return [f"{key}:slot:{i}" for i in range(_limit())]
 
 
-def _seconds_left(key: str) -> float:
-    since = cache.get(f"{key}:since")
-    return float(since) + _window() - time.time() if since is not None else float(_window())
+def _take_slot(key: str) -> tuple[str | None, float]:
+    """One of the key's `limit` slots, or (None, seconds until one is free).
+
+    A slot is a cache entry that lives one window from the attempt that took it, taken with
+    an atomic add (Redis SET NX, or the local-memory cache's lock): at most `limit`
+    attempts hold one within any window, however they are spread or run in parallel."""
+    slots = _slots(key)
+    taken = cache.get_many(slots)
+    for slot in slots:
+        if slot not in taken and cache.add(slot, time.time(), _window()):
+            return slot, 0.0
+    taken = cache.get_many(slots)
+    if len(taken) < len(slots):  # one was given back meanwhile
+        for slot in slots:
+            if slot not in taken and cache.add(slot, time.time(), _window()):
+                return slot, 0.0
+    first = min((float(at) for at in taken.values()), default=time.time())
+    return None, first + _window() - time.time()
 
 
-def _release(keys: list[str]) -> None:
-    for key in keys:
-        with contextlib.suppress(ValueError):  # its window ended
-            cache.decr(key)
+def _release(slots: list[str]) -> None:
+    cache.delete_many(slots)
 
 
 @dataclass(frozen=True)
@@ -79,25 +83,27 @@ class _Reservation:
     """An attempt counted against the user name and the address before the password is
     checked; `wait` is how long until another is allowed when one of them is at the limit."""
 
-    keys: list[str]
+    slots: list[str]
     wait: float
 
 
 def _reserve_attempt(username: str, address: str) -> _Reservation:
-    """Counts the attempt against every key; an attempt over the limit is counted nowhere."""
+    """Takes a slot of every key; an attempt over the limit holds none."""
     counted: list[str] = []
     for key in _keys(username, address):
-        counted.append(key)
-        if _increment(key) > _limit():
+        slot, wait = _take_slot(key)
+        if slot is None:
             _release(counted)
-            return _Reservation(keys=[], wait=max(1.0, _seconds_left(key)))
-    return _Reservation(keys=counted, wait=0.0)
+            return _Reservation(slots=[], wait=max(1.0, wait))
+        counted.append(slot)
+    return _Reservation(slots=counted, wait=0.0)
 
 
 class _Limited:
     """The limit before the password is even checked, so a blocked guess learns nothing.
     Every attempt takes a slot before its password is checked and gives it back unless
-    the password was wrong, so parallel guesses cannot all pass the check at once."""
+    the password was wrong (a failure keeps it for the window), so parallel guesses cannot
+    all pass the check at once."""
 
     request: HttpRequest | None
 
@@ -119,7 +125,7 @@ class _Limited:
             raise
         finally:
             if not failed:
-                _release(reservation.keys)
+                _release(reservation.slots)
 
 
 class RateLimitedAuthenticationForm(_Limited, AuthenticationForm):

@@ -468,7 +468,8 @@ class DraftViewSet(
         summary="Who changed the draft, what and when",
         responses={200: RevisionSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"])
+    # One draft's revisions, whole: neither filtered nor paged (the schema said both).
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         draft = self.get_object()
         rows = draft.revisions.select_related("author").order_by("-number")
@@ -516,7 +517,9 @@ class DraftViewSet(
             "Connections newly allowed and newly denied (workload pairs with ports), workloads whose "
             "isolation changes and workloads that would lose DNS. Each policy is added, or replaces "
             "the live policy of the same namespace/name; each of `removals` (and each deletion draft "
-            "among `drafts`) deletes its live policy."
+            "among `drafts`) deletes its live policy. `allowed`, `denied` and the diff `text` hold "
+            f"at most {drafts.WHAT_IF_LIMIT} connections each (`truncated` says when more changed; "
+            "`counts` counts them all)."
         ),
         request=WhatIfInput,
         responses={

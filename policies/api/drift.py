@@ -168,10 +168,16 @@ class DriftItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
     key = serializers.CharField(read_only=True)
     kind = _inline_choice(DriftItem.Kind.choices, "missing: desired, not live; extra: live, not desired; changed", read_only=True)
     effect = ConnectionDeltaSerializer(read_only=True)
+    delete_command = serializers.SerializerMethodField(
+        help_text="extra: the kubectl command that removes the live policy (apply cannot delete); null otherwise"
+    )
 
     class Meta:
         model = DriftItem
-        fields = ["id", "kind", "namespace", "name", "key", "origin", "first_seen_at", "effect"]
+        fields = ["id", "kind", "namespace", "name", "key", "origin", "first_seen_at", "effect", "delete_command"]
+
+    def get_delete_command(self, item: DriftItem) -> str | None:
+        return drift.delete_command(item)
 
 
 class DriftItemDetailSerializer(DriftItemSerializer):
@@ -216,12 +222,17 @@ class DriftReportSerializer(DriftReportSummarySerializer):
     items_total = serializers.SerializerMethodField(help_text="how many differences the report has")
     reachability = ConnectionDeltaSerializer(read_only=True)
     delete_commands = serializers.SerializerMethodField(
-        help_text="kubectl commands that remove the extra policies (apply cannot delete)"
+        help_text=(
+            f"kubectl commands that remove the extra policies (apply cannot delete): the first {EMBEDDED_ITEMS}; "
+            "all of them, paged, as the delete_command of each item at items/?report=<id>&kind=extra"
+        )
     )
+    delete_commands_total = serializers.SerializerMethodField(help_text="how many extra policies there are to delete")
 
     class Meta(DriftReportSummarySerializer.Meta):
         fields = [
-            *DriftReportSummarySerializer.Meta.fields, "items", "items_total", "reachability", "findings", "delete_commands"
+            *DriftReportSummarySerializer.Meta.fields, "items", "items_total", "reachability", "findings",
+            "delete_commands", "delete_commands_total",
         ]
 
     @extend_schema_field(DriftItemSerializer(many=True))
@@ -233,7 +244,10 @@ class DriftReportSerializer(DriftReportSummarySerializer):
         return report.items.count()
 
     def get_delete_commands(self, report: DriftReport) -> list[str]:
-        return drift.delete_commands(report)
+        return drift.delete_commands(report, limit=EMBEDDED_ITEMS)
+
+    def get_delete_commands_total(self, report: DriftReport) -> int:
+        return report.items.filter(kind=DriftItem.Kind.EXTRA).count()
 
 
 class CheckQueuedSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -384,7 +398,7 @@ class DriftViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         description=(
             "which=reconcile: the desired objects of the missing and changed policies for `kubectl apply`, "
             "preceded by commented `kubectl delete networkpolicy` commands for the extra policies (apply cannot "
-            "delete; the report's delete_commands lists them too). which=adopt: the live extra and changed "
+            "delete; the report's delete_commands lists the first of them, each extra item its own). which=adopt: the live extra and changed "
             "policies, cleaned, to commit into the desired state."
         ),
         parameters=[

@@ -23,6 +23,7 @@ from ..services import analysis, cni
 from ..web import count_of
 from . import schemas as r
 from .base import CLUSTER_ID, PAGE_PARAMETERS, ReadOnlyViewSet
+from .pagination import page_lists
 from .serializers import (
     ClusterPolicySerializer,
     CniPolicySerializer,
@@ -84,12 +85,23 @@ class WorkloadViewSet(ReadOnlyViewSet):
             }
         )
 
-    @extend_schema(summary="What the workload can reach and what reaches it", responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS})
+    @extend_schema(
+        summary="What the workload can reach and what reaches it (a page of each)",
+        description=(
+            "The workload's peers each way at the workload level (direction combined). The inbound "
+            "and outbound lists are paged in step: page N holds peers (N-1)*page_size ... of each; "
+            "`count` is the longer list's length, `inbound_count` and `outbound_count` each list's, "
+            "and `next` is null on the last page."
+        ),
+        parameters=PAGE_PARAMETERS,
+        responses={200: r.WorkloadConnectionsSerializer, **r.ERRORS},
+    )
     @action(detail=True, methods=["get"])
     def connections(self, request: Request, pk: str | None = None) -> Response:
         workload = self.get_object()
         key = analysis.workload_key(workload)
-        return Response({"workload": key, **analysis.endpoint_reachability(workload.cluster, key)})
+        both = analysis.endpoint_reachability(workload.cluster, key)
+        return Response({"workload": key, **page_lists(request, both)})
 
 
 @extend_schema_view(

@@ -196,8 +196,13 @@ class PeerConnsSerializer(Schema):
 
 class WorkloadConnectionsSerializer(Schema):
     workload = serializers.CharField()
-    inbound = PeerConnsSerializer(many=True)
-    outbound = PeerConnsSerializer(many=True)
+    count = serializers.IntegerField(help_text="the longer list's length: the pages are ceil(count / page_size)")
+    next = serializers.URLField(allow_null=True, help_text="the next page of both lists")
+    previous = serializers.URLField(allow_null=True, help_text="the previous page of both lists")
+    inbound_count = serializers.IntegerField(help_text="how many peers reach the workload")
+    outbound_count = serializers.IntegerField(help_text="how many peers the workload reaches")
+    inbound = PeerConnsSerializer(many=True, help_text="one page of the peers that reach the workload, in source order (?page=, ?page_size=)")
+    outbound = PeerConnsSerializer(many=True, help_text="one page of the peers the workload reaches, in destination order")
 
 
 ERRORS = {

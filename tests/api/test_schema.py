@@ -25,7 +25,8 @@ EXPECTED_PARAMETERS = {
     ("/api/pods/{id}/policies/", "get"): {"id"},
     ("/api/policies/{id}/selected/", "get"): {"id", "page", "page_size"},
     ("/api/workloads/{id}/policies/", "get"): {"id"},
-    ("/api/workloads/{id}/connections/", "get"): {"id"},
+    ("/api/workloads/{id}/connections/", "get"): {"id", "page", "page_size"},
+    ("/api/clusters/{cluster_id}/drift/items/", "get"): {"cluster_id", "report", "kind", "namespace", "page", "page_size"},
     ("/api/clusters/{id}/", "delete"): {"id"},
     ("/api/clusters/", "post"): set(),
     ("/api/cni-policies/", "get"): {"cluster", "cni", "kind", "namespace", "name", "tier", "enforced", "label", "page", "page_size"},
@@ -108,3 +109,10 @@ def test_findings_document_their_fix(schema):
         "adopt-or-delete", "allow-dns", "default-deny", "isolate-egress", "isolate-ingress", "narrow-peer",
         "cluster-network-policy",  # a tier finding's fix: a ClusterNetworkPolicy draft
     }
+
+
+def test_a_draft_history_is_documented_as_the_plain_list_it_is(schema, api, demo_cluster):
+    operation = schema["paths"]["/api/drafts/{id}/history/"]["get"]
+    assert {p["name"] for p in operation.get("parameters", [])} == {"id"}
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array"

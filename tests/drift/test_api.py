@@ -235,3 +235,47 @@ def test_a_report_embeds_its_first_differences_and_counts_them_all(api, drifted,
     assert [i["key"] for i in data["items"]] == [i["key"] for i in paged["results"]] == ["team-a/by-hand"]
     assert paged["count"] == data["items_total"]
     assert paged["next"]
+
+
+def test_delete_commands_are_embedded_up_to_a_page_and_each_extra_item_carries_its_own(api, drifted, monkeypatch):
+    """A report embeds its first delete commands and counts them all; items/?kind=extra
+    pages through every one (each extra difference carries its `delete_command`)."""
+    from policies.api import drift as drift_api
+
+    cluster, _ = drifted
+    for i in range(11):
+        NetworkPolicy.objects.create(cluster=cluster, uid=f"extra-{i}", namespace="team-a", name=f"by-hand-{i:02d}",
+                                     obj=policy("team-a", f"by-hand-{i:02d}", {"podSelector": {}}))
+    cluster.bump_state_version()
+    report = drift.compute_drift(cluster)
+    every = drift.delete_commands(report)
+    assert len(every) == 12
+    monkeypatch.setattr(drift_api, "EMBEDDED_ITEMS", 5)
+    client = api("viewer")
+    data = client.get(base(cluster) + "latest/").json()
+    assert data["delete_commands"] == every[:5]
+    assert data["delete_commands_total"] == 12
+    got: list[str] = []
+    url = base(cluster) + f"items/?report={report.pk}&kind=extra&page_size=5"
+    pages = 0
+    while url:
+        page = client.get(url).json()
+        assert page["count"] == 12
+        got += [item["delete_command"] for item in page["results"]]
+        url = page["next"]
+        pages += 1
+    assert got == every
+    assert pages == 3
+    missing = client.get(base(cluster) + "items/", {"kind": "missing"}).json()["results"]
+    assert [item["delete_command"] for item in missing] == [None]
+    one = client.get(base(cluster) + "items/team-a/by-hand-03/").json()
+    assert one["delete_command"] == "kubectl delete networkpolicy -n team-a by-hand-03"
+
+
+def test_items_page_parameters_are_checked(api, drifted):
+    cluster, _ = drifted
+    client = api("viewer")
+    response = client.get(base(cluster) + "items/", {"page": "abc"})
+    assert response.status_code == 400
+    assert "page" in response.json()
+    assert client.get(base(cluster) + "items/", {"page": 99}).status_code == 404

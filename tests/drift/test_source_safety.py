@@ -251,6 +251,33 @@ def test_a_fetch_connects_to_the_address_that_was_checked(cluster, users, settin
     assert "resolve host" not in caplog.text
 
 
+def test_an_ssh_fetch_connects_to_the_address_that_was_checked(cluster, users, settings, resolving, tmp_path, monkeypatch):
+    """The same for ssh: ssh would look the name up again, so it is told the checked
+    address (HostName) and checks the host key under the name (HostKeyAlias)."""
+    settings.NETPOLUI_GIT_SSH = True
+    settings.NETPOLUI_GIT_ALLOWED_HOSTS = ["rebind.example"]
+    resolving({"rebind.example": "127.0.0.1"})
+    bin_dir, record = tmp_path / "bin", tmp_path / "ssh-args"
+    bin_dir.mkdir()
+    fake_ssh = bin_dir / "ssh"
+    fake_ssh.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\nexit 255\n')
+    fake_ssh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.delenv("GIT_SSH_COMMAND", raising=False)
+    monkeypatch.delenv("GIT_SSH", raising=False)
+    for location in ("ssh://git@rebind.example:2222/r.git", "git@rebind.example:team/r.git"):
+        record.unlink(missing_ok=True)
+        DesiredSource.objects.all().delete()
+        DesiredSource.objects.create(cluster=cluster, kind="git", location=location, created_by=users["editor"])
+        (problem,) = drift.read_desired_state(cluster).problems
+        assert problem.message.startswith("cannot fetch the Git repository ")
+        args = record.read_text().splitlines()
+        options = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "-o"]
+        assert "HostName=127.0.0.1" in options, args
+        assert "HostKeyAlias=rebind.example" in options, args
+        assert "BatchMode=yes" in options, args
+
+
 def test_a_name_without_an_address_reads_as_any_other_fetch_failure(cluster, users, resolving):
     resolving({"nowhere.example": None})
     source = DesiredSource.objects.create(cluster=cluster, kind="git", location="https://nowhere.example/r.git",

@@ -393,3 +393,20 @@ def test_what_if_of_a_first_ipv6_block_selecting_nothing_is_empty(api, demo_clus
     }
     body = api("viewer").post("/api/drafts/what-if/", {"cluster": demo_cluster.pk, "policy": nobody}, format="json").json()
     assert (body["is_empty"], body["allowed"], body["denied"], body["dns"], body["text"]) == (True, [], [], [], "")
+
+
+def test_what_if_text_is_cut_at_the_limit_like_the_connection_lists(three_tier):
+    """The text of a what-if lists at most `limit` differences (as allowed and denied
+    do), then says how many more there are: a deny-all over a big namespace would
+    otherwise send one line per workload pair of the cluster."""
+    deny_all = netpol("deny", "shop", policyTypes=["Ingress", "Egress"])
+    whole = drafts.what_if(three_tier, [deny_all])
+    lines = whole["text"].splitlines()
+    assert len(lines) > 3
+    assert not whole["truncated"]
+    cut = drafts.what_if(three_tier, [deny_all], limit=2)
+    assert cut["truncated"]
+    assert cut["text"].splitlines() == [
+        *lines[:3],
+        f"... and {len(lines) - 3} more differences (the first 2 are shown)",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -50,6 +51,35 @@ def test_the_limit_and_window_are_settings(users, settings):
     attempt(client, "viewer", "wrong")
     blocked = attempt(client, "viewer", "pw-viewer")
     assert "try again in 1 minute." in blocked.content.decode()
+
+
+def test_the_window_slides_so_no_burst_fits_across_its_end(users, settings):
+    """One failure, then nine a moment later: when the first leaves the window, exactly one
+    more is allowed, not a fresh ten (a window counted from the first attempt allowed 19
+    within seconds)."""
+    settings.NETPOLUI_LOGIN_WINDOW_SECONDS = 4
+    client = Client()
+    started = time.monotonic()
+    attempt(client, "viewer", "wrong")
+    time.sleep(2)
+    for _ in range(9):
+        assert "Too many failed sign-ins" not in attempt(client, "viewer", "wrong").content.decode()
+    assert "Too many failed sign-ins" in attempt(client, "viewer", "wrong").content.decode()
+    time.sleep(max(0.0, started + 4.3 - time.monotonic()))
+    assert "did not match" in attempt(client, "viewer", "wrong").content.decode()
+    blocked = attempt(client, "viewer", "pw-viewer")
+    assert "Too many failed sign-ins" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_sign_in_gives_its_slot_back(users, settings):
+    settings.NETPOLUI_LOGIN_FAILURES = 2
+    client = Client()
+    for _ in range(5):
+        assert attempt(Client(), "viewer", "pw-viewer").status_code == 302
+    attempt(client, "viewer", "wrong")
+    attempt(client, "viewer", "wrong")
+    assert "Too many failed sign-ins" in attempt(client, "viewer", "pw-viewer").content.decode()
 
 
 def test_the_admin_sign_in_counts_too(users):

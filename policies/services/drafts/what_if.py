@@ -62,6 +62,7 @@ def what_if(
     new = changed.analyze(level="workload", direction="combined")
     diff = engine.diff_reachability(old, new)
     allowed, denied = _connection_changes(diff)
+    text, text_cut = _text(diff, limit)
     return {
         "cluster": cluster.pk,
         "state_version": cluster.state_version,
@@ -80,11 +81,22 @@ def what_if(
         "is_empty": diff.is_empty,
         "allowed": allowed[:limit],
         "denied": denied[:limit],
-        "truncated": len(allowed) > limit or len(denied) > limit,
+        "truncated": len(allowed) > limit or len(denied) > limit or text_cut,
         "isolation": _isolation_changes(old, new),
         "dns": _dns_losses(old, new),
-        "text": diff.render_text(),
+        "text": text,
     }
+
+
+def _text(diff: engine.ReachabilityDiff, limit: int) -> tuple[str, bool]:
+    """The diff as `netpolui diff` prints it, its first `limit` differences at most and a
+    last line counting the others; and whether it was cut."""
+    lines = diff.render_text().splitlines()
+    if len(lines) - 1 <= limit:  # the header, then one line per difference
+        return "".join(f"{line}\n" for line in lines), False
+    more = len(lines) - 1 - limit
+    shown = [*lines[: 1 + limit], f"... and {more} more differences (the first {limit} are shown)"]
+    return "".join(f"{line}\n" for line in shown), True
 
 
 def _connection_changes(diff: engine.ReachabilityDiff) -> tuple[list[ConnectionChange], list[ConnectionChange]]:

@@ -40,6 +40,7 @@ from .errors import (
 from .exports import (
     EXPORTS,
     adopt_yaml,
+    delete_command,
     delete_commands,
     export_filename,
     reconcile_yaml,
@@ -132,6 +133,7 @@ __all__ = [
     "compute_drift",
     "connection_delta",
     "coverage_findings",
+    "delete_command",
     "delete_commands",
     "delete_source",
     "export_filename",

@@ -25,22 +25,29 @@ def _header(report: DriftReport, title: str) -> list[str]:
     ]
 
 
-def delete_commands(report: DriftReport) -> list[str]:
-    """kubectl commands that remove the extra policies (apply cannot delete); a CNI
-    object by its plural and API group (`networkpolicies.projectcalico.org` is not the
-    v1 `networkpolicy`)."""
-    out = []
-    for item in report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name"):
-        found = engine.cni_kind(item.live)
-        if found is not None:
-            name = item.name.split(":", 2)[2]
-            where = f" -n {item.namespace}" if item.namespace else ""
-            out.append(f"kubectl delete {found.plural}.{found.group}{where} {name}")
-        elif item.namespace in drift_tiers.CLUSTER_KINDS:
-            out.append(drift_tiers.delete_command(item.namespace, item.name))
-        else:
-            out.append(f"kubectl delete networkpolicy -n {item.namespace} {item.name}")
-    return out
+def delete_commands(report: DriftReport, limit: int | None = None) -> list[str]:
+    """kubectl commands that remove the extra policies (apply cannot delete), by namespace
+    and name; the first `limit` of them when given."""
+    extra = report.items.filter(kind=DriftItem.Kind.EXTRA).order_by("namespace", "name")
+    if limit is not None:
+        extra = extra[:limit]
+    return [command for item in extra if (command := delete_command(item)) is not None]
+
+
+def delete_command(item: DriftItem) -> str | None:
+    """The kubectl command that removes an extra policy (None for any other difference);
+    a CNI object by its plural and API group (`networkpolicies.projectcalico.org` is not
+    the v1 `networkpolicy`)."""
+    if item.kind != DriftItem.Kind.EXTRA:
+        return None
+    found = engine.cni_kind(item.live)
+    if found is not None:
+        name = item.name.split(":", 2)[2]
+        where = f" -n {item.namespace}" if item.namespace else ""
+        return f"kubectl delete {found.plural}.{found.group}{where} {name}"
+    if item.namespace in drift_tiers.CLUSTER_KINDS:
+        return drift_tiers.delete_command(item.namespace, item.name)
+    return f"kubectl delete networkpolicy -n {item.namespace} {item.name}"
 
 
 def reconcile_yaml(report: DriftReport) -> str:

@@ -12,11 +12,13 @@ import ipaddress
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,15 +63,16 @@ def git_location_error(location: str) -> str | None:
     return "must be an https://, ssh://, git:// or file:// URL, user@host:path, or an absolute path"
 
 
-def _git_env() -> dict[str, str]:
+def _git_env(ssh_pinned: str = "") -> dict[str, str]:
     env = dict(os.environ)
+    ssh = env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20")
     env.update(
         {
             # Never wait for a password or a host-key answer: fail and say so.
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_ASKPASS": "true",
             "SSH_ASKPASS": "true",
-            "GIT_SSH_COMMAND": env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20"),
+            "GIT_SSH_COMMAND": f"{ssh} {ssh_pinned}" if ssh_pinned else ssh,
             "LC_ALL": "C",
         }
     )
@@ -83,22 +86,22 @@ class GitFailed(SourceUnreadable):
         super().__init__(f"{what} failed: {reason}")
 
 
-def _run_git(args: Sequence[str], cwd: Path, what: str, *, restricted: bool = False, pinned: str = "") -> str:
+def _run_git(args: Sequence[str], cwd: Path, what: str, *, restricted: bool = False, pinned: Pin | None = None) -> str:
     command = ["git", "-c", "protocol.ext.allow=never", "-c", "core.hooksPath=/dev/null"]
     if restricted:
         # No redirect to another host, and no protocol but the ones allowed.
         command += ["-c", "http.followRedirects=false", "-c", "protocol.allow=never", "-c", "protocol.https.allow=always"]
         if getattr(settings, "NETPOLUI_GIT_SSH", False):
             command += ["-c", "protocol.ssh.allow=always"]
-    if pinned:
-        command += ["-c", f"http.curloptResolve={pinned}"]
+    if pinned and pinned.curl_resolve:
+        command += ["-c", f"http.curloptResolve={pinned.curl_resolve}"]
     command += list(args)
     try:
         # A session of its own, so a timeout ends git's helpers (ssh, remote-https) too.
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=_git_env(),
+            env=_git_env(pinned.ssh_options if pinned else ""),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -225,20 +228,37 @@ def git_remote_error(location: str, addresses: Addresses | None = None) -> str |
     return None
 
 
-def _pinned_https_addresses(location: str) -> tuple[Addresses, str]:
-    """The addresses of an https:// location's host, looked up once, and curl's
-    `host:port:addresses` that makes the fetch connect to exactly those: looked up again
-    by git, a name could lead elsewhere by then (DNS rebinding). Other schemes: ([], "")."""
-    parts = urlsplit(location.strip())
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        return [], ""
+@dataclass(frozen=True)
+class Pin:
+    """Where a restricted fetch may connect: the addresses checked, and how git is told to
+    use them (curl's `host:port:addresses` for https, ssh options for ssh)."""
+
+    addresses: Addresses
+    curl_resolve: str = ""
+    ssh_options: str = ""
+
+
+def _pin(location: str) -> Pin:
+    """Look a remote location's host up once and tell git to connect to exactly those
+    addresses: looked up again by git (or ssh), a name could lead elsewhere by then (DNS
+    rebinding). A location whose host is an address needs no pin."""
+    found = _git_host(location)
+    if found is None or not found[1]:
+        return Pin([])
+    scheme, host = found
     with contextlib.suppress(ValueError):
-        return [ipaddress.ip_address(parts.hostname)], ""  # an address: nothing to look up
-    addresses = _addresses(parts.hostname)
+        return Pin([ipaddress.ip_address(host)])  # an address: nothing to look up
+    addresses = _addresses(host)
     if not addresses:
-        raise GitFailed(f"git fetch of {redact(location)}", f"host {parts.hostname!r} has no address")
-    listed = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
-    return addresses, f"{parts.hostname}:{parts.port or 443}:{listed}"
+        raise GitFailed(f"git fetch of {redact(location)}", f"host {host!r} has no address")
+    if scheme == "https":
+        port = urlsplit(location.strip()).port or 443
+        listed = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
+        return Pin(addresses, curl_resolve=f"{host}:{port}:{listed}")
+    if scheme == "ssh":
+        # ssh takes one address; the host key is still checked under the name.
+        return Pin(addresses, ssh_options=f"-o HostName={addresses[0]} -o HostKeyAlias={shlex.quote(host)}")
+    return Pin(addresses)
 
 
 def _restricted(source: DesiredSource) -> bool:
@@ -275,13 +295,13 @@ def git_checkout(source: DesiredSource) -> tuple[Path, str]:
     if error:
         raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
     restricted = _restricted(source)
-    pinned = ""
+    pinned: Pin | None = None
     if restricted:
         try:
-            addresses, pinned = _pinned_https_addresses(source.location)
+            pinned = _pin(source.location)
         except GitFailed as exc:
             raise SourceUnreadable(_explain_git_failure(source, exc)) from None
-        if error := git_remote_error(source.location, addresses or None):
+        if error := git_remote_error(source.location, pinned.addresses or None):
             raise SourceUnreadable(f"Git location {redact(source.location)!r} {error}")
     root = Path(settings.NETPOLUI_GIT_DIR)
     name = checkout_name(source)
