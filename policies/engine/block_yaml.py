@@ -52,6 +52,8 @@ _WILDCARD = _IMPLICIT.get(None, [])
 # U+2028/U+2029 (line breaks to YAML), the byte-order mark. A line with one gives None.
 _UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
+# libyaml refuses a key longer than 1,024 characters ("could not find expected ':'").
+_KEY_MAX = 1000
 _KEY = r"[A-Za-z0-9_][A-Za-z0-9_./-]*(?::[A-Za-z0-9_./-]+)*"
 # A one-line plain scalar in block context, as libyaml scans it: it does not start with
 # an indicator (`-`, `?` and `:` only when followed by a space or the end), holds no
@@ -133,8 +135,8 @@ class LineCache:
             return _BLANK
         if dash is None and key is None:
             raise _Outside  # a value alone on its line: a root or multi-line scalar
-        if key is not None and implicit_tag(key) != _STR:
-            raise _Outside  # a key that is not a string (`1:`, `true:`...)
+        if key is not None and (len(key) > _KEY_MAX or implicit_tag(key) != _STR):
+            raise _Outside  # a key libyaml refuses as too long, or not a string (`1:`)
         value: Any = None
         kind = 1
         if plain is not None:

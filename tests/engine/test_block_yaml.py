@@ -55,6 +55,7 @@ READ = {
     "duplicate keys": "a: 1\nb: 2\na:\n  c: 3\n",
     "unicode": "a: café ☕ 𝄞\nb: 'ü'\n",
     "trailing spaces": "a: b   \nc:   \nd: 'x'  \ne:\n-   \n",
+    "a long key": "k" * 1000 + ": v\n",
     "item mappings at deeper columns": "- a: 1\n  b:\n  - c\n  d: 2\n-   e: 3\n    f: 4\n",
 }
 
@@ -100,6 +101,7 @@ NOT_READ = {
     "mapping value in a value": "a: b: c\n",
     "invalid timestamp": "a: 2001-13-45\n",
     "value merge": "a: =\n",
+    "a key over libyaml's 1,024 characters": "- " + "k" * 1025 + ": v\n",
 }
 
 
