@@ -75,6 +75,8 @@ class Worker:
             "CELERY_BROKER_URL": BROKER,
             "REDIS_URL": REDIS,
             "CELERY_QUEUE": queue,
+            # Test runs in parallel share this Redis; cluster ids repeat across their databases.
+            "NETPOLUI_CACHE_PREFIX": f"netpolui-{queue}",
             "NETPOLUI_WATCH_TIMEOUT": "20",
             "NETPOLUI_READ_TIMEOUT": "5",
             "DJANGO_SETTINGS_MODULE": "netpolui.settings",
