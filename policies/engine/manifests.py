@@ -38,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from .block_yaml import LineCache, implicit_tag, load_block_yaml
 from .cni.kinds import is_cni_object
 from .safe_input import (
     DEFAULT_LIMITS,
@@ -80,8 +81,6 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
-_IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers
-_WILDCARD = _IMPLICIT.get(None, [])
 
 
 class _FastLoader(_Loader):  # type: ignore[misc,valid-type,unused-ignore]
@@ -103,21 +102,10 @@ class _FastLoader(_Loader):  # type: ignore[misc,valid-type,unused-ignore]
             if implicit[0]:
                 tag = self._plain_tags.get(value)
                 if tag is None:
-                    tag = self._plain_tags[value] = _implicit_tag(value)
+                    tag = self._plain_tags[value] = implicit_tag(value)
                 return tag
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
-
-
-def _implicit_tag(value: str) -> str:
-    """The tag the safe loader resolves a plain scalar to (`true` bool, `8080` int...)."""
-    for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
-        if regexp.match(value):
-            return str(tag)
-    for tag, regexp in _WILDCARD:
-        if regexp.match(value):
-            return str(tag)
-    return _STR
 
 
 class _Unusual(Exception):
@@ -306,7 +294,9 @@ class _Builder:
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             depth += 1
             if depth > MAX_NESTING:  # check_yaml_text refuses this first; never recurse on
-                raise UnsafeInput(f"nesting deeper than {MAX_NESTING} levels", node.start_mark.line + 1)
+                raise UnsafeInput(
+                    f"nesting deeper than {MAX_NESTING} levels", node.start_mark.line + 1
+                )
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -431,7 +421,9 @@ def _load_all(text: str) -> list[Any]:
     return docs
 
 
-def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
+def _parse_stream(
+    text: str, source: str, cache: LineCache | None = None
+) -> list[tuple[Any, Location]]:
     """Every object of a YAML/JSON stream, List items flattened, with lazy locations.
 
     Empty documents (a `---` followed by nothing or only comments, trailing separators)
@@ -441,6 +433,11 @@ def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
         # `kubectl get -o json` dump took 18 s), parsed once; YAML checked, then loaded.
         docs = load_json_text(text)
         if docs is None:
+            # Plain block YAML (nearly every manifest) is read by a line reader at about
+            # four times libyaml's composing speed; anything else, and anything the
+            # hostile-input checks could refuse, takes the checked libyaml path.
+            docs = load_block_yaml(text, cache)
+        if docs is None:
             check_yaml_text(text)
             docs = _load_all(text)
     except UnsafeInput as exc:
@@ -448,7 +445,9 @@ def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
     except yaml.YAMLError as exc:
         raise ManifestError([_yaml_error(exc, source)]) from None
     except RecursionError:  # only the pure-Python loader recurses in Python
-        raise ManifestError([InputError(source, 0, "", "", f"nesting deeper than {MAX_NESTING} levels")]) from None
+        raise ManifestError(
+            [InputError(source, 0, "", "", f"nesting deeper than {MAX_NESTING} levels")]
+        ) from None
     lines = _Lines(text)
     out: list[tuple[Any, Location]] = []
     errors: list[InputError] = []
@@ -457,13 +456,17 @@ def _parse_stream(text: str, source: str) -> list[tuple[Any, Location]]:
             continue
         if doc is _TooDeep:
             line = Location(source, lines=lines, doc=i).line
-            errors.append(InputError(source, line, "", "", f"nesting deeper than {MAX_NESTING} levels"))
+            errors.append(
+                InputError(source, line, "", "", f"nesting deeper than {MAX_NESTING} levels")
+            )
             continue
         items = _typed_list_items(doc)
         if items is None:
             out.append((doc, Location(source, lines=lines, doc=i)))
             continue
-        out.extend((item, Location(source, lines=lines, doc=i, item=j)) for j, item in enumerate(items))
+        out.extend(
+            (item, Location(source, lines=lines, doc=i, item=j)) for j, item in enumerate(items)
+        )
     if errors:
         raise ManifestError(errors)
     return out
@@ -510,7 +513,11 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
     bad = _over_limits(obj, kind) or unstorable_value(obj)
     if bad is not None:
         path, message = bad
-        errors.append(InputError(loc.file, loc.line_of(path), _object_name(obj), path, f"{kind}: {path} {message}"))
+        errors.append(
+            InputError(
+                loc.file, loc.line_of(path), _object_name(obj), path, f"{kind}: {path} {message}"
+            )
+        )
         return
     inv.add(obj, loc)
 
@@ -543,12 +550,54 @@ def unstorable_value(value: Any, path: str = "") -> tuple[str, str] | None:
     """(path, reason) of the first value the Kubernetes API server would refuse and
     JSON cannot carry: NaN or infinite numbers, integers beyond 64 bits, strings with a NUL
     character, or a metadata.name longer than 253 characters; None when there is none."""
+    if not path and type(value) is dict and _plainly_storable(value):
+        meta = value.get("metadata")
+        names = (meta.get("name") if type(meta) is dict else None, value.get("metadata.name"))
+        if not any(type(n) is str and len(n) > MAX_NAME for n in names):
+            return None
+    return _unstorable(value, path)
+
+
+def _plainly_storable(value: dict[Any, Any]) -> bool:
+    """True when the walk of `_unstorable` would find nothing but a long metadata.name:
+    string keys, strings without NUL, 64-bit integers, booleans and nulls only. The same
+    walk without the paths, a quarter of its time on a cluster; False for anything else
+    (floats, other types): the full walk then decides."""
+    todo: list[Any] = [value]
+    while todo:
+        v = todo.pop()
+        for k, x in v.items() if type(v) is dict else enumerate(v):
+            if type(k) is str and "\x00" in k:
+                return False
+            t = type(x)
+            if t is str:
+                if "\x00" in x:
+                    return False
+            elif t is dict or t is list:
+                todo.append(x)
+            elif t is int:
+                if not -_INT64 <= x < _INT64:
+                    return False
+            elif t is not bool and x is not None:
+                return False
+    return True
+
+
+def _unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float):
-        return None if value == value and value not in (float("inf"), float("-inf")) else (path, "is not a finite number")
+        return (
+            None
+            if value == value and value not in (float("inf"), float("-inf"))
+            else (path, "is not a finite number")
+        )
     if isinstance(value, int):
-        return None if -_INT64 <= value < _INT64 else (path, "is a number too large for a 64-bit integer")
+        return (
+            None
+            if -_INT64 <= value < _INT64
+            else (path, "is a number too large for a 64-bit integer")
+        )
     if isinstance(value, str):
         if "\x00" in value:
             return path, "contains a NUL character"
@@ -559,13 +608,13 @@ def unstorable_value(value: Any, path: str = "") -> tuple[str, str] | None:
         for k, v in value.items():
             if isinstance(k, str) and "\x00" in k:
                 return f"{path}.{k!r}".lstrip("."), "has a NUL character in a key"
-            found = unstorable_value(v, f"{path}.{k}" if path else str(k))
+            found = _unstorable(v, f"{path}.{k}" if path else str(k))
             if found is not None:
                 return found
         return None
     if isinstance(value, list):
         for i, v in enumerate(value):
-            found = unstorable_value(v, f"{path}[{i}]")
+            found = _unstorable(v, f"{path}[{i}]")
             if found is not None:
                 return found
     return None
@@ -642,6 +691,7 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
     errors: list[InputError] = []
     skipped: list[str] = []
     budget = ReadBudget(limits)
+    cache = LineCache()
     try:
         for raw in paths:
             path = Path(raw)
@@ -657,7 +707,9 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
                 try:
                     text = read_manifest_file(f, budget, regular_only=f is not path)
                 except OSError as exc:
-                    errors.append(InputError(str(f), 0, "", "", f"cannot read: {exc.strerror or exc}"))
+                    errors.append(
+                        InputError(str(f), 0, "", "", f"cannot read: {exc.strerror or exc}")
+                    )
                     continue
                 except UnsafeInput as exc:
                     if exc.whole_read:
@@ -665,7 +717,7 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
                     errors.append(_unsafe_error(exc, str(f)))
                     continue
                 try:
-                    parsed = _parse_stream(text, str(f))
+                    parsed = _parse_stream(text, str(f), cache)
                 except ManifestError as exc:
                     errors.extend(exc.errors)
                     continue

@@ -47,6 +47,9 @@ def test_bench_cli_runs_netpolui_analyze_on_a_written_cluster() -> None:
     listed = next(f for f in figures if f.name.endswith("connections listed"))
     assert listed.value > 0
     assert any(f.name.endswith("end to end (one run)") and f.target == 1.0 for f in figures)
+    timed = [f.name for f in figures if f.target == 1.0]
+    assert any("multi-document YAML, end to end" in n for n in timed)
+    assert any("as a YAML directory" in n for n in timed)
 
 
 def test_generated_cni_policies_are_valid_and_applied() -> None:
@@ -65,5 +68,6 @@ def test_generated_cni_policies_are_valid_and_applied() -> None:
 def test_bench_cni_figures() -> None:
     figures = bench_engine._cni({"pods": 200, "workloads": 40, "namespaces": 12, "policies": 60})  # noqa: SLF001
     assert [f.name for f in figures] == [
-        f"with 500 {cni} policies: full reachability (sorted list)" for cni in ("calico", "cilium", "antrea")
+        f"with 500 {cni} policies: full reachability (sorted list)"
+        for cni in ("calico", "cilium", "antrea")
     ]

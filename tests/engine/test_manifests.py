@@ -128,7 +128,10 @@ def test_owner_missing_from_input_shows_the_direct_owner() -> None:
 def test_pods_of_a_controller_reference_without_kind_are_one_pod_endpoint() -> None:
     kindless = [{"name": "internal-security", "controller": True}]
     objs = [
-        {"kind": "Pod", "metadata": {"name": f"pod-{i}", "namespace": "a", "ownerReferences": kindless}}
+        {
+            "kind": "Pod",
+            "metadata": {"name": f"pod-{i}", "namespace": "a", "ownerReferences": kindless},
+        }
         for i in (1, 2)
     ]
     (w,) = build_cluster(objs).workloads
@@ -137,7 +140,9 @@ def test_pods_of_a_controller_reference_without_kind_are_one_pod_endpoint() -> N
 
 def test_an_owner_reference_not_marked_controller_does_not_make_a_workload() -> None:
     ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "settings", "uid": "c1"}
-    objs = [{"kind": "Pod", "metadata": {"name": "job-x", "namespace": "a", "ownerReferences": [ref]}}]
+    objs = [
+        {"kind": "Pod", "metadata": {"name": "job-x", "namespace": "a", "ownerReferences": [ref]}}
+    ]
     assert [w.key for w in build_cluster(objs).workloads] == ["a/job-x[Pod]"]
 
 
@@ -159,3 +164,42 @@ def test_duplicate_policy_keeps_the_later_and_notes_it() -> None:
     cluster = build_cluster([netpol("a", "p", policy_types=["Egress"]), netpol("a", "p")])
     assert cluster.policies[0].policy_types == ("Ingress",)
     assert any("defined twice" in n for n in cluster.notes)
+
+
+UNSTORABLE = [
+    (
+        {"kind": "Pod", "metadata": {"name": "x" * 254}},
+        ("metadata.name", "is longer than 253 characters"),
+    ),
+    (
+        {"kind": "Pod", "metadata.name": "x" * 254},
+        ("metadata.name", "is longer than 253 characters"),
+    ),
+    ({"kind": "Pod", "metadata": {"name": "a", "labels": {"k": "x" * 300}}}, None),
+    (
+        {"kind": "Pod", "spec": {"ports": [1, 2, 2**63]}},
+        ("spec.ports[2]", "is a number too large for a 64-bit integer"),
+    ),
+    ({"kind": "Pod", "spec": {"ports": [-(2**63), 2**63 - 1]}}, None),
+    (
+        {"kind": "Pod", "spec": {"x": [{"y": float("nan")}]}},
+        ("spec.x[0].y", "is not a finite number"),
+    ),
+    ({"kind": "Pod", "spec": {"x": 1.5, "y": True, "z": None}}, None),
+    ({"kind": "Pod", "spec": {"a\x00b": 1}}, ("spec.'a\\x00b'", "has a NUL character in a key")),
+    (
+        {"kind": "Pod", "spec": {"args": ["ok", "a\x00"]}},
+        ("spec.args[1]", "contains a NUL character"),
+    ),
+    ({"kind": "Pod", "spec": {1: "a", None: [True]}}, None),
+]
+
+
+@pytest.mark.parametrize(("obj", "found"), UNSTORABLE)
+def test_unstorable_values_are_found_by_the_quick_walk_as_by_the_full_one(
+    obj: dict, found: object
+) -> None:
+    from policies.engine.manifests import _unstorable, unstorable_value
+
+    assert unstorable_value(obj) == found
+    assert _unstorable(obj) == found
