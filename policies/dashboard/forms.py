@@ -12,7 +12,12 @@ from ..choices import DIRECTION_LABELS, LEVEL_LABELS, LEVELS, PROTOCOLS
 from ..services.analysis import ReachabilityQuery
 from ..web import parse_port, reachability_query
 
-PROTOCOL_CHOICES = [("", "any protocol"), *((p, p) for p in PROTOCOLS)]
+# the common ones first (TCP, UDP, then SCTP), not alphabetically
+_COMMON_FIRST = ("TCP", "UDP", "SCTP")
+PROTOCOL_CHOICES = [
+    ("", "any protocol"),
+    *((p, p) for p in sorted(PROTOCOLS, key=lambda p: _COMMON_FIRST.index(p) if p in _COMMON_FIRST else len(_COMMON_FIRST))),
+]
 DIRECTION_CHOICES = list(DIRECTION_LABELS.items())
 
 

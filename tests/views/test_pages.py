@@ -334,6 +334,16 @@ def test_explain_page_without_htmx_is_a_whole_page(viewer, demo_cluster):
     assert "None of the ingress rules of the policies isolating it match." in html
 
 
+def test_explain_page_asks_the_next_question_on_the_protocol_of_the_last(viewer, demo_cluster):
+    base = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/frontend&dst=shop/database&port=5432"
+    select = re.search(r'<select name="protocol">.*?</select>', viewer.get(base).content.decode(), re.S).group(0)
+    # no protocol asked: "any protocol" stays chosen (SCTP, first alphabetically, was chosen silently)
+    assert re.findall(r'<option value="([A-Z]*)"\s*selected', select) == [""]
+    assert select.index('value="TCP"') < select.index('value="SCTP"')
+    select = re.search(r'<select name="protocol">.*?</select>', viewer.get(base + "&protocol=UDP").content.decode(), re.S).group(0)
+    assert re.findall(r'<option value="([A-Z]*)"\s*selected', select) == ["UDP"]
+
+
 def test_explain_unknown_endpoint_answers_with_the_engines_hint(viewer, demo_cluster):
     url = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/backnd&dst=shop/database"
     response = viewer.get(url)
