@@ -334,6 +334,16 @@ def test_explain_page_without_htmx_is_a_whole_page(viewer, demo_cluster):
     assert "None of the ingress rules of the policies isolating it match." in html
 
 
+def test_explain_page_names_the_question_once_as_its_title(viewer, demo_cluster):
+    url = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/frontend&dst=shop/database&port=5432"
+    html = viewer.get(url).content.decode()
+    assert "<h1>shop/frontend → shop/database</h1>" in html
+    assert "<h2" not in html[: html.index("<h2>Ask another question")]  # not a second title under the first
+    # the side panel of the graph keeps its own title
+    panel = viewer.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert '<h2 class="panel-title">shop/frontend → shop/database</h2>' in panel
+
+
 def test_explain_page_asks_the_next_question_on_the_protocol_of_the_last(viewer, demo_cluster):
     base = reverse("explain", args=[demo_cluster.pk]) + "?src=shop/frontend&dst=shop/database&port=5432"
     select = re.search(r'<select name="protocol">.*?</select>', viewer.get(base).content.decode(), re.S).group(0)
