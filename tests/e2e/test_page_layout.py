@@ -112,3 +112,12 @@ def test_an_editor_label_row_keeps_its_remove_button_beside_its_fields(page, use
         remove = box(rows.nth(i).get_by_role("button", name="Remove label"))
         middle = remove["y"] + remove["height"] / 2
         assert value["y"] <= middle <= value["y"] + value["height"], f"row {i}: the ✕ wrapped under the fields"
+
+
+def test_the_cni_policy_list_needs_no_horizontal_scroll_at_1024(page, users, sign_in, cilium_demo):
+    sign_in("viewer", "pw-viewer")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{page.base_url}/clusters/{cilium_demo.pk}/cni-policies/")
+    expect(page.locator("table.cni-table")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls {overflow} px sideways"
