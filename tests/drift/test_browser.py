@@ -64,11 +64,11 @@ def test_a_new_user_reviews_drift_from_a_git_directory(page, sign_in, users, dem
     assert page.locator('tr[data-kind="extra"]').inner_text().startswith("payments/legacy-allow-batch")
     # The effect on reachability, by workload and port.
     live_only = page.locator(".side-live table").inner_text()
-    assert "shop/backend[Deployment]" in live_only
-    assert "shop/database[StatefulSet]" in live_only
+    assert "shop/backend (Deployment)" in live_only
+    assert "shop/database (StatefulSet)" in live_only
     assert "TCP 5432" in live_only
     desired_only = page.locator(".side-desired table").inner_text()
-    assert "payments/payments-api[Deployment]" in desired_only
+    assert "payments/payments-api (Deployment)" in desired_only
     assert "UDP 53" in desired_only
 
     # One difference: the side-by-side diff and what it opens or closes.

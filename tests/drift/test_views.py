@@ -67,7 +67,7 @@ def test_summary_groups_the_differences(client_as, drifted):
     assert [b["report"].drift_count for b in ctx["trend"]["bars"]] == [0, 3]
     # Reachability and coverage.
     assert "Allowed live, not desired" in html
-    assert "team-a/web[Deployment]" in html
+    assert ">team-a/web (Deployment)<" in html
     assert "Coverage of the desired state" in html
     # Viewers get no exports or checks.
     assert "Check now" not in html
@@ -105,7 +105,7 @@ def test_item_page_shows_the_side_by_side_diff_and_effect(client_as, drifted):
     assert [(r["left"].strip(), r["right"].strip()) for r in rows if r["tag"] == "replace"] == [("port: 5432", "port: 6432")]
     html = response.content.decode()
     assert '<tr class="d-replace">' in html
-    assert "shop/backend[Deployment]" in html  # closed by the drift: backend -> database 5432
+    assert ">shop/backend (Deployment)<" in html  # closed by the drift: backend -> database 5432
     assert response.context["effect"]["counts"] == {"live_only": 0, "desired_only": 1}
     normalized = client_as("viewer").get(
         reverse("drift-item", args=[cluster.pk, "shop", "database-policy"]), {"view": "normalized"}
