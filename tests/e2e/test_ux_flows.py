@@ -44,7 +44,7 @@ def test_fix_a_finding_from_the_overview_to_an_approved_draft(editor_page):
     what_if = page.locator("#what-if")
     what_if.locator("table.allowed").wait_for()
     assert "0 newly denied" in what_if.inner_text()
-    assert "payments/payments-api[Deployment]" in what_if.locator("table.allowed").inner_text()
+    assert "payments/payments-api (Deployment)" in what_if.locator("table.allowed").inner_text()
     assert PolicyDraft.objects.count() == 0
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_load_state("networkidle")
@@ -113,7 +113,7 @@ def test_add_edit_and_remove_a_peer_by_clicking_the_picture(editor_page):
     peer.get_by_label("Label value").fill("frontend")
     item = page.locator('#zones .ed-zone-item[data-direction="ingress"]', has_text="tier=frontend")
     item.wait_for()
-    assert "shop/frontend[Deployment]" in item.inner_text()
+    assert "shop/frontend (Deployment)" in item.inner_text()
     # outside the cluster: an ipBlock peer in a new egress rule, Egress turned on by the YAML
     page.get_by_role("button", name="Add an egress peer outside the cluster").click()
     egress_peer = page.locator('[data-rules="egress"] [data-peer]')

@@ -172,14 +172,15 @@ def test_what_if_shows_connections_the_draft_would_deny(page, sign_in, three_tie
     what_if = page.locator("#what-if")
     denied = what_if.locator("table.denied")
     # The frontend keeps 8080 only: everything else towards the backend goes.
-    frontend = denied.locator("tr", has_text="shop/frontend[Deployment]").filter(has_text="shop/backend[Deployment]")
+    frontend = denied.locator("tr", has_text="shop/frontend (Deployment)").filter(has_text="shop/backend (Deployment)")
     expect(frontend).to_contain_text("these ports only")
     # The database could reach the backend on every port; after the policy it cannot.
-    row = denied.locator("tr", has_text="shop/database[StatefulSet]").filter(has_text="shop/backend[Deployment]")
+    row = denied.locator("tr", has_text="shop/database (StatefulSet)").filter(has_text="shop/backend (Deployment)")
     assert row.locator("td").nth(2).inner_text() == "All Connections"
     assert "TCP 8080" not in frontend.locator("td").nth(2).inner_text().split(",")
     assert what_if.locator("table.allowed").count() == 0
-    assert "shop/backend[Deployment]: ingress open → isolated" in what_if.inner_text()
+    assert "shop/backend (Deployment): ingress open → isolated" in what_if.inner_text()
+    assert "[Deployment]" not in what_if.inner_text()
 
 
 def test_three_tier_policies_built_through_forms_download_as_one_file_netpolui_analyze_reads(
@@ -385,11 +386,12 @@ def test_the_three_zone_picture_places_each_peer_in_its_zone(page, sign_in, thre
     cells = zones.locator(".ed-zone-cell")
     # Rows: this namespace, the cluster, outside; columns: ingress, egress.
     assert "pods [tier=frontend] in shop · TCP 8080" in cells.nth(0).inner_text()
-    assert "now: shop/frontend[Deployment]" in cells.nth(0).inner_text()
+    assert "now: shop/frontend (Deployment)" in cells.nth(0).inner_text()
     assert "kube-system" in cells.nth(3).inner_text()
-    assert "now: kube-system/coredns[Deployment]" in cells.nth(3).inner_text()
+    assert "now: kube-system/coredns (Deployment)" in cells.nth(3).inner_text()
     assert "203.0.113.0/24 · all ports" in cells.nth(5).inner_text()
-    assert "shop/backend[Deployment]" in zones.locator(".ed-zone-selected").inner_text()
+    assert "shop/backend (Deployment)" in zones.locator(".ed-zone-selected").inner_text()
+    assert "[Deployment]" not in zones.inner_text()
 
 
 def test_editing_the_yaml_fills_in_the_form(page, sign_in, three_tier):

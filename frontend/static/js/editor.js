@@ -18,6 +18,15 @@
   var N = window.Netpolui;
   var $ = N.one, $all = N.all, el = N.el;
   function clone(id) { return document.getElementById(id).content.firstElementChild.cloneNode(true); }
+  // An endpoint as the pages write it (templatetags endpoint_text): `shop/backend[Deployment]`
+  // -> `shop/backend (Deployment)`, an address range outside the cluster in words.
+  function endpointText(key) {
+    var m = /^(.*)\[([A-Za-z]+)\]$/.exec(String(key));
+    if (!m) return String(key);
+    if (m[2] !== "External") return m[1] + " (" + m[2] + ")";
+    if (m[1] === "0.0.0.0-255.255.255.255" || m[1] === "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") return "any address outside the cluster";
+    return (m[1].split("-").length === 2 ? m[1].replace("-", " – ") : m[1]) + " (outside the cluster)";
+  }
   function field(row, name) { return $('[data-field="' + name + '"]', row); }
   function val(row, name) { var el = field(row, name); return el ? el.value : ""; }
   // The rows of a list (messages placed among them are not rows).
@@ -518,7 +527,7 @@
       li.appendChild(el("span", { class: "ed-zone-rule muted" }, " (rule " + (item.rule + 1) + ")"));
       if (item.workloads && item.workloads.length) {
         li.appendChild(el("small", { class: "ed-zone-match" },
-          "now: " + item.workloads.join(", ") + (item.more ? " and " + item.more + " more" : "")));
+          "now: " + item.workloads.map(endpointText).join(", ") + (item.more ? " and " + item.more + " more" : "")));
       } else if (item.peer !== null && item.peer !== undefined && zone !== "external") {
         li.appendChild(el("small", { class: "ed-zone-match muted" }, "matches no workload now"));
       }
@@ -577,7 +586,7 @@
         mid.appendChild(el("span", { class: "muted" }, " in " + z.namespace));
         if (z.selected.workloads.length) {
           var ul = el("ul", { class: "plain small" });
-          z.selected.workloads.forEach(function (w) { ul.appendChild(el("li", {}, w)); });
+          z.selected.workloads.forEach(function (w) { ul.appendChild(el("li", { title: w }, endpointText(w))); });
           if (z.selected.more) ul.appendChild(el("li", { class: "muted" }, "and " + z.selected.more + " more"));
           mid.appendChild(ul);
         } else {
@@ -601,8 +610,8 @@
     var body = el("tbody");
     rows.forEach(function (c) {
       var tr = el("tr");
-      tr.appendChild(el("td", {}, c.src));
-      tr.appendChild(el("td", {}, c.dst));
+      tr.appendChild(el("td", { title: c.src }, endpointText(c.src)));
+      tr.appendChild(el("td", { title: c.dst }, endpointText(c.dst)));
       var ports = el("td", {}, c.ports);
       if (c.change === note[0]) ports.appendChild(el("span", { class: "muted" }, " (" + note[1] + ")"));
       tr.appendChild(ports);
@@ -620,7 +629,7 @@
       line.appendChild(el("strong", {}, p.key));
       line.appendChild(document.createTextNode(p.same_as_live ? " is the same in effect as the live policy of that name. "
         : p.replaces_live ? " replaces the live policy of that name. " : " is a new policy. "));
-      if (p.selects.length) line.appendChild(document.createTextNode("Selects " + p.selects.join(", ") + "."));
+      if (p.selects.length) line.appendChild(document.createTextNode("Selects " + p.selects.map(endpointText).join(", ") + "."));
       else line.appendChild(el("span", { class: "ed-warn-text" }, "Selects no workload in the cluster now."));
       wrap.appendChild(line);
     });
@@ -641,7 +650,7 @@
       var dns = el("ul", { class: "ed-dns-loss", role: "alert" });
       result.dns.forEach(function (key) {
         var li = el("li");
-        li.appendChild(el("strong", {}, key));
+        li.appendChild(el("strong", {}, endpointText(key)));
         li.appendChild(document.createTextNode(" could send DNS queries (UDP 53) before and cannot after: add a DNS egress rule (template \"Allow DNS egress\")."));
         dns.appendChild(li);
       });
@@ -652,7 +661,7 @@
       var iso = el("ul", { class: "ed-isolation" });
       function word(flag) { return flag ? "isolated" : "open"; }
       result.isolation.forEach(function (row) {
-        iso.appendChild(el("li", {}, row.workload + ": ingress " + word(row.ingress[0]) + " → " + word(row.ingress[1]) +
+        iso.appendChild(el("li", {}, endpointText(row.workload) + ": ingress " + word(row.ingress[0]) + " → " + word(row.ingress[1]) +
           ", egress " + word(row.egress[0]) + " → " + word(row.egress[1]) +
           (row.host_network ? " (host network: enforcement depends on the CNI)" : "")));
       });
