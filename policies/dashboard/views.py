@@ -163,6 +163,11 @@ def _reachability_page(
             ]
         else:
             payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
+    elif query.level in ("workload", "pod") and (oversized := matrix_page.too_large(cluster, query)):
+        # 10,000 pods would be millions of edges to compute, send and lay out: ask first
+        payload = {"counts": {"nodes": oversized.nodes, "edges": None}}
+        extra["too_large"] = oversized
+        extra["namespace_links"] = [(name, size, _with_namespace(request, name)) for name, size in oversized.namespaces]
     else:
         expand, expand_tier = _opened(request, cluster, query, namespaces)
         payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand), tuple(expand_tier))
@@ -265,6 +270,13 @@ def graph_picture(request: HttpRequest, cluster_id: int, fmt: str) -> HttpRespon
     default_level = "tier" if request.GET.get("level") else graph_view.start_level(cluster, request.GET.get("group_by", "").strip())
     form = ReachabilityForm(request.GET or None, namespaces=namespaces, default_level=default_level)
     query = form.query("edges")
+    if query.level in ("workload", "pod") and (oversized := matrix_page.too_large(cluster, query)):
+        return HttpResponse(
+            f"The {cluster.name} graph has {oversized.nodes} {query.level} nodes, more than the "
+            f"{oversized.limit} a picture draws (NETPOLUI_MATRIX_MAX_NODES): filter it to a few namespaces.\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     expand, expand_tier = _opened(request, cluster, query, namespaces)
     try:
         data = graph_pictures.graph_picture(cluster, query, fmt, tuple(expand), tuple(expand_tier))

@@ -53,3 +53,26 @@ def test_a_matrix_within_the_bound_is_embedded(client_for, cluster):
     html = client_for("viewer").get(reverse("matrix", args=[cluster.pk]), {"level": "workload"}).content.decode()
     assert 'id="matrix-data"' in html
     assert "data-matrix-too-large" not in html
+
+
+def test_a_graph_over_the_bound_asks_for_namespaces_instead_of_computing_every_pair(client_for, cluster, settings):
+    """The pod level of a 10,000-pod cluster took over ten minutes to answer: the graph
+    page (and its picture download) are bounded as the matrix is."""
+    sizes = top_level_workloads_by_namespace(cluster)
+    settings.NETPOLUI_MATRIX_MAX_NODES = 30
+    client = client_for("viewer")
+    url = reverse("graph", args=[cluster.pk])
+    html = client.get(url, {"level": "workload"}).content.decode()
+    assert 'id="graph-data"' not in html
+    assert "data-graph-too-large" in html
+    assert "more than the 30 a page draws" in html
+    links = re.findall(r'<li><a href="([^"]+)">([^<]+)</a> <span class="muted">(\d+) nodes?</span></li>', html)
+    assert {name: int(size) for _url, name, size in links} == {ns: n for ns, n in sizes.items() if ns in {n for _u, n, _s in links}}
+    narrowed = client.get(links[0][0].replace("&amp;", "&")).content.decode()
+    assert 'id="graph-data"' in narrowed
+    assert "data-graph-too-large" not in narrowed
+    picture = client.get(reverse("graph-picture", args=[cluster.pk, "svg"]), {"level": "pod"})
+    assert picture.status_code == 400
+    assert "filter it to a few namespaces" in picture.content.decode()
+    # the aggregated levels are never refused
+    assert 'id="graph-data"' in client.get(url, {"level": "namespace"}).content.decode()
