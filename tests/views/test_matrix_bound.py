@@ -38,6 +38,7 @@ def test_a_matrix_over_the_bound_asks_for_namespaces_instead_of_embedding_pairs(
     assert "js/matrix.js" not in html
     assert "data-matrix-too-large" in html
     assert "more than the 30 a page draws" in html
+    assert "Nothing matches these filters" not in html  # the pairs were not counted, not found empty
     links = re.findall(r'<li><a href="([^"]+)">([^<]+)</a> <span class="muted">(\d+) rows?</span></li>', html)
     listed = [(name, int(size)) for _url, name, size in links]
     assert listed == sorted(listed, key=lambda pair: -pair[1])
@@ -66,6 +67,7 @@ def test_a_graph_over_the_bound_asks_for_namespaces_instead_of_computing_every_p
     assert 'id="graph-data"' not in html
     assert "data-graph-too-large" in html
     assert "more than the 30 a page draws" in html
+    assert "Nothing matches these filters" not in html
     links = re.findall(r'<li><a href="([^"]+)">([^<]+)</a> <span class="muted">(\d+) nodes?</span></li>', html)
     assert {name: int(size) for _url, name, size in links} == {ns: n for ns, n in sizes.items() if ns in {n for _u, n, _s in links}}
     narrowed = client.get(links[0][0].replace("&amp;", "&")).content.decode()
