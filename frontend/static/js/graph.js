@@ -332,6 +332,11 @@
       boxSelectionEnabled: false,
     });
     zoomOnWheel(cy, container);
+    // The status bar above the drawing changes height as its sentence changes, which moves
+    // and resizes the container: Cytoscape must learn of it, or clicks land off their target.
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(function () { cy.resize(); }).observe(container);
+    }
     var byPair = data.edges;
     var byId = {};
     data.nodes.forEach(function (node) { byId[node.id] = node; });
@@ -556,6 +561,7 @@
           status.appendChild(document.createTextNode(" "));
           status.appendChild(all);
         }
+        cy.resize(); // the sentence may have moved the drawing
       }
       restoreSelection();
     });
