@@ -156,18 +156,12 @@ def _reachability_page(
     if fmt == "matrix":
         oversized = matrix_page.too_large(cluster, query)
         if oversized:
-            payload = {"counts": {"nodes": oversized.nodes, "edges": None}}
-            extra["too_large"] = oversized
-            extra["namespace_links"] = [
-                (name, size, _with_namespace(request, name)) for name, size in oversized.namespaces
-            ]
+            payload = _not_drawn(request, oversized, extra)
         else:
             payload, extra["matrix_data"] = matrix_page.matrix_page(cluster, query)
     elif query.level in ("workload", "pod") and (oversized := matrix_page.too_large(cluster, query)):
         # 10,000 pods would be millions of edges to compute, send and lay out: ask first
-        payload = {"counts": {"nodes": oversized.nodes, "edges": None}}
-        extra["too_large"] = oversized
-        extra["namespace_links"] = [(name, size, _with_namespace(request, name)) for name, size in oversized.namespaces]
+        payload = _not_drawn(request, oversized, extra)
     else:
         expand, expand_tier = _opened(request, cluster, query, namespaces)
         payload, extra["graph_data"] = graph_view.graph_page(cluster, query, tuple(expand), tuple(expand_tier))
@@ -206,6 +200,14 @@ def _reachability_page(
             **extra,
         },
     )
+
+
+def _not_drawn(request: HttpRequest, oversized: matrix_page.MatrixTooLarge, extra: dict[str, Any]) -> dict[str, Any]:
+    """A matrix or graph over the node bound: the page's payload (counts only) and, in
+    `extra`, the bound and links to the biggest namespaces."""
+    extra["too_large"] = oversized
+    extra["namespace_links"] = [(name, size, _with_namespace(request, name)) for name, size in oversized.namespaces]
+    return {"counts": {"nodes": oversized.nodes, "edges": None}}
 
 
 def _with_namespace(request: HttpRequest, namespace: str) -> str:
