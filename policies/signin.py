@@ -61,15 +61,13 @@ def _take_slot(key: str) -> tuple[str | None, float]:
     an atomic add (Redis SET NX, or the local-memory cache's lock): at most `limit`
     attempts hold one within any window, however they are spread or run in parallel."""
     slots = _slots(key)
-    taken = cache.get_many(slots)
-    for slot in slots:
-        if slot not in taken and cache.add(slot, time.time(), _window()):
-            return slot, 0.0
-    taken = cache.get_many(slots)
-    if len(taken) < len(slots):  # one was given back meanwhile
+    for _look in range(2):  # a second look: a slot may have been given back meanwhile
+        taken = cache.get_many(slots)
         for slot in slots:
             if slot not in taken and cache.add(slot, time.time(), _window()):
                 return slot, 0.0
+        if len(taken) == len(slots):
+            break
     first = min((float(at) for at in taken.values()), default=time.time())
     return None, first + _window() - time.time()
 
