@@ -50,3 +50,32 @@ def test_a_tier_opens_into_its_workloads_and_closes_from_the_breadcrumb(page, us
     assert "expand_tier=" not in page.url
     assert "expand=" in page.url
     assert tier["id"] in page.evaluate(DRAWN)["nodes"]
+
+
+RECT = "() => window.netpoluiGraph.cy.container().getBoundingClientRect().toJSON()"
+
+
+def test_selecting_a_tier_does_not_move_the_drawing_and_the_open_button_opens_it(page, users, sign_in):
+    # The first click of a double-click selects the node; if that changed the bar above the
+    # drawing, the second click landed elsewhere (on a loop edge) and nothing opened.
+    cluster = load_generated("g80t", pods=240, workloads=80, namespaces=4, policies=120, seed=4)
+    tier = next(
+        t for t in sorted(analysis.level_nodes(cluster, "tier"), key=lambda t: t["id"])
+        if not t["external"] and len(t.get("members") or []) > 1
+    )
+    sign_in("viewer", "pw-viewer")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace&expand={quote(tier['namespace'])}")
+    wait_for_graph(page)
+    button = page.locator("[data-graph-open]")
+    expect(button).to_be_disabled()
+    before = page.evaluate(RECT)
+    point = page.evaluate(CENTER, tier["id"])
+    page.mouse.click(point["x"], point["y"])
+    expect(page.locator("#side-panel")).to_contain_text(tier["id"].split("/", 1)[1].split("=", 1)[1])
+    expect(button).to_be_enabled()
+    expect(button).to_have_attribute("aria-label", f"Open {tier['id']} into its workloads")
+    assert page.evaluate(RECT) == before
+    button.click()
+    page.wait_for_url(re.compile(r"expand_tier="))
+    wait_for_graph(page)
+    assert set(tier["members"]) <= set(page.evaluate(DRAWN)["nodes"])

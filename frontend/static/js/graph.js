@@ -365,6 +365,7 @@
       if (!edge) return;
       if (focus && !shown[index]) showEdges([index]);
       clearChosen();
+      offerOpen(null);
       var edges = cy.edges().filter(function (e) { return e.data("pair") === index; });
       cy.elements().addClass("faded");
       edges.removeClass("faded").addClass("chosen");
@@ -395,13 +396,7 @@
       hood.nodes().ancestors().removeClass("faded");
       node.addClass("chosen");
       window.NetpolPanel.setSelection("node:" + id);
-      if (openButton) {
-        var tierNode = node.hasClass("collapsed-tier");
-        openButton.hidden = config.level !== "namespace" || !(node.data("level") === "namespace" || tierNode);
-        openButton.dataset.namespace = tierNode ? "" : id;
-        openButton.dataset.tier = tierNode ? id : "";
-        openButton.textContent = tierNode ? "Open " + id + " into its workloads" : "Open " + id + " into its tiers";
-      }
+      offerOpen(node);
       var level = node.data("level");
       return window.NetpolPanel.load(
         config.node_url,
@@ -411,6 +406,21 @@
     }
 
     var openButton = document.querySelector("[data-graph-open]");
+    // The button keeps its place and its words whatever is selected: a bar that changed
+    // height on a click would move the drawing under the pointer between the two clicks
+    // of a double-click. Its name says what it opens.
+    function offerOpen(node) {
+      if (!openButton) return;
+      var tierNode = !!node && node.hasClass("collapsed-tier");
+      var openable = !!node && (tierNode || node.hasClass("collapsed"));
+      var id = openable ? node.id() : "";
+      openButton.disabled = !openable;
+      openButton.dataset.namespace = openable && !tierNode ? id : "";
+      openButton.dataset.tier = tierNode ? id : "";
+      var words = !openable ? "Select a namespace or a tier to open it" : tierNode ? "Open " + id + " into its workloads" : "Open " + id + " into its tiers";
+      openButton.title = words;
+      openButton.setAttribute("aria-label", words);
+    }
     // Opening a namespace is a new view (its tiers and their edges): the URL says which
     // namespaces are open, so the breadcrumb above and a shared link show the same.
     function openNamespace(ns) {
@@ -451,6 +461,7 @@
     cy.on("tap", function (event) {
       if (event.target === cy) {
         clearChosen();
+        offerOpen(null);
         window.NetpolPanel.setSelection("");
       }
     });
@@ -546,6 +557,7 @@
       if (status) {
         status.textContent = !data.nodes.length ? "Nothing to draw: no node matches these filters." : "";
         if (focus && data.nodes.length) {
+          status.classList.add("graph-status-focus"); // two lines kept, whatever a selection says
           focusText = document.createElement("span");
           focusText.textContent = byPair.length + " connections are too many to read in one drawing: select a node " +
             "to draw its own, open a namespace, or narrow the filters above.";
