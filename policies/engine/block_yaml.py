@@ -60,8 +60,13 @@ _KEY = r"[A-Za-z0-9_][A-Za-z0-9_./-]*(?::[A-Za-z0-9_./-]+)*"
 # `: ` and no ` #`, does not end with `:`; trailing spaces are left to the line pattern.
 _PLAIN = (
     r"(?:[^-?:,\[\]{}#&*!|>'\"%@` \n]|[-?:](?=[^ \n]))"
-    r"(?:[^ :\n]+|:(?=[^ \n])| +(?=[^ :#\n]|:[^ \n]))*"
+    r"(?:[^ :\n]++|:(?=[^ \n])| ++(?=[^ :#\n]|:[^ \n]))*+"
 )
+# The quantifiers are possessive (`++`, `*+`): a run of characters is taken whole, never
+# split again. With plain ones a line that is not a plain scalar (`a: xxx... #`) was tried
+# every way of cutting its runs: twice the time for each further character, a 40-character
+# value beyond any patience. The scalar ends the line, so the longest reading is the only
+# one that can match.
 # A line, trailing spaces removed: (indent, comment, dash, key, plain, single, double, flow).
 _LINE = re.compile(
     r"( *)(?:(#.*)|(- +|-$)?(?:(" + _KEY + r"):(?: +|$))?"
