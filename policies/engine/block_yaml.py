@@ -29,13 +29,15 @@ YAML's indentation rules, and where the subset's reading could differ from libya
 answer is None. tests/engine/test_block_yaml.py compares it with libyaml on generated
 and hand-written documents.
 
-Only plain objects come out: a semantic error's line is found later by composing the
+Every value that comes out can be stored as it is (no number beyond 64 bits, infinite or
+NaN, no NUL character), so the caller need not walk them again. Only plain objects come out: a semantic error's line is found later by composing the
 text again with marks (manifests._Lines), and documents are numbered as libyaml numbers
 them (an empty explicit document is a None), so that works the same.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -44,6 +46,7 @@ import yaml
 from .safe_input import MAX_NESTING
 
 _STR = "tag:yaml.org,2002:str"
+_INT64 = 2**63
 _IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers
 _WILDCARD = _IMPLICIT.get(None, [])
 
@@ -116,11 +119,19 @@ class LineCache:
             raise _Outside
         c = self._constructor
         try:
-            return c.construct_object(yaml.ScalarNode(tag, text), deep=True)
+            value = c.construct_object(yaml.ScalarNode(tag, text), deep=True)
         except Exception:  # whatever it is, libyaml's path reports it
             raise _Outside from None
         finally:
             c.constructed_objects.clear()
+        # What this reader returns is storable as it is: a number the API server would
+        # refuse (beyond 64 bits, infinite, NaN) is left to the full path, which checks
+        # every value and names the field. (Strings hold no NUL: the line shapes allow none.)
+        if type(value) is int and not -_INT64 <= value < _INT64:
+            raise _Outside
+        if type(value) is float and (value != value or value in (math.inf, -math.inf)):
+            raise _Outside
+        return value
 
     def line(self, line: str) -> _Line:
         # ASCII's printable characters are YAML's; tabs and carriage returns are not

@@ -423,20 +423,24 @@ def _load_all(text: str) -> list[Any]:
 
 def _parse_stream(
     text: str, source: str, cache: LineCache | None = None
-) -> list[tuple[Any, Location]]:
-    """Every object of a YAML/JSON stream, List items flattened, with lazy locations.
+) -> tuple[list[tuple[Any, Location]], bool]:
+    """Every object of a YAML/JSON stream, List items flattened, with lazy locations, and
+    whether the reader vouches that every value can be stored (see `_accept`).
 
     Empty documents (a `---` followed by nothing or only comments, trailing separators)
     are skipped."""
     try:
         # JSON through the json module (libyaml reads long JSON lines slowly: a 7 MB
         # `kubectl get -o json` dump took 18 s), parsed once; YAML checked, then loaded.
-        docs = load_json_text(text)
+        odd: list[str] = []
+        docs = load_json_text(text, odd)
+        storable = docs is not None and not odd
         if docs is None:
             # Plain block YAML (nearly every manifest) is read by a line reader at about
             # four times libyaml's composing speed; anything else, and anything the
             # hostile-input checks could refuse, takes the checked libyaml path.
             docs = load_block_yaml(text, cache)
+            storable = docs is not None
         if docs is None:
             check_yaml_text(text)
             docs = _load_all(text)
@@ -469,7 +473,7 @@ def _parse_stream(
         )
     if errors:
         raise ManifestError(errors)
-    return out
+    return out, storable
 
 
 def _is_object(doc: Any) -> bool:
@@ -477,7 +481,13 @@ def _is_object(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("kind"), str) and bool(doc["kind"])
 
 
-def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -> None:
+def _accept(
+    inv: Inventory, obj: Any, loc: Location, errors: list[InputError], storable: bool = False
+) -> None:
+    """Add one document to `inv`, or say in `errors` why it cannot be. `storable`: its
+    reader vouches that no value is one the API server would refuse (a number beyond 64
+    bits, infinite or NaN, a NUL character): the walk over every value (a third of a
+    7 MB cluster's reading) is then left out, the identifying fields still checked."""
     if not isinstance(obj, dict):
         errors.append(
             InputError(
@@ -510,7 +520,7 @@ def _accept(inv: Inventory, obj: Any, loc: Location, errors: list[InputError]) -
             )
         )
         return
-    bad = _over_limits(obj, kind) or unstorable_value(obj)
+    bad = _over_limits(obj, kind) or (_long_name(obj) if storable else unstorable_value(obj))
     if bad is not None:
         path, message = bad
         errors.append(
@@ -556,6 +566,14 @@ def unstorable_value(value: Any, path: str = "") -> tuple[str, str] | None:
         if not any(type(n) is str and len(n) > MAX_NAME for n in names):
             return None
     return _unstorable(value, path)
+
+
+def _long_name(obj: dict[str, Any]) -> tuple[str, str] | None:
+    """The one finding of `unstorable_value` a storable reading can still hold."""
+    for name in (obj["metadata"]["name"], obj.get("metadata.name")):
+        if type(name) is str and len(name) > MAX_NAME:
+            return "metadata.name", f"is longer than {MAX_NAME} characters"
+    return None
 
 
 def _plainly_storable(value: dict[Any, Any]) -> bool:
@@ -634,7 +652,8 @@ def load_yaml_text(
     _check_size(text, source, limits)
     inv = Inventory()
     errors: list[InputError] = []
-    for obj, loc in _parse_stream(text, source):
+    parsed, _ = _parse_stream(text, source)
+    for obj, loc in parsed:
         if isinstance(obj, dict):
             inv.add(obj, loc)
         else:
@@ -659,12 +678,12 @@ def load_text(
     _check_size(text, source, limits)
     inv = Inventory()
     errors: list[InputError] = []
-    parsed = _parse_stream(text, source)
+    parsed, storable = _parse_stream(text, source)
     if skip_without_objects and not any(_is_object(o) for o, _ in parsed):
         inv.notes = [_no_object_note(source)]
         return inv
     for obj, loc in parsed:
-        _accept(inv, obj, loc, errors)
+        _accept(inv, obj, loc, errors, storable)
     if errors:
         raise ManifestError(errors)
     return inv.finish()
@@ -717,7 +736,7 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
                     errors.append(_unsafe_error(exc, str(f)))
                     continue
                 try:
-                    parsed = _parse_stream(text, str(f), cache)
+                    parsed, storable = _parse_stream(text, str(f), cache)
                 except ManifestError as exc:
                     errors.extend(exc.errors)
                     continue
@@ -726,7 +745,7 @@ def load_paths(paths: Sequence[str | Path], limits: ReadLimits = DEFAULT_LIMITS)
                     skipped.append(_no_object_note(str(f)))
                     continue
                 for obj, loc in parsed:
-                    _accept(inv, obj, loc, errors)
+                    _accept(inv, obj, loc, errors, storable)
     except UnsafeInput as exc:  # a cap of the whole read: nothing more is read
         errors.append(InputError(", ".join(str(p) for p in paths), 0, "", "", exc.message))
     if errors:

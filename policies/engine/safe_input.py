@@ -22,6 +22,7 @@ Every refusal is an ``UnsafeInput`` with a sentence and, when known, a line.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -120,20 +121,61 @@ def _json_is_shallow(text: str) -> bool:
     return load_json_text(text) is not None
 
 
-def load_json_text(text: str) -> list[Any] | None:
+def load_json_text(text: str, odd: list[str] | None = None) -> list[Any] | None:
     """A JSON text's one document, parsed by the json module, when that is safe; else None.
 
     Safe: the json module parses within the interpreter's recursion limit, so a text it
     parses nests no deeper than that limit; with the limit at or under the depth the YAML
     loader handles safely, the value needs no ``check_yaml_text`` (JSON has no aliases).
     Text that is not JSON, or a raised recursion limit, gives None: such text goes
-    through ``check_yaml_text`` and the YAML loader."""
+    through ``check_yaml_text`` and the YAML loader.
+
+    With `odd`, the numbers the Kubernetes API server would refuse (NaN, infinite, an
+    integer beyond 64 bits) are noted there as the scanner meets them, and a NUL escape
+    anywhere adds "NUL": an empty `odd` means every value of the text can be stored,
+    which spares the caller a walk over every value."""
     if not text.lstrip().startswith(("{", "[")) or sys.getrecursionlimit() > _COMPOSE_SAFE_DEPTH:
         return None
+    hooks: dict[str, Any] = {}
+    if odd is not None:
+        hooks = {"parse_int": _json_int(odd), "parse_float": _json_float(odd), "parse_constant": _json_constant(odd)}
+        if "\\u0000" in text:
+            odd.append("NUL")
     try:
-        return [json.loads(text)]
+        return [json.loads(text, **hooks)]
     except (ValueError, RecursionError):
         return None
+
+
+_INT64 = 2**63
+
+
+def _json_int(odd: list[str]) -> Any:
+    def parse(digits: str) -> int:
+        value = int(digits)
+        if not -_INT64 <= value < _INT64:
+            odd.append(digits)
+        return value
+
+    return parse
+
+
+def _json_float(odd: list[str]) -> Any:
+    def parse(text: str) -> float:
+        value = float(text)
+        if value in (math.inf, -math.inf):
+            odd.append(text)
+        return value
+
+    return parse
+
+
+def _json_constant(odd: list[str]) -> Any:
+    def parse(name: str) -> float:  # NaN, Infinity, -Infinity
+        odd.append(name)
+        return float(name)
+
+    return parse
 
 
 @dataclass

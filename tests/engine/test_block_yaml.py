@@ -39,7 +39,7 @@ READ = {
     "nested sequences": "a:\n-\n  - 1\n  - 2\n-\n  k: v\n",
     "empty values": "a:\nb:\n  c:\nd: {}\ne: []\nf: ''\ng: \"\"\nh:\n-\n- ~\n",
     "scalars the resolver types": "a: 8080\nb: 'true'\nc: true\nd: null\ne: 1.5\nf: 0o17\ng: 0x1F\n"
-    "h: 2001-12-14\ni: 1_000\nj: yes\nk: Off\nl: .nan\nm: -.inf\nn: 012\no: +12\np: 1e3\n",
+    "h: 2001-12-14\ni: 1_000\nj: yes\nk: Off\nn: 012\no: +12\np: 1e3\nq: 9223372036854775807\n",
     "strings with indicators inside": "a: R&D & ops\nb: a:b\nc: x#y\nd: -x\ne: ?y\nf: :z\ng: a - b\n"
     "h: 10.0.0.0/8\ni: 2001:db8::/32\nj: 'it''s # here: &x *y'\nk: \"a: b # c\"\nl: a,b[0]{x}\nm: ---\n"
     "n: ...\no: a  b\np: '  '\n",
@@ -335,3 +335,16 @@ def test_long_lines_that_are_not_plain_scalars_are_read_in_linear_time(line):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize(
+    "value", [".nan", "-.inf", ".Inf", "1.0e+999", "9223372036854775808", "-9223372036854775809", "0x1_0000_0000_0000_0000"]
+)
+def test_numbers_the_api_server_refuses_are_left_to_the_checked_path(value):
+    # What the fast reader returns is stored without a second look at every value, so a
+    # number beyond 64 bits, infinite or NaN is not its to read: the full path names it.
+    text = f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  n: {value}\n"
+    assert load_block_yaml(text) is None
+    with pytest.raises(ManifestError) as raised:
+        load_text(text)
+    assert "spec.n" in str(raised.value)

@@ -203,3 +203,29 @@ def test_unstorable_values_are_found_by_the_quick_walk_as_by_the_full_one(
 
     assert unstorable_value(obj) == found
     assert _unstorable(obj) == found
+
+
+@pytest.mark.parametrize(("obj", "found"), UNSTORABLE)
+@pytest.mark.parametrize("form", ["json", "yaml"])
+def test_read_text_refuses_what_the_walk_finds_whichever_reader_reads_it(
+    obj: dict, found: object, form: str
+) -> None:
+    # The JSON and block-YAML readers vouch for their values (the walk is then skipped):
+    # what they read must be refused exactly where the walk would refuse it.
+    import json
+
+    import yaml
+
+    from policies.engine import ManifestError, load_text
+
+    doc = {"apiVersion": "v1", "metadata": {"name": "a"}, **obj}
+    if isinstance(doc.get("spec"), dict):
+        doc["spec"] = {str(k): v for k, v in doc["spec"].items()}  # JSON keys are strings
+    text = json.dumps(doc) if form == "json" else yaml.safe_dump(doc)
+    if found is None:
+        assert load_text(text).objects
+        return
+    with pytest.raises(ManifestError) as raised:
+        load_text(text)
+    path, message = found  # type: ignore[misc]
+    assert f"{path} {message}" in str(raised.value)
