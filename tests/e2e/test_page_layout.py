@@ -121,3 +121,16 @@ def test_the_cni_policy_list_needs_no_horizontal_scroll_at_1024(page, users, sig
     expect(page.locator("table.cni-table")).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls {overflow} px sideways"
+
+
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS)
+def test_the_top_bar_is_one_row(demo_page, width, height):
+    # At 1024 px the user's name and "Sign out" wrapped onto a second row of the bar.
+    page = demo_page
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{page.base_url}/clusters/{page.demo.pk}/graph/")
+    brand = box(page.locator(".topbar .brand"))
+    for part in (page.locator(".topbar .nav li").last, page.get_by_role("button", name="Sign out")):
+        other = box(part)
+        assert abs((other["y"] + other["height"] / 2) - (brand["y"] + brand["height"] / 2)) < 8, part
+    expect(page.locator(".topbar .role-badge")).to_contain_text("viewer")
