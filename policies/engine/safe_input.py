@@ -328,6 +328,8 @@ def read_manifest_file(path: Path, budget: ReadBudget, *, regular_only: bool = F
             chunks.append(chunk)
             size += len(chunk)
             budget.check_time()
+            if regular and len(chunk) < want:
+                break  # a regular file's short read is its end: no read of nothing to see it
     finally:
         os.close(fd)
     if size > cap:
