@@ -16,9 +16,43 @@
   // The payload names each node (namespace, name, object_kind): no key is parsed here.
   function shortName(node) {
     if (node.external) {
-      return node.name === "0.0.0.0-255.255.255.255" ? "any address (outside)" : node.name + " (outside)";
+      return node.name === "0.0.0.0-255.255.255.255" ? "any address (outside)" : rangeName(node.name) + " (outside)";
     }
     return node.object_kind ? node.namespace + "/" + node.name : node.id;
+  }
+
+  // An address range as people write it: "10.0.0.0/8" when it is exactly one CIDR (as
+  // policies' ipBlocks are), else its first and last addresses.
+  function rangeName(range) {
+    var ends = range.split("-");
+    if (ends.length !== 2) return range;
+    var v6 = ends[0].indexOf(":") >= 0;
+    var first = addressValue(ends[0], v6);
+    var last = addressValue(ends[1], v6);
+    if (first === null || last === null) return range;
+    var size = last - first + 1n;
+    var bits = v6 ? 128 : 32;
+    var prefix = bits;
+    while (prefix > 0 && (1n << BigInt(bits - prefix)) < size) prefix--;
+    if ((1n << BigInt(bits - prefix)) !== size || first % size !== 0n) return ends[0] + " – " + ends[1];
+    return ends[0] + "/" + prefix;
+  }
+
+  function addressValue(text, v6) {
+    var value = 0n;
+    if (!v6) {
+      var octets = text.split(".");
+      if (octets.length !== 4) return null;
+      for (var i = 0; i < 4; i++) value = (value << 8n) + BigInt(parseInt(octets[i], 10) || 0);
+      return value;
+    }
+    var halves = text.split("::");
+    var head = halves[0] ? halves[0].split(":") : [];
+    var tail = halves.length > 1 && halves[1] ? halves[1].split(":") : [];
+    var groups = head.concat(new Array(Math.max(0, 8 - head.length - tail.length)).fill("0"), tail);
+    if (groups.length !== 8 || halves.length > 2 || text.indexOf(".") >= 0) return null;
+    for (var j = 0; j < 8; j++) value = (value << 16n) + BigInt(parseInt(groups[j], 16) || 0);
+    return value;
   }
 
   // "shop/frontend (Deployment)": how people name a node, never "shop/frontend[Deployment]"
@@ -514,6 +548,7 @@
       rowIds: function () { return rowIdx.map(function (i) { return nodes[i].id; }); },
       columnIds: function () { return colIdx.map(function (j) { return nodes[j].id; }); },
       rowLabels: function () { return rowIdx.map(function (i) { return names[i]; }); },
+      columnLabels: function () { return colIdx.map(function (j) { return names[j]; }); },
       cursor: function () { return cursor; },
     };
   }
