@@ -449,9 +449,9 @@ def test_a_dense_graph_draws_the_nodes_and_the_selected_nodes_edges(page, users,
     assert len(page.evaluate(DRAWN)["pairs"]) == len(data["edges"])
 
 
-# The matrix canvas's geometry (matrix.js): a cell's side, the row names' width, the
-# column names' height.
-CELL, ROW_HEAD, COL_HEAD = 18, 220, 150
+# The matrix canvas's geometry (matrix.js): a cell's side, the row names' width; the
+# column names' height is the longest name's (window.netpoluiMatrix.columnHeadHeight()).
+CELL, ROW_HEAD = 18, 220
 FOCUS_RGB = (0xFF, 0xBF, 0x47)  # --focus, the keyboard cursor's frame
 HEAD_RGB = (0xF7, 0xF8, 0xFA)  # --bg, the headers' background
 
@@ -479,6 +479,12 @@ def test_a_scrolled_matrix_keeps_its_headers_and_draws_the_keyboard_cursor(page,
     expect(wrap).to_have_accessible_description(re.compile(r"\d+ workloads, \d+ allowed pairs"))
     rows, columns = matrix_rows(page), page.evaluate("window.netpoluiMatrix.columnIds()")
     labels = page.evaluate("window.netpoluiMatrix.rowLabels()")
+    COL_HEAD = page.evaluate("window.netpoluiMatrix.columnHeadHeight()")  # noqa: N806 - the geometry's name
+    longest = page.evaluate("""() => { const ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = '500 12px system-ui, sans-serif';
+      return Math.max(...window.netpoluiMatrix.columnLabels().map((t) => ctx.measureText(t).width)); }""")
+    assert 110 <= COL_HEAD <= 240
+    assert COL_HEAD - 12 >= longest or COL_HEAD == 240, "the column names are cut"
     wrap.focus()
     page.keyboard.press("ArrowDown")  # the cursor appears on the first cell
     page.keyboard.press("Control+End")  # the last row's last cell: the grid scrolls to it

@@ -7,7 +7,9 @@
 
   var CELL = 18; // px, a cell's side
   var ROW_HEAD = 220; // px, the row names' width
-  var COL_HEAD = 150; // px, the column names' height
+  var COL_HEAD = 150; // px, the column names' height: their longest, within these bounds
+  var COL_HEAD_MIN = 110;
+  var COL_HEAD_MAX = 240;
   var FILL = { TCP: "#cfe3f3", UDP: "#fbe3b5", SCTP: "#c4eadc", mixed: "#e1dcef" };
   var INK = { TCP: "#0b3c63", UDP: "#6b4500", SCTP: "#0b4d3a", mixed: "#3b2c66" };
 
@@ -117,11 +119,17 @@
       }
     }
 
+    var ctx = canvas.getContext("2d");
+    // Column names are written upwards: the header is as tall as the longest needs
+    // ("team-001/backend-0201" was cut at 150 px), up to a bound.
+    ctx.font = "500 12px system-ui, sans-serif";
+    var longest = 0;
+    for (var k = 0; k < nc; k++) longest = Math.max(longest, ctx.measureText(names[colIdx[k]]).width);
+    COL_HEAD = Math.round(Math.min(COL_HEAD_MAX, Math.max(COL_HEAD_MIN, longest + 18)));
     var totalW = ROW_HEAD + nc * CELL;
     var totalH = COL_HEAD + nr * CELL;
     sizer.style.width = totalW + "px";
     sizer.style.height = totalH + "px";
-    var ctx = canvas.getContext("2d");
     var colours = {};
     var fitted = {}; // label text cut to fit its header, per node index and width
     var hover = null; // {r, c} under the mouse
@@ -549,6 +557,7 @@
       columnIds: function () { return colIdx.map(function (j) { return nodes[j].id; }); },
       rowLabels: function () { return rowIdx.map(function (i) { return names[i]; }); },
       columnLabels: function () { return colIdx.map(function (j) { return names[j]; }); },
+      columnHeadHeight: function () { return COL_HEAD; },
       cursor: function () { return cursor; },
     };
   }
