@@ -3,6 +3,32 @@ sentence (ManifestError, exit 2, 400), quickly and without growing the process."
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def within_seconds(seconds: int, what: str) -> Iterator[None]:
+    """Fail, instead of hanging the suite, when the block runs longer than `seconds`
+    (a regular expression that backtracks, a loop quadratic in the input)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise AssertionError(f"{what}: over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def many_excepts(count: int = 10_000) -> list[str]:
+    """`count` /32 holes in 10.0.0.0/8, every other address."""
+    return [f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}/32" for i in range(0, 2 * count, 2)]
+
 
 def alias_bomb() -> str:
     """Billion laughs: nine levels of nine aliases, 9**9 values once expanded."""

@@ -15,7 +15,7 @@ import yaml
 
 from policies.engine import ManifestError, load_paths, load_yaml_text
 from policies.engine.safe_input import ReadLimits
-from tests.hostile import HOSTILE_TEXT, NON_UTF8, deep_flow
+from tests.hostile import HOSTILE_TEXT, NON_UTF8, deep_flow, many_excepts, within_seconds
 
 from .builders import netpol, pod
 
@@ -201,3 +201,16 @@ def test_every_cli_command_exits_2_with_one_line_on_hostile_yaml(tmp_path: Path,
     (line,) = res.stderr.splitlines()
     assert line.startswith("/dev/stdin:")
     assert words in line
+
+
+def test_an_ip_block_with_ten_thousand_excepts_is_read_in_linear_time() -> None:
+    """Each except was cut out of every range the earlier ones left: 8 s for 10,000."""
+    from policies.engine import build_cluster
+
+    excepts = many_excepts(10_000)
+    policy = netpol("shop", "p", ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": excepts}}]}])
+    with within_seconds(3, "an ipBlock's excepts are not read in linear time"):
+        built = build_cluster([policy])
+    (peer,) = built.policies[0].ingress[0].peers
+    assert peer.ip_block is not None
+    assert len(peer.ip_block.ranges) == 10_000  # the address between each two, and the rest
