@@ -214,3 +214,23 @@ def test_an_ip_block_with_ten_thousand_excepts_is_read_in_linear_time() -> None:
     (peer,) = built.policies[0].ingress[0].peers
     assert peer.ip_block is not None
     assert len(peer.ip_block.ranges) == 10_000  # the address between each two, and the rest
+
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        # int() refuses more than 4,300 digits: a ValueError got past the YAML errors (a 500)
+        ("kind: ConfigMap\ndata:\n  port: " + "1" * 5000 + "\n", 3, "4300 digits"),
+        ("kind: ConfigMap\ndata:\n  ports: [80, " + "1_" * 5000 + "1]\n", 3, "4300 digits"),
+        ('{"kind": "ConfigMap", "data": {"port": ' + "1" * 5000 + "}}", 1, "4300 digits"),
+        ("kind: ConfigMap\ndata:\n  day: 2001-13-45\n", 3, "month must be in 1..12"),  # a date by its look
+    ],
+    ids=["5,000 digits", "in a flow list", "in JSON", "a date that is none"],
+)
+def test_a_value_the_constructor_cannot_build_is_an_error_with_its_line(text: str, line: int, words: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        load_yaml_text(text, "paste")
+    (error,) = info.value.errors
+    assert words in error.message
+    assert error.line == line
