@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from .block_yaml import LineCache, implicit_tag, load_block_yaml
+from .block_yaml import LineCache, SafeConstructor, implicit_tag, load_block_yaml
 from .cni.kinds import is_cni_object
 from .safe_input import (
     DEFAULT_LIMITS,
@@ -123,7 +123,7 @@ class _Plain:
     are taken as they are, other scalars go through the safe constructor."""
 
     def __init__(self) -> None:
-        self._constructor = yaml.constructor.SafeConstructor()
+        self._constructor = SafeConstructor()
 
     def scalar(self, node: yaml.Node) -> Any:
         c = self._constructor

@@ -225,8 +225,12 @@ def test_an_ip_block_with_ten_thousand_excepts_is_read_in_linear_time() -> None:
         ("kind: ConfigMap\ndata:\n  ports: [80, " + "1_" * 5000 + "1]\n", 3, "4300 digits"),
         ('{"kind": "ConfigMap", "data": {"port": ' + "1" * 5000 + "}}", 1, "4300 digits"),
         ("kind: ConfigMap\ndata:\n  day: 2001-13-45\n", 3, "month must be in 1..12"),  # a date by its look
+        # int() takes these, but no message can print the number (a 500 at the first one)
+        ("kind: ConfigMap\ndata:\n  port: 0x" + "f" * 5000 + "\n", 3, "more than 4,000 digits"),
+        ("kind: ConfigMap\ndata:\n  port: 0b" + "1" * 20_000 + "\n", 3, "more than 4,000 digits"),
+        ("a: &a {b: 1}\nc: {<<: *a, d: -0x" + "f" * 5000 + "}\n", 2, "more than 4,000 digits"),
     ],
-    ids=["5,000 digits", "in a flow list", "in JSON", "a date that is none"],
+    ids=["5,000 digits", "in a flow list", "in JSON", "a date that is none", "hexadecimal", "binary", "with a merge key"],
 )
 def test_a_value_the_constructor_cannot_build_is_an_error_with_its_line(text: str, line: int, words: str) -> None:
     with pytest.raises(ManifestError) as info:
