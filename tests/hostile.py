@@ -70,6 +70,14 @@ HOSTILE_TEXT = {
     "900-deep flow nesting": (deep_flow(), "nesting deeper than 100 levels"),
     "900-deep block nesting": (deep_block(), "nesting deeper than 100 levels"),
     "a million levels of nesting": (deep_flow(1_000_000), "nesting deeper than 100 levels"),
+    # int() refuses the first, and no message can print the second: each was a 500
+    "a number of 5,000 digits": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  n: " + "1" * 5000 + "\n", "4300 digits"
+    ),
+    "a hexadecimal number of 5,000 digits": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  n: 0x" + "f" * 5000 + "\n",
+        "more than 4,000 digits",
+    ),
     "50 MB": ("kind: Pod\nmetadata: {name: " + "x" * (50 * 1024 * 1024) + "}\n", "larger than the 5 MB limit"),
 }
 """name -> (YAML text, words of the refusal)."""
