@@ -3,6 +3,32 @@ sentence (ManifestError, exit 2, 400), quickly and without growing the process."
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def within_seconds(seconds: int, what: str) -> Iterator[None]:
+    """Fail, instead of hanging the suite, when the block runs longer than `seconds`
+    (a regular expression that backtracks, a loop quadratic in the input)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise AssertionError(f"{what}: over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def many_excepts(count: int = 10_000) -> list[str]:
+    """`count` /32 holes in 10.0.0.0/8, every other address."""
+    return [f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}/32" for i in range(0, 2 * count, 2)]
+
 
 def alias_bomb() -> str:
     """Billion laughs: nine levels of nine aliases, 9**9 values once expanded."""
@@ -44,6 +70,14 @@ HOSTILE_TEXT = {
     "900-deep flow nesting": (deep_flow(), "nesting deeper than 100 levels"),
     "900-deep block nesting": (deep_block(), "nesting deeper than 100 levels"),
     "a million levels of nesting": (deep_flow(1_000_000), "nesting deeper than 100 levels"),
+    # int() refuses the first, and no message can print the second: each was a 500
+    "a number of 5,000 digits": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  n: " + "1" * 5000 + "\n", "4300 digits"
+    ),
+    "a hexadecimal number of 5,000 digits": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  n: 0x" + "f" * 5000 + "\n",
+        "more than 4,000 digits",
+    ),
     "50 MB": ("kind: Pod\nmetadata: {name: " + "x" * (50 * 1024 * 1024) + "}\n", "larger than the 5 MB limit"),
 }
 """name -> (YAML text, words of the refusal)."""

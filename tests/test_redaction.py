@@ -7,6 +7,7 @@ import pytest
 
 from policies.models import DesiredSource
 from policies.redaction import redact_credentials
+from tests.hostile import within_seconds
 
 
 @pytest.mark.parametrize(
@@ -54,3 +55,24 @@ def test_a_source_label_hides_the_password_with_an_at_sign():
 def test_a_directory_label_shows_no_server_path():
     source = DesiredSource(kind="directory", location="/srv/secret/place/policies")
     assert source.label == "directory …/policies"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a+" * 50_000 + "!://",  # every `a` starts a word: the old pattern tried each to the run's end
+        "x:// " + "a." * 50_000,
+        "https://h/" + "?m=https://h/" * 8_000,  # nested URLs: a RecursionError
+        "a://x:y/" * 12_000,  # nested, each authority a user:password without '@'
+    ],
+    ids=["scheme run", "scheme run after a URL", "nested URLs", "nested user:password"],
+)
+def test_long_hostile_text_is_redacted_in_linear_time(text):
+    with within_seconds(3, "redact_credentials is not linear"):
+        shown = redact_credentials(text)
+    assert len(shown) <= len(text)
+
+
+def test_urls_nested_a_thousand_deep_are_all_redacted():
+    text = "https://u:pw@h/" + "?m=https://u:pw@h/" * 2000
+    assert redact_credentials(text) == "https://***@h/" + "?m=https://***@h/" * 2000

@@ -102,13 +102,38 @@ _BLANK: _Line = (0, 0, 0, "", 0, None)
 _SEPARATOR: _Line = (1, 0, 0, "", 0, None)
 
 
+# About 4,200 decimal digits: Python refuses to print an int of more than 4,300
+# (sys.int_info.default_max_str_digits), so any message naming it would fail.
+MAX_INT_BITS = 14_000
+
+
+class SafeConstructor(yaml.constructor.SafeConstructor):
+    """The safe constructor, refusing integers too long to print. int() refuses such a
+    decimal number by itself, but a hexadecimal, octal or binary one (`port: 0xfff...`)
+    was built, and the first message naming it (`... must be between 1 and 65535`)
+    raised a ValueError: a 500 for a pasted port."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value: int = super().construct_yaml_int(node)
+        if value.bit_length() > MAX_INT_BITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a value cannot be read (a number of more than 4,000 digits)", node.start_mark
+            )
+        return value
+
+    yaml_constructors = {
+        **yaml.constructor.SafeConstructor.yaml_constructors,
+        "tag:yaml.org,2002:int": construct_yaml_int,
+    }
+
+
 class LineCache:
     """Lines already read, and what they hold: manifests repeat most of their lines, and
     the files of one directory each other's. One cache serves one read (its size is
     bounded by what that read may take in)."""
 
     def __init__(self) -> None:
-        self._constructor = yaml.constructor.SafeConstructor()
+        self._constructor = SafeConstructor()
         self.lines: dict[str, _Line] = {}
 
     def value(self, text: str) -> Any:

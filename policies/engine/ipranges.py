@@ -65,27 +65,32 @@ def parse_address(text: str) -> tuple[int, int]:
 
 
 def block_ranges(cidr: str, excepts: Sequence[str]) -> tuple[IPRange, ...]:
-    """cidr minus each except, as contiguous ranges (inputs already validated)."""
+    """cidr minus each except, as contiguous ranges (inputs already validated).
+
+    One sweep over the holes in address order: cutting each hole out of the ranges left
+    by the previous ones cost a pass over all of them per hole, and a pasted ipBlock
+    with 10,000 excepts (a 200 kB paste) took 8 s."""
     net = parse_cidr(cidr)
     fam = net.version
-    ranges = [(int(net.network_address), int(net.broadcast_address))]
+    first, last = int(net.network_address), int(net.broadcast_address)
     holes = sorted(
         (int(n.network_address), int(n.broadcast_address))
         for n in (parse_cidr(e) for e in excepts)
         if n.version == fam
     )
+    out: list[IPRange] = []
+    start = first  # the first address not yet kept or cut
     for hlo, hhi in holes:
-        nxt: list[tuple[int, int]] = []
-        for lo, hi in ranges:
-            if hhi < lo or hlo > hi:
-                nxt.append((lo, hi))
-                continue
-            if hlo > lo:
-                nxt.append((lo, hlo - 1))
-            if hhi < hi:
-                nxt.append((hhi + 1, hi))
-        ranges = nxt
-    return tuple(IPRange(fam, lo, hi) for lo, hi in ranges)
+        if hhi < start or hlo > last:
+            continue  # already cut, or outside the block
+        if hlo > start:
+            out.append(IPRange(fam, start, hlo - 1))
+        start = hhi + 1
+        if start > last:
+            break
+    if start <= last:
+        out.append(IPRange(fam, start, last))
+    return tuple(out)
 
 
 def cut_space(blocks: Iterable[IPRange], families: Iterable[int] = (4,)) -> list[IPRange]:

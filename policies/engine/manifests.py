@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from .block_yaml import LineCache, implicit_tag, load_block_yaml
+from .block_yaml import LineCache, SafeConstructor, implicit_tag, load_block_yaml
 from .cni.kinds import is_cni_object
 from .safe_input import (
     DEFAULT_LIMITS,
@@ -123,11 +123,14 @@ class _Plain:
     are taken as they are, other scalars go through the safe constructor."""
 
     def __init__(self) -> None:
-        self._constructor = yaml.constructor.SafeConstructor()
+        self._constructor = SafeConstructor()
 
     def scalar(self, node: yaml.Node) -> Any:
         c = self._constructor
-        value = c.construct_object(node, deep=True)
+        try:
+            value = c.construct_object(node, deep=True)
+        except ValueError as exc:
+            raise _unreadable_value(exc, node) from None
         c.constructed_objects.clear()
         return value
 
@@ -138,6 +141,8 @@ class _Plain:
             c = self._constructor
             try:
                 return c.construct_document(node)
+            except ValueError as exc:
+                raise _unreadable_value(exc, node) from None
             finally:
                 c.constructed_objects.clear()
                 c.recursive_objects.clear()
@@ -174,6 +179,16 @@ class _Plain:
             else:
                 out[key] = self.build(v, depth)
         return out
+
+
+def _unreadable_value(exc: ValueError, node: yaml.Node) -> yaml.YAMLError:
+    """A scalar the safe constructor cannot build, as a YAML error with its line: a
+    number of more than 4,300 digits (int() refuses it), a date like 2001-13-45. A
+    ValueError got past the reader's error handling, a 500 for a pasted port."""
+    reason = str(exc).split(";")[0]
+    return yaml.constructor.ConstructorError(
+        None, None, f"a value cannot be read ({reason})", node.start_mark
+    )
 
 
 class Location:

@@ -195,14 +195,29 @@ def _ports(to_ports: Any, path: str) -> list[dict[str, Any]]:
             raw = (port or {}).get("port")
             value: int | str | None = None
             if raw not in (None, "", "0", 0):
-                value = int(raw) if str(raw).isdigit() else str(raw)
+                value = _port_number(raw) if _is_number(raw) else str(raw)
             for proto in PROTOCOLS if protocol == "ANY" else (protocol,):
                 item: dict[str, Any] = {"protocol": proto}
                 if value is not None:
                     item["port"] = value
                 if port.get("endPort"):
-                    item["endPort"] = int(port["endPort"])
+                    if not _is_number(port["endPort"]):
+                        raise NotExact(f"{path}[{i}].ports[{j}].endPort {str(port['endPort'])[:40]!r} is not a port number")
+                    item["endPort"] = _port_number(port["endPort"])
                 out.append(item)
     if not out:
         raise NotExact(f"{path} names no port")
     return out
+
+
+def _is_number(raw: Any) -> bool:
+    """An int, or ASCII digits int() takes: not '²' (isdigit() holds for it) and not more
+    than 4,300 digits (int() refuses them); either was a ValueError, a 500 on the CNI page."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return True
+    text = str(raw)
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def _port_number(raw: Any) -> int:
+    return raw if isinstance(raw, int) else int(str(raw))

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.hostile import HOSTILE_TEXT, NON_UTF8
+from tests.hostile import HOSTILE_TEXT, NON_UTF8, many_excepts, within_seconds
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +153,39 @@ def test_a_url_encoded_body_over_the_form_cap_is_refused_before_it_is_decoded(cl
     response = api("viewer").post("/api/drafts/parse/", {"yaml": text}, format="multipart")
     assert response.status_code == 400
     assert "alias or merge-key bomb" in response.content.decode()
+
+
+def test_a_draft_with_ten_thousand_excepts_is_answered_without_delay(api, demo_cluster):
+    """An ipBlock's excepts were cut out one by one from every range left (8 s for 10,000)."""
+    lines = "".join(f"        - {cidr}\n" for cidr in many_excepts(10_000))
+    text = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: shop\n"
+        "spec:\n  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n"
+        "        except:\n" + lines
+    )
+    for role, url, body in api_posts(demo_cluster.pk, text)[:3]:  # parse, validate, preview
+        with within_seconds(5, f"{url} with 10,000 excepts"):
+            response = api(role).post(url, body, format="json")
+        assert response.status_code < 500, (url, response.status_code)
+
+
+def test_a_port_of_five_thousand_digits_is_a_400_not_a_500(api, demo_cluster):
+    """int() refuses more than 4,300 digits; the ValueError reached the client as a 500."""
+    digits = "1" * 5000
+    for port, words in ((digits, "4300 digits"), ("0x" + "f" * 5000, "more than 4,000 digits")):
+        text = (
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
+            f"spec:\n  podSelector: {{}}\n  ingress:\n  - ports:\n    - port: {port}\n"
+        )
+        for role, url, body in api_posts(demo_cluster.pk, text):
+            response = api(role).post(url, body, format="json")
+            assert response.status_code == 400, (url, response.status_code)
+            assert words in response.content.decode(), url
+    form = {"name": "p", "namespace": "shop", "ingress": [{"ports": [{"protocol": "TCP", "port": digits}]}]}
+    for url in ("/api/drafts/validate/", "/api/drafts/what-if/"):
+        response = api("viewer").post(url, {"cluster": demo_cluster.pk, "form": form}, format="json")
+        assert response.status_code == 400, (url, response.status_code)
+        assert "spec.ingress[0].ports[0].port" in response.content.decode(), url
+    response = api("viewer").post("/api/drafts/preview/", {"form": form}, format="json")
+    assert response.status_code == 200
+    assert response.json()["valid"] is False

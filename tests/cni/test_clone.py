@@ -86,6 +86,9 @@ def test_a_namespaced_allow_translates_peer_by_peer_and_port_by_port():
         (lambda s: s.update(enableDefaultDeny={"ingress": False}), "enableDefaultDeny false"),
         (lambda s: s["egress"][0].update(toFQDNs=[{"matchName": "example.com"}]), "spec.egress[0].toFQDNs"),
         (lambda s: s.update(endpointSelector={"matchLabels": {"reserved:host": ""}}), "is not a Kubernetes label"),
+        # int() on these was a ValueError, a 500 on the CNI page
+        (lambda s: s["ingress"][0]["toPorts"][0]["ports"][1].update(endPort="x"), "ports[1].endPort 'x' is not a port number"),
+        (lambda s: s["ingress"][0]["toPorts"][0]["ports"][1].update(endPort="9" * 5000), "is not a port number"),
     ],
 )
 def test_what_a_v1_policy_cannot_say_is_refused_with_the_field(change, reason):
@@ -115,3 +118,13 @@ def test_clone_verdict_per_cni(make_cluster, obj, cni, possible, words):
     assert verdict.possible is possible
     assert words in verdict.reason
     assert (verdict.obj is not None) is possible
+
+
+@pytest.mark.parametrize("port", ["²", "1" * 5000])
+def test_a_port_int_refuses_is_kept_as_text_for_validation_to_name(port):
+    """'²' passes isdigit() and int() refuses more than 4,300 digits: both were a ValueError."""
+    obj = copy.deepcopy(ALLOW)
+    obj["spec"]["ingress"][0]["toPorts"][0]["ports"][0]["port"] = port
+    v1 = cilium_to_v1(obj)
+    assert v1["spec"]["ingress"][0]["ports"][0] == {"protocol": "TCP", "port": port}
+    assert any("ports[0].port" in e.path for e in validate_network_policy(v1))

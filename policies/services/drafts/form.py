@@ -313,7 +313,9 @@ def _form_to_selector(sel: Any, path: str, errors: _Errors) -> dict[str, Any]:
 
 
 def _int_or_text(value: str) -> int | str:
-    return int(value) if value.isdigit() and value.isascii() else value
+    # A longer run of digits is no port either way, and int() refuses one of more than
+    # 4,300 digits (a ValueError, a 500); as text, validation names the field.
+    return int(value) if value.isdigit() and value.isascii() and len(value) <= 18 else value
 
 
 def _form_to_port(row: Any) -> dict[str, Any]:
