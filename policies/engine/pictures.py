@@ -9,9 +9,6 @@ graph is missing. Nothing here leaves the machine: the page has no scripts, font
 
 from __future__ import annotations
 
-import html
-import shutil
-import subprocess
 from typing import Literal
 
 from .formats import render_dot
@@ -34,6 +31,10 @@ class GraphvizUnavailable(Exception):
 
 def graphviz(dot: str, fmt: Literal["svg", "png"], *, timeout: float = DOT_TIMEOUT_SECONDS) -> bytes:
     """`dot -T<fmt>` on the dot text."""
+    # subprocess and html load here: every `netpolui` run imports this module, few draw.
+    import shutil
+    import subprocess
+
     program = shutil.which("dot")
     if program is None:
         raise GraphvizUnavailable(f"{fmt} output needs Graphviz's `dot` program: {INSTALL_HINT}")
@@ -93,7 +94,7 @@ def render_html(reach: Reachability, *, title: str = "netpolui", svg: str | None
     sources = sorted({c.src.key for c in reach.connections})
     targets = sorted({c.dst.key for c in reach.connections})
     cells = {(c.src.key, c.dst.key): c.conns for c in reach.connections}
-    esc = html.escape
+    from html import escape as esc
     rows = []
     for src in sources:
         tds = []
