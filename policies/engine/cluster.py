@@ -32,6 +32,7 @@ from .model import (
     Pod,
     Workload,
     frozen_labels,
+    new_pod,
     parse_network_policy,
 )
 from .selectors import dns1123_label_error
@@ -293,11 +294,16 @@ def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
 
     A controller reference without its (required) kind still names the pods' common
     owner; np-guard shows such pods as one ``ns/owner[Pod]``, and so do we."""
-    refs = _meta(obj).get("ownerReferences")
-    if not isinstance(refs, list):
+    return _controller_ref_in(_meta(obj))
+
+
+def _controller_ref_in(meta: Mapping[str, Any]) -> tuple[str, str] | None:
+    """_controller_ref of an object by its metadata (the pod loop has it at hand)."""
+    refs = meta.get("ownerReferences")
+    if refs.__class__ is not list and not isinstance(refs, list):
         return None
     for r in refs:
-        if isinstance(r, _MAP) and r.get("controller") and r.get("name"):
+        if (r.__class__ is dict or isinstance(r, Mapping)) and r.get("controller") and r.get("name"):
             return (str(r.get("kind") or "Pod"), str(r["name"]))
     return None
 
@@ -337,45 +343,101 @@ class _Problems:
 
 
 def _labels(
-    obj: Mapping[str, Any], path: str, loc: Location, problems: _Problems
+    obj: Mapping[str, Any], path: str, loc: Location, problems: _Problems, cache: _Interned | None = None
 ) -> Mapping[str, str]:
     raw = obj.get("labels") if isinstance(obj, _MAP) else None
     if raw is None:
         return frozen_labels(None)
-    if not isinstance(raw, _MAP):
+    if raw.__class__ is not dict and not isinstance(raw, Mapping):
         problems.add(loc, obj, path, "must be a map of label keys to values")
         return frozen_labels(None)
-    return frozen_labels(raw)
+    return cache.labels(raw) if cache is not None else frozen_labels(raw)
 
 
-def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
+class _Interned:
+    """One answer per distinct label map and port list of one build: the pods of a
+    workload repeat their template's, and the sorted, read-only copy costs several
+    times the look-up (10,000 pods of 1,000 workloads). The answers are immutable, so
+    sharing them changes nothing."""
+
+    def __init__(self) -> None:
+        self._labels: dict[tuple[tuple[Any, Any], ...], Mapping[str, str]] = {}
+        self._ports: dict[tuple[NamedPort, ...], tuple[NamedPort, ...]] = {}
+
+    def labels(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
+        """frozen_labels(raw), once per distinct map."""
+        try:
+            key = tuple(raw.items())
+            found = self._labels.get(key)
+        except TypeError:  # an unhashable value (a list): rare, and built every time
+            return frozen_labels(raw)
+        if found is None:
+            found = frozen_labels(raw)
+            # Only maps of text are kept: True == 1 and both hash alike, so a pod
+            # labelled `1` must not get the labels ("true") of one labelled `true`.
+            if all(k.__class__ is str and v.__class__ is str for k, v in key):
+                self._labels[key] = found
+        return found
+
+    def ports(self, found: list[NamedPort], plain: bool) -> tuple[NamedPort, ...]:
+        """The sorted, distinct named ports of `found`, once per distinct list of
+        `plain` ones (exact str and int: an int subclass equal to a number must not be
+        answered with that number)."""
+        if not found:
+            return ()
+        if not plain:
+            return tuple(sorted(set(found)))
+        key = tuple(found)
+        out = self._ports.get(key)
+        if out is None:
+            out = self._ports[key] = tuple(sorted(set(found)))
+        return out
+
+
+def _named_ports(pod_spec: Mapping[str, Any], cache: _Interned | None = None) -> tuple[NamedPort, ...]:
     out: list[NamedPort] = []
+    plain = True
     containers = pod_spec.get("containers")
-    for c in containers if isinstance(containers, list) else []:
-        ports = c.get("ports") if isinstance(c, _MAP) else None
-        for p in ports if isinstance(ports, list) else []:
-            if not isinstance(p, _MAP):
+    # The checks test the exact type first (isinstance, with the Mapping ABC for
+    # anything but a dict, costs several times more); other types take the old checks.
+    for c in containers if containers.__class__ is list or isinstance(containers, list) else ():
+        if c.__class__ is not dict and not isinstance(c, Mapping):
+            continue
+        ports = c.get("ports")
+        if ports.__class__ is not list and not isinstance(ports, list):
+            continue
+        for p in ports:
+            if p.__class__ is not dict and not isinstance(p, Mapping):
                 continue
             name, number = p.get("name"), p.get("containerPort")
-            if (
-                isinstance(name, str)
-                and name
-                and isinstance(number, int)
-                and not isinstance(number, bool)
-            ):
-                out.append((name, str(p.get("protocol") or "TCP"), number))
-    return tuple(sorted(set(out)))
+            if not name:
+                continue
+            if name.__class__ is str and number.__class__ is int:
+                pass
+            elif isinstance(name, str) and isinstance(number, int) and not isinstance(number, bool):
+                plain = False
+            else:
+                continue
+            out.append((name, str(p.get("protocol") or "TCP"), number))
+    if cache is None:
+        return tuple(sorted(set(out)))
+    return cache.ports(out, plain)
 
 
 def _pod_ips(obj: Mapping[str, Any]) -> tuple[str, ...]:
-    status = obj.get("status") if isinstance(obj.get("status"), _MAP) else {}
-    assert isinstance(status, _MAP)
+    status = obj.get("status")
+    if status.__class__ is not dict and not isinstance(status, Mapping):
+        return ()
+    pod_ip = status.get("podIP")
+    entries = status.get("podIPs")
+    if not entries:  # a pod read from a manifest, or one address: no list to merge
+        return (pod_ip,) if isinstance(pod_ip, str) else ()
     ips: list[str] = []
-    for entry in status.get("podIPs") or []:
+    for entry in entries:
         if isinstance(entry, _MAP) and isinstance(entry.get("ip"), str):
             ips.append(entry["ip"])
-    if isinstance(status.get("podIP"), str) and status["podIP"] not in ips:
-        ips.insert(0, status["podIP"])
+    if isinstance(pod_ip, str) and pod_ip not in ips:
+        ips.insert(0, pod_ip)
     return tuple(ips)
 
 
@@ -568,8 +630,8 @@ def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, 
     # missing it shows that owner, as np-guard does.
     shown_owner: dict[tuple[str, str, str], tuple[str, str]] = {}  # one walk per owner
 
-    def display_owner(obj: Mapping[str, Any], ns: str) -> tuple[str, str] | None:
-        ref = _controller_ref(obj)
+    def display_owner(meta: Mapping[str, Any], ns: str) -> tuple[str, str] | None:
+        ref = _controller_ref_in(meta)
         if ref is None or ref[0] == "Node":
             return None
         key = (ns, *ref)
@@ -591,27 +653,40 @@ def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, 
 
     pods: list[Pod] = []
     by_owner: dict[tuple[str, str, str], list[Pod]] = {}
+    interned = _Interned()
     for obj, loc in inp.pod_objs:
-        meta = _meta(obj)
-        spec = obj.get("spec") if isinstance(obj.get("spec"), _MAP) else {}
-        assert isinstance(spec, _MAP)
-        ns = _ns(obj)
-        owner = display_owner(obj, ns)
+        # _meta and _ns inlined: this loop runs once per pod of the cluster.
+        meta = obj.get("metadata")
+        if meta.__class__ is not dict and not isinstance(meta, Mapping):
+            meta = _NO_META
+        spec = obj.get("spec")
+        if spec.__class__ is not dict and not isinstance(spec, Mapping):
+            spec = _NO_META
+        ns = meta.get("namespace")
+        if not (ns and isinstance(ns, str)):
+            ns = "default"
+        owner = display_owner(meta, ns)
         name = str(meta.get("name"))
-        pod = Pod(
-            namespace=ns,
-            name=name,
-            labels=_labels(meta, "metadata.labels", loc, problems),
-            named_ports=_named_ports(spec),
-            host_network=bool(spec.get("hostNetwork")),
-            ips=_pod_ips(obj),
-            owner_kind=owner[0] if owner else "Pod",
-            owner_name=owner[1] if owner else name,
-            uid=str(meta.get("uid") or ""),
-            service_account=_service_account(spec),
+        owner_kind, owner_name = owner if owner else ("Pod", name)
+        pod = new_pod(
+            ns,
+            name,
+            _labels(meta, "metadata.labels", loc, problems, interned),
+            _named_ports(spec, interned),
+            bool(spec.get("hostNetwork")),
+            _pod_ips(obj),
+            owner_kind,
+            owner_name,
+            False,
+            str(meta.get("uid") or ""),
+            _service_account(spec),
         )
         pods.append(pod)
-        by_owner.setdefault((ns, pod.owner_kind, pod.owner_name), []).append(pod)
+        owned = by_owner.get((ns, owner_kind, owner_name))
+        if owned is None:
+            by_owner[(ns, owner_kind, owner_name)] = [pod]
+        else:
+            owned.append(pod)
     return pods, by_owner
 
 
