@@ -30,15 +30,22 @@ from .model import (
     NamedPort,
     NetworkPolicy,
     Pod,
+    PolicySpec,
     Workload,
     frozen_labels,
     new_pod,
     parse_network_policy,
+    parse_policy_spec,
 )
 from .selectors import dns1123_label_error
 from .tier_validation import validate_cluster_policy
 from .tiers import ClusterPolicy, Node, is_cluster_policy, parse_cluster_policy, parse_node
-from .validation import FieldError, validate_network_policy
+from .validation import (
+    FieldError,
+    network_policy_metadata_errors,
+    network_policy_spec_errors,
+    policy_display_name,
+)
 
 WORKLOAD_KINDS = (
     "Deployment",
@@ -542,12 +549,55 @@ class _Input:
     service_accounts: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
 
 
+class _PolicySpecs:
+    """validate_network_policy and parse_network_policy with each distinct spec checked
+    and parsed once per build: a policy stamped into every namespace (default deny,
+    DNS egress) repeats its spec, and both steps cost ten times the key.
+
+    The key is the spec's repr: for the plain data the readers give (dicts, lists,
+    text, numbers, booleans, null) it spells out every type and value (``1``, ``'1'``,
+    ``True`` and ``1.0`` differ, so do a list and a tuple). A spec that has no repr
+    (nested too deep) is checked and parsed on its own."""
+
+    def __init__(self) -> None:
+        self._errors: dict[str, list[tuple[str, str]]] = {}
+        self._parsed: dict[str, PolicySpec] = {}
+
+    def validate(self, obj: Mapping[str, Any]) -> tuple[list[FieldError], str | None]:
+        """validate_network_policy(obj), and the key of its spec (None: not kept)."""
+        errors = network_policy_metadata_errors(obj)
+        spec = obj.get("spec")
+        try:
+            key: str | None = repr(spec)
+        except (RecursionError, ValueError):  # too deep, or a number too long to print
+            key = None
+        found = self._errors.get(key) if key is not None else None
+        if found is None:
+            found = network_policy_spec_errors(spec)
+            if key is not None:
+                self._errors[key] = found
+        if found:
+            name = policy_display_name(obj)
+            errors.extend(FieldError(path, message, name) for path, message in found)
+        return errors, key
+
+    def parse(self, obj: Mapping[str, Any], key: str | None) -> NetworkPolicy:
+        """parse_network_policy(obj) of a policy `validate` passed, by its spec key."""
+        if key is None:
+            return parse_network_policy(obj)
+        spec = self._parsed.get(key)
+        if spec is None:
+            spec = self._parsed[key] = parse_policy_spec(obj.get("spec"))
+        return parse_network_policy(obj, spec)
+
+
 def _sort_input(
     objs: Sequence[Mapping[str, Any]], locs: Sequence[Location], notes: list[str], problems: _Problems
 ) -> _Input:
     """Namespaces, workloads, pods, policies (checked as the API server would; invalid
     ones listed apart), cluster-wide policies, nodes and CNI objects of the input."""
     inp = _Input()
+    specs = _PolicySpecs()
     for obj, loc in zip(objs, locs, strict=True):
         kind = obj.get("kind")
         meta = _meta(obj)
@@ -578,7 +628,7 @@ def _sort_input(
         elif kind in WORKLOAD_KINDS:
             inp.workload_objs[(_ns(obj), str(kind), str(meta.get("name")))] = (obj, loc)
         elif kind == "NetworkPolicy":
-            errors = validate_network_policy(obj)
+            errors, spec_key = specs.validate(obj)
             key = f"{_ns(obj)}/{meta.get('name')}"
             if errors and meta.get("name") and all(e.path in _NAME_PATHS for e in errors):
                 # A name the API server would refuse (`web_policy`) changes no answer.
@@ -597,7 +647,7 @@ def _sort_input(
                     f"NetworkPolicy {key} is defined twice ({prev.file}:{prev.line} and {loc.file}:{loc.line}); "
                     "the later one is used"
                 )
-            inp.policies[key] = parse_network_policy(obj)
+            inp.policies[key] = specs.parse(obj, spec_key)
             inp.policy_locs[key] = loc
         elif is_cluster_policy(obj):
             errors = validate_cluster_policy(obj)
