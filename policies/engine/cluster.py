@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from .cni.build import CniSource, CniState, build_cni, tier_plan
@@ -104,7 +106,6 @@ class Cluster:
         )
         self._policy_index = {p.key: p for p in self.policies}
         self._cluster_policy_index = {p.key: p for p in self.cluster_policies}
-        self._pod_index = {p.key: p for p in self.pods}
         # Selectors are namespaced: checks over every policy look in one namespace's pods
         # instead of all of them (10,000 pods x 2,000 policies took half a minute).
         self._pods_by_namespace: dict[str, list[Pod]] = {}
@@ -164,6 +165,11 @@ class Cluster:
                 if p.subject.matches_pod(ns_labels, pod.labels, pod.host_network, pod.service_account)
             )
         )
+
+    @cached_property
+    def _pod_index(self) -> dict[str, Pod]:
+        # Built on the first look-up by name, which `analyze` never makes (10,000 keys).
+        return {p.key: p for p in self.pods}
 
     def pod(self, namespace: str, name: str) -> Pod | None:
         return self._pod_index.get(f"{namespace}/{name}")
@@ -483,7 +489,7 @@ def build_cluster(
     for ns_name in {p.namespace for p in pods} | {p.namespace for p in policies.values()}:
         namespaces.setdefault(ns_name, frozen_labels({NAMESPACE_NAME_LABEL: ns_name}))
 
-    pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))
+    pods.sort(key=attrgetter("namespace", "name", "owner_kind"))  # the same tuples, built in C
     policy_list = sorted(policies.values(), key=lambda p: p.key)
     cni_state = (
         build_cni(
@@ -598,8 +604,15 @@ def _sort_input(
     ones listed apart), cluster-wide policies, nodes and CNI objects of the input."""
     inp = _Input()
     specs = _PolicySpecs()
+    pod_objs, agents = inp.pod_objs, inp.agents
     for obj, loc in zip(objs, locs, strict=True):
         kind = obj.get("kind")
+        if kind == "Pod":  # most objects; of the checks below only the agents' concern pods
+            meta = obj.get("metadata")
+            if (meta.__class__ is dict or isinstance(meta, Mapping)) and meta.get("namespace") in _AGENT_NAMESPACES:
+                agents.append(obj)
+            pod_objs.append((obj, loc))
+            continue
         meta = _meta(obj)
         if kind in _CNI_SHARED or (isinstance(kind, str) and kind in _CNI_ONLY):
             if cni_kind(obj) is not None:
@@ -781,7 +794,7 @@ def _workloads(inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]]) -> 
     """One workload per owner, labelled from its pod template (or its first pod)."""
     workloads: list[Workload] = []
     for (ns, kind, name), members in sorted(by_owner.items()):
-        members.sort(key=lambda p: p.name)
+        members.sort(key=attrgetter("name"))
         wobj = inp.workload_objs.get((ns, kind, name))
         if wobj is not None:
             labels = (
