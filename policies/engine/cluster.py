@@ -316,8 +316,15 @@ def _controller_ref_in(meta: Mapping[str, Any]) -> tuple[str, str] | None:
     if refs.__class__ is not list and not isinstance(refs, list):
         return None
     for r in refs:
-        if (r.__class__ is dict or isinstance(r, Mapping)) and r.get("controller") and r.get("name"):
-            return (str(r.get("kind") or "Pod"), str(r["name"]))
+        if r.__class__ is not dict and not isinstance(r, Mapping):
+            continue
+        name = r.get("name")
+        if r.get("controller") and name:
+            kind = r.get("kind")
+            return (
+                kind if kind.__class__ is str and kind else str(kind or "Pod"),
+                name if name.__class__ is str else str(r["name"]),
+            )
     return None
 
 
@@ -431,7 +438,8 @@ def _named_ports(pod_spec: Mapping[str, Any], cache: _Interned | None = None) ->
                 plain = False
             else:
                 continue
-            out.append((name, str(p.get("protocol") or "TCP"), number))
+            proto = p.get("protocol")
+            out.append((name, proto if proto.__class__ is str and proto else str(proto or "TCP"), number))
     if cache is None:
         return tuple(sorted(set(out)))
     return cache.ports(out, plain)
