@@ -485,9 +485,10 @@ def build_cluster(
     locs = list(locations) if locations is not None else [Location("<input>") for _ in objs]
     problems = _Problems()
     inp = _sort_input(objs, locs, notes, problems)
-    pods, by_owner = _pods(inp, problems)
-    _add_stand_ins(inp, pods, by_owner, problems)
-    workloads = _workloads(inp, by_owner)
+    interned = _Interned()
+    pods, by_owner = _pods(inp, problems, interned)
+    _add_stand_ins(inp, pods, by_owner, problems, interned)
+    workloads = _workloads(inp, by_owner, interned)
 
     if problems.errors and strict:
         raise ManifestError(problems.errors)
@@ -695,7 +696,9 @@ def _sort_input(
     return inp
 
 
-def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, str, str], list[Pod]]]:
+def _pods(
+    inp: _Input, problems: _Problems, interned: _Interned
+) -> tuple[list[Pod], dict[tuple[str, str, str], list[Pod]]]:
     """The input's pods, each under the owner it is shown as, and the pods per owner."""
     # A pod shows its top-most owner found in the input; when its direct owner is
     # missing it shows that owner, as np-guard does.
@@ -724,7 +727,6 @@ def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, 
 
     pods: list[Pod] = []
     by_owner: dict[tuple[str, str, str], list[Pod]] = {}
-    interned = _Interned()
     for obj, loc in inp.pod_objs:
         # _meta and _ns inlined: this loop runs once per pod of the cluster.
         meta = obj.get("metadata")
@@ -762,7 +764,11 @@ def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, 
 
 
 def _add_stand_ins(
-    inp: _Input, pods: list[Pod], by_owner: dict[tuple[str, str, str], list[Pod]], problems: _Problems
+    inp: _Input,
+    pods: list[Pod],
+    by_owner: dict[tuple[str, str, str], list[Pod]],
+    problems: _Problems,
+    interned: _Interned,
 ) -> None:
     """Workloads without pods stand for one pod with their template's labels and ports,
     unless another workload in the input owns them (that one stands for them)."""
@@ -784,8 +790,8 @@ def _add_stand_ins(
         stand_in = Pod(
             namespace=ns,
             name=name,
-            labels=_labels(tpl_meta, path, loc, problems),
-            named_ports=_named_ports(tpl_spec),
+            labels=_labels(tpl_meta, path, loc, problems, interned),
+            named_ports=_named_ports(tpl_spec, interned),
             host_network=bool(tpl_spec.get("hostNetwork")),
             owner_kind=kind,
             owner_name=name,
@@ -798,7 +804,9 @@ def _add_stand_ins(
 
 
 
-def _workloads(inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]]) -> list[Workload]:
+def _workloads(
+    inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]], interned: _Interned
+) -> list[Workload]:
     """One workload per owner, labelled from its pod template (or its first pod)."""
     workloads: list[Workload] = []
     for (ns, kind, name), members in sorted(by_owner.items()):
@@ -806,7 +814,7 @@ def _workloads(inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]]) -> 
         wobj = inp.workload_objs.get((ns, kind, name))
         if wobj is not None:
             labels = (
-                frozen_labels(_meta(_pod_template(wobj[0])).get("labels") or {})
+                interned.labels(_meta(_pod_template(wobj[0])).get("labels") or {})
                 if kind != "Pod"
                 else members[0].labels
             )
