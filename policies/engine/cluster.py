@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from .cni.build import CniSource, CniState, build_cni, tier_plan
@@ -30,14 +32,22 @@ from .model import (
     NamedPort,
     NetworkPolicy,
     Pod,
+    PolicySpec,
     Workload,
     frozen_labels,
+    new_pod,
     parse_network_policy,
+    parse_policy_spec,
 )
 from .selectors import dns1123_label_error
 from .tier_validation import validate_cluster_policy
 from .tiers import ClusterPolicy, Node, is_cluster_policy, parse_cluster_policy, parse_node
-from .validation import FieldError, validate_network_policy
+from .validation import (
+    FieldError,
+    network_policy_metadata_errors,
+    network_policy_spec_errors,
+    policy_display_name,
+)
 
 WORKLOAD_KINDS = (
     "Deployment",
@@ -96,7 +106,6 @@ class Cluster:
         )
         self._policy_index = {p.key: p for p in self.policies}
         self._cluster_policy_index = {p.key: p for p in self.cluster_policies}
-        self._pod_index = {p.key: p for p in self.pods}
         # Selectors are namespaced: checks over every policy look in one namespace's pods
         # instead of all of them (10,000 pods x 2,000 policies took half a minute).
         self._pods_by_namespace: dict[str, list[Pod]] = {}
@@ -156,6 +165,11 @@ class Cluster:
                 if p.subject.matches_pod(ns_labels, pod.labels, pod.host_network, pod.service_account)
             )
         )
+
+    @cached_property
+    def _pod_index(self) -> dict[str, Pod]:
+        # Built on the first look-up by name, which `analyze` never makes (10,000 keys).
+        return {p.key: p for p in self.pods}
 
     def pod(self, namespace: str, name: str) -> Pod | None:
         return self._pod_index.get(f"{namespace}/{name}")
@@ -293,12 +307,24 @@ def _controller_ref(obj: Mapping[str, Any]) -> tuple[str, str] | None:
 
     A controller reference without its (required) kind still names the pods' common
     owner; np-guard shows such pods as one ``ns/owner[Pod]``, and so do we."""
-    refs = _meta(obj).get("ownerReferences")
-    if not isinstance(refs, list):
+    return _controller_ref_in(_meta(obj))
+
+
+def _controller_ref_in(meta: Mapping[str, Any]) -> tuple[str, str] | None:
+    """_controller_ref of an object by its metadata (the pod loop has it at hand)."""
+    refs = meta.get("ownerReferences")
+    if refs.__class__ is not list and not isinstance(refs, list):
         return None
     for r in refs:
-        if isinstance(r, _MAP) and r.get("controller") and r.get("name"):
-            return (str(r.get("kind") or "Pod"), str(r["name"]))
+        if r.__class__ is not dict and not isinstance(r, Mapping):
+            continue
+        name = r.get("name")
+        if r.get("controller") and name:
+            kind = r.get("kind")
+            return (
+                kind if kind.__class__ is str and kind else str(kind or "Pod"),
+                name if name.__class__ is str else str(r["name"]),
+            )
     return None
 
 
@@ -337,45 +363,102 @@ class _Problems:
 
 
 def _labels(
-    obj: Mapping[str, Any], path: str, loc: Location, problems: _Problems
+    obj: Mapping[str, Any], path: str, loc: Location, problems: _Problems, cache: _Interned | None = None
 ) -> Mapping[str, str]:
     raw = obj.get("labels") if isinstance(obj, _MAP) else None
     if raw is None:
         return frozen_labels(None)
-    if not isinstance(raw, _MAP):
+    if raw.__class__ is not dict and not isinstance(raw, Mapping):
         problems.add(loc, obj, path, "must be a map of label keys to values")
         return frozen_labels(None)
-    return frozen_labels(raw)
+    return cache.labels(raw) if cache is not None else frozen_labels(raw)
 
 
-def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
+class _Interned:
+    """One answer per distinct label map and port list of one build: the pods of a
+    workload repeat their template's, and the sorted, read-only copy costs several
+    times the look-up (10,000 pods of 1,000 workloads). The answers are immutable, so
+    sharing them changes nothing."""
+
+    def __init__(self) -> None:
+        self._labels: dict[tuple[tuple[Any, Any], ...], Mapping[str, str]] = {}
+        self._ports: dict[tuple[NamedPort, ...], tuple[NamedPort, ...]] = {}
+
+    def labels(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
+        """frozen_labels(raw), once per distinct map."""
+        try:
+            key = tuple(raw.items())
+            found = self._labels.get(key)
+        except TypeError:  # an unhashable value (a list): rare, and built every time
+            return frozen_labels(raw)
+        if found is None:
+            found = frozen_labels(raw)
+            # Only maps of text are kept: True == 1 and both hash alike, so a pod
+            # labelled `1` must not get the labels ("true") of one labelled `true`.
+            if all(k.__class__ is str and v.__class__ is str for k, v in key):
+                self._labels[key] = found
+        return found
+
+    def ports(self, found: list[NamedPort], plain: bool) -> tuple[NamedPort, ...]:
+        """The sorted, distinct named ports of `found`, once per distinct list of
+        `plain` ones (exact str and int: an int subclass equal to a number must not be
+        answered with that number)."""
+        if not found:
+            return ()
+        if not plain:
+            return tuple(sorted(set(found)))
+        key = tuple(found)
+        out = self._ports.get(key)
+        if out is None:
+            out = self._ports[key] = tuple(sorted(set(found)))
+        return out
+
+
+def _named_ports(pod_spec: Mapping[str, Any], cache: _Interned | None = None) -> tuple[NamedPort, ...]:
     out: list[NamedPort] = []
+    plain = True
     containers = pod_spec.get("containers")
-    for c in containers if isinstance(containers, list) else []:
-        ports = c.get("ports") if isinstance(c, _MAP) else None
-        for p in ports if isinstance(ports, list) else []:
-            if not isinstance(p, _MAP):
+    # The checks test the exact type first (isinstance, with the Mapping ABC for
+    # anything but a dict, costs several times more); other types take the old checks.
+    for c in containers if containers.__class__ is list or isinstance(containers, list) else ():
+        if c.__class__ is not dict and not isinstance(c, Mapping):
+            continue
+        ports = c.get("ports")
+        if ports.__class__ is not list and not isinstance(ports, list):
+            continue
+        for p in ports:
+            if p.__class__ is not dict and not isinstance(p, Mapping):
                 continue
             name, number = p.get("name"), p.get("containerPort")
-            if (
-                isinstance(name, str)
-                and name
-                and isinstance(number, int)
-                and not isinstance(number, bool)
-            ):
-                out.append((name, str(p.get("protocol") or "TCP"), number))
-    return tuple(sorted(set(out)))
+            if not name:
+                continue
+            if name.__class__ is str and number.__class__ is int:
+                pass
+            elif isinstance(name, str) and isinstance(number, int) and not isinstance(number, bool):
+                plain = False
+            else:
+                continue
+            proto = p.get("protocol")
+            out.append((name, proto if proto.__class__ is str and proto else str(proto or "TCP"), number))
+    if cache is None:
+        return tuple(sorted(set(out)))
+    return cache.ports(out, plain)
 
 
 def _pod_ips(obj: Mapping[str, Any]) -> tuple[str, ...]:
-    status = obj.get("status") if isinstance(obj.get("status"), _MAP) else {}
-    assert isinstance(status, _MAP)
+    status = obj.get("status")
+    if status.__class__ is not dict and not isinstance(status, Mapping):
+        return ()
+    pod_ip = status.get("podIP")
+    entries = status.get("podIPs")
+    if not entries:  # a pod read from a manifest, or one address: no list to merge
+        return (pod_ip,) if isinstance(pod_ip, str) else ()
     ips: list[str] = []
-    for entry in status.get("podIPs") or []:
+    for entry in entries:
         if isinstance(entry, _MAP) and isinstance(entry.get("ip"), str):
             ips.append(entry["ip"])
-    if isinstance(status.get("podIP"), str) and status["podIP"] not in ips:
-        ips.insert(0, status["podIP"])
+    if isinstance(pod_ip, str) and pod_ip not in ips:
+        ips.insert(0, pod_ip)
     return tuple(ips)
 
 
@@ -402,9 +485,10 @@ def build_cluster(
     locs = list(locations) if locations is not None else [Location("<input>") for _ in objs]
     problems = _Problems()
     inp = _sort_input(objs, locs, notes, problems)
-    pods, by_owner = _pods(inp, problems)
-    _add_stand_ins(inp, pods, by_owner, problems)
-    workloads = _workloads(inp, by_owner)
+    interned = _Interned()
+    pods, by_owner = _pods(inp, problems, interned)
+    _add_stand_ins(inp, pods, by_owner, problems, interned)
+    workloads = _workloads(inp, by_owner, interned)
 
     if problems.errors and strict:
         raise ManifestError(problems.errors)
@@ -414,7 +498,7 @@ def build_cluster(
     for ns_name in {p.namespace for p in pods} | {p.namespace for p in policies.values()}:
         namespaces.setdefault(ns_name, frozen_labels({NAMESPACE_NAME_LABEL: ns_name}))
 
-    pods.sort(key=lambda p: (p.namespace, p.name, p.owner_kind))
+    pods.sort(key=attrgetter("namespace", "name", "owner_kind"))  # the same tuples, built in C
     policy_list = sorted(policies.values(), key=lambda p: p.key)
     cni_state = (
         build_cni(
@@ -480,14 +564,64 @@ class _Input:
     service_accounts: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
 
 
+class _PolicySpecs:
+    """validate_network_policy and parse_network_policy with each distinct spec checked
+    and parsed once per build: a policy stamped into every namespace (default deny,
+    DNS egress) repeats its spec, and both steps cost ten times the key.
+
+    The key is the spec's repr: for the plain data the readers give (dicts, lists,
+    text, numbers, booleans, null) it spells out every type and value (``1``, ``'1'``,
+    ``True`` and ``1.0`` differ, so do a list and a tuple). A spec that has no repr
+    (nested too deep) is checked and parsed on its own."""
+
+    def __init__(self) -> None:
+        self._errors: dict[str, list[tuple[str, str]]] = {}
+        self._parsed: dict[str, PolicySpec] = {}
+
+    def validate(self, obj: Mapping[str, Any]) -> tuple[list[FieldError], str | None]:
+        """validate_network_policy(obj), and the key of its spec (None: not kept)."""
+        errors = network_policy_metadata_errors(obj)
+        spec = obj.get("spec")
+        try:
+            key: str | None = repr(spec)
+        except (RecursionError, ValueError):  # too deep, or a number too long to print
+            key = None
+        found = self._errors.get(key) if key is not None else None
+        if found is None:
+            found = network_policy_spec_errors(spec)
+            if key is not None:
+                self._errors[key] = found
+        if found:
+            name = policy_display_name(obj)
+            errors.extend(FieldError(path, message, name) for path, message in found)
+        return errors, key
+
+    def parse(self, obj: Mapping[str, Any], key: str | None) -> NetworkPolicy:
+        """parse_network_policy(obj) of a policy `validate` passed, by its spec key."""
+        if key is None:
+            return parse_network_policy(obj)
+        spec = self._parsed.get(key)
+        if spec is None:
+            spec = self._parsed[key] = parse_policy_spec(obj.get("spec"))
+        return parse_network_policy(obj, spec)
+
+
 def _sort_input(
     objs: Sequence[Mapping[str, Any]], locs: Sequence[Location], notes: list[str], problems: _Problems
 ) -> _Input:
     """Namespaces, workloads, pods, policies (checked as the API server would; invalid
     ones listed apart), cluster-wide policies, nodes and CNI objects of the input."""
     inp = _Input()
+    specs = _PolicySpecs()
+    pod_objs, agents = inp.pod_objs, inp.agents
     for obj, loc in zip(objs, locs, strict=True):
         kind = obj.get("kind")
+        if kind == "Pod":  # most objects; of the checks below only the agents' concern pods
+            meta = obj.get("metadata")
+            if (meta.__class__ is dict or isinstance(meta, Mapping)) and meta.get("namespace") in _AGENT_NAMESPACES:
+                agents.append(obj)
+            pod_objs.append((obj, loc))
+            continue
         meta = _meta(obj)
         if kind in _CNI_SHARED or (isinstance(kind, str) and kind in _CNI_ONLY):
             if cni_kind(obj) is not None:
@@ -516,7 +650,7 @@ def _sort_input(
         elif kind in WORKLOAD_KINDS:
             inp.workload_objs[(_ns(obj), str(kind), str(meta.get("name")))] = (obj, loc)
         elif kind == "NetworkPolicy":
-            errors = validate_network_policy(obj)
+            errors, spec_key = specs.validate(obj)
             key = f"{_ns(obj)}/{meta.get('name')}"
             if errors and meta.get("name") and all(e.path in _NAME_PATHS for e in errors):
                 # A name the API server would refuse (`web_policy`) changes no answer.
@@ -535,7 +669,7 @@ def _sort_input(
                     f"NetworkPolicy {key} is defined twice ({prev.file}:{prev.line} and {loc.file}:{loc.line}); "
                     "the later one is used"
                 )
-            inp.policies[key] = parse_network_policy(obj)
+            inp.policies[key] = specs.parse(obj, spec_key)
             inp.policy_locs[key] = loc
         elif is_cluster_policy(obj):
             errors = validate_cluster_policy(obj)
@@ -562,14 +696,16 @@ def _sort_input(
     return inp
 
 
-def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, str, str], list[Pod]]]:
+def _pods(
+    inp: _Input, problems: _Problems, interned: _Interned
+) -> tuple[list[Pod], dict[tuple[str, str, str], list[Pod]]]:
     """The input's pods, each under the owner it is shown as, and the pods per owner."""
     # A pod shows its top-most owner found in the input; when its direct owner is
     # missing it shows that owner, as np-guard does.
     shown_owner: dict[tuple[str, str, str], tuple[str, str]] = {}  # one walk per owner
 
-    def display_owner(obj: Mapping[str, Any], ns: str) -> tuple[str, str] | None:
-        ref = _controller_ref(obj)
+    def display_owner(meta: Mapping[str, Any], ns: str) -> tuple[str, str] | None:
+        ref = _controller_ref_in(meta)
         if ref is None or ref[0] == "Node":
             return None
         key = (ns, *ref)
@@ -592,31 +728,47 @@ def _pods(inp: _Input, problems: _Problems) -> tuple[list[Pod], dict[tuple[str, 
     pods: list[Pod] = []
     by_owner: dict[tuple[str, str, str], list[Pod]] = {}
     for obj, loc in inp.pod_objs:
-        meta = _meta(obj)
-        spec = obj.get("spec") if isinstance(obj.get("spec"), _MAP) else {}
-        assert isinstance(spec, _MAP)
-        ns = _ns(obj)
-        owner = display_owner(obj, ns)
+        # _meta and _ns inlined: this loop runs once per pod of the cluster.
+        meta = obj.get("metadata")
+        if meta.__class__ is not dict and not isinstance(meta, Mapping):
+            meta = _NO_META
+        spec = obj.get("spec")
+        if spec.__class__ is not dict and not isinstance(spec, Mapping):
+            spec = _NO_META
+        ns = meta.get("namespace")
+        if not (ns and isinstance(ns, str)):
+            ns = "default"
+        owner = display_owner(meta, ns)
         name = str(meta.get("name"))
-        pod = Pod(
-            namespace=ns,
-            name=name,
-            labels=_labels(meta, "metadata.labels", loc, problems),
-            named_ports=_named_ports(spec),
-            host_network=bool(spec.get("hostNetwork")),
-            ips=_pod_ips(obj),
-            owner_kind=owner[0] if owner else "Pod",
-            owner_name=owner[1] if owner else name,
-            uid=str(meta.get("uid") or ""),
-            service_account=_service_account(spec),
+        owner_kind, owner_name = owner if owner else ("Pod", name)
+        pod = new_pod(
+            ns,
+            name,
+            _labels(meta, "metadata.labels", loc, problems, interned),
+            _named_ports(spec, interned),
+            bool(spec.get("hostNetwork")),
+            _pod_ips(obj),
+            owner_kind,
+            owner_name,
+            False,
+            str(meta.get("uid") or ""),
+            _service_account(spec),
         )
         pods.append(pod)
-        by_owner.setdefault((ns, pod.owner_kind, pod.owner_name), []).append(pod)
+        owned = by_owner.get((ns, owner_kind, owner_name))
+        if owned is None:
+            by_owner[(ns, owner_kind, owner_name)] = [pod]
+        else:
+            owned.append(pod)
     return pods, by_owner
 
 
 def _add_stand_ins(
-    inp: _Input, pods: list[Pod], by_owner: dict[tuple[str, str, str], list[Pod]], problems: _Problems
+    inp: _Input,
+    pods: list[Pod],
+    by_owner: dict[tuple[str, str, str], list[Pod]],
+    problems: _Problems,
+    interned: _Interned,
 ) -> None:
     """Workloads without pods stand for one pod with their template's labels and ports,
     unless another workload in the input owns them (that one stands for them)."""
@@ -638,8 +790,8 @@ def _add_stand_ins(
         stand_in = Pod(
             namespace=ns,
             name=name,
-            labels=_labels(tpl_meta, path, loc, problems),
-            named_ports=_named_ports(tpl_spec),
+            labels=_labels(tpl_meta, path, loc, problems, interned),
+            named_ports=_named_ports(tpl_spec, interned),
             host_network=bool(tpl_spec.get("hostNetwork")),
             owner_kind=kind,
             owner_name=name,
@@ -652,15 +804,17 @@ def _add_stand_ins(
 
 
 
-def _workloads(inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]]) -> list[Workload]:
+def _workloads(
+    inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]], interned: _Interned
+) -> list[Workload]:
     """One workload per owner, labelled from its pod template (or its first pod)."""
     workloads: list[Workload] = []
     for (ns, kind, name), members in sorted(by_owner.items()):
-        members.sort(key=lambda p: p.name)
+        members.sort(key=attrgetter("name"))
         wobj = inp.workload_objs.get((ns, kind, name))
         if wobj is not None:
             labels = (
-                frozen_labels(_meta(_pod_template(wobj[0])).get("labels") or {})
+                interned.labels(_meta(_pod_template(wobj[0])).get("labels") or {})
                 if kind != "Pod"
                 else members[0].labels
             )

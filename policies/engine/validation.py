@@ -97,6 +97,28 @@ def validate_network_policy(obj: Mapping[str, Any]) -> list[FieldError]:
     if not isinstance(obj, Mapping):
         c.add("", "is not an object")
         return c.errors
+    _validate_metadata(c, obj)
+    _validate_spec(c, obj.get("spec"))
+    return c.errors
+
+
+def network_policy_metadata_errors(obj: Mapping[str, Any]) -> list[FieldError]:
+    """The errors of validate_network_policy(obj) in its metadata, for an object."""
+    c = _Collector(policy_display_name(obj))
+    _validate_metadata(c, obj)
+    return c.errors
+
+
+def network_policy_spec_errors(spec: object) -> list[tuple[str, str]]:
+    """(path, message) of each error validate_network_policy finds in `spec`, after
+    those of the metadata: what depends on the spec alone, so that build_cluster checks
+    each distinct spec once (policies stamped into every namespace repeat theirs)."""
+    c = _Collector("")
+    _validate_spec(c, spec)
+    return [(e.path, e.message) for e in c.errors]
+
+
+def _validate_metadata(c: _Collector, obj: Mapping[str, Any]) -> None:
     meta = obj.get("metadata")
     if not isinstance(meta, Mapping):
         c.add("metadata", "is required")
@@ -117,13 +139,15 @@ def validate_network_policy(obj: Mapping[str, Any]) -> list[FieldError]:
                 if err:
                     c.add("metadata.namespace", f"{_q(ns)} {err}")
         _validate_labels_map(c, meta.get("labels"), "metadata.labels")
-    spec = obj.get("spec")
+
+
+def _validate_spec(c: _Collector, spec: object) -> None:
     if spec is None:
         c.add("spec", "is required")
-        return c.errors
+        return
     if not isinstance(spec, Mapping):
         c.add("spec", "must be an object")
-        return c.errors
+        return
     if "podSelector" not in spec:
         c.add("spec.podSelector", "is required (use {} to select every pod in the namespace)")
     else:
@@ -167,7 +191,7 @@ def validate_network_policy(obj: Mapping[str, Any]) -> list[FieldError]:
                 c.add(f"{rpath}.{key}", f"is not a field of an {direction} rule{hint}")
             _validate_ports(c, rule.get("ports"), f"{rpath}.ports")
             _validate_peers(c, rule.get(peers_key), f"{rpath}.{peers_key}")
-    return c.errors
+    return
 
 
 def _validate_labels_map(c: _Collector, labels: object, path: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -165,6 +166,62 @@ def test_duplicate_policy_keeps_the_later_and_notes_it() -> None:
     assert cluster.policies[0].policy_types == ("Ingress",)
     assert any("defined twice" in n for n in cluster.notes)
 
+
+
+def test_pods_with_equal_labels_or_ports_of_other_types_keep_their_own() -> None:
+    # build_cluster builds each distinct label map and port list once: True == 1 == 1.0
+    # (with one hash) must still give three label values and one named port.
+    objs = [
+        pod("a", "p-true", {"v": True}, ports=[("http", "TCP", True)]),  # type: ignore[dict-item,list-item]
+        pod("a", "p-one", {"v": 1}, ports=[("http", "TCP", 1)]),  # type: ignore[dict-item]
+        pod("a", "p-float", {"v": 1.0}, ports=[("http", "TCP", 1.0)]),  # type: ignore[dict-item,list-item]
+        pod("a", "p-text", {"v": "1"}, ports=[("http", "TCP", 1)]),
+        pod("a", "p-true-again", {"v": True}, ports=[("http", "TCP", True)]),  # type: ignore[dict-item,list-item]
+    ]
+    pods = {p.name: p for p in build_cluster(objs).pods}
+    assert {n: dict(p.labels) for n, p in pods.items()} == {
+        "p-true": {"v": "true"},
+        "p-one": {"v": "1"},
+        "p-float": {"v": "1.0"},
+        "p-text": {"v": "1"},
+        "p-true-again": {"v": "true"},
+    }
+    assert {n: p.named_ports for n, p in pods.items()} == {
+        "p-true": (),
+        "p-one": (("http", "TCP", 1),),
+        "p-float": (),
+        "p-text": (("http", "TCP", 1),),
+        "p-true-again": (),
+    }
+
+
+def test_policies_sharing_a_spec_keep_their_own_names_and_errors() -> None:
+    # build_cluster checks and parses each distinct spec once: policies of one spec keep
+    # their names in errors, and specs equal under == but of other types stay apart.
+    def ports(port: object) -> dict[str, Any]:
+        return {"ingress": [{"ports": [{"port": port}]}]}
+
+    objs = [
+        netpol("a", "one", **ports(1)),
+        netpol("b", "one", **ports(1)),
+        netpol("a", "true", **ports(True)),
+        netpol("b", "true", **ports(True)),
+        netpol("a", "float", **ports(1.0)),
+        netpol("a", "text", **ports("1")),
+    ]
+    cluster = build_cluster(objs, strict=False)
+    assert [p.key for p in cluster.policies] == ["a/one", "b/one"]
+    assert [p.ingress[0].ports[0].port for p in cluster.policies] == [1, 1]
+    assert [(key, [str(e) for e in errors]) for key, errors in cluster.invalid_policies] == [
+        ("a/true", ["NetworkPolicy a/true: spec.ingress[0].ports[0].port True must be a number or a port name"]),
+        ("b/true", ["NetworkPolicy b/true: spec.ingress[0].ports[0].port True must be a number or a port name"]),
+        ("a/float", ["NetworkPolicy a/float: spec.ingress[0].ports[0].port 1.0 must be a number or a port name"]),
+        (
+            "a/text",
+            ['NetworkPolicy a/text: spec.ingress[0].ports[0].port "1" is not a valid port name: '
+             "it must contain at least one letter"],
+        ),
+    ]
 
 UNSTORABLE = [
     (
