@@ -362,14 +362,27 @@ class _Problems:
         )
 
 
+def _template_labels_path(kind: str) -> str:
+    if kind == "CronJob":
+        return "spec.jobTemplate.spec.template.metadata.labels"
+    return "spec.template.metadata.labels"
+
+
 def _labels(
-    obj: Mapping[str, Any], path: str, loc: Location, problems: _Problems, cache: _Interned | None = None
+    obj: Mapping[str, Any],
+    path: str,
+    loc: Location,
+    problems: _Problems,
+    cache: _Interned | None = None,
+    *,
+    owner: Mapping[str, Any],
 ) -> Mapping[str, str]:
+    """The labels of the metadata `obj` (of the object `owner`, which a problem names)."""
     raw = obj.get("labels") if isinstance(obj, _MAP) else None
     if raw is None:
         return frozen_labels(None)
     if raw.__class__ is not dict and not isinstance(raw, Mapping):
-        problems.add(loc, obj, path, "must be a map of label keys to values")
+        problems.add(loc, owner, path, "must be a map of label keys to values")
         return frozen_labels(None)
     return cache.labels(raw) if cache is not None else frozen_labels(raw)
 
@@ -488,7 +501,7 @@ def build_cluster(
     interned = _Interned()
     pods, by_owner = _pods(inp, problems, interned)
     _add_stand_ins(inp, pods, by_owner, problems, interned)
-    workloads = _workloads(inp, by_owner, interned)
+    workloads = _workloads(inp, by_owner, problems, interned)
 
     if problems.errors and strict:
         raise ManifestError(problems.errors)
@@ -642,7 +655,7 @@ def _sort_input(
             err = dns1123_label_error(name)
             if err:  # the API server would refuse it; the name still means one namespace
                 notes.append(_odd_name(loc, f"Namespace {name}", "metadata.name", f'"{name}" {err}'))
-            ns_labels = dict(_labels(meta, "metadata.labels", loc, problems))
+            ns_labels = dict(_labels(meta, "metadata.labels", loc, problems, owner=obj))
             ns_labels[NAMESPACE_NAME_LABEL] = name
             inp.namespaces[name] = frozen_labels(ns_labels)
         elif kind == "Pod":
@@ -744,7 +757,7 @@ def _pods(
         pod = new_pod(
             ns,
             name,
-            _labels(meta, "metadata.labels", loc, problems, interned),
+            _labels(meta, "metadata.labels", loc, problems, interned, owner=obj),
             _named_ports(spec, interned),
             bool(spec.get("hostNetwork")),
             _pod_ips(obj),
@@ -782,15 +795,11 @@ def _add_stand_ins(
         tpl_meta = _meta(tpl)
         tpl_spec = tpl.get("spec") if isinstance(tpl.get("spec"), _MAP) else {}
         assert isinstance(tpl_spec, _MAP)
-        path = (
-            "spec.jobTemplate.spec.template.metadata.labels"
-            if kind == "CronJob"
-            else "spec.template.metadata.labels"
-        )
+        path = _template_labels_path(kind)
         stand_in = Pod(
             namespace=ns,
             name=name,
-            labels=_labels(tpl_meta, path, loc, problems, interned),
+            labels=_labels(tpl_meta, path, loc, problems, interned, owner=obj),
             named_ports=_named_ports(tpl_spec, interned),
             host_network=bool(tpl_spec.get("hostNetwork")),
             owner_kind=kind,
@@ -805,7 +814,10 @@ def _add_stand_ins(
 
 
 def _workloads(
-    inp: _Input, by_owner: dict[tuple[str, str, str], list[Pod]], interned: _Interned
+    inp: _Input,
+    by_owner: dict[tuple[str, str, str], list[Pod]],
+    problems: _Problems,
+    interned: _Interned,
 ) -> list[Workload]:
     """One workload per owner, labelled from its pod template (or its first pod)."""
     workloads: list[Workload] = []
@@ -813,9 +825,13 @@ def _workloads(
         members.sort(key=attrgetter("name"))
         wobj = inp.workload_objs.get((ns, kind, name))
         if wobj is not None:
+            # A stand-in already holds its template's labels (and its problem, when they
+            # are not a map, was reported then).
             labels = (
-                interned.labels(_meta(_pod_template(wobj[0])).get("labels") or {})
-                if kind != "Pod"
+                _labels(
+                    _meta(_pod_template(wobj[0])), _template_labels_path(kind), wobj[1], problems, interned, owner=wobj[0]
+                )
+                if kind != "Pod" and not members[0].stand_in
                 else members[0].labels
             )
             uid = str(_meta(wobj[0]).get("uid") or "")

@@ -286,3 +286,27 @@ def test_read_text_refuses_what_the_walk_finds_whichever_reader_reads_it(
         load_text(text)
     path, message = found  # type: ignore[misc]
     assert f"{path} {message}" in str(raised.value)
+
+
+@pytest.mark.parametrize("pods", [0, 1])
+def test_labels_that_are_not_a_map_are_an_input_error_naming_the_object(pods: int) -> None:
+    # A template's `labels: true` ended in AttributeError (a traceback from the CLI, a 500
+    # from an upload), with or without the workload's pods; a pod's was named "None default/None".
+    from policies.engine import ManifestError, build_cluster, load_text
+
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop, uid: u1}\n"
+        "spec:\n  template:\n    metadata:\n      labels: true\n"
+        "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  namespace: shop\n  labels: [1]\n"
+    )
+    if pods:
+        text += (
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: shop\n"
+            "  ownerReferences: [{kind: Deployment, name: web, controller: true}]\n"
+        )
+    with pytest.raises(ManifestError) as raised:
+        build_cluster(load_text(text))
+    said = str(raised.value)
+    assert "Deployment shop/web: spec.template.metadata.labels must be a map of label keys to values" in said
+    assert "Pod shop/b: metadata.labels must be a map of label keys to values" in said
+    assert said.count("spec.template.metadata.labels must be") == 1
