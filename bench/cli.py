@@ -53,12 +53,13 @@ def _compile_package() -> None:
     compileall.compile_dir(str(Path(policies.__file__).parent), quiet=1)
 
 
-# The child runs the CLI, then reports its own memory high-water mark (VmHWM): the
+# The child runs the CLI as the `netpolui` console script does (policies.cli: main, then
+# exit_now), then reports its own memory high-water mark (VmHWM): the
 # kernel's ru_maxrss of a child started by vfork also counts the parent's pages shared
 # until exec, so a benchmark process holding a big cluster would inflate it.
 _CHILD = """
 import sys
-from policies.engine.cli import main
+from policies.cli import exit_now, main
 try:
     code = main(sys.argv[1:])
 finally:
@@ -68,7 +69,7 @@ finally:
     except OSError:
         hwm = ""
     sys.stderr.write(f"\\nVmHWM {hwm}\\n")
-sys.exit(code)
+exit_now(code)  # as the console script ends
 """
 
 

@@ -222,7 +222,7 @@ def _cli_figures(objs: list[dict[str, Any]]) -> list[Figure]:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "policies.engine.cli", "analyze", str(directory)],
+                [sys.executable, "-m", "policies.cli", "analyze", str(directory)],
                 check=True,
                 stdout=subprocess.DEVNULL,
             )

@@ -11,10 +11,12 @@ plugin, a command given no PATH reads kubectl's current context.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from policies.engine import cli as engine_cli
 
@@ -55,9 +57,26 @@ def kubectl_main(argv: Sequence[str] | None = None) -> int:
     )
 
 
-def run() -> None:  # pragma: no cover - `python -m policies.cli`
-    sys.exit(main())
+def exit_now(code: int) -> NoReturn:
+    """End the process once its output is out, without freeing the heap object by
+    object: a 1,000-workload cluster's model and analysis took 100-150 ms to tear
+    down, a tenth of `netpolui analyze`'s run. Nothing of ours waits for an atexit
+    hook; the kubernetes client's threads, if any, end with the process."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, or a closed stream
+            stream.flush()
+    os._exit(code)
 
 
-if __name__ == "__main__":  # pragma: no cover
+def run() -> NoReturn:
+    """The `netpolui` console script."""
+    exit_now(main())
+
+
+def kubectl_run() -> NoReturn:
+    """The `kubectl-netpolui` console script."""
+    exit_now(kubectl_main())
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m policies.cli`
     run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,40 @@ def test_pod_level_focus_on_a_pod_keeps_that_pod(tmp_path: Path) -> None:
     res = run("analyze", _two_statefulsets(tmp_path), "--level", "pod", "--focus", "db-1")
     assert res.returncode == 0, res.stderr
     assert [line.split(" : ")[0] for line in res.stdout.splitlines()] == ["shop/web-0[Pod] => shop/db-1[Pod]"]
+
+
+def test_the_console_script_flushes_everything_before_its_quick_exit(tmp_path: Path) -> None:
+    # `netpolui` (policies.cli.run) ends with os._exit, skipping the heap's teardown: what
+    # it wrote must all be out, and its exit code kept, to a file, a pipe and on errors.
+    from bench.generate import generate_cluster
+
+    cluster = tmp_path / "cluster.json"
+    cluster.write_text(json.dumps({"kind": "List", "items": generate_cluster(pods=300, workloads=60, namespaces=6, policies=90, seed=3)}))
+    script = [sys.executable, "-m", "policies.cli"]
+    # block-buffered output, as a user's shell gives it (this machine's environment may not)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    whole = run("analyze", cluster)
+    assert whole.returncode == 0
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:
+        done = subprocess.run([*script, "analyze", str(cluster)], stdout=f, stderr=subprocess.PIPE, timeout=60, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == whole.stdout
+    assert len(whole.stdout) > 16384  # more than two buffers of output
+    piped = subprocess.run([*script, "analyze", str(cluster)], capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert (piped.returncode, piped.stdout) == (0, whole.stdout)
+    # a reader that stops early: no traceback, no "Exception ignored" at exit
+    head = subprocess.run(
+        f"{' '.join(script)} analyze {cluster} | head -n 3", shell=True, capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert head.stdout.count("\n") == 3
+    assert "Traceback" not in head.stderr
+    assert "Exception ignored" not in head.stderr
+    # a short answer, still in the buffer when the command returns
+    question = ("explain", THREE_TIER, "--src", "shop/frontend", "--dst", "shop/backend", "--port", "8080")
+    asked = subprocess.run([*script, *map(str, question)], capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert (asked.returncode, asked.stdout) == (0, run(*question).stdout)
+    assert asked.stdout
+    bad = subprocess.run([*script, "analyze", str(tmp_path / "missing")], capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert bad.returncode == 2
+    assert "no such file or directory" in bad.stderr
