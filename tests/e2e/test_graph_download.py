@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import re
 import shutil
-from urllib.parse import quote
 
 import pytest
 
-from policies.services import analysis
-from tests.e2e.test_dashboard import DRAWN, load_generated, wait_for_graph
-from tests.e2e.test_graph_tiers import CENTER
+from tests.e2e.test_dashboard import DRAWN, wait_for_graph
+from tests.e2e.test_graph_tiers import CENTER, open_namespace_of_a_tier
 from tests.views.test_graph_download import boxes_of, drawn
 
 pytestmark = [
@@ -34,14 +32,7 @@ PARENTS = """() => {
 
 
 def test_the_svg_download_is_the_drilled_down_view_on_screen(page, users, sign_in, tmp_path):
-    cluster = load_generated("g80d", pods=240, workloads=80, namespaces=4, policies=120, seed=4)
-    tier = next(
-        t for t in sorted(analysis.level_nodes(cluster, "tier"), key=lambda t: t["id"])
-        if not t["external"] and len(t.get("members") or []) > 1
-    )
-    sign_in("viewer", "pw-viewer")
-    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace&expand={quote(tier['namespace'])}")
-    wait_for_graph(page)
+    _, tier = open_namespace_of_a_tier(page, sign_in, "g80d")
     point = page.evaluate(CENTER, tier["id"])
     page.mouse.dblclick(point["x"], point["y"])
     page.wait_for_url(re.compile(r"expand_tier="))

@@ -19,16 +19,23 @@ CENTER = """(id) => { const cy = window.netpoluiGraph.cy; const n = cy.getElemen
   return {x: b.left + p.x, y: b.top + p.y}; }"""
 
 
-def test_a_tier_opens_into_its_workloads_and_closes_from_the_breadcrumb(page, users, sign_in):
-    cluster = load_generated("g80t", pods=240, workloads=80, namespaces=4, policies=120, seed=4)
+def open_namespace_of_a_tier(page, sign_in, name: str) -> tuple[object, dict]:
+    """A generated cluster's first tier of several workloads, its namespace opened on the
+    graph page (signed in as a viewer): (cluster, tier)."""
+    cluster = load_generated(name, pods=240, workloads=80, namespaces=4, policies=120, seed=4)
     tier = next(
         t for t in sorted(analysis.level_nodes(cluster, "tier"), key=lambda t: t["id"])
         if not t["external"] and len(t.get("members") or []) > 1
     )
-    ns = tier["namespace"]
     sign_in("viewer", "pw-viewer")
-    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace&expand={quote(ns)}")
+    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace&expand={quote(tier['namespace'])}")
     wait_for_graph(page)
+    return cluster, tier
+
+
+def test_a_tier_opens_into_its_workloads_and_closes_from_the_breadcrumb(page, users, sign_in):
+    _, tier = open_namespace_of_a_tier(page, sign_in, "g80t")
+    ns = tier["namespace"]
     assert tier["id"] in page.evaluate(DRAWN)["nodes"]
     point = page.evaluate(CENTER, tier["id"])
     page.mouse.dblclick(point["x"], point["y"])
@@ -58,14 +65,7 @@ RECT = "() => window.netpoluiGraph.cy.container().getBoundingClientRect().toJSON
 def test_selecting_a_tier_does_not_move_the_drawing_and_the_open_button_opens_it(page, users, sign_in):
     # The first click of a double-click selects the node; if that changed the bar above the
     # drawing, the second click landed elsewhere (on a loop edge) and nothing opened.
-    cluster = load_generated("g80t", pods=240, workloads=80, namespaces=4, policies=120, seed=4)
-    tier = next(
-        t for t in sorted(analysis.level_nodes(cluster, "tier"), key=lambda t: t["id"])
-        if not t["external"] and len(t.get("members") or []) > 1
-    )
-    sign_in("viewer", "pw-viewer")
-    page.goto(f"{page.base_url}/clusters/{cluster.pk}/graph/?level=namespace&expand={quote(tier['namespace'])}")
-    wait_for_graph(page)
+    _, tier = open_namespace_of_a_tier(page, sign_in, "g80t")
     button = page.locator("[data-graph-open]")
     expect(button).to_be_disabled()
     before = page.evaluate(RECT)
