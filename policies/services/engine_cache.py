@@ -164,8 +164,13 @@ def _changed_policy_objects(cluster: Cluster, wanted: set[str]) -> Iterable[tupl
 
 def _rebuild(cluster: Cluster) -> _NewestAnalyzer:
     rows = cni_rows(cluster)
-    model = engine.build_cluster(engine_objects(cluster, cni=rows), strict=False, cni=engine_setting(cluster))
+    # The policies' versions are read before their objects. A policy a sync writes between
+    # the two reads is then newer in the model than in `versions`, and the next derive
+    # applies it again; read after, its version was recorded while the model lacked it,
+    # and every later analyzer was derived without it (seen as a watched change that never
+    # showed).
     versions = _policy_versions(cluster, rows)
+    model = engine.build_cluster(engine_objects(cluster, cni=rows), strict=False, cni=engine_setting(cluster))
     return _NewestAnalyzer(
         cluster.state_version,
         cluster.topology_version,
