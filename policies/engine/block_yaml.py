@@ -37,16 +37,14 @@ them (an empty explicit document is a None), so that works the same.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import yaml
 
-from .safe_input import MAX_NESTING
+from .safe_input import MAX_NESTING, storable_number
 
 _STR = "tag:yaml.org,2002:str"
-_INT64 = 2**63
 _IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers
 _WILDCARD = _IMPLICIT.get(None, [])
 
@@ -152,9 +150,7 @@ class LineCache:
         # What this reader returns is storable as it is: a number the API server would
         # refuse (beyond 64 bits, infinite, NaN) is left to the full path, which checks
         # every value and names the field. (Strings hold no NUL: the line shapes allow none.)
-        if type(value) is int and not -_INT64 <= value < _INT64:
-            raise _Outside
-        if type(value) is float and (value != value or value in (math.inf, -math.inf)):
+        if not storable_number(value):
             raise _Outside
         return value
 

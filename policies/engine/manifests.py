@@ -42,6 +42,7 @@ from .block_yaml import LineCache, SafeConstructor, implicit_tag, load_block_yam
 from .cni.kinds import is_cni_object
 from .safe_input import (
     DEFAULT_LIMITS,
+    INT64,
     MAX_NESTING,
     ReadBudget,
     ReadLimits,
@@ -547,7 +548,6 @@ def _accept(
     inv.add(obj, loc)
 
 
-_INT64 = 2**63
 MAX_NAME = 253
 
 
@@ -609,7 +609,7 @@ def _plainly_storable(value: dict[Any, Any]) -> bool:
             elif t is dict or t is list:
                 todo.append(x)
             elif t is int:
-                if not -_INT64 <= x < _INT64:
+                if not -INT64 <= x < INT64:
                     return False
             elif t is not bool and x is not None:
                 return False
@@ -628,7 +628,7 @@ def _unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, int):
         return (
             None
-            if -_INT64 <= value < _INT64
+            if -INT64 <= value < INT64
             else (path, "is a number too large for a 64-bit integer")
         )
     if isinstance(value, str):

@@ -147,13 +147,23 @@ def load_json_text(text: str, odd: list[str] | None = None) -> list[Any] | None:
         return None
 
 
-_INT64 = 2**63
+INT64 = 2**63
+
+
+def storable_number(value: object) -> bool:
+    """False for a number the Kubernetes API server refuses: an integer beyond 64 bits,
+    NaN or infinite; True for anything else (the readers and the value walk share it)."""
+    if type(value) is int:
+        return -INT64 <= value < INT64
+    if type(value) is float:
+        return value == value and value not in (math.inf, -math.inf)
+    return True
 
 
 def _json_int(odd: list[str]) -> Any:
     def parse(digits: str) -> int:
         value = int(digits)
-        if not -_INT64 <= value < _INT64:
+        if not storable_number(value):
             odd.append(digits)
         return value
 
@@ -163,7 +173,7 @@ def _json_int(odd: list[str]) -> Any:
 def _json_float(odd: list[str]) -> Any:
     def parse(text: str) -> float:
         value = float(text)
-        if value in (math.inf, -math.inf):
+        if not storable_number(value):
             odd.append(text)
         return value
 
